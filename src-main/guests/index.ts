@@ -1,0 +1,27 @@
+import type { GuestSpec } from '../../src-shared/mountSpec.ts';
+import { FsError } from '../vfs/FsError.ts';
+import type { Vfs } from '../vfs/types.ts';
+
+/** What a guest needs from the app besides its own spec. */
+export interface GuestContext {
+  /** The app-wide IPFS node setting, used when a spec has no `node`. */
+  defaultNode?: string;
+}
+
+/** Opens the guest a spec describes. Each case lives in its own file under guests/. */
+export async function openGuest(spec: GuestSpec, ctx: GuestContext): Promise<Vfs> {
+  switch (spec.kind) {
+    case 'ipfs':
+    case 'ipns':
+    case 'pinfs':
+    case 'keyfs':
+    case 'mfs':
+    case 'nfs':
+    case 'local':
+      throw new FsError('InvalidOperation', `the ${spec.kind} guest is not built yet (${String(ctx.defaultNode ?? '')})`);
+    default: {
+      const never: never = spec;
+      throw new FsError('InvalidItem', `unknown guest kind ${JSON.stringify((never as { kind: unknown }).kind)}`);
+    }
+  }
+}

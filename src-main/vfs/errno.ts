@@ -1,0 +1,26 @@
+import { constants } from 'node:os';
+import type { FsErrorKind } from '../../src-shared/errors.ts';
+
+const E = constants.errno;
+
+/** The one table from error kind to POSIX errno (FUSE answers the negative of it). */
+export const ERRNO: Record<FsErrorKind, number> = {
+  NotExist: E.ENOENT,
+  Exist: E.EEXIST,
+  NotDir: E.ENOTDIR,
+  IsDir: E.EISDIR,
+  NotEmpty: E.ENOTEMPTY,
+  Permission: E.EACCES,
+  ReadOnly: E.EROFS,
+  InvalidItem: E.EINVAL,
+  InvalidOperation: E.ENOSYS,
+  Recursion: E.ELOOP,
+  Closed: E.EBADF,
+  IO: E.EIO,
+  Timeout: E.ETIMEDOUT,
+};
+
+/** The errno for an error kind; anything unknown is EIO. */
+export function errnoFor(kind: FsErrorKind | string): number {
+  return (ERRNO as Record<string, number>)[kind] ?? E.EIO;
+}

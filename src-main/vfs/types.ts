@@ -1,0 +1,107 @@
+// The guest interface every host consumes (DESIGN.md "The guest interface").
+// Paths are guest-relative, absolute ("/" is the guest's root), already split-safe:
+// hosts never pass "..", "." or empty components. Calls use lstat semantics: a
+// symlink is reported as a symlink, never followed, unless the guest cannot express
+// the link inside the mount (then it presents the target, see guests/).
+
+/** The kinds of node a guest can hold. */
+export type NodeType = 'file' | 'dir' | 'symlink';
+
+/** Attributes of one node. Times are milliseconds since the epoch. */
+export interface Attr {
+  type: NodeType;
+  /** Permission bits only (e.g. 0o444); hosts add the type bits. */
+  mode: number;
+  size: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  /** Stable for the mount's life; NFS fileid and FUSE ino. At most 2^53. */
+  ino: number;
+  mtime: number;
+  atime: number;
+  ctime: number;
+  /** True when the bytes under this node never change (IPFS content): hosts may cache forever. */
+  immutable?: boolean;
+}
+
+/** One entry of a directory listing, with its attributes (PERF.md: readdir returns attributes). */
+export interface DirEntry {
+  name: string;
+  attr: Attr;
+}
+
+/** File-system wide figures for statfs / FSSTAT. */
+export interface StatFs {
+  blockSize: number;
+  blocks: number;
+  blocksFree: number;
+  blocksAvail: number;
+  files: number;
+  filesFree: number;
+  nameMax: number;
+}
+
+/** Every guest call takes one; a call never outlives its signal. */
+export interface CallOpts {
+  signal: AbortSignal;
+}
+
+/** Flags for open. */
+export interface OpenFlags {
+  write?: boolean;
+  truncate?: boolean;
+}
+
+/** An open file. Reads may be concurrent and out of order. */
+export interface FileHandle {
+  /** Reads up to `length` bytes at `position`; fewer only at end of file. */
+  read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
+  write?(position: number, data: Uint8Array, opts: CallOpts): Promise<number>;
+  truncate?(size: number, opts: CallOpts): Promise<void>;
+  flush?(opts: CallOpts): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Attribute changes for setattr; absent fields stay as they are. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: number;
+  mtime?: number;
+}
+
+/**
+ * A file system Berth can present. The read side is required; writers are optional
+ * and hosts answer ReadOnly (EROFS / NFS3ERR_ROFS) when they are absent.
+ */
+export interface Vfs {
+  /** Short name for messages, e.g. "ipfs /ipfs/bafy...". */
+  readonly name: string;
+  /** True when no writer exists or the guest was opened read-only. */
+  readonly readOnly: boolean;
+
+  getattr(path: string, opts: CallOpts): Promise<Attr>;
+  /** Streams a directory's entries with their attributes, in a stable order. */
+  readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry>;
+  open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle>;
+  readlink(path: string, opts: CallOpts): Promise<string>;
+  statfs(opts: CallOpts): Promise<StatFs>;
+  /** Extended attribute value, or undefined when the node has none by that name. */
+  getxattr(path: string, name: string, opts: CallOpts): Promise<Uint8Array | undefined>;
+  listxattr(path: string, opts: CallOpts): Promise<string[]>;
+
+  create?(path: string, mode: number, opts: CallOpts): Promise<FileHandle>;
+  mkdir?(path: string, mode: number, opts: CallOpts): Promise<void>;
+  symlink?(target: string, path: string, opts: CallOpts): Promise<void>;
+  /** Removes a file or symlink. */
+  unlink?(path: string, opts: CallOpts): Promise<void>;
+  rmdir?(path: string, opts: CallOpts): Promise<void>;
+  rename?(from: string, to: string, opts: CallOpts): Promise<void>;
+  setattr?(path: string, attr: SetAttr, opts: CallOpts): Promise<void>;
+
+  /** Releases connections and caches; the vfs is unusable afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+// The one schema a mount spec is validated by wherever it crosses a boundary:
+// IPC, the control API, the CLI and mounts.json (DESIGN.md "Data model").
+
+/** Absolute host path without NUL bytes. */
+const absPath = z
+  .string()
+  .min(1, 'expected an absolute path, got an empty string')
+  .max(4096, 'path is longer than 4096 characters')
+  .refine((p) => p.startsWith('/'), { message: 'expected an absolute path starting with "/"' })
+  .refine((p) => !p.includes('\0'), { message: 'path contains a NUL byte' });
+
+/** A multiaddr in text form; parsed for real in src-shared/multiaddr.ts. */
+const multiaddrText = z
+  .string()
+  .min(2, 'expected a multiaddr like /ip4/127.0.0.1/tcp/5001')
+  .max(1024)
+  .refine((s) => s.startsWith('/'), { message: 'expected a multiaddr starting with "/", like /ip4/127.0.0.1/tcp/5001' });
+
+const id32 = z.number().int('expected a whole number').min(0).max(0xffff_ffff);
+
+/** A mount id: letters, digits, "_" and "-" only, so it is safe in paths and URLs. */
+export const MountIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a mount id of 1-64 letters, digits, "_" or "-"');
+
+/** Options shared by every guest: how long a call may take and how long metadata is cached. */
+const guestCommon = {
+  /** Milliseconds one guest call may take before it fails with Timeout. */
+  timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  /** Milliseconds attributes and listings of mutable content stay cached. */
+  cacheExpiryMs: z.number().int().min(0).max(86_400_000).optional(),
+  /** Owner and group shown for every entry (default: the user running Berth). */
+  uid: id32.optional(),
+  gid: id32.optional(),
+};
+
+/** `node`: a multiaddr of a Kubo RPC API, or "embedded"; absent means the app setting. */
+const nodeRef = z.union([z.literal('embedded'), multiaddrText]).optional();
+
+export const IpfsGuestSchema = z.object({
+  kind: z.literal('ipfs'),
+  /** Without a root the top level is the /ipfs namespace (`<cid>/path`). */
+  root: z.string().min(1).max(4096).optional(),
+  node: nodeRef,
+  ...guestCommon,
+});
+export const IpnsGuestSchema = z.object({
+  kind: z.literal('ipns'),
+  name: z.string().min(1).max(4096).optional(),
+  node: nodeRef,
+  ...guestCommon,
+});
+export const PinfsGuestSchema = z.object({ kind: z.literal('pinfs'), node: nodeRef, ...guestCommon });
+export const KeyfsGuestSchema = z.object({ kind: z.literal('keyfs'), node: nodeRef, ...guestCommon });
+export const MfsGuestSchema = z.object({
+  kind: z.literal('mfs'),
+  path: z.string().startsWith('/', 'expected an MFS path starting with "/"').max(4096).default('/'),
+  node: nodeRef,
+  ...guestCommon,
+});
+export const NfsGuestSchema = z.object({
+  kind: z.literal('nfs'),
+  server: multiaddrText,
+  export: z.string().startsWith('/', 'expected an export path starting with "/"').max(1024).default('/'),
+  linkSeparator: z.string().max(8).optional(),
+  ...guestCommon,
+});
+export const LocalGuestSchema = z.object({
+  kind: z.literal('local'),
+  path: absPath,
+  readOnly: z.boolean().default(false),
+  ...guestCommon,
+});
+
+/** What Berth reads from. */
+export const GuestSpecSchema = z.discriminatedUnion('kind', [
+  IpfsGuestSchema,
+  IpnsGuestSchema,
+  PinfsGuestSchema,
+  KeyfsGuestSchema,
+  MfsGuestSchema,
+  NfsGuestSchema,
+  LocalGuestSchema,
+]);
+
+export const FuseHostSchema = z.object({
+  kind: z.literal('fuse'),
+  mountpoint: absPath,
+  readOnly: z.boolean().default(true),
+  allowOther: z.boolean().default(false),
+  uid: id32.optional(),
+  gid: id32.optional(),
+  /** Extra `-o` options passed to FUSE, e.g. "noatime". */
+  options: z.array(z.string().regex(/^[A-Za-z0-9_=.,-]+$/, 'expected a FUSE option like "noatime"')).max(32).default([]),
+});
+export const NfsHostSchema = z.object({
+  kind: z.literal('nfs'),
+  /** Where the NFSv3 server listens; port 0 picks a free port. */
+  listen: multiaddrText.default('/ip4/127.0.0.1/tcp/0'),
+  readOnly: z.boolean().default(true),
+  /** Client addresses allowed besides loopback; required to listen on a non-loopback address. */
+  clients: z.array(z.string().min(1).max(64)).max(64).default([]),
+});
+
+/** How a guest is presented to the OS. */
+export const HostSpecSchema = z.discriminatedUnion('kind', [FuseHostSchema, NfsHostSchema]);
+
+/** A mount as the user writes it (no id yet). */
+export const MountInputSchema = z.object({
+  name: z.string().max(200).optional(),
+  host: HostSpecSchema,
+  guest: GuestSpecSchema,
+  autoMount: z.boolean().default(true),
+});
+
+/** A mount as the table stores it. */
+export const MountSpecSchema = MountInputSchema.extend({ id: MountIdSchema });
+
+export type GuestSpec = z.infer<typeof GuestSpecSchema>;
+export type GuestKind = GuestSpec['kind'];
+export type HostSpec = z.infer<typeof HostSpecSchema>;
+export type HostKind = HostSpec['kind'];
+export type FuseHostSpec = z.infer<typeof FuseHostSchema>;
+export type NfsHostSpec = z.infer<typeof NfsHostSchema>;
+export type MountInput = z.input<typeof MountInputSchema>;
+export type MountSpec = z.infer<typeof MountSpecSchema>;
+
+/** Turns a zod failure into one line per problem: "host.mountpoint: expected an absolute path ...". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : '(spec)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Where a mount is: its FUSE mount point, or its NFS listen address. */
+export function mountTarget(host: HostSpec): string {
+  return host.kind === 'fuse' ? host.mountpoint : host.listen;
+}
