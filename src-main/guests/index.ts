@@ -1,6 +1,7 @@
 import type { GuestSpec } from '../../src-shared/mountSpec.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
+import { openLocalGuest } from './local.ts';
 
 /** What a guest needs from the app besides its own spec. */
 export interface GuestContext {
@@ -17,8 +18,9 @@ export async function openGuest(spec: GuestSpec, ctx: GuestContext): Promise<Vfs
     case 'keyfs':
     case 'mfs':
     case 'nfs':
-    case 'local':
       throw new FsError('InvalidOperation', `the ${spec.kind} guest is not built yet (${String(ctx.defaultNode ?? '')})`);
+    case 'local':
+      return openLocalGuest(spec);
     default: {
       const never: never = spec;
       throw new FsError('InvalidItem', `unknown guest kind ${JSON.stringify((never as { kind: unknown }).kind)}`);

@@ -1,0 +1,150 @@
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalGuest } from '../../src-main/guests/local.ts';
+import type { DirEntry } from '../../src-main/vfs/types.ts';
+
+const o = () => ({ signal: AbortSignal.timeout(10_000) });
+
+async function list(g: LocalGuest, path: string): Promise<DirEntry[]> {
+  const out: DirEntry[] = [];
+  for await (const e of g.readdir(path, o())) out.push(e);
+  return out;
+}
+
+async function kindOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return (err as { kind?: string }).kind ?? `not an FsError: ${String(err)}`;
+  }
+}
+
+describe('local guest', () => {
+  let base: string;
+  let root: string;
+  let outside: string;
+  let rw: LocalGuest;
+  let ro: LocalGuest;
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'berth-local-'));
+    root = join(base, 'root');
+    outside = join(base, 'outside');
+    mkdirSync(join(root, 'dir/sub'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'top secret');
+    writeFileSync(join(root, 'hello.txt'), 'hello world\n');
+    writeFileSync(join(root, 'dir/empty'), '');
+    writeFileSync(join(root, 'dir/spaced näme'), 'x');
+    symlinkSync('hello.txt', join(root, 'rel-link'));
+    symlinkSync(join(outside, 'secret'), join(root, 'abs-out'));
+    symlinkSync(outside, join(root, 'dir-out'));
+    symlinkSync('../outside', join(root, 'dotdot-out'));
+    symlinkSync('dir', join(root, 'dir-in'));
+    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false });
+    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true });
+  });
+  afterAll(() => {
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('stats, lists and reads like the folder itself', async () => {
+    const a = await rw.getattr('/hello.txt', o());
+    expect(a).toMatchObject({ type: 'file', size: 12 });
+    expect((await rw.getattr('/', o())).type).toBe('dir');
+    expect((await rw.getattr('/rel-link', o())).type).toBe('symlink');
+    const names = (await list(rw, '/')).map((e) => `${e.name}:${e.attr.type}`);
+    expect(names).toEqual([
+      'abs-out:symlink', 'dir:dir', 'dir-in:symlink', 'dir-out:symlink', 'dotdot-out:symlink', 'hello.txt:file', 'rel-link:symlink',
+    ]);
+    expect((await list(rw, '/dir')).map((e) => e.name)).toEqual(['empty', 'spaced näme', 'sub']);
+    const fh = await rw.open('/hello.txt', {}, o());
+    expect(Buffer.from(await fh.read(6, 100, o())).toString()).toBe('world\n');
+    expect((await fh.read(100, 10, o())).length).toBe(0);
+    await fh.close();
+    expect(await rw.readlink('/abs-out', o())).toBe(join(outside, 'secret'));
+    expect(await rw.readlink('/dotdot-out', o())).toBe('../outside');
+    const s = await rw.statfs(o());
+    expect(s.blocks).toBeGreaterThan(0);
+  });
+
+  it('never reaches outside the folder', async () => {
+    expect(await kindOf(rw.getattr('/../outside/secret', o()))).toBe('InvalidItem');
+    expect(await kindOf(rw.getattr('/dir/../hello.txt', o()))).toBe('InvalidItem');
+    expect(await kindOf(rw.getattr('dir', o()))).toBe('InvalidItem');
+    // Through a symlink to a folder outside: refused as "not a folder", nothing read.
+    expect(await kindOf(rw.getattr('/dir-out/secret', o()))).toBe('NotDir');
+    expect(await kindOf(rw.open('/dir-out/secret', {}, o()))).toBe('NotDir');
+    expect(await kindOf(list(rw, '/dir-out'))).toBe('NotDir');
+    expect(await kindOf(list(rw, '/dotdot-out'))).toBe('NotDir');
+    // Even a symlink pointing inside is not traversed: the client follows links itself.
+    expect(await kindOf(rw.getattr('/dir-in/empty', o()))).toBe('NotDir');
+    // Opening a symlink to a file outside does not follow it.
+    expect(await kindOf(rw.open('/abs-out', {}, o()))).toBe('Recursion');
+    expect(await kindOf(rw.create('/dir-out/new', 0o644, o()))).toBe('NotDir');
+    expect(existsSync(join(outside, 'new'))).toBe(false);
+    expect(await kindOf(rw.setattr('/abs-out', { size: 0 }, o()))).toBe('InvalidItem');
+    expect(readFileSync(join(outside, 'secret'), 'utf8')).toBe('top secret');
+  });
+
+  it('maps errors to kinds', async () => {
+    expect(await kindOf(rw.getattr('/nope', o()))).toBe('NotExist');
+    expect(await kindOf(rw.getattr('/hello.txt/x', o()))).toBe('NotDir');
+    expect(await kindOf(list(rw, '/hello.txt'))).toBe('NotDir');
+    expect(await kindOf(rw.open('/dir', {}, o()))).toBe('IsDir');
+    expect(await kindOf(rw.mkdir('/dir', 0o755, o()))).toBe('Exist');
+    expect(await kindOf(rw.rmdir('/dir', o()))).toBe('NotEmpty');
+    expect(await kindOf(rw.rmdir('/hello.txt', o()))).toBe('NotDir');
+    expect(await kindOf(rw.unlink('/dir', o()))).toBe('IsDir');
+    const ac = new AbortController();
+    ac.abort();
+    expect(await kindOf(rw.getattr('/', { signal: ac.signal }))).toBe('Timeout');
+  });
+
+  it('writes when read-write', async () => {
+    const fh = await rw.create('/new.bin', 0o640, o());
+    expect(await fh.write!(0, Buffer.from('abcdef'), o())).toBe(6);
+    await fh.write!(3, Buffer.from('XY'), o());
+    await fh.flush!(o());
+    await fh.close();
+    expect(readFileSync(join(root, 'new.bin'), 'utf8')).toBe('abcXYf');
+    expect((await rw.getattr('/new.bin', o())).mode).toBe(0o640);
+    await rw.setattr('/new.bin', { size: 2, mode: 0o600, mtime: 1_000_000_000_000 }, o());
+    const a = await rw.getattr('/new.bin', o());
+    expect(a).toMatchObject({ size: 2, mode: 0o600, mtime: 1_000_000_000_000 });
+    await rw.mkdir('/d2', 0o755, o());
+    await rw.rename('/new.bin', '/d2/moved.bin', o());
+    await rw.symlink('moved.bin', '/d2/ln', o());
+    expect(await rw.readlink('/d2/ln', o())).toBe('moved.bin');
+    await rw.unlink('/d2/ln', o());
+    await rw.unlink('/d2/moved.bin', o());
+    await rw.rmdir('/d2', o());
+    expect(existsSync(join(root, 'd2'))).toBe(false);
+    const t = await rw.open('/dir/empty', { write: true }, o());
+    await t.write!(0, Buffer.from('z'), o());
+    await t.truncate!(0, o());
+    await t.close();
+  });
+
+  it('refuses every change when read-only', async () => {
+    expect(ro.readOnly).toBe(true);
+    expect(await kindOf(ro.create('/x', 0o644, o()))).toBe('ReadOnly');
+    expect(await kindOf(ro.mkdir('/x', 0o755, o()))).toBe('ReadOnly');
+    expect(await kindOf(ro.unlink('/hello.txt', o()))).toBe('ReadOnly');
+    expect(await kindOf(ro.rename('/hello.txt', '/y', o()))).toBe('ReadOnly');
+    expect(await kindOf(ro.setattr('/hello.txt', { mode: 0o777 }, o()))).toBe('ReadOnly');
+    expect(await kindOf(ro.open('/hello.txt', { write: true }, o()))).toBe('ReadOnly');
+    const fh = await ro.open('/hello.txt', {}, o());
+    expect(await kindOf(fh.write!(0, Buffer.from('no'), o()))).toBe('ReadOnly');
+    await fh.close();
+    expect(readFileSync(join(root, 'hello.txt'), 'utf8')).toBe('hello world\n');
+  });
+
+  it('fails to open a missing folder or a file', async () => {
+    expect(await kindOf(LocalGuest.open({ kind: 'local', path: join(base, 'missing'), readOnly: false }))).toBe('NotExist');
+    expect(await kindOf(LocalGuest.open({ kind: 'local', path: join(root, 'hello.txt'), readOnly: false }))).toBe('NotDir');
+  });
+});
