@@ -1,0 +1,208 @@
+import type { Attr, CallOpts, DirEntry, FileHandle, Vfs } from '../types.ts';
+import { Lru } from './Lru.ts';
+
+// Attribute and directory caches as one wrapper around any vfs, with a named policy
+// (like rclone's vfs cache modes). Mutable entries live `expiryMs`; entries the guest marks
+// immutable (content under a CID) live until the LRU bound evicts them. Changes made
+// through this wrapper invalidate what they touch at once; changes made elsewhere show
+// after the expiry, which is the price of the cache and why it is short by default.
+
+/** off: every call reaches the guest. metadata: attributes and listings are cached. */
+export type CachePolicy = 'off' | 'metadata';
+
+/** Options of the metadata cache. */
+export interface MetadataCacheOptions {
+  policy: CachePolicy;
+  /** How long attributes and listings of mutable nodes stay fresh, in milliseconds. */
+  expiryMs: number;
+  /** Bound on cached attributes (default 100,000). */
+  maxAttrs?: number;
+  /** Bound on cached listings (default 2,000); listings over maxListing entries are not cached. */
+  maxDirs?: number;
+  maxListing?: number;
+  /** Clock, for tests that must not sleep; defaults to Date.now. */
+  now?: () => number;
+}
+
+interface Fresh<V> {
+  value: V;
+  /** Epoch ms after which the value is stale; Infinity for immutable nodes. */
+  until: number;
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+function childOf(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Wraps a vfs with attribute and directory caches; policy 'off' returns it unchanged. */
+export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs {
+  if (options.policy === 'off') return vfs;
+  const now = options.now ?? Date.now;
+  const maxListing = options.maxListing ?? 50_000;
+  // Owned by this wrapper; guests never see them.
+  const attrs = new Lru<string, Fresh<Attr>>(options.maxAttrs ?? 100_000);
+  const dirs = new Lru<string, Fresh<DirEntry[]>>(options.maxDirs ?? 2_000);
+  const pending = new Map<string, Promise<Attr>>();
+  // Bumped by every change so that a listing started before it is not stored after it.
+  let generation = 0;
+
+  const until = (a: Attr): number => (a.immutable ? Infinity : now() + options.expiryMs);
+  const fresh = <V>(f: Fresh<V> | undefined): V | undefined => (f && f.until > now() ? f.value : undefined);
+  const putAttr = (path: string, a: Attr): void => {
+    if (a.immutable || options.expiryMs > 0) attrs.set(path, { value: a, until: until(a) });
+  };
+
+  /** Forgets a node, its parent's listing and attributes, and (for renames) its subtree. */
+  const forget = (path: string, subtree = false): void => {
+    generation++;
+    attrs.delete(path);
+    dirs.delete(path);
+    const parent = parentOf(path);
+    attrs.delete(parent);
+    dirs.delete(parent);
+    if (subtree) {
+      const prefix = path === '/' ? '/' : `${path}/`;
+      attrs.deleteWhere((k) => k.startsWith(prefix));
+      dirs.deleteWhere((k) => k.startsWith(prefix));
+    }
+  };
+
+  const getattr = (path: string, opts: CallOpts): Promise<Attr> => {
+    const hit = fresh(attrs.get(path));
+    if (hit) return Promise.resolve(hit);
+    // Concurrent lookups of one path (the kernel sends many) share one guest call.
+    const inflight = pending.get(path);
+    if (inflight) return inflight;
+    const gen = generation;
+    const p = vfs.getattr(path, opts).then(
+      (a) => {
+        pending.delete(path);
+        if (gen === generation) putAttr(path, a);
+        return a;
+      },
+      (err: unknown) => {
+        pending.delete(path);
+        throw err;
+      },
+    );
+    pending.set(path, p);
+    return p;
+  };
+
+  async function* readdir(path: string, opts: CallOpts): AsyncGenerator<DirEntry> {
+    const hit = fresh(dirs.get(path));
+    if (hit) {
+      yield* hit;
+      return;
+    }
+    const gen = generation;
+    const got: DirEntry[] = [];
+    let complete = false;
+    try {
+      for await (const e of vfs.readdir(path, opts)) {
+        if (got.length <= maxListing) got.push(e);
+        if (gen === generation) putAttr(childOf(path, e.name), e.attr);
+        yield e;
+      }
+      complete = true;
+    } finally {
+      if (complete && got.length <= maxListing && gen === generation) {
+        const self = fresh(attrs.get(path));
+        const forever = self?.immutable === true;
+        if (forever || options.expiryMs > 0) dirs.set(path, { value: got, until: forever ? Infinity : now() + options.expiryMs });
+      }
+    }
+  }
+
+  /** Wraps a writable handle so writes invalidate the file's cached size and times. */
+  const watchHandle = (h: FileHandle, path: string): FileHandle => {
+    if (!h.write && !h.truncate) return h;
+    const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
+    if (h.flush) out.flush = h.flush.bind(h);
+    if (h.write) {
+      const w = h.write.bind(h);
+      out.write = async (pos, data, opts) => {
+        try {
+          return await w(pos, data, opts);
+        } finally {
+          forget(path);
+        }
+      };
+    }
+    if (h.truncate) {
+      const t = h.truncate.bind(h);
+      out.truncate = async (size, opts) => {
+        try {
+          await t(size, opts);
+        } finally {
+          forget(path);
+        }
+      };
+    }
+    return out;
+  };
+
+  /** Runs a change and then forgets what it touched (also when it failed half-way). */
+  const change = async <T>(paths: string[], subtree: boolean, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } finally {
+      for (const p of paths) forget(p, subtree);
+    }
+  };
+
+  const wrapped: Vfs = {
+    name: vfs.name,
+    readOnly: vfs.readOnly,
+    getattr,
+    readdir,
+    open: async (path, flags, opts) => {
+      const h = await vfs.open(path, flags, opts);
+      if (flags.truncate) forget(path);
+      return flags.write || flags.truncate ? watchHandle(h, path) : h;
+    },
+    readlink: (path, opts) => vfs.readlink(path, opts),
+    statfs: (opts) => vfs.statfs(opts),
+    getxattr: (path, name, opts) => vfs.getxattr(path, name, opts),
+    listxattr: (path, opts) => vfs.listxattr(path, opts),
+    close: async () => {
+      attrs.clear();
+      dirs.clear();
+      await vfs.close();
+    },
+  };
+  if (vfs.create) {
+    const f = vfs.create.bind(vfs);
+    wrapped.create = async (path, mode, opts) => watchHandle(await change([path], false, () => f(path, mode, opts)), path);
+  }
+  if (vfs.mkdir) {
+    const f = vfs.mkdir.bind(vfs);
+    wrapped.mkdir = (path, mode, opts) => change([path], false, () => f(path, mode, opts));
+  }
+  if (vfs.symlink) {
+    const f = vfs.symlink.bind(vfs);
+    wrapped.symlink = (target, path, opts) => change([path], false, () => f(target, path, opts));
+  }
+  if (vfs.unlink) {
+    const f = vfs.unlink.bind(vfs);
+    wrapped.unlink = (path, opts) => change([path], false, () => f(path, opts));
+  }
+  if (vfs.rmdir) {
+    const f = vfs.rmdir.bind(vfs);
+    wrapped.rmdir = (path, opts) => change([path], true, () => f(path, opts));
+  }
+  if (vfs.rename) {
+    const f = vfs.rename.bind(vfs);
+    wrapped.rename = (from, to, opts) => change([from, to], true, () => f(from, to, opts));
+  }
+  if (vfs.setattr) {
+    const f = vfs.setattr.bind(vfs);
+    wrapped.setattr = (path, attr, opts) => change([path], false, () => f(path, attr, opts));
+  }
+  return wrapped;
+}

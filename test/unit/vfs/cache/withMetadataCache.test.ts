@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalGuest } from '../../../../src-main/guests/local.ts';
+import { withMetadataCache } from '../../../../src-main/vfs/cache/withMetadataCache.ts';
+import type { Attr, CallOpts, DirEntry, Vfs } from '../../../../src-main/vfs/types.ts';
+import { wrapGuest } from '../../../../src-main/vfs/wrapGuest.ts';
+
+const o = { signal: new AbortController().signal };
+
+async function names(v: Vfs, p: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of v.readdir(p, o)) out.push(e.name);
+  return out;
+}
+
+describe('metadata cache over the local guest', () => {
+  let dir: string;
+  let local: LocalGuest;
+  let clock = 1_000_000;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-cache-'));
+    writeFileSync(join(dir, 'f'), 'one');
+    local = await LocalGuest.open({ kind: 'local', path: dir, readOnly: false });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('does not see an outside change until expiry', async () => {
+    const v = withMetadataCache(local, { policy: 'metadata', expiryMs: 5_000, now: () => clock });
+    expect((await v.getattr('/f', o)).size).toBe(3);
+    expect(await names(v, '/')).toEqual(['f']);
+    writeFileSync(join(dir, 'f'), 'longer');
+    writeFileSync(join(dir, 'g'), '');
+    expect((await v.getattr('/f', o)).size).toBe(3);
+    expect(await names(v, '/')).toEqual(['f']);
+    clock += 5_001;
+    expect((await v.getattr('/f', o)).size).toBe(6);
+    expect(await names(v, '/')).toEqual(['f', 'g']);
+  });
+
+  it('sees its own changes at once', async () => {
+    const v = withMetadataCache(local, { policy: 'metadata', expiryMs: 60_000, now: () => clock });
+    expect(await names(v, '/')).toEqual(['f', 'g']);
+    const h = await v.create!('/h', 0o644, o);
+    await h.write!(0, Buffer.from('12345'), o);
+    expect((await v.getattr('/h', o)).size).toBe(5);
+    await h.close();
+    expect(await names(v, '/')).toEqual(['f', 'g', 'h']);
+    await v.rename!('/h', '/i', o);
+    expect(await names(v, '/')).toEqual(['f', 'g', 'i']);
+    await expect(v.getattr('/h', o)).rejects.toMatchObject({ kind: 'NotExist' });
+    await v.unlink!('/i', o);
+    await v.unlink!('/g', o);
+    expect(await names(v, '/')).toEqual(['f']);
+  });
+
+  it('policy off always asks the guest', async () => {
+    const v = withMetadataCache(local, { policy: 'off', expiryMs: 60_000 });
+    expect(v).toBe(local);
+    const w = wrapGuest(local, { cachePolicy: 'off', timeoutMs: 1_000 });
+    writeFileSync(join(dir, 'f'), 'a');
+    expect((await w.getattr('/f', o)).size).toBe(1);
+    writeFileSync(join(dir, 'f'), 'ab');
+    expect((await w.getattr('/f', o)).size).toBe(2);
+  });
+
+  it('keeps immutable attributes past the expiry, within the LRU bound', async () => {
+    let calls = 0;
+    const attr = (ino: number): Attr => ({ type: 'file', mode: 0o444, size: ino, nlink: 1, uid: 0, gid: 0, ino, mtime: 0, atime: 0, ctime: 0, immutable: true });
+    // A guest of immutable content that counts how often it is asked.
+    const counting: Vfs = {
+      name: 'counting', readOnly: true,
+      getattr: async (p: string) => { calls++; return attr(Number(p.slice(1))); },
+      readdir: async function* (_p: string, _o: CallOpts): AsyncIterable<DirEntry> {},
+      open: () => Promise.reject(new Error('unused')),
+      readlink: () => Promise.reject(new Error('unused')),
+      statfs: () => Promise.reject(new Error('unused')),
+      getxattr: async () => undefined, listxattr: async () => [], close: async () => {},
+    };
+    const v = withMetadataCache(counting, { policy: 'metadata', expiryMs: 10, maxAttrs: 2, now: () => clock });
+    await v.getattr('/1', o);
+    await Promise.all([v.getattr('/2', o), v.getattr('/2', o)]);
+    expect(calls).toBe(2);
+    clock += 1_000_000;
+    await v.getattr('/1', o);
+    await v.getattr('/2', o);
+    expect(calls).toBe(2);
+    await v.getattr('/3', o); // evicts /1, the least recently used
+    await v.getattr('/1', o);
+    expect(calls).toBe(4);
+  });
+});
