@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMultiaddr } from './multiaddr.ts';
 
 // The one schema a mount spec is validated by wherever it crosses a boundary:
 // IPC, the control API, the CLI and mounts.json (DESIGN.md "Data model").
@@ -16,7 +17,15 @@ const multiaddrText = z
   .string()
   .min(2, 'expected a multiaddr like /ip4/127.0.0.1/tcp/5001')
   .max(1024)
-  .refine((s) => s.startsWith('/'), { message: 'expected a multiaddr starting with "/", like /ip4/127.0.0.1/tcp/5001' });
+  .refine((s) => s.startsWith('/'), { message: 'expected a multiaddr starting with "/", like /ip4/127.0.0.1/tcp/5001' })
+  .superRefine((s, ctx) => {
+    if (!s.startsWith('/')) return; // already reported above
+    try {
+      parseMultiaddr(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
 
 const id32 = z.number().int('expected a whole number').min(0).max(0xffff_ffff);
 
