@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+
+/** One line of /proc/self/mountinfo that matters to the service. */
+export interface MountInfoEntry {
+  mountpoint: string;
+  fstype: string;
+  source: string;
+}
+
+/** Undoes the octal escapes the kernel writes for space, tab, newline and backslash. */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parses mountinfo text (proc(5)): fields up to " - ", then fstype and source. */
+export function parseMountInfo(text: string): MountInfoEntry[] {
+  const out: MountInfoEntry[] = [];
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const right = line.slice(sep + 3).split(' ');
+    const mp = left[4];
+    if (!mp) continue;
+    out.push({ mountpoint: unescapeMountPath(mp), fstype: right[0] ?? '', source: unescapeMountPath(right[1] ?? '') });
+  }
+  return out;
+}
+
+/** The current mounts of this process's mount namespace (empty where /proc is missing). */
+export async function readMountInfo(): Promise<MountInfoEntry[]> {
+  try {
+    return parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/** True for FUSE file systems ("fuse", "fuse.<name>", "fuseblk"). */
+export function isFuseType(fstype: string): boolean {
+  return fstype === 'fuse' || fstype === 'fuseblk' || fstype.startsWith('fuse.');
+}
+
+/** The FUSE mount at `mountpoint`, if any. */
+export async function fuseMountAt(mountpoint: string): Promise<MountInfoEntry | undefined> {
+  return (await readMountInfo()).find((m) => m.mountpoint === mountpoint && isFuseType(m.fstype));
+}
+
+/**
+ * Whether a mount point answers: 'ok', 'dead' (ENOTCONN: its FUSE process is gone) or
+ * 'hung' (no answer within `timeoutMs`; the stat stays parked in a libuv thread).
+ */
+export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Promise<'ok' | 'dead' | 'hung' | 'missing'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), timeoutMs);
+  });
+  const probe = stat(mountpoint).then(
+    () => 'ok' as const,
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? 'dead' : err.code === 'ENOENT' ? 'missing' : 'dead'),
+  );
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Detaches a FUSE mount at once even while files are open (`fusermount -uz`, else `umount -l`). */
+export async function lazyUnmount(mountpoint: string): Promise<void> {
+  const run = (cmd: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      execFile(cmd, args, { timeout: 10_000 }, (err, _out, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve()));
+    });
+  try {
+    await run('fusermount', ['-uz', mountpoint]);
+  } catch (first) {
+    try {
+      await run('umount', ['-l', mountpoint]);
+    } catch {
+      if (await fuseMountAt(mountpoint)) throw first;
+    }
+  }
+}

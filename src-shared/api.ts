@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import type { ErrorInfo } from './errors.ts';
+import type { MountStatus } from './mountState.ts';
+import { MountInputSchema } from './mountSpec.ts';
+
+// The control API contract (DESIGN.md "Faces"): HTTP/JSON on a unix socket, and on a
+// loopback TCP listener with a bearer token. The daemon, the CLI client, the Electron
+// bridge and the browser UI all build on this one file. Bodies are validated with these
+// schemas on the server; responses are typed by the interfaces below.
+
+/** Version prefix of every route; bump only with an incompatible change. */
+export const API_PREFIX = '/v1';
+
+/** Largest request body the API reads (larger ones get 413). */
+export const API_BODY_LIMIT = 1024 * 1024;
+
+/** How patiently mounts are unmounted (like the reference tool's shutdown levels). */
+export const SHUTDOWN_LEVELS = ['patient', 'short', 'immediate'] as const;
+/**
+ * `patient` waits as long as files are busy; `short` forces (lazy unmount) after 10 s;
+ * `immediate` detaches at once.
+ */
+export type ShutdownLevel = (typeof SHUTDOWN_LEVELS)[number];
+/** Schema of a shutdown level. */
+export const ShutdownLevelSchema = z.enum(SHUTDOWN_LEVELS, {
+  error: `expected a shutdown level: ${SHUTDOWN_LEVELS.join(', ')}`,
+});
+
+/** App-wide settings, saved in mounts.json beside the mounts. */
+export const SettingsSchema = z.object({
+  /** IPFS node for specs without `node`: a multiaddr or "embedded"; absent = discover ($IPFS_PATH/api). */
+  ipfsNode: z.string().min(1).max(1024).optional(),
+  /** Gateway used for share links. */
+  gateway: z
+    .string()
+    .max(1024)
+    .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'expected a gateway URL like http://127.0.0.1:8080 or https://dweb.link')
+    .default('http://127.0.0.1:8080'),
+  /** Share links use the subdomain form (https://<cid>.ipfs.<host>/) by default. */
+  subdomainLinks: z.boolean().default(false),
+});
+/** App-wide settings. */
+export type Settings = z.infer<typeof SettingsSchema>;
+/** A partial settings change (PUT /v1/settings merges it). */
+export const SettingsPatchSchema = SettingsSchema.partial().strict();
+/** A partial settings change. */
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+/** Something the user must be told about (e.g. a corrupt mounts.json was moved aside). */
+export interface Notice {
+  id: string;
+  /** ISO 8601. */
+  time: string;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+/** POST /v1/mounts: add a mount, and mount it unless `mount` is false. */
+export const AddMountRequestSchema = z
+  .object({
+    spec: MountInputSchema,
+    /** Mount right away and answer once mounted or failed (default true). */
+    mount: z.boolean().default(true),
+  })
+  .strict();
+/** Body of POST /v1/mounts. */
+export type AddMountRequest = z.input<typeof AddMountRequestSchema>;
+
+/** PUT /v1/mounts/:id: replace a spec; a mounted mount is remounted with it. */
+export const UpdateMountRequestSchema = z.object({ spec: MountInputSchema }).strict();
+/** Body of PUT /v1/mounts/:id. */
+export type UpdateMountRequest = z.input<typeof UpdateMountRequestSchema>;
+
+/** POST /v1/mounts/:id/unmount, POST /v1/unmount-all, POST /v1/shutdown. */
+export const UnmountRequestSchema = z.object({ level: ShutdownLevelSchema.default('short') }).strict();
+/** Body of the unmount and shutdown routes. */
+export type UnmountRequest = z.input<typeof UnmountRequestSchema>;
+
+/** POST /v1/resolve and /v1/link: a host path inside a mount. */
+export const ResolveRequestSchema = z
+  .object({
+    path: z
+      .string()
+      .min(1, 'expected an absolute path inside a mount')
+      .max(4096)
+      .refine((p) => p.startsWith('/'), { message: 'expected an absolute path starting with "/"' })
+      .refine((p) => !p.includes('\0'), { message: 'path contains a NUL byte' }),
+  })
+  .strict();
+/** Body of POST /v1/resolve. */
+export type ResolveRequest = z.input<typeof ResolveRequestSchema>;
+
+/** POST /v1/link: like resolve, plus how to format the link. */
+export const LinkRequestSchema = ResolveRequestSchema.extend({
+  /** Override the settings' gateway. */
+  gateway: SettingsSchema.shape.gateway.unwrap().optional(),
+  /** Subdomain-gateway form instead of the path form. */
+  subdomain: z.boolean().optional(),
+}).strict();
+/** Body of POST /v1/link. */
+export type LinkRequest = z.input<typeof LinkRequestSchema>;
+
+/** GET /v1/info. */
+export interface InfoResponse {
+  name: 'berth';
+  version: string;
+  pid: number;
+  /** ISO 8601. */
+  startedAt: string;
+  socket: string;
+  /** The loopback UI/API URL when `--ui` is on (without the token). */
+  ui?: string;
+}
+/** GET /v1/mounts, POST /v1/mount-all, POST /v1/unmount-all. */
+export interface MountsResponse {
+  mounts: MountStatus[];
+}
+/** GET/POST/PUT /v1/mounts/:id and its actions. */
+export interface MountResponse {
+  mount: MountStatus;
+}
+/** GET/PUT /v1/settings. */
+export interface SettingsResponse {
+  settings: Settings;
+}
+/** GET /v1/notices. */
+export interface NoticesResponse {
+  notices: Notice[];
+}
+/** POST /v1/resolve. */
+export interface ResolveResponse {
+  mountId: string;
+  /** The path inside the mount ("/" is its root). */
+  path: string;
+  cid: string;
+}
+/** POST /v1/link. */
+export interface LinkResponse extends ResolveResponse {
+  link: string;
+  /** The native form, ipfs://<cid>. */
+  native: string;
+}
+/** Every error response: `{error:{kind,message}}` with a matching HTTP status. */
+export interface ErrorResponse {
+  error: ErrorInfo;
+}
+
+/** The routes, for clients; the server registers exactly these. */
+export const API_ROUTES = {
+  info: { method: 'GET', path: '/v1/info' },
+  listMounts: { method: 'GET', path: '/v1/mounts' },
+  addMount: { method: 'POST', path: '/v1/mounts' },
+  getMount: { method: 'GET', path: '/v1/mounts/:id' },
+  updateMount: { method: 'PUT', path: '/v1/mounts/:id' },
+  removeMount: { method: 'DELETE', path: '/v1/mounts/:id' },
+  mount: { method: 'POST', path: '/v1/mounts/:id/mount' },
+  unmount: { method: 'POST', path: '/v1/mounts/:id/unmount' },
+  mountAll: { method: 'POST', path: '/v1/mount-all' },
+  unmountAll: { method: 'POST', path: '/v1/unmount-all' },
+  getSettings: { method: 'GET', path: '/v1/settings' },
+  updateSettings: { method: 'PUT', path: '/v1/settings' },
+  notices: { method: 'GET', path: '/v1/notices' },
+  resolve: { method: 'POST', path: '/v1/resolve' },
+  link: { method: 'POST', path: '/v1/link' },
+  events: { method: 'GET', path: '/v1/events' },
+  shutdown: { method: 'POST', path: '/v1/shutdown' },
+} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }>;
+/** Name of one API route. */
+export type ApiRouteName = keyof typeof API_ROUTES;
+
+/**
+ * Server-Sent Events on GET /v1/events: the `event:` field is the key, `data:` the JSON
+ * value. A `snapshot` comes first, then one event per change.
+ */
+export interface ApiEvents {
+  snapshot: { mounts: MountStatus[]; settings: Settings; notices: Notice[] };
+  mount: { mount: MountStatus };
+  removed: { id: string };
+  settings: { settings: Settings };
+  notice: { notice: Notice };
+  shutdown: { level: ShutdownLevel };
+}
+/** Name of one event on the stream. */
+export type ApiEventName = keyof ApiEvents;
+
+/** The HTTP status for an error kind: the one table the API uses. */
+export const ERROR_STATUS: Record<ErrorInfo['kind'], number> = {
+  Usage: 400,
+  InvalidItem: 400,
+  NotFound: 404,
+  NotExist: 404,
+  Conflict: 409,
+  Exist: 409,
+  NotDir: 400,
+  IsDir: 400,
+  NotEmpty: 409,
+  Permission: 403,
+  ReadOnly: 403,
+  InvalidOperation: 400,
+  Recursion: 400,
+  Closed: 409,
+  Timeout: 504,
+  IO: 502,
+  Unavailable: 503,
+  Internal: 500,
+};
