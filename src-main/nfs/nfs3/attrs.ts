@@ -1,0 +1,130 @@
+import type { Attr, NodeType, SetAttr } from '../../vfs/types.ts';
+import { XdrError } from '../xdr/XdrError.ts';
+import type { XdrReader } from '../xdr/XdrReader.ts';
+import type { XdrWriter } from '../xdr/XdrWriter.ts';
+import { Ftype3, TimeHow } from './constants.ts';
+
+// Attribute structures of RFC 1813 §2.6 shared by our server (encode) and client (decode).
+
+const FTYPE: Record<NodeType, number> = { file: Ftype3.REG, dir: Ftype3.DIR, symlink: Ftype3.LNK };
+
+/** Writes nfstime3 from milliseconds since the epoch. */
+export function writeTime(w: XdrWriter, ms: number): void {
+  const t = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  const sec = Math.floor(t / 1000);
+  w.uint32(Math.min(sec, 0xffff_ffff)).uint32(Math.round((t - sec * 1000) * 1_000_000) % 1_000_000_000);
+}
+
+/** Reads nfstime3 as milliseconds since the epoch. */
+export function readTime(r: XdrReader): number {
+  const sec = r.uint32();
+  const nsec = r.uint32();
+  return sec * 1000 + Math.floor(nsec / 1_000_000);
+}
+
+/** Writes fattr3 (§2.6) for a guest attribute. */
+export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
+  w.uint32(FTYPE[a.type]);
+  w.uint32(a.mode & 0o7777);
+  w.uint32(a.nlink);
+  w.uint32(a.uid);
+  w.uint32(a.gid);
+  w.uint64(a.size);
+  w.uint64(Math.ceil(a.size / 4096) * 4096);
+  w.uint32(0).uint32(0); // rdev: no devices
+  w.uint64(fsid);
+  w.uint64(a.ino);
+  writeTime(w, a.atime);
+  writeTime(w, a.mtime);
+  writeTime(w, a.ctime);
+}
+
+/** post_op_attr (§2.6): attributes when known. */
+export function writePostOpAttr(w: XdrWriter, a: Attr | undefined, fsid: bigint): void {
+  w.bool(a !== undefined);
+  if (a) writeFattr3(w, a, fsid);
+}
+
+/** wcc_data (§2.6) without pre-op attributes (we cannot take them atomically). */
+export function writeWcc(w: XdrWriter, after: Attr | undefined, fsid: bigint): void {
+  w.bool(false);
+  writePostOpAttr(w, after, fsid);
+}
+
+/** Attributes decoded from fattr3, plus the server's fsid. */
+export interface Fattr3 extends Attr {
+  fsid: bigint;
+  /** ftype3 for types a guest cannot express (devices, sockets, FIFOs). */
+  ftype: number;
+}
+
+/** Reads fattr3 (§2.6). */
+export function readFattr3(r: XdrReader): Fattr3 {
+  const ftype = r.uint32();
+  const type: NodeType = ftype === Ftype3.DIR ? 'dir' : ftype === Ftype3.LNK ? 'symlink' : 'file';
+  const mode = r.uint32() & 0o7777;
+  const nlink = r.uint32();
+  const uid = r.uint32();
+  const gid = r.uint32();
+  const size = r.uint64Number();
+  r.uint64(); // used
+  r.uint32();
+  r.uint32(); // rdev
+  const fsid = r.uint64();
+  const ino = Number(BigInt.asUintN(53, r.uint64()));
+  const atime = readTime(r);
+  const mtime = readTime(r);
+  const ctime = readTime(r);
+  return { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime, fsid };
+}
+
+/** Reads post_op_attr. */
+export function readPostOpAttr(r: XdrReader): Fattr3 | undefined {
+  return r.bool() ? readFattr3(r) : undefined;
+}
+
+/** Reads wcc_data and returns the post-op attributes. */
+export function readWcc(r: XdrReader): Fattr3 | undefined {
+  if (r.bool()) {
+    r.uint64(); // pre size
+    readTime(r);
+    readTime(r);
+  }
+  return readPostOpAttr(r);
+}
+
+/** sattr3 (§2.6): SetAttr plus whether times are set to the server's clock. */
+export type Sattr3 = SetAttr;
+
+/** Reads sattr3; SET_TO_SERVER_TIME becomes "now". */
+export function readSattr3(r: XdrReader): Sattr3 {
+  const s: Sattr3 = {};
+  if (r.bool()) s.mode = r.uint32() & 0o7777;
+  if (r.bool()) s.uid = r.uint32();
+  if (r.bool()) s.gid = r.uint32();
+  if (r.bool()) s.size = r.uint64Number();
+  for (const key of ['atime', 'mtime'] as const) {
+    const how = r.uint32();
+    if (how === TimeHow.SET_TO_SERVER_TIME) s[key] = Date.now();
+    else if (how === TimeHow.SET_TO_CLIENT_TIME) s[key] = readTime(r);
+    else if (how !== TimeHow.DONT_CHANGE) throw new XdrError(`unknown time_how ${how}`);
+  }
+  return s;
+}
+
+/** Writes sattr3. */
+export function writeSattr3(w: XdrWriter, s: Sattr3): void {
+  for (const v of [s.mode, s.uid, s.gid]) {
+    w.bool(v !== undefined);
+    if (v !== undefined) w.uint32(v);
+  }
+  w.bool(s.size !== undefined);
+  if (s.size !== undefined) w.uint64(s.size);
+  for (const t of [s.atime, s.mtime]) {
+    if (t === undefined) w.uint32(TimeHow.DONT_CHANGE);
+    else {
+      w.uint32(TimeHow.SET_TO_CLIENT_TIME);
+      writeTime(w, t);
+    }
+  }
+}

@@ -1,0 +1,261 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { XdrError } from '../xdr/XdrError.ts';
+import { XdrReader } from '../xdr/XdrReader.ts';
+import { XdrWriter } from '../xdr/XdrWriter.ts';
+import {
+  AcceptStat,
+  AUTH_NONE,
+  AUTH_SYS,
+  AuthStat,
+  CALL,
+  decodeCallBody,
+  writeAcceptedHeader,
+  writeDenied,
+  writeProgMismatch,
+  type CallHeader,
+} from './messages.ts';
+import { DEFAULT_MAX_RECORD, frameRecord, RecordDecoder, RecordError } from './RecordDecoder.ts';
+
+// An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
+// and each reply is written as soon as its call finishes, tagged with its xid (§9),
+// so a slow call never holds up the ones behind it. In-flight calls per connection are
+// bounded: past the bound the socket stops being read (TCP backpressure).
+
+/** One call as a procedure sees it. */
+export interface RpcCall {
+  readonly header: CallHeader;
+  /** Positioned at the procedure's arguments. */
+  readonly args: XdrReader;
+  /** Already holds the accepted-reply header; the procedure appends its results. */
+  readonly reply: XdrWriter;
+  /** "ip:port" of the client. */
+  readonly remote: string;
+  /** Aborted when the connection closes or the server stops. */
+  readonly signal: AbortSignal;
+}
+
+/** A procedure: decode args → validate → call → encode results. Throw XdrError for bad args. */
+export type Procedure = (call: RpcCall) => Promise<void> | void;
+
+/** One program version: its procedures indexed by procedure number (the dispatch table). */
+export interface RpcProgram {
+  readonly prog: number;
+  readonly vers: number;
+  readonly procedures: readonly (Procedure | undefined)[];
+}
+
+/** Options for an RpcServer. */
+export interface RpcServerOptions {
+  /** Every program/version served; there is no other registry. */
+  programs: readonly RpcProgram[];
+  /** Largest record accepted; a larger one closes the connection. */
+  maxRecord?: number;
+  /** Calls run at once per connection. */
+  maxInFlight?: number;
+  /** Decides on each accepted connection (the client allow-list); false closes it at once. */
+  allow?: (remoteAddress: string) => boolean;
+  /** Told about connection-level failures (bad framing, refused clients); never throws. */
+  onError?: (err: Error, remote: string) => void;
+}
+
+/** Serves RPC programs on a TCP port. */
+export class RpcServer {
+  private readonly server: Server;
+  private readonly programs = new Map<number, Map<number, RpcProgram>>();
+  private readonly connections = new Set<Connection>();
+  private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError'>> & RpcServerOptions;
+
+  constructor(opts: RpcServerOptions) {
+    this.opts = { maxRecord: DEFAULT_MAX_RECORD, maxInFlight: 32, ...opts };
+    for (const p of opts.programs) {
+      let byVers = this.programs.get(p.prog);
+      if (!byVers) this.programs.set(p.prog, (byVers = new Map()));
+      byVers.set(p.vers, p);
+    }
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, aborts calls in flight and closes every connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.destroy();
+    await closed;
+  }
+
+  /** Live connection count (tests use it to check cleanup). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private accept(socket: Socket): void {
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    if (this.opts.allow && !this.opts.allow(socket.remoteAddress ?? '')) {
+      this.opts.onError?.(new Error(`client ${remote} is not in the allow-list`), remote);
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, remote, this);
+    this.connections.add(conn);
+    socket.once('close', () => this.connections.delete(conn));
+  }
+
+  /** Runs one record and returns the reply chunks, or undefined when the connection must close. */
+  async handle(record: Buffer, remote: string, signal: AbortSignal): Promise<Buffer[] | undefined> {
+    if (record.length < 8) return undefined; // no room for xid + msg_type: cannot even reply
+    const xid = record.readUInt32BE(0);
+    if (record.readUInt32BE(4) !== CALL) return undefined; // a server only takes calls
+    const r = new XdrReader(record.subarray(8));
+    let header: CallHeader;
+    try {
+      header = decodeCallBody(xid, r);
+    } catch (err) {
+      if (!(err instanceof XdrError)) throw err;
+      return this.simple(xid, AcceptStat.GARBAGE_ARGS);
+    }
+    if (header.rpcvers !== 2) {
+      const w = new XdrWriter(32);
+      writeDenied(w, xid, { rpcMismatch: true });
+      return w.chunksOut();
+    }
+    if (header.cred.flavor !== AUTH_NONE && header.cred.flavor !== AUTH_SYS) {
+      const w = new XdrWriter(32);
+      writeDenied(w, xid, { authStat: AuthStat.AUTH_BADCRED });
+      return w.chunksOut();
+    }
+    const byVers = this.programs.get(header.prog);
+    if (!byVers) return this.simple(xid, AcceptStat.PROG_UNAVAIL);
+    const program = byVers.get(header.vers);
+    if (!program) {
+      const versions = [...byVers.keys()];
+      const w = new XdrWriter(32);
+      writeProgMismatch(w, xid, Math.min(...versions), Math.max(...versions));
+      return w.chunksOut();
+    }
+    const proc = program.procedures[header.proc];
+    if (!proc) return this.simple(xid, AcceptStat.PROC_UNAVAIL);
+    const reply = new XdrWriter(256);
+    writeAcceptedHeader(reply, xid, AcceptStat.SUCCESS);
+    try {
+      await proc({ header, args: r, reply, remote, signal });
+    } catch (err) {
+      if (err instanceof XdrError) return this.simple(xid, AcceptStat.GARBAGE_ARGS);
+      this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), remote);
+      return this.simple(xid, AcceptStat.SYSTEM_ERR);
+    }
+    return reply.chunksOut();
+  }
+
+  private simple(xid: number, stat: AcceptStat): Buffer[] {
+    const w = new XdrWriter(32);
+    writeAcceptedHeader(w, xid, stat);
+    return w.chunksOut();
+  }
+
+  /** Limits for connections. */
+  get limits(): { maxRecord: number; maxInFlight: number } {
+    return { maxRecord: this.opts.maxRecord, maxInFlight: this.opts.maxInFlight };
+  }
+
+  /** Reports a connection-level failure. */
+  report(err: Error, remote: string): void {
+    try {
+      this.opts.onError?.(err, remote);
+    } catch {
+      // a reporter must never take the server down
+    }
+  }
+}
+
+/** Records decoded but not yet started, past which the socket stops being read. */
+const MAX_QUEUED = 64;
+/** Reply bytes buffered for a slow reader, past which the socket stops being read. */
+const MAX_UNSENT = 16 * 1024 * 1024;
+
+/** One client connection; owns its decoder, its call queue and its abort signal. */
+class Connection {
+  private readonly decoder: RecordDecoder;
+  private readonly queue: Buffer[] = [];
+  private inFlight = 0;
+  private readonly abort = new AbortController();
+  private paused = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly remote: string,
+    private readonly server: RpcServer,
+  ) {
+    this.decoder = new RecordDecoder(server.limits.maxRecord);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {}); // 'close' follows; a reset by the peer is not our failure
+    socket.on('close', () => this.abort.abort(new Error('connection closed')));
+    socket.on('drain', () => this.maybeResume());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let records: Buffer[];
+    try {
+      records = this.decoder.push(chunk);
+    } catch (err) {
+      if (err instanceof RecordError) this.server.report(err, this.remote);
+      this.socket.destroy();
+      return;
+    }
+    for (const r of records) this.queue.push(r);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.server.limits.maxInFlight && this.queue.length > 0 && !this.socket.destroyed) {
+      const record = this.queue.shift()!;
+      this.inFlight++;
+      void this.run(record);
+    }
+    if (!this.paused && (this.queue.length >= MAX_QUEUED || this.socket.writableLength > MAX_UNSENT)) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && this.queue.length < MAX_QUEUED / 2 && this.socket.writableLength <= MAX_UNSENT) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private async run(record: Buffer): Promise<void> {
+    try {
+      const chunks = await this.server.handle(record, this.remote, this.abort.signal);
+      if (this.socket.destroyed) return;
+      if (!chunks) {
+        this.socket.destroy();
+        return;
+      }
+      this.socket.cork();
+      for (const c of frameRecord(chunks)) this.socket.write(c);
+      this.socket.uncork();
+    } catch (err) {
+      this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
+      this.socket.destroy();
+    } finally {
+      this.inFlight--;
+      this.pump();
+      this.maybeResume();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { DirEntry, Vfs } from '../../vfs/types.ts';
+
+// READDIR/READDIRPLUS paging (RFC 1813 §3.3.16-17). A listing starts with cookie 0;
+// that reads the whole directory once and keeps it under a fresh cookie verifier, and
+// every later page is a slice of it: entry i has cookie i+1. So a 100,000-entry
+// directory costs one guest listing per pass, never one per page, and concurrent
+// passes over the same directory each keep their own snapshot.
+
+/** One snapshot of a directory. */
+export interface Listing {
+  readonly verf: bigint;
+  readonly path: string;
+  readonly entries: readonly DirEntry[];
+}
+
+/** Snapshots kept at once (least recently used dropped first). */
+const MAX_LISTINGS = 64;
+/** Entries one snapshot may hold; bigger directories are refused rather than exhausting memory. */
+const MAX_ENTRIES = 2_000_000;
+
+/** Directory snapshots by verifier; owned by one NFS server. */
+export class DirListingCache {
+  private readonly byVerf = new Map<bigint, Listing>();
+  private readonly latest = new Map<string, bigint>();
+  private nextVerf = randomBytes(8).readBigUInt64BE(0) | 1n;
+
+  constructor(private readonly vfs: Vfs) {}
+
+  /**
+   * The snapshot a READDIR continues from. Cookie 0 starts a new one. A non-zero cookie
+   * uses the snapshot named by its verifier, or (zero/unknown verifier, as some clients
+   * send) the newest one of that directory, or lists afresh: the guest's order is stable.
+   */
+  async get(path: string, cookie: bigint, verf: bigint, signal: AbortSignal): Promise<Listing> {
+    if (cookie !== 0n) {
+      const known = this.byVerf.get(verf) ?? this.byVerf.get(this.latest.get(path) ?? -1n);
+      if (known && known.path === path) {
+        this.touch(known);
+        return known;
+      }
+    }
+    const entries: DirEntry[] = [];
+    for await (const e of this.vfs.readdir(path, { signal })) {
+      entries.push(e);
+      if (entries.length > MAX_ENTRIES) throw new Error(`directory ${path} has more than ${MAX_ENTRIES} entries`);
+    }
+    const listing: Listing = { verf: this.nextVerf, path, entries };
+    this.nextVerf = BigInt.asUintN(64, this.nextVerf + 2n);
+    this.touch(listing);
+    while (this.byVerf.size > MAX_LISTINGS) {
+      const oldest = this.byVerf.keys().next().value as bigint;
+      const dropped = this.byVerf.get(oldest)!;
+      this.byVerf.delete(oldest);
+      if (this.latest.get(dropped.path) === oldest) this.latest.delete(dropped.path);
+    }
+    return listing;
+  }
+
+  private touch(l: Listing): void {
+    this.byVerf.delete(l.verf);
+    this.byVerf.set(l.verf, l);
+    this.latest.set(l.path, l.verf);
+  }
+}

@@ -1,0 +1,95 @@
+import type { FileHandle, Vfs } from '../../vfs/types.ts';
+
+// NFSv3 has no open/close (RFC 1813 §1.2: stateless), but guests read and write
+// through handles. This cache keeps one guest handle per file across READ/WRITE calls
+// and closes it after a short idle time, so a sequential read opens the file once.
+
+interface Entry {
+  handle: Promise<FileHandle>;
+  write: boolean;
+  refs: number;
+  lastUsed: number;
+  evicted: boolean;
+}
+
+/** Idle time after which a handle is closed. */
+const IDLE_MS = 5_000;
+/** Handles kept open at once. */
+const MAX_OPEN = 128;
+
+/** Open guest handles by path; owned by one NFS server. */
+export class OpenFileCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly vfs: Vfs) {
+    this.timer = setInterval(() => this.sweep(Date.now() - IDLE_MS), 1_000);
+    this.timer.unref();
+  }
+
+  /** Runs `fn` with an open handle for `path` (a writable one when `write`). */
+  async use<T>(path: string, write: boolean, signal: AbortSignal, fn: (h: FileHandle) => Promise<T>): Promise<T> {
+    let e = this.entries.get(path);
+    if (!e || (write && !e.write)) {
+      if (e) this.evict(path, e);
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false };
+      this.entries.set(path, entry);
+      // A failed open must not stay cached.
+      entry.handle.catch(() => {
+        if (this.entries.get(path) === entry) this.entries.delete(path);
+      });
+      e = entry;
+      if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
+    }
+    e.refs++;
+    try {
+      return await fn(await e.handle);
+    } finally {
+      e.refs--;
+      e.lastUsed = Date.now();
+      if (e.evicted && e.refs === 0) void this.closeEntry(e);
+    }
+  }
+
+  /** The open writable handle of `path`, if any (COMMIT flushes it). */
+  writer(path: string): Promise<FileHandle> | undefined {
+    const e = this.entries.get(path);
+    return e?.write ? e.handle : undefined;
+  }
+
+  /** Closes handles of `path` and everything under it (after remove or rename). */
+  invalidate(path: string): void {
+    for (const [p, e] of this.entries) if (p === path || p.startsWith(path + '/')) this.evict(p, e);
+  }
+
+  /** Closes every handle; the cache stays usable. */
+  async closeAll(): Promise<void> {
+    const all = [...this.entries];
+    for (const [p, e] of all) this.evict(p, e);
+    clearInterval(this.timer);
+    await Promise.all(all.map(([, e]) => e.handle.then((h) => h.close()).catch(() => {})));
+  }
+
+  private sweep(before: number, keep = 0): void {
+    const victims = [...this.entries].filter(([, e]) => e.refs === 0 && e.lastUsed < before);
+    victims.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    const n = keep ? Math.max(0, this.entries.size - keep) : victims.length;
+    for (const [p, e] of victims.slice(0, n)) this.evict(p, e);
+  }
+
+  private evict(path: string, e: Entry): void {
+    if (this.entries.get(path) === e) this.entries.delete(path);
+    e.evicted = true;
+    if (e.refs === 0) void this.closeEntry(e);
+  }
+
+  private async closeEntry(e: Entry): Promise<void> {
+    try {
+      const h = await e.handle;
+      await h.flush?.({ signal: AbortSignal.timeout(30_000) });
+      await h.close();
+    } catch {
+      // the handle failed to open or the guest is gone: nothing left to release
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { NAME_MAX, Nfsstat3 } from '../nfs3/constants.ts';
+import { NfsStatusError } from './NfsStatusError.ts';
+
+// Guest paths are built here only, so no name from the wire can leave the export:
+// names with "/" or NUL, and "." / ".." where an entry is created, are refused.
+
+/** The parent of a guest path ("/" for "/"). */
+export function parentOf(path: string): string {
+  if (path === '/') return '/';
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** Checks a filename3 from the wire (RFC 1813 §2.5) that must name a real entry. */
+export function checkName(name: string): void {
+  if (name.length === 0) throw new NfsStatusError(Nfsstat3.INVAL, 'empty file name');
+  if (Buffer.byteLength(name) > NAME_MAX) throw new NfsStatusError(Nfsstat3.NAMETOOLONG, `file name longer than ${NAME_MAX} bytes`);
+  if (name.includes('/') || name.includes('\0')) throw new NfsStatusError(Nfsstat3.INVAL, 'file name contains "/" or NUL');
+  if (name === '.' || name === '..') throw new NfsStatusError(Nfsstat3.INVAL, `"${name}" cannot be created or removed`);
+}
+
+/** The guest path of `name` inside `dir`; "." and ".." resolve without leaving the root (LOOKUP). */
+export function lookupPath(dir: string, name: string): string {
+  if (name === '.') return dir;
+  if (name === '..') return parentOf(dir);
+  checkName(name);
+  return childPath(dir, name);
+}
+
+/** `dir` + "/" + `name` for an already checked name. */
+export function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}

@@ -1,0 +1,58 @@
+import type { RpcProgram } from '../rpc/RpcServer.ts';
+import { NFS_PROGRAM, NFS_V3, NfsProc } from '../nfs3/constants.ts';
+import type { NfsContext, NfsProcedure } from './NfsContext.ts';
+import { access } from './procedures/access.ts';
+import { commit } from './procedures/commit.ts';
+import { create } from './procedures/create.ts';
+import { fsinfo } from './procedures/fsinfo.ts';
+import { fsstat } from './procedures/fsstat.ts';
+import { getattr } from './procedures/getattr.ts';
+import { link } from './procedures/link.ts';
+import { lookup } from './procedures/lookup.ts';
+import { mkdir } from './procedures/mkdir.ts';
+import { mknod } from './procedures/mknod.ts';
+import { pathconf } from './procedures/pathconf.ts';
+import { nullProc } from './procedures/null.ts';
+import { read } from './procedures/read.ts';
+import { readdir } from './procedures/readdir.ts';
+import { readdirplus } from './procedures/readdirplus.ts';
+import { readlink } from './procedures/readlink.ts';
+import { remove } from './procedures/remove.ts';
+import { rename } from './procedures/rename.ts';
+import { rmdir } from './procedures/rmdir.ts';
+import { setattr } from './procedures/setattr.ts';
+import { symlink } from './procedures/symlink.ts';
+import { write } from './procedures/write.ts';
+
+/** The NFSv3 dispatch table: every procedure of RFC 1813 §3.3 by its number. */
+export const NFS3_PROCEDURES = {
+  [NfsProc.NULL]: nullProc,
+  [NfsProc.GETATTR]: getattr,
+  [NfsProc.SETATTR]: setattr,
+  [NfsProc.LOOKUP]: lookup,
+  [NfsProc.ACCESS]: access,
+  [NfsProc.READLINK]: readlink,
+  [NfsProc.READ]: read,
+  [NfsProc.WRITE]: write,
+  [NfsProc.CREATE]: create,
+  [NfsProc.MKDIR]: mkdir,
+  [NfsProc.SYMLINK]: symlink,
+  [NfsProc.MKNOD]: mknod,
+  [NfsProc.REMOVE]: remove,
+  [NfsProc.RMDIR]: rmdir,
+  [NfsProc.RENAME]: rename,
+  [NfsProc.LINK]: link,
+  [NfsProc.READDIR]: readdir,
+  [NfsProc.READDIRPLUS]: readdirplus,
+  [NfsProc.FSSTAT]: fsstat,
+  [NfsProc.FSINFO]: fsinfo,
+  [NfsProc.PATHCONF]: pathconf,
+  [NfsProc.COMMIT]: commit,
+} satisfies Record<(typeof NfsProc)[keyof typeof NfsProc], NfsProcedure>;
+
+/** Binds a dispatch table of NFS procedures to one server's context as an RPC program. */
+export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> = NFS3_PROCEDURES): RpcProgram {
+  const procedures = [];
+  for (const [num, proc] of Object.entries(table)) procedures[Number(num)] = (call: Parameters<NfsProcedure>[1]) => proc(ctx, call);
+  return { prog: NFS_PROGRAM, vers: NFS_V3, procedures };
+}

@@ -1,0 +1,29 @@
+import { writePostOpAttr } from '../../nfs3/attrs.ts';
+import { Nfsstat3 } from '../../nfs3/constants.ts';
+import { readFh, type NfsProcedure } from '../NfsContext.ts';
+import { statusOf } from '../nfsstat.ts';
+
+/**
+ * READ, RFC 1813 §3.3.6. The guest's buffer goes into the reply by reference (the
+ * XDR writer keeps large opaques as their own chunk), so the bytes are not copied.
+ * Post-op attributes are omitted (optional in the RFC) to spare a getattr per READ.
+ */
+export const read: NfsProcedure = async (ctx, call) => {
+  const r = call.args;
+  const fh = readFh(r);
+  const offset = r.uint64Number();
+  const count = Math.min(r.uint32(), ctx.maxIo);
+  try {
+    const path = ctx.handles.pathOf(fh);
+    const data = count === 0 ? new Uint8Array(0) : await ctx.files.use(path, false, call.signal, (h) => h.read(offset, count, call));
+    let eof = data.length < count;
+    if (count === 0) eof = offset >= (await ctx.vfs.getattr(path, call)).size;
+    const w = call.reply;
+    w.uint32(Nfsstat3.OK);
+    writePostOpAttr(w, undefined, ctx.fsid);
+    w.uint32(data.length).bool(eof).opaque(data);
+  } catch (err) {
+    call.reply.uint32(statusOf(err));
+    writePostOpAttr(call.reply, undefined, ctx.fsid);
+  }
+};

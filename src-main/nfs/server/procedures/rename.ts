@@ -1,0 +1,41 @@
+import { writeWcc } from '../../nfs3/attrs.ts';
+import { Nfsstat3 } from '../../nfs3/constants.ts';
+import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
+import { checkName, childPath } from '../names.ts';
+import { statusOf } from '../nfsstat.ts';
+
+/** RENAME, RFC 1813 §3.3.14: handles follow the renamed node (they stay valid). */
+export const rename: NfsProcedure = async (ctx, call) => {
+  const r = call.args;
+  const fromFh = readFh(r);
+  const fromName = readName(r);
+  const toFh = readFh(r);
+  const toName = readName(r);
+  let fromDir: string | undefined;
+  let toDir: string | undefined;
+  let status: number = Nfsstat3.OK;
+  try {
+    fromDir = ctx.handles.pathOf(fromFh);
+    toDir = ctx.handles.pathOf(toFh);
+    const mv = requireWritable(ctx, 'rename');
+    checkName(fromName);
+    checkName(toName);
+    const from = childPath(fromDir, fromName);
+    const to = childPath(toDir, toName);
+    if (from !== to) {
+      ctx.files.invalidate(from);
+      ctx.files.invalidate(to);
+      await mv(from, to, call);
+      ctx.handles.rename(from, to);
+    }
+  } catch (err) {
+    status = statusOf(err);
+  }
+  const [a, b] = await Promise.all([
+    fromDir === undefined ? undefined : attrOf(ctx, fromDir, call.signal),
+    toDir === undefined ? undefined : attrOf(ctx, toDir, call.signal),
+  ]);
+  call.reply.uint32(status);
+  writeWcc(call.reply, a, ctx.fsid);
+  writeWcc(call.reply, b, ctx.fsid);
+};

@@ -1,0 +1,24 @@
+import { writeWcc } from '../../nfs3/attrs.ts';
+import { Nfsstat3 } from '../../nfs3/constants.ts';
+import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
+import { checkName, childPath } from '../names.ts';
+import { replyDirWccError } from '../replies.ts';
+
+/** RMDIR, RFC 1813 §3.3.13. */
+export const rmdir: NfsProcedure = async (ctx, call) => {
+  const dirFh = readFh(call.args);
+  const name = readName(call.args);
+  let dir: string | undefined;
+  try {
+    dir = ctx.handles.pathOf(dirFh);
+    const rm = requireWritable(ctx, 'rmdir');
+    checkName(name);
+    const path = childPath(dir, name);
+    await rm(path, call);
+    ctx.handles.forget(path);
+    call.reply.uint32(Nfsstat3.OK);
+    writeWcc(call.reply, await attrOf(ctx, dir, call.signal), ctx.fsid);
+  } catch (err) {
+    await replyDirWccError(ctx, call.reply, err, dir, call.signal);
+  }
+};
