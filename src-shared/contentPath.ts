@@ -222,26 +222,34 @@ function parseHttpUrl(s: string, input: string): ContentPath {
   const host = hostPort.startsWith('[') ? hostPort.slice(0, hostPort.indexOf(']') + 1) : hostPort.replace(/:\d*$/, '');
   if (host === '') fail(`URL has no host: ${CONTENT_PATH_EXPECTED}`, input);
 
-  // Subdomain gateway: <cid>.ipfs.<gateway host> or <name>.ipns.<gateway host>.
-  const labels = host.toLowerCase().split('.');
-  const nsAt = labels.findIndex((l, i) => i >= 1 && i < labels.length - 1 && (l === 'ipfs' || l === 'ipns'));
-  if (nsAt >= 1) {
-    const ns = labels[nsAt] as 'ipfs' | 'ipns';
-    // Labels keep their typed case for the CID (a v0 CID is case-sensitive).
-    const prefixLabels = host.split('.').slice(0, nsAt);
-    if (ns === 'ipfs' && prefixLabels.length === 1 && tryParseCid(prefixLabels[0]!)) {
-      return build('ipfs', prefixLabels[0]!, rawPath, true, query, input);
+  // Subdomain gateway: <cid>.ipfs.<gateway host> or <name>.ipns.<gateway host>. A DNSLink
+  // name may also be written with its dots, so try every "ipfs"/"ipns" label, leftmost first.
+  const lower = host.toLowerCase().split('.');
+  // Labels keep their typed case for the CID (a v0 CID is case-sensitive).
+  const typed = host.split('.');
+  let firstNs: number | undefined;
+  for (let i = 1; i < lower.length - 1; i++) {
+    const ns = lower[i];
+    if (ns !== 'ipfs' && ns !== 'ipns') continue;
+    firstNs ??= i;
+    const prefix = typed.slice(0, i);
+    if (ns === 'ipfs' && prefix.length === 1 && tryParseCid(prefix[0]!)) {
+      return build('ipfs', prefix[0]!, rawPath, true, query, input);
     }
     if (ns === 'ipns') {
-      const name = prefixLabels.length === 1 ? prefixLabels[0]! : prefixLabels.join('.');
-      const candidate = prefixLabels.length === 1 && !ipnsKeyCid(name) ? decodeDnsLabel(name) : name;
+      const name = prefix.join('.');
+      const candidate = prefix.length === 1 && !ipnsKeyCid(name) ? decodeDnsLabel(name) : name;
       if (isIpnsName(candidate)) return build('ipns', candidate, rawPath, true, query, input);
     }
-    // Not a valid subdomain form: maybe a path gateway whose host happens to contain "ipfs".
-    if (!/^\/+(ipfs|ipns)(\/|$)/i.test(rawPath)) {
-      if (ns === 'ipfs') parseCid(prefixLabels.join('.'), ' in the subdomain');
-      fail(`not an IPNS name in the subdomain: ${quote(prefixLabels.join('.'))}: expected a key (k51…) or a DNSLink name written with "-" for "." (en-wikipedia--on--ipfs-org)`, input);
-    }
+  }
+  // Not a valid subdomain form: maybe a path gateway whose host happens to contain "ipfs".
+  if (firstNs !== undefined && !/^\/+(ipfs|ipns)(\/|$)/i.test(rawPath)) {
+    const prefix = typed.slice(0, firstNs).join('.');
+    if (lower[firstNs] === 'ipfs') parseCid(prefix, ' in the subdomain');
+    fail(
+      `not an IPNS name in the subdomain: ${quote(prefix)}: expected a key (k51…) or a DNSLink name written with "-" for "." (en-wikipedia--on--ipfs-org)`,
+      input,
+    );
   }
   const parsed = parseNamespaced(rawPath, true, query, input);
   if (!parsed) fail(`gateway URL without /ipfs/ or /ipns/ in its path: ${quote(s)}: ${CONTENT_PATH_EXPECTED}`, input);
