@@ -22,5 +22,6 @@ export const ERRNO: Record<FsErrorKind, number> = {
 
 /** The errno for an error kind; anything unknown is EIO. */
 export function errnoFor(kind: FsErrorKind | string): number {
-  return (ERRNO as Record<string, number>)[kind] ?? E.EIO;
+  // hasOwn: a kind read off the wire such as "toString" must not reach Object.prototype.
+  return Object.hasOwn(ERRNO, kind) ? (ERRNO as Record<string, number>)[kind]! : E.EIO;
 }
