@@ -1,0 +1,113 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
+import { FsError } from '../vfs/FsError.ts';
+import type { Vfs } from '../vfs/types.ts';
+import { NfsServer } from '../nfs/server/NfsServer.ts';
+import type { Host, MountedHost } from './types.ts';
+
+// The NFS host: serves any guest as NFSv3 + MOUNT v3 on one TCP port (DESIGN.md "NFS").
+// Loopback by default; any other address needs an explicit client allow-list, checked
+// on every accepted connection.
+
+/** Options of the NFS host (see NfsHostSchema in src-shared/mountSpec.ts). */
+export interface NfsHostOptions {
+  /** Refuse writes (NFS3ERR_ROFS) even when the guest could write. Default true. */
+  readOnly?: boolean;
+  /** Client addresses or CIDR ranges allowed besides loopback; required off loopback. */
+  clients?: readonly string[];
+  /** rtmax/wtmax; default 1 MiB. */
+  maxIo?: number;
+  /** Told about refused clients and connection-level failures. */
+  onError?: (err: Error, remote: string) => void;
+}
+
+/** True for 127.0.0.0/8 and ::1 (and their IPv4-mapped forms). */
+export function isLoopback(address: string): boolean {
+  const a = address.replace(/^::ffff:/i, '');
+  return (isIPv4(a) && a.startsWith('127.')) || a === '::1';
+}
+
+/** Builds the allow-list: loopback plus each client address or CIDR range. */
+export function clientAllowList(clients: readonly string[]): (address: string) => boolean {
+  const list = new BlockList();
+  for (const c of clients) {
+    const [addr = '', bits] = c.split('/');
+    const type = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined;
+    if (!type) throw new FsError('InvalidItem', `bad NFS client ${JSON.stringify(c)}: expected an IP address or a CIDR range like 192.168.1.0/24`);
+    if (bits === undefined) list.addAddress(addr, type);
+    else {
+      const prefix = Number(bits);
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > (type === 'ipv4' ? 32 : 128)) {
+        throw new FsError('InvalidItem', `bad prefix length in NFS client ${JSON.stringify(c)}`);
+      }
+      list.addSubnet(addr, prefix, type);
+    }
+  }
+  return (address) => {
+    if (isLoopback(address)) return true;
+    const v4 = address.replace(/^::ffff:/i, '');
+    if (isIPv4(v4)) return list.check(v4, 'ipv4');
+    return isIPv6(address) && list.check(address, 'ipv6');
+  };
+}
+
+/** The commands and URL a user needs to mount an NFS host at `host:port`. */
+export function mountCommands(host: string, port: number): Record<string, string> {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return {
+    port: String(port),
+    linux: `mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port},nolock ${h}:/ /mnt/x`,
+    macos: `mount -t nfs -o vers=3,tcp,port=${port},mountport=${port},locallocks ${h}:/ /Volumes/x`,
+    url: `nfs://${h}/?version=3&nfsport=${port}&mountport=${port}`,
+  };
+}
+
+/** Serves a vfs over NFSv3 at a listen multiaddr (`/ip4/127.0.0.1/tcp/0` picks a free port). */
+export const nfsHost: Host<NfsHostOptions> = {
+  async mount(vfs: Vfs, listen: string, opts: NfsHostOptions): Promise<MountedHost> {
+    let addr;
+    try {
+      addr = parseMultiaddr(listen);
+    } catch (err) {
+      throw new FsError('InvalidItem', err instanceof MultiaddrError ? err.message : String(err));
+    }
+    if (addr.kind !== 'tcp' || addr.family === 'dns' || addr.protocol !== 'http') {
+      throw new FsError('InvalidItem', `cannot listen on ${listen}: expected /ip4/<address>/tcp/<port> or /ip6/<address>/tcp/<port>`);
+    }
+    const clients = opts.clients ?? [];
+    if (!isLoopback(addr.host) && clients.length === 0) {
+      throw new FsError(
+        'Permission',
+        `refusing to serve NFS on non-loopback ${listen} without an explicit client allow-list (clients: ["192.168.1.20", "10.0.0.0/8", ...])`,
+      );
+    }
+    const server = new NfsServer(vfs, {
+      readOnly: opts.readOnly ?? true,
+      allow: clientAllowList(clients),
+      ...(opts.maxIo ? { maxIo: opts.maxIo } : {}),
+      ...(opts.onError ? { onError: opts.onError } : {}),
+    });
+    let bound;
+    try {
+      bound = await server.listen(addr.port, addr.host);
+    } catch (err) {
+      await server.close().catch(() => {});
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new FsError(code === 'EADDRINUSE' ? 'Exist' : 'IO', `cannot listen on ${listen}: ${(err as Error).message}`, { cause: err });
+    }
+    const family = addr.family;
+    const target = `/${family}/${addr.host}/tcp/${bound.port}`;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    let closing: Promise<void> | undefined;
+    return {
+      target,
+      info: { ...mountCommands(addr.host, bound.port), listen: target },
+      done,
+      unmount() {
+        closing ??= server.close().finally(() => resolve());
+        return closing;
+      },
+    };
+  },
+};
