@@ -137,6 +137,9 @@ export interface ResolveResponse {
 /** POST /v1/link. */
 export interface LinkResponse extends ResolveResponse {
   link: string;
+  /** The form actually used: a subdomain link falls back to a path link (see fallbackReason). */
+  form: 'path' | 'subdomain' | 'native';
+  fallbackReason?: string;
   /** The native form, ipfs://<cid>. */
   native: string;
 }

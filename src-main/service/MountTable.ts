@@ -10,7 +10,7 @@ import { describeIssues, MountInputSchema, MountSpecSchema } from '../../src-sha
 import type { MountedHost } from '../hosts/types.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { ServiceError, toErrorInfo } from './errorInfo.ts';
-import { fuseMountAt, isFuseType, lazyUnmount, probeMountpoint, readMountInfo } from './mountinfo.ts';
+import { cleanUnmount, fuseMountAt, isFuseType, lazyUnmount, probeMountpoint, readMountInfo } from './mountinfo.ts';
 import type { MountStore } from './MountStore.ts';
 
 /** A mount that is up: the vfs (as the host serves it) and the host presenting it. */
@@ -426,28 +426,29 @@ export class MountTable {
     e.leaving = true;
     this.setState(e, 'unmounting', {});
     const mountpoint = e.spec.host.kind === 'fuse' ? resolvePath(e.spec.host.mountpoint) : undefined;
-    const started = Date.now();
-    const tryUnmount = async (): Promise<unknown> => {
-      try {
-        await opened.host.unmount();
-        return undefined;
-      } catch (err) {
-        return err ?? new Error('unmount failed');
+    if (mountpoint && level !== 'immediate') {
+      // Busy files make `fusermount -u` fail: `patient` waits for them as long as it
+      // takes, `short` for shortGraceMs; then the host detaches lazily.
+      const started = Date.now();
+      for (;;) {
+        const busy = await cleanUnmount(mountpoint);
+        if (busy === undefined) break;
+        if (level === 'short' && Date.now() - started >= this.shortGraceMs) {
+          this.log(`unmount ${e.spec.id}: ${busy}; forcing (lazy unmount) after ${Math.round(this.shortGraceMs / 1000)} s`);
+          break;
+        }
+        await sleep(500);
       }
-    };
-    let lastErr: unknown = level === 'immediate' ? new Error('immediate') : await tryUnmount();
-    while (lastErr && level !== 'immediate' && (level === 'patient' || Date.now() - started < this.shortGraceMs)) {
-      // Busy files: wait and try again; `patient` waits as long as it takes.
-      await sleep(500);
-      lastErr = await tryUnmount();
     }
-    if (lastErr) {
-      if (level !== 'immediate') this.log(`unmount ${e.spec.id}: ${(lastErr as Error).message}; forcing (lazy unmount)`);
-      if (mountpoint) await lazyUnmount(mountpoint).catch((err: unknown) => this.log(`lazy unmount of ${mountpoint} failed: ${(err as Error).message}`));
-      // The host still holds its session; let it wind down, but never wait forever.
-      await withTimeout(tryUnmount(), 3000, () => undefined);
-      await withTimeout(opened.host.done.catch(() => undefined), 3000, () => undefined);
-    }
+    if (mountpoint && level === 'immediate') await lazyUnmount(mountpoint).catch((err: unknown) => this.log(`lazy unmount of ${mountpoint} failed: ${(err as Error).message}`));
+    // The host detaches whatever is left and releases its session; never wait forever.
+    await withTimeout(
+      opened.host.unmount().catch((err: unknown) => this.log(`unmount ${e.spec.id}: ${(err as Error).message}`)),
+      20_000,
+      () => this.log(`unmount ${e.spec.id}: the host did not finish within 20 s`),
+    );
+    if (mountpoint && (await fuseMountAt(mountpoint))) await lazyUnmount(mountpoint).catch(() => undefined);
+    await withTimeout(opened.host.done.catch(() => undefined), 3000, () => undefined);
     await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
     e.live = undefined;
     e.leaving = false;

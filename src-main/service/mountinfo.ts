@@ -83,3 +83,13 @@ export async function lazyUnmount(mountpoint: string): Promise<void> {
     }
   }
 }
+
+/** Tries a clean `fusermount -u`; resolves with why it failed (busy files), or undefined once nothing is mounted there. */
+export async function cleanUnmount(mountpoint: string): Promise<string | undefined> {
+  if (!(await fuseMountAt(mountpoint))) return undefined;
+  const failure = await new Promise<string | undefined>((resolve) => {
+    execFile('fusermount', ['-u', mountpoint], { timeout: 10_000 }, (err, _out, stderr) => resolve(err ? stderr.trim() || err.message : undefined));
+  });
+  if (failure === undefined || !(await fuseMountAt(mountpoint))) return undefined;
+  return failure;
+}

@@ -1,0 +1,146 @@
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
+import type { MountTable } from '../service/MountTable.ts';
+import { errorResponse, HttpError, sendJson } from './http.ts';
+import { handleRoute, matchRoute, type RouteContext } from './routes.ts';
+import { makeTcpGuard, newToken, parseUiAddress } from './tcpGuard.ts';
+
+/** Options of the control API server. */
+export interface ApiServerOptions {
+  table: MountTable;
+  socketPath: string;
+  /** `127.0.0.1:PORT` to also listen on loopback TCP with a token. */
+  ui?: string;
+  version: string;
+  onShutdown: (level: ShutdownLevel) => void;
+  log?: (message: string) => void;
+}
+
+/** The running API. */
+export interface RunningApi {
+  socketPath: string;
+  /** The TCP listener, when `ui` was given. */
+  ui?: { origin: string; token: string; port: number; url: string };
+  close(): Promise<void>;
+}
+
+/** Creates the socket folder 0700 and checks nobody else owns it (it may sit in /tmp). */
+export async function prepareSocketDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await lstat(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
+  if (process.getuid && st.uid !== process.getuid()) throw new Error(`${dir} belongs to uid ${st.uid}, not to this user; refusing to put the control socket there`);
+  await chmod(dir, 0o700);
+}
+
+function listen(server: Server, ...args: [string] | [number, string]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (args.length === 1) server.listen(args[0], done);
+    else server.listen(args[0], args[1], done);
+  });
+}
+
+/**
+ * Serves the control API on a unix socket (mode 0600 in a 0700 folder) and, with `ui`,
+ * on a loopback TCP port guarded by a token and a Host check. Every request is handled
+ * on its own: a bad one gets a JSON error and never affects the others.
+ */
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const startedAt = new Date().toISOString();
+  const streams = new Set<ServerResponse>();
+  let uiOrigin: string | undefined;
+  const info = (): InfoResponse => ({
+    name: 'berth',
+    version: opts.version,
+    pid: process.pid,
+    startedAt,
+    socket: opts.socketPath,
+    ...(uiOrigin ? { ui: uiOrigin } : {}),
+  });
+  const ctx: RouteContext = { table: opts.table, info, onShutdown: opts.onShutdown, streams };
+
+  const handler = (guard?: (req: IncomingMessage, url: URL) => void) => (req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      try {
+        const raw = req.url ?? '/';
+        if (!raw.startsWith('/')) throw new HttpError(400, 'Usage', 'expected a request path starting with "/"');
+        const url = new URL(`http://berth.invalid${raw}`);
+        guard?.(req, url);
+        await handleRoute(ctx, matchRoute(req.method ?? 'GET', url.pathname), req, res);
+      } catch (err) {
+        const r = errorResponse(err);
+        if (r.status >= 500) log(`API ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
+        else res.destroy();
+      }
+    })();
+  };
+  const harden = (server: Server) => {
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 10 * 60_000;
+    server.maxHeadersCount = 100;
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"kind":"Usage","message":"malformed HTTP request"}}');
+      else socket.destroy();
+    });
+  };
+
+  await prepareSocketDir(dirname(opts.socketPath));
+  await unlink(opts.socketPath).catch(() => undefined);
+  const unixServer = createServer(handler());
+  harden(unixServer);
+  // The umask makes the socket 0600 from its first instant; chmod makes sure of it.
+  const oldMask = process.umask(0o177);
+  try {
+    await listen(unixServer, opts.socketPath);
+  } finally {
+    process.umask(oldMask);
+  }
+  await chmod(opts.socketPath, 0o600);
+
+  let tcpServer: Server | undefined;
+  let ui: RunningApi['ui'];
+  if (opts.ui) {
+    const addr = parseUiAddress(opts.ui);
+    const token = newToken();
+    let guard: ((req: IncomingMessage, url: URL) => void) | undefined;
+    // Until the port (and so the allowed Host names) is known, nothing is served.
+    tcpServer = createServer((req, res) => (guard ? handler(guard)(req, res) : res.destroy()));
+    harden(tcpServer);
+    try {
+      await listen(tcpServer, addr.port, addr.host);
+    } catch (err) {
+      unixServer.close();
+      await unlink(opts.socketPath).catch(() => undefined);
+      throw err;
+    }
+    const port = (tcpServer.address() as AddressInfo).port;
+    guard = makeTcpGuard(port, token);
+    const host = addr.host === '::1' ? '[::1]' : addr.host;
+    uiOrigin = `http://${host}:${port}`;
+    ui = { origin: uiOrigin, token, port, url: `${uiOrigin}/?token=${token}` };
+  }
+
+  const close = async () => {
+    for (const s of streams) s.end();
+    const closing = [unixServer, tcpServer].filter((s): s is Server => !!s).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        }),
+    );
+    await Promise.all(closing);
+    await unlink(opts.socketPath).catch(() => undefined);
+  };
+  return { socketPath: opts.socketPath, ...(ui ? { ui } : {}), close };
+}

@@ -1,0 +1,66 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './http.ts';
+
+/** A loopback address for the UI listener. */
+export interface UiAddress {
+  host: string;
+  port: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Parses `--ui 127.0.0.1:PORT` (also `localhost:PORT`, `[::1]:PORT`, or a bare port).
+ * Anything that is not loopback is refused: the API can mount and unmount, so it must
+ * never be reachable from the network.
+ */
+export function parseUiAddress(text: string): UiAddress {
+  const t = text.trim();
+  const m = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(t);
+  if (!m) throw new Error(`invalid --ui address ${JSON.stringify(t.slice(0, 80))}: expected 127.0.0.1:PORT`);
+  const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '').toLowerCase();
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`invalid --ui port ${port}: expected 0-65535`);
+  if (!LOOPBACK.has(host) && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
+    throw new Error(`refusing to serve the control API on ${host}: the --ui listener only binds loopback (127.0.0.1, ::1 or localhost)`);
+  }
+  return { host, port };
+}
+
+/** A fresh bearer token (256 bits, URL-safe). */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Checks a request on the TCP listener: the Host header must name this listener by a
+ * loopback name (a DNS-rebinding page sends its own host name), a browser Origin must be
+ * the same, and the bearer token must match (`Authorization: Bearer`, or
+ * `?access_token=` for EventSource, which cannot set headers).
+ */
+export function makeTcpGuard(port: number, token: string): (req: IncomingMessage, url: URL) => void {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const expected = Buffer.from(token);
+  const tokenOk = (given: string | undefined) => {
+    if (!given) return false;
+    const b = Buffer.from(given);
+    return b.length === expected.length && timingSafeEqual(b, expected);
+  };
+  return (req, url) => {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!hosts.has(host)) throw new HttpError(403, 'Permission', `forbidden Host header ${JSON.stringify(host.slice(0, 100))}: expected 127.0.0.1:${port} or localhost:${port}`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^https?:\/\//i, '').toLowerCase())) {
+      throw new HttpError(403, 'Permission', `forbidden Origin ${JSON.stringify(origin.slice(0, 100))}`);
+    }
+    const auth = req.headers.authorization;
+    const bearer = auth && /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+    const fromQuery = url.pathname === '/v1/events' ? (url.searchParams.get('access_token') ?? undefined) : undefined;
+    if (!tokenOk(bearer || fromQuery)) {
+      throw new HttpError(401, 'Permission', auth || fromQuery ? 'wrong token' : 'missing token: send Authorization: Bearer <token> (printed by `berth daemon --ui`)', {
+        'www-authenticate': 'Bearer realm="berth"',
+      });
+    }
+  };
+}
