@@ -1,0 +1,249 @@
+import { constants as C } from 'node:fs';
+import { FsError, toFsError } from '../vfs/FsError.ts';
+import { errnoFor } from '../vfs/errno.ts';
+import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, Vfs } from '../vfs/types.ts';
+
+// The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
+// answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
+// one table). Handlers are async and never touch sync I/O: libfuse runs its own threads
+// and every request crosses this one event loop, so per-request work stays tiny.
+
+/** fuse-native's callback: an errno (negative) or 0, then the op's result. */
+type Cb = (code: number, ...result: unknown[]) => void;
+
+/** The stat shape fuse-native's getStatArray reads (times in ms since the epoch). */
+interface FuseStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  ino: number;
+  blksize: number;
+  blocks: number;
+  atime: number;
+  mtime: number;
+  ctime: number;
+}
+
+/** How the ops present the vfs. */
+export interface FuseOpsContext {
+  /** Signal every call gets; aborted when the mount goes away. */
+  signal: AbortSignal;
+  /** Owner shown for every node instead of the guest's, when set. */
+  uid?: number;
+  gid?: number;
+}
+
+const TYPE_BITS: Record<NodeType, number> = {
+  file: C.S_IFREG,
+  dir: C.S_IFDIR,
+  symlink: C.S_IFLNK,
+};
+
+/** A folder's type for "." and "..": libfuse 2 only takes d_type from readdir stats. */
+const DOT_STAT: FuseStat = { mode: C.S_IFDIR | 0o555, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, blksize: 4096, blocks: 0, atime: 0, mtime: 0, ctime: 0 };
+
+/** The negative errno FUSE answers for anything thrown by a vfs call. */
+function errnoOf(err: unknown): number {
+  return -errnoFor(toFsError(err).kind);
+}
+
+/** The access-mode bits of open flags (POSIX; not exported by node:fs). */
+const O_ACCMODE = 3;
+
+/** Values above this in utimens are real times; below, libfuse's UTIME_OMIT leaked through. */
+const UTIME_OMIT_MS = 2_000;
+
+/** Builds the operation table fuse-native calls; writers only when the vfs can write. */
+export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): Record<string, unknown> {
+  const opts: CallOpts = { signal: ctx.signal };
+  const handles = new Map<number, FileHandle>();
+  let nextFd = 1;
+
+  const stat = (a: Attr): FuseStat => ({
+    mode: TYPE_BITS[a.type] | (a.mode & 0o7777),
+    uid: ctx.uid ?? a.uid,
+    gid: ctx.gid ?? a.gid,
+    size: a.size,
+    nlink: a.nlink || 1,
+    // Only 32 bits reach the kernel, and only with use_ino, which Berth leaves off.
+    ino: a.ino >>> 0,
+    blksize: 4096,
+    blocks: Math.ceil(a.size / 512),
+    atime: a.atime,
+    mtime: a.mtime,
+    ctime: a.ctime,
+  });
+
+  /** Runs one request: the promise's value goes to cb, its error to cb(-errno). */
+  const serve = <T>(cb: Cb, p: () => Promise<T>, answer: (v: T) => unknown[] = () => []): void => {
+    let run: Promise<T>;
+    try {
+      run = p();
+    } catch (err) {
+      cb(errnoOf(err));
+      return;
+    }
+    run.then(
+      (v) => cb(0, ...answer(v)),
+      (err: unknown) => cb(errnoOf(err)),
+    );
+  };
+
+  const keep = (h: FileHandle): number => {
+    const fd = nextFd++;
+    handles.set(fd, h);
+    return fd;
+  };
+  const handle = (fd: number): FileHandle => {
+    const h = handles.get(fd);
+    if (!h) throw new FsError('Closed', `no open file ${fd}`);
+    return h;
+  };
+  const refuse = (): Promise<never> => Promise.reject(new FsError('ReadOnly', `${vfs.name} cannot do that`));
+  const setattr = (path: string, attr: SetAttr): Promise<void> => {
+    if (!vfs.setattr) return Promise.reject(new FsError('ReadOnly', `${vfs.name} is read-only`));
+    return vfs.setattr(path, attr, opts);
+  };
+
+  const ops: Record<string, unknown> = {
+    init: (cb: Cb) => cb(0),
+    getattr: (path: string, cb: Cb) => serve(cb, () => vfs.getattr(path, opts), (a) => [stat(a)]),
+    readdir: (path: string, cb: Cb) =>
+      serve(
+        cb,
+        async () => {
+          const names = ['.', '..'];
+          const stats = [DOT_STAT, DOT_STAT];
+          for await (const e of vfs.readdir(path, opts)) {
+            names.push(e.name);
+            stats.push(stat(e.attr));
+          }
+          return { names, stats };
+        },
+        (r) => [r.names, r.stats],
+      ),
+    open: (path: string, flags: number, cb: Cb) =>
+      serve(
+        cb,
+        () => {
+          const write = (flags & O_ACCMODE) !== C.O_RDONLY;
+          return vfs.open(path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts);
+        },
+        (h) => [keep(h)],
+      ),
+    release: (_path: string, fd: number, cb: Cb) => {
+      const h = handles.get(fd);
+      handles.delete(fd);
+      if (!h) return cb(0);
+      serve(cb, () => h.close());
+    },
+    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+      let run: Promise<Uint8Array>;
+      try {
+        run = handle(fd).read(pos, len, opts);
+      } catch (err) {
+        cb(errnoOf(err));
+        return;
+      }
+      run.then(
+        (data) => {
+          // buf is libfuse's own buffer for this request: one copy, straight into it.
+          const n = Math.min(data.length, len);
+          buf.set(n === data.length ? data : data.subarray(0, n));
+          cb(n);
+        },
+        (err: unknown) => cb(errnoOf(err)),
+      );
+    },
+    readlink: (path: string, cb: Cb) => serve(cb, () => vfs.readlink(path, opts), (t) => [t]),
+    statfs: (_path: string, cb: Cb) =>
+      serve(
+        cb,
+        () => vfs.statfs(opts),
+        (s) => {
+          // fuse-native passes 32-bit fields: grow the fragment size until the counts fit.
+          let frsize = s.blockSize || 4096;
+          let blocks = s.blocks;
+          let bfree = s.blocksFree;
+          let bavail = s.blocksAvail;
+          while (blocks > 0xffff_ffff) {
+            frsize *= 2;
+            blocks = Math.floor(blocks / 2);
+            bfree = Math.floor(bfree / 2);
+            bavail = Math.floor(bavail / 2);
+          }
+          const cap = (n: number): number => Math.min(n, 0xffff_ffff);
+          return [{
+            bsize: s.blockSize || 4096, frsize, blocks, bfree, bavail,
+            files: cap(s.files), ffree: cap(s.filesFree), favail: cap(s.filesFree), fsid: 0, flag: 0, namemax: s.nameMax,
+          }];
+        },
+      ),
+    // Linux passes no position; macOS's extra argument is only for resource forks.
+    getxattr: (path: string, name: string, _position: number, cb: Cb) =>
+      serve(cb, () => vfs.getxattr(path, name, opts), (v) => [v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]),
+    listxattr: (path: string, cb: Cb) => serve(cb, () => vfs.listxattr(path, opts), (l) => [l]),
+    access: (path: string, mode: number, cb: Cb) =>
+      serve(cb, async () => {
+        await vfs.getattr(path, opts);
+        if ((mode & C.W_OK) !== 0 && !writable) throw new FsError('ReadOnly', `${vfs.name} is read-only`);
+      }),
+  };
+
+  if (!writable) return ops;
+
+  Object.assign(ops, {
+    create: (path: string, mode: number, cb: Cb) => {
+      if (!vfs.create) return cb(errnoOf(new FsError('ReadOnly', `${vfs.name} is read-only`)));
+      const create = vfs.create.bind(vfs);
+      serve(cb, () => create(path, mode & 0o7777, opts), (h) => [keep(h)]);
+    },
+    write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+      // Copied: libfuse reuses buf once we answer, and a timed-out guest may still hold it.
+      const data = Buffer.from(buf.subarray(0, len));
+      let run: Promise<number>;
+      try {
+        const h = handle(fd);
+        if (!h.write) throw new FsError('ReadOnly', `${vfs.name} is read-only`);
+        run = h.write(pos, data, opts);
+      } catch (err) {
+        cb(errnoOf(err));
+        return;
+      }
+      run.then(cb, (err: unknown) => cb(errnoOf(err)));
+    },
+    truncate: (path: string, size: number, cb: Cb) => serve(cb, () => setattr(path, { size })),
+    ftruncate: (path: string, fd: number, size: number, cb: Cb) =>
+      serve(cb, () => {
+        const h = handles.get(fd);
+        return h?.truncate ? h.truncate(size, opts) : setattr(path, { size });
+      }),
+    fsync: (_path: string, _datasync: number, fd: number, cb: Cb) =>
+      serve(cb, async () => {
+        await handles.get(fd)?.flush?.(opts);
+      }),
+    mkdir: (path: string, mode: number, cb: Cb) => serve(cb, () => (vfs.mkdir ? vfs.mkdir(path, mode & 0o7777, opts) : refuse())),
+    rmdir: (path: string, cb: Cb) => serve(cb, () => (vfs.rmdir ? vfs.rmdir(path, opts) : refuse())),
+    unlink: (path: string, cb: Cb) => serve(cb, () => (vfs.unlink ? vfs.unlink(path, opts) : refuse())),
+    rename: (from: string, to: string, cb: Cb) => serve(cb, () => (vfs.rename ? vfs.rename(from, to, opts) : refuse())),
+    // libfuse's symlink(from, to): `from` is the target text, `to` the new link's path.
+    symlink: (target: string, path: string, cb: Cb) => serve(cb, () => (vfs.symlink ? vfs.symlink(target, path, opts) : refuse())),
+    chmod: (path: string, mode: number, cb: Cb) => serve(cb, () => setattr(path, { mode: mode & 0o7777 })),
+    chown: (path: string, uid: number, gid: number, cb: Cb) =>
+      serve(cb, () => setattr(path, {
+        // (uid_t)-1 arrives as 2^32-1 and means "leave as it is".
+        ...(uid !== 0xffff_ffff && uid !== -1 ? { uid } : {}),
+        ...(gid !== 0xffff_ffff && gid !== -1 ? { gid } : {}),
+      })),
+    // fuse-native 2.2.6 passes the access time twice (its C code copies atime into both
+    // arguments), so the one time we get is applied to both; UTIME_OMIT shows up as ~1 s.
+    utimens: (path: string, atime: number, _mtime: number, cb: Cb) =>
+      serve(cb, async () => {
+        if (atime < UTIME_OMIT_MS) return;
+        await setattr(path, { atime, mtime: atime });
+      }),
+  });
+  return ops;
+}

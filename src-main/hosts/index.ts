@@ -1,0 +1,33 @@
+import type { HostSpec } from '../../src-shared/mountSpec.ts';
+import { FsError } from '../vfs/FsError.ts';
+import type { Vfs } from '../vfs/types.ts';
+import { fuseHost } from './fuse.ts';
+import { nfsHost } from './nfs.ts';
+import type { MountedHost } from './types.ts';
+
+/** What a host needs besides its spec. */
+export interface HostContext {
+  /** Kernel attribute cache for mutable guests (FUSE), usually the guest's cacheExpiryMs. */
+  attrTimeoutMs?: number;
+}
+
+/** Presents a (wrapped) vfs the way a host spec says; resolves once it is served. */
+export async function mountHost(host: HostSpec, vfs: Vfs, ctx: HostContext = {}): Promise<MountedHost> {
+  switch (host.kind) {
+    case 'fuse':
+      return fuseHost.mount(vfs, host.mountpoint, {
+        readOnly: host.readOnly,
+        allowOther: host.allowOther,
+        uid: host.uid,
+        gid: host.gid,
+        options: host.options,
+        attrTimeoutMs: ctx.attrTimeoutMs,
+      });
+    case 'nfs':
+      return nfsHost.mount(vfs, host.listen, { readOnly: host.readOnly, clients: host.clients });
+    default: {
+      const never: never = host;
+      throw new FsError('InvalidItem', `unknown host kind ${JSON.stringify((never as { kind: unknown }).kind)}`);
+    }
+  }
+}
