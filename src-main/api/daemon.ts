@@ -1,0 +1,138 @@
+import { constants } from 'node:fs';
+import { open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
+import { MountStore } from '../service/MountStore.ts';
+import { MountTable, type MountOpener } from '../service/MountTable.ts';
+import { openMount } from '../service/openMount.ts';
+import { configDir, runtimeDir, socketPath } from '../service/paths.ts';
+import { prepareSocketDir, startApiServer, type RunningApi } from './ApiServer.ts';
+import { ApiClient } from './client.ts';
+
+/** Options of one service instance (the headless daemon; Electron passes its own configDir). */
+export interface DaemonOptions {
+  /** `127.0.0.1:PORT`: also serve the API on loopback TCP with a token. */
+  ui?: string;
+  /** Folder of mounts.json (default $XDG_CONFIG_HOME/berth). */
+  configDir?: string;
+  /** Folder of the socket and lock (default $XDG_RUNTIME_DIR/berth). */
+  runtimeDir?: string;
+  version?: string;
+  log?: (message: string) => void;
+  /** Replaces openMount (Electron and benchmarks never need this; kept for embedding). */
+  opener?: MountOpener;
+  healthIntervalMs?: number;
+}
+
+/** A running service, or the one that already runs. */
+export type DaemonStart =
+  | { kind: 'started'; table: MountTable; api: RunningApi; stopped: Promise<void>; stop(level: ShutdownLevel): Promise<void> }
+  | { kind: 'already-running'; info?: InfoResponse; pid?: number };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the per-user lock (a pid file created with O_EXCL); a lock left by a dead
+ * process is taken over. Returns the pid of the live holder when there is one.
+ */
+async function takeLock(lockFile: string): Promise<{ ok: true } | { ok: false; pid: number }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fh = await open(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return { ok: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) return { ok: false, pid };
+    if (!pid) {
+      // Another daemon may be between creating and writing the file.
+      await new Promise((r) => setTimeout(r, 100));
+      const again = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (again && pidAlive(again)) return { ok: false, pid: again };
+    }
+    await unlink(lockFile).catch(() => undefined);
+  }
+  throw new Error(`could not take the daemon lock ${lockFile}`);
+}
+
+/**
+ * Starts the service: one per user (a second one finds the first and reports it), the
+ * mount table (restoring auto-mounts) and the control API. SIGINT/SIGTERM unmount
+ * everything (`short`; a second signal: `immediate`) and stop.
+ */
+export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart> {
+  const log = opts.log ?? ((m: string) => console.error(`${new Date().toISOString()} ${m}`));
+  const rdir = opts.runtimeDir ?? runtimeDir();
+  const sock = opts.runtimeDir ? join(rdir, 'api.sock') : socketPath();
+  await prepareSocketDir(rdir);
+  const lockFile = join(rdir, 'daemon.lock');
+  const lock = await takeLock(lockFile);
+  if (!lock.ok) {
+    const info = await new ApiClient({ socketPath: sock }).info().catch(() => undefined);
+    return { kind: 'already-running', ...(info ? { info } : {}), pid: lock.pid };
+  }
+
+  let api: RunningApi | undefined;
+  const table = new MountTable({
+    store: new MountStore(opts.configDir ?? configDir()),
+    opener: opts.opener ?? openMount,
+    log,
+    ...(opts.healthIntervalMs !== undefined ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+  });
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  const stop = (level: ShutdownLevel): Promise<void> => {
+    stopping ??= (async () => {
+      log(`shutting down (${level})`);
+      try {
+        await table.shutdown(level);
+      } catch (err) {
+        log(`shutdown: ${(err as Error).message}`);
+      }
+      await api?.close().catch(() => undefined);
+      await unlink(lockFile).catch(() => undefined);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    log(`${sig}: ${signals === 1 ? 'unmounting everything (again to force)' : 'forcing'}`);
+    if (signals === 1) void stop('short');
+    else void table.shutdown('immediate').finally(() => process.exit(1));
+  };
+
+  try {
+    await table.start();
+    api = await startApiServer({
+      table,
+      socketPath: sock,
+      ...(opts.ui ? { ui: opts.ui } : {}),
+      version: opts.version ?? '0.1.0',
+      onShutdown: (level) => void stop(level),
+      log,
+    });
+  } catch (err) {
+    await table.shutdown('immediate').catch(() => undefined);
+    await unlink(lockFile).catch(() => undefined);
+    throw err;
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { kind: 'started', table, api, stopped, stop };
+}

@@ -1,0 +1,23 @@
+import type { Settings } from '../../src-shared/api.ts';
+import type { MountSpec } from '../../src-shared/mountSpec.ts';
+import { openGuest } from '../guests/index.ts';
+import { mountHost } from '../hosts/index.ts';
+import { wrapGuest } from '../vfs/wrapGuest.ts';
+import type { OpenedMount } from './MountTable.ts';
+
+/** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */
+export async function openMount(spec: MountSpec, settings: Settings): Promise<OpenedMount> {
+  const raw = await openGuest(spec.guest, settings.ipfsNode ? { defaultNode: settings.ipfsNode } : {});
+  const { timeoutMs, cacheExpiryMs } = spec.guest;
+  const vfs = wrapGuest(raw, {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(cacheExpiryMs !== undefined ? { cacheExpiryMs } : {}),
+  });
+  try {
+    const host = await mountHost(spec.host, vfs, cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {});
+    return { vfs, host };
+  } catch (err) {
+    await vfs.close().catch(() => undefined);
+    throw err;
+  }
+}
