@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -121,6 +122,8 @@ export const fuseHost: Host<FuseMountOptions> = {
     const before = await fsp.stat(mountpoint);
     // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
     const ac = new AbortController();
+    // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
+    setMaxListeners(0, ac.signal);
     const rootAttr = await vfs.getattr('/', { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
       throw toFsError(err);
     });

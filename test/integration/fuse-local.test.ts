@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalGuest } from '../../src-main/guests/local.ts';
+import { fuseHost } from '../../src-main/hosts/fuse.ts';
+import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
+import type { MountedHost } from '../../src-main/hosts/types.ts';
+import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+import { fuseMounts, missingFuse } from '../helpers/peers.ts';
+
+// The mount is served by this very process, so shell tools must run asynchronously:
+// a sync exec would block the event loop that answers their requests.
+function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', cmd], { maxBuffer: 64 << 20 }, (e, out, err) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
+    );
+  });
+}
+
+const skip = missingFuse();
+
+describe.skipIf(skip)('local guest through FUSE', () => {
+  let base: string;
+  let src: string;
+  let mnt: string;
+  let big: Buffer;
+  const mounts: MountedHost[] = [];
+
+  const mount = async (readOnly: boolean, at = mnt): Promise<MountedHost> => {
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly }), { timeoutMs: 10_000 });
+    const m = await fuseHost.mount(vfs, at, {});
+    mounts.push(m);
+    return m;
+  };
+
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'berth-fuse-local-'));
+    src = join(base, 'src');
+    mnt = join(base, 'mnt');
+    mkdirSync(join(src, 'nested/deeper'), { recursive: true });
+    mkdirSync(mnt);
+    mkdirSync(join(base, 'outside'));
+    writeFileSync(join(base, 'outside/secret'), 'secret');
+    writeFileSync(join(src, 'one'), 'x');
+    writeFileSync(join(src, 'empty'), '');
+    writeFileSync(join(src, 'name with spaces ü.txt'), 'unicode\n');
+    writeFileSync(join(src, 'nested/deeper/leaf'), 'leaf\n');
+    big = randomBytes(5 * 1024 * 1024 + 1);
+    writeFileSync(join(src, 'big.bin'), big);
+    symlinkSync('one', join(src, 'rel'));
+    symlinkSync('../outside/secret', join(src, 'escape'));
+  });
+
+  afterEach(async () => {
+    for (const m of mounts.splice(0)) await m.unmount().catch(() => {});
+    for (const p of fuseMounts().filter((p) => p.startsWith(base))) await fuseUnmount(p).catch(() => {});
+    expect(fuseMounts().filter((p) => p.startsWith(base))).toEqual([]);
+  });
+  afterAll(() => {
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('shows the folder to ls, stat, cat, sha256sum, readlink and find (read-only)', async () => {
+    await mount(true);
+    const ls = await sh(`ls -A1 ${mnt}`);
+    expect(ls.out.trim().split('\n')).toEqual(['big.bin', 'empty', 'escape', 'name with spaces ü.txt', 'nested', 'one', 'rel']);
+    expect((await sh(`stat -c '%s %F' '${mnt}/big.bin' '${mnt}/empty' '${mnt}/nested' '${mnt}/rel'`)).out.trim().split('\n')).toEqual([
+      `${big.length} regular file`, '0 regular empty file', expect.stringMatching(/ directory$/), '3 symbolic link',
+    ]);
+    expect((await sh(`cat '${mnt}/name with spaces ü.txt' ${mnt}/rel ${mnt}/nested/deeper/leaf`)).out).toBe('unicode\nxleaf\n');
+    const sum = createHash('sha256').update(big).digest('hex');
+    expect((await sh(`sha256sum ${mnt}/big.bin`)).out.split(' ')[0]).toBe(sum);
+    expect((await sh(`dd if=${mnt}/big.bin bs=1 skip=4097 count=3 status=none | od -An -tu1`)).out.trim().split(/\s+/).map(Number)).toEqual([...big.subarray(4097, 4100)]);
+    expect((await sh(`readlink ${mnt}/escape`)).out.trim()).toBe('../outside/secret');
+    expect((await sh(`cd ${mnt} && find . | sort`)).out.trim().split('\n')).toContain('./nested/deeper/leaf');
+    const denied = await sh(`echo no > ${mnt}/new; mkdir ${mnt}/d; rm ${mnt}/one`);
+    expect(denied.err).toMatch(/Read-only file system/);
+    expect(existsSync(join(src, 'new'))).toBe(false);
+    expect(existsSync(join(src, 'one'))).toBe(true);
+    expect((await sh(`cat ${mnt}/missing`)).err).toMatch(/No such file or directory/);
+    expect((await sh(`df -P ${mnt} | tail -1`)).out).toMatch(/^berth /);
+  });
+
+  it('writes through to the folder when read-write', async () => {
+    await mount(false);
+    const r = await sh([
+      `cd ${mnt}`, 'printf hello > made.txt', 'printf XY | dd of=made.txt bs=1 seek=1 conv=notrunc status=none',
+      'mkdir -p dir/sub', 'mv made.txt dir/sub/moved.txt', 'ln -s sub/moved.txt dir/link', 'chmod 600 dir/sub/moved.txt',
+      'truncate -s 4 dir/sub/moved.txt', 'cat dir/link', 'cp big.bin big2.bin', 'cmp big.bin big2.bin && echo same',
+    ].join(' && '));
+    expect(r.err).toBe('');
+    expect(r.out).toBe('hXYlsame\n');
+    expect(readFileSync(join(src, 'dir/sub/moved.txt'), 'utf8')).toBe('hXYl');
+    expect((await sh(`stat -c %a ${src}/dir/sub/moved.txt`)).out.trim()).toBe('600');
+    expect(readFileSync(join(src, 'big2.bin')).equals(big)).toBe(true);
+    const rm = await sh(`cd ${mnt} && rm -r dir big2.bin && rmdir nested`);
+    expect(rm.err).toMatch(/Directory not empty/);
+    expect(existsSync(join(src, 'dir'))).toBe(false);
+  });
+
+  it('refuses bad mount points with clear messages', async () => {
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly: true }), {});
+    await expect(fuseHost.mount(vfs, join(base, 'nope'), {})).rejects.toThrow(/does not exist/);
+    await expect(fuseHost.mount(vfs, join(src, 'one'), {})).rejects.toThrow(/not a folder/);
+    await expect(fuseHost.mount(vfs, src, {})).rejects.toThrow(/not empty/);
+    await mount(true);
+    await expect(fuseHost.mount(vfs, mnt, {})).rejects.toThrow(/already mounted/);
+    await expect(fuseHost.mount(vfs, join(base, 'x'), { options: ['bad option'] })).rejects.toThrow();
+  });
+
+  it('settles done when unmounted from outside', async () => {
+    const m = await mount(true);
+    expect(fuseMounts()).toContain(mnt);
+    expect((await sh(`fusermount -u ${mnt}`)).code).toBe(0);
+    const t0 = Date.now();
+    await m.done;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(fuseMounts()).not.toContain(mnt);
+  });
+
+  it('serves 16 concurrent readers without blocking', async () => {
+    await mount(true);
+    const sum = createHash('sha256').update(big).digest('hex');
+    const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => sh(i % 2 ? `sha256sum ${mnt}/big.bin` : `cat ${mnt}/one ${mnt}/rel`)));
+    runs.forEach((r, i) => expect(i % 2 ? r.out.split(' ')[0] : r.out).toBe(i % 2 ? sum : 'xx'));
+  });
+});
