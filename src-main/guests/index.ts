@@ -2,6 +2,7 @@ import type { GuestSpec } from '../../src-shared/mountSpec.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { openLocalGuest } from './local.ts';
+import { openNfsGuest } from './nfs.ts';
 
 /** What a guest needs from the app besides its own spec. */
 export interface GuestContext {
@@ -17,10 +18,11 @@ export async function openGuest(spec: GuestSpec, ctx: GuestContext): Promise<Vfs
     case 'pinfs':
     case 'keyfs':
     case 'mfs':
-    case 'nfs':
       throw new FsError('InvalidOperation', `the ${spec.kind} guest is not built yet (${String(ctx.defaultNode ?? '')})`);
     case 'local':
       return openLocalGuest(spec);
+    case 'nfs':
+      return openNfsGuest(spec);
     default: {
       const never: never = spec;
       throw new FsError('InvalidItem', `unknown guest kind ${JSON.stringify((never as { kind: unknown }).kind)}`);

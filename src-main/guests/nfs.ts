@@ -1,0 +1,256 @@
+import type { z } from 'zod';
+import type { NfsGuestSchema } from '../../src-shared/mountSpec.ts';
+import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
+import { FsError } from '../vfs/FsError.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
+import type { Fattr3 } from '../nfs/nfs3/attrs.ts';
+import { NfsClient } from '../nfs/client/NfsClient.ts';
+import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
+
+// The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
+// connection (NfsClient), handles are looked up once per path and cached, and a handle
+// the server calls stale (it restarted, or the node was replaced) is looked up again
+// from the export root and the call retried once.
+
+/** The nfs guest spec (src-shared/mountSpec.ts). */
+export type NfsGuestSpec = z.infer<typeof NfsGuestSchema>;
+
+/** Handles cached by path. */
+const MAX_CACHED_HANDLES = 50_000;
+/** Largest READ/WRITE we issue even when the server allows more. */
+const MAX_IO = 1024 * 1024;
+
+function toAttr(a: Fattr3): Attr {
+  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime };
+}
+
+function split(path: string): { parent: string; name: string } {
+  const i = path.lastIndexOf('/');
+  const name = path.slice(i + 1);
+  if (!name) throw new FsError('InvalidItem', `${path}: expected a path below the root`);
+  return { parent: i <= 0 ? '/' : path.slice(0, i), name };
+}
+
+/** An NFSv3 export as a guest. */
+export class NfsGuest implements Vfs {
+  readonly readOnly = false;
+  private readonly handles = new Map<string, Buffer>();
+  private rsize = 128 * 1024;
+  private wsize = 128 * 1024;
+
+  private constructor(
+    readonly name: string,
+    private readonly client: NfsClient,
+    private readonly exportPath: string,
+    private readonly linkSeparator: string,
+  ) {}
+
+  /** Connects, mounts the export and reads the server's transfer sizes. */
+  static async open(spec: NfsGuestSpec, signal: AbortSignal = AbortSignal.timeout(spec.timeoutMs ?? 30_000)): Promise<NfsGuest> {
+    let addr;
+    try {
+      addr = parseMultiaddr(spec.server);
+    } catch (err) {
+      throw new FsError('InvalidItem', err instanceof MultiaddrError ? err.message : String(err));
+    }
+    if (addr.kind !== 'tcp') throw new FsError('InvalidItem', `nfs server ${spec.server}: expected /ip4/<address>/tcp/<port>`);
+    const client = new NfsClient({
+      host: addr.host,
+      port: addr.port,
+      cred: { uid: spec.uid ?? process.getuid?.() ?? 0, gid: spec.gid ?? process.getgid?.() ?? 0, machine: 'berth' },
+      timeoutMs: spec.timeoutMs ?? 60_000,
+    });
+    const exportPath = spec.export ?? '/';
+    const guest = new NfsGuest(`nfs ${spec.server}${exportPath}`, client, exportPath, spec.linkSeparator || '/');
+    try {
+      const root = await client.mount(exportPath, signal);
+      guest.handles.set('/', root);
+      const info = await client.fsinfo(root, signal);
+      guest.rsize = Math.max(4096, Math.min(info.rtpref || info.rtmax, info.rtmax || MAX_IO, MAX_IO));
+      guest.wsize = Math.max(4096, Math.min(info.wtpref || info.wtmax, info.wtmax || MAX_IO, MAX_IO));
+    } catch (err) {
+      await client.close();
+      throw err instanceof FsError ? err : new FsError('IO', `cannot mount ${spec.server}${exportPath}: ${(err as Error).message}`, { cause: err });
+    }
+    return guest;
+  }
+
+  /** The RPC connection's reconnect count (health checks and tests). */
+  get reconnects(): number {
+    return this.client.rpc.reconnects;
+  }
+
+  /** The handle of a path, walking from the nearest cached ancestor. */
+  private async resolve(path: string, signal: AbortSignal): Promise<Buffer> {
+    const cached = this.handles.get(path);
+    if (cached) return cached;
+    const { parent, name } = split(path);
+    const dir = await this.resolve(parent, signal);
+    const { fh } = await this.client.lookup(dir, name, signal);
+    this.remember(path, fh);
+    return fh;
+  }
+
+  private remember(path: string, fh: Buffer): void {
+    if (this.handles.size >= MAX_CACHED_HANDLES) {
+      const root = this.handles.get('/')!;
+      this.handles.clear();
+      this.handles.set('/', root);
+    }
+    this.handles.set(path, fh);
+  }
+
+  private forget(path: string): void {
+    for (const p of [...this.handles.keys()]) if (p !== '/' && (p === path || p.startsWith(path + '/'))) this.handles.delete(p);
+  }
+
+  /** Drops every cached handle and mounts again (the server restarted and forgot them all). */
+  private async remount(signal: AbortSignal): Promise<void> {
+    this.handles.clear();
+    this.handles.set('/', await this.client.mount(this.exportPath, signal));
+  }
+
+  /** Runs `fn` on the handle of `path`; on a stale handle, looks the path up afresh and retries once. */
+  private async on<T>(path: string, opts: CallOpts, fn: (fh: Buffer) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.resolve(path, opts.signal));
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      await this.remount(opts.signal);
+      return fn(await this.resolve(path, opts.signal));
+    }
+  }
+
+  async getattr(path: string, opts: CallOpts): Promise<Attr> {
+    return toAttr(await this.on(path, opts, (fh) => this.client.getattr(fh, opts.signal)));
+  }
+
+  async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+    const dir = await this.on(path, opts, async (fh) => {
+      await this.client.getattr(fh, opts.signal); // proves the handle fresh before streaming
+      return fh;
+    });
+    for await (const e of this.client.readdirplus(dir, opts.signal)) {
+      if (e.name === '.' || e.name === '..') continue;
+      const child = path === '/' ? `/${e.name}` : `${path}/${e.name}`;
+      if (e.fh) this.remember(child, e.fh);
+      const attr = e.attr ?? (await this.client.getattr(e.fh ?? (await this.resolve(child, opts.signal)), opts.signal));
+      yield { name: e.name, attr: toAttr(attr) };
+    }
+  }
+
+  private file(path: string, fh: Buffer): NfsFile {
+    const reopen = async (signal: AbortSignal): Promise<Buffer> => {
+      await this.remount(signal);
+      return this.resolve(path, signal);
+    };
+    return new NfsFile(this.client, fh, reopen, this.rsize, this.wsize);
+  }
+
+  async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
+    const fh = await this.on(path, opts, async (h) => {
+      const a = await this.client.getattr(h, opts.signal);
+      if (a.type === 'dir') throw new FsError('IsDir', `${path}: is a folder`);
+      if (a.type !== 'file' || a.ftype !== 1) throw new FsError('InvalidOperation', `${path}: not a regular file`);
+      if (flags.truncate && a.size !== 0) await this.client.setattr(h, { size: 0 }, opts.signal);
+      return h;
+    });
+    return this.file(path, fh);
+  }
+
+  async readlink(path: string, opts: CallOpts): Promise<string> {
+    const target = await this.on(path, opts, (fh) => this.client.readlink(fh, opts.signal));
+    return this.linkSeparator === '/' ? target : target.split(this.linkSeparator).join('/');
+  }
+
+  async statfs(opts: CallOpts): Promise<StatFs> {
+    const s = await this.on('/', opts, (fh) => this.client.fsstat(fh, opts.signal));
+    const bs = 4096;
+    return {
+      blockSize: bs,
+      blocks: Math.floor(s.tbytes / bs),
+      blocksFree: Math.floor(s.fbytes / bs),
+      blocksAvail: Math.floor(s.abytes / bs),
+      files: s.tfiles,
+      filesFree: s.ffiles,
+      nameMax: 255,
+    };
+  }
+
+  async getxattr(path: string, _name: string, opts: CallOpts): Promise<Uint8Array | undefined> {
+    await this.getattr(path, opts); // NFSv3 has no extended attributes; the node must still exist
+    return undefined;
+  }
+
+  async listxattr(path: string, opts: CallOpts): Promise<string[]> {
+    await this.getattr(path, opts);
+    return [];
+  }
+
+  /** Runs a directory operation on the parent of `path` (retried once on a stale parent). */
+  private inParent<T>(path: string, opts: CallOpts, fn: (dir: Buffer, name: string) => Promise<T>): Promise<T> {
+    const { parent, name } = split(path);
+    return this.on(parent, opts, (dir) => fn(dir, name));
+  }
+
+  async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {
+    const made = await this.inParent(path, opts, (dir, name) => this.client.create(dir, name, mode & 0o7777, opts.signal));
+    this.forget(path);
+    const fh = made?.fh ?? (await this.resolve(path, opts.signal));
+    this.remember(path, fh);
+    return this.file(path, fh);
+  }
+
+  async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
+    const made = await this.inParent(path, opts, (dir, name) => this.client.mkdir(dir, name, mode & 0o7777, opts.signal));
+    this.forget(path);
+    if (made) this.remember(path, made.fh);
+  }
+
+  async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
+    const wire = this.linkSeparator === '/' ? target : target.split('/').join(this.linkSeparator);
+    await this.inParent(path, opts, (dir, name) => this.client.symlink(dir, name, wire, opts.signal));
+    this.forget(path);
+  }
+
+  async unlink(path: string, opts: CallOpts): Promise<void> {
+    await this.inParent(path, opts, (dir, name) => this.client.remove(dir, name, opts.signal));
+    this.forget(path);
+  }
+
+  async rmdir(path: string, opts: CallOpts): Promise<void> {
+    await this.inParent(path, opts, (dir, name) => this.client.rmdir(dir, name, opts.signal));
+    this.forget(path);
+  }
+
+  async rename(from: string, to: string, opts: CallOpts): Promise<void> {
+    const a = split(from);
+    const b = split(to);
+    const run = async (): Promise<void> => {
+      const [fromDir, toDir] = await Promise.all([this.resolve(a.parent, opts.signal), this.resolve(b.parent, opts.signal)]);
+      await this.client.rename(fromDir, a.name, toDir, b.name, opts.signal);
+    };
+    try {
+      await run();
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      await this.remount(opts.signal);
+      await run();
+    }
+    this.forget(from);
+    this.forget(to);
+  }
+
+  async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {
+    await this.on(path, opts, (fh) => this.client.setattr(fh, attr, opts.signal));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Opens an nfs guest from its spec. */
+export function openNfsGuest(spec: NfsGuestSpec): Promise<NfsGuest> {
+  return NfsGuest.open(spec);
+}

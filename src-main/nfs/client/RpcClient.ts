@@ -1,0 +1,232 @@
+import { connect, type Socket } from 'node:net';
+import { XdrError } from '../xdr/XdrError.ts';
+import { XdrReader } from '../xdr/XdrReader.ts';
+import { XdrWriter } from '../xdr/XdrWriter.ts';
+import { AcceptStat, decodeReplyBody, REPLY, writeCallHeader } from '../rpc/messages.ts';
+import { DEFAULT_MAX_RECORD, frameRecord, RecordDecoder } from '../rpc/RecordDecoder.ts';
+
+// An ONC RPC v2 client over TCP (RFC 5531). Many calls share one connection: each gets
+// a fresh xid and waits in a map until the reply with that xid arrives (§9: the xid is
+// how replies find their calls), so calls never queue behind each other. When the
+// connection drops, every call without a reply is sent again on a new connection.
+
+/** An RPC-level failure: the server did not run the procedure. */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+  constructor(
+    message: string,
+    readonly acceptStat?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** AUTH_SYS credentials sent with every call. */
+export interface RpcCredentials {
+  uid: number;
+  gid: number;
+  gids?: number[];
+  machine?: string;
+}
+
+/** Options of an RPC client. */
+export interface RpcClientOptions {
+  host: string;
+  port: number;
+  /** AUTH_SYS credentials; AUTH_NONE when absent. */
+  cred?: RpcCredentials;
+  /** Calls on the wire at once; further calls wait for a slot. */
+  maxInFlight?: number;
+  /** Largest reply accepted. */
+  maxRecord?: number;
+  /** Default deadline of a call that brings no signal of its own. */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  chunks: Buffer[];
+  /** The connection this call was last written to, so a retry never sends it twice on one. */
+  sentOn?: Socket;
+  resolve: (r: XdrReader) => void;
+  reject: (e: Error) => void;
+}
+
+const ACCEPT_NAMES = ['SUCCESS', 'PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR'];
+
+/** A pipelined RPC client on one TCP connection that reconnects on its own. */
+export class RpcClient {
+  private socket: Socket | undefined;
+  private connecting: Promise<Socket> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly waiting: (() => void)[] = [];
+  private inFlight = 0;
+  private xid = (Math.random() * 0xffff_ffff) >>> 0;
+  private closed = false;
+  private failures = 0;
+  private readonly maxInFlight: number;
+
+  constructor(private readonly opts: RpcClientOptions) {
+    this.maxInFlight = opts.maxInFlight ?? 64;
+  }
+
+  /** Reconnections so far (tests and health checks read it). */
+  reconnects = 0;
+
+  /**
+   * Calls prog/vers/proc with the arguments `args` writes; resolves with a reader at
+   * the results. Rejects with RpcError when the server refuses the call.
+   */
+  async call(prog: number, vers: number, proc: number, args: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
+    if (this.closed) throw new RpcError('the RPC client is closed');
+    const deadline = AbortSignal.timeout(this.opts.timeoutMs ?? 60_000);
+    const sig = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    sig.throwIfAborted();
+    if (this.inFlight >= this.maxInFlight) await this.slot(sig);
+    this.inFlight++;
+    const xid = (this.xid = (this.xid + 1) >>> 0);
+    const w = new XdrWriter(256);
+    writeCallHeader(w, xid, prog, vers, proc, this.opts.cred);
+    args(w);
+    const chunks = frameRecord(w.chunksOut());
+    try {
+      return await new Promise<XdrReader>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.pending.delete(xid);
+          reject(sig.reason instanceof Error ? sig.reason : new Error(String(sig.reason)));
+        };
+        sig.addEventListener('abort', onAbort, { once: true });
+        this.pending.set(xid, {
+          chunks,
+          resolve: (r) => {
+            sig.removeEventListener('abort', onAbort);
+            resolve(r);
+          },
+          reject: (e) => {
+            sig.removeEventListener('abort', onAbort);
+            reject(e);
+          },
+        });
+        void this.send(xid);
+      });
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** Closes the connection; calls in flight fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [xid, p] of this.pending) {
+      this.pending.delete(xid);
+      p.reject(new RpcError('the RPC client was closed'));
+    }
+    this.socket?.destroy();
+  }
+
+  private slot(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const go = (): void => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      const stop = (): void => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      };
+      signal.addEventListener('abort', stop, { once: true });
+      this.waiting.push(go);
+    });
+  }
+
+  private async send(xid: number): Promise<void> {
+    let socket: Socket;
+    try {
+      socket = await this.connection();
+    } catch {
+      return; // the reconnect loop resends every pending call once a connection is up
+    }
+    const p = this.pending.get(xid);
+    if (!p || socket.destroyed || p.sentOn === socket) return;
+    p.sentOn = socket;
+    socket.cork();
+    for (const c of p.chunks) socket.write(c);
+    socket.uncork();
+  }
+
+  private connection(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private open(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.opts.host, port: this.opts.port, noDelay: true });
+      const decoder = new RecordDecoder(this.opts.maxRecord ?? DEFAULT_MAX_RECORD);
+      socket.once('connect', () => {
+        this.failures = 0;
+        this.socket = socket;
+        resolve(socket);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let records: Buffer[];
+        try {
+          records = decoder.push(chunk);
+        } catch {
+          socket.destroy();
+          return;
+        }
+        for (const r of records) this.onRecord(r);
+      });
+      socket.on('error', (err) => reject(err));
+      socket.on('close', () => {
+        if (this.socket === socket) this.socket = undefined;
+        reject(new RpcError(`connection to ${this.opts.host}:${this.opts.port} closed`));
+        this.retryPending();
+      });
+    });
+  }
+
+  /** After a drop, resends every unanswered call on a new connection, backing off while the server is away. */
+  private retryPending(): void {
+    if (this.closed || this.pending.size === 0) return;
+    const delay = Math.min(2_000, 50 * 2 ** this.failures++);
+    setTimeout(() => {
+      if (this.closed || this.pending.size === 0) return;
+      this.connection().then(
+        (socket) => {
+          this.reconnects++;
+          socket.cork();
+          for (const p of this.pending.values()) {
+            if (p.sentOn === socket) continue;
+            p.sentOn = socket;
+            for (const c of p.chunks) socket.write(c);
+          }
+          socket.uncork();
+        },
+        () => {}, // 'close' fires for the failed attempt and schedules the next one
+      );
+    }, delay).unref();
+  }
+
+  private onRecord(record: Buffer): void {
+    if (record.length < 8) return;
+    const xid = record.readUInt32BE(0);
+    const p = this.pending.get(xid);
+    if (!p || record.readUInt32BE(4) !== REPLY) return; // a reply to a call we gave up on
+    this.pending.delete(xid);
+    const r = new XdrReader(record.subarray(8));
+    try {
+      const h = decodeReplyBody(xid, r);
+      if (!h.accepted) p.reject(new RpcError(`RPC call denied (reject_stat ${h.reject}, detail ${h.detail})`));
+      else if (h.stat !== AcceptStat.SUCCESS) {
+        const extra = h.mismatch ? ` (server has versions ${h.mismatch.low}-${h.mismatch.high})` : '';
+        p.reject(new RpcError(`RPC call not run: ${ACCEPT_NAMES[h.stat] ?? h.stat}${extra}`, h.stat));
+      } else p.resolve(r);
+    } catch (err) {
+      p.reject(err instanceof XdrError ? new RpcError(`malformed RPC reply: ${err.message}`) : (err as Error));
+    }
+  }
+}
