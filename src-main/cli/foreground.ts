@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { MountInputSchema } from '../../src-shared/mountSpec.ts';
+import { openGuest } from '../guests/index.ts';
+import { mountHost } from '../hosts/index.ts';
+import { wrapGuest } from '../vfs/wrapGuest.ts';
+import { EXIT } from './command.ts';
+
+// A mount served by this process until Ctrl-C, like `rclone mount` without --daemon:
+// open the guest, wrap it (deadlines, caches), present it, and take it down cleanly on
+// SIGINT/SIGTERM, on an external unmount, or when anything fails on the way up.
+
+/** Short text of a guest for messages: "ipfs /ipfs/bafy…", "local /srv/x". */
+function describe(g: z.infer<typeof MountInputSchema>['guest']): string {
+  switch (g.kind) {
+    case 'ipfs':
+      return g.root ? `ipfs ${g.root}` : 'ipfs';
+    case 'ipns':
+      return g.name ? `ipns ${g.name}` : 'ipns';
+    case 'pinfs':
+    case 'keyfs':
+      return g.kind;
+    case 'mfs':
+      return `mfs ${g.path}`;
+    case 'nfs':
+      return `nfs ${g.server}:${g.export}`;
+    case 'local':
+      return `local ${g.path}`;
+    default: {
+      const never: never = g;
+      return String((never as { kind: unknown }).kind);
+    }
+  }
+}
+
+/** Serves one mount in the foreground; resolves to the exit code once it is gone. */
+export async function runForeground(input: z.infer<typeof MountInputSchema>, out = process.stdout, err = process.stderr): Promise<number> {
+  const { guest, host } = input;
+  const raw = await openGuest(guest, {});
+  const vfs = wrapGuest(raw, {
+    ...(guest.timeoutMs !== undefined ? { timeoutMs: guest.timeoutMs } : {}),
+    ...(guest.cacheExpiryMs !== undefined ? { cacheExpiryMs: guest.cacheExpiryMs } : {}),
+  });
+  let mounted;
+  try {
+    mounted = await mountHost(host, vfs, guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {});
+  } catch (e) {
+    await vfs.close().catch(() => {});
+    throw e;
+  }
+  out.write(`mounted ${describe(guest)} at ${mounted.target}\n`);
+  for (const [k, v] of Object.entries(mounted.info ?? {})) out.write(`  ${k}: ${v}\n`);
+  out.write('press Ctrl-C to unmount\n');
+
+  let signals = 0;
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      signals++;
+      // A second Ctrl-C while a busy mount is being taken away: give up waiting.
+      if (signals > 1) {
+        err.write(`berth: ${sig} again, leaving without a clean unmount\n`);
+        process.exit(EXIT.failure);
+      }
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  const why = await Promise.race([stop, mounted.done.then(() => 'external' as const)]);
+  let code: number = EXIT.ok;
+  if (why === 'external') {
+    out.write(`${mounted.target} was unmounted from outside\n`);
+  } else {
+    out.write(`unmounting ${mounted.target} (${why})\n`);
+    try {
+      await mounted.unmount();
+    } catch (e) {
+      err.write(`berth: ${e instanceof Error ? e.message : String(e)}\n`);
+      code = EXIT.failure;
+    }
+  }
+  await vfs.close().catch(() => {});
+  if (code === EXIT.ok) out.write('unmounted\n');
+  return code;
+}

@@ -1,0 +1,142 @@
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../../src-shared/duration.ts';
+import type { z } from 'zod';
+import { describeIssues, MountInputSchema } from '../../src-shared/mountSpec.ts';
+import { UsageError } from './command.ts';
+
+// `berth mount <host> <guest> [flags] <target>` → a validated mount input. Kept apart from
+// the command so the daemon-backed mount and the foreground one read flags identically.
+
+/** The flags `berth mount` accepts (node:util parseArgs options). */
+export const MOUNT_FLAGS = {
+  'ipfs-api': { type: 'string' },
+  root: { type: 'string' },
+  name: { type: 'string' },
+  path: { type: 'string' },
+  'nfs-server': { type: 'string' },
+  'nfs-export': { type: 'string' },
+  'nfs-link-separator': { type: 'string' },
+  'read-only': { type: 'boolean' },
+  rw: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'cache-expiry': { type: 'string' },
+  uid: { type: 'string' },
+  gid: { type: 'string' },
+  'allow-other': { type: 'boolean' },
+  option: { type: 'string', short: 'o', multiple: true },
+  clients: { type: 'string', multiple: true },
+  label: { type: 'string' },
+  foreground: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Guest kinds the CLI knows, in the order help lists them. */
+export const GUEST_KINDS = ['ipfs', 'pinfs', 'ipns', 'keyfs', 'mfs', 'nfs', 'local'] as const;
+
+/** What the mount command was asked to do. */
+export interface ParsedMount {
+  /** The mount input after validation, schema defaults applied. */
+  input: z.infer<typeof MountInputSchema>;
+  foreground: boolean;
+  json: boolean;
+}
+
+function duration(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
+  }
+}
+
+function id(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(v)) throw new UsageError(`--${flag}: expected a numeric id like 1000, got ${JSON.stringify(v.slice(0, 40))}`);
+  return Number(v);
+}
+
+/** Parses the arguments after `mount`; throws UsageError with what was expected. */
+export function parseMountArgs(args: string[]): ParsedMount {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: MOUNT_FLAGS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (positionals.length !== 3) {
+    throw new UsageError(
+      `expected <host> <guest> <target>, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}${positionals.length ? `: ${positionals.map((p) => JSON.stringify(p)).join(' ')}` : ''}`,
+    );
+  }
+  const [host, guest, target] = positionals as [string, string, string];
+  if (host !== 'fuse' && host !== 'nfs') throw new UsageError(`unknown host ${JSON.stringify(host)}: expected fuse or nfs`);
+  if (!(GUEST_KINDS as readonly string[]).includes(guest)) {
+    throw new UsageError(`unknown guest ${JSON.stringify(guest)}: expected one of ${GUEST_KINDS.join(', ')}`);
+  }
+  if (v['read-only'] && v.rw) throw new UsageError('--read-only and --rw contradict each other');
+  const readOnly = v.rw ? false : v['read-only'] ? true : undefined;
+
+  const common = {
+    timeoutMs: duration('timeout', v.timeout),
+    cacheExpiryMs: duration('cache-expiry', v['cache-expiry']),
+    uid: id('uid', v.uid),
+    gid: id('gid', v.gid),
+  };
+  const node = v['ipfs-api'];
+  // Flags that make no sense for the chosen guest are refused rather than ignored.
+  const only = (flag: keyof typeof v, kinds: string[]): void => {
+    if (v[flag] !== undefined && !kinds.includes(guest)) throw new UsageError(`--${flag} applies to ${kinds.join('/')} guests, not ${guest}`);
+  };
+  only('ipfs-api', ['ipfs', 'pinfs', 'ipns', 'keyfs', 'mfs']);
+  only('root', ['ipfs', 'ipns']);
+  only('name', ['ipns']);
+  only('path', ['local', 'mfs']);
+  only('nfs-server', ['nfs']);
+  only('nfs-export', ['nfs']);
+  only('nfs-link-separator', ['nfs']);
+
+  let g: Record<string, unknown>;
+  switch (guest) {
+    case 'ipfs':
+      g = { kind: 'ipfs', root: v.root, node };
+      break;
+    case 'ipns':
+      if (v.root && v.name) throw new UsageError('give the IPNS name with --name or --root, not both');
+      g = { kind: 'ipns', name: v.name ?? v.root, node };
+      break;
+    case 'pinfs':
+    case 'keyfs':
+      g = { kind: guest, node };
+      break;
+    case 'mfs':
+      g = { kind: 'mfs', path: v.path, node };
+      break;
+    case 'nfs':
+      g = { kind: 'nfs', server: v['nfs-server'], export: v['nfs-export'], linkSeparator: v['nfs-link-separator'] };
+      break;
+    case 'local':
+      if (v.path === undefined) throw new UsageError('the local guest needs --path <folder>');
+      g = { kind: 'local', path: v.path, readOnly: readOnly ?? false };
+      break;
+    default:
+      throw new UsageError(`unknown guest ${guest}`);
+  }
+  const hostSpec: Record<string, unknown> =
+    host === 'fuse'
+      ? { kind: 'fuse', mountpoint: target, readOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
+      : { kind: 'nfs', listen: target, readOnly, clients: v.clients };
+  if (host === 'nfs' && (v['allow-other'] || v.option)) throw new UsageError('--allow-other and --option apply to fuse hosts only');
+  if (host === 'fuse' && v.clients) throw new UsageError('--clients applies to nfs hosts only');
+
+  const input = strip({ name: v.label, host: strip(hostSpec), guest: strip({ ...g, ...common }) });
+  const checked = MountInputSchema.safeParse(input);
+  if (!checked.success) throw new UsageError(describeIssues(checked.error));
+  return { input: checked.data, foreground: v.foreground === true, json: v.json === true };
+}
+
+/** Drops undefined fields so schema defaults apply and messages name only what was given. */
+function strip(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+}
