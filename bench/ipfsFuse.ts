@@ -1,0 +1,176 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startIpfsPeer, type IpfsPeer } from '../test/helpers/ipfsPeer.ts';
+import { dropCaches, mibps, run, timePair } from './lib/measure.ts';
+import { cpuMs, foregroundMount, type ForegroundMount } from './lib/proc.ts';
+import type { Row } from './lib/report.ts';
+
+// Issue 2's benchmark: the ipfs guest through FUSE against kubo-rpc-client talking to
+// the same node, in the same run. The peer is js-ipfs 0.66 (the Kubo RPC API; PEERS.md).
+
+const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 256);
+const DIR_ENTRIES = 5_000;
+const RANDOM_READS = 1_000;
+
+async function writeRandomFile(path: string, mib: number): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for (let i = 0; i < mib; i++) await fh.write(randomBytes(1 << 20));
+  } finally {
+    await fh.close();
+  }
+}
+
+async function drain(iter: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const chunk of iter) n += chunk.byteLength;
+  return n;
+}
+
+/** Runs the IPFS-over-FUSE comparisons; returns table rows and notes on where time goes. */
+export async function benchIpfsFuse(runs: number): Promise<{ rows: Row[]; notes: string[] }> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-'));
+  const mnt = join(work, 'mnt');
+  await mkdir(mnt);
+  let peer: IpfsPeer | undefined;
+  let mount: ForegroundMount | undefined;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    peer = await startIpfsPeer();
+    const client = peer.client;
+    const src = join(work, 'big.bin');
+    await writeRandomFile(src, FILE_MIB);
+    const { cid } = await client.add(createReadStream(src));
+    const size = FILE_MIB << 20;
+    const files = Array.from({ length: DIR_ENTRIES }, (_, i) => ({ path: `dir/entry-${String(i).padStart(5, '0')}.txt`, content: `file ${i}\n` }));
+    let dirCid = '';
+    for await (const r of client.addAll(files, { wrapWithDirectory: false })) if (r.path === 'dir') dirCid = r.cid.toString();
+
+    const mountArgs = ['fuse', 'ipfs', '--ipfs-api', peer.apiMultiaddr];
+    mount = await foregroundMount(mountArgs, mnt);
+    const fusePath = join(mnt, cid.toString());
+    const peerPid = peer.pid ?? 0;
+
+    // 1. Sequential read of the whole file, page cache dropped before every run.
+    let berthCpu = 0;
+    let peerCpuFuse = 0;
+    let peerCpuRpc = 0;
+    const [seqFuse, seqRpc] = await timePair(
+      async () => {
+        const [b0, p0] = [await cpuMs(mount!.child.pid!), await cpuMs(peerPid)];
+        await run('sh', ['-c', `cat '${fusePath}' > /dev/null`]);
+        berthCpu += (await cpuMs(mount!.child.pid!)) - b0;
+        peerCpuFuse += (await cpuMs(peerPid)) - p0;
+      },
+      async () => {
+        const p0 = await cpuMs(peerPid);
+        const n = await drain(client.cat(cid));
+        if (n !== size) throw new Error(`cat returned ${n} bytes, expected ${size}`);
+        peerCpuRpc += (await cpuMs(peerPid)) - p0;
+      },
+      { runs, before: dropCaches },
+    );
+    const per = (total: number): string => (total / (runs + 1)).toFixed(0);
+    rows.push({
+      what: `sequential read, ${FILE_MIB} MiB file, cold page cache`,
+      berth: '`cat` through the FUSE mount',
+      peer: 'kubo-rpc-client `cat` in-process',
+      berthMs: seqFuse,
+      peerMs: seqRpc,
+      ratio: seqRpc.median / seqFuse.median,
+      goal: '≥ 0.8×',
+      extra: `${mibps(size, seqFuse.median).toFixed(0)} vs ${mibps(size, seqRpc.median).toFixed(0)} MiB/s`,
+    });
+    notes.push(
+      `Sequential read, CPU per run: Berth's FUSE process ${per(berthCpu)} ms and the IPFS peer ${per(peerCpuFuse)} ms through FUSE; the peer ${per(peerCpuRpc)} ms for a plain RPC cat. ` +
+        'The peer serving the bytes is the larger share; Berth streams one `cat` per open file and answers 128 KiB kernel reads from its buffer.',
+    );
+
+    // 1b. The same file again without dropping the cache: immutable content is kept by the kernel.
+    const [warmFuse, warmRpc] = await timePair(
+      () => run('sh', ['-c', `cat '${fusePath}' > /dev/null`]),
+      () => drain(client.cat(cid)),
+      { runs },
+    );
+    rows.push({
+      what: `sequential re-read, ${FILE_MIB} MiB file, warm`,
+      berth: '`cat` through the FUSE mount (kernel_cache)',
+      peer: 'kubo-rpc-client `cat` in-process',
+      berthMs: warmFuse,
+      peerMs: warmRpc,
+      ratio: warmRpc.median / warmFuse.median,
+      extra: `${mibps(size, warmFuse.median).toFixed(0)} vs ${mibps(size, warmRpc.median).toFixed(0)} MiB/s`,
+    });
+
+    // 2. 1,000 random 4 KiB reads, one at a time, at the same offsets on both sides.
+    const offsets = Array.from({ length: RANDOM_READS }, () => randomInt(0, (size >> 12) - 1) << 12);
+    const offsetsFile = join(work, 'offsets.txt');
+    const fh = await open(offsetsFile, 'w');
+    await fh.write(offsets.join('\n') + '\n');
+    await fh.close();
+    const [rndFuse, rndRpc] = await timePair(
+      () =>
+        run('fio', [
+          '--name=rand',
+          `--filename=${fusePath}`,
+          '--readonly',
+          '--rw=randread',
+          '--bs=4k',
+          '--direct=1',
+          '--ioengine=psync',
+          '--iodepth=1',
+          `--size=${size}`,
+          `--number_ios=${RANDOM_READS}`,
+          '--randrepeat=0',
+          '--output=/dev/null',
+        ]),
+      async () => {
+        for (const offset of offsets) await drain(client.cat(cid, { offset, length: 4096 }));
+      },
+      { runs },
+    );
+    rows.push({
+      what: `${RANDOM_READS} random 4 KiB reads, one at a time`,
+      berth: '`fio --direct=1 --rw=randread` on the FUSE mount',
+      peer: 'kubo-rpc-client `cat` with offset/length',
+      berthMs: rndFuse,
+      peerMs: rndRpc,
+      ratio: rndRpc.median / rndFuse.median,
+      extra: `${((RANDOM_READS * 1000) / rndFuse.median).toFixed(0)} vs ${((RANDOM_READS * 1000) / rndRpc.median).toFixed(0)} reads/s`,
+    });
+
+    // 3. Listing a 5,000-entry (sharded) folder with attributes, fresh mount every run.
+    const [lsFuse, lsRpc] = await timePair(
+      () => run('sh', ['-c', `ls -l '${join(mnt, dirCid)}' > /dev/null`]),
+      async () => {
+        let n = 0;
+        for await (const _ of client.ls(dirCid)) n++;
+        if (n !== DIR_ENTRIES) throw new Error(`ls returned ${n} entries`);
+      },
+      {
+        runs,
+        before: async () => {
+          await mount?.stop();
+          mount = await foregroundMount(mountArgs, mnt);
+        },
+      },
+    );
+    rows.push({
+      what: `list ${DIR_ENTRIES.toLocaleString('en')}-entry folder with attributes, fresh mount`,
+      berth: '`ls -l` on the FUSE mount',
+      peer: 'kubo-rpc-client `ls`',
+      berthMs: lsFuse,
+      peerMs: lsRpc,
+      ratio: lsRpc.median / lsFuse.median,
+    });
+    return { rows, notes };
+  } finally {
+    await mount?.stop().catch(() => {});
+    await peer?.stop().catch(() => {});
+    await rm(work, { recursive: true, force: true });
+  }
+}

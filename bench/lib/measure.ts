@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+
+// Timing helpers for `npm run bench`. Every figure is the median of several runs of
+// the same operation, taken in the same run as the peer it is compared with, so the
+// ratio holds even when the machine's speed drifts.
+
+/** Summary of repeated timings, in milliseconds. */
+export interface Sample {
+  runs: number[];
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Median/min/max of a list of milliseconds. */
+export function summarize(runs: number[]): Sample {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return { runs, median, min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
+}
+
+/**
+ * Times `fn` `runs` times after `warmup` untimed runs; `before` runs untimed ahead of
+ * every run (drop caches, remount). Runs A and B alternately when given a pair, so
+ * drift hits both sides alike.
+ */
+export async function timePair(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  opts: { runs: number; warmup?: number; before?: () => Promise<void> },
+): Promise<[Sample, Sample]> {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < (opts.warmup ?? 1) + opts.runs; i++) {
+    for (const [fn, into] of [
+      [a, ta],
+      [b, tb],
+    ] as const) {
+      await opts.before?.();
+      const t0 = performance.now();
+      await fn();
+      const dt = performance.now() - t0;
+      if (i >= (opts.warmup ?? 1)) into.push(dt);
+    }
+  }
+  return [summarize(ta), summarize(tb)];
+}
+
+/** Runs a command to completion, stdout discarded; rejects on a non-zero exit. */
+export async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      if (out.length < 1 << 20) out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${err.trim()}`)),
+    );
+  });
+}
+
+/** Empties the page cache (root only), so a read reaches the file system under test. */
+export async function dropCaches(): Promise<void> {
+  await run('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
+}
+
+/** MiB/s for `bytes` moved in `ms`. */
+export function mibps(bytes: number, ms: number): number {
+  return bytes / (1 << 20) / (ms / 1000);
+}

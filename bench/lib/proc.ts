@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100;
+}
+
+/** Resident memory of a process in MiB, from /proc/<pid>/status. */
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** True when `mountpoint` is in /proc/self/mountinfo. */
+export async function isMounted(mountpoint: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((l) => l.split(' ')[4] === mountpoint);
+}
+
+const LAUNCHER = resolve(import.meta.dirname, '../../src-main/cli/launcher.mjs');
+
+/** A `berth mount … --foreground` child serving one mount. */
+export interface ForegroundMount {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `berth mount <args> --foreground <mountpoint>` and waits until the kernel serves it. */
+export async function foregroundMount(args: string[], mountpoint: string): Promise<ForegroundMount> {
+  const child = spawn(process.execPath, [LAUNCHER, 'mount', ...args, '--foreground', mountpoint], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!(await isMounted(mountpoint))) {
+    if (child.exitCode !== null) throw new Error(`berth mount exited early: ${log}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`berth mount did not serve ${mountpoint} within 30 s: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

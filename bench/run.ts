@@ -1,0 +1,40 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { resolve } from 'node:path';
+import { benchIpfsFuse } from './ipfsFuse.ts';
+import { table } from './lib/report.ts';
+import { run } from './lib/measure.ts';
+
+// `npm run bench`: every comparison against a named peer in the same run, medians of
+// BENCH_RUNS (default 5) after one warm-up, written to bench/RESULTS.md. Never part of
+// `npm test`. Needs root (FUSE, dropping the page cache) and the peers of PEERS.md.
+
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
+const only = process.argv.slice(2);
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+
+async function main(): Promise<void> {
+  const sections: string[] = [];
+  const fio = (await run('fio', ['--version'])).trim();
+  sections.push(
+    '# Berth benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, ${fio}.`,
+    `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating. "speed vs peer" is peer time ÷ Berth time (above 1×: Berth is faster).`,
+    '',
+  );
+  if (want('ipfs-fuse')) {
+    console.error('bench: ipfs over FUSE vs kubo-rpc-client …');
+    const { rows, notes } = await benchIpfsFuse(RUNS);
+    sections.push(table('IPFS through FUSE vs the RPC API (js-ipfs 0.66 peer)', rows, notes));
+  }
+  const out = resolve(import.meta.dirname, 'RESULTS.md');
+  await writeFile(out, sections.join('\n'));
+  console.log(sections.join('\n'));
+  console.error(`bench: wrote ${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
