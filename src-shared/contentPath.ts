@@ -8,7 +8,8 @@ import * as Digest from 'multiformats/hashes/digest';
 // they all accept the same forms and refuse bad input with the same words.
 //
 // Percent-decoding applies to URL forms only (ipfs://, ipns://, http(s)://): a bare content
-// path like `/ipfs/<cid>/100%.txt` is taken literally, the way `ipfs cat` reads it.
+// path like `/ipfs/<cid>/100%.txt` is taken literally, the way `ipfs cat` reads it (only a
+// trailing `?filename=` is read as a query there).
 
 /** The forms the parser accepts, quoted in every error message. */
 export const CONTENT_PATH_EXPECTED =
@@ -287,19 +288,24 @@ export function parseContentPath(input: string): ContentPath {
     if (!/^https?:\/\//i.test(s)) fail(`URL without "//": ${CONTENT_PATH_EXPECTED}`, input);
     return parseHttpUrl(s, input);
   }
+  // Plain forms are literal, except a trailing "?filename=…" as copied from a gateway URL's
+  // path (a file really named "x?filename=y" is too unlikely to keep that paste failing).
+  const fq = /\?(filename=[^/?#]*)$/.exec(s);
+  const plain = fq ? s.slice(0, fq.index) : s;
+  const plainQuery = fq ? fq[1]! : '';
   if (scheme === 'dweb') {
-    const parsed = parseNamespaced(s.slice(5), false, '', input);
+    const parsed = parseNamespaced(plain.slice(5), false, plainQuery, input);
     if (parsed) return parsed;
   }
-  if (s.startsWith('/')) {
-    const parsed = parseNamespaced(s, false, '', input);
+  if (plain.startsWith('/')) {
+    const parsed = parseNamespaced(plain, false, plainQuery, input);
     if (parsed) return parsed;
     fail(`not a content path: ${quote(s)}: a path must start with /ipfs/ or /ipns/; ${CONTENT_PATH_EXPECTED}`, input);
   }
   // A bare CID, optionally followed by /path (the ipfs guest's own `<cid>/path` form).
-  const slash = s.indexOf('/');
-  const head = slash < 0 ? s : s.slice(0, slash);
-  if (tryParseCid(head)) return build('ipfs', head, slash < 0 ? '' : s.slice(slash), false, '', input);
+  const slash = plain.indexOf('/');
+  const head = slash < 0 ? plain : plain.slice(0, slash);
+  if (tryParseCid(head)) return build('ipfs', head, slash < 0 ? '' : plain.slice(slash), false, plainQuery, input);
   return fail(`not a CID or content path: ${quote(s)}: ${CONTENT_PATH_EXPECTED}`, input);
 }
 
