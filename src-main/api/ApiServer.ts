@@ -112,9 +112,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   if (opts.ui) {
     const addr = parseUiAddress(opts.ui);
     const token = newToken();
-    let guard: ((req: IncomingMessage, url: URL) => void) | undefined;
+    const guarded: { check?: (req: IncomingMessage, url: URL) => void } = {};
     // Until the port (and so the allowed Host names) is known, nothing is served.
-    tcpServer = createServer((req, res) => (guard ? handler(guard)(req, res) : res.destroy()));
+    tcpServer = createServer((req, res) => (guarded.check ? handler(guarded.check)(req, res) : res.destroy()));
     harden(tcpServer);
     try {
       await listen(tcpServer, addr.port, addr.host);
@@ -124,7 +124,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       throw err;
     }
     const port = (tcpServer.address() as AddressInfo).port;
-    guard = makeTcpGuard(port, token);
+    guarded.check = makeTcpGuard(port, token);
     const host = addr.host === '::1' ? '[::1]' : addr.host;
     uiOrigin = `http://${host}:${port}`;
     ui = { origin: uiOrigin, token, port, url: `${uiOrigin}/?token=${token}` };

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { opendir, readFile } from 'node:fs/promises';
 
 /** One line of /proc/self/mountinfo that matters to the service. */
 export interface MountInfoEntry {
@@ -56,8 +56,13 @@ export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Pro
   const timeout = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), timeoutMs);
   });
-  const probe = stat(mountpoint).then(
-    () => 'ok' as const,
+  // opendir, not stat: the kernel answers stat from its attribute cache even for a
+  // mount whose FUSE process is gone; opening the folder has to reach the process.
+  const probe = opendir(mountpoint).then(
+    async (dir) => {
+      await dir.close().catch(() => undefined);
+      return 'ok' as const;
+    },
     (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? 'dead' : err.code === 'ENOENT' ? 'missing' : 'dead'),
   );
   try {
