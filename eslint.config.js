@@ -4,6 +4,7 @@
 // block per folder. A later block's no-restricted-imports REPLACES an earlier one's (flat
 // config does not merge rule options), so each block lists its folder's full set.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import { builtinModules } from 'node:module';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -39,10 +40,10 @@ function restrict(paths, patterns) {
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
 }
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', 'release/**', '**/*.d.ts'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
     linterOptions: { reportUnusedDisableDirectives: 'warn' },
