@@ -11,8 +11,7 @@ import { fuseMounts } from './peers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The `berth` bin. */
-export const LAUNCHER = process.env.BERTH_TEST_LAUNCHER ?? join(ROOT, 'src-main/cli/launcher.mjs');
-const WITH_RESOLVERS = join(ROOT, 'test/helpers/withResolvers.cjs');
+export const LAUNCHER = join(ROOT, 'src-main/cli/launcher.mjs');
 
 /** A sandbox for one test: temp folders and the env that points Berth at them. */
 export interface BerthSandbox {
@@ -40,8 +39,8 @@ export interface DaemonProcess {
 }
 
 function launch(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // The launcher is the real bin; the polyfill is what PEERS.md says Node 20 needs for js-ipfs bits.
-  return spawn(process.execPath, ['--require', WITH_RESOLVERS, LAUNCHER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Exactly what the `berth` bin runs: no polyfills, no loader flags.
+  return spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Reason the CLI cannot run yet (the launcher is missing), or undefined. */

@@ -1,14 +1,18 @@
 import type { Command } from '../command.ts';
 import { runForeground } from '../foreground.ts';
 import { parseMountArgs } from '../mountFlags.ts';
+import { mountViaDaemon } from '../mountViaDaemon.ts';
 
-/** `berth mount`: presents a guest through a host; today always in the foreground. */
+/** `berth mount`: presents a guest through a host, held by the daemon or (--foreground) by this process. */
 export const mountCommand: Command = {
   name: 'mount',
   summary: 'mount a guest (ipfs, pinfs, ipns, keyfs, mfs, nfs, local) with FUSE or as an NFS server',
   help: `usage: berth mount <fuse|nfs> <guest> [flags] <mountpoint | listen multiaddr>
 
-Serves in the foreground until Ctrl-C (or SIGTERM), then unmounts cleanly.
+Hands the mount to the Berth daemon (starting one in the background when none runs,
+log in $XDG_STATE_HOME/berth/daemon.log) and returns once it is mounted, or prints the
+error and exits 1. With --foreground it serves in this process until Ctrl-C (or
+SIGTERM), then unmounts cleanly.
 
 guests:
   ipfs    IPFS content: the /ipfs namespace (<cid>/path), or one tree with --root
@@ -34,7 +38,7 @@ flags:
   -o, --option <opt>        extra FUSE option, repeatable (e.g. -o noatime)
   --clients <address>       nfs host: allowed client, repeatable (needed off loopback)
   --label <text>            a name for the mount
-  -f, --foreground          serve in this process until Ctrl-C (the current behaviour)
+  -f, --foreground          serve in this process until Ctrl-C, without the daemon
   -h, --help                this text
 
 examples:
@@ -43,10 +47,10 @@ examples:
   berth mount fuse local --path /srv/share --rw /mnt/share
   berth mount nfs pinfs /ip4/127.0.0.1/tcp/0
 
-exit codes: 0 unmounted cleanly, 1 failure, 2 usage error`,
+exit codes: 0 mounted (--foreground: unmounted cleanly), 1 failure, 2 usage error`,
   async run(args) {
-    const { input } = parseMountArgs(args);
-    // The daemon-backed mount (H5) goes here when --foreground is absent and a daemon runs.
-    return runForeground(input);
+    const { input, foreground } = parseMountArgs(args);
+    // Without --foreground the daemon holds the mount (started in the background if needed).
+    return foreground ? runForeground(input) : mountViaDaemon(input);
   },
 };
