@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MountInput } from '../../src-shared/mountSpec.ts';
 import { checkStoreText } from '../../src-main/service/MountStore.ts';
 import { berthSandbox, missingLauncher, type BerthSandbox, type DaemonProcess } from '../helpers/berthDaemon.ts';
 
@@ -50,7 +51,7 @@ describe.skipIf(skip)('control API', () => {
   let port: number;
   let token: string;
   const sock = () => ({ socketPath: sb.socketPath });
-  const spec = (mp: string) => ({ host: { kind: 'fuse', mountpoint: mp }, guest: { kind: 'local', path: '/srv' } });
+  const spec = (mp: string): MountInput => ({ host: { kind: 'fuse', mountpoint: mp }, guest: { kind: 'local', path: '/srv' } });
 
   beforeAll(async () => {
     sb = await berthSandbox();
