@@ -5,6 +5,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// libuv's threadpool (4 threads by default) runs every fs call a local or NFS guest makes
+// for FUSE requests; more threads let more of them run at once. Read once, at first use.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const built = new URL('../../out/cli/berth.mjs', import.meta.url);
 
 async function load(specifier, parent) {
