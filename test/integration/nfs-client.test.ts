@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalGuest } from '../../src-main/guests/local.ts';
+import { NfsGuest } from '../../src-main/guests/nfs.ts';
+import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
+import type { Vfs } from '../../src-main/vfs/types.ts';
+import { missingGanesha, startGanesha, type Ganesha } from '../helpers/ganesha.ts';
+
+// Our NFS client (the nfs guest) against two servers: nfs-ganesha and our own server.
+// Every operation is checked against the same folder as seen on disk.
+
+const opts = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(30_000) });
+
+function makeTree(dir: string): Buffer {
+  mkdirSync(join(dir, 'a/b/c'), { recursive: true });
+  mkdirSync(join(dir, 'many'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  writeFileSync(join(dir, 'a/b/c/deep.txt'), 'deep\n');
+  const big = randomBytes(9 * 1024 * 1024 + 123);
+  writeFileSync(join(dir, 'big.bin'), big);
+  for (let i = 0; i < 2000; i++) writeFileSync(join(dir, 'many', `n${i}`), String(i));
+  symlinkSync('hello.txt', join(dir, 'rel-link'));
+  symlinkSync('a/b', join(dir, 'dir-link'));
+  return big;
+}
+
+async function collect(vfs: Vfs, path: string): Promise<Map<string, { type: string; size: number }>> {
+  const out = new Map<string, { type: string; size: number }>();
+  for await (const e of vfs.readdir(path, opts())) out.set(e.name, { type: e.attr.type, size: e.attr.size });
+  return out;
+}
+
+/** Runs every guest operation against `vfs` and checks each result on disk under `dir`. */
+function exerciseAgainstDisk(name: string, setup: () => Promise<{ vfs: Vfs; dir: string; big: Buffer; teardown: () => Promise<void> }>, skip: string | undefined): void {
+  describe.skipIf(skip)(`nfs guest against ${name}`, () => {
+    let vfs: Vfs;
+    let dir: string;
+    let big: Buffer;
+    let teardown: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      ({ vfs, dir, big, teardown } = await setup());
+    });
+    afterAll(async () => {
+      await vfs?.close();
+      await teardown?.();
+    });
+
+    it('lists folders with the same names, types and sizes as the disk', async () => {
+      for (const p of ['', 'a', 'a/b/c', 'many']) {
+        const listed = await collect(vfs, `/${p}`.replace(/\/$/, '') || '/');
+        const onDisk = readdirSync(join(dir, p)).sort();
+        expect([...listed.keys()].sort(), p).toEqual(onDisk);
+        for (const n of onDisk) {
+          const st = lstatSync(join(dir, p, n));
+          const got = listed.get(n)!;
+          expect(got.type, n).toBe(st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file');
+          if (st.isFile()) expect(got.size, n).toBe(st.size);
+        }
+      }
+    });
+
+    it('getattr matches lstat (type, size, mode, mtime)', async () => {
+      for (const p of ['hello.txt', 'big.bin', 'a', 'rel-link']) {
+        const a = await vfs.getattr(`/${p}`, opts());
+        const st = lstatSync(join(dir, p));
+        expect(a.size, p).toBe(st.isDirectory() ? a.size : st.size);
+        expect(a.mode, p).toBe(st.mode & 0o7777);
+        expect(Math.floor(a.mtime / 1000), p).toBe(Math.floor(st.mtimeMs / 1000));
+      }
+      await expect(vfs.getattr('/nope', opts())).rejects.toMatchObject({ kind: 'NotExist' });
+      await expect(vfs.getattr('/hello.txt/x', opts())).rejects.toMatchObject({ kind: expect.stringMatching(/NotDir|NotExist/) });
+    });
+
+    it('reads the big file sequentially and at random offsets, byte for byte', async () => {
+      const h = await vfs.open('/big.bin', {}, opts());
+      const parts: Uint8Array[] = [];
+      for (let pos = 0; pos < big.length; pos += 128 * 1024) parts.push(await h.read(pos, 128 * 1024, opts()));
+      expect(Buffer.concat(parts).equals(big)).toBe(true);
+      const reads = Array.from({ length: 64 }, () => {
+        const pos = Math.floor(Math.random() * big.length);
+        const len = 1 + Math.floor(Math.random() * 300_000);
+        return h.read(pos, len, opts()).then((d) => expect(Buffer.from(d).equals(big.subarray(pos, pos + len))).toBe(true));
+      });
+      await Promise.all(reads);
+      expect((await h.read(big.length, 10, opts())).length).toBe(0);
+      await h.close();
+      await expect(vfs.open('/a', {}, opts())).rejects.toMatchObject({ kind: 'IsDir' });
+    });
+
+    it('reads symlinks', async () => {
+      expect(await vfs.readlink('/rel-link', opts())).toBe(readlinkSync(join(dir, 'rel-link')));
+      expect(await vfs.readlink('/dir-link', opts())).toBe('a/b');
+    });
+
+    it('creates, writes, overwrites in place and truncates files', async () => {
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      const h = await vfs.create!('/new.bin', 0o640, opts());
+      expect(await h.write!(0, data, opts())).toBe(data.length);
+      await h.close();
+      expect(readFileSync(join(dir, 'new.bin')).equals(data)).toBe(true);
+      expect(lstatSync(join(dir, 'new.bin')).mode & 0o777).toBe(0o640);
+      await expect(vfs.create!('/new.bin', 0o644, opts())).rejects.toMatchObject({ kind: 'Exist' });
+
+      const w = await vfs.open('/new.bin', { write: true }, opts());
+      await w.write!(10, Buffer.from('PATCH'), opts());
+      await w.close();
+      const patched = Buffer.from(data);
+      Buffer.from('PATCH').copy(patched, 10);
+      expect(readFileSync(join(dir, 'new.bin')).equals(patched)).toBe(true);
+
+      const t = await vfs.open('/new.bin', { write: true, truncate: true }, opts());
+      await t.write!(0, Buffer.from('short'), opts());
+      await t.close();
+      expect(readFileSync(join(dir, 'new.bin'), 'utf8')).toBe('short');
+
+      await vfs.setattr!('/new.bin', { size: 2 }, opts());
+      expect(readFileSync(join(dir, 'new.bin'), 'utf8')).toBe('sh');
+      await vfs.setattr!('/new.bin', { mode: 0o600 }, opts());
+      expect(lstatSync(join(dir, 'new.bin')).mode & 0o777).toBe(0o600);
+      const mtime = Date.UTC(2020, 0, 2, 3, 4, 5);
+      await vfs.setattr!('/new.bin', { mtime, atime: mtime }, opts());
+      expect(Math.floor(lstatSync(join(dir, 'new.bin')).mtimeMs)).toBe(mtime);
+    });
+
+    it('makes folders and symlinks, renames and removes', async () => {
+      await vfs.mkdir!('/made', 0o750, opts());
+      expect(lstatSync(join(dir, 'made')).isDirectory()).toBe(true);
+      await expect(vfs.mkdir!('/made', 0o750, opts())).rejects.toMatchObject({ kind: 'Exist' });
+      await vfs.symlink!('../hello.txt', '/made/sl', opts());
+      expect(readlinkSync(join(dir, 'made/sl'))).toBe('../hello.txt');
+      const f = await vfs.create!('/made/file', 0o644, opts());
+      await f.write!(0, Buffer.from('x'), opts());
+      await f.close();
+      await expect(vfs.rmdir!('/made', opts())).rejects.toMatchObject({ kind: 'NotEmpty' });
+
+      await vfs.rename!('/made/file', '/moved', opts());
+      expect(existsSync(join(dir, 'made/file'))).toBe(false);
+      expect(readFileSync(join(dir, 'moved'), 'utf8')).toBe('x');
+      // The old name's handle was cached: it must not still answer.
+      await expect(vfs.getattr('/made/file', opts())).rejects.toMatchObject({ kind: 'NotExist' });
+      expect((await vfs.getattr('/moved', opts())).size).toBe(1);
+
+      await vfs.rename!('/made', '/made2', opts());
+      expect(readlinkSync(join(dir, 'made2/sl'))).toBe('../hello.txt');
+      await vfs.unlink!('/made2/sl', opts());
+      await vfs.rmdir!('/made2', opts());
+      await vfs.unlink!('/moved', opts());
+      await vfs.unlink!('/new.bin', opts());
+      expect(existsSync(join(dir, 'made2'))).toBe(false);
+      expect(existsSync(join(dir, 'moved'))).toBe(false);
+      await expect(vfs.unlink!('/moved', opts())).rejects.toMatchObject({ kind: 'NotExist' });
+    });
+
+    it('reports file-system figures', async () => {
+      const s = await vfs.statfs(opts());
+      expect(s.blocks).toBeGreaterThan(0);
+      expect(s.blocksAvail).toBeLessThanOrEqual(s.blocks);
+    });
+  });
+}
+
+const ganeshaSkip = missingGanesha();
+
+exerciseAgainstDisk(
+  'nfs-ganesha',
+  async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-nfs-ganesha-'));
+    const dir = join(base, 'export');
+    mkdirSync(dir);
+    const big = makeTree(dir);
+    let g: Ganesha | undefined;
+    try {
+      g = await startGanesha(dir);
+      const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath });
+      const gg = g;
+      return { vfs, dir, big, teardown: async () => { await gg.stop(); rmSync(base, { recursive: true, force: true }); } };
+    } catch (err) {
+      await g?.stop();
+      rmSync(base, { recursive: true, force: true });
+      throw err;
+    }
+  },
+  ganeshaSkip,
+);
+
+exerciseAgainstDisk(
+  'our NFS server (local guest)',
+  async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-nfs-loop-'));
+    const dir = join(base, 'export');
+    mkdirSync(dir);
+    const big = makeTree(dir);
+    const local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
+    const server = new NfsServer(local, { readOnly: false });
+    const { port } = await server.listen(0);
+    const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${port}`, export: '/' });
+    return {
+      vfs,
+      dir,
+      big,
+      teardown: async () => {
+        await server.close();
+        await local.close();
+        rmSync(base, { recursive: true, force: true });
+      },
+    };
+  },
+  undefined,
+);
