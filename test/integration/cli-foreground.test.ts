@@ -108,7 +108,7 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
   });
 
   it('fails with exit 1 and a clear message when the mount point is missing', async () => {
-    const r = await berth(['mount', 'fuse', 'local', '--path', src, join(base, 'missing')]);
+    const r = await berth(['mount', 'fuse', 'local', '--foreground', '--path', src, join(base, 'missing')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/mount point .*missing does not exist/);
     expect(fuseMounts().filter((p) => p.startsWith(base))).toEqual([]);
@@ -116,7 +116,7 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
 
   it('ends with exit 0 when unmounted from outside', async () => {
     const log = { out: '', err: '' };
-    const child = spawn(process.execPath, [LAUNCHER, 'mount', 'fuse', 'local', '--path', src, mnt]);
+    const child = spawn(process.execPath, [LAUNCHER, 'mount', 'fuse', 'local', '-f', '--path', src, mnt]);
     children.push(child);
     child.stdout.on('data', (d: Buffer) => (log.out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (log.err += d.toString()));
