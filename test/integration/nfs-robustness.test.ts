@@ -245,7 +245,8 @@ describe('NFS server under hostile input', () => {
       if (k < 3) return pick(handles);
       if (k === 3) return Buffer.from(Array.from({ length: int(65) }, () => int(256)));
       const h = Buffer.from(pick(handles));
-      h[int(h.length)] ^= 1 << int(8);
+      const at = int(h.length);
+      h[at] = (h[at] ?? 0) ^ (1 << int(8));
       return h;
     };
     const args = (w: XdrWriter): void => {

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { XdrError } from '../../../../../src-main/nfs/xdr/XdrError.ts';
+import { XdrReader } from '../../../../../src-main/nfs/xdr/XdrReader.ts';
+import { XdrWriter } from '../../../../../src-main/nfs/xdr/XdrWriter.ts';
+
+describe('XdrReader / XdrWriter (RFC 4506)', () => {
+  it('round-trips every item type big-endian and 4-byte aligned', () => {
+    const w = new XdrWriter(8);
+    w.uint32(0xdeadbeef).int32(-2).uint64(0x0102030405060708n).bool(true).string('héllo').opaque(Buffer.from([1, 2, 3])).fixedOpaque(Buffer.from([9]));
+    const buf = w.toBuffer();
+    expect(buf.subarray(0, 4).toString('hex')).toBe('deadbeef');
+    expect(buf.subarray(8, 16).toString('hex')).toBe('0102030405060708');
+    expect(buf.length % 4).toBe(0);
+    const r = new XdrReader(buf);
+    expect(r.uint32()).toBe(0xdeadbeef);
+    expect(r.int32()).toBe(-2);
+    expect(r.uint64()).toBe(0x0102030405060708n);
+    expect(r.bool()).toBe(true);
+    expect(r.string(100)).toBe('héllo');
+    expect([...r.opaque(10)]).toEqual([1, 2, 3]);
+    expect([...r.fixedOpaque(1)]).toEqual([9]);
+    r.end();
+  });
+
+  it('pads opaques with zero bytes', () => {
+    const buf = new XdrWriter().opaque(Buffer.from([0xff])).toBuffer();
+    expect(buf.toString('hex')).toBe('00000001ff000000');
+  });
+
+  it('keeps large opaques as their own chunk (no copy) and counts them in the length', () => {
+    const big = Buffer.alloc(100_000, 7);
+    const w = new XdrWriter();
+    w.uint32(1).opaque(big).uint32(2);
+    const chunks = w.chunksOut();
+    expect(chunks.some((c) => c.buffer === big.buffer)).toBe(true);
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(4 + 4 + 100_000 + 4);
+    const r = new XdrReader(Buffer.concat(chunks));
+    expect(r.uint32()).toBe(1);
+    expect(r.opaque(200_000).equals(big)).toBe(true);
+    expect(r.uint32()).toBe(2);
+  });
+
+  it('throws XdrError on truncation instead of reading past the end', () => {
+    expect(() => new XdrReader(Buffer.alloc(3)).uint32()).toThrow(XdrError);
+    expect(() => new XdrReader(Buffer.alloc(7)).uint64()).toThrow(XdrError);
+    const lying = new XdrWriter().uint32(100).toBuffer();
+    expect(() => new XdrReader(lying).opaque(1000)).toThrow(/truncated/);
+    const unpadded = Buffer.from('0000000261', 'hex');
+    expect(() => new XdrReader(unpadded).opaque(10)).toThrow(XdrError);
+  });
+
+  it('enforces declared bounds on opaques, strings and array counts', () => {
+    const s = new XdrWriter().string('x'.repeat(300)).toBuffer();
+    expect(() => new XdrReader(s).string(255)).toThrow(/exceeds its bound 255/);
+    const huge = new XdrWriter().uint32(0xffff_ffff).toBuffer();
+    expect(() => new XdrReader(huge).count(16)).toThrow(XdrError);
+    const lyingCount = new XdrWriter().uint32(10).uint32(1).toBuffer();
+    expect(() => new XdrReader(lyingCount).count(100)).toThrow(/cannot fit/);
+  });
+
+  it('rejects bools other than 0/1, uint64 beyond 2^53 where a number is needed, and trailing bytes', () => {
+    expect(() => new XdrReader(new XdrWriter().uint32(2).toBuffer()).bool()).toThrow(XdrError);
+    expect(() => new XdrReader(new XdrWriter().uint64(2n ** 60n).toBuffer()).uint64Number()).toThrow(XdrError);
+    const r = new XdrReader(Buffer.alloc(8));
+    r.uint32();
+    expect(() => r.end()).toThrow(/trailing/);
+  });
+});
