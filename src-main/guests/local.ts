@@ -5,6 +5,7 @@ import type { LocalGuestSchema } from '../../src-shared/mountSpec.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, NodeType, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
 import type { z } from 'zod';
+import { LocalFile } from './localFile.ts';
 
 // A folder on this machine as a guest. The one promise it keeps: nothing reached through
 // it lies outside the folder. Paths are checked component by component (no "..", ".",
@@ -39,7 +40,7 @@ const NODE_CODE_KIND: Record<string, FsErrorKind> = {
 };
 
 /** Converts a Node fs error into an FsError naming the guest path (never the host path). */
-function fromNode(err: unknown, path: string): FsError {
+export function fromNode(err: unknown, path: string): FsError {
   if (err instanceof FsError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const kind = NODE_CODE_KIND[code] ?? 'IO';
@@ -357,68 +358,6 @@ export class LocalGuest implements Vfs {
 
   async close(): Promise<void> {
     this.closed = true;
-  }
-}
-
-/** An open regular file of a local guest. */
-class LocalFile implements FileHandle {
-  private closed = false;
-
-  constructor(
-    private readonly fh: fsp.FileHandle,
-    private readonly path: string,
-    private readonly canWrite: boolean,
-  ) {}
-
-  private live(): void {
-    if (this.closed) throw new FsError('Closed', `${this.path}: file handle is closed`);
-  }
-
-  async read(position: number, length: number, _opts: CallOpts): Promise<Uint8Array> {
-    this.live();
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
-    try {
-      // pread returns short counts only at end of file for regular files; loop to be sure.
-      while (got < length) {
-        const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-    } catch (err) {
-      throw fromNode(err, this.path);
-    }
-    return got === length ? buf : buf.subarray(0, got);
-  }
-
-  async write(position: number, data: Uint8Array, _opts: CallOpts): Promise<number> {
-    this.live();
-    if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);
-    try {
-      const { bytesWritten } = await this.fh.write(data, 0, data.length, position);
-      return bytesWritten;
-    } catch (err) {
-      throw fromNode(err, this.path);
-    }
-  }
-
-  async truncate(size: number, _opts: CallOpts): Promise<void> {
-    this.live();
-    if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);
-    await this.fh.truncate(size).catch((e: unknown) => Promise.reject(fromNode(e, this.path)));
-  }
-
-  /** Makes written bytes durable (fsync); reads need nothing. */
-  async flush(_opts: CallOpts): Promise<void> {
-    this.live();
-    if (!this.canWrite) return;
-    await this.fh.datasync().catch((e: unknown) => Promise.reject(fromNode(e, this.path)));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.fh.close();
   }
 }
 
