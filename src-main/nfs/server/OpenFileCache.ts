@@ -6,6 +6,10 @@ import type { FileHandle, Vfs } from '../../vfs/types.ts';
 
 interface Entry {
   handle: Promise<FileHandle>;
+  /** The next sequential READ, fetched while the client handles the current one. */
+  ahead?: { offset: number; count: number; data: Promise<Uint8Array> };
+  /** Where the last READ ended: a READ starting here is sequential. */
+  lastEnd: number;
   write: boolean;
   refs: number;
   lastUsed: number;
@@ -32,7 +36,7 @@ export class OpenFileCache {
     let e = this.entries.get(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
-      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false };
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1 };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
       entry.handle.catch(() => {
@@ -42,6 +46,7 @@ export class OpenFileCache {
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
     e.refs++;
+    if (write) e.ahead = undefined;
     try {
       return await fn(await e.handle);
     } finally {
@@ -49,6 +54,33 @@ export class OpenFileCache {
       e.lastUsed = Date.now();
       if (e.evicted && e.refs === 0) void this.closeEntry(e);
     }
+  }
+
+  /**
+   * Reads for READ (RFC 1813 §3.3.6). Clients such as libnfs's nfs-cp keep one READ in
+   * flight, so the server overlaps: when a READ continues the previous one, the next
+   * range is read from the guest while this reply travels, and is usually ready when
+   * the client asks for it. One range ahead per file bounds the memory used.
+   */
+  read(path: string, offset: number, count: number, signal: AbortSignal): Promise<Uint8Array> {
+    return this.use(path, false, signal, async (h) => {
+      const e = this.entries.get(path);
+      const ahead = e?.ahead;
+      if (e) e.ahead = undefined;
+      let data: Uint8Array;
+      if (ahead && ahead.offset === offset && ahead.count >= count) {
+        data = await ahead.data.catch(() => h.read(offset, count, { signal }));
+        if (data.length > count) data = data.subarray(0, count);
+      } else data = await h.read(offset, count, { signal });
+      if (e && !e.write && offset === e.lastEnd && data.length === count) {
+        const next = offset + count;
+        const p = h.read(next, count, { signal: AbortSignal.timeout(30_000) });
+        p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
+        e.ahead = { offset: next, count, data: p };
+      }
+      if (e) e.lastEnd = offset + data.length;
+      return data;
+    });
   }
 
   /** The open writable handle of `path`, if any (COMMIT flushes it). */
@@ -80,6 +112,7 @@ export class OpenFileCache {
   private evict(path: string, e: Entry): void {
     if (this.entries.get(path) === e) this.entries.delete(path);
     e.evicted = true;
+    e.ahead = undefined;
     if (e.refs === 0) void this.closeEntry(e);
   }
 
