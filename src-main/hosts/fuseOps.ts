@@ -182,8 +182,12 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
         },
       ),
     // Linux passes no position; macOS's extra argument is only for resource forks.
-    getxattr: (path: string, name: string, _position: number, cb: Cb) =>
-      serve(cb, () => vfs.getxattr(path, name, opts), (v) => [v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]),
+    getxattr: (path: string, name: string, _position: number, cb: Cb) => {
+      // `ls -l` asks every file for security.selinux and system.posix_acl_*; guests only
+      // ever hold user.* attributes, so the rest is answered "none" without a guest call.
+      if (!name.startsWith('user.')) return cb(0, undefined);
+      serve(cb, () => vfs.getxattr(path, name, opts), (v) => [v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]);
+    },
     listxattr: (path: string, cb: Cb) => serve(cb, () => vfs.listxattr(path, opts), (l) => [l]),
     access: (path: string, mode: number, cb: Cb) =>
       serve(cb, async () => {

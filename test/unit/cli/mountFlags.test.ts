@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseMountArgs } from '../../../src-main/cli/mountFlags.ts';
+
+describe('parseMountArgs', () => {
+  it('builds a validated mount input from flags', () => {
+    const { input, foreground } = parseMountArgs([
+      'fuse', 'ipfs', '--ipfs-api', '/ip4/127.0.0.1/tcp/5001', '--root', '/ipfs/bafy', '--timeout', '30s', '--cache-expiry', '2m',
+      '--uid', '1000', '--gid', '100', '--allow-other', '-o', 'noatime', '-o', 'max_read=65536', '/mnt/ipfs', '--foreground',
+    ]);
+    expect(foreground).toBe(true);
+    expect(input.host).toEqual({ kind: 'fuse', mountpoint: '/mnt/ipfs', readOnly: true, allowOther: true, uid: 1000, gid: 100, options: ['noatime', 'max_read=65536'] });
+    expect(input.guest).toEqual({ kind: 'ipfs', root: '/ipfs/bafy', node: '/ip4/127.0.0.1/tcp/5001', timeoutMs: 30_000, cacheExpiryMs: 120_000, uid: 1000, gid: 100 });
+  });
+
+  it('read-only by default, --rw for a writable local folder', () => {
+    expect(parseMountArgs(['fuse', 'local', '--path', '/srv', '/mnt/x']).input).toMatchObject({
+      host: { readOnly: true }, guest: { kind: 'local', path: '/srv', readOnly: false },
+    });
+    expect(parseMountArgs(['fuse', 'local', '--rw', '--path', '/srv', '/mnt/x']).input).toMatchObject({
+      host: { readOnly: false }, guest: { readOnly: false },
+    });
+    expect(parseMountArgs(['fuse', 'local', '--read-only', '--path', '/srv', '/mnt/x']).input.guest).toMatchObject({ readOnly: true });
+  });
+
+  it('ipns takes --name or --root; nfs hosts take a listen address', () => {
+    expect(parseMountArgs(['fuse', 'ipns', '--name', 'k51abc', '/m']).input.guest).toMatchObject({ kind: 'ipns', name: 'k51abc' });
+    expect(parseMountArgs(['fuse', 'ipns', '--root', '/ipns/example.org', '/m']).input.guest).toMatchObject({ name: '/ipns/example.org' });
+    expect(parseMountArgs(['nfs', 'pinfs', '/ip4/127.0.0.1/tcp/0']).input.host).toMatchObject({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0' });
+  });
+
+  it.each([
+    [['fuse', 'ipfs'], /expected <host> <guest> <target>/],
+    [['smb', 'ipfs', '/m'], /unknown host "smb"/],
+    [['fuse', 'http', '/m'], /unknown guest "http"/],
+    [['fuse', 'ipfs', '--timeout', '10 parsecs', '/m'], /--timeout: invalid duration/],
+    [['fuse', 'ipfs', '--uid', '-1', '/m'], /ambiguous|--uid: expected a numeric id/],
+    [['fuse', 'ipfs', '--uid=-1', '/m'], /--uid: expected a numeric id/],
+    [['fuse', 'ipfs', '--path', '/x', '/m'], /--path applies to local\/mfs guests/],
+    [['fuse', 'ipfs', '--name', 'x', '/m'], /--name applies to ipns guests/],
+    [['fuse', 'ipns', '--name', 'a', '--root', 'b', '/m'], /not both/],
+    [['fuse', 'local', '/m'], /needs --path/],
+    [['fuse', 'local', '--path', 'rel', '/m'], /guest\.path: expected an absolute path/],
+    [['fuse', 'ipfs', 'mnt'], /host\.mountpoint: expected an absolute path/],
+    [['fuse', 'ipfs', '-o', 'a b', '/m'], /host\.options\.0: expected a FUSE option/],
+    [['nfs', 'ipfs', '--allow-other', '/ip4/127.0.0.1/tcp/0'], /fuse hosts only/],
+    [['fuse', 'ipfs', '--rw', '--read-only', '/m'], /contradict/],
+  ])('refuses %j', (args, msg) => {
+    expect(() => parseMountArgs(args)).toThrow(msg);
+    try {
+      parseMountArgs(args);
+    } catch (err) {
+      expect((err as Error).name).toBe('UsageError');
+    }
+  });
+});
