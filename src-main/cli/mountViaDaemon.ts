@@ -33,7 +33,9 @@ export async function mountViaDaemon(input: MountInput): Promise<number> {
     }
     if (status.state === 'mounted') {
       process.stdout.write(`mounted ${describeGuest(status.spec.guest)} at ${status.address ?? mountTarget(status.spec.host)} (${status.id})\n`);
-      for (const [k, v] of Object.entries(status.info ?? {})) if (k === 'mount') process.stdout.write(`${k}: ${v}\n`);
+      // NFS hosts: how to reach the server that was just started.
+      if (status.info?.url) process.stdout.write(`url: ${status.info.url}\n`);
+      if (status.info?.linux) process.stdout.write(`mount with: ${status.info.linux}\n`);
       return 0;
     }
     process.stderr.write(`berth: could not mount ${describeGuest(status.spec.guest)} at ${mountTarget(status.spec.host)}: ${status.error ? describeError(status.error) : status.state}\n`);

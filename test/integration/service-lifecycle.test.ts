@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -113,6 +113,25 @@ describe.skipIf(skip)('mount lifecycle in the daemon', () => {
     holdP.kill('SIGKILL');
     expect((await patient).state).toBe('unmounted');
     expect(fuseMounts()).not.toContain(mp(specs[0]!));
+  });
+
+  it('serves an NFS host from the table: bound address reported, fixed ports claimed once', async () => {
+    await sb.startDaemon();
+    const src = await sb.dir('src-nfs');
+    await writeFile(join(src, 'over-nfs.txt'), 'nfs!\n');
+    const r = await sb.run(['mount', 'nfs', 'local', '--path', src, '/ip4/127.0.0.1/tcp/0']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = (await sb.client.list())[0]!;
+    expect(m.state).toBe('mounted');
+    const port = Number(/^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)$/.exec(m.address ?? '')?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`nfsport=${port}`);
+    const ls = execFileSync('nfs-ls', [`nfs://127.0.0.1/?version=3&nfsport=${port}&mountport=${port}`], { encoding: 'utf8' });
+    expect(ls).toMatch(/over-nfs\.txt/);
+    const fixed = { host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: src } } as const;
+    await sb.client.add(fixed, { mount: false });
+    await expect(sb.client.add(fixed, { mount: false })).rejects.toMatchObject({ status: 409 });
+    expect((await sb.run(['unmount', m.id])).code).toBe(0);
   });
 
   it('a mount whose guest folder vanishes still unmounts cleanly on shutdown', async () => {
