@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliMount, type CliMount } from '../conformance/cliMount.ts';
+import { fuseMounts, missingFuse } from '../helpers/peers.ts';
+
+// The reference tool's demo chain, through the CLI: a FUSE mount of an NFS guest whose
+// server is Berth's own NFS host serving a local folder. sha256sum must agree end to end.
+
+function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', cmd], { maxBuffer: 64 << 20 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+  });
+}
+
+const skip = missingFuse();
+
+describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
+  let base: string;
+  let src: string;
+  let mnt: string;
+  const children: CliMount[] = [];
+  const sums = new Map<string, string>();
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'berth-nfs-chain-'));
+    src = join(base, 'src');
+    mnt = join(base, 'mnt');
+    mkdirSync(join(src, 'dir/sub'), { recursive: true });
+    mkdirSync(mnt);
+    const files: Record<string, Buffer> = {
+      'big.bin': randomBytes(20 * 1024 * 1024 + 3),
+      'small.txt': Buffer.from('small\n'),
+      'dir/sub/deep.bin': randomBytes(300_000),
+      'name with spaces.txt': Buffer.from('spaces\n'),
+    };
+    for (const [p, data] of Object.entries(files)) {
+      writeFileSync(join(src, p), data);
+      sums.set(p, createHash('sha256').update(data).digest('hex'));
+    }
+    symlinkSync('small.txt', join(src, 'link'));
+  });
+
+  afterAll(async () => {
+    for (const c of children.reverse()) await c.stop();
+    expect(fuseMounts().filter((p) => p.startsWith(base ?? '/nonexistent'))).toEqual([]);
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('serves the same bytes end to end', async () => {
+    const server = await cliMount(['nfs', 'local', '--path', src, '/ip4/127.0.0.1/tcp/0']);
+    children.push(server);
+    const listen = /^mounted .* at (\/ip4\/127\.0\.0\.1\/tcp\/\d+)$/m.exec(server.log.out)?.[1];
+    expect(listen, server.log.out).toBeDefined();
+    // The mount commands follow the "mounted" line; give them a moment to arrive.
+    for (let i = 0; i < 50 && !server.log.out.includes('macos:'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(server.log.out).toMatch(/linux: mount -t nfs -o vers=3,proto=tcp,port=\d+,mountport=\d+,nolock 127\.0\.0\.1:\/ \/mnt\/x/);
+
+    const fuse = await cliMount(['fuse', 'nfs', '--nfs-server', listen!, '--timeout', '20s', mnt]);
+    children.push(fuse);
+
+    const names = (await sh(`ls -A1 '${mnt}'`)).out.trim().split('\n');
+    expect(names).toEqual(['big.bin', 'dir', 'link', 'name with spaces.txt', 'small.txt']);
+    expect((await sh(`readlink '${mnt}/link'`)).out.trim()).toBe('small.txt');
+    for (const [p, sum] of sums) {
+      const r = await sh(`sha256sum '${join(mnt, p)}'`);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.split(' ')[0], p).toBe(sum);
+    }
+    // The NFS host is read-only by default: writes through the chain are refused.
+    const w = await sh(`echo x > '${mnt}/new.txt'`);
+    expect(w.code).not.toBe(0);
+  });
+});
