@@ -65,11 +65,21 @@ export async function runForeground(input: z.infer<typeof MountInputSchema>, out
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
-  const why = await Promise.race([stop, mounted.done.then(() => 'external' as const)]);
+  // A bug anywhere in this process must not leave a dead mount point behind (ENOTCONN).
+  const crashed = new Promise<'crash'>((resolve) => {
+    const onCrash = (e: unknown): void => {
+      err.write(`berth: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      resolve('crash');
+    };
+    process.once('uncaughtException', onCrash);
+    process.once('unhandledRejection', onCrash);
+  });
+  const why = await Promise.race([stop, crashed, mounted.done.then(() => 'external' as const)]);
   let code: number = EXIT.ok;
   if (why === 'external') {
     out.write(`${mounted.target} was unmounted from outside\n`);
   } else {
+    if (why === 'crash') code = EXIT.failure;
     out.write(`unmounting ${mounted.target} (${why})\n`);
     try {
       await mounted.unmount();

@@ -126,4 +126,24 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
     expect(await exited).toBe(0);
     expect(log.out).toMatch(/unmounted from outside/);
   });
+
+  it('unmounts on SIGTERM even while a file is held open (lazy fallback)', async () => {
+    const log = { out: '', err: '' };
+    const child = spawn(process.execPath, [LAUNCHER, 'mount', 'fuse', 'local', '-f', '--path', src, mnt]);
+    children.push(child);
+    child.stdout.on('data', (d: Buffer) => (log.out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log.err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor(child, 'mounted', log);
+    // A shell whose working folder is inside the mount keeps it busy.
+    const holder = spawn('sh', ['-c', 'sleep 60'], { cwd: mnt, stdio: 'ignore' });
+    try {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log.out).toMatch(/unmounting .* \(SIGTERM\)/);
+      expect(fuseMounts()).not.toContain(mnt);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
 });
