@@ -16,6 +16,8 @@ export const MOUNT_FLAGS = {
   'nfs-server': { type: 'string' },
   'nfs-export': { type: 'string' },
   'nfs-link-separator': { type: 'string' },
+  'nfs-uid': { type: 'string' },
+  'nfs-gid': { type: 'string' },
   'read-only': { type: 'boolean' },
   rw: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -81,8 +83,9 @@ export function parseMountArgs(args: string[]): ParsedMount {
   const common = {
     timeoutMs: duration('timeout', v.timeout),
     cacheExpiryMs: duration('cache-expiry', v['cache-expiry']),
-    uid: id('uid', v.uid),
-    gid: id('gid', v.gid),
+    // For the nfs guest, uid/gid are the AUTH_SYS credentials sent with every call.
+    uid: id('uid', v.uid) ?? id('nfs-uid', v['nfs-uid']),
+    gid: id('gid', v.gid) ?? id('nfs-gid', v['nfs-gid']),
   };
   const node = v['ipfs-api'];
   // Flags that make no sense for the chosen guest are refused rather than ignored.
@@ -96,6 +99,8 @@ export function parseMountArgs(args: string[]): ParsedMount {
   only('nfs-server', ['nfs']);
   only('nfs-export', ['nfs']);
   only('nfs-link-separator', ['nfs']);
+  only('nfs-uid', ['nfs']);
+  only('nfs-gid', ['nfs']);
 
   let g: Record<string, unknown>;
   switch (guest) {

@@ -30,6 +30,8 @@ flags:
   --path <path>             local: the folder (absolute); mfs: the MFS path
   --nfs-server <multiaddr>  nfs: the server, e.g. /ip4/127.0.0.1/tcp/2049
   --nfs-export <path>       nfs: the export (default /)
+  --nfs-uid/--nfs-gid <id>  nfs: AUTH_SYS credentials sent to the server (default: yours)
+  --nfs-link-separator <s>  nfs: separator the server uses in symlink targets (default /)
   --read-only | --rw        refuse or allow changes (FUSE mounts are read-only unless --rw)
   --timeout <duration>      a guest call fails after this long (default 1m), e.g. 30s
   --cache-expiry <duration> attributes/listings of mutable content stay cached this long (default 1s)
