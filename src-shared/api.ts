@@ -29,7 +29,11 @@ export const ShutdownLevelSchema = z.enum(SHUTDOWN_LEVELS, {
 /** App-wide settings, saved in mounts.json beside the mounts. */
 export const SettingsSchema = z.object({
   /** IPFS node for specs without `node`: a multiaddr or "embedded"; absent = discover ($IPFS_PATH/api). */
-  ipfsNode: z.string().min(1).max(1024).optional(),
+  ipfsNode: z
+    .string()
+    .max(1024)
+    .refine((s) => s === 'embedded' || s.startsWith('/'), { message: 'expected "embedded" or a multiaddr like /ip4/127.0.0.1/tcp/5001' })
+    .optional(),
   /** Gateway used for share links. */
   gateway: z
     .string()

@@ -102,6 +102,11 @@ describe.skipIf(skip)('daemon restore and health', () => {
       // Nothing lost: the damaged bytes are kept, the table is whole again on disk.
       const restored = checkStoreText(await readFile(file, 'utf8'));
       expect(restored.ok && restored.data.mounts).toHaveLength(2);
+      if (what === 'truncated') {
+        // A CLI user sees it too.
+        const l = await sb.run(['list']);
+        expect(l.stderr).toMatch(/^warning: .*mounts\.json could not be used/m);
+      }
     });
   }
 

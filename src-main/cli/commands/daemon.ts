@@ -26,6 +26,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   }
+  // One failed promise somewhere must not take every mount down with the process.
+  process.on('unhandledRejection', (reason) => {
+    console.error(`${new Date().toISOString()} internal error (kept running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
   const d = await startDaemon(values.ui ? { ui: values.ui } : {});
   if (d.kind === 'already-running') {
     process.stdout.write(`a Berth daemon is already running (pid ${d.info?.pid ?? d.pid}${d.info ? `, socket ${d.info.socket}` : ''})\n`);

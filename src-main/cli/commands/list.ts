@@ -33,8 +33,10 @@ export async function runList(argv: string[]): Promise<number> {
     return 0;
   }
   let mounts: MountStatus[];
+  let notices: { level: string; message: string }[] = [];
   try {
-    mounts = await (await connect()).list();
+    const client = await connect();
+    [mounts, notices] = await Promise.all([client.list(), client.notices()]);
   } catch (err) {
     if (err instanceof DaemonNotRunningError) {
       if (values.json) process.stdout.write('[]\n');
@@ -47,6 +49,8 @@ export async function runList(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(mounts, null, 2)}\n`);
     return 0;
   }
+  // What the daemon had to tell (a damaged mounts.json moved aside, a dead mount cleaned).
+  for (const n of notices) if (n.level !== 'info') process.stderr.write(`${n.level}: ${n.message}\n`);
   if (mounts.length === 0) {
     process.stdout.write('no mounts (add one with `berth mount`)\n');
     return 0;
