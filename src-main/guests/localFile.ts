@@ -6,13 +6,13 @@ import { fromNode } from './local.ts';
 // An open regular file of the local guest. FUSE asks for 128 KiB at a time, and each
 // request that reaches the disk costs a hop to libuv's threadpool and back, which is most
 // of the cost on a busy machine. Sequential readers therefore get 1 MiB chunks read ahead
-// (one hop per 8 requests, the next chunk already on its way); random reads go straight
+// (one hop per 8 requests, the next chunks already on their way); random reads go straight
 // to pread.
 
 /** Bytes per read-ahead chunk. */
 const CHUNK = 1 << 20;
-/** Chunks kept per open file (the one being read, the next, and one behind for reordering). */
-const KEEP = 4;
+/** Chunks read ahead of the one being read. */
+const AHEAD = 2;
 
 /** One open local file. */
 export class LocalFile implements FileHandle {
@@ -55,7 +55,6 @@ export class LocalFile implements FileHandle {
       // A failed chunk is not kept: the next read tries the disk again.
       c.catch(() => this.chunks.delete(i));
       this.chunks.set(i, c);
-      for (const k of this.chunks.keys()) if (k < i - KEEP + 2 || k > i + 1) this.chunks.delete(k);
     }
     return c;
   }
@@ -70,10 +69,12 @@ export class LocalFile implements FileHandle {
     }
     const first = Math.floor(position / CHUNK);
     const last = Math.floor((position + length - 1) / CHUNK);
+    // Keep two chunks behind (the kernel's reads arrive slightly out of order) and AHEAD ahead.
+    for (const k of this.chunks.keys()) if (k < first - 2 || k > last + AHEAD) this.chunks.delete(k);
     const parts: Buffer[] = [];
     for (let i = first; i <= last; i++) parts.push(await this.chunk(i));
     // Start the next chunk now, so it is ready when the reader gets there.
-    void this.chunk(last + 1).catch(() => {});
+    for (let k = 1; k <= AHEAD; k++) void this.chunk(last + k).catch(() => {});
     const base = first * CHUNK;
     const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     return all.subarray(Math.min(position - base, all.length), Math.min(position - base + length, all.length));
