@@ -122,6 +122,17 @@ describe.skipIf(skip)('local guest through FUSE', () => {
     expect(fuseMounts()).not.toContain(mnt);
   });
 
+  it('handles a mount point whose name has spaces and Unicode', async () => {
+    const odd = join(base, 'mount point ü');
+    mkdirSync(odd);
+    const m = await mount(true, odd);
+    expect(fuseMounts()).toContain(odd.replaceAll(' ', '\\040'));
+    expect((await sh(`cat '${odd}/one'`)).out).toBe('x');
+    await m.unmount();
+    await m.done;
+    expect((await sh(`ls '${odd}'`)).out).toBe('');
+  });
+
   it('serves 16 concurrent readers without blocking', async () => {
     await mount(true);
     const sum = createHash('sha256').update(big).digest('hex');
