@@ -88,6 +88,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     server.headersTimeout = 20_000;
     server.requestTimeout = 10 * 60_000;
     server.maxHeadersCount = 100;
+    // Enough for every face at once; a runaway client cannot exhaust file descriptors.
+    server.maxConnections = 512;
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":{"kind":"Usage","message":"malformed HTTP request"}}');
       else socket.destroy();

@@ -22,7 +22,7 @@ import {
   UpdateMountRequestSchema,
 } from '../../src-shared/api.ts';
 import { MountIdSchema } from '../../src-shared/mountSpec.ts';
-import { buildShareLink } from '../../src-shared/shareLink.ts';
+import { buildShareLink, DEFAULT_GATEWAYS } from '../../src-shared/shareLink.ts';
 import type { MountTable } from '../service/MountTable.ts';
 import { ServiceError } from '../service/errorInfo.ts';
 import { HttpError, readJson, sendJson } from './http.ts';
@@ -147,10 +147,12 @@ export async function handleRoute(ctx: RouteContext, route: MatchedRoute, req: I
       const found = await table.resolveCid(r.path);
       const settings = table.settings();
       const subdomain = r.subdomain ?? settings.subdomainLinks;
+      // The local gateway by IP cannot take subdomains; its localhost name can.
+      const gateway = r.gateway ?? (subdomain && settings.gateway === DEFAULT_GATEWAYS.local.path ? DEFAULT_GATEWAYS.local.subdomain : settings.gateway);
       const filename = found.path === '/' ? undefined : await fileName(table, r.path, found.path);
       let link;
       try {
-        link = buildShareLink(found.cid, { form: subdomain ? 'subdomain' : 'path', gateway: r.gateway ?? settings.gateway, ...(filename ? { filename } : {}) });
+        link = buildShareLink(found.cid, { form: subdomain ? 'subdomain' : 'path', gateway, ...(filename ? { filename } : {}) });
       } catch (err) {
         throw new ServiceError('Usage', (err as Error).message);
       }
