@@ -210,12 +210,22 @@ export class NfsClient {
     check(await this.nfs(NfsProc.RENAME, (w) => w.opaque(fromDir).string(fromName).opaque(toDir).string(toName), signal), `rename ${fromName}`);
   }
 
+  /** READDIR (§3.3.16), one page: names, fileids and cookies, plus the verifier to continue with. */
+  async readdirPage(dir: Buffer, cookie: bigint, verf: Buffer, count: number, signal?: AbortSignal): Promise<{ entries: { name: string; fileid: bigint; cookie: bigint }[]; verf: Buffer; eof: boolean }> {
+    const r = check(await this.nfs(NfsProc.READDIR, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(count), signal), 'readdir');
+    readPostOpAttr(r);
+    const next = Buffer.from(r.fixedOpaque(VERF_SIZE));
+    const entries = [];
+    while (r.bool()) entries.push({ fileid: r.uint64(), name: r.string(PATH_MAX), cookie: r.uint64() });
+    return { entries, verf: next, eof: r.bool() };
+  }
+
   /** READDIRPLUS (§3.3.17), every page: yields entries as pages arrive. */
-  async *readdirplus(dir: Buffer, signal?: AbortSignal, maxcount = 128 * 1024): AsyncGenerator<PlusEntry> {
+  async *readdirplus(dir: Buffer, signal?: AbortSignal, maxcount = 128 * 1024, dircount = maxcount / 4): AsyncGenerator<PlusEntry> {
     let cookie = 0n;
     let verf = Buffer.alloc(VERF_SIZE);
     for (;;) {
-      const r = check(await this.nfs(NfsProc.READDIRPLUS, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(maxcount / 4).uint32(maxcount), signal), 'readdirplus');
+      const r = check(await this.nfs(NfsProc.READDIRPLUS, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(dircount).uint32(maxcount), signal), 'readdirplus');
       readPostOpAttr(r);
       verf = Buffer.from(r.fixedOpaque(VERF_SIZE));
       const page: PlusEntry[] = [];
