@@ -25,7 +25,7 @@ function makeDir(base: string): string {
 async function pageThrough(client: NfsClient, dirFh: Buffer, count: number): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
   let cookie = 0n;
-  let verf = Buffer.alloc(8);
+  let verf: Buffer = Buffer.alloc(8);
   let pages = 0;
   for (;;) {
     const page = await client.readdirPage(dirFh, cookie, verf, count);
