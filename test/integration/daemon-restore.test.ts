@@ -80,7 +80,7 @@ describe.skipIf(skip)('daemon restore and health', () => {
   for (const [what, damage] of [
     ['truncated', (f: string) => truncate(f, 10)],
     ['garbage', (f: string) => writeFile(f, 'PK\u0003\u0004 definitely not json')],
-    ['of a wrong schema version', (f: string) => writeFile(f, JSON.stringify({ version: 7, mounts: [] }))],
+    ['wrong-version', (f: string) => writeFile(f, JSON.stringify({ version: 7, mounts: [] }))],
   ] as const) {
     it(`moves a ${what} mounts.json aside, restores the last good copy and tells the user`, async () => {
       const d = await sb.startDaemon();
