@@ -25,8 +25,8 @@ export const readdir: NfsProcedure = async (ctx, call) => {
     const dirAttr = await ctx.vfs.getattr(path, call);
     if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
     const listing = await ctx.dirs.get(path, cookie, verf, call.signal);
-    const start = Number(cookie > BigInt(listing.entries.length) ? BigInt(listing.entries.length) : cookie);
     if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
+    const start = Number(cookie);
     const budget = Math.min(count, ctx.maxIo) - FIXED;
     let used = 0;
     let end = start;
