@@ -1,7 +1,11 @@
 import type { GuestSpec } from '../../src-shared/mountSpec.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
+import { openIpfsGuest } from './ipfs.ts';
+import { openIpnsGuest } from './ipns.ts';
+import { openKeyfsGuest } from './keyfs.ts';
 import { openLocalGuest } from './local.ts';
+import { openPinfsGuest } from './pinfs.ts';
 import { openNfsGuest } from './nfs.ts';
 
 /** What a guest needs from the app besides its own spec. */
@@ -14,9 +18,13 @@ export interface GuestContext {
 export async function openGuest(spec: GuestSpec, ctx: GuestContext): Promise<Vfs> {
   switch (spec.kind) {
     case 'ipfs':
+      return openIpfsGuest(spec, ctx.defaultNode);
     case 'ipns':
+      return openIpnsGuest(spec, ctx.defaultNode);
     case 'pinfs':
+      return openPinfsGuest(spec, ctx.defaultNode);
     case 'keyfs':
+      return openKeyfsGuest(spec, ctx.defaultNode);
     case 'mfs':
       throw new FsError('InvalidOperation', `the ${spec.kind} guest is not built yet (${String(ctx.defaultNode ?? '')})`);
     case 'local':

@@ -1,0 +1,84 @@
+import type { NodeType } from '../vfs/types.ts';
+
+// What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API), later the
+// embedded node. Every call takes an AbortSignal and fails with FsError: NotExist when
+// the content or name is not there, IO when the node cannot be reached, Timeout when
+// the signal fires.
+
+/** Options every node call takes. */
+export interface NodeCallOpts {
+  signal: AbortSignal;
+}
+
+/** A UnixFS node, as far as resolving it told (no file content was fetched). */
+export interface IpfsStat {
+  /** The CID as the node prints it (CIDv0 base58, CIDv1 base32). */
+  cid: string;
+  type: NodeType;
+  /** File size in bytes; symlink target length; 0 for folders. */
+  size: number;
+  /** UnixFS mode bits when the node stores them. */
+  mode?: number;
+  /** UnixFS mtime in ms when the node stores it. */
+  mtimeMs?: number;
+  /** A symlink's target as stored. */
+  target?: string;
+  /** A plain folder's links (name -> CID); absent for HAMT-sharded folders. */
+  links?: ReadonlyMap<string, string>;
+  /** True for HAMT-sharded folders (names are not in the root block). */
+  sharded?: boolean;
+}
+
+/** One entry of a folder listing. */
+export interface IpfsLsEntry {
+  name: string;
+  cid: string;
+  type: NodeType;
+  size: number;
+  mode?: number;
+  mtimeMs?: number;
+}
+
+/** A key of the node's keystore. */
+export interface IpfsKey {
+  name: string;
+  /** The IPNS name the key publishes to. */
+  id: string;
+}
+
+/** Storage figures of the node's repo. */
+export interface IpfsRepoStat {
+  repoSize: number;
+  storageMax: number;
+  numObjects: number;
+}
+
+/** Options for cat. */
+export interface CatOpts extends NodeCallOpts {
+  offset?: number;
+  length?: number;
+}
+
+/** An IPFS node as guests use it. */
+export interface IpfsNode {
+  /** Where the node is, for messages (e.g. "/ip4/127.0.0.1/tcp/5001"). */
+  readonly address: string;
+  /** Type, size and metadata of the node with this CID (one block fetched, never a file's content). */
+  stat(cid: string, opts: NodeCallOpts): Promise<IpfsStat>;
+  /** Resolves `/ipfs/<cid>/a/b` or `/ipns/<name>/a` to its node. */
+  resolve(path: string, opts: NodeCallOpts): Promise<IpfsStat>;
+  /** Streams a folder's entries (works for HAMT-sharded folders). */
+  ls(cid: string, opts: NodeCallOpts): AsyncIterable<IpfsLsEntry>;
+  /** Streams a file's bytes from `offset`, at most `length` of them. */
+  cat(cid: string, opts: CatOpts): AsyncIterable<Uint8Array>;
+  /** CIDs of recursive pins. */
+  pins(opts: NodeCallOpts): Promise<string[]>;
+  /** The node's keys, each once. */
+  keys(opts: NodeCallOpts): Promise<IpfsKey[]>;
+  /** Resolves an IPNS name (recursively) to an `/ipfs/...` path. */
+  nameResolve(name: string, opts: NodeCallOpts): Promise<string>;
+  /** Repo size figures. */
+  repoStat(opts: NodeCallOpts): Promise<IpfsRepoStat>;
+  /** Releases the connection pool. */
+  close(): Promise<void>;
+}
