@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { resolve } from 'node:path';
 import { benchIpfsFuse } from './ipfsFuse.ts';
+import { benchNfs } from './nfs.ts';
+import { benchService } from './service.ts';
 import { table } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
@@ -20,13 +22,23 @@ async function main(): Promise<void> {
     '# Berth benchmarks',
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, ${fio}.`,
-    `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating. "speed vs peer" is peer time ÷ Berth time (above 1×: Berth is faster).`,
+    `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating. "vs peer" is the peer's figure ÷ Berth's (above 1×: Berth is faster, or for memory leaner).`,
     '',
   );
   if (want('ipfs-fuse')) {
     console.error('bench: ipfs over FUSE vs kubo-rpc-client …');
     const { rows, notes } = await benchIpfsFuse(RUNS);
     sections.push(table('IPFS through FUSE vs the RPC API (js-ipfs 0.66 peer)', rows, notes));
+  }
+  if (want('service')) {
+    console.error('bench: mount table service vs foreground mounts …');
+    const { rows, notes } = await benchService(RUNS);
+    sections.push(table('The mount table service vs one foreground mount (local guests over FUSE)', rows, notes));
+  }
+  if (want('nfs')) {
+    console.error('bench: NFS host and client vs nfs-ganesha and libnfs …');
+    const { rows, notes } = await benchNfs(RUNS);
+    sections.push(table('NFS: Berth vs nfs-ganesha 4 and libnfs-utils', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
   await writeFile(out, sections.join('\n'));

@@ -47,6 +47,30 @@ export async function timePair(
   return [summarize(ta), summarize(tb)];
 }
 
+/**
+ * Like timePair, for figures the functions measure themselves (a time inside a longer
+ * run, resident memory): each returns its figure; A and B alternate after `warmup`
+ * untimed rounds.
+ */
+export async function samplePair(
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+  opts: { runs: number; warmup?: number },
+): Promise<[Sample, Sample]> {
+  const va: number[] = [];
+  const vb: number[] = [];
+  const warmup = opts.warmup ?? 1;
+  for (let i = 0; i < warmup + opts.runs; i++) {
+    const x = await a();
+    const y = await b();
+    if (i >= warmup) {
+      va.push(x);
+      vb.push(y);
+    }
+  }
+  return [summarize(va), summarize(vb)];
+}
+
 /** Runs a command to completion, stdout discarded; rejects on a non-zero exit. */
 export async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return await new Promise((resolve, reject) => {
