@@ -80,6 +80,22 @@ export class LocalFile implements FileHandle {
     return all.subarray(Math.min(position - base, all.length), Math.min(position - base + length, all.length));
   }
 
+  /** Reads into the caller's buffer with pread (the NFS host reuses its READ buffers). */
+  async readInto(buffer: Uint8Array, position: number, _opts: CallOpts): Promise<number> {
+    this.live();
+    let got = 0;
+    try {
+      while (got < buffer.length) {
+        const { bytesRead } = await this.fh.read(buffer, got, buffer.length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+    return got;
+  }
+
   async write(position: number, data: Uint8Array, _opts: CallOpts): Promise<number> {
     this.live();
     if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);

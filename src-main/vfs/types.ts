@@ -57,6 +57,12 @@ export interface OpenFlags {
 export interface FileHandle {
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
+  /**
+   * Optional: reads up to `buffer.length` bytes at `position` into the caller's buffer and
+   * returns how many (fewer only at end of file). Lets a host reuse its buffers (NFS READ):
+   * a fresh 1 MiB buffer per call costs more CPU in page faults than the copy itself.
+   */
+  readInto?(buffer: Uint8Array, position: number, opts: CallOpts): Promise<number>;
   write?(position: number, data: Uint8Array, opts: CallOpts): Promise<number>;
   truncate?(size: number, opts: CallOpts): Promise<void>;
   flush?(opts: CallOpts): Promise<void>;

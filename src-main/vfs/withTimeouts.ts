@@ -78,6 +78,10 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
       read: (pos, len, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => h.read(pos, len, o)),
       close: () => h.close(),
     };
+    if (h.readInto) {
+      const ri = h.readInto.bind(h);
+      out.readInto = (buf, pos, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => ri(buf, pos, o));
+    }
     if (h.write) {
       const w = h.write.bind(h);
       out.write = (pos, data, opts) => call(opts, () => `${vfs.name}: write ${path} @${pos}`, (o) => w(pos, data, o));

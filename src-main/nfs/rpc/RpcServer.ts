@@ -32,6 +32,17 @@ export interface RpcCall {
   readonly remote: string;
   /** Aborted when the connection closes or the server stops. */
   readonly signal: AbortSignal;
+  /**
+   * Runs `fn` once the reply's bytes are handed to the kernel, or dropped: a procedure
+   * that put a pooled buffer in the reply gets it back here, never earlier.
+   */
+  onSent(fn: () => void): void;
+}
+
+/** A reply ready to write, and what to run once it is written. */
+export interface Reply {
+  chunks: Buffer[];
+  sent: (() => void)[];
 }
 
 /** A procedure: decode args → validate → call → encode results. Throw XdrError for bad args. */
@@ -110,8 +121,8 @@ export class RpcServer {
     socket.once('close', () => this.connections.delete(conn));
   }
 
-  /** Runs one record and returns the reply chunks, or undefined when the connection must close. */
-  async handle(record: Buffer, remote: string, signal: AbortSignal): Promise<Buffer[] | undefined> {
+  /** Runs one record and returns the reply, or undefined when the connection must close. */
+  async handle(record: Buffer, remote: string, signal: AbortSignal): Promise<Reply | undefined> {
     if (record.length < 8) return undefined; // no room for xid + msg_type: cannot even reply
     const xid = record.readUInt32BE(0);
     if (record.readUInt32BE(4) !== CALL) return undefined; // a server only takes calls
@@ -126,12 +137,12 @@ export class RpcServer {
     if (header.rpcvers !== 2) {
       const w = new XdrWriter(32);
       writeDenied(w, xid, { rpcMismatch: true });
-      return w.chunksOut();
+      return { chunks: w.chunksOut(), sent: [] };
     }
     if (header.cred.flavor !== AUTH_NONE && header.cred.flavor !== AUTH_SYS) {
       const w = new XdrWriter(32);
       writeDenied(w, xid, { authStat: AuthStat.AUTH_BADCRED });
-      return w.chunksOut();
+      return { chunks: w.chunksOut(), sent: [] };
     }
     const byVers = this.programs.get(header.prog);
     if (!byVers) return this.simple(xid, AcceptStat.PROG_UNAVAIL);
@@ -140,26 +151,28 @@ export class RpcServer {
       const versions = [...byVers.keys()];
       const w = new XdrWriter(32);
       writeProgMismatch(w, xid, Math.min(...versions), Math.max(...versions));
-      return w.chunksOut();
+      return { chunks: w.chunksOut(), sent: [] };
     }
     const proc = program.procedures[header.proc];
     if (!proc) return this.simple(xid, AcceptStat.PROC_UNAVAIL);
     const reply = new XdrWriter(256);
     writeAcceptedHeader(reply, xid, AcceptStat.SUCCESS);
+    const sent: (() => void)[] = [];
     try {
-      await proc({ header, args: r, reply, remote, signal });
+      await proc({ header, args: r, reply, remote, signal, onSent: (fn) => sent.push(fn) });
     } catch (err) {
+      runAll(sent); // the reply is replaced: nothing of it will be written
       if (err instanceof XdrError) return this.simple(xid, AcceptStat.GARBAGE_ARGS);
       this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), remote);
       return this.simple(xid, AcceptStat.SYSTEM_ERR);
     }
-    return reply.chunksOut();
+    return { chunks: reply.chunksOut(), sent };
   }
 
-  private simple(xid: number, stat: AcceptStat): Buffer[] {
+  private simple(xid: number, stat: AcceptStat): Reply {
     const w = new XdrWriter(32);
     writeAcceptedHeader(w, xid, stat);
-    return w.chunksOut();
+    return { chunks: w.chunksOut(), sent: [] };
   }
 
   /** Limits for connections. */
@@ -240,14 +253,16 @@ class Connection {
 
   private async run(record: Buffer): Promise<void> {
     try {
-      const chunks = await this.server.handle(record, this.remote, this.abort.signal);
-      if (this.socket.destroyed) return;
-      if (!chunks) {
+      const reply = await this.server.handle(record, this.remote, this.abort.signal);
+      if (!reply || this.socket.destroyed) {
+        if (reply) runAll(reply.sent);
         this.socket.destroy();
         return;
       }
+      const framed = frameRecord(reply.chunks);
+      const done = reply.sent.length ? (): void => runAll(reply.sent) : undefined;
       this.socket.cork();
-      for (const c of frameRecord(chunks)) this.socket.write(c);
+      for (let i = 0; i < framed.length; i++) this.socket.write(framed[i]!, i === framed.length - 1 ? done : undefined);
       this.socket.uncork();
     } catch (err) {
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
@@ -256,6 +271,17 @@ class Connection {
       this.inFlight--;
       this.pump();
       this.maybeResume();
+    }
+  }
+}
+
+/** Runs callbacks, none of which may stop the others. */
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch {
+      // a release hook failing must not break the connection
     }
   }
 }

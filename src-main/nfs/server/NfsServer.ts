@@ -36,7 +36,7 @@ export class NfsServer {
       readOnly: opts.readOnly ?? vfs.readOnly,
       handles: new HandleTable(),
       dirs: new DirListingCache(vfs),
-      files: new OpenFileCache(vfs),
+      files: new OpenFileCache(vfs, maxIo),
       fsid: randomBytes(8).readBigUInt64BE(0),
       writeVerf: randomBytes(8),
       maxIo,

@@ -1,4 +1,11 @@
 import type { FileHandle, Vfs } from '../../vfs/types.ts';
+import { ReadBufferPool } from './ReadBufferPool.ts';
+
+/** Bytes read for a READ; `release` (when set) returns a pooled buffer once the reply is sent. */
+export interface ReadResult {
+  data: Uint8Array;
+  release?: () => void;
+}
 
 // NFSv3 has no open/close (RFC 1813 §1.2: stateless), but guests read and write
 // through handles. This cache keeps one guest handle per file across READ/WRITE calls
@@ -7,7 +14,7 @@ import type { FileHandle, Vfs } from '../../vfs/types.ts';
 interface Entry {
   handle: Promise<FileHandle>;
   /** The next sequential READ, fetched while the client handles the current one. */
-  ahead?: { offset: number; count: number; data: Promise<Uint8Array> };
+  ahead?: { offset: number; count: number; data: Promise<ReadResult> };
   /** Where the last READ ended: a READ starting here is sequential. */
   lastEnd: number;
   write: boolean;
@@ -25,8 +32,13 @@ const MAX_OPEN = 128;
 export class OpenFileCache {
   private readonly entries = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
+  private readonly pool: ReadBufferPool;
 
-  constructor(private readonly vfs: Vfs) {
+  constructor(
+    private readonly vfs: Vfs,
+    maxIo: number,
+  ) {
+    this.pool = new ReadBufferPool(maxIo);
     this.timer = setInterval(() => this.sweep(Date.now() - IDLE_MS), 1_000);
     this.timer.unref();
   }
@@ -46,7 +58,7 @@ export class OpenFileCache {
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
     e.refs++;
-    if (write) e.ahead = undefined;
+    if (write) dropAhead(e);
     try {
       return await fn(await e.handle);
     } finally {
@@ -62,25 +74,45 @@ export class OpenFileCache {
    * range is read from the guest while this reply travels, and is usually ready when
    * the client asks for it. One range ahead per file bounds the memory used.
    */
-  read(path: string, offset: number, count: number, signal: AbortSignal): Promise<Uint8Array> {
+  read(path: string, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
     return this.use(path, false, signal, async (h) => {
       const e = this.entries.get(path);
       const ahead = e?.ahead;
       if (e) e.ahead = undefined;
-      let data: Uint8Array;
+      let result: ReadResult;
       if (ahead && ahead.offset === offset && ahead.count >= count) {
-        data = await ahead.data.catch(() => h.read(offset, count, { signal }));
-        if (data.length > count) data = data.subarray(0, count);
-      } else data = await h.read(offset, count, { signal });
-      if (e && !e.write && offset === e.lastEnd && data.length === count) {
+        result = await ahead.data.catch(() => this.readOnce(h, offset, count, signal));
+        if (result.data.length > count) result = { ...result, data: result.data.subarray(0, count) };
+      } else {
+        if (ahead) dropAhead({ ahead });
+        result = await this.readOnce(h, offset, count, signal);
+      }
+      if (e && !e.write && offset === e.lastEnd && result.data.length === count && !e.evicted) {
         const next = offset + count;
-        const p = h.read(next, count, { signal: AbortSignal.timeout(30_000) });
+        const p = this.readOnce(h, next, count, AbortSignal.timeout(30_000));
         p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
         e.ahead = { offset: next, count, data: p };
       }
-      if (e) e.lastEnd = offset + data.length;
-      return data;
+      if (e) e.lastEnd = offset + result.data.length;
+      return result;
     });
+  }
+
+  /** One guest read, into a pooled buffer when the guest can fill one. */
+  private async readOnce(h: FileHandle, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
+    if (!h.readInto || count > this.pool.size) return { data: await h.read(offset, count, { signal }) };
+    const buf = this.pool.take();
+    // On failure the buffer is not returned: a timed-out guest read may still write into it.
+    const n = await h.readInto(buf.subarray(0, count), offset, { signal });
+    let released = false;
+    return {
+      data: buf.subarray(0, n),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.pool.give(buf);
+      },
+    };
   }
 
   /** The open writable handle of `path`, if any (COMMIT flushes it). */
@@ -112,7 +144,7 @@ export class OpenFileCache {
   private evict(path: string, e: Entry): void {
     if (this.entries.get(path) === e) this.entries.delete(path);
     e.evicted = true;
-    e.ahead = undefined;
+    dropAhead(e);
     if (e.refs === 0) void this.closeEntry(e);
   }
 
@@ -125,4 +157,11 @@ export class OpenFileCache {
       // the handle failed to open or the guest is gone: nothing left to release
     }
   }
+}
+
+/** Forgets a read-ahead, returning its buffer to the pool once the read settles. */
+function dropAhead(e: { ahead?: { data: Promise<ReadResult> } }): void {
+  const a = e.ahead;
+  e.ahead = undefined;
+  a?.data.then((r) => r.release?.(), () => {});
 }

@@ -123,6 +123,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
     if (!h.write && !h.truncate) return h;
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
+    if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
     if (h.write) {
       const w = h.write.bind(h);

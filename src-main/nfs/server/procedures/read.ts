@@ -15,7 +15,9 @@ export const read: NfsProcedure = async (ctx, call) => {
   const count = Math.min(r.uint32(), ctx.maxIo);
   try {
     const path = ctx.handles.pathOf(fh);
-    const data = count === 0 ? new Uint8Array(0) : await ctx.files.read(path, offset, count, call.signal);
+    const got = count === 0 ? { data: new Uint8Array(0) } : await ctx.files.read(path, offset, count, call.signal);
+    if (got.release) call.onSent(got.release);
+    const data = got.data;
     let eof = data.length < count;
     if (count === 0) eof = offset >= (await ctx.vfs.getattr(path, call)).size;
     const w = call.reply;
