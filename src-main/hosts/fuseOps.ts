@@ -52,6 +52,11 @@ function errnoOf(err: unknown): number {
 /** The access-mode bits of open flags (POSIX; not exported by node:fs). */
 const O_ACCMODE = 3;
 
+/** FUSE's read size under libfuse 2 (128 KiB); buffers of this size are pooled. */
+const POOLED_READ = 128 * 1024;
+/** Pooled read buffers kept per mount (enough for the kernel's reads in flight). */
+const POOL_MAX = 64;
+
 /** Values above this in utimens are real times; below, libfuse's UTIME_OMIT leaked through. */
 const UTIME_OMIT_MS = 2_000;
 
@@ -89,6 +94,17 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
       (v) => cb(0, ...answer(v)),
       (err: unknown) => cb(errnoOf(err)),
     );
+  };
+
+  // Read buffers of the usual FUSE size, reused (owned by this mount's ops): a fresh
+  // 128 KiB buffer per request costs page faults. A failed read's buffer is not reused.
+  const pool: Buffer[] = [];
+  const takeBuffer = (len: number): Buffer => {
+    const b = len === POOLED_READ ? pool.pop() : undefined;
+    return b ?? Buffer.allocUnsafe(len);
+  };
+  const giveBuffer = (b: Buffer): void => {
+    if (b.length === POOLED_READ && pool.length < POOL_MAX) pool.push(b);
   };
 
   const keep = (h: FileHandle): number => {
@@ -140,14 +156,28 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
       serve(cb, () => h.close());
     },
     read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
-      let run: Promise<Uint8Array>;
+      let h: FileHandle;
       try {
-        run = handle(fd).read(pos, len, opts);
+        h = handle(fd);
       } catch (err) {
         cb(errnoOf(err));
         return;
       }
-      run.then(
+      if (h.readInto) {
+        // Into a buffer of ours, then one copy into libfuse's: libfuse frees its buffer once
+        // we answer, and a guest that timed out may still be writing into the one it got.
+        const mine = takeBuffer(len);
+        h.readInto(mine, pos, opts).then(
+          (n) => {
+            buf.set(n === mine.length ? mine : mine.subarray(0, n));
+            giveBuffer(mine);
+            cb(n);
+          },
+          (err: unknown) => cb(errnoOf(err)),
+        );
+        return;
+      }
+      h.read(pos, len, opts).then(
         (data) => {
           // buf is libfuse's own buffer for this request: one copy, straight into it.
           const n = Math.min(data.length, len);

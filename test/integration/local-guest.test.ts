@@ -143,6 +143,44 @@ describe('local guest', () => {
     expect(readFileSync(join(root, 'hello.txt'), 'utf8')).toBe('hello world\n');
   });
 
+  it('read and readInto return the right bytes for sequential, backward and random reads', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 12345);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+    writeFileSync(join(root, 'pattern.bin'), data);
+    const h = await ro.open('/pattern.bin', {}, o());
+    try {
+      const kept: Array<[number, Uint8Array]> = [];
+      // Sequential 128 KiB reads (FUSE's shape), several in flight, through both calls.
+      for (let pos = 0; pos < data.length; pos += 4 * 131072) {
+        const batch = [0, 1, 2, 3].map(async (k) => {
+          const at = pos + k * 131072;
+          if (k % 2) {
+            const b = Buffer.alloc(131072);
+            const n = await h.readInto!(b, at, o());
+            expect(b.subarray(0, n).equals(data.subarray(at, at + 131072))).toBe(true);
+          } else {
+            const got = await h.read(at, 131072, o());
+            kept.push([at, got]);
+          }
+        });
+        await Promise.all(batch);
+      }
+      // Views handed out by read() must not change when later reads reuse buffers.
+      for (const [at, got] of kept) expect(Buffer.from(got).equals(data.subarray(at, at + 131072))).toBe(true);
+      let seed = 42;
+      const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+      for (let i = 0; i < 200; i++) {
+        const at = rnd(data.length + 10);
+        const len = 1 + rnd(1.5 * 1024 * 1024);
+        const b = Buffer.alloc(len);
+        const n = i % 2 ? await h.readInto!(b, at, o()) : (await h.read(at, len, o())).copy(b);
+        expect({ i, at, len, ok: b.subarray(0, n).equals(data.subarray(at, at + len)) }).toEqual({ i, at, len, ok: true });
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it('fails to open a missing folder or a file', async () => {
     expect(await kindOf(LocalGuest.open({ kind: 'local', path: join(base, 'missing'), readOnly: false }))).toBe('NotExist');
     expect(await kindOf(LocalGuest.open({ kind: 'local', path: join(root, 'hello.txt'), readOnly: false }))).toBe('NotDir');
