@@ -3,7 +3,8 @@ import { XdrError } from '../xdr/XdrError.ts';
 import { XdrReader } from '../xdr/XdrReader.ts';
 import { XdrWriter } from '../xdr/XdrWriter.ts';
 import { AcceptStat, decodeReplyBody, REPLY, writeCallHeader } from '../rpc/messages.ts';
-import { DEFAULT_MAX_RECORD, frameRecord, RecordDecoder } from '../rpc/RecordDecoder.ts';
+import { DEFAULT_MAX_RECORD, frameRecord } from '../rpc/RecordDecoder.ts';
+import { RecordReceiver } from '../rpc/RecordReceiver.ts';
 
 // An ONC RPC v2 client over TCP (RFC 5531). Many calls share one connection: each gets
 // a fresh xid and waits in a map until the reply with that xid arrives (§9: the xid is
@@ -163,22 +164,29 @@ export class RpcClient {
 
   private open(): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.opts.host, port: this.opts.port, noDelay: true });
-      const decoder = new RecordDecoder(this.opts.maxRecord ?? DEFAULT_MAX_RECORD);
+      const receiver = new RecordReceiver(this.opts.maxRecord ?? DEFAULT_MAX_RECORD, (r) => this.onRecord(r));
+      // The socket reads straight into reply buffers (see RecordReceiver): no copy, no per-read allocation.
+      const socket: Socket = connect({
+        host: this.opts.host,
+        port: this.opts.port,
+        noDelay: true,
+        onread: {
+          buffer: () => receiver.nextBuffer(),
+          callback: (n: number) => {
+            try {
+              receiver.received(n);
+            } catch {
+              socket.destroy();
+              return false;
+            }
+            return true;
+          },
+        },
+      });
       socket.once('connect', () => {
         this.failures = 0;
         this.socket = socket;
         resolve(socket);
-      });
-      socket.on('data', (chunk: Buffer) => {
-        let records: Buffer[];
-        try {
-          records = decoder.push(chunk);
-        } catch {
-          socket.destroy();
-          return;
-        }
-        for (const r of records) this.onRecord(r);
       });
       socket.on('error', (err) => reject(err));
       socket.on('close', () => {
