@@ -10,7 +10,11 @@ import { describeIssues, MountInputSchema, MountSpecSchema } from '../../src-sha
 import type { MountedHost } from '../hosts/types.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { ServiceError, toErrorInfo } from './errorInfo.ts';
-import { cleanUnmount, fuseMountAt, isFuseType, lazyUnmount, probeMountpoint, readMountInfo } from './mountinfo.ts';
+import { cleanLeftovers } from './leftovers.ts';
+import { claimOf, newMountId } from './mountIds.ts';
+import { fuseMountAt, lazyUnmount, readMountInfo } from './mountinfo.ts';
+import { withTimeout } from './timing.ts';
+import { releaseFuse } from './releaseFuse.ts';
 import type { MountStore } from './MountStore.ts';
 
 /** A mount that is up: the vfs (as the host serves it) and the host presenting it. */
@@ -54,39 +58,6 @@ interface Entry {
   removed: boolean;
 }
 
-const ID_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-/** A new mount id: "m_" and 12 base58 characters. */
-export function newMountId(): string {
-  const bytes = randomBytes(12);
-  let s = 'm_';
-  for (const b of bytes) s += ID_ALPHABET[b % ID_ALPHABET.length];
-  return s;
-}
-
-/** The target two mounts may not share: a normalized mount point, or an NFS listen address with a fixed port. */
-function claimOf(spec: MountSpec): string | undefined {
-  if (spec.host.kind === 'fuse') return `fuse:${resolvePath(spec.host.mountpoint)}`;
-  // Port 0 asks the OS for a free port, so two of those never collide.
-  if (/\/tcp\/0$/.test(spec.host.listen)) return undefined;
-  return `nfs:${spec.host.listen}`;
-}
-
-/** Resolves after `ms` (without holding the process open). */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
-}
-
-/** Settles with the promise's outcome, or with `onTimeout()` after `ms`. */
-async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout()), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Owns every mount: validates specs, drives each mount's state machine, saves the table,
  * retries failed auto-mounts with backoff, notices mounts that die underneath and emits
@@ -128,7 +99,7 @@ export class MountTable {
     for (const n of notices) this.notice('warning', n);
     this.settingsValue = data.settings;
     for (const spec of data.mounts) this.entries.set(spec.id, this.newEntry(spec));
-    await this.cleanLeftovers();
+    await cleanLeftovers([...this.entries.values()].map((e) => e.spec), (level, message) => this.notice(level, message), this.log);
     const interval = this.opts.healthIntervalMs ?? 2000;
     if (interval > 0) {
       this.healthTimer = setInterval(() => void this.checkHealth(), interval);
@@ -426,21 +397,7 @@ export class MountTable {
     e.leaving = true;
     this.setState(e, 'unmounting', {});
     const mountpoint = e.spec.host.kind === 'fuse' ? resolvePath(e.spec.host.mountpoint) : undefined;
-    if (mountpoint && level !== 'immediate') {
-      // Busy files make `fusermount -u` fail: `patient` waits for them as long as it
-      // takes, `short` for shortGraceMs; then the host detaches lazily.
-      const started = Date.now();
-      for (;;) {
-        const busy = await cleanUnmount(mountpoint);
-        if (busy === undefined) break;
-        if (level === 'short' && Date.now() - started >= this.shortGraceMs) {
-          this.log(`unmount ${e.spec.id}: ${busy}; forcing (lazy unmount) after ${Math.round(this.shortGraceMs / 1000)} s`);
-          break;
-        }
-        await sleep(500);
-      }
-    }
-    if (mountpoint && level === 'immediate') await lazyUnmount(mountpoint).catch((err: unknown) => this.log(`lazy unmount of ${mountpoint} failed: ${(err as Error).message}`));
+    if (mountpoint) await releaseFuse(mountpoint, level, this.shortGraceMs, (m) => this.log(`unmount ${e.spec.id}: ${m}`));
     // The host detaches whatever is left and releases its session; never wait forever.
     await withTimeout(
       opened.host.unmount().catch((err: unknown) => this.log(`unmount ${e.spec.id}: ${(err as Error).message}`)),
@@ -498,28 +455,6 @@ export class MountTable {
       }
     } finally {
       this.healthRunning = false;
-    }
-  }
-
-  /** A FUSE mount at a spec's mount point before Berth mounted anything is a leftover of a crashed run. */
-  private async cleanLeftovers(): Promise<void> {
-    const infos = await readMountInfo();
-    for (const e of this.entries.values()) {
-      if (e.spec.host.kind !== 'fuse') continue;
-      const mp = resolvePath(e.spec.host.mountpoint);
-      const found = infos.find((m) => m.mountpoint === mp);
-      if (!found || !isFuseType(found.fstype)) continue;
-      const probe = await probeMountpoint(mp);
-      if (probe === 'ok') {
-        this.log(`a live ${found.fstype} mount (${found.source}) already sits at ${mp}; leaving it alone`);
-        continue;
-      }
-      try {
-        await lazyUnmount(mp);
-        this.notice('info', `cleaned a dead mount left at ${mp} by an earlier run`);
-      } catch (err) {
-        this.notice('warning', `a dead mount is left at ${mp} and could not be cleaned: ${(err as Error).message}`);
-      }
     }
   }
 }
