@@ -105,7 +105,10 @@ export async function connectOrStart(): Promise<ApiClient> {
   let exited: string | undefined;
   try {
     const child = spawn(process.execPath, [...process.execArgv, LAUNCHER, 'daemon'], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
-    child.once('exit', (code, sig) => (exited = sig ?? `exit ${code}`));
+    // Exit 0 means another daemon won the race to start: keep waiting for that one.
+    child.once('exit', (code, sig) => {
+      if (code !== 0) exited = sig ?? `exit ${code}`;
+    });
     child.unref();
   } finally {
     closeSync(fd);
