@@ -15,6 +15,14 @@ import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 /** The nfs guest spec (src-shared/mountSpec.ts). */
 export type NfsGuestSpec = z.infer<typeof NfsGuestSchema>;
 
+/** Options the spec does not carry. */
+export interface NfsGuestOptions {
+  /** MOUNT's port when the server does not serve MOUNT on its NFS port; else the portmapper is asked. */
+  mountPort?: number;
+  /** Bounds mounting; default the spec's timeout or 30 s. */
+  signal?: AbortSignal;
+}
+
 /** Handles cached by path. */
 const MAX_CACHED_HANDLES = 50_000;
 /** Largest READ/WRITE we issue even when the server allows more. */
@@ -46,7 +54,8 @@ export class NfsGuest implements Vfs {
   ) {}
 
   /** Connects, mounts the export and reads the server's transfer sizes. */
-  static async open(spec: NfsGuestSpec, signal: AbortSignal = AbortSignal.timeout(spec.timeoutMs ?? 30_000)): Promise<NfsGuest> {
+  static async open(spec: NfsGuestSpec, opts: NfsGuestOptions = {}): Promise<NfsGuest> {
+    const signal = opts.signal ?? AbortSignal.timeout(spec.timeoutMs ?? 30_000);
     let addr;
     try {
       addr = parseMultiaddr(spec.server);
@@ -57,6 +66,7 @@ export class NfsGuest implements Vfs {
     const client = new NfsClient({
       host: addr.host,
       port: addr.port,
+      ...(opts.mountPort !== undefined ? { mountPort: opts.mountPort } : {}),
       cred: { uid: spec.uid ?? process.getuid?.() ?? 0, gid: spec.gid ?? process.getgid?.() ?? 0, machine: 'berth' },
       timeoutMs: spec.timeoutMs ?? 60_000,
     });

@@ -101,9 +101,18 @@ LOG { Default_Log_Level=EVENT; }
   const readLog = (): string => (existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no log)');
   // NFSv3 clients mount the export's Path (ganesha serves Pseudo to NFSv4 only).
   const url = (path = '/'): string => `nfs://127.0.0.1${dir}${path === '/' ? '/' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`;
+  const otherGaneshas = (): boolean => {
+    try {
+      return execFileSync('pgrep', ['-x', 'ganesha.nfsd'], { encoding: 'utf8' }).trim().length > 0;
+    } catch {
+      return false;
+    }
+  };
   const stop = async (): Promise<void> => {
     for (const p of started.reverse()) {
       if (p.exitCode !== null || p.signalCode !== null) continue;
+      // rpcbind we started stays up while another ganesha (another test or the bench) needs it.
+      if (p === rpcbind && otherGaneshas()) continue;
       const exited = new Promise<void>((r) => p.once('exit', () => r()));
       p.kill('SIGTERM');
       const t = setTimeout(() => p.kill('SIGKILL'), 5_000);

@@ -175,7 +175,8 @@ exerciseAgainstDisk(
     let g: Ganesha | undefined;
     try {
       g = await startGanesha(dir);
-      const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath });
+      // MOUNT's port is given: other ganesha users on this machine may change the portmapper's entry.
+      const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath }, { mountPort: g.mountPort });
       const gg = g;
       return { vfs, dir, big, teardown: async () => { await gg.stop(); rmSync(base, { recursive: true, force: true }); } };
     } catch (err) {

@@ -41,11 +41,11 @@ async function pageThrough(client: NfsClient, dirFh: Buffer, count: number): Pro
   return { names, pages };
 }
 
-function suite(name: string, start: (dir: string) => Promise<{ port: number; exportPath: string; stop: () => Promise<void> }>, skip: string | undefined): void {
+function suite(name: string, start: (dir: string) => Promise<{ port: number; mountPort?: number; exportPath: string; stop: () => Promise<void> }>, skip: string | undefined): void {
   describe.skipIf(skip)(`directory paging on ${name}`, () => {
     let base: string;
     let dir: string;
-    let server: { port: number; exportPath: string; stop: () => Promise<void> };
+    let server: { port: number; mountPort?: number; exportPath: string; stop: () => Promise<void> };
     let client: NfsClient;
     let bigFh: Buffer;
 
@@ -53,7 +53,7 @@ function suite(name: string, start: (dir: string) => Promise<{ port: number; exp
       base = mkdtempSync(join(tmpdir(), 'berth-nfs-readdir-'));
       dir = makeDir(base);
       server = await start(dir);
-      client = new NfsClient({ host: '127.0.0.1', port: server.port, cred: { uid: 0, gid: 0 } });
+      client = new NfsClient({ host: '127.0.0.1', port: server.port, ...(server.mountPort ? { mountPort: server.mountPort } : {}), cred: { uid: 0, gid: 0 } });
       const root = await client.mount(server.exportPath);
       bigFh = (await client.lookup(root, 'big')).fh;
     });
@@ -106,7 +106,7 @@ suite(
   'nfs-ganesha',
   async (dir) => {
     const g = await startGanesha(dir);
-    return { port: g.nfsPort, exportPath: g.exportPath, stop: () => g.stop() };
+    return { port: g.nfsPort, mountPort: g.mountPort, exportPath: g.exportPath, stop: () => g.stop() };
   },
   ganeshaSkip,
 );
@@ -124,7 +124,7 @@ describe.skipIf(ganeshaSkip)('AUTH_SYS credentials of the nfs guest', () => {
   });
 
   it('creates files owned by the uid/gid it was given', async () => {
-    const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath, uid: 4321, gid: 8765 });
+    const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath, uid: 4321, gid: 8765 }, { mountPort: g.mountPort });
     try {
       const o = { signal: AbortSignal.timeout(10_000) };
       const h = await vfs.create!('/owned.txt', 0o644, o);

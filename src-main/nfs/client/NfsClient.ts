@@ -52,6 +52,8 @@ export interface NfsClientOptions {
   host: string;
   /** The NFS port; MOUNT is tried there first, then found through the portmapper. */
   port: number;
+  /** MOUNT's port when it is known (skips the portmapper, e.g. for a ganesha started with MNT_Port). */
+  mountPort?: number;
   cred: RpcCredentials;
   maxInFlight?: number;
   timeoutMs?: number;
@@ -71,6 +73,11 @@ export class NfsClient {
 
   constructor(private readonly opts: NfsClientOptions) {
     this.rpc = new RpcClient({ host: opts.host, port: opts.port, cred: opts.cred, maxInFlight: opts.maxInFlight ?? 64, timeoutMs: opts.timeoutMs ?? 60_000 });
+    if (opts.mountPort !== undefined && opts.mountPort !== opts.port) this.mountRpc = this.mountClient(opts.mountPort);
+  }
+
+  private mountClient(port: number): RpcClient {
+    return new RpcClient({ host: this.opts.host, port, cred: this.opts.cred, maxInFlight: 4, timeoutMs: this.opts.timeoutMs ?? 60_000 });
   }
 
   private nfs(proc: number, args: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
@@ -87,7 +94,7 @@ export class NfsClient {
       if (!(err instanceof RpcError) || err.acceptStat === undefined || this.mountRpc) throw err;
       // MOUNT is not served on the NFS port (e.g. ganesha): ask the portmapper where it is.
       const port = await this.portmap(MOUNT_PROGRAM, MOUNT_V3, signal);
-      this.mountRpc = new RpcClient({ host: this.opts.host, port, cred: this.opts.cred, maxInFlight: 4, timeoutMs: this.opts.timeoutMs ?? 60_000 });
+      this.mountRpc = this.mountClient(port);
       r = await call(this.mountRpc);
     }
     const status = r.uint32();
