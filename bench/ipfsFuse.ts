@@ -48,7 +48,10 @@ export async function benchIpfsFuse(runs: number): Promise<{ rows: Row[]; notes:
     const size = FILE_MIB << 20;
     const files = Array.from({ length: DIR_ENTRIES }, (_, i) => ({ path: `dir/entry-${String(i).padStart(5, '0')}.txt`, content: `file ${i}\n` }));
     let dirCid = '';
-    for await (const r of client.addAll(files, { wrapWithDirectory: false })) if (r.path === 'dir') dirCid = r.cid.toString();
+    // HAMT-sharded like issue 2's fixture folder: shardSplitThreshold is js-ipfs's
+    // per-folder entry count (Kubo shards by size on its own).
+    const addOpts = { shardSplitThreshold: 1000 } as Parameters<typeof client.addAll>[1];
+    for await (const r of client.addAll(files, addOpts)) if (r.path === 'dir') dirCid = r.cid.toString();
 
     const mountArgs = ['fuse', 'ipfs', '--ipfs-api', peer.apiMultiaddr];
     mount = await foregroundMount(mountArgs, mnt);
