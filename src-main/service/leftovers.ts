@@ -16,8 +16,9 @@ export async function cleanLeftovers(specs: MountSpec[], notice: (level: Notice[
     const mp = resolvePath(spec.host.mountpoint);
     const found = infos.find((m) => m.mountpoint === mp);
     if (!found || !isFuseType(found.fstype)) continue;
-    if ((await probeMountpoint(mp)) === 'ok') {
-      log(`a live ${found.fstype} mount (${found.source}) already sits at ${mp}; leaving it alone`);
+    const probe = await probeMountpoint(mp);
+    if (probe !== 'dead') {
+      log(`a ${probe === 'hung' ? 'hung' : 'live'} ${found.fstype} mount (${found.source}) already sits at ${mp}; leaving it alone`);
       continue;
     }
     try {

@@ -48,8 +48,9 @@ export async function fuseMountAt(mountpoint: string): Promise<MountInfoEntry | 
 }
 
 /**
- * Whether a mount point answers: 'ok', 'dead' (ENOTCONN: its FUSE process is gone) or
- * 'hung' (no answer within `timeoutMs`; the stat stays parked in a libuv thread).
+ * Whether a mount point answers: 'ok' (it answered, even with an error), 'dead'
+ * (ENOTCONN: its FUSE process is gone), 'missing', or 'hung' (no answer within
+ * `timeoutMs`; the call stays parked in a libuv thread).
  */
 export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Promise<'ok' | 'dead' | 'hung' | 'missing'> {
   let timer: NodeJS.Timeout | undefined;
@@ -63,7 +64,8 @@ export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Pro
       await dir.close().catch(() => undefined);
       return 'ok' as const;
     },
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? 'dead' : err.code === 'ENOENT' ? 'missing' : 'dead'),
+    // Only ENOTCONN proves the FUSE process is gone; any other error comes from a live one.
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? 'dead' : err.code === 'ENOENT' ? 'missing' : 'ok'),
   );
   try {
     return await Promise.race([probe, timeout]);
