@@ -39,7 +39,7 @@ function hintFor(code: string | undefined, message: string, spec: MountSpec | un
   const target = spec?.host.kind === 'fuse' ? spec.host.mountpoint : spec?.host.listen;
   const ipfsGuest = spec && spec.guest.kind !== 'nfs' && spec.guest.kind !== 'local';
   if (code === 'ECONNREFUSED' || /connection refused|fetch failed|ECONNRESET/i.test(message)) {
-    if (ipfsGuest) return 'is the IPFS node running? start it with `ipfs daemon` (Berth retries auto-mounts by itself)';
+    if (ipfsGuest) return 'is the IPFS node running? start it with `ipfs daemon`';
     if (spec?.guest.kind === 'nfs') return `is the NFS server at ${spec.guest.server} running and reachable?`;
     return 'is the server running?';
   }
