@@ -31,18 +31,21 @@ export async function runUnmount(argv: string[]): Promise<number> {
     const mounts = await client.list();
     const chosen = values.all ? mounts : [findMount(mounts, positionals[0]!)];
     let failed = 0;
+    let kept = 0;
     await Promise.all(
       chosen.map(async (m) => {
         try {
           if (values.forget) await client.remove(m.id, level?.data);
           else await client.unmount(m.id, level?.data);
           process.stdout.write(`${values.forget ? 'removed' : 'unmounted'} ${m.id} (${targetOf(m)})\n`);
+          if (!values.forget && m.spec.autoMount) kept++;
         } catch (err) {
           failed++;
           printError(err);
         }
       }),
     );
+    if (kept) process.stdout.write(`${kept === 1 ? 'it stays' : 'they stay'} in the mount table and mount${kept === 1 ? 's' : ''} again when Berth starts; --forget removes ${kept === 1 ? 'it' : 'them'}\n`);
     return failed ? 1 : 0;
   } catch (err) {
     if (err instanceof UsageError) throw err;
