@@ -212,3 +212,26 @@ exerciseAgainstDisk(
   },
   undefined,
 );
+
+describe('nfs guest linkSeparator (a server that writes symlink targets with another separator)', () => {
+  it('translates the separator both ways', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-nfs-linksep-'));
+    const dir = join(base, 'export');
+    mkdirSync(dir);
+    symlinkSync('a\\b\\c.txt', join(dir, 'win-link'));
+    const local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
+    const server = new NfsServer(local, { readOnly: false });
+    const { port } = await server.listen(0);
+    const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${port}`, export: '/', linkSeparator: '\\' });
+    try {
+      expect(await vfs.readlink('/win-link', opts())).toBe('a/b/c.txt');
+      await vfs.symlink!('x/y.txt', '/made-link', opts());
+      expect(readlinkSync(join(dir, 'made-link'))).toBe('x\\y.txt');
+    } finally {
+      await vfs.close();
+      await server.close();
+      await local.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
