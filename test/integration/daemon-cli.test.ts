@@ -92,6 +92,11 @@ describe.skipIf(skip)('berth CLI through the daemon', () => {
     expect(fuseMounts().filter((m) => m.startsWith(sb.base))).toEqual([]);
     const states = (JSON.parse((await sb.run(['list', '--json'])).stdout) as MountStatus[]).map((m) => m.state);
     expect(states).toEqual(['unmounted', 'unmounted', 'unmounted']);
+    expect(all.stdout).toMatch(/stay in the mount table/);
+    const forget = await sb.run(['unmount', '--forget', mps[2]!]);
+    expect(forget.code, forget.stderr).toBe(0);
+    expect(forget.stdout).toMatch(/^removed m_/);
+    expect(JSON.parse((await sb.run(['list', '--json'])).stdout)).toHaveLength(2);
   });
 
   it('shutdown stops the background daemon; list then says none runs', async () => {
