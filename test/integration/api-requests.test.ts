@@ -182,6 +182,24 @@ describe.skipIf(skip)('control API', () => {
       expect((await raw(tcp(), 'GET', '/v1/mounts', undefined, { ...auth, host: '127.0.0.1:1' })).status).toBe(403);
       expect((await raw(tcp(), 'GET', '/v1/mounts', undefined, { ...auth, host: `127.0.0.1:${port}`, origin: 'http://evil.example' })).status).toBe(403);
     });
+    it('lets an EventSource in with ?access_token= on the event stream only', async () => {
+      const status = await new Promise<{ code: number; type: string; first: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: `/v1/events?access_token=${token}`, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+          res.setEncoding('utf8');
+          res.once('data', (chunk: string) => {
+            resolve({ code: res.statusCode ?? 0, type: String(res.headers['content-type']), first: chunk });
+            req.destroy();
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status.code).toBe(200);
+      expect(status.type).toMatch(/text\/event-stream/);
+      expect(status.first).toMatch(/^event: snapshot\ndata: \{/);
+      const other = await raw(tcp(), 'GET', `/v1/mounts?access_token=${token}`, undefined, { host: `127.0.0.1:${port}` });
+      expect(other.status).toBe(401);
+    });
     it('serves the API with the right token and Host', async () => {
       const ok = await raw(tcp(), 'GET', '/v1/mounts', undefined, { host: `localhost:${port}`, authorization: `Bearer ${token}` });
       expect(ok.status).toBe(200);
