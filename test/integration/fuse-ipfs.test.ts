@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CID } from 'multiformats/cid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
+import { type CliMount, cliMount } from '../conformance/cliMount.ts';
+import { type AddedFixture, BIG_SIZE, buildFixtureTree, addFixture, type FixtureTree, pseudoRandomChunks } from '../helpers/fixtures.ts';
+import { type IpfsPeer, missingIpfsPeer, startIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
+
+// Issue 2's integration list: the fixture tree added to a real js-ipfs peer, mounted with
+// `berth mount fuse ipfs` (a child process, as a user runs it) and read with real shell tools.
+
+function sh(cmd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', cmd], { maxBuffer: 256 << 20, timeout: timeoutMs }, (e, out, err) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err, ms: Date.now() - t0 }),
+    );
+  });
+}
+
+const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+const sameCid = (a: string, b: string): boolean => CID.parse(a.trim()).toV1().equals(CID.parse(b.trim()).toV1());
+
+const skip =
+  missingFuse() ??
+  missingIpfsPeer() ??
+  missingPeer('getfattr', () => hasCommand('getfattr'), 'apt-get install attr');
+
+describe.skipIf(skip)('ipfs guest through FUSE, read with shell tools', () => {
+  let base: string;
+  let tree: FixtureTree;
+  let added: AddedFixture;
+  let peer: IpfsPeer;
+  let big: Buffer;
+  const mounts: CliMount[] = [];
+
+  const mount = async (name: string, extra: string[]): Promise<string> => {
+    const mnt = join(base, name);
+    mkdirSync(mnt, { recursive: true });
+    mounts.push(await cliMount(['fuse', 'ipfs', '--ipfs-api', peer.apiMultiaddr, ...extra, mnt]));
+    return mnt;
+  };
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'berth-fuse-ipfs-'));
+    peer = await startIpfsPeer();
+    tree = await buildFixtureTree(join(base, 'tree'));
+    added = await addFixture(peer.client, tree.dir);
+    big = Buffer.concat([...pseudoRandomChunks(BIG_SIZE)]);
+  }, 600_000);
+
+  /** Stops a mount and checks the kernel no longer lists it. */
+  const unmount = async (mnt: string): Promise<void> => {
+    const m = mounts.find((x) => x.log.out.includes(` at ${mnt}\n`));
+    if (m) expect(await m.stop()).toBe(0);
+    expect(fuseMounts()).not.toContain(mnt);
+  };
+
+  afterAll(async () => {
+    for (const m of mounts) await m.stop().catch(() => {});
+    for (const p of fuseMounts().filter((p) => base && p.startsWith(base))) await fuseUnmount(p).catch(() => {});
+    await peer?.stop();
+    expect(fuseMounts().filter((p) => base && p.startsWith(base))).toEqual([]);
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  describe('a fixed --root', () => {
+    let mnt: string;
+    beforeAll(async () => {
+      mnt = await mount('root', ['--root', `/ipfs/${added.rootCid}`, '--timeout', '20s']);
+    });
+    afterAll(async () => {
+      await unmount(mnt);
+    });
+
+    it('find lists exactly the tree', async () => {
+      const r = await sh(`cd ${q(mnt)} && find . -mindepth 1 | sed 's|^\\./||' | LC_ALL=C sort`);
+      expect(r.code).toBe(0);
+      const expected = [...tree.entries.keys()].filter((p) => p !== '').sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
+      expect(r.out.trim().split('\n')).toEqual(expected);
+    });
+
+    it('ls -la and stat show types, sizes and read-only modes', async () => {
+      const r = await sh(`ls -la ${q(mnt)}`);
+      expect(r.code).toBe(0);
+      for (const name of tree.entries.get('')!.children!) expect(r.out).toContain(` ${name}`);
+      const files = [...tree.entries.values()].filter((e) => e.path && !e.path.startsWith('many/'));
+      const st = await sh(`cd ${q(mnt)} && stat -c '%n|%F|%s|%a' ${files.map((e) => q(e.path)).join(' ')}`);
+      expect(st.code).toBe(0);
+      const lines = new Map(st.out.trim().split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1)] as const));
+      for (const e0 of files) {
+        // A link to /ipfs/<cid> cannot be expressed inside a --root mount: it shows its target.
+        const e = e0.path === 'links/abs' ? { ...e0, type: 'file' as const, size: 'hello from a\n'.length } : e0;
+        const [type, size, mode] = lines.get(e.path)!;
+        expect({ p: e.path, type }).toEqual({ p: e.path, type: e.type === 'dir' ? 'directory' : e.type === 'symlink' ? 'symbolic link' : e.size ? 'regular file' : 'regular empty file' });
+        if (e.type === 'file') expect({ p: e.path, size: Number(size) }).toEqual({ p: e.path, size: e.size });
+        // Nothing under a CID is writable (symlinks always show 0777 on Linux).
+        if (e.type !== 'symlink') expect({ p: e.path, w: Number.parseInt(mode!, 8) & 0o222 }).toEqual({ p: e.path, w: 0 });
+      }
+      expect((await sh(`touch ${q(join(mnt, 'new'))}`)).err).toMatch(/Read-only file system/);
+    });
+
+    it('sha256sum matches every file, including the 5,000-entry folder', async () => {
+      const files = [...tree.entries.values()].filter((e) => e.type === 'file' && !e.path.startsWith('many/'));
+      const r = await sh(`cd ${q(mnt)} && sha256sum ${files.map((e) => q(e.path)).join(' ')}`);
+      expect(r.code).toBe(0);
+      const sums = new Map(r.out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)] as const));
+      for (const e of files) expect({ p: e.path, sum: sums.get(e.path) }).toEqual({ p: e.path, sum: e.sha256 });
+      const many = await sh(`cd ${q(join(mnt, 'many'))} && ls | wc -l && cat $(ls | LC_ALL=C sort) | sha256sum`);
+      const expected = createHash('sha256');
+      for (const e of [...tree.entries.values()].filter((x) => x.path.startsWith('many/')).sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        expected.update(readFileSync(join(tree.dir, e.path)));
+      }
+      expect(many.out.trim().split('\n')).toEqual(['5000', `${expected.digest('hex')}  -`]);
+    });
+
+    it('dd at odd offsets returns the right bytes', async () => {
+      for (const [skipB, count] of [[0, 1], [1, 4095], [131_071, 3], [1_048_575, 70_001], [BIG_SIZE - 2, 10], [33_333_333, 1]] as Array<[number, number]>) {
+        const r = await sh(`dd if=${q(join(mnt, 'big.bin'))} bs=1M iflag=skip_bytes,count_bytes skip=${skipB} count=${count} status=none | sha256sum`);
+        const want = createHash('sha256').update(big.subarray(skipB, skipB + count)).digest('hex');
+        expect({ skipB, sum: r.out.slice(0, 64) }).toEqual({ skipB, sum: want });
+      }
+    });
+
+    it('getfattr user.ipfs.cid names every node\'s CID', async () => {
+      const sample = ['', 'a', 'a/file.txt', 'big.bin', 'many', 'many/f4999.txt', 'unicode/日本語/ファイル.txt', 'empty.txt'];
+      for (const p of sample) {
+        const r = await sh(`getfattr --absolute-names --only-values -n user.ipfs.cid ${q(join(mnt, p))}`);
+        expect({ p, code: r.code, err: r.err }).toEqual({ p, code: 0, err: '' });
+        expect({ p, same: sameCid(r.out, added.cids.get(p)!) }).toEqual({ p, same: true });
+      }
+    });
+
+    it('readlink shows targets; relative links work, loops and escapes do not reach outside', async () => {
+      expect((await sh(`readlink ${q(join(mnt, 'links/rel'))}`)).out.trim()).toBe('../a/file.txt');
+      expect((await sh(`readlink ${q(join(mnt, 'links/reldir'))}`)).out.trim()).toBe('../a/b');
+      expect((await sh(`cat ${q(join(mnt, 'links/rel'))}`)).out).toBe('hello from a\n');
+      expect((await sh(`ls ${q(join(mnt, 'links/reldir'))}`)).out.trim()).toBe('c');
+      expect((await sh(`cat ${q(join(mnt, 'links/abs'))}`)).out).toBe('hello from a\n');
+      const loop = await sh(`cat ${q(join(mnt, 'links/loop1'))}`);
+      expect(loop.code).not.toBe(0);
+      const outside = await sh(`cat ${q(join(mnt, 'links/outside'))}`);
+      expect(outside.out).not.toBe(readFileSync('/etc/passwd', 'utf8'));
+    });
+
+    it('16 concurrent readers of the same and of different files get every byte right', async () => {
+      const want = createHash('sha256').update(big).digest('hex');
+      const small = [...tree.entries.values()].filter((e) => e.type === 'file' && e.size > 0 && e.path !== 'big.bin').slice(0, 8);
+      const runs = await Promise.all([
+        ...Array.from({ length: 8 }, () => sh(`sha256sum ${q(join(mnt, 'big.bin'))}`)),
+        ...small.map((e) => sh(`sha256sum ${q(join(mnt, e.path))}`)),
+      ]);
+      runs.slice(0, 8).forEach((r) => expect(r.out.slice(0, 64)).toBe(want));
+      runs.slice(8).forEach((r, i) => expect(r.out.slice(0, 64)).toBe(small[i]!.sha256));
+    });
+  });
+
+  it('the /ipfs namespace without --root: <cid>/path', async () => {
+    const mnt = await mount('ns', ['--timeout', '20s']);
+    try {
+      expect((await sh(`cat ${q(join(mnt, added.rootCid, 'a/file.txt'))}`)).out).toBe('hello from a\n');
+      expect((await sh(`ls ${q(join(mnt, added.rootCid))}`)).out.trim().split('\n')).toEqual(tree.entries.get('')!.children);
+      const cid = await sh(`getfattr --absolute-names --only-values -n user.ipfs.cid ${q(join(mnt, added.rootCid, 'a'))}`);
+      expect(sameCid(cid.out, added.cids.get('a')!)).toBe(true);
+      expect((await sh(`ls ${q(join(mnt, 'not-a-cid'))}`)).code).not.toBe(0);
+    } finally {
+      await unmount(mnt);
+    }
+  });
+
+  it('the peer killed during a long read: EIO within the timeout, ls still answers, then it serves again', async () => {
+    const mnt = await mount('kill', ['--root', `/ipfs/${added.rootCid}`, '--timeout', '3s']);
+    try {
+      expect((await sh(`ls ${q(mnt)}`)).code).toBe(0);
+      const file = q(join(mnt, 'big.bin'));
+      // A slow reader: 128 KiB at a time with pauses, so the peer dies mid-file.
+      const reader = sh(`set -o pipefail; for i in $(seq 0 399); do dd if=${file} bs=128k skip=$i count=1 status=none || exit 7; sleep 0.02; done | wc -c`, 60_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const killedAt = Date.now();
+      await peer.kill();
+      const r = await reader;
+      expect({ code: r.code, bytes: r.out.trim() }).not.toEqual({ code: 0, bytes: String(BIG_SIZE) });
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/Input\/output error|timed out/);
+      // The read failed within the timeout (3 s) plus slack for one request in flight.
+      expect(Date.now() - killedAt).toBeLessThan(15_000);
+      const ls = await sh(`ls ${q(mnt)}`, 10_000);
+      expect(ls.code).toBe(0);
+      expect(ls.out).toContain('big.bin');
+      await peer.start();
+      const again = await sh(`sha256sum ${file}`);
+      expect(again.out.slice(0, 64)).toBe(createHash('sha256').update(big).digest('hex'));
+    } finally {
+      if (!peer.pid) await peer.start().catch(() => {});
+      await unmount(mnt);
+    }
+  });
+});
