@@ -11,10 +11,20 @@ export interface ReadResult {
 // through handles. This cache keeps one guest handle per file across READ/WRITE calls
 // and closes it after a short idle time, so a sequential read opens the file once.
 
+/** One range read ahead of a sequential reader. */
+interface Ahead {
+  offset: number;
+  count: number;
+  data: Promise<ReadResult>;
+}
+
+/** Ranges kept in flight ahead of a sequential reader (absorbs threadpool and scheduling delays). */
+const READ_AHEAD = 3;
+
 interface Entry {
   handle: Promise<FileHandle>;
-  /** The next sequential READ, fetched while the client handles the current one. */
-  ahead?: { offset: number; count: number; data: Promise<ReadResult> };
+  /** The next sequential READs, fetched while the client handles the current one; in offset order. */
+  ahead: Ahead[];
   /** Where the last READ ended: a READ starting here is sequential. */
   lastEnd: number;
   write: boolean;
@@ -48,7 +58,7 @@ export class OpenFileCache {
     let e = this.entries.get(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
-      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1 };
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1, ahead: [] };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
       entry.handle.catch(() => {
@@ -58,7 +68,7 @@ export class OpenFileCache {
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
     e.refs++;
-    if (write) dropAhead(e);
+    if (write) dropAhead(e.ahead.splice(0));
     try {
       return await fn(await e.handle);
     } finally {
@@ -72,26 +82,30 @@ export class OpenFileCache {
    * Reads for READ (RFC 1813 §3.3.6). Clients such as libnfs's nfs-cp keep one READ in
    * flight, so the server overlaps: when a READ continues the previous one, the next
    * range is read from the guest while this reply travels, and is usually ready when
-   * the client asks for it. One range ahead per file bounds the memory used.
+   * the client asks for it. READ_AHEAD ranges per file bound the memory used.
    */
   read(path: string, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
     return this.use(path, false, signal, async (h) => {
       const e = this.entries.get(path);
-      const ahead = e?.ahead;
-      if (e) e.ahead = undefined;
+      const queue = e?.ahead ?? [];
+      const i = queue.findIndex((a) => a.offset === offset && a.count >= count);
+      // Ranges before the one asked for will not be asked for again; later ones stay.
+      const dropped = i < 0 ? queue.splice(0) : queue.splice(0, i + 1);
+      const hit = i < 0 ? undefined : dropped.pop();
+      dropAhead(dropped);
       let result: ReadResult;
-      if (ahead && ahead.offset === offset && ahead.count >= count) {
-        result = await ahead.data.catch(() => this.readOnce(h, offset, count, signal));
+      if (hit) {
+        result = await hit.data.catch(() => this.readOnce(h, offset, count, signal));
         if (result.data.length > count) result = { ...result, data: result.data.subarray(0, count) };
-      } else {
-        if (ahead) dropAhead({ ahead });
-        result = await this.readOnce(h, offset, count, signal);
-      }
-      if (e && !e.write && offset === e.lastEnd && result.data.length === count && !e.evicted) {
-        const next = offset + count;
-        const p = this.readOnce(h, next, count, AbortSignal.timeout(30_000));
-        p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
-        e.ahead = { offset: next, count, data: p };
+      } else result = await this.readOnce(h, offset, count, signal);
+      if (e && !e.write && !e.evicted && (hit || offset === e.lastEnd) && result.data.length === count) {
+        let next = queue.length ? queue[queue.length - 1]!.offset + queue[queue.length - 1]!.count : offset + count;
+        while (queue.length < READ_AHEAD) {
+          const p = this.readOnce(h, next, count, AbortSignal.timeout(30_000));
+          p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
+          queue.push({ offset: next, count, data: p });
+          next += count;
+        }
       }
       if (e) e.lastEnd = offset + result.data.length;
       return result;
@@ -144,7 +158,7 @@ export class OpenFileCache {
   private evict(path: string, e: Entry): void {
     if (this.entries.get(path) === e) this.entries.delete(path);
     e.evicted = true;
-    dropAhead(e);
+    dropAhead(e.ahead.splice(0));
     if (e.refs === 0) void this.closeEntry(e);
   }
 
@@ -159,9 +173,7 @@ export class OpenFileCache {
   }
 }
 
-/** Forgets a read-ahead, returning its buffer to the pool once the read settles. */
-function dropAhead(e: { ahead?: { data: Promise<ReadResult> } }): void {
-  const a = e.ahead;
-  e.ahead = undefined;
-  a?.data.then((r) => r.release?.(), () => {});
+/** Forgets read-aheads, returning their buffers to the pool once their reads settle. */
+function dropAhead(ranges: Ahead[]): void {
+  for (const a of ranges) a.data.then((r) => r.release?.(), () => {});
 }
