@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,10 +46,12 @@ export interface IpfsPeerOptions {
   startTimeoutMs?: number;
 }
 
-/** Every daemon this process started, so a crashed test run still kills them on exit. */
+/** Every daemon and repo this process started, so a crashed test run still cleans up on exit. */
 const live = new Set<ChildProcess>();
+const repos = new Set<string>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
+  for (const repo of repos) rmSync(repo, { recursive: true, force: true });
 });
 
 /** Reason the js-ipfs peer cannot run here, or undefined (see peers.ts for CI behaviour). */
@@ -114,6 +116,7 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number)
 export async function startIpfsPeer(opts: IpfsPeerOptions = {}): Promise<IpfsPeer> {
   const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
   const repoPath = await mkdtemp(join(tmpdir(), 'berth-ipfs-'));
+  repos.add(repoPath);
   const env = peerEnv(repoPath, opts.env);
   // RPC is js-ipfs's own gRPC-over-websocket server; it needs a port of its own.
   const [apiPort, gwPort, rpcPort] = [await freePort(), await freePort(), await freePort()];
@@ -133,6 +136,7 @@ export async function startIpfsPeer(opts: IpfsPeerOptions = {}): Promise<IpfsPee
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   } catch (err) {
     await rm(repoPath, { recursive: true, force: true });
+    repos.delete(repoPath);
     throw err;
   }
 
@@ -212,6 +216,7 @@ export async function startIpfsPeer(opts: IpfsPeerOptions = {}): Promise<IpfsPee
       await waitExit(proc, 5000);
     }
     await rm(repoPath, { recursive: true, force: true });
+    repos.delete(repoPath);
   };
 
   try {
