@@ -14,7 +14,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** The js-ipfs CLI entry; run with `node` so no shell or .bin shim is involved. */
 const JSIPFS_CLI = join(ROOT, 'node_modules/ipfs/src/cli.js');
 const WITH_RESOLVERS = join(ROOT, 'test/helpers/withResolvers.cjs');
-const START_TIMEOUT_MS = 60_000;
+// generous: on a loaded 2-core machine init and daemon start each took up to ~25 s
+const START_TIMEOUT_MS = 90_000;
 
 /** A running js-ipfs peer. */
 export interface IpfsPeer {
@@ -42,7 +43,7 @@ export interface IpfsPeer {
 export interface IpfsPeerOptions {
   /** Extra env for the daemon (e.g. DEBUG). */
   env?: Record<string, string>;
-  /** Milliseconds to wait for the API to answer (default 60 s). */
+  /** Milliseconds each of init and daemon start may take (default 90 s). */
   startTimeoutMs?: number;
 }
 
