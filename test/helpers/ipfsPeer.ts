@@ -29,7 +29,7 @@ export interface IpfsPeer {
   readonly repoPath: string;
   /** A kubo-rpc-client talking to the peer. */
   readonly client: KuboRPCClient;
-  /** The daemon's pid while it runs. */
+  /** The daemon's pid while it runs; undefined once it exited (killed or stopped). */
   readonly pid: number | undefined;
   /** Stops the daemon (SIGTERM, then SIGKILL after 5 s) and deletes the repo. Idempotent. */
   stop(): Promise<void>;
@@ -235,7 +235,7 @@ export async function startIpfsPeer(opts: IpfsPeerOptions = {}): Promise<IpfsPee
     repoPath,
     client,
     get pid() {
-      return child?.pid;
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     stop,
     kill,
