@@ -1,0 +1,55 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_API, connectNode, discoverApi } from '../../../../src-main/ipfs/discover.ts';
+import { nodeError } from '../../../../src-main/ipfs/kubo.ts';
+import { FsError } from '../../../../src-main/vfs/FsError.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+describe('discoverApi', () => {
+  it('reads the api file of $IPFS_PATH', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'berth-discover-'));
+    dirs.push(d);
+    await writeFile(join(d, 'api'), '/ip4/127.0.0.1/tcp/45001\n');
+    expect(await discoverApi({ IPFS_PATH: d })).toBe('/ip4/127.0.0.1/tcp/45001');
+  });
+  it('falls back to Kubo’s default address when no node wrote one', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'berth-discover-'));
+    dirs.push(d);
+    expect(await discoverApi({ IPFS_PATH: d })).toBe(DEFAULT_API);
+  });
+});
+
+describe('connectNode', () => {
+  const kind = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof FsError ? e.kind : String(e)));
+  it('refuses what it cannot use yet, and bad addresses, with a message saying what was expected', async () => {
+    expect(await kind(connectNode('embedded'))).toBe('InvalidOperation');
+    expect(await kind(connectNode('/unix/run/ipfs.sock'))).toBe('InvalidOperation');
+    await expect(connectNode('/ip4/nonsense')).rejects.toThrow(/expected/);
+  });
+  it('connects lazily: a node that is not there fails on the first call, with IO', async () => {
+    const node = await connectNode('/ip4/127.0.0.1/tcp/1');
+    await expect(node.stat('QmZdSwKJoJbv1nWhg56msBkYDRnUTgYuZRg4rZUs9C4VWB', { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ kind: 'IO' });
+  });
+});
+
+describe('nodeError', () => {
+  it('maps aborts to Timeout, node answers to NotExist or IO, network failures to IO', () => {
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('deadline'));
+    expect(nodeError(new Error('x'), 'cat', 'a', ctrl.signal).kind).toBe('Timeout');
+    const http = Object.assign(new Error('no link named "x" under Qm'), { name: 'HTTPError' });
+    expect(nodeError(http, 'resolve', 'a').kind).toBe('NotExist');
+    const other = Object.assign(new Error('merkledag: broken'), { name: 'HTTPError' });
+    expect(nodeError(other, 'cat', 'a').kind).toBe('IO');
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    const e = nodeError(refused, 'cat', '/ip4/127.0.0.1/tcp/1');
+    expect(e.kind).toBe('IO');
+    expect(e.message).toMatch(/ECONNREFUSED/);
+  });
+});
