@@ -2,7 +2,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src-main/cli/main.ts';
 import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
@@ -11,7 +12,7 @@ const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/launcher.mjs');
 /** Runs `berth args` to completion. */
 function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...args], { timeout: 60_000 }, (e, out, err) =>
+    execFile(process.execPath, [LAUNCHER, ...args], { timeout: 110_000 }, (e, out, err) =>
       resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
     );
   });
@@ -60,9 +61,23 @@ describe('berth CLI: usage', () => {
       [['mount', 'fuse', 'local', '--path', '/tmp', '--read-only', '--rw', '/mnt/x'], /contradict/],
       [['mount', 'fuse', 'local', '--path', '/tmp', '--uid', 'root', '/mnt/x'], /--uid: expected a numeric id/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => berth(args)));
-    for (const [i, [args, msg]] of cases.entries()) {
-      const r = runs[i]!;
+    // Every case through main() in this process (fast), a few through the real bin (exit codes).
+    for (const [args, msg] of cases) {
+      let text = '';
+      const write = (chunk: string | Uint8Array): boolean => ((text += String(chunk)), true);
+      const spies = [vi.spyOn(process.stderr, 'write').mockImplementation(write), vi.spyOn(process.stdout, 'write').mockImplementation(write)];
+      let code: number;
+      try {
+        code = await main(args);
+      } finally {
+        for (const s of spies) s.mockRestore();
+      }
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(text).toMatch(msg);
+    }
+    for (const i of [1, 6, 10]) {
+      const [args, msg] = cases[i]!;
+      const r = await berth(args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.err + r.out).toMatch(msg);
     }
