@@ -91,6 +91,30 @@ function exerciseAgainstDisk(name: string, setup: () => Promise<{ vfs: Vfs; dir:
       await expect(vfs.open('/a', {}, opts())).rejects.toMatchObject({ kind: 'IsDir' });
     });
 
+    it('readInto fills caller buffers byte for byte, sequentially and concurrently at random', async () => {
+      const h = await vfs.open('/big.bin', {}, opts());
+      expect(h.readInto).toBeDefined();
+      const out = Buffer.alloc(big.length);
+      const buf = Buffer.alloc(128 * 1024);
+      for (let pos = 0; pos < big.length; ) {
+        const n = await h.readInto!(buf, pos, opts());
+        if (n === 0) break;
+        buf.copy(out, pos, 0, n);
+        pos += n;
+      }
+      expect(out.equals(big)).toBe(true);
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          const pos = Math.floor(Math.random() * big.length);
+          const b = Buffer.alloc(1 + Math.floor(Math.random() * 3_000_000));
+          const n = await h.readInto!(b, pos, opts());
+          expect(n).toBe(Math.min(b.length, big.length - pos));
+          expect(b.subarray(0, n).equals(big.subarray(pos, pos + n))).toBe(true);
+        }),
+      );
+      await h.close();
+    });
+
     it('reads symlinks', async () => {
       expect(await vfs.readlink('/rel-link', opts())).toBe(readlinkSync(join(dir, 'rel-link')));
       expect(await vfs.readlink('/dir-link', opts())).toBe('a/b');

@@ -147,14 +147,17 @@ export class NfsClient {
     return r.string(PATH_MAX);
   }
 
-  /** READ (§3.3.6): the data is a view of the reply record (no copy). */
-  async read(fh: Buffer, offset: number, count: number, signal?: AbortSignal): Promise<{ data: Buffer; eof: boolean }> {
+  /**
+   * READ (§3.3.6): the data is a view of the reply record (no copy). A caller that copies
+   * it out may call release() afterwards so the memory serves the next reply.
+   */
+  async read(fh: Buffer, offset: number, count: number, signal?: AbortSignal): Promise<{ data: Buffer; eof: boolean; release: () => void }> {
     const r = check(await this.nfs(NfsProc.READ, (w) => w.opaque(fh).uint64(offset).uint32(count), signal), 'read');
     readPostOpAttr(r);
     r.uint32();
     const eof = r.bool();
     const data = r.opaque(count);
-    return { data, eof };
+    return { data, eof, release: () => this.rpc.release(data) };
   }
 
   /** WRITE (§3.3.7); returns the bytes written and the server's write verifier. */

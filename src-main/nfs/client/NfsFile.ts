@@ -12,9 +12,21 @@ const READ_AHEAD = 4;
 /** Reopens the file's handle after the server called it stale. */
 export type Reopen = (signal: AbortSignal) => Promise<Buffer>;
 
+/** One rsize-aligned chunk of the file, fetched by one READ. */
+interface Chunk {
+  data: Promise<Buffer>;
+  /** Called when the reply memory may be reused (only if no view of it ever left this handle). */
+  release?: () => void;
+  /** readInto calls still copying from it. */
+  users: number;
+  /** A view of it was returned by read(): its memory can never be reused. */
+  exposed: boolean;
+  dropped: boolean;
+}
+
 /** A FileHandle over NFS READ/WRITE/COMMIT/SETATTR. */
 export class NfsFile implements FileHandle {
-  private readonly ahead = new Map<number, Promise<Buffer>>();
+  private readonly ahead = new Map<number, Chunk>();
   private nextSequential = -1;
   private dirty = false;
 
@@ -37,29 +49,78 @@ export class NfsFile implements FileHandle {
     }
   }
 
-  private chunk(index: number, signal: AbortSignal): Promise<Buffer> {
-    let p = this.ahead.get(index);
-    if (!p) {
-      p = this.withFh(signal, (fh) => this.client.read(fh, index * this.rsize, this.rsize, signal)).then((r) => r.data);
-      p.catch(() => this.ahead.delete(index));
-      this.ahead.set(index, p);
+  private chunk(index: number, signal: AbortSignal): Chunk {
+    let c = this.ahead.get(index);
+    if (!c) {
+      const chunk: Chunk = { data: Promise.resolve(Buffer.alloc(0)), users: 0, exposed: false, dropped: false };
+      chunk.data = this.withFh(signal, (fh) => this.client.read(fh, index * this.rsize, this.rsize, signal)).then((r) => {
+        chunk.release = r.release;
+        if (chunk.dropped) this.settle(chunk);
+        return r.data;
+      });
+      chunk.data.catch(() => {
+        if (this.ahead.get(index) === chunk) this.ahead.delete(index);
+      });
+      this.ahead.set(index, chunk);
+      c = chunk;
     }
-    return p;
+    return c;
   }
 
-  async read(position: number, length: number, opts: CallOpts): Promise<Uint8Array> {
-    if (length <= 0) return new Uint8Array(0);
+  /** Forgets a chunk; its memory goes back once no copy from it is pending. */
+  private drop(index: number): void {
+    const c = this.ahead.get(index);
+    if (!c) return;
+    this.ahead.delete(index);
+    c.dropped = true;
+    this.settle(c);
+  }
+
+  private settle(c: Chunk): void {
+    if (c.dropped && c.users === 0 && !c.exposed && c.release) {
+      const r = c.release;
+      c.release = undefined;
+      r();
+    }
+  }
+
+  private dropAll(): void {
+    for (const k of [...this.ahead.keys()]) this.drop(k);
+  }
+
+  /** The chunks covering [position, position+length), with read-ahead started for sequential readers. */
+  private async chunksFor(position: number, length: number, signal: AbortSignal): Promise<{ first: number; chunks: Chunk[]; bufs: Buffer[] }> {
     const first = Math.floor(position / this.rsize);
     const last = Math.floor((position + length - 1) / this.rsize);
     const sequential = position === this.nextSequential;
     // Read-ahead chunks run detached from this call's signal: they outlive it by design.
     const aheadSignal = AbortSignal.timeout(60_000);
-    const parts = [];
-    for (let i = first; i <= last; i++) parts.push(this.chunk(i, sequential || i > first ? aheadSignal : opts.signal));
-    if (sequential) for (let i = last + 1; i <= last + READ_AHEAD; i++) void this.chunk(i, aheadSignal).catch(() => {});
-    const bufs = await Promise.all(parts);
-    for (const k of this.ahead.keys()) if (k < first || k > last + READ_AHEAD) this.ahead.delete(k);
-    this.nextSequential = position + length;
+    const chunks: Chunk[] = [];
+    for (let i = first; i <= last; i++) chunks.push(this.chunk(i, sequential || i > first ? aheadSignal : signal));
+    if (sequential) for (let i = last + 1; i <= last + READ_AHEAD; i++) void this.chunk(i, aheadSignal).data.catch(() => {});
+    for (const c of chunks) c.users++;
+    try {
+      const bufs = await Promise.all(chunks.map((c) => c.data));
+      return { first, chunks, bufs };
+    } catch (err) {
+      this.done(chunks);
+      throw err;
+    } finally {
+      for (const k of [...this.ahead.keys()]) if (k < first || k > last + READ_AHEAD) this.drop(k);
+      this.nextSequential = position + length;
+    }
+  }
+
+  private done(chunks: Chunk[]): void {
+    for (const c of chunks) {
+      c.users--;
+      this.settle(c);
+    }
+  }
+
+  async read(position: number, length: number, opts: CallOpts): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    const { first, chunks, bufs } = await this.chunksFor(position, length, opts.signal);
     const out: Buffer[] = [];
     let need = length;
     for (let i = 0; i < bufs.length && need > 0; i++) {
@@ -70,11 +131,34 @@ export class NfsFile implements FileHandle {
       need -= piece.length;
       if (b.length < this.rsize) break; // end of file
     }
+    // Views leave this handle: their memory must never be reused.
+    for (const c of chunks) c.exposed = true;
+    this.done(chunks);
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
+  /** Copies into the caller's buffer, so the reply memory can serve the next READ. */
+  async readInto(buffer: Uint8Array, position: number, opts: CallOpts): Promise<number> {
+    if (buffer.length === 0) return 0;
+    const { first, chunks, bufs } = await this.chunksFor(position, buffer.length, opts.signal);
+    let got = 0;
+    try {
+      for (let i = 0; i < bufs.length && got < buffer.length; i++) {
+        const b = bufs[i]!;
+        const from = i === 0 ? position - first * this.rsize : 0;
+        const piece = b.subarray(from, from + buffer.length - got);
+        buffer.set(piece, got);
+        got += piece.length;
+        if (b.length < this.rsize) break; // end of file
+      }
+    } finally {
+      this.done(chunks);
+    }
+    return got;
+  }
+
   async write(position: number, data: Uint8Array, opts: CallOpts): Promise<number> {
-    this.ahead.clear();
+    this.dropAll();
     this.nextSequential = -1;
     const calls = [];
     for (let off = 0; off < data.length; off += this.wsize) {
@@ -89,7 +173,7 @@ export class NfsFile implements FileHandle {
   }
 
   async truncate(size: number, opts: CallOpts): Promise<void> {
-    this.ahead.clear();
+    this.dropAll();
     await this.withFh(opts.signal, (fh) => this.client.setattr(fh, { size }, opts.signal));
   }
 
@@ -100,7 +184,7 @@ export class NfsFile implements FileHandle {
   }
 
   async close(): Promise<void> {
-    this.ahead.clear();
+    this.dropAll();
     await this.flush({ signal: AbortSignal.timeout(60_000) });
   }
 }

@@ -5,6 +5,7 @@ import { XdrWriter } from '../xdr/XdrWriter.ts';
 import { AcceptStat, decodeReplyBody, REPLY, writeCallHeader } from '../rpc/messages.ts';
 import { DEFAULT_MAX_RECORD, frameRecord } from '../rpc/RecordDecoder.ts';
 import { RecordReceiver } from '../rpc/RecordReceiver.ts';
+import { BufferPool } from '../rpc/BufferPool.ts';
 
 // An ONC RPC v2 client over TCP (RFC 5531). Many calls share one connection: each gets
 // a fresh xid and waits in a map until the reply with that xid arrives (§9: the xid is
@@ -52,6 +53,11 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** Replies this large (READ data) are received into pooled buffers. */
+const POOLED_MIN = 256 * 1024;
+/** The pool's buffer size: a 1 MiB READ plus its headers. */
+const POOLED_MAX = 1024 * 1024 + 4096;
+
 const ACCEPT_NAMES = ['SUCCESS', 'PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR'];
 
 /** A pipelined RPC client on one TCP connection that reconnects on its own. */
@@ -72,6 +78,14 @@ export class RpcClient {
 
   /** Reconnections so far (tests and health checks read it). */
   reconnects = 0;
+
+  /** Buffers for large replies (READ data); callers hand them back with release(). */
+  private readonly pool = new BufferPool(POOLED_MAX);
+
+  /** Hands back the memory of a reply the caller has finished with (see NfsFile). */
+  release(view: Uint8Array): void {
+    this.pool.giveBack(view);
+  }
 
   /**
    * Calls prog/vers/proc with the arguments `args` writes; resolves with a reader at
@@ -164,7 +178,11 @@ export class RpcClient {
 
   private open(): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const receiver = new RecordReceiver(this.opts.maxRecord ?? DEFAULT_MAX_RECORD, (r) => this.onRecord(r));
+      const receiver = new RecordReceiver(
+        this.opts.maxRecord ?? DEFAULT_MAX_RECORD,
+        (r) => this.onRecord(r),
+        (len) => (len >= POOLED_MIN && len <= POOLED_MAX ? this.pool.take().subarray(0, len) : Buffer.allocUnsafe(len)),
+      );
       // The socket reads straight into reply buffers (see RecordReceiver): no copy, no per-read allocation.
       const socket: Socket = connect({
         host: this.opts.host,

@@ -24,6 +24,8 @@ export class RecordReceiver {
   constructor(
     private readonly maxRecord: number,
     private readonly onRecord: (record: Buffer) => void,
+    /** Where fragment bodies go (a pool for large replies); a fresh buffer by default. */
+    private readonly alloc: (len: number) => Buffer = (len) => Buffer.allocUnsafe(len),
   ) {}
 
   /** The buffer the next socket read should fill (net.connect `onread.buffer`). */
@@ -70,7 +72,7 @@ export class RecordReceiver {
     if (this.recordBytes + len > this.maxRecord) {
       throw new RecordError(`RPC record of at least ${this.recordBytes + len} bytes exceeds the limit of ${this.maxRecord}`);
     }
-    this.target = Buffer.allocUnsafe(len);
+    this.target = this.alloc(len);
     this.filled = 0;
     if (len === 0) this.endFragment();
   }

@@ -1,5 +1,5 @@
 import type { FileHandle, Vfs } from '../../vfs/types.ts';
-import { ReadBufferPool } from './ReadBufferPool.ts';
+import { BufferPool } from '../rpc/BufferPool.ts';
 
 /** Bytes read for a READ; `release` (when set) returns a pooled buffer once the reply is sent. */
 export interface ReadResult {
@@ -42,13 +42,13 @@ const MAX_OPEN = 128;
 export class OpenFileCache {
   private readonly entries = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
-  private readonly pool: ReadBufferPool;
+  private readonly pool: BufferPool;
 
   constructor(
     private readonly vfs: Vfs,
     maxIo: number,
   ) {
-    this.pool = new ReadBufferPool(maxIo);
+    this.pool = new BufferPool(maxIo);
     this.timer = setInterval(() => this.sweep(Date.now() - IDLE_MS), 1_000);
     this.timer.unref();
   }
