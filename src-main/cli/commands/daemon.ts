@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { startDaemon } from '../../api/daemon.ts';
 import { parseUiAddress } from '../../api/tcpGuard.ts';
 import { UsageError } from '../daemonClient.ts';
 
@@ -30,6 +29,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     console.error(`${new Date().toISOString()} internal error (kept running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
   });
+  // Loaded on use, so the other commands do not pay for hosts and guests.
+  const { startDaemon } = await import('../../api/daemon.ts');
   const d = await startDaemon(values.ui ? { ui: values.ui } : {});
   if (d.kind === 'already-running') {
     process.stdout.write(`a Berth daemon is already running (pid ${d.info?.pid ?? d.pid}${d.info ? `, socket ${d.info.socket}` : ''})\n`);

@@ -1,7 +1,5 @@
 import type { Command } from '../command.ts';
-import { runForeground } from '../foreground.ts';
 import { parseMountArgs } from '../mountFlags.ts';
-import { mountViaDaemon } from '../mountViaDaemon.ts';
 
 /** `berth mount`: presents a guest through a host, held by the daemon or (--foreground) by this process. */
 export const mountCommand: Command = {
@@ -53,6 +51,8 @@ exit codes: 0 mounted (--foreground: unmounted cleanly), 1 failure, 2 usage erro
   async run(args) {
     const { input, foreground } = parseMountArgs(args);
     // Without --foreground the daemon holds the mount (started in the background if needed).
-    return foreground ? runForeground(input) : mountViaDaemon(input);
+    // Loaded on use: every other command starts faster without hosts and guests.
+    if (foreground) return (await import('../foreground.ts')).runForeground(input);
+    return (await import('../mountViaDaemon.ts')).mountViaDaemon(input);
   },
 };
