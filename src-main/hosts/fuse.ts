@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import * as fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -32,6 +33,30 @@ export interface FuseMountOptions {
   immutable?: boolean;
   /** How long unmount waits for a clean `fusermount -u` before a lazy one (ms, default 5000). */
   unmountTimeoutMs?: number;
+}
+
+/** Mount points this process serves (owned by fuseHost), detached at exit if still there. */
+const live = new Set<string>();
+let exitHook = false;
+
+/**
+ * A process that exits with mounts up (a crash, process.exit) would leave dead mount points
+ * that answer ENOTCONN until someone runs fusermount; a lazy unmount at exit avoids that.
+ * Sync is right here: the event loop is gone, and -z does not wait for this process.
+ */
+function detachAtExit(mountpoint: string): void {
+  live.add(mountpoint);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const m of live) {
+      try {
+        execFileSync('fusermount', ['-uz', m], { stdio: 'ignore', timeout: 5_000 });
+      } catch {
+        // Already gone.
+      }
+    }
+  });
 }
 
 /** How often an unattended mount checks that it is still mounted. */
@@ -166,9 +191,11 @@ export const fuseHost: Host<FuseMountOptions> = {
       settle = r;
     });
     let ended = false;
+    detachAtExit(mountpoint);
     const end = (): void => {
       if (ended) return;
       ended = true;
+      live.delete(mountpoint);
       clearInterval(watch);
       release();
       settle();

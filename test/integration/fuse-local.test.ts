@@ -133,6 +133,24 @@ describe.skipIf(skip)('local guest through FUSE', () => {
     expect((await sh(`ls '${odd}'`)).out).toBe('');
   });
 
+  it('leaves no dead mount when the serving process exits abruptly', async () => {
+    const script = join(base, 'exit-mounted.mts');
+    const root = join(import.meta.dirname, '../..');
+    writeFileSync(script, [
+      `import { openLocalGuest } from '${root}/src-main/guests/local.ts';`,
+      `import { fuseHost } from '${root}/src-main/hosts/fuse.ts';`,
+      `const g = await openLocalGuest({ kind: 'local', path: ${JSON.stringify(src)}, readOnly: true });`,
+      `await fuseHost.mount(g, ${JSON.stringify(mnt)}, {});`,
+      `console.log('mounted');`,
+      'process.exit(3);',
+    ].join('\n'));
+    const r = await sh(`'${process.execPath}' --import tsx '${script}'`);
+    expect(r.out.trim()).toBe('mounted');
+    expect(r.code).toBe(3);
+    expect(fuseMounts()).not.toContain(mnt);
+    expect((await sh(`ls ${mnt}`)).code).toBe(0);
+  });
+
   it('serves 16 concurrent readers without blocking', async () => {
     await mount(true);
     const sum = createHash('sha256').update(big).digest('hex');
