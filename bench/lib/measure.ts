@@ -50,7 +50,8 @@ export async function timePair(
 /**
  * Like timePair, for figures the functions measure themselves (a time inside a longer
  * run, resident memory): each returns its figure; A and B alternate after `warmup`
- * untimed rounds.
+ * untimed rounds. A NaN figure (a run that failed and was counted by the caller) is
+ * left out of the summary.
  */
 export async function samplePair(
   a: () => Promise<number>,
@@ -68,7 +69,7 @@ export async function samplePair(
       vb.push(y);
     }
   }
-  return [summarize(va), summarize(vb)];
+  return [summarize(va.filter((x) => !Number.isNaN(x))), summarize(vb.filter((x) => !Number.isNaN(x)))];
 }
 
 /** Runs a command to completion, stdout discarded; rejects on a non-zero exit. */
