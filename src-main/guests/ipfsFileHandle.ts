@@ -19,6 +19,7 @@ export class IpfsFileHandle implements FileHandle {
     private readonly size: number,
     private readonly cache: ChunkCache,
     openStream: OpenStream,
+    private readonly onClose: () => void = () => {},
   ) {
     this.stream = size > CHUNK_SIZE ? new StreamReader(size, openStream) : undefined;
   }
@@ -41,7 +42,9 @@ export class IpfsFileHandle implements FileHandle {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.stream?.close();
+    this.onClose();
   }
 }

@@ -87,6 +87,8 @@ export class IpfsTree implements Vfs {
   private readonly children = new Lru<string, string>(100_000);
   private readonly chunks: ChunkCache;
   private statfsCache: { at: number; value: StatFs } | undefined;
+  /** Open file handles, closed with the guest. */
+  private readonly handles = new Set<IpfsFileHandle>();
 
   constructor(
     readonly node: IpfsNode,
@@ -118,13 +120,22 @@ export class IpfsTree implements Vfs {
 
   private async stat(cid: string, opts: CallOpts): Promise<IpfsStat> {
     const hit = this.stats.get(cid);
-    if (hit) return await hit;
+    if (hit) {
+      try {
+        return await hit;
+      } catch (err) {
+        // a shared fetch runs under its first caller's deadline: when that one ran out
+        // and ours did not, ask again under ours
+        if (err instanceof FsError && err.kind === 'Timeout' && !opts.signal.aborted) return await this.stat(cid, opts);
+        throw err;
+      }
+    }
     const p = this.node.stat(cid, opts);
     this.stats.set(cid, p);
     try {
       return await p;
     } catch (err) {
-      this.stats.delete(cid);
+      if (this.stats.get(cid) === p) this.stats.delete(cid);
       throw err;
     }
   }
@@ -318,7 +329,9 @@ export class IpfsTree implements Vfs {
     const r = await this.lookupPath(path, true, opts);
     if (r.kind !== 'node' || r.stat.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
     const { cid, size } = r.stat;
-    return new IpfsFileHandle(cid, size, this.chunks, (offset, signal) => this.node.cat(cid, { offset, signal }));
+    const handle = new IpfsFileHandle(cid, size, this.chunks, (offset, signal) => this.node.cat(cid, { offset, signal }), () => this.handles.delete(handle));
+    this.handles.add(handle);
+    return handle;
   }
 
   async readlink(path: string, opts: CallOpts): Promise<string> {
@@ -369,6 +382,8 @@ export class IpfsTree implements Vfs {
   }
 
   async close(): Promise<void> {
+    // a host that goes away without closing its files must not leave their streams open
+    await Promise.all([...this.handles].map((h) => h.close()));
     this.chunks.clear();
     this.stats.clear();
     await this.node.close();
