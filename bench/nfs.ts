@@ -221,7 +221,7 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
     });
     notes.push(
       `Reading from ganesha, CPU per run: Berth's client ${per(clientCpu)} ms with ganesha ${per(ganeshaForClient)} ms; ` +
-        `with \`nfs-cp\` ganesha used ${per(ganeshaForCp)} ms. The client reads whole rsize chunks with ${4} more in flight (read-ahead) and slices the ${READ_SIZE >> 10} KiB requests from them.`,
+        `with \`nfs-cp\` ganesha used ${per(ganeshaForCp)} ms.`,
     );
 
     // 3. Recursive listing of the 10,000-file tree: nfs-ls -R on our host vs on ganesha.
