@@ -34,7 +34,9 @@ async function writeRandomFile(path: string, mib: number): Promise<void> {
 
 /** Opens Berth's NFS guest on an export, as a mount would (deadlines and caches included). */
 async function openClient(ganesha: Ganesha): Promise<Vfs> {
-  const spec = GuestSpecSchema.parse({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, export: ganesha.exportPath });
+  // ganesha serves MOUNT on its own port: name it, so no portmapper is involved (another
+  // ganesha on this machine can drop the portmapper's MOUNT registration).
+  const spec = GuestSpecSchema.parse({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, export: ganesha.exportPath, mountPort: ganesha.mountPort });
   return wrapGuest(await openGuest(spec, {}));
 }
 
@@ -63,16 +65,6 @@ async function walk(vfs: Vfs, path: string, signal: AbortSignal): Promise<number
     if (e.attr.type === 'dir') n += await walk(vfs, `${path === '/' ? '' : path}/${e.name}`, signal);
   }
   return n;
-}
-
-/** The port the portmapper on 127.0.0.1 gives for MOUNT v3 over TCP, or undefined. */
-async function portmapMountPort(): Promise<number | undefined> {
-  try {
-    const m = /^\s*100005\s+3\s+tcp\s+(\d+)/m.exec(await run('rpcinfo', ['-p', '127.0.0.1']));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** File names `f0000`… that `nfs-ls -R` printed. */
@@ -106,29 +98,9 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
 
     ganesha = await startGanesha(data);
     host = await foregroundNfsHost(['local', '--path', data, '--read-only']);
-    let ganeshaPid = listenerPid(ganesha.nfsPort);
+    const ganeshaPid = listenerPid(ganesha.nfsPort);
     const hostPid = host.child.pid!;
     const g = (): Ganesha => ganesha!;
-    // Berth's nfs guest finds ganesha's MOUNT port through the portmapper (the spec has no
-    // mount port). Other ganesha users on this machine can drop that registration (a
-    // stopping ganesha unsets MOUNT v3 for everyone; a stopped rpcbind forgets all), so
-    // before each client run: when nothing is registered, restart ours (it registers
-    // again); when another ganesha's port is, wait for it to go.
-    let restarts = 0;
-    const ensureRegistered = async (): Promise<void> => {
-      for (let i = 0; i < 60; i++) {
-        const p = await portmapMountPort();
-        if (p === g().mountPort) return;
-        if (p === undefined) {
-          restarts++;
-          await g().stop();
-          ganesha = undefined;
-          ganesha = await startGanesha(data);
-          ganeshaPid = listenerPid(ganesha.nfsPort);
-        } else await new Promise((r) => setTimeout(r, 1000));
-      }
-      throw new Error(`the portmapper keeps giving another MOUNT port than ganesha's ${g().mountPort}: another nfs-ganesha runs here; run the bench alone`);
-    };
     const port = host.port;
     // libnfs mounts a file URL's folder part, so a file at our export root is "//name";
     // a folder URL mounts the folder itself.
@@ -207,7 +179,7 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
         await nfsCp(theirs('big.bin'));
         ganeshaForCp += (await cpu(ganeshaPid)) - g0;
       },
-      { runs, before: ensureRegistered },
+      { runs },
     );
     rows.push({
       what: `read a ${FILE_MIB} MiB file from nfs-ganesha`,
@@ -287,7 +259,7 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
       async () => {
         listedTheirs = countListed(await run('nfs-ls', ['-R', theirs('tree')]));
       },
-      { runs, before: ensureRegistered },
+      { runs },
     );
     if (walked !== files + DIRS) throw new Error(`the nfs guest walked ${walked} entries, expected ${files + DIRS}`);
     rows.push({
@@ -302,7 +274,6 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
       `Listing: Berth's host used ${per(hostLsCpu)} ms CPU per \`nfs-ls -R\`. Its local guest is mutable, so by default attributes are cached 1 s and every listing lstat()s each entry again; ` +
         "ganesha's mdcache keeps them (60 s by default), hence the second row with a 60 s cache on Berth's side. Every run is a fresh client mount.",
     );
-    if (restarts) notes.push(`ganesha was restarted ${restarts} time(s) between runs: the portmapper had lost its MOUNT registration (another ganesha or rpcbind user on this machine).`);
     return { rows, notes };
   } finally {
     for (const h of [host, ...hosts]) await h?.stop().catch(() => {});

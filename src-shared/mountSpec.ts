@@ -74,6 +74,8 @@ export const NfsGuestSchema = z.object({
   server: multiaddrText,
   export: z.string().startsWith('/', 'expected an export path starting with "/"').max(1024).default('/'),
   linkSeparator: z.string().max(8).optional(),
+  /** MOUNT v3's TCP port when it differs from the NFS port; without it the portmapper (port 111) is asked. */
+  mountPort: z.number().int('expected a whole port number').min(1, 'expected a port from 1 to 65535').max(65535, 'expected a port from 1 to 65535').optional(),
   ...guestCommon,
 });
 export const LocalGuestSchema = z.object({

@@ -18,6 +18,7 @@ export const MOUNT_FLAGS = {
   'nfs-link-separator': { type: 'string' },
   'nfs-uid': { type: 'string' },
   'nfs-gid': { type: 'string' },
+  'nfs-mount-port': { type: 'string' },
   'read-only': { type: 'boolean' },
   rw: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -55,6 +56,12 @@ function duration(flag: string, v: string | undefined): number | undefined {
 function id(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d{1,10}$/.test(v)) throw new UsageError(`--${flag}: expected a numeric id like 1000, got ${JSON.stringify(v.slice(0, 40))}`);
+  return Number(v);
+}
+
+function port(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`--${flag}: expected a TCP port from 1 to 65535, got ${JSON.stringify(v.slice(0, 40))}`);
   return Number(v);
 }
 
@@ -101,6 +108,7 @@ export function parseMountArgs(args: string[]): ParsedMount {
   only('nfs-link-separator', ['nfs']);
   only('nfs-uid', ['nfs']);
   only('nfs-gid', ['nfs']);
+  only('nfs-mount-port', ['nfs']);
 
   let g: Record<string, unknown>;
   switch (guest) {
@@ -119,7 +127,7 @@ export function parseMountArgs(args: string[]): ParsedMount {
       g = { kind: 'mfs', path: v.path, node };
       break;
     case 'nfs':
-      g = { kind: 'nfs', server: v['nfs-server'], export: v['nfs-export'], linkSeparator: v['nfs-link-separator'] };
+      g = { kind: 'nfs', server: v['nfs-server'], export: v['nfs-export'], linkSeparator: v['nfs-link-separator'], mountPort: port('nfs-mount-port', v['nfs-mount-port']) };
       break;
     case 'local':
       if (v.path === undefined) throw new UsageError('the local guest needs --path <folder>');

@@ -17,7 +17,7 @@ export type NfsGuestSpec = z.infer<typeof NfsGuestSchema>;
 
 /** Options the spec does not carry. */
 export interface NfsGuestOptions {
-  /** MOUNT's port when the server does not serve MOUNT on its NFS port; else the portmapper is asked. */
+  /** MOUNT's port, overriding the spec's mountPort; when neither is set the portmapper is asked. */
   mountPort?: number;
   /** Bounds mounting; default the spec's timeout or 30 s. */
   signal?: AbortSignal;
@@ -66,7 +66,7 @@ export class NfsGuest implements Vfs {
     const client = new NfsClient({
       host: addr.host,
       port: addr.port,
-      ...(opts.mountPort !== undefined ? { mountPort: opts.mountPort } : {}),
+      ...((opts.mountPort ?? spec.mountPort) !== undefined ? { mountPort: opts.mountPort ?? spec.mountPort } : {}),
       cred: { uid: spec.uid ?? process.getuid?.() ?? 0, gid: spec.gid ?? process.getgid?.() ?? 0, machine: 'berth' },
       timeoutMs: spec.timeoutMs ?? 60_000,
     });

@@ -30,6 +30,7 @@ flags:
   --nfs-export <path>       nfs: the export (default /)
   --nfs-uid/--nfs-gid <id>  nfs: AUTH_SYS credentials sent to the server (default: yours)
   --nfs-link-separator <s>  nfs: separator the server uses in symlink targets (default /)
+  --nfs-mount-port <port>   nfs: the server's MOUNT port, when not its NFS port (default: ask the portmapper)
   --read-only | --rw        refuse or allow changes (FUSE mounts are read-only unless --rw)
   --timeout <duration>      a guest call fails after this long (default 1m), e.g. 30s
   --cache-expiry <duration> attributes/listings of mutable content stay cached this long (default 1s)

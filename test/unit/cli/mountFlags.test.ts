@@ -28,6 +28,12 @@ describe('parseMountArgs', () => {
     expect(parseMountArgs(['nfs', 'pinfs', '/ip4/127.0.0.1/tcp/0']).input.host).toMatchObject({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0' });
   });
 
+  it('nfs guests take --nfs-mount-port (no portmapper needed)', () => {
+    const args = ['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '--nfs-mount-port', '20048', '/m'];
+    expect(parseMountArgs(args).input.guest).toMatchObject({ kind: 'nfs', mountPort: 20048 });
+    expect(parseMountArgs(['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '/m']).input.guest).not.toHaveProperty('mountPort');
+  });
+
   it.each([
     [['fuse', 'ipfs'], /expected <host> <guest> <target>/],
     [['smb', 'ipfs', '/m'], /unknown host "smb"/],
@@ -44,6 +50,8 @@ describe('parseMountArgs', () => {
     [['fuse', 'ipfs', '-o', 'a b', '/m'], /host\.options\.0: expected a FUSE option/],
     [['nfs', 'ipfs', '--allow-other', '/ip4/127.0.0.1/tcp/0'], /fuse hosts only/],
     [['fuse', 'ipfs', '--rw', '--read-only', '/m'], /contradict/],
+    [['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '--nfs-mount-port', '70000', '/m'], /--nfs-mount-port: expected a TCP port from 1 to 65535/],
+    [['fuse', 'ipfs', '--nfs-mount-port', '2049', '/m'], /--nfs-mount-port applies to nfs guests/],
   ])('refuses %j', (args, msg) => {
     expect(() => parseMountArgs(args)).toThrow(msg);
     try {

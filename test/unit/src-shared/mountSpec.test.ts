@@ -39,6 +39,7 @@ describe('mount spec schema: accepted specs get their defaults', () => {
     ['keyfs over a unix socket', { kind: 'keyfs', node: '/unix/run/ipfs.sock' }],
     ['mfs (default path /)', { kind: 'mfs' }],
     ['nfs guest', { kind: 'nfs', server: '/ip4/127.0.0.1/tcp/2049', export: '/export' }],
+    ['nfs guest with its MOUNT port', { kind: 'nfs', server: '/ip4/127.0.0.1/tcp/2049', mountPort: 20048 }],
     ['local folder', { kind: 'local', path: '/srv/data' }],
   ])('%s', (_name, guest) => {
     expect(MountInputSchema.safeParse({ host: fuse, guest }).success).toBe(true);
@@ -73,6 +74,7 @@ describe('mount spec schema: bad specs are refused with a useful message', () =>
     ['node that is not a multiaddr', { host: fuse, guest: { kind: 'pinfs', node: 'localhost:5001' } }, 'guest.node: expected a multiaddr starting with "/"'],
     ['bad nfs listen address', { host: { kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/99999' }, guest: { kind: 'pinfs' } }, 'host.listen: not a usable multiaddr'],
     ['bad nfs server', { host: fuse, guest: { kind: 'nfs', server: '/dns4/x' } }, 'guest.server: unsupported multiaddr "/dns4/x"'],
+    ['nfs mount port out of range', { host: fuse, guest: { kind: 'nfs', server: '/ip4/127.0.0.1/tcp/2049', mountPort: 0 } }, 'guest.mountPort: expected a port from 1 to 65535'],
     ['relative mfs path', { host: fuse, guest: { kind: 'mfs', path: 'docs' } }, 'guest.path: expected an MFS path starting with "/"'],
     ['FUSE option with a space', { host: { ...fuse, options: ['allow_other ro'] }, guest: { kind: 'ipfs' } }, 'host.options.0: expected a FUSE option like "noatime"'],
     ['negative uid', { host: { ...fuse, uid: -1 }, guest: { kind: 'ipfs' } }, 'host.uid: Too small: expected number to be >=0'],
