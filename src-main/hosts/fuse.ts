@@ -1,17 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import * as fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { checkMountPoint, fuseUnmount, isMounted } from './fuseMountPoint.ts';
 import { makeFuseOps } from './fuseOps.ts';
+import { watchUnmount } from './mountInfoWatch.ts';
 import type { Host, MountedHost } from './types.ts';
 
 // The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
 // serves the mount point; `done` settles however the mount ends (our unmount, an external
 // `fusermount -u`, the guest failing to start).
+//
+// This process serves the mount, so it never makes a node:fs call on a path inside it (or
+// inside any mount it serves): such a call waits on a threadpool thread for an answer that
+// needs a threadpool thread (issue 3). A mount is known served by the kernel's INIT
+// reaching us, mount points below FUSE mounts are probed by child processes
+// (probeInChild.ts), and mounts are watched through /proc/self/mountinfo (mountInfoWatch.ts).
 
 /** How a vfs is presented through FUSE. */
 export interface FuseMountOptions {
@@ -59,8 +65,8 @@ function detachAtExit(mountpoint: string): void {
   });
 }
 
-/** How often an unattended mount checks that it is still mounted. */
-const WATCH_MS = 1_000;
+/** How long a mount may take to be served (fuse_mount, the kernel's INIT, the mount table listing it). */
+const SERVE_TIMEOUT_MS = 20_000;
 /** Attribute and entry timeout for immutable mounts, seconds. */
 const IMMUTABLE_TIMEOUT_S = 3_600;
 
@@ -68,12 +74,24 @@ const IMMUTABLE_TIMEOUT_S = 3_600;
 interface FuseInstance {
   mnt: string;
   _thread: Buffer | null;
+  _openCallback: ((err: Error | null) => void) | null;
+  _malloc: unknown;
+  _handlers: unknown;
+  _getImplementedArray(): unknown;
   _fuseOptions(): string;
+  _open(cb: (err: Error | null) => void): void;
   mount(cb: (err: Error | null) => void): void;
 }
 type FuseClass = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance;
 
-let loaded: { Fuse: FuseClass; binding: { fuse_native_unmount(mnt: string, thread: Buffer): void } } | undefined;
+/** The part of fuse-native's addon Berth calls directly. */
+interface FuseBinding {
+  sizeof_fuse_thread_t: number;
+  fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: unknown, malloc: unknown, handlers: unknown, implemented: unknown): void;
+  fuse_native_unmount(mnt: string, thread: Buffer): void;
+}
+
+let loaded: { Fuse: FuseClass; binding: FuseBinding } | undefined;
 
 /** Loads fuse-native on first use, so hosts/ can be imported where libfuse is missing. */
 function loadFuse(): NonNullable<typeof loaded> {
@@ -96,10 +114,26 @@ function loadFuse(): NonNullable<typeof loaded> {
  * negative_timeout, ro, big_writes and any option the user passes through; so Berth
  * computes the whole option string itself.
  */
-function withOptions(Fuse: FuseClass, options: string[]): FuseClass {
+function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): FuseClass {
   return class BerthFuse extends Fuse {
     override _fuseOptions(): string {
       return options.length ? `-o${options.join(',')}` : '';
+    }
+
+    /**
+     * fuse-native's own open stats the mount point and its parent through node:fs before
+     * mounting; checkMountPoint already looked (from a child process, see the top of this
+     * file), so this mounts straight away. The callback fires from the kernel's INIT.
+     */
+    override _open(cb: (err: Error | null) => void): void {
+      this._thread = Buffer.alloc(binding.sizeof_fuse_thread_t);
+      this._openCallback = cb;
+      try {
+        binding.fuse_native_mount(this.mnt, this._fuseOptions(), this._thread, this, this._malloc, this._handlers, this._getImplementedArray());
+      } catch (err) {
+        this._openCallback = null;
+        cb(err as Error);
+      }
     }
   };
 }
@@ -125,18 +159,26 @@ function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boole
   return o;
 }
 
-/** Waits until the kernel lists the mount and a stat of it reaches the vfs. */
-async function waitServed(mountpoint: string, devBefore: number, deadlineMs: number): Promise<void> {
+/**
+ * Waits until the kernel lists the mount. Called once fuse-native's mount callback fired,
+ * which it does from the kernel's FUSE INIT: the kernel already talks to this process, so
+ * no stat of the mount point is needed (and one through node:fs could deadlock, issue 3).
+ */
+async function waitListed(mountpoint: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
-  for (;;) {
-    if (await isMounted(mountpoint)) {
-      const st = await fsp.stat(mountpoint).catch(() => undefined);
-      // A stat that answers means the kernel forwards requests to this process.
-      if (st && st.isDirectory() && st.dev !== devBefore) return;
-    }
-    if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not served within ${deadlineMs} ms`);
+  while (!(await isMounted(mountpoint))) {
+    if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not in /proc/self/mountinfo within ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Rejects with a Timeout when `p` takes longer than `ms` (the promise itself runs on). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FsError('Timeout', `${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** Presents a vfs at a FUSE mount point. */
@@ -144,7 +186,6 @@ export const fuseHost: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const { Fuse, binding } = loadFuse();
     await checkMountPoint(mountpoint);
-    const before = await fsp.stat(mountpoint);
     // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
     const ac = new AbortController();
     // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
@@ -156,7 +197,7 @@ export const fuseHost: Host<FuseMountOptions> = {
     const immutable = opts.immutable ?? rootAttr.immutable === true;
     const writable = !vfs.readOnly && !opts.readOnly;
     const ops = makeFuseOps(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }, writable);
-    const Berth = withOptions(Fuse, fuseOptions(opts, immutable, writable));
+    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable));
     // timeout:false: fuse-native's own per-request timer is redundant, every vfs call
     // already has a deadline (vfs/withTimeouts.ts) and answers ETIMEDOUT itself.
     const fuse = new Berth(mountpoint, ops, { timeout: false });
@@ -176,8 +217,9 @@ export const fuseHost: Host<FuseMountOptions> = {
     };
 
     try {
-      await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
-      await waitServed(mountpoint, before.dev, 10_000);
+      const started = Date.now();
+      await within(new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))), SERVE_TIMEOUT_MS, 'the kernel\'s FUSE INIT');
+      await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
       await fuseUnmount(mountpoint).catch(() => {});
@@ -196,17 +238,12 @@ export const fuseHost: Host<FuseMountOptions> = {
       if (ended) return;
       ended = true;
       live.delete(mountpoint);
-      clearInterval(watch);
+      unwatch();
       release();
       settle();
     };
     // Notices an external `fusermount -u` (or the kernel dropping us) and settles `done`.
-    const watch = setInterval(() => {
-      void isMounted(mountpoint).then((m) => {
-        if (!m) end();
-      });
-    }, WATCH_MS);
-    watch.unref();
+    const unwatch = watchUnmount(mountpoint, end);
 
     let unmounting: Promise<void> | undefined;
     return {

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
+import { firstEntryInChild, statInChild } from './probeInChild.ts';
 
 // Facts about mount points from the kernel's point of view: what /proc/self/mountinfo
-// lists, whether a folder can take a FUSE mount, and how to take one away.
+// lists, whether a folder can take a FUSE mount, and how to take one away. Only
+// /proc/self/mountinfo is read through node:fs; mount points are probed by child processes.
 
 /** Decodes the octal escapes (\040 for a space) the kernel writes into mountinfo paths. */
 function unescapeMountPath(s: string): string {
@@ -45,24 +47,37 @@ export async function isMounted(mountpoint: string): Promise<boolean> {
   return (await readMountInfo()).some((m) => m.mountpoint === mountpoint);
 }
 
-/** Throws a clear FsError unless `mountpoint` is an empty folder with nothing mounted on it. */
+/** How long a probe of a mount point may take before it counts as hung. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** True for FUSE file systems ("fuse", "fuse.<name>", "fuseblk"). */
+function isFuseType(fstype: string): boolean {
+  return fstype === 'fuse' || fstype === 'fuseblk' || fstype.startsWith('fuse.');
+}
+
+/**
+ * Throws a clear FsError unless `mountpoint` is an empty folder with nothing mounted on it.
+ * A folder below a FUSE mount (possibly one this process serves, possibly a hung one) is
+ * looked at from a child process (see probeInChild.ts); a plain folder through node:fs,
+ * which costs no process spawn (50 mounts at once spawned 100 children).
+ */
 export async function checkMountPoint(mountpoint: string): Promise<void> {
   if (!mountpoint.startsWith('/')) throw new FsError('InvalidItem', `mount point must be an absolute path, got ${JSON.stringify(mountpoint)}`);
-  if (await isMounted(mountpoint)) {
+  const infos = await readMountInfo();
+  if (infos.some((m) => m.mountpoint === mountpoint)) {
     throw new FsError('Exist', `mount point ${mountpoint} is already mounted (unmount it first: fusermount -u ${mountpoint})`);
   }
+  const belowFuse = infos.some((m) => isFuseType(m.fstype) && (m.mountpoint === '/' || mountpoint.startsWith(`${m.mountpoint}/`)));
+  return belowFuse ? checkInChild(mountpoint) : checkHere(mountpoint);
+}
+
+/** checkMountPoint's look through node:fs, for a folder that no FUSE mount holds. */
+async function checkHere(mountpoint: string): Promise<void> {
   let st;
   try {
     st = await fsp.stat(mountpoint);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FsError('NotExist', `mount point ${mountpoint} does not exist (create an empty folder there)`);
-    if (code === 'ENOTCONN') {
-      throw new FsError('Exist', `mount point ${mountpoint} holds a dead FUSE mount (clear it with: fusermount -uz ${mountpoint})`);
-    }
-    if (code === 'ENOTDIR') throw new FsError('NotDir', `mount point ${mountpoint} is not a folder`);
-    if (code === 'EACCES' || code === 'EPERM') throw new FsError('Permission', `mount point ${mountpoint} is not accessible: ${code}`);
-    throw new FsError('IO', `mount point ${mountpoint}: ${code ?? String(err)}`, { cause: err });
+    throw probeError(mountpoint, (err as NodeJS.ErrnoException).code ?? 'EIO', String(err));
   }
   if (!st.isDirectory()) throw new FsError('NotDir', `mount point ${mountpoint} is not a folder`);
   const dir = await fsp.opendir(mountpoint);
@@ -72,6 +87,36 @@ export async function checkMountPoint(mountpoint: string): Promise<void> {
     }
   } finally {
     await dir.close().catch(() => {});
+  }
+}
+
+/** checkMountPoint's look from child processes, for a folder below a FUSE mount. */
+async function checkInChild(mountpoint: string): Promise<void> {
+  const st = await statInChild(mountpoint, PROBE_TIMEOUT_MS);
+  if (!st.ok) throw probeError(mountpoint, st.code, st.message);
+  if (!st.isDir) throw new FsError('NotDir', `mount point ${mountpoint} is not a folder`);
+  const first = await firstEntryInChild(mountpoint, PROBE_TIMEOUT_MS);
+  if (!first.ok) throw probeError(mountpoint, first.code, first.message);
+  if (!first.empty) throw new FsError('NotEmpty', `mount point ${mountpoint} is not empty (FUSE would hide its files; use an empty folder)`);
+}
+
+/** A failed look at a mount point, said the way a user can act on. */
+function probeError(mountpoint: string, code: string, message: string): FsError {
+  switch (code) {
+    case 'ENOENT':
+      return new FsError('NotExist', `mount point ${mountpoint} does not exist (create an empty folder there)`);
+    case 'ENOTCONN':
+    case 'ECONNABORTED':
+      return new FsError('Exist', `mount point ${mountpoint} holds a dead FUSE mount (clear it with: fusermount -uz ${mountpoint})`);
+    case 'ENOTDIR':
+      return new FsError('NotDir', `mount point ${mountpoint} is not a folder`);
+    case 'EACCES':
+    case 'EPERM':
+      return new FsError('Permission', `mount point ${mountpoint} is not accessible: ${code}`);
+    case 'HUNG':
+      return new FsError('Timeout', `mount point ${mountpoint} did not answer within ${PROBE_TIMEOUT_MS} ms (a hung mount above it?)`);
+    default:
+      return new FsError('IO', `mount point ${mountpoint}: ${message}`);
   }
 }
 

@@ -12,7 +12,8 @@ import type { Vfs } from '../vfs/types.ts';
 import { ServiceError, toErrorInfo } from './errorInfo.ts';
 import { cleanLeftovers } from './leftovers.ts';
 import { claimOf, newMountId } from './mountIds.ts';
-import { fuseMountAt, lazyUnmount, readMountInfo } from './mountinfo.ts';
+import { mountInfoReadNumber, watchMountInfo } from '../hosts/mountInfoWatch.ts';
+import { fuseMountAt, lazyUnmount } from './mountinfo.ts';
 import { withTimeout } from './timing.ts';
 import { releaseFuse } from './releaseFuse.ts';
 import type { MountStore } from './MountStore.ts';
@@ -35,7 +36,10 @@ export interface MountTableOptions {
   opener: MountOpener;
   /** Where service messages go (the daemon log). */
   log?: (message: string) => void;
-  /** How often mounted FUSE mounts are checked against /proc/self/mountinfo. */
+  /**
+   * 0 turns off the check of mounted FUSE mounts against /proc/self/mountinfo; any other
+   * value keeps it on, at the pace of the process's one shared watcher (hosts/mountInfoWatch.ts).
+   */
   healthIntervalMs?: number;
   /** First retry delay of a failed auto-mount; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
@@ -56,6 +60,8 @@ interface Entry {
   /** Set while Berth itself unmounts, so the host ending is expected. */
   leaving: boolean;
   removed: boolean;
+  /** The mountinfo read under way when it came up; the health check judges it by later ones. */
+  upAfterRead: number;
 }
 
 /**
@@ -68,8 +74,7 @@ export class MountTable {
   private readonly listeners = new Set<(ev: TableEvent) => void>();
   private readonly noticeList: Notice[] = [];
   private settingsValue: Settings = SettingsSchema.parse({});
-  private healthTimer?: NodeJS.Timeout;
-  private healthRunning = false;
+  private unwatchHealth?: () => void;
   private stopping = false;
   private readonly log: (message: string) => void;
   private readonly retryBaseMs: number;
@@ -100,11 +105,7 @@ export class MountTable {
     this.settingsValue = data.settings;
     for (const spec of data.mounts) this.entries.set(spec.id, this.newEntry(spec));
     await cleanLeftovers([...this.entries.values()].map((e) => e.spec), (level, message) => this.notice(level, message), this.log);
-    const interval = this.opts.healthIntervalMs ?? 2000;
-    if (interval > 0) {
-      this.healthTimer = setInterval(() => void this.checkHealth(), interval);
-      this.healthTimer.unref();
-    }
+    if ((this.opts.healthIntervalMs ?? 1000) > 0) this.unwatchHealth = watchMountInfo((points, read) => this.checkHealth(points, read));
     for (const e of this.entries.values()) if (e.spec.autoMount) void this.run(e, () => this.doMount(e));
   }
 
@@ -253,7 +254,7 @@ export class MountTable {
     if (this.stopping) return;
     this.stopping = true;
     this.emit({ type: 'shutdown', data: { level } });
-    clearInterval(this.healthTimer);
+    this.unwatchHealth?.();
     for (const e of this.entries.values()) this.clearRetry(e);
     await Promise.all(
       [...this.entries.values()].map((e) =>
@@ -284,6 +285,7 @@ export class MountTable {
       attempts: 0,
       leaving: false,
       removed: false,
+      upAfterRead: 0,
     };
   }
 
@@ -381,6 +383,7 @@ export class MountTable {
       return;
     }
     e.live = opened;
+    e.upAfterRead = mountInfoReadNumber();
     e.attempts = 0;
     this.log(`mounted ${spec.id} at ${opened.host.target}`);
     this.setState(e, 'mounted', { address: opened.host.target, ...(opened.host.info ? { info: opened.host.info } : {}) });
@@ -441,20 +444,12 @@ export class MountTable {
   }
 
   /** Notices FUSE mounts that vanished from /proc/self/mountinfo (done may not settle for an external unmount). */
-  private async checkHealth(): Promise<void> {
-    if (this.healthRunning || this.stopping) return;
-    this.healthRunning = true;
-    try {
-      const mounted = [...this.entries.values()].filter((e) => e.live && !e.leaving && e.status.state === 'mounted' && e.spec.host.kind === 'fuse');
-      if (mounted.length === 0) return;
-      const points = new Set((await readMountInfo()).map((m) => m.mountpoint));
-      for (const e of mounted) {
-        const opened = e.live;
-        if (!opened || e.spec.host.kind !== 'fuse') continue;
-        if (!points.has(resolvePath(e.spec.host.mountpoint))) void this.run(e, () => this.handleDeath(e, opened, 'no longer in /proc/self/mountinfo'));
-      }
-    } finally {
-      this.healthRunning = false;
+  private checkHealth(points: ReadonlySet<string>, read: number): void {
+    if (this.stopping) return;
+    for (const e of this.entries.values()) {
+      const opened = e.live;
+      if (!opened || e.leaving || e.status.state !== 'mounted' || e.spec.host.kind !== 'fuse' || read <= e.upAfterRead) continue;
+      if (!points.has(resolvePath(e.spec.host.mountpoint))) void this.run(e, () => this.handleDeath(e, opened, 'no longer in /proc/self/mountinfo'));
     }
   }
 }

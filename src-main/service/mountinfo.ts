@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { opendir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { firstEntryInChild } from '../hosts/probeInChild.ts';
 
 /** One line of /proc/self/mountinfo that matters to the service. */
 export interface MountInfoEntry {
@@ -50,27 +51,26 @@ export async function fuseMountAt(mountpoint: string): Promise<MountInfoEntry | 
 /**
  * Whether a mount point answers: 'ok' (it answered, even with an error), 'dead'
  * (ENOTCONN: its FUSE process is gone), 'missing', or 'hung' (no answer within
- * `timeoutMs`; the call stays parked in a libuv thread).
+ * `timeoutMs`). The look happens in a child process that is killed at the deadline: a
+ * node:fs call on a hung mount would hold a threadpool thread forever, and one on a mount
+ * this process serves could deadlock it (hosts/probeInChild.ts).
  */
 export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Promise<'ok' | 'dead' | 'hung' | 'missing'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'hung'>((resolve) => {
-    timer = setTimeout(() => resolve('hung'), timeoutMs);
-  });
-  // opendir, not stat: the kernel answers stat from its attribute cache even for a
-  // mount whose FUSE process is gone; opening the folder has to reach the process.
-  const probe = opendir(mountpoint).then(
-    async (dir) => {
-      await dir.close().catch(() => undefined);
-      return 'ok' as const;
-    },
-    // Only ENOTCONN proves the FUSE process is gone; any other error comes from a live one.
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? 'dead' : err.code === 'ENOENT' ? 'missing' : 'ok'),
-  );
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
+  // Reading the folder, not a stat: the kernel answers stat from its attribute cache even
+  // for a mount whose FUSE process is gone; reading the folder has to reach the process.
+  const r = await firstEntryInChild(mountpoint, timeoutMs);
+  if (r.ok) return 'ok';
+  switch (r.code) {
+    case 'ENOTCONN':
+    case 'ECONNABORTED':
+      return 'dead';
+    case 'ENOENT':
+      return 'missing';
+    case 'HUNG':
+      return 'hung';
+    default:
+      // Any other error comes from a live FUSE process.
+      return 'ok';
   }
 }
 
