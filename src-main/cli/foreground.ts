@@ -34,12 +34,52 @@ function describe(g: z.infer<typeof MountInputSchema>['guest']): string {
 
 /** Serves one mount in the foreground; resolves to the exit code once it is gone. */
 export async function runForeground(input: z.infer<typeof MountInputSchema>, out = process.stdout, err = process.stderr): Promise<number> {
+  // Signals are taken before anything starts: a Ctrl-C while the mount comes up must not
+  // kill the process between mounting and handling it (a dead mount point, ENOTCONN). One
+  // that arrives then is acted on as soon as the mount is up (or the guest is open).
+  let signals = 0;
+  let caught: NodeJS.Signals | undefined;
+  let onStop = (_sig: NodeJS.Signals): void => {};
+  const on = (sig: NodeJS.Signals): void => {
+    signals++;
+    // A second Ctrl-C while a busy mount is being taken away: give up waiting.
+    if (signals > 1) {
+      err.write(`berth: ${sig} again, leaving without a clean unmount\n`);
+      process.exit(EXIT.failure);
+    }
+    caught = sig;
+    onStop(sig);
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  try {
+    return await serve(input, out, err, () => caught, (fn) => (onStop = fn));
+  } finally {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  }
+}
+
+/** runForeground once its signal handlers are in place. */
+async function serve(
+  input: z.infer<typeof MountInputSchema>,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  caught: () => NodeJS.Signals | undefined,
+  onStop: (fn: (sig: NodeJS.Signals) => void) => void,
+): Promise<number> {
   const { guest, host } = input;
   const raw = await openGuest(guest, {});
   const vfs = wrapGuest(raw, {
     ...(guest.timeoutMs !== undefined ? { timeoutMs: guest.timeoutMs } : {}),
     ...(guest.cacheExpiryMs !== undefined ? { cacheExpiryMs: guest.cacheExpiryMs } : {}),
   });
+  const early = caught();
+  if (early) {
+    out.write(`${early} before mounting: not mounted\n`);
+    await vfs.close().catch(() => {});
+    return EXIT.ok;
+  }
   let mounted;
   try {
     mounted = await mountHost(host, vfs, guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {});
@@ -51,19 +91,11 @@ export async function runForeground(input: z.infer<typeof MountInputSchema>, out
   for (const [k, v] of Object.entries(mounted.info ?? {})) out.write(`  ${k}: ${v}\n`);
   out.write('press Ctrl-C to unmount\n');
 
-  let signals = 0;
   const stop = new Promise<NodeJS.Signals>((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      signals++;
-      // A second Ctrl-C while a busy mount is being taken away: give up waiting.
-      if (signals > 1) {
-        err.write(`berth: ${sig} again, leaving without a clean unmount\n`);
-        process.exit(EXIT.failure);
-      }
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
+    const sig = caught();
+    // Caught while the mount came up: take it away again right now.
+    if (sig) resolve(sig);
+    else onStop(resolve);
   });
   // A bug anywhere in this process must not leave a dead mount point behind (ENOTCONN).
   const crashed = new Promise<'crash'>((resolve) => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,7 +7,7 @@ import { main } from '../../src-main/cli/main.ts';
 import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
-const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/launcher.mjs');
+const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/berth.cjs');
 
 /** Runs `berth args` to completion. */
 function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -119,6 +119,32 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(log.out).toMatch(/unmounted/);
+    expect(fuseMounts()).not.toContain(mnt);
+  });
+
+  it('a Ctrl-C while the mount comes up still ends unmounted, with exit 0', async () => {
+    const log = { out: '', err: '' };
+    const child = spawn(process.execPath, [LAUNCHER, 'mount', 'fuse', 'local', '--path', src, mnt, '--foreground']);
+    children.push(child);
+    child.stdout.on('data', (d: Buffer) => (log.out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log.err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // SIGINT the moment the kernel lists the mount: before the mount call returned to berth.
+    const listed = ` ${mnt} `;
+    await new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (readFileSync('/proc/self/mountinfo', 'utf8').includes(listed)) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        } else if (child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`berth exited before mounting: ${log.err}`));
+        }
+      }, 1);
+    });
+    expect(await exited, log.err).toBe(0);
+    expect(log.out).toMatch(/unmounting .* \(SIGINT\)/);
     expect(fuseMounts()).not.toContain(mnt);
   });
 
