@@ -17,7 +17,7 @@ const MANY = 50;
 const IDLE = 10;
 /** How long a mount sits idle before its memory is read (timers, GC settle). */
 const IDLE_MS = 2_000;
-const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/launcher.mjs');
+const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
 
 /** Mount points (as /proc/self/mountinfo shows them) under `base`. */
 async function mountsUnder(base: string): Promise<string[]> {

@@ -24,7 +24,7 @@ export async function isMounted(mountpoint: string): Promise<boolean> {
   return info.split('\n').some((l) => l.split(' ')[4] === mountpoint);
 }
 
-const LAUNCHER = resolve(import.meta.dirname, '../../src-main/cli/launcher.mjs');
+const LAUNCHER = resolve(import.meta.dirname, '../../src-main/cli/berth.cjs');
 
 /** A `berth mount … --foreground` child serving one mount. */
 export interface ForegroundMount {

@@ -12,8 +12,8 @@ import { UsageError } from './command.ts';
 // What the daemon-backed commands share: finding (or starting) the daemon, naming a
 // mount on the command line, and printing mounts and errors the same way.
 
-/** The launcher the `berth` bin runs; a background daemon is started through it. */
-export const LAUNCHER = fileURLToPath(new URL('./launcher.mjs', import.meta.url));
+/** The `berth` bin (it sizes libuv's threadpool, then runs launcher.mjs); a background daemon is started through it. */
+export const LAUNCHER = fileURLToPath(new URL('./berth.cjs', import.meta.url));
 
 export { UsageError } from './command.ts';
 

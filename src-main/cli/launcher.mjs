@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The `berth` bin. Runs the bundled CLI when a build exists, else the TypeScript source
-// through tsx, so `npx berth --help` works straight after `npm install` with no build.
+// The CLI entry behind the `berth` bin (berth.cjs, which sizes libuv's threadpool first).
+// Runs the bundled CLI when a build exists, else the TypeScript source through tsx, so
+// `npx berth --help` works straight after `npm install` with no build.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// libuv's threadpool (4 threads by default) runs every fs call a local or NFS guest makes
-// for FUSE requests; more threads let more of them run at once. Read once, at first use.
+// Too late for this process when it was started on this file (Node already used the pool
+// to load it; berth.cjs sets it in time), but processes it starts inherit it.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 const built = new URL('../../out/cli/berth.mjs', import.meta.url);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 // share libuv's 4 threadpool threads, and 16 blocked reads would starve the server.
 
 /** The `berth` bin, run from source. */
-export const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/launcher.mjs');
+export const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/berth.cjs');
 
 /** A running foreground mount. */
 export interface CliMount {

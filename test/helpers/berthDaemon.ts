@@ -11,7 +11,7 @@ import { fuseMounts } from './peers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The `berth` bin. */
-export const LAUNCHER = join(ROOT, 'src-main/cli/launcher.mjs');
+export const LAUNCHER = join(ROOT, 'src-main/cli/berth.cjs');
 
 /** A sandbox for one test: temp folders and the env that points Berth at them. */
 export interface BerthSandbox {
