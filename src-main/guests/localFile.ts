@@ -131,7 +131,12 @@ export class LocalFile implements FileHandle {
   /** Reads into the caller's buffer (FUSE and NFS hosts reuse theirs); sequential reads come from the chunks. */
   async readInto(buffer: Uint8Array, position: number, _opts: CallOpts): Promise<number> {
     this.live();
-    if (!this.sequential(position, buffer.length)) return this.preadInto(buffer, position);
+    // A read of a whole chunk or more (the NFS host's 1 MiB READs) gains nothing from the
+    // chunks: pread straight into the caller's buffer saves a copy per read. The caller
+    // reads ahead itself.
+    if (!this.sequential(position, buffer.length) || (buffer.length >= CHUNK && !this.chunks.has(Math.floor(position / CHUNK)))) {
+      return this.preadInto(buffer, position);
+    }
     return this.fromChunks(position, buffer.length, (ch, from, to, at) => {
       buffer.set(ch.buf.subarray(from, to), at);
     });

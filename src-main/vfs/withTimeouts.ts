@@ -1,76 +1,98 @@
+import { DeadlineQueue, type Timed } from './DeadlineQueue.ts';
 import { FsError, toFsError } from './FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from './types.ts';
 
 // Every guest call gets a deadline. The guest sees it as an aborted signal (the caller's
 // signal OR the deadline, like AbortSignal.any([signal, AbortSignal.timeout(ms)])), and the
 // wrapper rejects with Timeout at the deadline even when the guest ignores its signal, so
-// no host request ever waits on a hung guest. The linking is done by hand with one timer
-// per call: AbortSignal.any on Node 20 keeps every combined signal alive as long as the
-// caller's (long-lived) signal, which leaks under millions of FUSE requests.
+// no host request ever waits on a hung guest. The linking is done by hand: AbortSignal.any
+// on Node 20 keeps every combined signal alive as long as the caller's (long-lived) signal,
+// which leaks under millions of FUSE requests. All deadlines of one wrapped guest share one
+// timer (DeadlineQueue): a timer per call cost more than many guest calls themselves.
 
-/** A call in flight: the signal handed to the guest and a way to finish it. */
-interface Deadline {
-  signal: AbortSignal;
-  /** Settles with the guest's result, or rejects with Timeout / the caller's abort, whichever is first. */
-  race<T>(p: Promise<T>, onLate?: (value: T) => void): Promise<T>;
+function aborted(signal: AbortSignal): FsError {
+  return toFsError(signal.reason ?? new DOMException('aborted', 'AbortError'));
 }
 
-function deadline(outer: AbortSignal, ms: number, what: () => string): Deadline {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onOuter: (() => void) | undefined;
-  let fail: ((err: FsError) => void) | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  // Nobody may be listening yet when the deadline passes; the rejection is observed in race().
-  failed.catch(() => {});
-  const stop = (err: FsError): void => {
-    if (!ac.signal.aborted) ac.abort(err);
-    fail?.(err);
-  };
-  if (outer.aborted) {
-    stop(toFsError(outer.reason ?? new DOMException('aborted', 'AbortError')));
-  } else {
-    onOuter = () => stop(toFsError(outer.reason ?? new DOMException('aborted', 'AbortError')));
-    outer.addEventListener('abort', onOuter, { once: true });
-    timer = setTimeout(() => stop(new FsError('Timeout', `${what()} took longer than ${ms} ms`)), ms);
+/** One guest call in flight: settles with the guest's result, Timeout, or the caller's abort, whichever is first. */
+class TimedCall<T> implements Timed {
+  at = 0;
+  settled = false;
+  readonly ac = new AbortController();
+  private resolve!: (v: T) => void;
+  private reject!: (e: unknown) => void;
+  readonly result: Promise<T>;
+  private p: Promise<T> | undefined;
+
+  constructor(
+    private readonly outer: AbortSignal,
+    private readonly queue: DeadlineQueue,
+    private readonly what: () => string,
+    private readonly onLate: ((value: T) => void) | undefined,
+  ) {
+    this.result = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
   }
-  const cleanup = (): void => {
-    if (timer) clearTimeout(timer);
-    if (onOuter) outer.removeEventListener('abort', onOuter);
-  };
-  return {
-    signal: ac.signal,
-    async race<T>(p: Promise<T>, onLate?: (value: T) => void): Promise<T> {
-      let won = false;
-      try {
-        const v = await Promise.race([p, failed]);
-        won = true;
-        return v;
-      } catch (err) {
-        throw toFsError(err);
-      } finally {
-        cleanup();
-        // A result that arrives after the deadline (an open file) must not leak.
-        if (!won) p.then((v) => onLate?.(v), () => {});
-      }
-    },
-  };
+
+  /** Runs the guest call under this deadline. */
+  start(fn: (o: CallOpts) => Promise<T>): Promise<T> {
+    this.outer.addEventListener('abort', this, { once: true });
+    this.queue.add(this);
+    let p: Promise<T>;
+    try {
+      p = fn({ signal: this.ac.signal });
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    this.p = p;
+    p.then(
+      (v) => {
+        if (this.done()) this.resolve(v);
+        else this.onLate?.(v); // a result that arrives after the deadline (an open file) must not leak
+      },
+      (err: unknown) => {
+        if (this.done()) this.reject(toFsError(err));
+      },
+    );
+    return this.result;
+  }
+
+  /** Finishes the race; true when the guest won it. */
+  private done(): boolean {
+    if (this.ac.signal.aborted) return false;
+    this.queue.settle(this);
+    this.outer.removeEventListener('abort', this);
+    return true;
+  }
+
+  private fail(err: FsError): void {
+    if (this.ac.signal.aborted) return;
+    this.queue.settle(this);
+    this.outer.removeEventListener('abort', this);
+    this.ac.abort(err);
+    this.reject(err);
+  }
+
+  /** The deadline passed (DeadlineQueue). */
+  expire(): void {
+    this.fail(new FsError('Timeout', `${this.what()} took longer than ${this.queue.ms} ms`));
+  }
+
+  /** The caller's signal aborted (EventTarget listener object: no closure per call). */
+  handleEvent(): void {
+    this.fail(aborted(this.outer));
+  }
 }
 
 /** Wraps a vfs so that no call (nor any file-handle or listing step) outlives `ms` milliseconds. */
 export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   if (!Number.isFinite(ms) || ms <= 0) throw new FsError('InvalidItem', `timeout must be a positive number of milliseconds, got ${ms}`);
+  const queue = new DeadlineQueue(ms);
   const call = <T>(opts: CallOpts, what: () => string, fn: (o: CallOpts) => Promise<T>, onLate?: (v: T) => void): Promise<T> => {
-    const d = deadline(opts.signal, ms, what);
-    let p: Promise<T>;
-    try {
-      p = fn({ signal: d.signal });
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    return d.race(p, onLate);
+    if (opts.signal.aborted) return Promise.reject(aborted(opts.signal));
+    return new TimedCall<T>(opts.signal, queue, what, onLate).start(fn);
   };
   const closeLate = (h: FileHandle): void => void h.close().catch(() => {});
   const wrapHandle = (h: FileHandle, path: string): FileHandle => {
@@ -101,7 +123,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     name: vfs.name,
     readOnly: vfs.readOnly,
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
-    readdir: (path, opts) => readdirWithTimeouts(vfs, path, opts, ms),
+    readdir: (path, opts) => readdirWithTimeouts(vfs, path, opts, queue),
     open: async (path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> =>
       wrapHandle(await call(opts, () => `${vfs.name}: open ${path}`, (o) => vfs.open(path, flags, o), closeLate), path),
     readlink: (path, opts): Promise<string> => call(opts, () => `${vfs.name}: readlink ${path}`, (o) => vfs.readlink(path, o)),
@@ -142,32 +164,54 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   return wrapped;
 }
 
+/** One step of a listing (the next entry) under the listing's deadline queue. */
+class Step implements Timed {
+  at = 0;
+  settled = false;
+  constructor(private readonly onExpire: () => void) {}
+  /** The step's deadline passed. */
+  expire(): void {
+    this.onExpire();
+  }
+}
+
 /**
  * A listing where each step (the next batch of entries) gets its own deadline, so a large
  * folder may take as long as it needs while a stalled one fails. The guest's iterator gets
  * one signal that aborts when a step times out or the caller gives up.
  */
-async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, ms: number): AsyncGenerator<DirEntry> {
+async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queue: DeadlineQueue): AsyncGenerator<DirEntry> {
+  if (opts.signal.aborted) throw aborted(opts.signal);
   const ac = new AbortController();
-  const onOuter = (): void => ac.abort(opts.signal.reason);
-  if (opts.signal.aborted) throw toFsError(opts.signal.reason);
+  // Rejects the step in progress when the caller aborts or a step's deadline passes.
+  let failStep: ((err: FsError) => void) | undefined;
+  const stop = (err: FsError): void => {
+    if (!ac.signal.aborted) ac.abort(err);
+    failStep?.(err);
+  };
+  const onOuter = (): void => stop(aborted(opts.signal));
   opts.signal.addEventListener('abort', onOuter, { once: true });
+  const expire = (): void => stop(new FsError('Timeout', `${vfs.name}: readdir ${path} took longer than ${queue.ms} ms`));
   let it: AsyncIterator<DirEntry> | undefined;
   try {
     for (;;) {
-      const d = deadline(opts.signal, ms, () => `${vfs.name}: readdir ${path}`);
-      const stepAbort = (): void => ac.abort(d.signal.reason);
-      d.signal.addEventListener('abort', stepAbort, { once: true });
+      if (ac.signal.aborted) throw toFsError(ac.signal.reason);
+      // A fresh entry per step: the queue may still hold the previous one.
+      const step = new Step(expire);
+      queue.add(step);
       let r: IteratorResult<DirEntry>;
       try {
-        r = await d.race(
-          (async () => {
-            it ??= vfs.readdir(path, { signal: ac.signal })[Symbol.asyncIterator]();
-            return it.next();
-          })(),
-        );
+        it ??= vfs.readdir(path, { signal: ac.signal })[Symbol.asyncIterator]();
+        const next = it.next();
+        r = await new Promise<IteratorResult<DirEntry>>((resolve, reject) => {
+          failStep = reject;
+          next.then(resolve, (err: unknown) => reject(toFsError(err)));
+        });
+      } catch (err) {
+        throw toFsError(err);
       } finally {
-        d.signal.removeEventListener('abort', stepAbort);
+        failStep = undefined;
+        queue.settle(step);
       }
       if (r.done) return;
       yield r.value;

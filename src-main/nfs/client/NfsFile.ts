@@ -15,12 +15,10 @@ export type Reopen = (signal: AbortSignal) => Promise<Buffer>;
 /** One rsize-aligned chunk of the file, fetched by one READ. */
 interface Chunk {
   data: Promise<Buffer>;
-  /** Called when the reply memory may be reused (only if no view of it ever left this handle). */
+  /** Called when the reply memory may be reused (no view of it ever leaves this handle). */
   release?: () => void;
   /** readInto calls still copying from it. */
   users: number;
-  /** A view of it was returned by read(): its memory can never be reused. */
-  exposed: boolean;
   dropped: boolean;
 }
 
@@ -28,6 +26,8 @@ interface Chunk {
 export class NfsFile implements FileHandle {
   private readonly ahead = new Map<number, Chunk>();
   private nextSequential = -1;
+  /** Signal of read-aheads; aborted when the handle closes. */
+  private readonly aheadAbort = new AbortController();
   private dirty = false;
 
   constructor(
@@ -52,7 +52,7 @@ export class NfsFile implements FileHandle {
   private chunk(index: number, signal: AbortSignal): Chunk {
     let c = this.ahead.get(index);
     if (!c) {
-      const chunk: Chunk = { data: Promise.resolve(Buffer.alloc(0)), users: 0, exposed: false, dropped: false };
+      const chunk: Chunk = { data: Promise.resolve(Buffer.alloc(0)), users: 0, dropped: false };
       chunk.data = this.withFh(signal, (fh) => this.client.read(fh, index * this.rsize, this.rsize, signal)).then((r) => {
         chunk.release = r.release;
         if (chunk.dropped) this.settle(chunk);
@@ -77,7 +77,7 @@ export class NfsFile implements FileHandle {
   }
 
   private settle(c: Chunk): void {
-    if (c.dropped && c.users === 0 && !c.exposed && c.release) {
+    if (c.dropped && c.users === 0 && c.release) {
       const r = c.release;
       c.release = undefined;
       r();
@@ -94,7 +94,8 @@ export class NfsFile implements FileHandle {
     const last = Math.floor((position + length - 1) / this.rsize);
     const sequential = position === this.nextSequential;
     // Read-ahead chunks run detached from this call's signal: they outlive it by design.
-    const aheadSignal = AbortSignal.timeout(60_000);
+    // The RPC client bounds every call with its own deadline; this one only ends at close.
+    const aheadSignal = this.aheadAbort.signal;
     const chunks: Chunk[] = [];
     for (let i = first; i <= last; i++) chunks.push(this.chunk(i, sequential || i > first ? aheadSignal : signal));
     if (sequential) for (let i = last + 1; i <= last + READ_AHEAD; i++) void this.chunk(i, aheadSignal).data.catch(() => {});
@@ -118,23 +119,15 @@ export class NfsFile implements FileHandle {
     }
   }
 
+  /**
+   * Returns a copy: a view would pin the whole 1 MiB reply, which could then never go back
+   * to the pool, and a fresh reply buffer per READ costs more (page faults, GC) than the copy.
+   */
   async read(position: number, length: number, opts: CallOpts): Promise<Uint8Array> {
     if (length <= 0) return new Uint8Array(0);
-    const { first, chunks, bufs } = await this.chunksFor(position, length, opts.signal);
-    const out: Buffer[] = [];
-    let need = length;
-    for (let i = 0; i < bufs.length && need > 0; i++) {
-      const b = bufs[i]!;
-      const from = i === 0 ? position - first * this.rsize : 0;
-      const piece = b.subarray(from, from + need);
-      out.push(piece);
-      need -= piece.length;
-      if (b.length < this.rsize) break; // end of file
-    }
-    // Views leave this handle: their memory must never be reused.
-    for (const c of chunks) c.exposed = true;
-    this.done(chunks);
-    return out.length === 1 ? out[0]! : Buffer.concat(out);
+    const out = Buffer.allocUnsafe(length);
+    const n = await this.readInto(out, position, opts);
+    return n === length ? out : out.subarray(0, n);
   }
 
   /** Copies into the caller's buffer, so the reply memory can serve the next READ. */
@@ -185,6 +178,7 @@ export class NfsFile implements FileHandle {
 
   async close(): Promise<void> {
     this.dropAll();
+    this.aheadAbort.abort(new Error('file handle closed'));
     await this.flush({ signal: AbortSignal.timeout(60_000) });
   }
 }

@@ -6,6 +6,7 @@ import { AcceptStat, decodeReplyBody, REPLY, writeCallHeader } from '../rpc/mess
 import { DEFAULT_MAX_RECORD, frameRecord } from '../rpc/RecordDecoder.ts';
 import { RecordReceiver } from '../rpc/RecordReceiver.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
+import { DeadlineQueue, type Timed } from '../../vfs/DeadlineQueue.ts';
 
 // An ONC RPC v2 client over TCP (RFC 5531). Many calls share one connection: each gets
 // a fresh xid and waits in a map until the reply with that xid arrives (§9: the xid is
@@ -45,12 +46,38 @@ export interface RpcClientOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  chunks: Buffer[];
+/** A call awaiting its reply: in the xid map, on the deadline queue and listening to the caller's signal. */
+class Pending implements Timed {
+  at = 0;
+  settled = false;
   /** The connection this call was last written to, so a retry never sends it twice on one. */
   sentOn?: Socket;
-  resolve: (r: XdrReader) => void;
-  reject: (e: Error) => void;
+  resolve!: (r: XdrReader) => void;
+  reject!: (e: Error) => void;
+  readonly reply: Promise<XdrReader>;
+
+  constructor(
+    readonly xid: number,
+    readonly chunks: Buffer[],
+    private readonly client: RpcClient,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.reply = new Promise<XdrReader>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** The deadline passed (DeadlineQueue). */
+  expire(): void {
+    this.client.forget(this, new DOMException(`RPC call timed out after ${this.client.timeoutMs} ms`, 'TimeoutError'));
+  }
+
+  /** The caller's signal aborted (an EventTarget listener object: no closure per call). */
+  handleEvent(): void {
+    const r: unknown = this.signal?.reason;
+    this.client.forget(this, r instanceof Error ? r : new Error(String(r)));
+  }
 }
 
 /** Replies this large (READ data) are received into pooled buffers. */
@@ -72,8 +99,12 @@ export class RpcClient {
   private failures = 0;
   private readonly maxInFlight: number;
 
+  /** Deadlines of calls in flight: one timer for all of them (a timer per call cost more than the call). */
+  private readonly deadlines: DeadlineQueue;
+
   constructor(private readonly opts: RpcClientOptions) {
     this.maxInFlight = opts.maxInFlight ?? 64;
+    this.deadlines = new DeadlineQueue(opts.timeoutMs ?? 60_000);
   }
 
   /** Reconnections so far (tests and health checks read it). */
@@ -93,40 +124,41 @@ export class RpcClient {
    */
   async call(prog: number, vers: number, proc: number, args: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
     if (this.closed) throw new RpcError('the RPC client is closed');
-    const deadline = AbortSignal.timeout(this.opts.timeoutMs ?? 60_000);
-    const sig = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    sig.throwIfAborted();
-    if (this.inFlight >= this.maxInFlight) await this.slot(sig);
+    signal?.throwIfAborted();
+    if (this.inFlight >= this.maxInFlight) await this.slot(signal);
     this.inFlight++;
-    const xid = (this.xid = (this.xid + 1) >>> 0);
-    const w = new XdrWriter(256);
-    writeCallHeader(w, xid, prog, vers, proc, this.opts.cred);
-    args(w);
-    const chunks = frameRecord(w.chunksOut());
     try {
-      return await new Promise<XdrReader>((resolve, reject) => {
-        const onAbort = (): void => {
-          this.pending.delete(xid);
-          reject(sig.reason instanceof Error ? sig.reason : new Error(String(sig.reason)));
-        };
-        sig.addEventListener('abort', onAbort, { once: true });
-        this.pending.set(xid, {
-          chunks,
-          resolve: (r) => {
-            sig.removeEventListener('abort', onAbort);
-            resolve(r);
-          },
-          reject: (e) => {
-            sig.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        });
-        void this.send(xid);
-      });
+      const xid = (this.xid = (this.xid + 1) >>> 0);
+      const w = new XdrWriter(256);
+      writeCallHeader(w, xid, prog, vers, proc, this.opts.cred);
+      args(w);
+      const p = new Pending(xid, frameRecord(w.chunksOut()), this, signal);
+      this.pending.set(xid, p);
+      this.deadlines.add(p);
+      signal?.addEventListener('abort', p, { once: true });
+      void this.send(xid);
+      return await p.reply;
     } finally {
       this.inFlight--;
       this.waiting.shift()?.();
     }
+  }
+
+  /** The default deadline of a call, in milliseconds. */
+  get timeoutMs(): number {
+    return this.deadlines.ms;
+  }
+
+  /** Ends a call without its reply (deadline, abort); a late reply is then ignored. */
+  forget(p: Pending, err: Error): void {
+    if (this.pending.get(p.xid) === p) this.pending.delete(p.xid);
+    this.finish(p);
+    p.reject(err);
+  }
+
+  private finish(p: Pending): void {
+    this.deadlines.settle(p);
+    p.signal?.removeEventListener('abort', p);
   }
 
   /** Closes the connection; calls in flight fail. */
@@ -134,23 +166,24 @@ export class RpcClient {
     this.closed = true;
     for (const [xid, p] of this.pending) {
       this.pending.delete(xid);
+      this.finish(p);
       p.reject(new RpcError('the RPC client was closed'));
     }
     this.socket?.destroy();
   }
 
-  private slot(signal: AbortSignal): Promise<void> {
+  private slot(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       const go = (): void => {
-        signal.removeEventListener('abort', stop);
+        signal?.removeEventListener('abort', stop);
         resolve();
       };
       const stop = (): void => {
         const i = this.waiting.indexOf(go);
         if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+        reject(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
       };
-      signal.addEventListener('abort', stop, { once: true });
+      signal?.addEventListener('abort', stop, { once: true });
       this.waiting.push(go);
     });
   }
@@ -243,6 +276,7 @@ export class RpcClient {
     const p = this.pending.get(xid);
     if (!p || record.readUInt32BE(4) !== REPLY) return; // a reply to a call we gave up on
     this.pending.delete(xid);
+    this.finish(p);
     const r = new XdrReader(record.subarray(8));
     try {
       const h = decodeReplyBody(xid, r);

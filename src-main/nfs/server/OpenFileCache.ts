@@ -23,6 +23,8 @@ const READ_AHEAD = 3;
 
 interface Entry {
   handle: Promise<FileHandle>;
+  /** Signal of read-aheads (they outlive the READ that started them); aborted on eviction. */
+  aheadAbort: AbortController;
   /** The next sequential READs, fetched while the client handles the current one; in offset order. */
   ahead: Ahead[];
   /** Where the last READ ended: a READ starting here is sequential. */
@@ -58,7 +60,7 @@ export class OpenFileCache {
     let e = this.entries.get(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
-      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1, ahead: [] };
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1, ahead: [], aheadAbort: new AbortController() };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
       entry.handle.catch(() => {
@@ -101,7 +103,8 @@ export class OpenFileCache {
       if (e && !e.write && !e.evicted && (hit || offset === e.lastEnd) && result.data.length === count) {
         let next = queue.length ? queue[queue.length - 1]!.offset + queue[queue.length - 1]!.count : offset + count;
         while (queue.length < READ_AHEAD) {
-          const p = this.readOnce(h, next, count, AbortSignal.timeout(30_000));
+          // The guest wrapper bounds each read with its own deadline; no timer per read-ahead here.
+          const p = this.readOnce(h, next, count, e.aheadAbort.signal);
           p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
           queue.push({ offset: next, count, data: p });
           next += count;
@@ -159,6 +162,7 @@ export class OpenFileCache {
     if (this.entries.get(path) === e) this.entries.delete(path);
     e.evicted = true;
     dropAhead(e.ahead.splice(0));
+    e.aheadAbort.abort(new Error('file handle closed'));
     if (e.refs === 0) void this.closeEntry(e);
   }
 
