@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContentPathError, parseContentPath } from './contentPath.ts';
 import { parseMultiaddr } from './multiaddr.ts';
 
 // The one schema a mount spec is validated by wherever it crosses a boundary:
@@ -48,16 +49,37 @@ const guestCommon = {
 /** `node`: a multiaddr of a Kubo RPC API, or "embedded"; absent means the app setting. */
 const nodeRef = z.union([z.literal('embedded'), multiaddrText]).optional();
 
+/**
+ * A content path the guest will present, checked with the one parser so a bad one is a
+ * usage error at every boundary instead of a mount that fails (and retries) later.
+ */
+function contentPathIn(namespace: 'ipfs' | 'ipns', other: string) {
+  return z
+    .string()
+    .min(1, 'expected a content path, got an empty string')
+    .max(4096)
+    .superRefine((text, ctx) => {
+      const full = namespace === 'ipns' && !text.startsWith('/') && !text.includes('://') ? `/ipns/${text}` : text;
+      try {
+        if (parseContentPath(full).namespace !== namespace) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text.slice(0, 100))} is an /${other}/ path; expected /${namespace}/…` });
+        }
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof ContentPathError ? err.message : String(err) });
+      }
+    });
+}
+
 export const IpfsGuestSchema = z.object({
   kind: z.literal('ipfs'),
   /** Without a root the top level is the /ipfs namespace (`<cid>/path`). */
-  root: z.string().min(1).max(4096).optional(),
+  root: contentPathIn('ipfs', 'ipns').optional(),
   node: nodeRef,
   ...guestCommon,
 });
 export const IpnsGuestSchema = z.object({
   kind: z.literal('ipns'),
-  name: z.string().min(1).max(4096).optional(),
+  name: contentPathIn('ipns', 'ipfs').optional(),
   node: nodeRef,
   ...guestCommon,
 });

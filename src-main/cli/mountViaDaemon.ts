@@ -39,9 +39,14 @@ export async function mountViaDaemon(input: MountInput): Promise<number> {
       return 0;
     }
     process.stderr.write(`berth: could not mount ${describeGuest(status.spec.guest)} at ${mountTarget(status.spec.host)}: ${status.error ? describeError(status.error) : status.state}\n`);
-    // A mount the user asked for by hand that failed is not kept retrying in the background.
+    // A mount the user asked for by hand that failed is not kept retrying in the background,
+    // and a saved mount it was meant to replace keeps the spec it had (nothing is lost).
     if (created) await client.remove(status.id, 'immediate').catch(() => undefined);
-    else await client.unmount(status.id, 'immediate').catch(() => undefined);
+    else if (existing) {
+      await client.unmount(status.id, 'immediate').catch(() => undefined);
+      const { id: _id, ...previous } = existing.spec;
+      await client.update(existing.id, previous).catch(() => undefined);
+    }
     return 1;
   } catch (err) {
     if (err instanceof ApiError && err.info.kind === 'Conflict') {

@@ -99,6 +99,27 @@ describe.skipIf(skip)('berth CLI through the daemon', () => {
     expect(JSON.parse((await sb.run(['list', '--json'])).stdout)).toHaveLength(2);
   });
 
+  it('a failed mount over a saved mount point keeps the saved spec; a bad --root is a usage error', async () => {
+    const saved = async (): Promise<MountStatus | undefined> =>
+      (JSON.parse((await sb.run(['list', '--json'])).stdout) as MountStatus[]).find(
+        (m) => m.spec.host.kind === 'fuse' && m.spec.host.mountpoint === mps[0],
+      );
+    const before = await saved();
+    expect(before?.state).toBe('unmounted');
+    const r = await sb.run(['mount', 'fuse', 'local', '--path', join(sb.base, 'no-such-folder'), mps[0]!]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no-such-folder/);
+    const after = await saved();
+    expect(after?.id).toBe(before?.id);
+    expect(after?.spec).toEqual(before?.spec);
+    expect(after?.state).toBe('unmounted');
+    const bad = await sb.run(['mount', 'fuse', 'ipfs', '--root', '/ipfs/nope', mps[0]!]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/expected a CID/);
+    expect((await saved())?.spec).toEqual(before?.spec);
+    expect(fuseMounts()).not.toContain(mps[0]);
+  });
+
   it('shutdown stops the background daemon; list then says none runs', async () => {
     const r = await sb.run(['shutdown']);
     expect(r.code, r.stderr).toBe(0);

@@ -4,12 +4,12 @@ import { parseMountArgs } from '../../../src-main/cli/mountFlags.ts';
 describe('parseMountArgs', () => {
   it('builds a validated mount input from flags', () => {
     const { input, foreground } = parseMountArgs([
-      'fuse', 'ipfs', '--ipfs-api', '/ip4/127.0.0.1/tcp/5001', '--root', '/ipfs/bafy', '--timeout', '30s', '--cache-expiry', '2m',
+      'fuse', 'ipfs', '--ipfs-api', '/ip4/127.0.0.1/tcp/5001', '--root', '/ipfs/bafybeihnqohtjaxafnn54bqe7bztaibdprkl6gzdcccv4t6ela2qosqg7i', '--timeout', '30s', '--cache-expiry', '2m',
       '--uid', '1000', '--gid', '100', '--allow-other', '-o', 'noatime', '-o', 'max_read=65536', '/mnt/ipfs', '--foreground',
     ]);
     expect(foreground).toBe(true);
     expect(input.host).toEqual({ kind: 'fuse', mountpoint: '/mnt/ipfs', readOnly: true, allowOther: true, uid: 1000, gid: 100, options: ['noatime', 'max_read=65536'] });
-    expect(input.guest).toEqual({ kind: 'ipfs', root: '/ipfs/bafy', node: '/ip4/127.0.0.1/tcp/5001', timeoutMs: 30_000, cacheExpiryMs: 120_000, uid: 1000, gid: 100 });
+    expect(input.guest).toEqual({ kind: 'ipfs', root: '/ipfs/bafybeihnqohtjaxafnn54bqe7bztaibdprkl6gzdcccv4t6ela2qosqg7i', node: '/ip4/127.0.0.1/tcp/5001', timeoutMs: 30_000, cacheExpiryMs: 120_000, uid: 1000, gid: 100 });
   });
 
   it('read-only by default, --rw for a writable local folder', () => {
@@ -23,7 +23,7 @@ describe('parseMountArgs', () => {
   });
 
   it('ipns takes --name or --root; nfs hosts take a listen address', () => {
-    expect(parseMountArgs(['fuse', 'ipns', '--name', 'k51abc', '/m']).input.guest).toMatchObject({ kind: 'ipns', name: 'k51abc' });
+    expect(parseMountArgs(['fuse', 'ipns', '--name', 'docs.example.org', '/m']).input.guest).toMatchObject({ kind: 'ipns', name: 'docs.example.org' });
     expect(parseMountArgs(['fuse', 'ipns', '--root', '/ipns/example.org', '/m']).input.guest).toMatchObject({ name: '/ipns/example.org' });
     expect(parseMountArgs(['nfs', 'pinfs', '/ip4/127.0.0.1/tcp/0']).input.host).toMatchObject({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0' });
   });

@@ -33,7 +33,7 @@ describe('mount spec schema: accepted specs get their defaults', () => {
   });
 
   it.each([
-    ['ipfs with a root and a Kubo node', { kind: 'ipfs', root: '/ipfs/bafy/wiki', node: '/ip4/127.0.0.1/tcp/5001' }],
+    ['ipfs with a root and a Kubo node', { kind: 'ipfs', root: '/ipfs/bafybeihnqohtjaxafnn54bqe7bztaibdprkl6gzdcccv4t6ela2qosqg7i/wiki', node: '/ip4/127.0.0.1/tcp/5001' }],
     ['ipfs on the embedded node', { kind: 'ipfs', node: 'embedded' }],
     ['ipns over https', { kind: 'ipns', name: 'example.org', node: '/dns4/ipfs.example.org/tcp/443/https' }],
     ['keyfs over a unix socket', { kind: 'keyfs', node: '/unix/run/ipfs.sock' }],
@@ -91,5 +91,29 @@ describe('mount spec schema: bad specs are refused with a useful message', () =>
       'host.mountpoint: expected an absolute path starting with "/"',
       'guest.path: expected an absolute path starting with "/"',
     ]);
+  });
+});
+
+describe('content paths inside guest specs', () => {
+  const fuse = { kind: 'fuse', mountpoint: '/mnt/x' } as const;
+  it('rejects an ipfs root that is not a content path, saying what was expected', () => {
+    const r = MountInputSchema.safeParse({ host: fuse, guest: { kind: 'ipfs', root: '/ipfs/nope' } });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(describeIssues(r.error)).toMatch(/^guest\.root: .*expected a CID/);
+  });
+  it('rejects an /ipns/ path as an ipfs root and an /ipfs/ path as an ipns name', () => {
+    const cid = 'bafybeihnqohtjaxafnn54bqe7bztaibdprkl6gzdcccv4t6ela2qosqg7i';
+    const a = MountInputSchema.safeParse({ host: fuse, guest: { kind: 'ipfs', root: '/ipns/example.org' } });
+    expect(a.success).toBe(false);
+    const b = MountInputSchema.safeParse({ host: fuse, guest: { kind: 'ipns', name: `/ipfs/${cid}` } });
+    expect(b.success).toBe(false);
+    if (!b.success) expect(describeIssues(b.error)).toMatch(/expected \/ipns\//);
+  });
+  it('accepts a CID, a gateway URL and a bare IPNS name', () => {
+    const cid = 'bafybeihnqohtjaxafnn54bqe7bztaibdprkl6gzdcccv4t6ela2qosqg7i';
+    for (const root of [cid, `/ipfs/${cid}/docs`, `https://dweb.link/ipfs/${cid}`]) {
+      expect(MountInputSchema.safeParse({ host: fuse, guest: { kind: 'ipfs', root } }).success, root).toBe(true);
+    }
+    expect(MountInputSchema.safeParse({ host: fuse, guest: { kind: 'ipns', name: 'example.org' } }).success).toBe(true);
   });
 });
