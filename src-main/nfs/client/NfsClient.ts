@@ -232,13 +232,15 @@ export class NfsClient {
 
   /** READDIRPLUS (§3.3.17), every page: yields entries as pages arrive. */
   async *readdirplus(dir: Buffer, signal?: AbortSignal, maxcount = 128 * 1024, dircount = maxcount / 4): AsyncGenerator<PlusEntry> {
-    let cookie = 0n;
-    let verf = Buffer.alloc(VERF_SIZE);
+    const call = (cookie: bigint, verf: Buffer): Promise<XdrReader> =>
+      this.nfs(NfsProc.READDIRPLUS, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(dircount).uint32(maxcount), signal);
+    let next = call(0n, Buffer.alloc(VERF_SIZE));
     for (;;) {
-      const r = check(await this.nfs(NfsProc.READDIRPLUS, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(dircount).uint32(maxcount), signal), 'readdirplus');
+      const r = check(await next, 'readdirplus');
       readPostOpAttr(r);
-      verf = Buffer.from(r.fixedOpaque(VERF_SIZE));
+      const verf = Buffer.from(r.fixedOpaque(VERF_SIZE));
       const page: PlusEntry[] = [];
+      let cookie = 0n;
       while (r.bool()) {
         const fileid = r.uint64();
         const name = r.string(PATH_MAX);
@@ -248,9 +250,14 @@ export class NfsClient {
         page.push({ name, fileid, cookie, attr, fh });
       }
       const eof = r.bool();
+      if (!eof && page.length === 0) throw new NfsCallError(Nfsstat3.IO, 'readdirplus: server returned an empty page before the end');
+      // The next page travels while the caller consumes this one (a listing is otherwise one round trip per page, back to back).
+      if (!eof) {
+        next = call(cookie, verf);
+        next.catch(() => {}); // seen by the next iteration, or nobody when the caller stops early
+      }
       yield* page;
       if (eof) return;
-      if (page.length === 0) throw new NfsCallError(Nfsstat3.IO, 'readdirplus: server returned an empty page before the end');
     }
   }
 
