@@ -41,6 +41,23 @@ export class IpfsFileHandle implements FileHandle {
     return await this.cache.read(this.cid, this.size, position, len, opts);
   }
 
+  async readInto(buffer: Uint8Array, position: number, opts: CallOpts): Promise<number> {
+    if (this.closed) throw new FsError('Closed', `read ${this.cid}: the file was closed`);
+    if (!Number.isSafeInteger(position) || position < 0) throw new FsError('InvalidItem', `read ${this.cid}: bad position ${position}`);
+    if (position >= this.size || buffer.length === 0) return 0;
+    const len = Math.min(buffer.length, this.size - position);
+    const s = this.stream;
+    if (s) {
+      if (!s.covers(position) && (position === 0 || position === this.lastEnd)) s.restart(position);
+      this.lastEnd = position + len;
+      const n = await s.readInto(len === buffer.length ? buffer : buffer.subarray(0, len), position, opts);
+      if (n !== undefined) return n;
+    }
+    const data = await this.cache.read(this.cid, this.size, position, len, opts);
+    buffer.set(data);
+    return data.length;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -69,17 +69,33 @@ export class StreamReader {
    * returns undefined when the window cannot serve it.
    */
   async read(pos: number, len: number, opts: CallOpts): Promise<Uint8Array | undefined> {
-    if (!this.covers(pos)) return undefined;
-    const endPos = pos + len;
+    if (!(await this.ready(pos, pos + len, opts))) return undefined;
+    const out = this.slice(pos, pos + len);
+    this.trim();
+    return out;
+  }
+
+  /**
+   * Like read, but copies straight into `into` (its length is the request, already
+   * clipped): no buffer allocated per request (PERF.md: fresh buffers cost page faults).
+   * Returns the bytes copied, or undefined when the window cannot serve it.
+   */
+  async readInto(into: Uint8Array, pos: number, opts: CallOpts): Promise<number | undefined> {
+    if (!(await this.ready(pos, pos + into.length, opts))) return undefined;
+    const n = this.copyOut(into, pos, pos + into.length);
+    this.trim();
+    return n;
+  }
+
+  /** Waits until [pos, endPos) is buffered; false when the window cannot serve it. */
+  private async ready(pos: number, endPos: number, opts: CallOpts): Promise<boolean> {
+    if (!this.covers(pos)) return false;
     if (endPos > this.want) this.want = endPos;
     // keep the stream flowing readAhead beyond the reader, not only when it runs dry
     this.pump();
     if (this.end < endPos) await this.waitFor(endPos, opts);
     // the window moved (trimmed, restarted or stopped) while we waited: not ours to serve
-    if (pos < this.start || this.end < Math.min(endPos, this.size)) return undefined;
-    const out = this.slice(pos, endPos);
-    this.trim();
-    return out;
+    return pos >= this.start && this.end >= Math.min(endPos, this.size);
   }
 
   private waitFor(endPos: number, opts: CallOpts): Promise<void> {
@@ -178,6 +194,29 @@ export class StreamReader {
       off += c.length;
     }
     return out;
+  }
+
+  /** Copies the buffered bytes of [pos, endPos) into `into`; returns how many. */
+  private copyOut(into: Uint8Array, pos: number, endPos: number): number {
+    const stop = Math.min(endPos, this.end);
+    if (stop <= pos) return 0;
+    let off = this.start;
+    let i = 0;
+    while (i < this.chunks.length && off + this.chunks[i]!.length <= pos) {
+      off += this.chunks[i]!.length;
+      i++;
+    }
+    let written = 0;
+    const want = stop - pos;
+    for (; i < this.chunks.length && written < want; i++) {
+      const c = this.chunks[i]!;
+      const from = Math.max(pos - off, 0);
+      const n = Math.min(c.length - from, want - written);
+      into.set(n === c.length ? c : c.subarray(from, from + n), written);
+      written += n;
+      off += c.length;
+    }
+    return written;
   }
 
   /** Drops chunks that lie wholly `keepBehind` before the furthest read. */

@@ -38,6 +38,20 @@ describe('StreamReader', () => {
     r.close();
   });
 
+  it('readInto copies a sequential read straight into the caller\'s buffer (chunks of odd sizes)', async () => {
+    const r = new StreamReader(SIZE, source({ chunk: 7777 }), { readAhead: 512 * 1024, keepBehind: 256 * 1024 });
+    r.restart(0);
+    const buf = new Uint8Array(131072);
+    for (let pos = 0; pos < SIZE; pos += 131072) {
+      const len = Math.min(131072, SIZE - pos);
+      buf.fill(0);
+      expect(await r.readInto(buf.subarray(0, len), pos, o())).toBe(len);
+      expect(same(buf.subarray(0, len), pos, len)).toBe(true);
+    }
+    expect(await r.readInto(buf, SIZE + 1_000_000, o())).toBeUndefined();
+    r.close();
+  });
+
   it('serves concurrent, out-of-order reads inside the window', async () => {
     const r = new StreamReader(SIZE, source({ chunk: 7777 }), { readAhead: 1 << 20, keepBehind: 1 << 20 });
     r.restart(100);
