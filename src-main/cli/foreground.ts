@@ -3,7 +3,8 @@ import type { MountInputSchema } from '../../src-shared/mountSpec.ts';
 import { openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
-import { EXIT } from './command.ts';
+import { selfOverlap } from '../service/selfOverlap.ts';
+import { EXIT, UsageError } from './command.ts';
 
 // A mount served by this process until Ctrl-C, like `rclone mount` without --daemon:
 // open the guest, wrap it (deadlines, caches), present it, and take it down cleanly on
@@ -69,6 +70,8 @@ async function serve(
   onStop: (fn: (sig: NodeJS.Signals) => void) => void,
 ): Promise<number> {
   const { guest, host } = input;
+  const overlap = selfOverlap(input, []);
+  if (overlap) throw new UsageError(overlap);
   const raw = await openGuest(guest, {});
   const vfs = wrapGuest(raw, {
     ...(guest.timeoutMs !== undefined ? { timeoutMs: guest.timeoutMs } : {}),

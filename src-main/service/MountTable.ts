@@ -16,6 +16,7 @@ import { mountInfoReadNumber, watchMountInfo } from '../hosts/mountInfoWatch.ts'
 import { fuseMountAt, lazyUnmount } from './mountinfo.ts';
 import { withTimeout } from './timing.ts';
 import { releaseFuse } from './releaseFuse.ts';
+import { selfOverlap } from './selfOverlap.ts';
 import type { MountStore } from './MountStore.ts';
 
 /** A mount that is up: the vfs (as the host serves it) and the host presenting it. */
@@ -364,6 +365,9 @@ export class MountTable {
     const spec = e.spec;
     let opened: OpenedMount;
     try {
+      const others = [...this.entries.values()].filter((o) => o !== e && (o.live || o.status.state === 'mounting')).map((o) => o.spec);
+      const overlap = selfOverlap(spec, others);
+      if (overlap) throw new ServiceError('Conflict', overlap);
       opened = await this.opts.opener(spec, this.settings());
     } catch (err) {
       e.attempts++;
