@@ -61,6 +61,12 @@ describe.skipIf(skip)('issue 3: a daemon restoring many FUSE auto-mounts at once
     );
     expect(reads.every(Boolean)).toBe(true);
 
+    // A local guest reading through one of the daemon's own mounts is refused, not served.
+    const inside = await sb.client.add({ host: { kind: 'fuse', mountpoint: await sb.dir('mnt-extra') }, guest: { kind: 'local', path: (specs[0]!.host as { mountpoint: string }).mountpoint }, autoMount: false });
+    expect(inside.state).toBe('failed');
+    expect(inside.error?.message).toMatch(/lies inside the FUSE mount .* served by this same Berth process/);
+    await sb.client.remove(inside.id);
+
     const t1 = Date.now();
     const r = await sb.run(['shutdown'], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
