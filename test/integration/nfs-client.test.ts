@@ -3,6 +3,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuestSpecSchema } from '../../src-shared/mountSpec.ts';
+import { openGuest } from '../../src-main/guests/index.ts';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { NfsGuest } from '../../src-main/guests/nfs.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
@@ -199,8 +201,10 @@ exerciseAgainstDisk(
     let g: Ganesha | undefined;
     try {
       g = await startGanesha(dir);
-      // MOUNT's port is given: other ganesha users on this machine may change the portmapper's entry.
-      const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath }, { mountPort: g.mountPort });
+      // MOUNT's port is in the spec (--nfs-mount-port), as a user's mount would give it: no
+      // portmapper, whose entry other ganesha users on this machine may change.
+      const spec = GuestSpecSchema.parse({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${g.nfsPort}`, export: g.exportPath, mountPort: g.mountPort });
+      const vfs = await openGuest(spec, {});
       const gg = g;
       return { vfs, dir, big, teardown: async () => { await gg.stop(); rmSync(base, { recursive: true, force: true }); } };
     } catch (err) {

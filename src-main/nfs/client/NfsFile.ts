@@ -120,8 +120,9 @@ export class NfsFile implements FileHandle {
   }
 
   /**
-   * Returns a copy: a view would pin the whole 1 MiB reply, which could then never go back
-   * to the pool, and a fresh reply buffer per READ costs more (page faults, GC) than the copy.
+   * Returns a copy: a view would pin its whole 1 MiB reply, which could then never go back
+   * to the pool (one fresh reply buffer per READ). Measured here, the two cost the same CPU;
+   * the copy keeps the client's memory bounded by the pool.
    */
   async read(position: number, length: number, opts: CallOpts): Promise<Uint8Array> {
     if (length <= 0) return new Uint8Array(0);
