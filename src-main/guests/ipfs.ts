@@ -38,10 +38,15 @@ function fixedRoot(node: IpfsNode, root: string): IpfsTop {
   };
 }
 
-/** The namespace top: any CID is a folder (or file) of the root; listing it shows nothing. */
+/**
+ * The namespace top: any CID is a folder (or file) of the root; listing it shows nothing.
+ * Unchanging, so the whole mount is immutable (kernel_cache, long attribute timeouts);
+ * a CID seen for the first time still resolves, as no negative lookup is cached.
+ */
 function namespaceRoot(): IpfsTop {
   return {
     kind: 'virtual',
+    unchanging: true,
     list: async () => [],
     lookup: async (name: string) => {
       const cid = tryParseCid(name);

@@ -35,6 +35,13 @@ export type IpfsTop =
       list(opts: CallOpts): Promise<TopEntry[]>;
       /** The content root a top-level name stands for; NotExist when none. */
       lookup(name: string, opts: CallOpts): Promise<string | null>;
+      /**
+       * True when list() and lookup() answer the same forever (the /ipfs namespace: an
+       * empty listing, a name is its CID). The top level is then immutable like the
+       * content below it, so the FUSE host caches the whole mount (it decides from the
+       * root's Attr.immutable).
+       */
+      unchanging?: boolean;
     };
 
 /** How the guest presents itself. */
@@ -248,7 +255,8 @@ export class IpfsTree implements Vfs {
 
   private virtualDirAttr(key: string): Attr {
     const t = this.mountedAt;
-    return { type: 'dir', mode: 0o555, size: 0, nlink: 2, uid: this.uid, gid: this.gid, ino: key === '' ? 1 : inoOf(`virtual:${key}`), mtime: t, atime: t, ctime: t, immutable: false };
+    const immutable = this.opts.immutable && this.top.kind === 'virtual' && this.top.unchanging === true;
+    return { type: 'dir', mode: 0o555, size: 0, nlink: 2, uid: this.uid, gid: this.gid, ino: key === '' ? 1 : inoOf(`virtual:${key}`), mtime: t, atime: t, ctime: t, immutable };
   }
 
   private describe(r: Resolved): Attr {
@@ -296,12 +304,18 @@ export class IpfsTree implements Vfs {
     if (r.stat.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const dir = r.stat;
     const batch: Array<{ name: string; cid: string; type: Attr['type']; size: number; mode?: number; mtimeMs?: number }> = [];
+    let links = 0;
     const flush = async function* (this: IpfsTree): AsyncIterable<DirEntry> {
+      // files and folders are described from the listing alone; only symlinks need a
+      // call (to present or follow them), so a batch without any costs no promises
+      if (links === 0) {
+        for (const e of batch) yield { name: e.name, attr: this.attrOf(e, r.loc) };
+        batch.length = 0;
+        return;
+      }
       const attrs = await mapLimit(batch, 8, async (e) => {
+        if (e.type !== 'symlink') return this.attrOf(e, r.loc);
         const loc: Loc = { space: r.loc.space, segs: [...r.loc.segs, e.name] };
-        if (e.type !== 'symlink') {
-          return this.attrOf({ cid: e.cid, type: e.type, size: e.size, ...(e.mode !== undefined ? { mode: e.mode } : {}), ...(e.mtimeMs !== undefined ? { mtimeMs: e.mtimeMs } : {}) }, loc);
-        }
         const link = await this.stat(e.cid, opts);
         const shown = presentLink(loc, link.target ?? '', this.opts.namespace);
         if (shown.kind === 'follow') {
@@ -315,10 +329,12 @@ export class IpfsTree implements Vfs {
       });
       for (let i = 0; i < batch.length; i++) yield { name: batch[i]!.name, attr: attrs[i]! };
       batch.length = 0;
+      links = 0;
     };
     for await (const e of this.node.ls(dir.cid, opts)) {
       if (dir.sharded) this.children.set(`${dir.cid}/${e.name}`, e.cid);
       batch.push(e);
+      if (e.type === 'symlink') links++;
       if (batch.length >= 256) yield* flush.call(this);
     }
     yield* flush.call(this);

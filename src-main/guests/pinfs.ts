@@ -25,6 +25,11 @@ export function pinfsGuestOn(node: IpfsNode, spec: Omit<PinfsGuestSpec, 'kind'>)
     name: 'pinfs',
     top: {
       kind: 'virtual',
+      // Not `unchanging`: the top level is the pin list, which changes as pins are added
+      // and removed; an immutable mount would let the kernel keep a stale listing and
+      // lookups for an hour. So a pinfs mount stays mutable (auto_cache, short attribute
+      // timeouts) even though the content below each pin never changes.
+      unchanging: false,
       list: async (opts) => [...(await pins(opts))].sort().map((cid) => ({ name: cid, cid })),
       lookup: async (name, opts) => {
         const cid = tryParseCid(name)?.toString();

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open as openFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { base32 } from 'multiformats/bases/base32';
+import { base58btc } from 'multiformats/bases/base58';
+import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipfsGuestOn } from '../../src-main/guests/ipfs.ts';
 import { ipnsGuestOn } from '../../src-main/guests/ipns.ts';
@@ -103,7 +106,10 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
 
   describe('ipfs namespace (no root)', () => {
     it('shows an empty top level and any CID below it', async () => {
-      expect((await ns.getattr('/', o())).type).toBe('dir');
+      const top = await ns.getattr('/', o());
+      expect(top.type).toBe('dir');
+      // the namespace never changes, so the whole mount is cached as immutable content
+      expect(top.immutable).toBe(true);
       expect(await list(ns, '/')).toEqual([]);
       const root = await ns.getattr(R(), o());
       expect(root.type).toBe('dir');
@@ -282,6 +288,25 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
       expect(await vfs.readlink('/loop1', o())).toBe('loop2');
     });
 
+    it('CIDs are printed one way: CIDv1 in base32 for the root (given in any base) and its children', async () => {
+      let dir: CID | undefined;
+      let file: CID | undefined;
+      for await (const r of peer!.client.addAll([{ path: 'v1/x.txt', content: 'v1\n' }], { cidVersion: 1 })) {
+        if (r.path === 'v1') dir = r.cid;
+        else file = r.cid;
+      }
+      const b32 = dir!.toV1().toString(base32);
+      for (const root of [`/ipfs/${dir!.toV1().toString(base58btc)}`, `/ipfs/${b32}`, `${b32}/`]) {
+        const vfs = guest(ipfsGuestOn(node, { root }));
+        expect(new TextDecoder().decode(await vfs.getxattr('/', 'user.ipfs.cid', o()))).toBe(b32);
+        expect(new TextDecoder().decode(await vfs.getxattr('/x.txt', 'user.ipfs.cid', o()))).toBe(file!.toV1().toString(base32));
+      }
+      const cidv0 = added.cids.get('a')!;
+      expect(cidv0).toMatch(/^Qm/);
+      const asV1 = CID.parse(cidv0).toV1();
+      expect(new TextDecoder().decode(await ns.getxattr(`/${asV1.toString(base58btc)}`, 'user.ipfs.cid', o()))).toBe(asV1.toString(base32));
+    });
+
     it('a bad root is refused with a message saying what was expected', () => {
       expect(() => ipfsGuestOn(node, { root: 'not a cid' })).toThrow(/expected/);
     });
@@ -290,6 +315,8 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
   describe('pinfs', () => {
     it('lists the recursive pins of the node, cached, and serves below them', async () => {
       const vfs = guest(pinfsGuestOn(node, { cacheExpiryMs: 500 }));
+      // the pin list changes: the top level (so the FUSE mount) is not immutable
+      expect((await vfs.getattr('/', o())).immutable).toBe(false);
       const pins: string[] = [];
       for await (const p of peer!.client.pin.ls({ type: 'recursive' })) pins.push(p.cid.toString());
       const top = await list(vfs, '/');
