@@ -171,3 +171,26 @@ export function describeIssues(error: z.ZodError): string {
 export function mountTarget(host: HostSpec): string {
   return host.kind === 'fuse' ? host.mountpoint : host.listen;
 }
+
+/** Short text of a guest: "ipfs /ipfs/bafy…", "local /srv/x", "nfs /ip4/…:/export". */
+export function describeGuest(g: GuestSpec): string {
+  switch (g.kind) {
+    case 'ipfs':
+      return `ipfs${g.root ? ` ${g.root}` : ''}`;
+    case 'ipns':
+      return `ipns${g.name ? ` ${g.name}` : ''}`;
+    case 'pinfs':
+    case 'keyfs':
+      return g.kind;
+    case 'mfs':
+      return `mfs ${g.path}`;
+    case 'nfs':
+      return `nfs ${g.server}:${g.export}`;
+    case 'local':
+      return `local ${g.path}`;
+    default: {
+      const never: never = g;
+      return String((never as { kind: unknown }).kind);
+    }
+  }
+}

@@ -3,7 +3,6 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorInfo } from '../../src-shared/errors.ts';
-import type { GuestSpec } from '../../src-shared/mountSpec.ts';
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import { ApiClient, ApiError, DaemonNotRunningError } from '../api/client.ts';
 import { stateDir } from '../service/paths.ts';
@@ -35,28 +34,6 @@ export function describeError(error: ErrorInfo): string {
   return `${error.message}${error.errno ? ` (${error.errno})` : ''}${error.hint ? `\nhint: ${error.hint}` : ''}`;
 }
 
-/** Short text of a guest: "ipfs /ipfs/bafy…", "local /srv/x", "nfs /ip4/…:/export". */
-export function describeGuest(g: GuestSpec): string {
-  switch (g.kind) {
-    case 'ipfs':
-      return `ipfs${g.root ? ` ${g.root}` : ''}`;
-    case 'ipns':
-      return `ipns${g.name ? ` ${g.name}` : ''}`;
-    case 'pinfs':
-    case 'keyfs':
-      return g.kind;
-    case 'mfs':
-      return `mfs ${g.path}`;
-    case 'nfs':
-      return `nfs ${g.server}:${g.export}`;
-    case 'local':
-      return `local ${g.path}`;
-    default: {
-      const never: never = g;
-      return String((never as { kind: unknown }).kind);
-    }
-  }
-}
 
 /** Where a mount is: its mount point, or the address its NFS server bound. */
 export function targetOf(m: MountStatus): string {

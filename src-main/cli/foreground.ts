@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { MountInputSchema } from '../../src-shared/mountSpec.ts';
+import { describeGuest, type MountInputSchema } from '../../src-shared/mountSpec.ts';
 import { openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
@@ -10,28 +10,6 @@ import { EXIT, UsageError } from './command.ts';
 // open the guest, wrap it (deadlines, caches), present it, and take it down cleanly on
 // SIGINT/SIGTERM, on an external unmount, or when anything fails on the way up.
 
-/** Short text of a guest for messages: "ipfs /ipfs/bafy…", "local /srv/x". */
-function describe(g: z.infer<typeof MountInputSchema>['guest']): string {
-  switch (g.kind) {
-    case 'ipfs':
-      return g.root ? `ipfs ${g.root}` : 'ipfs';
-    case 'ipns':
-      return g.name ? `ipns ${g.name}` : 'ipns';
-    case 'pinfs':
-    case 'keyfs':
-      return g.kind;
-    case 'mfs':
-      return `mfs ${g.path}`;
-    case 'nfs':
-      return `nfs ${g.server}:${g.export}`;
-    case 'local':
-      return `local ${g.path}`;
-    default: {
-      const never: never = g;
-      return String((never as { kind: unknown }).kind);
-    }
-  }
-}
 
 /** Serves one mount in the foreground; resolves to the exit code once it is gone. */
 export async function runForeground(input: z.infer<typeof MountInputSchema>, out = process.stdout, err = process.stderr): Promise<number> {
@@ -90,7 +68,7 @@ async function serve(
     await vfs.close().catch(() => {});
     throw e;
   }
-  out.write(`mounted ${describe(guest)} at ${mounted.target}\n`);
+  out.write(`mounted ${describeGuest(guest)} at ${mounted.target}\n`);
   for (const [k, v] of Object.entries(mounted.info ?? {})) out.write(`  ${k}: ${v}\n`);
   out.write('press Ctrl-C to unmount\n');
 

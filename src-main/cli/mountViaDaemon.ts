@@ -1,8 +1,8 @@
 import type { MountInput } from '../../src-shared/mountSpec.ts';
-import { mountTarget } from '../../src-shared/mountSpec.ts';
+import { describeGuest, mountTarget } from '../../src-shared/mountSpec.ts';
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import { ApiError } from '../api/client.ts';
-import { connectOrStart, describeError, describeGuest, findMount, printError } from './daemonClient.ts';
+import { connectOrStart, describeError, findMount, printError } from './daemonClient.ts';
 
 /**
  * `berth mount` without --foreground: hands the spec to the daemon (starting one in the

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import type { MountStatus } from '../../../src-shared/mountState.ts';
 import { DaemonNotRunningError } from '../../api/client.ts';
-import { connect, describeGuest, printError, targetOf } from '../daemonClient.ts';
+import { describeGuest } from '../../../src-shared/mountSpec.ts';
+import { connect, printError, targetOf } from '../daemonClient.ts';
 
 /** Usage of `berth list`. */
 export const LIST_USAGE = `usage: berth list [--json]
