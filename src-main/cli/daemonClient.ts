@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorInfo } from '../../src-shared/errors.ts';
@@ -12,7 +12,10 @@ import { UsageError } from './command.ts';
 // mount on the command line, and printing mounts and errors the same way.
 
 /** The `berth` bin (it sizes libuv's threadpool, then runs launcher.mjs); a background daemon is started through it. */
-export const LAUNCHER = fileURLToPath(new URL('./berth.cjs', import.meta.url));
+export const LAUNCHER = [new URL('./berth.cjs', import.meta.url), new URL('../../src-main/cli/berth.cjs', import.meta.url)]
+  // Beside this file when run from source; two folders up from out/cli/ when bundled.
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./berth.cjs', import.meta.url));
 
 export { UsageError } from './command.ts';
 

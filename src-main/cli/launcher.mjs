@@ -1,30 +1,49 @@
 #!/usr/bin/env node
 // The CLI entry behind the `berth` bin (berth.cjs, which sizes libuv's threadpool first).
-// Runs the bundled CLI when a build exists, else the TypeScript source through tsx, so
-// `npx berth --help` works straight after `npm install` with no build.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Runs the bundled CLI (out/cli/berth.mjs, `npm run build:cli`) when it is at least as new
+// as the sources beside it, else the TypeScript source through tsx, so `npx berth --help`
+// works straight after `npm install` with no build and an edit is never hidden by an old
+// bundle. The bundle starts about twice as fast: tsx compiles every module at start-up.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // Too late for this process when it was started on this file (Node already used the pool
 // to load it; berth.cjs sets it in time), but processes it starts inherit it.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 const built = new URL('../../out/cli/berth.mjs', import.meta.url);
+const sourceRoots = ['../../src-main', '../../src-shared'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
-async function load(specifier, parent) {
+/** Newest modification time (ms) of the files under `dir`; 0 when it does not exist. */
+function newestUnder(dir) {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestUnder(p));
+    else if (e.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsFresh() {
+  const path = fileURLToPath(built);
+  if (!existsSync(path)) return false;
+  const bundled = statSync(path).mtimeMs;
+  return sourceRoots.every((root) => newestUnder(root) <= bundled);
+}
+
+async function loadSource() {
   const { tsImport } = await import('tsx/esm/api');
-  return tsImport(specifier, parent);
+  return tsImport('./main.ts', import.meta.url);
 }
 
-const argv = process.argv.slice(2);
-let code;
-if (argv[0] === '--bench-entry' && argv[1]) {
-  // `npm run bench`: run a TypeScript entry file from the project with the same loader.
-  const mod = await load(pathToFileURL(resolve(argv[1])).href, import.meta.url);
-  code = typeof mod.default === 'function' ? await mod.default(argv.slice(2)) : 0;
-} else {
-  const mod = existsSync(fileURLToPath(built)) ? await import(built.href) : await load('./main.ts', import.meta.url);
-  code = await mod.main(argv);
-}
+const mod = bundleIsFresh() ? await import(built.href) : await loadSource();
+const code = await mod.main(process.argv.slice(2));
 process.exit(typeof code === 'number' ? code : 0);
