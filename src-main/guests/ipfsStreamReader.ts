@@ -69,7 +69,9 @@ export class StreamReader {
    * returns undefined when the window cannot serve it.
    */
   async read(pos: number, len: number, opts: CallOpts): Promise<Uint8Array | undefined> {
-    if (!(await this.ready(pos, pos + len, opts))) return undefined;
+    // Checked again after the await: another reader's trim() may run between ready()
+    // settling and this line, and a range no longer held must not be sliced.
+    if (!(await this.ready(pos, pos + len, opts)) || !this.holds(pos, pos + len)) return undefined;
     const out = this.slice(pos, pos + len);
     this.trim();
     return out;
@@ -81,7 +83,7 @@ export class StreamReader {
    * Returns the bytes copied, or undefined when the window cannot serve it.
    */
   async readInto(into: Uint8Array, pos: number, opts: CallOpts): Promise<number | undefined> {
-    if (!(await this.ready(pos, pos + into.length, opts))) return undefined;
+    if (!(await this.ready(pos, pos + into.length, opts)) || !this.holds(pos, pos + into.length)) return undefined;
     const n = this.copyOut(into, pos, pos + into.length);
     this.trim();
     return n;
@@ -95,6 +97,11 @@ export class StreamReader {
     this.pump();
     if (this.end < endPos) await this.waitFor(endPos, opts);
     // the window moved (trimmed, restarted or stopped) while we waited: not ours to serve
+    return this.holds(pos, endPos);
+  }
+
+  /** True when the window holds [pos, endPos) (clipped to the file) right now. */
+  private holds(pos: number, endPos: number): boolean {
     return pos >= this.start && this.end >= Math.min(endPos, this.size);
   }
 

@@ -104,3 +104,32 @@ describe('StreamReader', () => {
     await expect(p).rejects.toMatchObject({ kind: 'Closed' });
   });
 });
+
+describe('StreamReader under an NFS server\'s access pattern (issue-4 demo chain)', () => {
+  it('never serves a range another reader trimmed away while it waited: every byte right', async () => {
+    // 1 MiB reads all in flight at once on one window (a client's READs plus the server's
+    // read-aheads, arriving in any order), and 1.5 MiB chunks, one of which wakes two
+    // readers together. The later reader's trim() used to run between the earlier one's
+    // wait and its copy, which then sliced from before the window's start: zero or wrong
+    // bytes, sent to the NFS client as file data.
+    const M = 1024 * 1024;
+    for (const into of [false, true]) {
+      const r = new StreamReader(SIZE, source({ chunk: (3 * M) / 2 }), { readAhead: 2 * M, keepBehind: M });
+      r.restart(0);
+      const reads: Promise<boolean>[] = [];
+      for (let pos = 3 * M; pos >= 0; pos -= M) {
+        const len = Math.min(M, SIZE - pos);
+        const p = into
+          ? (async () => {
+              const buf = new Uint8Array(len);
+              const n = await r.readInto(buf, pos, o());
+              return n === undefined || (n === len && same(buf, pos, len));
+            })()
+          : r.read(pos, len, o()).then((got) => got === undefined || same(got, pos, len));
+        reads.push(p);
+      }
+      expect(await Promise.all(reads), into ? 'readInto' : 'read').not.toContain(false);
+      r.close();
+    }
+  });
+});
