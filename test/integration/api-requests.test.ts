@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MountInput } from '../../src-shared/mountSpec.ts';
 import { checkStoreText } from '../../src-main/service/MountStore.ts';
-import { berthSandbox, missingLauncher, type BerthSandbox, type DaemonProcess } from '../helpers/berthDaemon.ts';
+import { berthSandbox, missingLauncher, waitFor, type BerthSandbox, type DaemonProcess } from '../helpers/berthDaemon.ts';
 
 // The control API as a client sees it: a real daemon process, its unix socket and its
 // loopback TCP listener. Bad requests get a 4xx with a message and never harm the daemon.
@@ -56,7 +56,8 @@ describe.skipIf(skip)('control API', () => {
   beforeAll(async () => {
     sb = await berthSandbox();
     daemon = await sb.startDaemon(['--ui', '127.0.0.1:0']);
-    const m = /control API for the browser: http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+)/.exec(daemon.output());
+    // The API socket can answer a moment before the daemon prints its UI line.
+    const m = await waitFor(() => /control API for the browser: http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+)/.exec(daemon.output()), 10_000, 'the UI line in the daemon output').catch(() => null);
     expect(m, daemon.output()).toBeTruthy();
     port = Number(m![1]);
     token = m![2]!;
