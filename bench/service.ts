@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -84,6 +85,32 @@ async function killHard(child: ChildProcess, exited: Promise<void>, base: string
     await exited;
   }
   await detachAll(base);
+}
+
+/** Newest modification time under `dir` (ms), 0 when it does not exist. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestUnder(p));
+    else if (e.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when the launcher will run the CLI bundle (it is no older than the sources), as launcher.mjs decides. */
+function bundleIsFresh(): boolean {
+  const root = resolve(import.meta.dirname, '..');
+  const bundle = join(root, 'out/cli/berth.mjs');
+  if (!existsSync(bundle)) return false;
+  const at = statSync(bundle).mtimeMs;
+  return ['src-main', 'src-shared'].every((d) => newestUnder(join(root, d)) <= at);
 }
 
 /** A daemon that hung (not all mounted in time, or no clean stop); counted, not fatal. */
@@ -257,7 +284,9 @@ export async function benchService(runs: number): Promise<{ rows: Row[]; notes: 
       return { ms, rss, cpu, idleCpu };
     };
 
-    // What every `berth` process pays before it does anything: Node, and tsx loading the CLI's source.
+    // What every `berth` process pays before it does anything: Node, and the CLI's code
+    // (the bundle when it is fresh, else tsx compiling the source; see launcher.mjs).
+    const bundled = bundleIsFresh();
     const help: number[] = [];
     for (let i = 0; i < runs + 1; i++) {
       const t0 = performance.now();
@@ -325,8 +354,7 @@ export async function benchService(runs: number): Promise<{ rows: Row[]; notes: 
     });
     const shut = down.slice(1);
     notes.push(
-      `Start-up dominates both sides: \`berth --help\` alone takes ${med(help)} ms (Node plus tsx loading the CLI from TypeScript source; ` +
-        'no bundled CLI exists, launcher.mjs looks for out/cli/berth.mjs but no build writes it). ' +
+      `Start-up dominates both sides: \`berth --help\` alone takes ${med(help)} ms (Node plus the CLI: ${bundled ? 'the esbuild bundle out/cli/berth.mjs' : 'tsx compiling the TypeScript source, as no fresh bundle exists (npm run build:cli)'}). ` +
         `The daemon's API first answers at ${med(api)} ms, and by then table.start() has already fired the ${MANY} auto-mounts. ` +
         `CPU used until all were mounted: daemon ${med(cpu50)} ms for ${MANY} mounts, foreground ${med(cpu1)} ms for 1: ${MANY} foreground processes would each pay that start-up.`,
       `Shutdown (SIGINT, level \`short\`) of ${MANY} mounts: ${summarize(shut.map((s) => s.ms)).median.toFixed(0)} ms median to exit; the first mount logged \`unmounted\` ` +
@@ -369,16 +397,16 @@ export async function benchService(runs: number): Promise<{ rows: Row[]; notes: 
     if (rss10.runs.length === 0) throw new Error(`every daemon run hung: ${stuck[stuck.length - 1]?.message ?? ''}`);
     const perMount = (rss10.median - rss1.median) / (IDLE - 1);
     notes.push(
-      `Memory is VmRSS after ${IDLE_MS / 1000} s idle. Nearly all of it is the process itself (Node, tsx and the loaded source; \`berth --help\` peaks near the same figure); ` +
+      `Memory is VmRSS after ${IDLE_MS / 1000} s idle. Nearly all of it is the process itself (Node and the loaded CLI code; \`berth --help\` peaks near the same figure); ` +
         `${perMount >= 0.5 ? `each further mount adds about ${perMount.toFixed(1)} MiB` : 'a further mount adds too little to measure'}. ` +
         `Idle CPU: daemon ${med(idle10)} ms/s with ${IDLE} mounts, foreground ${med(idle1)} ms/s with 1 (each FUSE mount polls /proc/self/mountinfo every second, and the table's health check every 2 s).`,
     );
     if (stuck.length) {
       notes.push(
         `**${stuck.length} daemon run(s) hung** (${stuckMany} with ${MANY} mounts, ${stuck.length - stuckMany} with ${IDLE}) and are left out of the figures: ${stuck[0]!.message}. ` +
-          'Cause as diagnosed when this bench was written: a FUSE host that stat()s its own mount point from the libuv threadpool (hosts/fuse.ts waitServed) needs that same threadpool to answer the getattr (the local guest lstat()s through it): ' +
-          'with as many mounts coming up at once as the pool has threads, every thread waits on a request only the pool could answer. ' +
-          "The pool has Node's default 4 threads: launcher.mjs sets UV_THREADPOOL_SIZE=16 after Node has already started the pool, so it has no effect.",
+          'The daemon log of the first one ends:\n\n```\n' +
+          stuck[0]!.log.trim().split('\n').slice(-12).join('\n') +
+          '\n```',
       );
     }
     return { rows, notes };
