@@ -1,6 +1,7 @@
 import { writePostOpAttr } from '../../nfs3/attrs.ts';
 import { Nfsstat3, VERF_SIZE } from '../../nfs3/constants.ts';
-import { attrOf, readFh, type NfsProcedure } from '../NfsContext.ts';
+import type { RpcCall } from '../../rpc/RpcServer.ts';
+import { attrOf, readFh, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
 
@@ -10,6 +11,19 @@ const FIXED = 4 + 4 + 84 + 8 + 4 + 4;
 /** XDR size of a name (length + padded bytes). */
 export function nameBytes(name: string): number {
   return 4 + ((Buffer.byteLength(name) + 3) & ~3);
+}
+
+/**
+ * What READDIR and READDIRPLUS share before paging: the folder's attributes (NOTDIR for
+ * anything else), its cached listing for this verifier, and the index the cookie names
+ * (BAD_COOKIE past the end).
+ */
+export async function openListing(ctx: NfsContext, call: RpcCall, path: string, cookie: bigint, verf: bigint) {
+  const dirAttr = await ctx.vfs.getattr(path, call);
+  if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
+  const listing = await ctx.dirs.get(path, cookie, verf, call.signal);
+  if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
+  return { dirAttr, listing, start: Number(cookie) };
 }
 
 /** READDIR, RFC 1813 §3.3.16: pages through a cached snapshot; entry i has cookie i+1. */
@@ -22,11 +36,7 @@ export const readdir: NfsProcedure = async (ctx, call) => {
   let path: string | undefined;
   try {
     path = ctx.handles.pathOf(fh);
-    const dirAttr = await ctx.vfs.getattr(path, call);
-    if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
-    const listing = await ctx.dirs.get(path, cookie, verf, call.signal);
-    if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
-    const start = Number(cookie);
+    const { dirAttr, listing, start } = await openListing(ctx, call, path, cookie, verf);
     const budget = Math.min(count, ctx.maxIo) - FIXED;
     let used = 0;
     let end = start;

@@ -5,7 +5,7 @@ import { attrOf, readFh, type NfsProcedure } from '../NfsContext.ts';
 import { childPath } from '../names.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
-import { nameBytes } from './readdir.ts';
+import { nameBytes, openListing } from './readdir.ts';
 
 /** Bytes of a READDIRPLUS3resok without entries. */
 const FIXED = 4 + 4 + 84 + 8 + 4 + 4;
@@ -25,11 +25,7 @@ export const readdirplus: NfsProcedure = async (ctx, call) => {
   let path: string | undefined;
   try {
     path = ctx.handles.pathOf(fh);
-    const dirAttr = await ctx.vfs.getattr(path, call);
-    if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
-    const listing = await ctx.dirs.get(path, cookie, verf, call.signal);
-    if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
-    const start = Number(cookie);
+    const { dirAttr, listing, start } = await openListing(ctx, call, path, cookie, verf);
     const budget = Math.min(maxcount, ctx.maxIo * 2) - FIXED;
     let used = 0;
     let dirUsed = 0;
