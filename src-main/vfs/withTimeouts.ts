@@ -26,6 +26,8 @@ class TimedCall<T> implements Timed {
 
   constructor(
     private readonly outer: AbortSignal,
+    /** Passed on to the guest with the linked signal. */
+    private readonly caller: CallOpts['caller'],
     private readonly queue: DeadlineQueue,
     private readonly what: () => string,
     private readonly onLate: ((value: T) => void) | undefined,
@@ -42,7 +44,7 @@ class TimedCall<T> implements Timed {
     this.queue.add(this);
     let p: Promise<T>;
     try {
-      p = fn({ signal: this.ac.signal });
+      p = fn(this.caller ? { signal: this.ac.signal, caller: this.caller } : { signal: this.ac.signal });
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -92,7 +94,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   const queue = new DeadlineQueue(ms);
   const call = <T>(opts: CallOpts, what: () => string, fn: (o: CallOpts) => Promise<T>, onLate?: (v: T) => void): Promise<T> => {
     if (opts.signal.aborted) return Promise.reject(aborted(opts.signal));
-    return new TimedCall<T>(opts.signal, queue, what, onLate).start(fn);
+    return new TimedCall<T>(opts.signal, opts.caller, queue, what, onLate).start(fn);
   };
   const closeLate = (h: FileHandle): void => void h.close().catch(() => {});
   const wrapHandle = (h: FileHandle, path: string): FileHandle => {
@@ -144,6 +146,14 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   if (vfs.symlink) {
     const f = vfs.symlink.bind(vfs);
     wrapped.symlink = (target, path, opts) => call(opts, () => `${vfs.name}: symlink ${path}`, (o) => f(target, path, o));
+  }
+  if (vfs.link) {
+    const f = vfs.link.bind(vfs);
+    wrapped.link = (target, path, opts) => call(opts, () => `${vfs.name}: link ${path}`, (o) => f(target, path, o));
+  }
+  if (vfs.mknod) {
+    const f = vfs.mknod.bind(vfs);
+    wrapped.mknod = (path, type, mode, rdev, opts) => call(opts, () => `${vfs.name}: mknod ${path}`, (o) => f(path, type, mode, rdev, o));
   }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);
@@ -201,7 +211,7 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
       queue.add(step);
       let r: IteratorResult<DirEntry>;
       try {
-        it ??= vfs.readdir(path, { signal: ac.signal })[Symbol.asyncIterator]();
+        it ??= vfs.readdir(path, opts.caller ? { signal: ac.signal, caller: opts.caller } : { signal: ac.signal })[Symbol.asyncIterator]();
         const next = it.next();
         r = await new Promise<IteratorResult<DirEntry>>((resolve, reject) => {
           failStep = reject;
