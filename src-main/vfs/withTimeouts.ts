@@ -10,6 +10,41 @@ import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, 
 // which leaks under millions of FUSE requests. All deadlines of one wrapped guest share one
 // timer (DeadlineQueue): a timer per call cost more than many guest calls themselves.
 
+/**
+ * Calls in flight per caller signal, behind ONE abort listener per signal: a host hands the
+ * same signal to every request of a mount or connection, and a listener per call piled
+ * up past Node's limit (issue 9: MaxListenersExceededWarning under NFS load). Owned here.
+ */
+const waiting = new WeakMap<AbortSignal, Set<{ handleEvent(): void }>>();
+
+function onAbortFanOut(this: AbortSignal): void {
+  const set = waiting.get(this);
+  waiting.delete(this);
+  if (set) for (const c of [...set]) c.handleEvent();
+}
+
+/** Adds a call to its signal's waiting set (adding the one listener when it is the first). */
+function listen(signal: AbortSignal, c: { handleEvent(): void }): void {
+  let set = waiting.get(signal);
+  if (!set) {
+    set = new Set();
+    waiting.set(signal, set);
+    signal.addEventListener('abort', onAbortFanOut, { once: true });
+  }
+  set.add(c);
+}
+
+/** Takes a call out of its signal's waiting set (removing the listener with the last one). */
+function unlisten(signal: AbortSignal, c: { handleEvent(): void }): void {
+  const set = waiting.get(signal);
+  if (!set) return;
+  set.delete(c);
+  if (set.size === 0) {
+    waiting.delete(signal);
+    signal.removeEventListener('abort', onAbortFanOut);
+  }
+}
+
 function aborted(signal: AbortSignal): FsError {
   return toFsError(signal.reason ?? new DOMException('aborted', 'AbortError'));
 }
@@ -40,7 +75,7 @@ class TimedCall<T> implements Timed {
 
   /** Runs the guest call under this deadline. */
   start(fn: (o: CallOpts) => Promise<T>): Promise<T> {
-    this.outer.addEventListener('abort', this, { once: true });
+    listen(this.outer, this);
     this.queue.add(this);
     let p: Promise<T>;
     try {
@@ -65,14 +100,14 @@ class TimedCall<T> implements Timed {
   private done(): boolean {
     if (this.ac.signal.aborted) return false;
     this.queue.settle(this);
-    this.outer.removeEventListener('abort', this);
+    unlisten(this.outer, this);
     return true;
   }
 
   private fail(err: FsError): void {
     if (this.ac.signal.aborted) return;
     this.queue.settle(this);
-    this.outer.removeEventListener('abort', this);
+    unlisten(this.outer, this);
     this.ac.abort(err);
     this.reject(err);
   }
@@ -82,7 +117,7 @@ class TimedCall<T> implements Timed {
     this.fail(new FsError('Timeout', `${this.what()} took longer than ${this.queue.ms} ms`));
   }
 
-  /** The caller's signal aborted (EventTarget listener object: no closure per call). */
+  /** The caller's signal aborted (called by the signal's one listener). */
   handleEvent(): void {
     this.fail(aborted(this.outer));
   }
@@ -199,8 +234,8 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
     if (!ac.signal.aborted) ac.abort(err);
     failStep?.(err);
   };
-  const onOuter = (): void => stop(aborted(opts.signal));
-  opts.signal.addEventListener('abort', onOuter, { once: true });
+  const onOuter = { handleEvent: (): void => stop(aborted(opts.signal)) };
+  listen(opts.signal, onOuter);
   const expire = (): void => stop(new FsError('Timeout', `${vfs.name}: readdir ${path} took longer than ${queue.ms} ms`));
   let it: AsyncIterator<DirEntry> | undefined;
   try {
@@ -227,7 +262,7 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
       yield r.value;
     }
   } finally {
-    opts.signal.removeEventListener('abort', onOuter);
+    unlisten(opts.signal, onOuter);
     if (!ac.signal.aborted) ac.abort(new FsError('Closed', 'listing finished'));
     // A guest stuck in next() may never answer return(); do not wait for it.
     void it?.return?.()?.catch?.(() => {});
