@@ -87,7 +87,8 @@ describe('withTimeouts', () => {
 
 describe('withTimeouts on one long-lived signal (issue 9)', () => {
   it('keeps one abort listener however many calls are in flight, and none after', async () => {
-    const { getEventListeners } = await import('node:events');
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = EventEmitter.getEventListeners.bind(EventEmitter);
     const hung = new HungGuest();
     const v = withTimeouts(hung, 60_000);
     const ac = new AbortController();
