@@ -163,6 +163,9 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     getattr,
     readdir,
     open: async (path, flags, opts) => {
+      // Close-to-open: a file being opened has its attributes asked afresh (its size may
+      // have changed outside Berth), unless it can never change (issue 9: old sizes with new bytes).
+      if (attrs.get(path)?.value.immutable !== true) attrs.delete(path);
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
       return flags.write || flags.truncate ? watchHandle(h, path) : h;
