@@ -222,3 +222,26 @@ export class BridgeError extends Error {
     super(info.message);
   }
 }
+
+/** The IPC channel the window asks for a fresh snapshot on (first load, and after the app re-attached). */
+export const IPC_SNAPSHOT_CHANNEL = 'berth:snapshot';
+
+/** What the window's first request returns: the same snapshot the event stream starts with. */
+export type Snapshot = ApiEvents['snapshot'];
+
+/**
+ * What the sandboxed Electron preload exposes as `window.berth`: one function per bridge
+ * channel (answering an IpcResult, since errors thrown across contextBridge lose their
+ * fields), a snapshot, and one event subscription. src-renderer/bridge/electron.ts turns
+ * it into a Bridge; src-main/electron/preload.ts builds it. Nothing generic is exposed.
+ */
+export type PreloadApi = {
+  readonly kind: 'electron';
+  readonly capabilities: BridgeCapabilities;
+  /** Subscribes to events the main process pushes on IPC_EVENT_CHANNEL; returns the unsubscribe function. */
+  onEvent(listener: (ev: BridgeEvent) => void): () => void;
+  /** The table as it is now (mounts, settings, notices, info). */
+  snapshot(): Promise<IpcResult<Snapshot>>;
+} & {
+  readonly [K in BridgeChannel]: (input?: unknown) => Promise<IpcResult<(ServiceOutputs & DesktopOutputs)[K]>>;
+};
