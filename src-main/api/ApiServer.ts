@@ -73,7 +73,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         const url = new URL(`http://berth.invalid${raw}`);
         if (tcp) {
           tcp.host(req);
-          if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await serveUi(uiRoot, req, res, url.pathname))) return;
+          if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) {
+            if (await serveUi(uiRoot, req, res, url.pathname)) return;
+            throw new HttpError(404, 'NotFound', `no such file ${JSON.stringify(url.pathname.slice(0, 200))}; the API lives under /v1`);
+          }
           tcp.api(req, url);
         }
         await handleRoute(ctx, matchRoute(req.method ?? 'GET', url.pathname), req, res);
