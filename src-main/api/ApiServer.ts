@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
 import type { MountTable } from '../service/MountTable.ts';
-import { errorResponse, HttpError, sendJson } from './http.ts';
+import { discardBody, errorResponse, HttpError, sendJson } from './http.ts';
 import { handleRoute, matchRoute, type RouteContext } from './routes.ts';
 import { makeTcpGuard, newToken, parseUiAddress } from './tcpGuard.ts';
 
@@ -79,6 +79,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       } catch (err) {
         const r = errorResponse(err);
         if (r.status >= 500) log(`API ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        // Refused before its body was read (401, 404, 413...): drop the rest, bounded.
+        discardBody(req);
         if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
         else res.destroy();
       }
