@@ -216,11 +216,10 @@ describe.skipIf(skip)('control API', () => {
     const stream = sb.client.events((name, data) => {
       seen.push(name === 'mount' ? `mount:${(data as { mount: { state: string } }).mount.state}` : name);
     });
-    const deadline = Date.now() + 5000;
-    while (!seen.includes('snapshot') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.includes('snapshot'), 30_000, 'the snapshot event');
     const m = await sb.client.add(spec('/mnt/berth-events'), { mount: false });
     await sb.client.remove(m.id);
-    while (!seen.includes('removed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.includes('removed'), 30_000, 'the removed event');
     stream.close();
     expect(seen).toEqual(['snapshot', 'mount:unmounted', 'removed']);
   });
