@@ -39,6 +39,10 @@ const TYPE_BITS: Record<NodeType, number> = {
   file: C.S_IFREG,
   dir: C.S_IFDIR,
   symlink: C.S_IFLNK,
+  fifo: C.S_IFIFO,
+  socket: C.S_IFSOCK,
+  char: C.S_IFCHR,
+  block: C.S_IFBLK,
 };
 
 /** A folder's type for "." and "..": libfuse 2 only takes d_type from readdir stats. */

@@ -22,6 +22,7 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   IsDir: Mountstat3.IO,
   NotEmpty: Mountstat3.IO,
   Permission: Mountstat3.ACCES,
+  NotPermitted: Mountstat3.PERM,
   ReadOnly: Mountstat3.ACCES,
   InvalidItem: Mountstat3.INVAL,
   InvalidOperation: Mountstat3.NOTSUPP,
@@ -29,6 +30,12 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   Closed: Mountstat3.IO,
   IO: Mountstat3.IO,
   Timeout: Mountstat3.IO,
+  NoSpace: Mountstat3.IO,
+  QuotaExceeded: Mountstat3.IO,
+  NameTooLong: Mountstat3.NAMETOOLONG,
+  TooBig: Mountstat3.IO,
+  CrossDevice: Mountstat3.IO,
+  TooManyLinks: Mountstat3.IO,
 };
 
 /** Normalises a dirpath to a guest path, or undefined when it is not one we export. */

@@ -6,7 +6,15 @@ import { Ftype3, TimeHow } from './constants.ts';
 
 // Attribute structures of RFC 1813 §2.6 shared by our server (encode) and client (decode).
 
-const FTYPE: Record<NodeType, number> = { file: Ftype3.REG, dir: Ftype3.DIR, symlink: Ftype3.LNK };
+const FTYPE: Record<NodeType, number> = {
+  file: Ftype3.REG,
+  dir: Ftype3.DIR,
+  symlink: Ftype3.LNK,
+  fifo: Ftype3.FIFO,
+  socket: Ftype3.SOCK,
+  char: Ftype3.CHR,
+  block: Ftype3.BLK,
+};
 
 /** Writes nfstime3 from milliseconds since the epoch. */
 export function writeTime(w: XdrWriter, ms: number): void {

@@ -189,6 +189,15 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     const f = vfs.symlink.bind(vfs);
     wrapped.symlink = (target, path, opts) => change([path], false, () => f(target, path, opts));
   }
+  if (vfs.link) {
+    const f = vfs.link.bind(vfs);
+    // The target's link count changes too.
+    wrapped.link = (target, path, opts) => change([path, target], false, () => f(target, path, opts));
+  }
+  if (vfs.mknod) {
+    const f = vfs.mknod.bind(vfs);
+    wrapped.mknod = (path, type, mode, rdev, opts) => change([path], false, () => f(path, type, mode, rdev, opts));
+  }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);
     wrapped.unlink = (path, opts) => change([path], false, () => f(path, opts));
