@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
+import { addServedMount, removeServedMount } from '../../vfs/servedMounts.ts';
 import type { Vfs } from '../../vfs/types.ts';
 import type { FuseMountOptions } from '../fuse.ts';
 import { checkMountPoint, fuseUnmount, isMounted } from '../fuseMountPoint.ts';
@@ -131,6 +132,8 @@ export const fuse3Host: Host<FuseMountOptions> = {
     holder.session = s;
 
     let timer: NodeJS.Timeout | undefined;
+    // Before the mount exists: guests making blocking calls must keep out of it (servedMounts.ts).
+    addServedMount(mountpoint);
     try {
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new FsError('Timeout', `the kernel's FUSE INIT did not come within ${SERVE_TIMEOUT_MS} ms`)), SERVE_TIMEOUT_MS);
@@ -142,6 +145,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
       await fuseUnmount(mountpoint).catch(() => {});
       ac.abort(new FsError('Closed', `${mountpoint} did not mount`));
       s.close();
+      removeServedMount(mountpoint);
       const e = toFsError(err);
       throw new FsError(e.kind, `could not mount ${vfs.name} at ${mountpoint}: ${e.message}`, { cause: err });
     } finally {
@@ -153,6 +157,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
     const done = s.ended.then(() => {
       settled = true;
       live.delete(mountpoint);
+      removeServedMount(mountpoint);
       ac.abort(new FsError('Closed', `${mountpoint} was unmounted`));
     });
 
