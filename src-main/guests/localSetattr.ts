@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import type { SetAttr } from '../vfs/types.ts';
 import { chmodNoFollow, chmodNoFollowSync } from './localSpecial.ts';
+import { hasUtimensat, setTimesSync } from './localTimes.ts';
 
 // SETATTR of the local guest on one node, never following a symlink and never opening a
 // fifo or a device (opening one can block or act on hardware). Owner and times change by
@@ -54,6 +55,8 @@ export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void
     }
   }
   if (attr.atime !== undefined || attr.mtime !== undefined) {
+    // Exact: nanoseconds, the omitted time untouched, "now" as the kernel's clock.
+    if (hasUtimensat()) return setTimesSync(p, attr);
     const now = attr.atime === undefined || attr.mtime === undefined ? lstatSync(p) : st;
     lutimesSync(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
   }

@@ -3,13 +3,15 @@ import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
+import { addServedMount, removeServedMount } from '../vfs/servedMounts.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { checkMountPoint, fuseUnmount, isMounted } from './fuseMountPoint.ts';
 import { makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
 import type { Host, MountedHost } from './types.ts';
 
-// The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
+// The fallback FUSE host, on fuse-native 2.2.6 (libfuse 2), where libfuse 3 is missing
+// (macOS, old distributions; fuse3/ is the host elsewhere). mount() resolves only once the kernel
 // serves the mount point; `done` settles however the mount ends (our unmount, an external
 // `fusermount -u`, the guest failing to start).
 //
@@ -253,6 +255,8 @@ export const fuseHost: Host<FuseMountOptions> = {
       }
     };
 
+    // Before the mount exists: guests making blocking calls must keep out of it (servedMounts.ts).
+    addServedMount(mountpoint);
     try {
       const started = Date.now();
       await within(new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))), SERVE_TIMEOUT_MS, 'the kernel\'s FUSE INIT');
@@ -261,6 +265,7 @@ export const fuseHost: Host<FuseMountOptions> = {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
       await fuseUnmount(mountpoint).catch(() => {});
       release();
+      removeServedMount(mountpoint);
       const e = toFsError(err);
       throw new FsError(e.kind, `could not mount ${vfs.name} at ${mountpoint}: ${e.message}`, { cause: err });
     }
@@ -275,6 +280,7 @@ export const fuseHost: Host<FuseMountOptions> = {
       if (ended) return;
       ended = true;
       live.delete(mountpoint);
+      removeServedMount(mountpoint);
       unwatch();
       release();
       settle();

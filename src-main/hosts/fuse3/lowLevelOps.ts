@@ -59,7 +59,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
   /** CallOpts of a request: with its caller when other users can reach the mount. */
   const opts = (req: Req): CallOpts => {
     if (!ctx.allowOther) return base;
-    const c = lib.reqCtx(req) as { uid: number; gid: number };
+    const c = koffi.decode(lib.reqCtx(req), lib.ctxType) as { uid: number; gid: number };
     const caller: Caller = { uid: c.uid, gid: c.gid };
     return { signal: ctx.signal, caller };
   };
