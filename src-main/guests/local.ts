@@ -88,6 +88,8 @@ export class LocalGuest implements Vfs {
   readonly readOnly: boolean;
   /** Not cached by default: the folder changes under Berth (issue 9: old sizes beside new bytes), and lstat is cheap. */
   readonly cacheExpiryMs = 0;
+  /** Node has no xattr API: a local folder presents none. */
+  readonly noXattrs = true;
   private closed = false;
   /** Open folders of this guest (owned by it). */
   private readonly dirs: LocalDirs;

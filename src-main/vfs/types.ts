@@ -134,6 +134,12 @@ export interface Vfs {
    * expiry (ms). A local folder says 0: it changes under Berth and an lstat is cheap.
    */
   readonly cacheExpiryMs?: number;
+  /**
+   * True when no node ever has an extended attribute (a local folder as Berth presents it).
+   * The FUSE host then answers ENOSYS, after which the kernel stops asking: it otherwise asks
+   * security.capability before every single write.
+   */
+  readonly noXattrs?: boolean;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /** Streams a directory's entries with their attributes, in a stable order. */

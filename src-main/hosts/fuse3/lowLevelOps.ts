@@ -213,6 +213,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       });
     }) as never,
     getxattr: ((req: Req, ino: number, name: string, size: number) => {
+      if (vfs.noXattrs) return lib.replyErr(req, E.ENOSYS);
       // `ls -l` asks every file for security.selinux and system.posix_acl_*; guests only
       // hold user.* attributes, so the rest is "none" without a guest call.
       if (!name.startsWith('user.')) return lib.replyErr(req, E.ENODATA);
@@ -224,6 +225,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       });
     }) as never,
     listxattr: ((req: Req, ino: number, size: number) => {
+      if (vfs.noXattrs) return lib.replyErr(req, E.ENOSYS);
       serve(req, () => vfs.listxattr(node(ino).path, opts(req)), (names) => {
         const b = Buffer.from(names.map((n) => `${n}\0`).join(''));
         if (size === 0) return lib.replyXattr(req, b.length);
@@ -268,7 +270,8 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         return h.write!(off, copy, base);
       }, (n) => lib.replyWrite(req, n));
     }) as never,
-    flush: ((req: Req) => lib.replyErr(req, 0)) as never,
+    // No flush handler: libfuse answers ENOSYS and the kernel stops sending one per close
+    // (nothing is buffered above the guest; a handle's own buffers are flushed at release).
     fsync: ((req: Req, _ino: number, _datasync: number, fi: unknown) => {
       serve(req, async () => {
         await handles.get(fhOf(fi))?.flush?.(base);
