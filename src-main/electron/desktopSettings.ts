@@ -26,7 +26,8 @@ export class DesktopSettingsStore {
       throw err;
     }
     try {
-      return DesktopSettingsSchema.parse({ ...DEFAULT_DESKTOP_SETTINGS, ...(JSON.parse(text) as object) });
+      // Keys this version does not know (a newer Berth wrote them) are dropped, not fatal.
+      return DesktopSettingsSchema.strip().parse({ ...DEFAULT_DESKTOP_SETTINGS, ...(JSON.parse(text) as object) });
     } catch (err) {
       const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await rename(this.file, aside).catch(() => undefined);

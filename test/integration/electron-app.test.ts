@@ -136,6 +136,21 @@ describe.skipIf(skip)('the Electron main process with a real service and FUSE', 
     await waitFor(() => item().enabled === false, 10_000, 'the clipboard item disabled again');
   });
 
+  it('"Launch at login" in the tray writes and removes the XDG autostart entry', async () => {
+    a = await startApp(sb);
+    const entry = join(sb.env.XDG_CONFIG_HOME!, 'autostart', 'berth.desktop');
+    const toggle = () => a!.menu().find((i) => i.id === 'launchAtLogin')!;
+    expect(toggle()).toMatchObject({ type: 'checkbox', checked: false });
+    a.click('launchAtLogin');
+    await waitFor(() => toggle().checked === true, 5000, 'the checkbox on');
+    const text = await readFile(entry, 'utf8');
+    expect(text).toMatch(/\nExec=\S+ \S+ --hidden\n/);
+    expect(await a.ipc('getDesktopSettings')).toEqual({ ok: true, value: { launchAtLogin: true, protocolHandler: false } });
+    a.click('launchAtLogin');
+    await waitFor(() => toggle().checked === false, 5000, 'the checkbox off');
+    expect(existsSync(entry)).toBe(false);
+  });
+
   it('the berth CLI drives the running app over the usual socket', async () => {
     a = await startApp(sb);
     const src = await folder('cli-src', 'hello from the CLI\n');
