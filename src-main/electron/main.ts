@@ -84,18 +84,27 @@ export async function launchApp(opts: LaunchOptions = {}): Promise<RunningApp | 
   app.on('activate', () => window.show()); // macOS: the dock icon was clicked
 
   const notifier = new Notifier(showNote);
+  const cli = cliCommand();
   const service = new AppService({
     clipboard: (text) => clipboard.writeText(text),
     version: app.getVersion(),
     log,
-    ...(cliCommand() ? { cliCommand: cliCommand()! } : {}),
+    ...(cli ? { cliCommand: cli } : {}),
     ...(opts.configDir ? { configDir: opts.configDir } : {}),
     ...(opts.runtimeDir ? { runtimeDir: opts.runtimeDir } : {}),
   });
   service.onHosted((mounts) => notifier.beginRestore(mounts));
 
-  // A second launch, or an ipfs:// link the OS hands over: show the window, with the add dialog when it names content.
-  const handOver = (source: string | undefined) => (source ? window.openAdd(source) : window.show());
+  // A second launch, or an ipfs:// link the OS hands over: show the window, with the add
+  // dialog when it names content. macOS can deliver a link before the app is ready (it
+  // started the app for it): that one waits for the start.
+  let started = false;
+  let early: { source?: string } | undefined;
+  const handOver = (source: string | undefined) => {
+    if (!started) early = { ...early, ...(source ? { source } : {}) };
+    else if (source) window.openAdd(source);
+    else window.show();
+  };
   app.on('second-instance', (_event, otherArgv) => handOver(contentFromArgv(otherArgv)));
   app.on('open-url', (event, url) => {
     event.preventDefault();
@@ -173,8 +182,9 @@ export async function launchApp(opts: LaunchOptions = {}): Promise<RunningApp | 
   });
 
   await service.start();
-  const source = contentFromArgv(argv);
+  started = true;
+  const source = contentFromArgv(argv) ?? early?.source;
   if (source) window.openAdd(source);
-  else if (!openedAtLogin(argv)) window.show();
+  else if (early || !openedAtLogin(argv)) window.show();
   return { service, window, tray, desktop, notifier, quit };
 }

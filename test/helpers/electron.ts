@@ -99,6 +99,7 @@ export class BrowserWindow extends EventEmitter {
   loaded?: { file?: string; url?: string };
   constructor(readonly options: Record<string, unknown>) {
     super();
+    if (!app.ready) throw new Error('Cannot create BrowserWindow before app is ready');
     BrowserWindow.created.push(this);
     app.emit('web-contents-created', {}, this.webContents);
   }
@@ -226,6 +227,7 @@ export class Tray extends EventEmitter {
   destroyed = false;
   constructor(image: NativeImage) {
     super();
+    if (!app.ready) throw new Error('Cannot create Tray before app is ready');
     this.image = image;
     Tray.created.push(this);
   }
@@ -299,6 +301,8 @@ export const shell = {
 
 /** app: lifecycle events, paths, the single-instance lock, login items, protocol clients. */
 class AppDouble extends EventEmitter {
+  /** Set by whenReady(), a tick later, as Electron's 'ready'; windows and trays need it. */
+  ready = true;
   isPackaged = false;
   paths: Record<string, string> = {};
   lockAvailable = true;
@@ -311,7 +315,12 @@ class AppDouble extends EventEmitter {
     return this.lockAvailable;
   }
   whenReady() {
-    return Promise.resolve();
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.ready = true;
+        resolve();
+      }),
+    );
   }
   getPath(name: string) {
     const p = this.paths[name];
@@ -361,7 +370,7 @@ export const electronDouble = {
   /** Puts every part back to a fresh state (listeners, records, answers). */
   reset() {
     app.removeAllListeners();
-    Object.assign(app, { isPackaged: false, paths: {}, lockAvailable: true, exitCode: undefined, quitCalls: 0, protocolAnswer: true });
+    Object.assign(app, { ready: true, isPackaged: false, paths: {}, lockAvailable: true, exitCode: undefined, quitCalls: 0, protocolAnswer: true });
     app.loginItem = { openAtLogin: false, wasOpenedAtLogin: false, args: [] };
     app.protocols.clear();
     ipcMain.handlers.clear();

@@ -41,11 +41,15 @@ export function useSandboxEnv(sb: BerthSandbox): () => void {
 }
 
 /** Starts the app the way Electron would run out/main/index.js. */
-export async function startApp(sb: BerthSandbox, argv: string[] = ['/usr/lib/berth/electron', '/usr/lib/berth']): Promise<AppUnderTest> {
+export async function startApp(sb: BerthSandbox, argv: string[] = ['/usr/lib/berth/electron', '/usr/lib/berth'], whileStarting?: () => void): Promise<AppUnderTest> {
   electronDouble.reset();
   app.paths.userData = join(sb.base, 'userData');
+  app.ready = false; // as at process start: 'ready' comes after launchApp began
   const logs: string[] = [];
-  const running = await launchApp({ argv, log: (m) => logs.push(m), busyAfterMs: 1000 });
+  const launching = launchApp({ argv, log: (m) => logs.push(m), busyAfterMs: 1000 });
+  // What the OS may do before the app is ready (macOS opens it for a link: open-url).
+  whileStarting?.();
+  const running = await launching;
   if (!running) throw new Error('launchApp did not start (single-instance lock refused)');
   const menu = () => ((electronDouble.tray()?.menu as Menu | undefined)?.items ?? []) as Record<string, unknown>[];
   return {

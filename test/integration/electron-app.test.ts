@@ -9,7 +9,7 @@ vi.mock('electron', () => import('../helpers/electron.ts'));
 
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import { berthSandbox, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
-import { app, clipboard, electronDouble, Notification } from '../helpers/electron.ts';
+import { app, clipboard, electronDouble, Notification, preventable } from '../helpers/electron.ts';
 import { startApp, useSandboxEnv, type AppUnderTest } from '../helpers/electronApp.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
@@ -222,5 +222,18 @@ describe.skipIf(skip)('the Electron main process with a real service and FUSE', 
     expect(electronDouble.window()).toBe(win);
     await new Promise((r) => setTimeout(r, 50));
     expect(a.sentEvents().filter((e) => e.type === 'openAdd')).toHaveLength(1);
+  });
+
+  it('an ipfs:// link that started the app (macOS open-url before ready) opens the add dialog once it is up', async () => {
+    let opened: { defaultPrevented: boolean } | undefined;
+    a = await startApp(sb, ['/Applications/Berth.app/Contents/MacOS/Berth'], () => {
+      opened = preventable();
+      app.emit('open-url', opened, `ipns://k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8`);
+    });
+    expect(opened?.defaultPrevented).toBe(true);
+    expect(electronDouble.window()).toBeDefined();
+    expect(await a.ipc('snapshot')).toMatchObject({ ok: true });
+    await waitFor(() => a!.sentEvents().length > 0, 5000, 'openAdd after the snapshot');
+    expect(a.sentEvents()).toEqual([{ type: 'openAdd', data: { source: '/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8' } }]);
   });
 });
