@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_CHANNELS, ipcChannel, type BridgeChannel, type PreloadApi } from '../../src-shared/bridge.ts';
-import { RENDERER_CSP } from '../../electron.vite.config.ts';
+import { RENDERER_CSP } from '../../src-shared/csp.ts';
 import { berthSandbox, type BerthSandbox } from '../helpers/berthDaemon.ts';
 import * as electronDouble from '../helpers/electron.ts';
 
