@@ -21,7 +21,9 @@ export interface IpcDeps {
   /** True for the app's own window and page (MainWindow.isAppSender). */
   isAppSender: (event: IpcMainInvokeEvent) => boolean;
   /** The page asked for its snapshot (it is listening for events now). */
-  onSnapshot?: () => void;
+  snapshotAsked?: () => void;
+  /** Its answer is settled (the reply goes out next). */
+  snapshotAnswered?: () => void;
   log?: (message: string) => void;
 }
 
@@ -74,9 +76,12 @@ export function registerIpc(deps: IpcDeps): () => void {
     handle(ipcChannel(name), DESKTOP_CHANNELS[name], (input) => method(input));
   }
   handle(IPC_SNAPSHOT_CHANNEL, SERVICE_CHANNELS.info, async () => {
-    const snap = await deps.snapshot();
-    deps.onSnapshot?.();
-    return snap;
+    deps.snapshotAsked?.();
+    try {
+      return await deps.snapshot();
+    } finally {
+      deps.snapshotAnswered?.();
+    }
   });
   return () => {
     for (const c of channels) ipcMain.removeHandler(c);

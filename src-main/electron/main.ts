@@ -124,7 +124,8 @@ export async function launchApp(opts: LaunchOptions = {}): Promise<RunningApp | 
     desktop: desktop.service,
     snapshot: () => service.snapshot(),
     isAppSender: (event) => window.isAppSender(event),
-    onSnapshot: () => window.pageReady(),
+    snapshotAsked: () => window.snapshotAsked(),
+    snapshotAnswered: () => window.snapshotAnswered(),
     log,
   });
 

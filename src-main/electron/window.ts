@@ -67,14 +67,23 @@ export function hardenContents(contents: WebContents, page: AppPage): void {
   contents.session.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => allowed(permission, details.requestingUrl ?? requestingOrigin));
 }
 
+/** Events held for a page between its snapshot request and the answer, at most. */
+const MAX_BUFFERED = 10_000;
+
 /**
- * The main window, created on first use. Owner of the window and of events waiting for
- * the page: an `openAdd` sent before the page asked for its snapshot is kept until then
- * (a window opened by a second launch has no listener yet).
+ * The main window, created on first use. Owner of the window and of the events on their
+ * way to its page. The page subscribes, then asks for its snapshot; events that happen
+ * while the snapshot is taken are held and sent right after the answer (the page drops
+ * events that arrive before it), so none is lost between the two. An `openAdd` sent
+ * before the page asked (a window opened by a second launch has no listener yet) waits
+ * for that moment too.
  */
 export class MainWindow {
   private win?: BrowserWindow;
-  private ready = false;
+  /** waiting: no snapshot asked since the page loaded; holding: answers pending; open: events flow. */
+  private stream: 'waiting' | 'holding' | 'open' = 'waiting';
+  private pendingSnapshots = 0;
+  private held: BridgeEvent[] = [];
   private pendingAdd?: BridgeEvent;
   private quitting = false;
 
@@ -104,21 +113,35 @@ export class MainWindow {
   openAdd(source?: string): void {
     this.pendingAdd = { type: 'openAdd', data: source ? { source } : {} };
     this.show();
-    if (this.ready) this.flush();
+    if (this.stream === 'open') this.flush();
   }
 
-  /** Pushes a service event to the page (dropped while it has not loaded: its snapshot will cover it). */
+  /** Pushes a service event to the page: now, after a snapshot answer, or not at all before the page asked. */
   send(ev: BridgeEvent): void {
     const win = this.current();
-    if (!win || !this.ready || !isAppUrl(win.webContents.getURL(), this.page)) return;
-    win.webContents.send(EVENT_CHANNEL, ev);
+    if (!win || !isAppUrl(win.webContents.getURL(), this.page)) return;
+    if (this.stream === 'open') win.webContents.send(EVENT_CHANNEL, ev);
+    else if (this.stream === 'holding' && this.held.length < MAX_BUFFERED) this.held.push(ev);
   }
 
-  /** The page asked for its snapshot: it is listening now. */
-  pageReady(): void {
-    this.ready = true;
-    // After the snapshot answer: the page applies it first, then the dialog opens.
-    setTimeout(() => this.flush(), 0);
+  /** The page asked for its snapshot: it is listening; hold events until the answer is out. */
+  snapshotAsked(): void {
+    this.pendingSnapshots++;
+    this.stream = 'holding';
+  }
+
+  /** The snapshot answer was handed to IPC: what was held follows it (a timer runs after the reply is sent). */
+  snapshotAnswered(): void {
+    setTimeout(() => {
+      this.pendingSnapshots = Math.max(0, this.pendingSnapshots - 1);
+      if (this.pendingSnapshots > 0 || this.stream !== 'holding') return;
+      this.stream = 'open';
+      const win = this.current();
+      const held = this.held;
+      this.held = [];
+      if (win) for (const ev of held) win.webContents.send(EVENT_CHANNEL, ev);
+      this.flush();
+    }, 0);
   }
 
   /** True only for the main frame of this window showing exactly the app's page. */
@@ -135,10 +158,16 @@ export class MainWindow {
     this.quitting = true;
   }
 
+  private resetStream(): void {
+    this.stream = 'waiting';
+    this.pendingSnapshots = 0;
+    this.held = [];
+  }
+
   private flush(): void {
     const ev = this.pendingAdd;
     const win = this.current();
-    if (!ev || !win || !this.ready) return;
+    if (!ev || !win || this.stream !== 'open') return;
     this.pendingAdd = undefined;
     win.webContents.send(EVENT_CHANNEL, ev);
   }
@@ -146,7 +175,7 @@ export class MainWindow {
   private create(): BrowserWindow {
     const win = new BrowserWindow(windowOptions(this.preload));
     this.win = win;
-    this.ready = false;
+    this.resetStream();
     win.once('ready-to-show', () => win.show());
     win.on('close', (event) => {
       if (this.quitting) return;
@@ -157,9 +186,7 @@ export class MainWindow {
       if (this.win === win) this.win = undefined;
     });
     // A reload starts a new page: it asks for its snapshot again.
-    win.webContents.on('did-start-loading', () => {
-      this.ready = false;
-    });
+    win.webContents.on('did-start-loading', () => this.resetStream());
     if (this.page.load.kind === 'url') {
       const url = this.page.load.url;
       session.defaultSession.webRequest.onHeadersReceived({ urls: [`${new URL(url).origin}/*`] }, (details, callback) => {

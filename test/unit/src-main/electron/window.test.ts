@@ -169,20 +169,29 @@ describe('MainWindow', () => {
     expect(app.exitCode).toBeUndefined();
   });
 
-  it('keeps an openAdd until the page asked for its snapshot, then delivers it once', async () => {
+  it('sends nothing before the page asks for its snapshot, holds what happens while it is taken, then sends it after the answer', async () => {
     const w = new MainWindow(page, '/p.cjs');
     w.openAdd('/ipfs/bafkqaaa');
     const wc = electronDouble.window()!.webContents;
-    w.send({ type: 'removed', data: { id: 'm_x' } });
-    expect(wc.sent).toEqual([]);
-    w.pageReady();
+    const sent = () => wc.sent.map((m) => m.args[0]);
+    w.send({ type: 'removed', data: { id: 'm_before' } }); // covered by the snapshot to come
+    expect(sent()).toEqual([]);
+    w.snapshotAsked();
+    w.send({ type: 'removed', data: { id: 'm_during' } }); // maybe not in the snapshot: held
+    expect(sent()).toEqual([]);
+    w.snapshotAnswered();
+    expect(sent()).toEqual([]); // the reply goes first
     await new Promise((r) => setTimeout(r, 5));
-    expect(wc.sent).toEqual([{ channel: 'berth:event', args: [{ type: 'openAdd', data: { source: '/ipfs/bafkqaaa' } }] }]);
-    w.send({ type: 'removed', data: { id: 'm_x' } });
-    expect(wc.sent).toHaveLength(2);
+    expect(sent()).toEqual([
+      { type: 'removed', data: { id: 'm_during' } },
+      { type: 'openAdd', data: { source: '/ipfs/bafkqaaa' } },
+    ]);
+    w.send({ type: 'removed', data: { id: 'm_after' } });
+    expect(sent()).toHaveLength(3);
     // A reload: nothing is pushed until the new page asks again.
     wc.navigateTo(page.url);
-    w.send({ type: 'removed', data: { id: 'm_y' } });
-    expect(wc.sent).toHaveLength(2);
+    w.send({ type: 'removed', data: { id: 'm_reload' } });
+    expect(sent()).toHaveLength(3);
+    expect(wc.sent.every((m) => m.channel === 'berth:event')).toBe(true);
   });
 });
