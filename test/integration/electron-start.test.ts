@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,14 +7,16 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_CHANNELS, ipcChannel, type BridgeChannel, type PreloadApi } from '../../src-shared/bridge.ts';
 import { RENDERER_CSP } from '../../src-shared/csp.ts';
-import { berthSandbox, type BerthSandbox } from '../helpers/berthDaemon.ts';
+import { berthSandbox, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
+import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import * as electronDouble from '../helpers/electron.ts';
 
 // Issue 7 section 5: `npm start` builds what is stale, then opens the app — or, where
 // Electron's binary is not installed (always here), says so in one line and starts the
-// daemon with the browser UI, printing the URL. The BUILT preload exposes exactly the
-// contract's channels and requires nothing but 'electron' (a sandboxed preload can load
-// nothing else); the built page carries the strict CSP.
+// daemon with the browser UI, printing the URL. The BUILT bundles are checked too: the
+// main process runs (against the electron double) and serves the CLI; the preload
+// exposes exactly the contract's channels and requires nothing but 'electron' (a
+// sandboxed preload can load nothing else); the page carries the strict CSP.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const START = join(ROOT, 'src-main/cli/start.mjs');
@@ -71,6 +73,38 @@ describe('npm start and the desktop build', () => {
     // SIGTERM reaches the daemon once (it runs in its own process group) and it stops cleanly.
     expect(await exited).toBe(0);
     await expect(sb.client.info()).rejects.toThrow(/no Berth daemon is running/);
+  });
+
+  it('the built main process (out/main/index.js) hosts the service the CLI drives, and SIGTERM unmounts and exits', async (ctx) => {
+    if (missingFuse()) return ctx.skip();
+    const child = spawn(process.execPath, ['--import', 'tsx/esm', join(ROOT, 'test/helpers/runBuiltMain.mjs'), join(ROOT, 'out/main/index.js'), join(sb.base, 'userData')], {
+      cwd: ROOT,
+      env: { ...sb.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const mp = await sb.dir('mnt-built');
+    try {
+      await waitFor(async () => (await sb.client.info()).pid === child.pid, 30_000, `the built app's socket:\n${out}`);
+      expect(await sb.client.info()).toMatchObject({ servedBy: 'app' });
+      const src = await sb.dir('src-built');
+      await writeFile(join(src, 'f.txt'), 'built\n');
+      const mounted = await sb.run(['mount', 'fuse', 'local', '--path', src, mp]);
+      expect(mounted.code, mounted.stderr).toBe(0);
+      expect(await readFile(join(mp, 'f.txt'), 'utf8')).toBe('built\n');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, out).toBe(0);
+    expect(fuseMounts()).not.toContain(mp);
+    const line = /built-main-window (.*)/.exec(out)?.[1];
+    const win = JSON.parse(line ?? '{}') as { preload?: string; loaded?: { file?: string } };
+    expect(win.preload).toBe(join(ROOT, 'out/preload/index.cjs'));
+    expect(win.loaded?.file).toBe(join(ROOT, 'out/renderer/index.html'));
+    expect(out).toMatch(/hosting the mount service on/);
   });
 
   it('the built preload exposes exactly the contract and requires nothing but electron', async () => {
