@@ -87,7 +87,8 @@ export class FuseSession {
     if (this.lib.uvPollInit(this.lib.uvDefaultLoop(), handle, fd) !== 0) throw new FsError('IO', `cannot poll /dev/fuse (fd ${fd})`);
     this.poll = handle;
     this.pollCb = this.lib.registerPoll((_h, status) => {
-      if (status < 0) return this.finish(new FsError('IO', `polling /dev/fuse failed (${status})`));
+      // Outside any JavaScript frame here: the teardown too runs in Node's own callback scope.
+      if (status < 0) return void setImmediate(() => this.finish(new FsError('IO', `polling /dev/fuse failed (${status})`)));
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(this.drain);
