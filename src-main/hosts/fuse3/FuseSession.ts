@@ -25,6 +25,9 @@ export type Req = unknown;
 /** The op handlers a session registers, by slot name. */
 export type OpHandlers = Partial<Record<OpName, (...args: never[]) => void>>;
 
+/** FUSE opcodes counted per session when BERTH_FUSE_STATS=1 (printed to stderr at teardown). */
+const COUNT_OPS = process.env.BERTH_FUSE_STATS === '1';
+
 /** libuv handles whose close has not been processed yet must outlive the call (kept here). */
 const closing = new Set<Buffer>();
 
@@ -36,6 +39,8 @@ export class FuseSession {
   private pollCb: unknown;
   private registered: unknown[] = [];
   private scheduled = false;
+  /** Requests per FUSE opcode (only with BERTH_FUSE_STATS=1). */
+  private readonly counts = new Map<number, number>();
   private closed = false;
   private settleEnded: (err?: Error) => void = () => {};
   /** Settles when the kernel ends the session (unmounted, aborted) or close() is called. */
@@ -107,9 +112,23 @@ export class FuseSession {
         this.finish(r < 0 ? new FsError('IO', `reading /dev/fuse failed (errno ${-r})`) : undefined);
         return;
       }
+      if (COUNT_OPS) {
+        // struct fuse_in_header: len, then the opcode.
+        const op = this.lib.koffi.decode(this.lib.koffi.decode(this.fbuf, 16, 'void *'), 4, 'uint32_t') as number;
+        this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
+      }
       this.lib.processBuf(this.se, this.fbuf);
     }
   };
+
+  /**
+   * Makes the kernel drop the cached attributes of node `ino` (not its pages: a negative
+   * offset), so it asks before it trusts a size again. Safe inside a request handler: no
+   * page lock is taken.
+   */
+  invalidateAttrs(ino: number): void {
+    if (!this.closed) this.lib.notifyInvalInode(this.se, ino, -1, 0);
+  }
 
   /** Stops serving: no request is read or answered afterwards; the descriptor is closed (a mount still there then answers ENOTCONN). */
   close(): void {
@@ -119,6 +138,7 @@ export class FuseSession {
   private finish(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    if (COUNT_OPS) console.error(`berth: FUSE requests at ${this.mountpoint} by opcode: ${[...this.counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join(' ')}`);
     if (this.poll) {
       this.lib.uvPollStop(this.poll);
       this.lib.uvClose(this.poll, null);

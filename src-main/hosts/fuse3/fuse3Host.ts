@@ -64,10 +64,14 @@ export function fuse3Options(opts: FuseMountOptions, immutable: boolean, writabl
   const o = ['fsname=berth', 'subtype=berth'];
   if (opts.allowOther) o.push('allow_other', 'default_permissions');
   if (!writable) o.push('ro');
-  let attrTimeoutS = immutable ? IMMUTABLE_TIMEOUT_S : 0;
-  // Names may be cached a moment, attributes not: a size cached beside bytes read fresh gave
-  // old sizes with new data (issue 9); the kernel asks before it trusts a size.
-  let entryTimeoutS = immutable ? IMMUTABLE_TIMEOUT_S : (opts.attrTimeoutMs ?? 1_000) / 1000;
+  // Mutable guests: names and attributes for the guest's cache expiry, at least a second (as
+  // bindfs; `du` and `find` otherwise pay one request per entry). What issue 9 forbids, an
+  // old size beside new bytes, cannot happen: every open makes the kernel drop the node's
+  // attributes (lowLevelOps.ts) and its pages, and with AUTO_INVAL_DATA it asks for the
+  // size again before it reads.
+  const mutableS = Math.max(1, (opts.attrTimeoutMs ?? 1_000) / 1000);
+  let attrTimeoutS = immutable ? IMMUTABLE_TIMEOUT_S : mutableS;
+  let entryTimeoutS = immutable ? IMMUTABLE_TIMEOUT_S : mutableS;
   for (const x of opts.options ?? []) {
     if (!/^[A-Za-z0-9_=.-]+$/.test(x)) throw new FsError('InvalidItem', `bad FUSE option ${JSON.stringify(x)}: expected something like noatime or max_read=131072`);
     const m = HOST_OPTIONS.exec(x);
@@ -126,6 +130,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
       entryTimeoutS: caching.entryTimeoutS,
       allowOther: opts.allowOther === true,
       alive: () => holder.session?.alive === true,
+      invalidateAttrs: (ino) => holder.session?.invalidateAttrs(ino),
       onInit: () => initDone(),
     });
     const s = new FuseSession(lib, mountpoint, caching.mountOptions, ops);

@@ -138,6 +138,7 @@ export interface LibFuse3 {
   replyStatfs: CFn;
   replyXattr: CFn;
   notifyInvalEntry: CFn;
+  notifyInvalInode: CFn;
   free: CFn;
   uvDefaultLoop: CFn;
   uvPollInit: CFn;
@@ -200,6 +201,7 @@ export function loadLibFuse3(): LibFuse3 {
       replyBuf: f('int fuse_reply_buf(void *req, const void *buf, size_t size)'),
       replyStatfs: f('int fuse_reply_statfs(void *req, const void *stbuf)'),
       replyXattr: f('int fuse_reply_xattr(void *req, size_t count)'),
+      notifyInvalInode: f('int fuse_lowlevel_notify_inval_inode(void *se, uint64_t ino, int64_t off, int64_t len)'),
       notifyInvalEntry: f('int fuse_lowlevel_notify_inval_entry(void *se, uint64_t parent, const char *name, size_t namelen)'),
       free: koffi.load('libc.so.6').func('void free(void *ptr)') as CFn,
       uvDefaultLoop: u('void *uv_default_loop()'),

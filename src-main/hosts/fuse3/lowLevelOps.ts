@@ -4,7 +4,7 @@ import { CAP, CONN, FI, type LibFuse3 } from './libfuse3.ts';
 import { E, makeOpKit, type LowLevelContext } from './opKit.ts';
 import { STATVFS_SIZE, writeStat, writeStatvfs } from './structs.ts';
 import { makeWriterOps } from './lowLevelWriters.ts';
-import type { Vfs } from '../../vfs/types.ts';
+import type { FileHandle, Vfs } from '../../vfs/types.ts';
 
 // The low-level FUSE operations over one vfs. The kernel names nodes by number; the node
 // table (NodeTable.ts) turns them into vfs paths. Each request becomes one vfs call (a few
@@ -15,10 +15,30 @@ export type { LowLevelContext } from './opKit.ts';
 
 const O_ACCMODE = 3;
 
+/** Read buffers reused across requests of one mount (owned by its ops): a few per size the kernel asks. */
+class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+
+  take(size: number): Buffer {
+    return this.free.get(size)?.pop() ?? Buffer.allocUnsafe(size);
+  }
+
+  give(b: Buffer): void {
+    let list = this.free.get(b.length);
+    if (!list) {
+      // Sizes are few (the kernel's read size, and the tail of files): keep at most 8 of them.
+      if (this.free.size >= 8) return;
+      this.free.set(b.length, (list = []));
+    }
+    if (list.length < 16) list.push(b);
+  }
+}
+
 /** Builds the op handlers of one mount; writers only when the mount can write. */
 export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): OpHandlers {
   const kit = makeOpKit(vfs, lib, ctx);
-  const { koffi, nodes, handles, dirs, own, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi } = kit;
+  const pool = new BufferPool();
+  const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi } = kit;
   const ops: OpHandlers = {
     init: ((_userdata: unknown, conn: unknown) => {
       const v = new DataView(koffi.view(conn, 40) as ArrayBuffer);
@@ -57,18 +77,29 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
     open: ((req: Req, ino: number, fi: unknown) => {
       const flags = koffi.decode(fi, FI.flags, 'int') as number;
       const write = (flags & O_ACCMODE) !== C.O_RDONLY;
-      serve(req, () => vfs.open(node(ino).path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => lib.replyOpen(req, fillFi(fi, keep(h))));
+      serve(req, () => vfs.open(node(ino).path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => {
+        // Close-to-open: a mutable file's size is asked afresh after every open (fuse3Host.ts).
+        if (!ctx.immutable) ctx.invalidateAttrs(ino);
+        lib.replyOpen(req, fillFi(keep(h)));
+      });
     }) as never,
     read: ((req: Req, _ino: number, size: number, off: number, fi: unknown) => {
-      serve(req, async () => {
-        const h = handle(fi);
-        if (h.readInto) {
-          const b = Buffer.allocUnsafe(size);
-          const n = await h.readInto(b, off, base);
-          return n === size ? b : b.subarray(0, n);
-        }
-        return h.read(off, size, base);
-      }, (data) => lib.replyBuf(req, data, data.length));
+      let h: FileHandle;
+      try {
+        h = handle(fi);
+      } catch (err) {
+        return fail(req, err);
+      }
+      if (!h.readInto) return serve(req, () => h.read(off, size, base), (data) => lib.replyBuf(req, data, data.length));
+      // Into a pooled buffer: a fresh one per 128 KiB request costs page faults. libfuse has
+      // copied it into the kernel when fuse_reply_buf returns, so it goes back right after; a
+      // read that failed (a guest may still write into it after a timeout) keeps its own.
+      const b = pool.take(size);
+      const into = h.readInto.bind(h);
+      serve(req, () => into(b, off, base), (n) => {
+        lib.replyBuf(req, b, n);
+        pool.give(b);
+      });
     }) as never,
     release: ((req: Req, _ino: number, fi: unknown) => {
       const fh = fhOf(fi);
@@ -77,12 +108,9 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       if (!h) return lib.replyErr(req, 0);
       serve(req, () => h.close(), okErr(req));
     }) as never,
-    opendir: ((req: Req, ino: number, fi: unknown) => {
+    opendir: ((req: Req, ino: number, _fi: unknown) => {
       serve(req, () => dirs.open(vfs, node(ino).path, opts(req)), (id) => {
-        const view = Buffer.from(koffi.view(fi, FI.size) as ArrayBuffer);
-        view.copy(fiBuf);
-        fiBuf.writeBigUInt64LE(BigInt(id), FI.fh);
-        lib.replyOpen(req, fiBuf);
+        lib.replyOpen(req, fillFi(id, false));
       });
     }) as never,
     readdir: ((req: Req, ino: number, size: number, off: number, fi: unknown) => {

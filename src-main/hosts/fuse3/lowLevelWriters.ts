@@ -14,7 +14,7 @@ import { readStat, STAT_SIZE, writeEntry, writeStat } from './structs.ts';
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
   const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
   const ops: OpHandlers = {
-    create: ((req: Req, parent: number, name: string, mode: number, fi: unknown) => {
+    create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -33,7 +33,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }, ({ h, a }) => {
         const n = nodes.remember(path);
         writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-        lib.replyCreate(req, entryBuf, fillFi(fi, keep(h)));
+        lib.replyCreate(req, entryBuf, fillFi(keep(h)));
       });
     }) as never,
     write: ((req: Req, _ino: number, buf: unknown, size: number, off: number, fi: unknown) => {

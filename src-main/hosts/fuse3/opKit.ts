@@ -34,6 +34,8 @@ export interface LowLevelContext {
   log?: (message: string) => void;
   /** Whether the session still takes replies. */
   alive: () => boolean;
+  /** Makes the kernel forget a node's attributes (FuseSession.invalidateAttrs). */
+  invalidateAttrs: (ino: number) => void;
   /** Called once the kernel's INIT came (the mount is served). */
   onInit: () => void;
 }
@@ -106,15 +108,16 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     if (!h) throw new FsError('Closed', 'no such open file');
     return h;
   };
-  /** Writes fh and the cache flags into fuse_file_info for fuse_reply_open/create. */
-  const fillFi = (fi: unknown, fh: number): Buffer => {
-    const view = Buffer.from(koffi.view(fi, FI.size) as ArrayBuffer);
-    view.copy(fiBuf);
+  /**
+   * A fuse_file_info for fuse_reply_open/create/opendir: ours, zeroed, with fh and the cache
+   * flags. Never the kernel's: the one libfuse passed lives on its stack only while the
+   * handler runs, and replies come later. libfuse reads no other field of a reply's.
+   */
+  const fillFi = (fh: number, file = true): Buffer => {
+    fiBuf.fill(0);
     fiBuf.writeBigUInt64LE(BigInt(fh), FI.fh);
-    let bits = fiBuf.readUInt32LE(FI.bits);
     // Immutable content keeps its pages across opens (libfuse 2's kernel_cache); mutable drops them.
-    if (ctx.immutable) bits |= FI_BIT.keepCache;
-    fiBuf.writeUInt32LE(bits >>> 0, FI.bits);
+    if (file && ctx.immutable) fiBuf.writeUInt32LE(FI_BIT.keepCache, FI.bits);
     return fiBuf;
   };
   const readOnly = (): never => {
