@@ -181,4 +181,26 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => sh(i % 2 ? `sha256sum ${mnt}/big.bin` : `cat ${mnt}/one ${mnt}/rel`)));
     runs.forEach((r, i) => expect(i % 2 ? r.out.split(' ')[0] : r.out).toBe(i % 2 ? sum : 'xx'));
   });
+
+  // The local guest makes blocking calls on this thread on a local disk (localInline.ts). A
+  // mount this very process serves inside the folder must never get one: the kernel would
+  // wait on this thread for the answer (issue 3). Here the outer mount's folder holds the
+  // inner mount's mount point, and the outer mount lists, stats and reads through it.
+  it('serves a folder holding another of its own mounts without blocking on itself', async () => {
+    const outerSrc = join(base, 'outer');
+    const innerAt = join(outerSrc, 'inner');
+    mkdirSync(innerAt, { recursive: true });
+    writeFileSync(join(outerSrc, 'top'), 'top\n');
+    const outerMnt = join(base, 'outer-mnt');
+    mkdirSync(outerMnt);
+    // The outer guest first: it read the mount table before the inner mount existed, so only
+    // the list of mounts this process serves (vfs/servedMounts.ts) keeps it off the inner one.
+    const outer = wrapGuest(await openLocalGuest({ kind: 'local', path: outerSrc, readOnly: false }), { timeoutMs: 10_000 });
+    const outerHost = await fuseHost.mount(outer, outerMnt, {});
+    await mount(true, innerAt);
+    mounts.unshift(outerHost);
+    const r = await sh(`ls -l ${outerMnt} ${outerMnt}/inner >/dev/null && cat ${outerMnt}/top ${outerMnt}/inner/nested/deeper/leaf && stat -c %s ${outerMnt}/inner/big.bin && echo x > ${outerMnt}/new && cat ${outerMnt}/new`);
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`top\nleaf\n${big.length}\nx\n`);
+  });
 });
