@@ -159,7 +159,9 @@ export const fuse3Host: Host<FuseMountOptions> = {
 
     detachAtExit(mountpoint);
     let settled = false;
-    const done = s.ended.then(() => {
+    const done = s.ended.then((err) => {
+      // The kernel ending the session is the normal end; a read error is worth the log.
+      if (err) console.error(`berth: the FUSE session at ${mountpoint} ended: ${err.message}`);
       settled = true;
       live.delete(mountpoint);
       removeServedMount(mountpoint);
