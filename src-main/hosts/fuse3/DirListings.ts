@@ -3,8 +3,14 @@ import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { type OwnerOverride, typeBits } from './structs.ts';
 
-// Open folders of one mount: OPENDIR takes a snapshot of the listing (with attributes) and
-// READDIR / READDIRPLUS pages through it by offset (entry index + 1) until RELEASEDIR.
+// Listings of one mount: a snapshot of a folder's entries (with attributes) that READDIR /
+// READDIRPLUS page through by offset. The offset handed to the kernel is the snapshot's id
+// times 2^24 plus the entry's index + 1, so a later call finds its snapshot by the offset
+// alone: kernels that know zero-message opendir (5.1+, FUSE_CAP_NO_OPENDIR_SUPPORT) then
+// send no OPENDIR and RELEASEDIR at all (two round trips fewer per folder for find and
+// du), and a listing is taken when a read starts at offset 0. Snapshots are kept for the
+// last LISTINGS_KEPT folders; a read whose snapshot is gone lists the folder again and
+// goes on from the same index.
 // Pages are written in the kernel's own wire format (struct fuse_dirent and
 // fuse_direntplus of <linux/fuse.h>, a stable ABI) here in JavaScript: one FFI call per
 // entry (fuse_add_direntry_plus) would cost more than the entry itself.
@@ -27,6 +33,10 @@ interface PageContext {
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/** Entries per snapshot the offset can address (2^24); ids above it fit a double exactly. */
+const PER_LISTING = 0x100_0000;
+/** Snapshots kept when no RELEASEDIR says when to drop them. */
+const LISTINGS_KEPT = 256;
 
 function u64(b: Buffer, off: number, n: number): void {
   b.writeUInt32LE(n >>> 0, off);
@@ -72,12 +82,12 @@ function valid(s: number): [number, number] {
   return [whole, Math.round((s - whole) * 1e9)];
 }
 
-/** The open folders of one mount (owned by its ops). */
+/** The listings of one mount (owned by its ops), in least-recently-used order. */
 export class DirListings {
   private readonly open_ = new Map<number, Listed[]>();
   private next = 1;
 
-  /** Lists `path` now; the id goes in fuse_file_info.fh. */
+  /** Lists `path` now; the id goes in fuse_file_info.fh (0 where no OPENDIR is sent). */
   async open(vfs: Vfs, path: string, opts: CallOpts): Promise<number> {
     const list: Listed[] = [
       { name: '.', nameBytes: Buffer.from('.'), attr: undefined },
@@ -86,6 +96,10 @@ export class DirListings {
     for await (const e of vfs.readdir(path, opts)) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
     const id = this.next++;
     this.open_.set(id, list);
+    if (this.open_.size > LISTINGS_KEPT) {
+      const oldest = this.open_.keys().next().value;
+      if (oldest !== undefined) this.open_.delete(oldest);
+    }
     return id;
   }
 
@@ -94,17 +108,31 @@ export class DirListings {
   }
 
   /**
-   * One page of at most `size` bytes from entry `off`. With `plus`, each entry carries its
-   * node id and attributes, and counts as a lookup the kernel now holds (NodeTable).
+   * The snapshot and entry index a read at `off` continues: the one the offset names when
+   * it is still kept, else a fresh listing (at offset 0, or when it was dropped).
    */
-  page(id: number, dir: FuseNode, size: number, off: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext): Buffer {
+  async at(vfs: Vfs, path: string, off: number, opts: CallOpts): Promise<{ id: number; index: number }> {
+    const id = Math.floor(off / PER_LISTING);
+    const index = off % PER_LISTING;
+    if (off > 0 && this.open_.has(id)) return { id, index };
+    return { id: await this.open(vfs, path, opts), index };
+  }
+
+  /**
+   * One page of at most `size` bytes of snapshot `id` from entry `index`. With `plus`, each
+   * entry carries its node id and attributes, and counts as a lookup the kernel now holds.
+   */
+  page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext): Buffer {
     const list = this.open_.get(id);
     if (!list) throw new FsError('Closed', 'folder not open');
+    // Used: the most recent at the end of the map's order.
+    this.open_.delete(id);
+    this.open_.set(id, list);
     const b = Buffer.alloc(size);
     let pos = 0;
     const [ev, evn] = valid(ctx.entryTimeoutS);
     const [av, avn] = valid(ctx.attrTimeoutS);
-    for (let i = off; i < list.length; i++) {
+    for (let i = index; i < list.length; i++) {
       const e = list[i]!;
       const len = e.nameBytes.length;
       const rec = align8((plus ? ENTRY_OUT : 0) + DIRENT_NAME + len);
@@ -127,7 +155,7 @@ export class DirListings {
       }
       if (ino === 0) ino = 1;
       u64(b, d, ino);
-      u64(b, d + 8, i + 1);
+      u64(b, d + 8, id * PER_LISTING + i + 1);
       b.writeUInt32LE(len, d + 16);
       b.writeUInt32LE(type, d + 20);
       e.nameBytes.copy(b, d + DIRENT_NAME);

@@ -92,8 +92,15 @@ export class FuseSession {
     if (this.lib.uvPollInit(this.lib.uvDefaultLoop(), handle, fd) !== 0) throw new FsError('IO', `cannot poll /dev/fuse (fd ${fd})`);
     this.poll = handle;
     this.pollCb = this.lib.registerPoll((_h, status) => {
-      // Outside any JavaScript frame here: the teardown too runs in Node's own callback scope.
-      if (status < 0) return void setImmediate(() => this.finish(new FsError('IO', `polling /dev/fuse failed (${status})`)));
+      // libuv reports POLLERR as UV_EBADF and stops polling: /dev/fuse says so once the
+      // connection is gone (unmounted). A read then tells ENODEV (the normal end) from a
+      // real failure. Outside any JavaScript frame here: both run in setImmediate.
+      if (status < 0) {
+        return void setImmediate(() => {
+          this.drain();
+          this.finish(new FsError('IO', `polling /dev/fuse failed (${status})`));
+        });
+      }
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(this.drain);

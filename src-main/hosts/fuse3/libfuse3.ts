@@ -62,6 +62,7 @@ export const CAP = {
   parallelDirops: 1 << 18,
   handleKillpriv: 1 << 20,
   cacheSymlinks: 1 << 23,
+  noOpendirSupport: 1 << 24,
   explicitInvalData: 1 << 25,
 } as const;
 /** FUSE_SET_ATTR_* of fuse_lowlevel.h. */

@@ -38,6 +38,17 @@ class BufferPool {
 export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): OpHandlers {
   const kit = makeOpKit(vfs, lib, ctx);
   const pool = new BufferPool();
+  /** Whether the kernel takes ENOSYS from OPENDIR as success (decided at INIT). */
+  let zeroOpendir = false;
+  /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing taken now. */
+  const listPage = (req: Req, ino: number, size: number, off: number, fi: unknown, plus: boolean): void => {
+    const fh = fhOf(fi);
+    serve(req, async () => {
+      const dir = node(ino);
+      const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : await dirs.at(vfs, dir.path, off, opts(req));
+      return dirs.page(id, dir, size, index, plus, nodes, own, ctx);
+    }, (buf) => lib.replyBuf(req, buf, buf.length));
+  };
   const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi } = kit;
   const ops: OpHandlers = {
     init: ((_userdata: unknown, conn: unknown) => {
@@ -46,6 +57,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       // The kernel clears set-id bits on write/chown/truncate itself, as with libfuse 2:
       // the guest writes as root and would keep them.
       want &= ~CAP.handleKillpriv;
+      zeroOpendir = (v.getUint32(CONN.capable, true) & CAP.noOpendirSupport) !== 0;
       v.setUint32(CONN.want, want >>> 0, true);
       ctx.onInit();
     }) as never,
@@ -109,16 +121,15 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       serve(req, () => h.close(), okErr(req));
     }) as never,
     opendir: ((req: Req, ino: number, _fi: unknown) => {
+      // Zero-message opendir: ENOSYS here means "open", and the kernel stops sending OPENDIR
+      // and RELEASEDIR (DirListings.ts); the listing is taken by the first read.
+      if (zeroOpendir) return lib.replyErr(req, E.ENOSYS);
       serve(req, () => dirs.open(vfs, node(ino).path, opts(req)), (id) => {
         lib.replyOpen(req, fillFi(id, false));
       });
     }) as never,
-    readdir: ((req: Req, ino: number, size: number, off: number, fi: unknown) => {
-      serve(req, async () => dirs.page(fhOf(fi), node(ino), size, off, false, nodes, own, ctx), (buf) => lib.replyBuf(req, buf, buf.length));
-    }) as never,
-    readdirplus: ((req: Req, ino: number, size: number, off: number, fi: unknown) => {
-      serve(req, async () => dirs.page(fhOf(fi), node(ino), size, off, true, nodes, own, ctx), (buf) => lib.replyBuf(req, buf, buf.length));
-    }) as never,
+    readdir: ((req: Req, ino: number, size: number, off: number, fi: unknown) => listPage(req, ino, size, off, fi, false)) as never,
+    readdirplus: ((req: Req, ino: number, size: number, off: number, fi: unknown) => listPage(req, ino, size, off, fi, true)) as never,
     releasedir: ((req: Req, _ino: number, fi: unknown) => {
       dirs.close(fhOf(fi));
       lib.replyErr(req, 0);

@@ -47,7 +47,8 @@ describe('libfuse 3 structs', () => {
     const plain = dirs.page(id, root, 4096, 0, false, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
     // ".", "..", "a" (24+1 → 32), "long-name.txt" (24+13 → 40)
     expect(plain.length).toBe(32 + 32 + 32 + 40);
-    expect(plain.readBigUInt64LE(64 + 8)).toBe(3n); // offset of the third entry
+    // The third entry's offset: the snapshot's id times 2^24, plus its index + 1.
+    expect(plain.readBigUInt64LE(64 + 8)).toBe(BigInt(id) * 0x100_0000n + 3n);
     expect(plain.subarray(64 + 24, 64 + 25).toString()).toBe('a');
     expect(nodes.size).toBe(1);
     const plus = dirs.page(id, root, 4096, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
@@ -58,5 +59,19 @@ describe('libfuse 3 structs', () => {
     expect(plus.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
     // A page too small for the next entry ends before it; the kernel asks again from there.
     expect(dirs.page(id, root, 200, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 }).length).toBe(160);
+  });
+
+  it('finds a snapshot by the offset alone, and lists again when it is gone (no OPENDIR)', async () => {
+    let listed = 0;
+    const vfs = { readdir: async function* () { listed++; yield { name: 'a', attr: attr() }; } } as unknown as Vfs;
+    const dirs = new DirListings();
+    const first = await dirs.at(vfs, '/', 0, { signal: new AbortController().signal });
+    expect([first.index, listed]).toEqual([0, 1]);
+    const again = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    expect([again.id, again.index, listed]).toEqual([first.id, 2, 1]);
+    dirs.close(first.id);
+    const relisted = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    expect([relisted.index, listed]).toEqual([2, 2]);
+    expect(relisted.id).not.toBe(first.id);
   });
 });
