@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { IpfsNode } from './IpfsNode.ts';
+import { JS_IPFS_MESSAGES, JsIpfsAware } from './jsIpfsPeer.ts';
 import { KuboNode } from './kubo.ts';
 
 // Where the IPFS node is (DESIGN.md "Data model"): the `api` file the running node
@@ -41,5 +42,5 @@ export async function connectNode(ref?: string): Promise<IpfsNode> {
   if (addr.kind === 'unix') {
     throw new FsError('InvalidOperation', `IPFS node ${text}: unix socket RPC addresses are not supported yet; use /ip4/<addr>/tcp/<port>`);
   }
-  return new KuboNode(addr.url, text);
+  return new JsIpfsAware(new KuboNode(addr.url, text, JS_IPFS_MESSAGES));
 }

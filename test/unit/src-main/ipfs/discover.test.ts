@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_API, connectNode, discoverApi } from '../../../../src-main/ipfs/discover.ts';
-import { nodeError } from '../../../../src-main/ipfs/kubo.ts';
+import { nodeError, RpcError } from '../../../../src-main/ipfs/kuboRpc.ts';
 import { FsError } from '../../../../src-main/vfs/FsError.ts';
 
 const dirs: string[] = [];
@@ -39,14 +39,19 @@ describe('connectNode', () => {
 });
 
 describe('nodeError', () => {
-  it('maps aborts to Timeout, node answers to NotExist or IO, network failures to IO', () => {
+  it('maps aborts to Timeout, node answers by status and cmds Code, network failures to IO', () => {
     const ctrl = new AbortController();
     ctrl.abort(new Error('deadline'));
     expect(nodeError(new Error('x'), 'cat', 'a', ctrl.signal).kind).toBe('Timeout');
-    const http = Object.assign(new Error('no link named "x" under Qm'), { name: 'HTTPError' });
-    expect(nodeError(http, 'resolve', 'a').kind).toBe('NotExist');
-    const other = Object.assign(new Error('merkledag: broken'), { name: 'HTTPError' });
-    expect(nodeError(other, 'cat', 'a').kind).toBe('IO');
+    expect(nodeError(new RpcError('anything', 404), 'cat', 'a').kind).toBe('NotExist');
+    expect(nodeError(new RpcError('anything', 500, 3), 'cat', 'a').kind).toBe('NotExist');
+    expect(nodeError(new RpcError('anything', 400, 1), 'cat', 'a').kind).toBe('InvalidItem');
+    expect(nodeError(new RpcError('anything', 403), 'cat', 'a').kind).toBe('Permission');
+    // Kubo sends resolver failures as Code 0: only its message tells
+    expect(nodeError(new RpcError('no link named "x" under Qm', 500, 0), 'resolve', 'a').kind).toBe('NotExist');
+    expect(nodeError(new RpcError('merkledag: broken', 500, 0), 'cat', 'a').kind).toBe('IO');
+    // a peer's own texts come as a table
+    expect(nodeError(new RpcError('ERR_NOT_FOUND', 500, 0), 'cat', 'a', undefined, [[/ERR_NOT_FOUND/, 'NotExist']]).kind).toBe('NotExist');
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     const e = nodeError(refused, 'cat', '/ip4/127.0.0.1/tcp/1');
     expect(e.kind).toBe('IO');
