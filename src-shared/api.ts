@@ -42,6 +42,15 @@ export const SettingsSchema = z.object({
     .default('http://127.0.0.1:8080'),
   /** Share links use the subdomain form (https://<cid>.ipfs.<host>/) by default. */
   subdomainLinks: z.boolean().default(false),
+  /** Trustless gateways the embedded node fetches missing blocks from (verified); absent = the public defaults. */
+  trustlessGateways: z
+    .array(z.string().max(1024).regex(/^https?:\/\/[^\s/?#]+\/?$/, 'expected a gateway origin like https://trustless-gateway.link or http://127.0.0.1:8080'))
+    .max(32)
+    .optional(),
+  /** The embedded node never uses the network: a block it does not have fails at once. */
+  offline: z.boolean().optional(),
+  /** Bytes of fetched blocks the embedded node keeps (least recently used go first; pinned and MFS content never). */
+  blockCacheMaxBytes: z.number().int().min(16 * 1024 * 1024, 'expected at least 16 MiB').max(2 ** 50).optional(),
 });
 /** App-wide settings. */
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import { CID } from 'multiformats/cid';
-import type { CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
+import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
 import { canonicalCid } from './canonicalCid.ts';
 import { carBlocks } from './carBlocks.ts';
 import type { KuboNode } from './kubo.ts';
@@ -172,6 +172,10 @@ export class JsIpfsAware implements IpfsNode {
 
   repoStat(opts: NodeCallOpts): Promise<IpfsRepoStat> {
     return this.kubo.repoStat(opts);
+  }
+
+  add(path: string, opts: AddOpts): Promise<AddResult> {
+    return this.kubo.add(path, opts);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,9 @@
 import { CID } from 'multiformats/cid';
 import { FsError } from '../vfs/FsError.ts';
 import type { NodeType } from '../vfs/types.ts';
-import type { CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
+import { stat as fsStat } from 'node:fs/promises';
+import { basename, resolve as resolvePath } from 'node:path';
+import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
 import { canonicalCid } from './canonicalCid.ts';
 import { KuboRpc, type MessageTable, ndjson, nodeError } from './kuboRpc.ts';
 import { DAG_PB, RAW, statFromBlock } from './unixfsStat.ts';
@@ -26,7 +28,7 @@ export class KuboNode implements IpfsNode {
 
   /** `url` is the API's base URL (http://host:port), `address` how to name it in messages. */
   constructor(
-    url: string,
+    readonly url: string,
     readonly address: string,
     /** Code-0 error messages of a peer that is not Kubo (see kuboRpc.ts). */
     private readonly messages: MessageTable = [],
@@ -158,6 +160,33 @@ export class KuboNode implements IpfsNode {
     } catch (err) {
       throw this.fail(err, 'repo stat', opts.signal);
     }
+  }
+
+  /**
+   * `add` with Kubo's current import defaults (CIDv1, raw leaves, 1 MiB chunks), pinned.
+   * kubo-rpc-client builds the multipart body (loaded here only: the CLI never needs it).
+   */
+  async add(path: string, opts: AddOpts): Promise<AddResult> {
+    const abs = resolvePath(path);
+    const st = await fsStat(abs).catch((err: NodeJS.ErrnoException) => {
+      throw new FsError(err.code === 'ENOENT' ? 'NotExist' : 'IO', `add ${abs}: ${err.message}`);
+    });
+    const { create, globSource } = await import('kubo-rpc-client');
+    const client = create({ url: this.url });
+    const options = { cidVersion: 1, rawLeaves: true, chunker: 'size-1048576', pin: opts.pin !== false, signal: opts.signal } as const;
+    let cid: string | undefined;
+    try {
+      if (st.isDirectory()) {
+        for await (const r of client.addAll(globSource(abs, '**/*', { hidden: true }), { ...options, wrapWithDirectory: true })) if (r.path === '') cid = r.cid.toString();
+      } else {
+        const { createReadStream } = await import('node:fs');
+        cid = (await client.add(createReadStream(abs), options)).cid.toString();
+      }
+    } catch (err) {
+      throw this.fail(err, `add ${abs}`, opts.signal);
+    }
+    if (!cid) throw new FsError('IO', `add ${abs}: the node at ${this.address} reported no root CID`);
+    return { cid: canonicalCid(cid) ?? cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size };
   }
 
   /** The node's `version` answer (also a cheap liveness probe). */

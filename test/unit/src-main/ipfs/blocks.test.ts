@@ -35,7 +35,7 @@ describe('verifyBlock', () => {
     const cid = CID.createV1(0x55, await sha256.digest(bytes));
     await verifyBlock(cid, bytes, 'test');
     const bad = Uint8Array.from(bytes);
-    bad[0] ^= 1;
+    bad[0] = bad[0]! ^ 1;
     await expect(verifyBlock(cid, bad, 'gateway http://x')).rejects.toMatchObject({ kind: 'IO', message: expect.stringMatching(/failed verification.*sha2-256/) });
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_API, connectNode, discoverApi } from '../../../../src-main/ipfs/discover.ts';
+import { DEFAULT_API, connectNode, discoverApi, discoverNode } from '../../../../src-main/ipfs/discover.ts';
 import { nodeError, RpcError } from '../../../../src-main/ipfs/kuboRpc.ts';
 import { FsError } from '../../../../src-main/vfs/FsError.ts';
 
@@ -28,13 +28,25 @@ describe('discoverApi', () => {
 describe('connectNode', () => {
   const kind = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof FsError ? e.kind : String(e)));
   it('refuses what it cannot use yet, and bad addresses, with a message saying what was expected', async () => {
-    expect(await kind(connectNode('embedded'))).toBe('InvalidOperation');
     expect(await kind(connectNode('/unix/run/ipfs.sock'))).toBe('InvalidOperation');
     await expect(connectNode('/ip4/nonsense')).rejects.toThrow(/expected/);
   });
   it('connects lazily: a node that is not there fails on the first call, with IO', async () => {
     const node = await connectNode('/ip4/127.0.0.1/tcp/1');
     await expect(node.stat('QmZdSwKJoJbv1nWhg56msBkYDRnUTgYuZRg4rZUs9C4VWB', { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ kind: 'IO' });
+  });
+});
+
+describe('discoverNode', () => {
+  it('takes the settings node first, else a Kubo that answers, else the embedded node', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'berth-discover-'));
+    dirs.push(d);
+    expect(await discoverNode({ defaultNode: '/ip4/127.0.0.1/tcp/4001' })).toBe('/ip4/127.0.0.1/tcp/4001');
+    // an api file of a node that is not running (port 1 refuses at once) is passed over
+    await writeFile(join(d, 'api'), '/ip4/127.0.0.1/tcp/1\n');
+    const found = await discoverNode({ env: { IPFS_PATH: d } });
+    // a real Kubo on this machine's :5001 would win; none runs in CI
+    expect(['embedded', DEFAULT_API]).toContain(found);
   });
 });
 
