@@ -2,7 +2,7 @@ import pMap from 'p-map';
 import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
 import { ChunkCache } from './ipfsChunkCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { type Loc, presentLink, targetLoc } from './ipfsLinks.ts';
@@ -84,6 +84,8 @@ export function inoOf(key: string): number {
 export class IpfsTree implements Vfs {
   readonly name: string;
   readonly readOnly = true;
+  /** The node's reachability (absent for the embedded node, which cannot go away). */
+  readonly health: HealthSource | undefined;
   private readonly top: IpfsTop;
   private readonly uid: number;
   private readonly gid: number;
@@ -103,6 +105,7 @@ export class IpfsTree implements Vfs {
     private readonly opts: IpfsTreeOptions,
   ) {
     this.name = opts.name;
+    this.health = node.health;
     this.top = opts.top;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;

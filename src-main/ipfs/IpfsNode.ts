@@ -1,4 +1,4 @@
-import type { NodeType } from '../vfs/types.ts';
+import type { HealthSource, NodeType } from '../vfs/types.ts';
 
 // What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API, with the js-ipfs
 // peer's differences in jsIpfsPeer.ts) and embedded/EmbeddedNode.ts. Every call takes an AbortSignal and fails with FsError: NotExist when
@@ -78,6 +78,8 @@ export interface AddResult {
 export interface IpfsNode {
   /** Where the node is, for messages (e.g. "/ip4/127.0.0.1/tcp/5001"). */
   readonly address: string;
+  /** Whether the node answers (nodes that can go away: Kubo over RPC). */
+  readonly health?: HealthSource;
   /** Type, size and metadata of the node with this CID (one block fetched, never a file's content). */
   stat(cid: string, opts: NodeCallOpts): Promise<IpfsStat>;
   /** Resolves `/ipfs/<cid>/a/b` or `/ipns/<name>/a` to its node. */

@@ -6,6 +6,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { IpfsNode } from './IpfsNode.ts';
 import { JS_IPFS_MESSAGES, JsIpfsAware } from './jsIpfsPeer.ts';
 import { KuboNode } from './kubo.ts';
+import { MonitoredNode, monitorFor } from './nodeHealth.ts';
 
 // Which IPFS node a mount uses (DESIGN.md "Data model"): the spec's `node`, else the
 // settings' node, else a running Kubo (the `api` file it writes into $IPFS_PATH or
@@ -84,11 +85,17 @@ export async function discoverNode(ctx: NodeContext = {}): Promise<string> {
 
 /**
  * Connects to the node a spec names: a multiaddr, "embedded", or undefined for
- * discovery. A Kubo node is not contacted yet (its first call fails if it is not there).
+ * discovery. A Kubo node is probed once (a moment at most) so its health is known from
+ * the start; a node that is down still connects: its calls fail fast until it answers.
  */
 export async function connectNode(ref: string | undefined, ctx: NodeContext = {}): Promise<IpfsNode> {
   const chosen = ref ?? (await discoverNode(ctx));
-  if (chosen !== 'embedded') return kuboAt(chosen);
+  if (chosen !== 'embedded') {
+    const node = kuboAt(chosen);
+    const monitored = new MonitoredNode(node, monitorFor(chosen, (signal) => node.kubo.version({ signal })));
+    await monitored.health.check();
+    return monitored;
+  }
   const { embeddedNode, DEFAULT_CACHE_MAX_BYTES, DEFAULT_TRUSTLESS_GATEWAYS } = await import('./embedded/EmbeddedNode.ts');
   return await embeddedNode({
     repoDir: embeddedRepoDir(ctx.env),

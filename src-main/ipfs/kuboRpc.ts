@@ -42,6 +42,14 @@ export class RpcError extends Error {
 /** A parameter value of an RPC call; arrays repeat the key (`arg=a&arg=b`). */
 export type RpcParams = Record<string, string | number | boolean | ReadonlyArray<string>>;
 
+/** Errors that mean no HTTP answer came at all (the node is down or unreachable). */
+const unreachable = new WeakSet<FsError>();
+
+/** True when a node call failed because nothing answered (not an error the node sent, not a deadline). */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof FsError && unreachable.has(err);
+}
+
 /** Maps anything a node call threw to an FsError; `what` says which call, for the message. */
 export function nodeError(err: unknown, what: string, address: string, signal?: AbortSignal, extra: MessageTable = []): FsError {
   if (err instanceof FsError) return err;
@@ -65,7 +73,9 @@ export function nodeError(err: unknown, what: string, address: string, signal?: 
     return new FsError('IO', `${what}: the IPFS node at ${address} answered: ${msg}`, { cause: err });
   }
   const cause = e.cause?.code ?? e.cause?.message ?? '';
-  return new FsError('IO', `${what}: cannot talk to the IPFS node at ${address}: ${msg}${cause ? ` (${cause})` : ''}`, { cause: err });
+  const out = new FsError('IO', `${what}: cannot talk to the IPFS node at ${address}: ${msg}${cause ? ` (${cause})` : ''}`, { cause: err });
+  unreachable.add(out);
+  return out;
 }
 
 /** The RPC transport of one node. */
