@@ -72,6 +72,8 @@ export interface AddResult {
   name: string;
   /** File size in bytes; 0 for a folder. */
   size: number;
+  /** True when a folder was added. */
+  dir: boolean;
 }
 
 /** An IPFS node as guests use it. */

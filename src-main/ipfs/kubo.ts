@@ -186,7 +186,7 @@ export class KuboNode implements IpfsNode {
       throw this.fail(err, `add ${abs}`, opts.signal);
     }
     if (!cid) throw new FsError('IO', `add ${abs}: the node at ${this.address} reported no root CID`);
-    return { cid: canonicalCid(cid) ?? cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size };
+    return { cid: canonicalCid(cid) ?? cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size, dir: st.isDirectory() };
   }
 
   /** The node's `version` answer (also a cheap liveness probe). */

@@ -9,6 +9,7 @@ import type { MountSpec } from '../../src-shared/mountSpec.ts';
 import { buildShareLink, DEFAULT_GATEWAYS, ShareLinkError, type ShareLinkForm } from '../../src-shared/shareLink.ts';
 import { canonicalCid } from '../ipfs/canonicalCid.ts';
 import { checkNodeStatus } from '../ipfs/nodeStatus.ts';
+import { addContent } from './addContent.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { ServiceError } from './errorInfo.ts';
 import { installFileManagerMenu, removeFileManagerMenu } from './fileManagerMenu.ts';
@@ -216,6 +217,11 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
           : new ServiceError('NotFound', `${spec.guest.kind === 'nfs' ? 'NFS shares' : 'local folders'} have no CID`);
       }
       return { mountId: spec.id, path: r.path, cid, ...makeLink(cid, { ...(r.form ? { form: r.form } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(filename ? { filename } : {}) }) };
+    },
+    async addContent(input) {
+      const r = parse('addContent', input);
+      const added = await addContent(r.path, r.pin, table.settings());
+      return { ...added, pinned: r.pin, ...makeLink(added.cid, added.dir ? {} : { filename: added.name }) };
     },
     async nodeStatus() {
       return (opts.nodeStatus ?? checkNodeStatus)(table.settings());

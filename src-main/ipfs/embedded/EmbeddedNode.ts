@@ -190,7 +190,7 @@ export class EmbeddedNode implements IpfsNode {
     if (opts.pin !== false) {
       await this.roots.pin(cid);
     }
-    return { cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size };
+    return { cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size, dir: st.isDirectory() };
   }
 
   async close(): Promise<void> {
