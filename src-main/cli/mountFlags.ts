@@ -136,10 +136,12 @@ export function parseMountArgs(args: string[]): ParsedMount {
     default:
       throw new UsageError(`unknown guest ${guest}`);
   }
+  // an MFS mount is for writing: writable unless --read-only
+  const hostReadOnly = readOnly ?? (guest === 'mfs' ? false : undefined);
   const hostSpec: Record<string, unknown> =
     host === 'fuse'
-      ? { kind: 'fuse', mountpoint: target, readOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
-      : { kind: 'nfs', listen: target, readOnly, clients: v.clients };
+      ? { kind: 'fuse', mountpoint: target, readOnly: hostReadOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
+      : { kind: 'nfs', listen: target, readOnly: hostReadOnly, clients: v.clients };
   if (host === 'nfs' && (v['allow-other'] || v.option)) throw new UsageError('--allow-other and --option apply to fuse hosts only');
   if (host === 'fuse' && v.clients) throw new UsageError('--clients applies to nfs hosts only');
 

@@ -6,6 +6,7 @@ import { openIpfsGuest } from './ipfs.ts';
 import { openIpnsGuest } from './ipns.ts';
 import { openKeyfsGuest } from './keyfs.ts';
 import { openLocalGuest } from './local.ts';
+import { openMfsGuest } from './mfs.ts';
 import { openPinfsGuest } from './pinfs.ts';
 import { openNfsGuest } from './nfs.ts';
 
@@ -24,7 +25,7 @@ export async function openGuest(spec: GuestSpec, ctx: GuestContext): Promise<Vfs
     case 'keyfs':
       return openKeyfsGuest(spec, ctx);
     case 'mfs':
-      throw new FsError('InvalidOperation', `the ${spec.kind} guest is not built yet`);
+      return openMfsGuest(spec, ctx);
     case 'local':
       return openLocalGuest(spec);
     case 'nfs':

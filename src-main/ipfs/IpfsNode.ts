@@ -1,4 +1,5 @@
 import type { HealthSource, NodeType } from '../vfs/types.ts';
+import type { MfsBackend } from './mfs/MfsBackend.ts';
 
 // What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API, with the js-ipfs
 // peer's differences in jsIpfsPeer.ts) and embedded/EmbeddedNode.ts. Every call takes an AbortSignal and fails with FsError: NotExist when
@@ -107,6 +108,8 @@ export interface IpfsNode {
    * leaves, 1 MiB chunks) and pins it.
    */
   add(path: string, opts: AddOpts): Promise<AddResult>;
+  /** The node's Mutable File System (one per node: its writes are serialised there). */
+  mfs(): MfsBackend;
   /** Releases the connection pool. */
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import { canonicalCid } from './canonicalCid.ts';
 import { carBlocks } from './carBlocks.ts';
 import type { KuboNode } from './kubo.ts';
 import type { MessageTable } from './kuboRpc.ts';
+import type { MfsBackend } from './mfs/MfsBackend.ts';
+import { JsIpfsMfs } from './mfs/jsIpfsMfs.ts';
 import { DAG_PB, decodePb, statFromBlock, unixfsOf } from './unixfsStat.ts';
 
 // The js-ipfs RPC peer (npm ipfs@0.66, the test peer of PEERS.md) differs from Kubo in
@@ -172,6 +174,13 @@ export class JsIpfsAware implements IpfsNode {
 
   repoStat(opts: NodeCallOpts): Promise<IpfsRepoStat> {
     return this.kubo.repoStat(opts);
+  }
+
+  private mfsBackend: MfsBackend | undefined;
+
+  mfs(): MfsBackend {
+    this.mfsBackend ??= new JsIpfsMfs(this.kubo, (signal) => this.isJsIpfs(signal));
+    return this.mfsBackend;
   }
 
   add(path: string, opts: AddOpts): Promise<AddResult> {

@@ -7,6 +7,8 @@ import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsR
 import { canonicalCid } from './canonicalCid.ts';
 import { KuboRpc, type MessageTable, ndjson, nodeError } from './kuboRpc.ts';
 import { DAG_PB, RAW, statFromBlock } from './unixfsStat.ts';
+import { KuboMfs } from './mfs/kuboMfs.ts';
+import type { MfsBackend } from './mfs/MfsBackend.ts';
 
 // The IpfsNode over Kubo's RPC API (https://docs.ipfs.tech/reference/kubo/rpc/), written
 // against Kubo's documented commands only; a peer's departures from them live in one
@@ -187,6 +189,13 @@ export class KuboNode implements IpfsNode {
     }
     if (!cid) throw new FsError('IO', `add ${abs}: the node at ${this.address} reported no root CID`);
     return { cid: canonicalCid(cid) ?? cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size, dir: st.isDirectory() };
+  }
+
+  private mfsBackend: MfsBackend | undefined;
+
+  mfs(): MfsBackend {
+    this.mfsBackend ??= new KuboMfs(this);
+    return this.mfsBackend;
   }
 
   /** The node's `version` answer (also a cheap liveness probe). */

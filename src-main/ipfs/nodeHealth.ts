@@ -4,6 +4,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { HealthSource } from '../vfs/types.ts';
 import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
 import { isUnreachable } from './kuboRpc.ts';
+import type { MfsBackend } from './mfs/MfsBackend.ts';
 
 // Issue 10 1b: a mount must say when its node is gone. One monitor per node address in
 // the process (shared by every mount on it) probes the node while anything uses it and
@@ -208,6 +209,9 @@ export class MonitoredNode implements IpfsNode {
   }
   add(path: string, opts: AddOpts): Promise<AddResult> {
     return this.run(`add ${path}`, () => this.inner.add(path, opts));
+  }
+  mfs(): MfsBackend {
+    return this.inner.mfs();
   }
   async close(): Promise<void> {
     if (!this.released) this.health.release();

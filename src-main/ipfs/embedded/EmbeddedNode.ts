@@ -10,6 +10,8 @@ import { DAG_PB, RAW, statFromBlock } from '../unixfsStat.ts';
 import { DEFAULT_TRUSTLESS_GATEWAYS, GatewayFetcher } from './gateways.ts';
 import { LocalBlocks } from './LocalBlocks.ts';
 import { PinStore } from './PinStore.ts';
+import { EmbeddedMfs } from '../mfs/embeddedMfs.ts';
+import type { MfsBackend } from '../mfs/MfsBackend.ts';
 
 // The embedded IPFS node: no daemon, no libp2p. Blocks live in a blockstore under
 // $XDG_DATA_HOME/berth/ipfs (LocalBlocks), missing ones come from trustless HTTP
@@ -191,6 +193,13 @@ export class EmbeddedNode implements IpfsNode {
       await this.roots.pin(cid);
     }
     return { cid, name: basename(abs), size: st.isDirectory() ? 0 : st.size, dir: st.isDirectory() };
+  }
+
+  private mfsBackend: MfsBackend | undefined;
+
+  mfs(): MfsBackend {
+    this.mfsBackend ??= new EmbeddedMfs(this);
+    return this.mfsBackend;
   }
 
   async close(): Promise<void> {
