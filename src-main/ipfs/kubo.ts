@@ -1,9 +1,8 @@
 import { CID } from 'multiformats/cid';
 import { FsError } from '../vfs/FsError.ts';
-import type { NodeType } from '../vfs/types.ts';
 import { stat as fsStat } from 'node:fs/promises';
 import { basename, resolve as resolvePath } from 'node:path';
-import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
+import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts, NodeType } from './IpfsNode.ts';
 import { canonicalCid } from './canonicalCid.ts';
 import { KuboRpc, type MessageTable, ndjson, nodeError } from './kuboRpc.ts';
 import { DAG_PB, RAW, statFromBlock } from './unixfsStat.ts';
