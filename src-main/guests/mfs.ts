@@ -31,6 +31,12 @@ export function mfsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'berth', 'mfs');
 }
 
+/** Longest name in bytes (NAME_MAX). */
+const NAME_MAX = 255;
+/** Modes MFS entries show when their UnixFS node stores none. */
+const DEFAULT_FILE_MODE = 0o644;
+const DEFAULT_DIR_MODE = 0o755;
+
 /** The mfs guest. */
 export class MfsGuest implements Vfs {
   readonly name: string;
@@ -77,6 +83,13 @@ export class MfsGuest implements Vfs {
     return posix.join(this.root, p);
   }
 
+  /** The MFS path of a new name: refused when longer than 255 bytes, like every Linux file system. */
+  private newPath(p: string): string {
+    const mp = this.mfsPath(p);
+    if (Buffer.byteLength(posix.basename(mp)) > NAME_MAX) throw new FsError('NameTooLong', `${posix.basename(mp).slice(0, 40)}…: names are at most ${NAME_MAX} bytes`);
+    return mp;
+  }
+
   /** Runs a namespace write after every earlier one. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.lock.then(fn);
@@ -115,9 +128,9 @@ export class MfsGuest implements Vfs {
     const base = { uid: this.uid, gid: this.gid, ino: mp === this.root ? 1 : inoOf(`mfs:${mp}`), mtime, atime: mtime, ctime: mtime, immutable: false };
     switch (s.type) {
       case 'dir':
-        return { ...base, type: 'dir', mode: s.mode ?? 0o755, size: 0, nlink: 2 };
+        return { ...base, type: 'dir', mode: s.mode ?? DEFAULT_DIR_MODE, size: 0, nlink: 2 };
       case 'file':
-        return { ...base, type: 'file', mode: s.mode ?? 0o644, size: s.size, nlink: 1 };
+        return { ...base, type: 'file', mode: s.mode ?? DEFAULT_FILE_MODE, size: s.size, nlink: 1 };
       case 'symlink':
         return { ...base, type: 'symlink', mode: 0o777, size: s.size, nlink: 1 };
       default: {
@@ -128,7 +141,7 @@ export class MfsGuest implements Vfs {
   }
 
   private openAttr(f: OpenFile, mp: string): Attr {
-    return { type: 'file', mode: 0o644, size: f.size, nlink: 1, uid: this.uid, gid: this.gid, ino: inoOf(`mfs:${mp}`), mtime: f.mtime, atime: f.mtime, ctime: f.mtime, immutable: false };
+    return { type: 'file', mode: f.mode ?? DEFAULT_FILE_MODE, size: f.size, nlink: 1, uid: this.uid, gid: this.gid, ino: inoOf(`mfs:${mp}`), mtime: f.mtime, atime: f.mtime, ctime: f.mtime, immutable: false };
   }
 
   // ---- reading ----
@@ -186,7 +199,9 @@ export class MfsGuest implements Vfs {
       return await mkdtemp(join(base, 'm-'));
     })());
     const content = current && current.size > 0 ? this.node.cat(current.cid, { signal: opts.signal }) : undefined;
-    const f = await OpenFile.create(mp, dir, ++this.seq, (p, local, o) => this.putFile(p, local, o), (done, finished) => this.forget(done, finished), content);
+    const f = await OpenFile.create(mp, dir, ++this.seq, (p, local, mode, o) => this.putFile(p, local, mode, o), (done, finished) => this.forget(done, finished), content);
+    // a rewrite keeps the mode the file had (git's 0444 objects stay 0444)
+    if (current?.mode !== undefined) f.mode = current.mode;
     // a file that existed and was opened without O_TRUNC is only put once written
     if (current && content === undefined) f.dirty = false;
     if (current && content) f.dirty = false;
@@ -209,8 +224,13 @@ export class MfsGuest implements Vfs {
     finished.then(clear, clear);
   }
 
-  private putFile(path: string, local: string, opts: CallOpts): Promise<string> {
-    return this.exclusive(() => this.backend.putFile(path, local, opts));
+  private putFile(path: string, local: string, mode: number | undefined, opts: CallOpts): Promise<string> {
+    return this.exclusive(async () => {
+      const cid = await this.backend.putFile(path, local, opts);
+      if (mode === undefined || mode === DEFAULT_FILE_MODE) return cid;
+      await this.backend.chmod(path, mode, opts);
+      return await this.backend.cidOf(path, opts);
+    });
   }
 
   async readlink(path: string, opts: CallOpts): Promise<string> {
@@ -247,21 +267,27 @@ export class MfsGuest implements Vfs {
   // ---- writing ----
 
   async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {
-    const mp = this.mfsPath(path);
+    const mp = this.newPath(path);
     const parent = await this.need(posix.dirname(mp), opts);
     if (parent.type !== 'dir') throw new FsError('NotDir', `${posix.dirname(path)} is not a folder`);
-    const f = this.writing.get(mp) ?? (await this.openForWrite(mp, undefined, opts));
-    void mode; // MFS files get 0644 unless chmod sets a mode
+    let f = this.writing.get(mp);
+    if (!f) {
+      f = await this.openForWrite(mp, undefined, opts);
+      f.mode = mode & 0o7777;
+    }
     return f.handle();
   }
 
-  async mkdir(path: string, _mode: number, opts: CallOpts): Promise<void> {
-    const mp = this.mfsPath(path);
-    await this.exclusive(() => this.backend.mkdir(mp, opts));
+  async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
+    const mp = this.newPath(path);
+    await this.exclusive(async () => {
+      await this.backend.mkdir(mp, opts);
+      if ((mode & 0o7777) !== DEFAULT_DIR_MODE) await this.backend.chmod(mp, mode & 0o7777, opts);
+    });
   }
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
-    const mp = this.mfsPath(path);
+    const mp = this.newPath(path);
     await this.exclusive(async () => {
       if (this.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
       await this.backend.symlink(target, mp, opts);
@@ -298,7 +324,7 @@ export class MfsGuest implements Vfs {
 
   async rename(from: string, to: string, opts: CallOpts): Promise<void> {
     const src = this.mfsPath(from);
-    const dst = this.mfsPath(to);
+    const dst = this.newPath(to);
     if (src === dst) return;
     if (dst.startsWith(`${src}/`)) throw new FsError('InvalidItem', `cannot move ${from} into itself`);
     // a file written and not yet flushed gets into MFS first (its bytes move with it)
@@ -344,8 +370,17 @@ export class MfsGuest implements Vfs {
     await this.closing.get(mp);
     await this.exclusive(async () => {
       await this.need(mp, opts);
-      if (attr.mode !== undefined) await this.backend.chmod(mp, attr.mode, opts);
-      if (attr.mtime !== undefined) await this.backend.touch(mp, attr.mtime, opts);
+      if (attr.mode !== undefined) {
+        await this.backend.chmod(mp, attr.mode & 0o7777, opts);
+        const open = this.writing.get(mp);
+        if (open) open.mode = attr.mode & 0o7777;
+      }
+      if (attr.mtime !== undefined) {
+        await this.backend.touch(mp, attr.mtime, opts);
+        // a file kept open (the NFS server keeps handles) shows the time just set
+        const open = this.writing.get(mp);
+        if (open) open.mtime = attr.mtime;
+      }
     });
     // uid/gid: MFS stores no owners; every entry shows the mount's owner
   }

@@ -15,7 +15,7 @@ import type { CallOpts, FileHandle } from '../vfs/types.ts';
 export const IDLE_FLUSH_MS = 2000;
 
 /** Puts a local file into MFS at a path (MfsBackend.putFile through the guest's lock). */
-export type PutFile = (path: string, localFile: string, opts: CallOpts) => Promise<string>;
+export type PutFile = (path: string, localFile: string, mode: number | undefined, opts: CallOpts) => Promise<string>;
 
 /** One MFS path open for writing. Owner: the MfsGuest's table of open files. */
 export class OpenFile {
@@ -27,6 +27,8 @@ export class OpenFile {
   dirty = false;
   /** Removed or replaced while open: its bytes are never put anywhere. */
   orphaned = false;
+  /** The mode the file keeps in MFS (set at create, or the one it had); undefined = the default. */
+  mode: number | undefined;
   private refs = 0;
   /** Flushes run one after another. */
   private flushing: Promise<void> = Promise.resolve();
@@ -142,7 +144,7 @@ export class OpenFile {
       this.dirty = false;
       try {
         await this.fh.datasync();
-        await this.put(this.path, this.cacheFile, opts);
+        await this.put(this.path, this.cacheFile, this.mode, opts);
       } catch (err) {
         this.dirty = true;
         throw err;
