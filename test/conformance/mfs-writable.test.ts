@@ -10,7 +10,8 @@ import { mfsGuestOn } from '../../src-main/guests/mfs.ts';
 import { nfsHost } from '../../src-main/hosts/nfs.ts';
 import { connectNode } from '../../src-main/ipfs/discover.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
-import { type IpfsPeer, missingIpfsPeer, startIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 import { cliMount } from './cliMount.ts';
 import { type WritableCaps, writableConformance } from './writable.ts';
@@ -28,13 +29,10 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 const ROOT = { uid: 0, gid: 0 };
 const FEATURES: WritableCaps['features'] = { links: false, fifos: false, limits: false, atime: false, backing: false };
 const skipPeer = missingIpfsPeer();
-let peer: IpfsPeer | undefined;
+let peer: SharedIpfsPeer | undefined;
 beforeAll(async () => {
-  if (!skipPeer) peer = await startIpfsPeer();
+  if (!skipPeer) peer = await sharedIpfsPeer();
 }, 120_000);
-afterAll(async () => {
-  await peer?.stop();
-});
 
 let n = 0;
 /** A fresh MFS folder with /area in it, and the env the guest runs with. */

@@ -7,7 +7,8 @@ import { ipfsGuestOn } from '../../src-main/guests/ipfs.ts';
 import { connectNode } from '../../src-main/ipfs/discover.ts';
 import { FsError } from '../../src-main/vfs/FsError.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
-import { type IpfsPeer, missingIpfsPeer, startIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { startTrustlessGateway, type TestGateway } from '../helpers/trustlessGateway.ts';
 
 // Issue 10: the embedded node reads content whose blocks are only on a loopback
@@ -48,7 +49,7 @@ async function failure(p: Promise<unknown>): Promise<FsError> {
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(skip)('the embedded node', () => {
-  let peer: IpfsPeer | undefined;
+  let peer: SharedIpfsPeer | undefined;
   let gw: TestGateway | undefined;
   let work = '';
   let rootCid = '';
@@ -63,7 +64,7 @@ describe.skipIf(skip)('the embedded node', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-embedded-'));
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
     let root: string | undefined;
     for await (const r of peer.client.addAll(
       [
@@ -79,7 +80,6 @@ describe.skipIf(skip)('the embedded node', () => {
   });
   afterAll(async () => {
     await gw?.close();
-    await peer?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddContentResponse } from '../../src-shared/api.ts';
 import { berthSandbox, missingLauncher, type BerthSandbox } from '../helpers/berthDaemon.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // Issue 10: `berth add` on the embedded node, then a mount of it: the same bytes, and the
@@ -15,15 +16,14 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 describe.skipIf(skip)('issue 10: berth add on the embedded node', () => {
   let sb: BerthSandbox;
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
 
   beforeAll(async () => {
     sb = await berthSandbox();
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
   });
   afterAll(async () => {
     await sb?.cleanup();
-    await peer?.stop();
     expect(fuseMounts().filter((m) => sb && m.startsWith(sb.base))).toEqual([]);
   });
 

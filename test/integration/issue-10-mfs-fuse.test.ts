@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { berthSandbox, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 
 // Issue 10: MFS through FUSE, as a shell user works with it, on the js-ipfs peer (Kubo's
@@ -137,12 +138,9 @@ function workloads(label: string, node: () => string): void {
 }
 
 describe.skipIf(skip)('issue 10: MFS through FUSE', () => {
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
   beforeAll(async () => {
-    peer = await startIpfsPeer();
-  });
-  afterAll(async () => {
-    await peer?.stop();
+    peer = await sharedIpfsPeer();
   });
 
   workloads('the js-ipfs peer', () => peer.apiMultiaddr);

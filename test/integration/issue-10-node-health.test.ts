@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import { berthSandbox, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // Issue 10 1b: a mount whose node went away says so (`berth list --json`, the event
@@ -14,17 +15,16 @@ const skip = missingLauncher() ?? missingFuse() ?? missingIpfsPeer();
 
 describe.skipIf(skip)('issue 10: a mount whose IPFS node is down', () => {
   let sb: BerthSandbox;
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
   let cid = '';
 
   beforeAll(async () => {
     sb = await berthSandbox();
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
     cid = (await peer.client.add(new TextEncoder().encode('still here\n'), { cidVersion: 1 })).cid.toString();
   });
   afterAll(async () => {
     await sb?.cleanup();
-    await peer?.stop();
     expect(fuseMounts().filter((m) => sb && m.startsWith(sb.base))).toEqual([]);
   });
 

@@ -8,7 +8,8 @@ import { connectNode } from '../../src-main/ipfs/discover.ts';
 import type { IpfsNode } from '../../src-main/ipfs/IpfsNode.ts';
 import { FsError } from '../../src-main/vfs/FsError.ts';
 import type { FileHandle, Vfs } from '../../src-main/vfs/types.ts';
-import { type IpfsPeer, missingIpfsPeer, startIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 
 // Issue 10 part 2: the mfs guest, driven directly, on the js-ipfs peer (Kubo's files API)
 // and on the embedded node: every write operation, write-back with flush on close, the
@@ -149,25 +150,24 @@ function mfsCases(label: string, make: () => Promise<{ node: IpfsNode; base: str
 }
 
 describe.skipIf(skip)('issue 10: the mfs guest', () => {
-  let peer: IpfsPeer | undefined;
+  let peer: SharedIpfsPeer | undefined;
   let work = '';
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-mfs-'));
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
   });
   afterAll(async () => {
-    await peer?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
   mfsCases('the js-ipfs peer (Kubo files API)', async () => {
     const env = { ...process.env, XDG_CACHE_HOME: join(work, 'cache-js') };
-    return { node: await connectNode(peer!.apiMultiaddr, { env }), base: '/berth-test', env };
+    return { node: await connectNode(peer!.apiMultiaddr, { env }), base: `/berth-test-${process.pid}-${Date.now()}`, env };
   });
   mfsCases('the embedded node', async () => {
     const data = join(work, 'data');
     await mkdir(data, { recursive: true });
     const env = { ...process.env, XDG_DATA_HOME: data, XDG_CACHE_HOME: join(work, 'cache-emb') };
-    return { node: await connectNode('embedded', { env, gateways: [] }), base: '/berth-test', env };
+    return { node: await connectNode('embedded', { env, gateways: [] }), base: `/berth-test-${process.pid}-${Date.now()}`, env };
   });
 });
