@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
-import { checkMountPoint, fuseUnmount, isMounted } from './fuseMountPoint.ts';
+import { checkMountPoint, fuseUnmount, isMounted, readMountInfo } from './fuseMountPoint.ts';
 import { makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
+import { detachIfProcessDies, startCommandHelper } from './runCommand.ts';
 import type { Host, MountedHost } from './types.ts';
 
 // The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
@@ -39,30 +39,6 @@ export interface FuseMountOptions {
   immutable?: boolean;
   /** How long unmount waits for a clean `fusermount -u` before a lazy one (ms, default 5000). */
   unmountTimeoutMs?: number;
-}
-
-/** Mount points this process serves (owned by fuseHost), detached at exit if still there. */
-const live = new Set<string>();
-let exitHook = false;
-
-/**
- * A process that exits with mounts up (a crash, process.exit) would leave dead mount points
- * that answer ENOTCONN until someone runs fusermount; a lazy unmount at exit avoids that.
- * Sync is right here: the event loop is gone, and -z does not wait for this process.
- */
-function detachAtExit(mountpoint: string): void {
-  live.add(mountpoint);
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const m of live) {
-      try {
-        execFileSync('fusermount', ['-uz', m], { stdio: 'ignore', timeout: 5_000 });
-      } catch {
-        // Already gone.
-      }
-    }
-  });
 }
 
 /** How long a mount may take to be served (fuse_mount, the kernel's INIT, the mount table listing it). */
@@ -160,13 +136,16 @@ function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boole
 }
 
 /**
- * Waits until the kernel lists the mount. Called once fuse-native's mount callback fired,
- * which it does from the kernel's FUSE INIT: the kernel already talks to this process, so
- * no stat of the mount point is needed (and one through node:fs could deadlock, issue 3).
+ * Waits until the kernel lists the mount; resolves with its kernel mount id. Called once
+ * fuse-native's mount callback fired, which it does from the kernel's FUSE INIT: the
+ * kernel already talks to this process, so no stat of the mount point is needed (and one
+ * through node:fs could deadlock, issue 3).
  */
-async function waitListed(mountpoint: string, deadlineMs: number): Promise<void> {
+async function waitListed(mountpoint: string, deadlineMs: number): Promise<number> {
   const until = Date.now() + deadlineMs;
-  while (!(await isMounted(mountpoint))) {
+  for (;;) {
+    const entry = (await readMountInfo()).findLast((m) => m.mountpoint === mountpoint);
+    if (entry) return entry.id;
     if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not in /proc/self/mountinfo within ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -185,6 +164,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export const fuseHost: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const { Fuse, binding } = loadFuse();
+    startCommandHelper();
     await checkMountPoint(mountpoint);
     // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
     const ac = new AbortController();
@@ -216,10 +196,11 @@ export const fuseHost: Host<FuseMountOptions> = {
       }
     };
 
+    let mountId: number;
     try {
       const started = Date.now();
       await within(new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))), SERVE_TIMEOUT_MS, 'the kernel\'s FUSE INIT');
-      await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
+      mountId = await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
       await fuseUnmount(mountpoint).catch(() => {});
@@ -233,11 +214,13 @@ export const fuseHost: Host<FuseMountOptions> = {
       settle = r;
     });
     let ended = false;
-    detachAtExit(mountpoint);
+    // A process that dies with the mount up (a crash, process.exit, SIGKILL) would leave a
+    // dead mount point answering ENOTCONN; the command helper detaches it then.
+    const forget = detachIfProcessDies(mountpoint, mountId);
     const end = (): void => {
       if (ended) return;
       ended = true;
-      live.delete(mountpoint);
+      forget();
       unwatch();
       release();
       settle();

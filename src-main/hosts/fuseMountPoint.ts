@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { firstEntryInChild, statInChild } from './probeInChild.ts';
+import { runCommand } from './runCommand.ts';
 
 // Facts about mount points from the kernel's point of view: what /proc/self/mountinfo
 // lists, whether a folder can take a FUSE mount, and how to take one away. Only
@@ -14,6 +14,8 @@ function unescapeMountPath(s: string): string {
 
 /** One line of /proc/self/mountinfo, reduced to what Berth needs. */
 export interface MountInfoEntry {
+  /** The kernel's mount id (first field): a later mount at the same place has another. */
+  id: number;
   mountpoint: string;
   fstype: string;
   source: string;
@@ -34,6 +36,7 @@ export async function readMountInfo(): Promise<MountInfoEntry[]> {
     const dash = fields.indexOf('-');
     if (dash < 0 || fields.length < dash + 3) continue;
     out.push({
+      id: Number(fields[0]),
       mountpoint: unescapeMountPath(fields[4] ?? ''),
       fstype: fields[dash + 1] ?? '',
       source: unescapeMountPath(fields[dash + 2] ?? ''),
@@ -120,13 +123,11 @@ function probeError(mountpoint: string, code: string, message: string): FsError 
   }
 }
 
-/** Runs fusermount with a deadline; resolves with its error text, or undefined on success. */
-export function fusermount(args: string[], timeoutMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('fusermount', args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
-      resolve(err ? (stderr.trim() || err.message) : undefined);
-    });
-  });
+/** Runs fusermount with a deadline (runCommand.ts); resolves with its error text, or undefined on success. */
+export async function fusermount(args: string[], timeoutMs: number): Promise<string | undefined> {
+  const r = await runCommand('fusermount', args, { timeoutMs });
+  if (r.code === 0) return undefined;
+  return r.stderr.trim() || (r.timedOut ? `fusermount ${args.join(' ')} did not finish within ${timeoutMs} ms` : `fusermount exited with status ${r.code}`);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { firstEntryInChild } from '../hosts/probeInChild.ts';
+import { runCommand } from '../hosts/runCommand.ts';
 
 /** One line of /proc/self/mountinfo that matters to the service. */
 export interface MountInfoEntry {
@@ -76,10 +76,10 @@ export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Pro
 
 /** Detaches a FUSE mount at once even while files are open (`fusermount -uz`, else `umount -l`). */
 export async function lazyUnmount(mountpoint: string): Promise<void> {
-  const run = (cmd: string, args: string[]) =>
-    new Promise<void>((resolve, reject) => {
-      execFile(cmd, args, { timeout: 10_000 }, (err, _out, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve()));
-    });
+  const run = async (cmd: string, args: string[]) => {
+    const r = await runCommand(cmd, args, { timeoutMs: 10_000 });
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  };
   try {
     await run('fusermount', ['-uz', mountpoint]);
   } catch (first) {
@@ -94,9 +94,8 @@ export async function lazyUnmount(mountpoint: string): Promise<void> {
 /** Tries a clean `fusermount -u`; resolves with why it failed (busy files), or undefined once nothing is mounted there. */
 export async function cleanUnmount(mountpoint: string): Promise<string | undefined> {
   if (!(await fuseMountAt(mountpoint))) return undefined;
-  const failure = await new Promise<string | undefined>((resolve) => {
-    execFile('fusermount', ['-u', mountpoint], { timeout: 10_000 }, (err, _out, stderr) => resolve(err ? stderr.trim() || err.message : undefined));
-  });
+  const r = await runCommand('fusermount', ['-u', mountpoint], { timeoutMs: 10_000 });
+  const failure = r.code === 0 ? undefined : r.stderr.trim() || `fusermount -u exited with status ${r.code}`;
   if (failure === undefined || !(await fuseMountAt(mountpoint))) return undefined;
   return failure;
 }

@@ -9,6 +9,7 @@ import { fuseHost } from '../../src-main/hosts/fuse.ts';
 import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
 import type { MountedHost } from '../../src-main/hosts/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+import { waitFor } from '../helpers/berthDaemon.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // The mount is served by this very process, so shell tools must run asynchronously:
@@ -145,7 +146,8 @@ describe.skipIf(skip)('local guest through FUSE', () => {
     const r = await sh(`'${process.execPath}' --import tsx '${script}'`);
     expect(r.out.trim()).toBe('mounted');
     expect(r.code).toBe(3);
-    expect(fuseMounts()).not.toContain(mnt);
+    // Its command helper (hosts/runCommand.ts) sees it gone and detaches the mount.
+    await waitFor(() => !fuseMounts().includes(mnt), 30_000, 'the helper to detach the mount');
     expect((await sh(`ls ${mnt}`)).code).toBe(0);
   });
 
