@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * Decides whether a test that needs a real peer can run. Outside CI a missing peer
@@ -41,7 +41,9 @@ export function missingFuse(): string | undefined {
 
 /** Mount points of FUSE file systems currently in /proc/self/mountinfo. */
 export function fuseMounts(): string[] {
-  const text = execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' });
+  // Read here, not with cat: a test process may serve FUSE mounts, and a child of its own
+  // exiting while a session ends can hang it (src-main/hosts/runCommand.ts).
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
   return text
     .split('\n')
     .filter((l) => / - fuse[. ]/.test(l))

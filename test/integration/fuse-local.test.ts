@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
+import { runCommand } from '../../src-main/hosts/runCommand.ts';
 import { fuseHost } from '../../src-main/hosts/fuse.ts';
 import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
 import type { MountedHost } from '../../src-main/hosts/types.ts';
@@ -14,12 +14,13 @@ import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // The mount is served by this very process, so shell tools must run asynchronously:
 // a sync exec would block the event loop that answers their requests.
-function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('sh', ['-c', cmd], { maxBuffer: 64 << 20 }, (e, out, err) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
+/**
+ * A shell command, run the way Berth runs commands: this process serves FUSE mounts, and
+ * a child of its own exiting while a session ends can hang it (hosts/runCommand.ts).
+ */
+async function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
+  const r = await runCommand('sh', ['-c', cmd]);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const skip = missingFuse();
