@@ -116,12 +116,14 @@ export async function berthSandbox(): Promise<BerthSandbox> {
     },
     async cleanup() {
       for (const c of children) c.kill('SIGKILL');
-      // Any daemon the CLI started in the background holds the lock in this sandbox.
-      try {
-        const pid = Number(execFileSync('cat', [join(base, 'run', 'berth', 'daemon.lock')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // No lock, or already gone.
+      // A daemon the CLI started in the background answers on this sandbox's socket.
+      const info = await client.info().catch(() => undefined);
+      if (info && info.pid > 0) {
+        try {
+          process.kill(info.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
       }
       await new Promise((r) => setTimeout(r, 200));
       for (const mp of fuseMounts()) {
