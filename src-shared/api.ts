@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.ts';
 import type { MountStatus } from './mountState.ts';
-import { MountInputSchema } from './mountSpec.ts';
+import { MountIdSchema, MountInputSchema } from './mountSpec.ts';
 
 // The control API contract (DESIGN.md "Faces"): HTTP/JSON on a unix socket, and on a
 // loopback TCP listener with a bearer token. The daemon, the CLI client, the Electron
@@ -42,6 +42,15 @@ export const SettingsSchema = z.object({
     .default('http://127.0.0.1:8080'),
   /** Share links use the subdomain form (https://<cid>.ipfs.<host>/) by default. */
   subdomainLinks: z.boolean().default(false),
+  /** Where new FUSE mounts go by default (`<mountFolder>/<name or short CID>`); absent = ~/Berth. */
+  mountFolder: z
+    .string()
+    .max(4096)
+    .refine((p) => p.startsWith('/'), { message: 'expected an absolute folder path starting with "/"' })
+    .refine((p) => !p.includes('\0'), { message: 'path contains a NUL byte' })
+    .optional(),
+  /** "Copy CID" / "Copy gateway link" in the file manager's right-click menu (Nautilus scripts, Dolphin service menu). */
+  fileManagerMenu: z.boolean().default(false),
 });
 /** App-wide settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -114,6 +123,10 @@ export interface InfoResponse {
   socket: string;
   /** The loopback UI/API URL when `--ui` is on (without the token). */
   ui?: string;
+  /** The folder new FUSE mounts go under by default (settings.mountFolder, else ~/Berth). */
+  defaultMountFolder: string;
+  /** Who serves this API: the headless daemon or the desktop app (which can write the clipboard). */
+  servedBy: 'daemon' | 'app';
 }
 /** GET /v1/mounts, POST /v1/mount-all, POST /v1/unmount-all. */
 export interface MountsResponse {
@@ -147,6 +160,89 @@ export interface LinkResponse extends ResolveResponse {
   /** The native form, ipfs://<cid>. */
   native: string;
 }
+/** Path inside a mount, as the guest sees it: "/" is the mount's root; no "..", "." or empty parts. */
+export const GuestPathSchema = z
+  .string()
+  .max(4096)
+  .refine((p) => p.startsWith('/'), { message: 'expected a path inside the mount starting with "/"' })
+  .refine((p) => !p.includes('\0'), { message: 'path contains a NUL byte' })
+  .refine((p) => p === '/' || p.slice(1).split('/').every((s) => s !== '' && s !== '.' && s !== '..'), {
+    message: 'expected a clean path like /docs/a.txt (no "..", "." or empty parts)',
+  });
+
+/** POST /v1/mounts/:id/browse: one page of a folder inside a mount, read through the guest. */
+export const BrowseRequestSchema = z
+  .object({
+    id: MountIdSchema,
+    path: GuestPathSchema.default('/'),
+    /** Entries to skip (paging through big folders). */
+    offset: z.number().int().min(0).max(10_000_000).default(0),
+    limit: z.number().int().min(1).max(5000).default(1000),
+  })
+  .strict();
+/** Input of browse. */
+export type BrowseRequest = z.input<typeof BrowseRequestSchema>;
+/** One entry of a browsed folder. */
+export interface BrowseEntry {
+  name: string;
+  /** Local folders can also hold fifos, sockets and device nodes. */
+  type: 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
+  size: number;
+  /** ISO 8601. */
+  mtime: string;
+  /** The entry's CID, on guests that have them (IPFS, MFS). */
+  cid?: string;
+}
+/** A page of a folder inside a mount. */
+export interface BrowseResponse {
+  mountId: string;
+  path: string;
+  entries: BrowseEntry[];
+  /** The folder's own CID, on guests that have them. */
+  cid?: string;
+  /** True when more entries follow (ask again with offset + entries.length). */
+  more: boolean;
+}
+
+/** POST /v1/mounts/:id/link: CID and share link of a path inside a mount (Copy CID / Copy gateway link). */
+export const EntryLinkRequestSchema = z
+  .object({
+    id: MountIdSchema,
+    path: GuestPathSchema.default('/'),
+    /** Link form; absent = the settings' (path, or subdomain when subdomainLinks). */
+    form: z.enum(['path', 'subdomain', 'native']).optional(),
+    /** Override the settings' gateway. */
+    gateway: SettingsSchema.shape.gateway.unwrap().optional(),
+  })
+  .strict();
+/** Input of entryLink. */
+export type EntryLinkRequest = z.input<typeof EntryLinkRequestSchema>;
+
+/** POST /v1/clipboard: asks the desktop app to put text on the clipboard (`berth link --copy`). */
+export const ClipboardRequestSchema = z.object({ text: z.string().min(1, 'expected some text to copy').max(65_536) }).strict();
+/** Input of writeClipboard. */
+export type ClipboardRequest = z.input<typeof ClipboardRequestSchema>;
+
+/** GET /v1/node: the IPFS node used by mounts without a node of their own. */
+export interface NodeStatus {
+  /** A multiaddr of a Kubo RPC API, or "embedded". */
+  address: string;
+  /** How it was chosen: the settings, a running Kubo found ($IPFS_PATH/api), the default address, or the embedded node. */
+  source: 'settings' | 'discovered' | 'default' | 'embedded';
+  reachable: boolean;
+  /** What answered, e.g. "kubo/0.38.0" or "js-ipfs/0.18.1". */
+  agent?: string;
+  /** Why it is not reachable. */
+  error?: ErrorInfo;
+  /** ISO 8601. */
+  checkedAt: string;
+}
+
+/** GET /v1/node. */
+export interface NodeResponse {
+  node: NodeStatus;
+}
+
 /** Every error response: `{error:{kind,message}}` with a matching HTTP status. */
 export interface ErrorResponse {
   error: ErrorInfo;
@@ -166,11 +262,16 @@ export const API_ROUTES = {
   unmountAll: { method: 'POST', path: '/v1/unmount-all' },
   getSettings: { method: 'GET', path: '/v1/settings' },
   updateSettings: { method: 'PUT', path: '/v1/settings' },
-  notices: { method: 'GET', path: '/v1/notices' },
+  listNotices: { method: 'GET', path: '/v1/notices' },
   resolve: { method: 'POST', path: '/v1/resolve' },
   link: { method: 'POST', path: '/v1/link' },
   events: { method: 'GET', path: '/v1/events' },
   shutdown: { method: 'POST', path: '/v1/shutdown' },
+  dismissNotice: { method: 'DELETE', path: '/v1/notices/:id' },
+  browse: { method: 'POST', path: '/v1/mounts/:id/browse' },
+  entryLink: { method: 'POST', path: '/v1/mounts/:id/link' },
+  nodeStatus: { method: 'GET', path: '/v1/node' },
+  writeClipboard: { method: 'POST', path: '/v1/clipboard' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }>;
 /** Name of one API route. */
 export type ApiRouteName = keyof typeof API_ROUTES;
@@ -180,11 +281,14 @@ export type ApiRouteName = keyof typeof API_ROUTES;
  * value. A `snapshot` comes first, then one event per change.
  */
 export interface ApiEvents {
-  snapshot: { mounts: MountStatus[]; settings: Settings; notices: Notice[] };
+  snapshot: { mounts: MountStatus[]; settings: Settings; notices: Notice[]; info: InfoResponse };
   mount: { mount: MountStatus };
   removed: { id: string };
   settings: { settings: Settings };
   notice: { notice: Notice };
+  noticeDismissed: { id: string };
+  /** The default IPFS node's status changed (reachable, agent). */
+  node: { status: NodeStatus };
   shutdown: { level: ShutdownLevel };
 }
 /** Name of one event on the stream. */
@@ -202,12 +306,19 @@ export const ERROR_STATUS: Record<ErrorInfo['kind'], number> = {
   IsDir: 400,
   NotEmpty: 409,
   Permission: 403,
+  NotPermitted: 403,
   ReadOnly: 403,
   InvalidOperation: 400,
   Recursion: 400,
   Closed: 409,
   Timeout: 504,
   IO: 502,
+  NoSpace: 507,
+  QuotaExceeded: 507,
+  NameTooLong: 400,
+  TooBig: 413,
+  CrossDevice: 400,
+  TooManyLinks: 409,
   Unavailable: 503,
   Internal: 500,
 };

@@ -36,6 +36,22 @@ export interface MountStatus {
   address?: string;
   /** Extra facts from the host, e.g. the `mount` command for an NFS export. */
   info?: Record<string, string>;
+  /**
+   * Set while a mounted mount cannot reach what it reads from (its IPFS node or NFS
+   * server): reads fail fast until it answers again, and the faces show
+   * "mounted · node unreachable" with the error and its hint.
+   */
+  health?: MountHealth;
+}
+
+/** A mounted mount's reach to its backend (see MountStatus.health). */
+export interface MountHealth {
+  node: 'ok' | 'unreachable';
+  /** The node or server address, e.g. /ip4/127.0.0.1/tcp/5001. */
+  address?: string;
+  error?: ErrorInfo;
+  /** When it changed (ISO 8601). */
+  since: string;
 }
 
 /** True for the states in which a mount occupies its target (mount point or listen address). */

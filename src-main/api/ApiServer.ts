@@ -2,20 +2,25 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
+import type { ShutdownLevel } from '../../src-shared/api.ts';
+import type { BerthService } from '../../src-shared/bridge.ts';
 import type { MountTable } from '../service/MountTable.ts';
 import { discardBody, errorResponse, HttpError, sendJson } from './http.ts';
 import { handleRoute, matchRoute, type RouteContext } from './routes.ts';
 import { claimControlSocket } from './socketClaim.ts';
-import { makeTcpGuard, newToken, parseUiAddress } from './tcpGuard.ts';
+import { defaultUiRoot, serveUi } from './staticUi.ts';
+import { makeHostGuard, makeTcpGuard, newToken, parseUiAddress, redactUrl } from './tcpGuard.ts';
 
 /** Options of the control API server. */
 export interface ApiServerOptions {
   table: MountTable;
+  /** What every route calls (src-main/service/TableService.ts). */
+  service: BerthService;
   socketPath: string;
-  /** `127.0.0.1:PORT` to also listen on loopback TCP with a token. */
+  /** `127.0.0.1:PORT` to also listen on loopback TCP with a token, and serve the browser UI there. */
   ui?: string;
-  version: string;
+  /** Folder of the built renderer served at "/" on the TCP listener (default: out/renderer). */
+  uiRoot?: string;
   onShutdown: (level: ShutdownLevel) => void;
   log?: (message: string) => void;
   /** Requests other than /v1/info wait for it (the daemon claims the socket before it loads the table). */
@@ -25,7 +30,7 @@ export interface ApiServerOptions {
 /** The running API. */
 export interface RunningApi {
   socketPath: string;
-  /** The TCP listener, when `ui` was given. */
+  /** The TCP listener, when `ui` was given; `url` carries the token in its fragment (never sent to the server). */
   ui?: { origin: string; token: string; port: number; url: string };
   close(): Promise<void>;
 }
@@ -58,33 +63,32 @@ function listen(server: Server, ...args: [string] | [number, string]): Promise<v
  */
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi> {
   const log = opts.log ?? ((m: string) => console.error(m));
-  const startedAt = new Date().toISOString();
   const streams = new Set<ServerResponse>();
-  let uiOrigin: string | undefined;
-  const info = (): InfoResponse => ({
-    name: 'berth',
-    version: opts.version,
-    pid: process.pid,
-    startedAt,
-    socket: opts.socketPath,
-    ...(uiOrigin ? { ui: uiOrigin } : {}),
-  });
-  const ctx: RouteContext = { table: opts.table, info, onShutdown: opts.onShutdown, streams };
+  const ctx: RouteContext = { service: opts.service, table: opts.table, onShutdown: opts.onShutdown, streams };
+  const uiRoot = opts.uiRoot ?? defaultUiRoot();
 
-  const handler = (guard?: (req: IncomingMessage, url: URL) => void) => (req: IncomingMessage, res: ServerResponse) => {
+  /** `tcp` guards the loopback listener: Host/Origin for everything, the token for /v1. */
+  const handler = (tcp?: { host: (req: IncomingMessage) => void; api: (req: IncomingMessage, url: URL) => void }) => (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
         const raw = req.url ?? '/';
         if (!raw.startsWith('/')) throw new HttpError(400, 'Usage', 'expected a request path starting with "/"');
         const url = new URL(`http://berth.invalid${raw}`);
-        guard?.(req, url);
+        if (tcp) {
+          tcp.host(req);
+          if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) {
+            if (await serveUi(uiRoot, req, res, url.pathname)) return;
+            throw new HttpError(404, 'NotFound', `no such file ${JSON.stringify(url.pathname.slice(0, 200))}; the API lives under /v1`);
+          }
+          tcp.api(req, url);
+        }
         const route = matchRoute(req.method ?? 'GET', url.pathname);
         // info answers at once: it is how a second daemon sees this one is alive.
         if (route.name !== 'info') await opts.ready;
         await handleRoute(ctx, route, req, res);
       } catch (err) {
         const r = errorResponse(err);
-        if (r.status >= 500) log(`API ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        if (r.status >= 500) log(`API ${req.method} ${redactUrl(req.url)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         // Refused before its body was read (401, 404, 413...): drop the rest, bounded.
         discardBody(req);
         if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
@@ -116,9 +120,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   if (opts.ui) {
     const addr = parseUiAddress(opts.ui);
     const token = newToken();
-    const guarded: { check?: (req: IncomingMessage, url: URL) => void } = {};
+    const guarded: { check?: ReturnType<typeof handler> } = {};
     // Until the port (and so the allowed Host names) is known, nothing is served.
-    tcpServer = createServer((req, res) => (guarded.check ? handler(guarded.check)(req, res) : res.destroy()));
+    tcpServer = createServer((req, res) => (guarded.check ? guarded.check(req, res) : res.destroy()));
     harden(tcpServer);
     try {
       await listen(tcpServer, addr.port, addr.host);
@@ -128,10 +132,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       throw err;
     }
     const port = (tcpServer.address() as AddressInfo).port;
-    guarded.check = makeTcpGuard(port, token);
+    guarded.check = handler({ host: makeHostGuard(port), api: makeTcpGuard(port, token) });
     const host = addr.host === '::1' ? '[::1]' : addr.host;
-    uiOrigin = `http://${host}:${port}`;
-    ui = { origin: uiOrigin, token, port, url: `${uiOrigin}/?token=${token}` };
+    const origin = `http://${host}:${port}`;
+    ui = { origin, token, port, url: `${origin}/#token=${token}` };
   }
 
   const close = async () => {

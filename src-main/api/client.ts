@@ -39,8 +39,8 @@ export class DaemonNotRunningError extends Error {
 /** Where the client connects: the unix socket (default), or the loopback TCP listener with its token. */
 export type ApiEndpoint = { socketPath: string } | { baseUrl: string; token: string };
 
-/** One JSON request; resolves with the parsed body of a 2xx answer. */
-function call<T>(endpoint: ApiEndpoint, method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
+/** One JSON request to the API; resolves with the parsed body of a 2xx answer. */
+export function call<T>(endpoint: ApiEndpoint, method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -148,6 +148,10 @@ export class ApiClient {
   /** A share link for an absolute host path inside a mount. */
   link(req: LinkRequest): Promise<LinkResponse> {
     return call(this.endpoint, 'POST', '/v1/link', req);
+  }
+  /** Asks the desktop app serving this API to put `text` on the clipboard (a headless daemon answers Unavailable). */
+  async writeClipboard(text: string): Promise<void> {
+    await call(this.endpoint, 'POST', '/v1/clipboard', { text }, 10_000);
   }
   /** Asks the daemon to unmount everything and exit. */
   async shutdown(level?: ShutdownLevel): Promise<void> {

@@ -3,6 +3,8 @@ import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
 import { MountStore } from '../service/MountStore.ts';
 import { MountTable, type MountOpener } from '../service/MountTable.ts';
 import { openMount } from '../service/openMount.ts';
+import { createTableService } from '../service/TableService.ts';
+import type { BerthService } from '../../src-shared/bridge.ts';
 import { configDir, runtimeDir, socketPath } from '../service/paths.ts';
 import { prepareSocketDir, startApiServer, type RunningApi } from './ApiServer.ts';
 import { DaemonAlreadyRunning } from './socketClaim.ts';
@@ -20,11 +22,19 @@ export interface DaemonOptions {
   /** Replaces openMount (Electron and benchmarks never need this; kept for embedding). */
   opener?: MountOpener;
   healthIntervalMs?: number;
+  /** Who serves: the headless daemon (default) or the desktop app. */
+  servedBy?: 'daemon' | 'app';
+  /** Writes the desktop clipboard (the app passes Electron's); without it the clipboard route answers Unavailable. */
+  clipboard?: (text: string) => void | Promise<void>;
+  /** Folder of the built renderer for the browser UI (default: out/renderer). */
+  uiRoot?: string;
+  /** The `berth` CLI as argv words, for the file manager menu's scripts. */
+  cliCommand?: readonly string[];
 }
 
 /** A running service, or the one that already runs. */
 export type DaemonStart =
-  | { kind: 'started'; table: MountTable; api: RunningApi; stopped: Promise<void>; stop(level: ShutdownLevel): Promise<void> }
+  | { kind: 'started'; table: MountTable; service: BerthService; api: RunningApi; stopped: Promise<void>; stop(level: ShutdownLevel): Promise<void> }
   | { kind: 'already-running'; info: InfoResponse; pid: number };
 
 /**
@@ -73,16 +83,31 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
     else void table.shutdown('immediate').finally(() => process.exit(1));
   };
 
+  const startedAt = new Date().toISOString();
+  const service = createTableService(table, {
+    info: () => ({
+      name: 'berth',
+      version: opts.version ?? '0.1.0',
+      pid: process.pid,
+      startedAt,
+      socket: sock,
+      servedBy: opts.servedBy ?? 'daemon',
+      ...(api?.ui ? { ui: api.ui.origin } : {}),
+    }),
+    ...(opts.clipboard ? { clipboard: opts.clipboard } : {}),
+    ...(opts.cliCommand ? { cliCommand: opts.cliCommand } : {}),
+  });
   // The socket first: it decides whether this process is the user's daemon, before any
-  // mount is touched. Requests wait until the table is loaded.
+  // mount is touched. Requests other than /v1/info wait until the table is loaded.
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   try {
     api = await startApiServer({
       table,
+      service,
       socketPath: sock,
       ...(opts.ui ? { ui: opts.ui } : {}),
-      version: opts.version ?? '0.1.0',
+      ...(opts.uiRoot ? { uiRoot: opts.uiRoot } : {}),
       onShutdown: (level) => void stop(level),
       log,
       ready,
@@ -101,5 +126,5 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
   markReady();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return { kind: 'started', table, api, stopped, stop };
+  return { kind: 'started', table, service, api, stopped, stop };
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename } from 'node:path';
 import { z } from 'zod';
 import type {
   ApiRouteName,
-  InfoResponse,
+  BrowseResponse,
   LinkResponse,
+  NodeResponse,
   MountResponse,
   MountsResponse,
   NoticesResponse,
@@ -15,6 +15,9 @@ import type {
 import {
   AddMountRequestSchema,
   API_BODY_LIMIT,
+  BrowseRequestSchema,
+  ClipboardRequestSchema,
+  EntryLinkRequestSchema,
   LinkRequestSchema,
   ResolveRequestSchema,
   SettingsPatchSchema,
@@ -22,16 +25,17 @@ import {
   UpdateMountRequestSchema,
 } from '../../src-shared/api.ts';
 import { MountIdSchema } from '../../src-shared/mountSpec.ts';
-import { buildShareLink, DEFAULT_GATEWAYS } from '../../src-shared/shareLink.ts';
+import type { BerthService } from '../../src-shared/bridge.ts';
 import type { MountTable } from '../service/MountTable.ts';
-import { ServiceError } from '../service/errorInfo.ts';
 import { HttpError, readJson, sendJson } from './http.ts';
 import { streamEvents } from './sse.ts';
 
-/** What the handlers need besides the table. */
+/** What the handlers need. */
 export interface RouteContext {
+  /** The service every face calls (src-main/service/TableService.ts). */
+  service: BerthService;
+  /** The table, for the event stream. */
   table: MountTable;
-  info: () => InfoResponse;
   /** Called after the shutdown request was answered. */
   onShutdown: (level: ShutdownLevel) => void;
   /** Open SSE responses, so closing the server can end them. Owner: the ApiServer. */
@@ -62,7 +66,14 @@ export function matchRoute(method: string, pathname: string): MatchedRoute {
   if (one === 'mount-all') return allow({ POST: 'mountAll' });
   if (one === 'unmount-all') return allow({ POST: 'unmountAll' });
   if (one === 'settings') return allow({ GET: 'getSettings', PUT: 'updateSettings' });
-  if (one === 'notices') return allow({ GET: 'notices' });
+  if (one === 'notices') return allow({ GET: 'listNotices' });
+  if (one === 'node') return allow({ GET: 'nodeStatus' });
+  if (one === 'clipboard') return allow({ POST: 'writeClipboard' });
+  if (rest[0] === 'notices' && rest.length === 2) {
+    const id = rest[1] ?? '';
+    if (!/^n_[A-Za-z0-9]{1,64}$/.test(id)) throw new HttpError(400, 'Usage', `invalid notice id ${JSON.stringify(id.slice(0, 80))}: expected n_ followed by letters and digits`);
+    return { ...allow({ DELETE: 'dismissNotice' }), id };
+  }
   if (one === 'resolve') return allow({ POST: 'resolve' });
   if (one === 'link') return allow({ POST: 'link' });
   if (one === 'events') return allow({ GET: 'events' });
@@ -83,90 +94,87 @@ export function matchRoute(method: string, pathname: string): MatchedRoute {
           ? allow({ POST: 'mount' })
           : rest[2] === 'unmount'
             ? allow({ POST: 'unmount' })
-            : undefined;
+            : rest[2] === 'browse'
+              ? allow({ POST: 'browse' })
+              : rest[2] === 'link'
+                ? allow({ POST: 'entryLink' })
+                : undefined;
     if (!m) throw new HttpError(404, 'NotFound', `no such API path ${JSON.stringify(pathname.slice(0, 200))}`);
     return { ...m, id };
   }
   throw new HttpError(404, 'NotFound', `no such API path ${JSON.stringify(pathname.slice(0, 200))}`);
 }
 
-/** Runs one matched route. Throws for errors; the server turns them into JSON. */
+/** Runs one matched route through the service. Throws for errors; the server turns them into JSON. */
 export async function handleRoute(ctx: RouteContext, route: MatchedRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { table } = ctx;
+  const svc = ctx.service;
   const id = route.id ?? '';
   const body = <S extends z.ZodType>(schema: S) => readJson(req, schema, API_BODY_LIMIT);
   switch (route.name) {
     case 'info':
-      return sendJson(res, 200, ctx.info());
+      return sendJson(res, 200, await svc.info());
     case 'listMounts':
-      return sendJson(res, 200, { mounts: table.list() } satisfies MountsResponse);
+      return sendJson(res, 200, { mounts: await svc.listMounts() } satisfies MountsResponse);
     case 'addMount': {
       const r = await body(AddMountRequestSchema);
-      const mount = await table.add(r.spec, { mount: r.mount });
-      return sendJson(res, 201, { mount } satisfies MountResponse);
+      return sendJson(res, 201, { mount: await svc.addMount(r) } satisfies MountResponse);
     }
     case 'getMount':
-      return sendJson(res, 200, { mount: table.get(id) } satisfies MountResponse);
+      return sendJson(res, 200, { mount: ctx.table.get(id) } satisfies MountResponse);
     case 'updateMount': {
       const r = await body(UpdateMountRequestSchema);
-      return sendJson(res, 200, { mount: await table.update(id, r.spec) } satisfies MountResponse);
+      return sendJson(res, 200, { mount: await svc.updateMount({ id, spec: r.spec }) } satisfies MountResponse);
     }
     case 'removeMount': {
       const r = await body(UnmountRequestSchema);
-      await table.remove(id, r.level);
+      await svc.removeMount({ id, level: r.level });
       return sendJson(res, 200, { ok: true });
     }
     case 'mount':
       await body(Empty);
-      return sendJson(res, 200, { mount: await table.mount(id) } satisfies MountResponse);
+      return sendJson(res, 200, { mount: await svc.mount({ id }) } satisfies MountResponse);
     case 'unmount': {
       const r = await body(UnmountRequestSchema);
-      return sendJson(res, 200, { mount: await table.unmount(id, r.level) } satisfies MountResponse);
+      return sendJson(res, 200, { mount: await svc.unmount({ id, level: r.level }) } satisfies MountResponse);
     }
     case 'mountAll':
       await body(Empty);
-      return sendJson(res, 200, { mounts: await table.mountAll() } satisfies MountsResponse);
+      return sendJson(res, 200, { mounts: await svc.mountAll() } satisfies MountsResponse);
     case 'unmountAll': {
       const r = await body(UnmountRequestSchema);
-      return sendJson(res, 200, { mounts: await table.unmountAll(r.level) } satisfies MountsResponse);
+      return sendJson(res, 200, { mounts: await svc.unmountAll(r) } satisfies MountsResponse);
     }
     case 'getSettings':
-      return sendJson(res, 200, { settings: table.settings() } satisfies SettingsResponse);
+      return sendJson(res, 200, { settings: await svc.getSettings() } satisfies SettingsResponse);
     case 'updateSettings': {
       const r = await body(SettingsPatchSchema);
-      return sendJson(res, 200, { settings: await table.updateSettings(r) } satisfies SettingsResponse);
+      return sendJson(res, 200, { settings: await svc.updateSettings(r) } satisfies SettingsResponse);
     }
-    case 'notices':
-      return sendJson(res, 200, { notices: table.notices() } satisfies NoticesResponse);
-    case 'resolve': {
-      const r = await body(ResolveRequestSchema);
-      return sendJson(res, 200, (await table.resolveCid(r.path)) satisfies ResolveResponse);
+    case 'listNotices':
+      return sendJson(res, 200, { notices: await svc.listNotices() } satisfies NoticesResponse);
+    case 'dismissNotice':
+      await body(Empty);
+      await svc.dismissNotice({ id });
+      return sendJson(res, 200, { ok: true });
+    case 'resolve':
+      return sendJson(res, 200, (await svc.resolve(await body(ResolveRequestSchema))) satisfies ResolveResponse);
+    case 'link':
+      return sendJson(res, 200, (await svc.link(await body(LinkRequestSchema))) satisfies LinkResponse);
+    case 'browse': {
+      const r = await body(BrowseRequestSchema.omit({ id: true }).strict());
+      return sendJson(res, 200, (await svc.browse({ ...r, id })) satisfies BrowseResponse);
     }
-    case 'link': {
-      const r = await body(LinkRequestSchema);
-      const found = await table.resolveCid(r.path);
-      const settings = table.settings();
-      const subdomain = r.subdomain ?? settings.subdomainLinks;
-      // The local gateway by IP cannot take subdomains; its localhost name can.
-      const gateway = r.gateway ?? (subdomain && settings.gateway === DEFAULT_GATEWAYS.local.path ? DEFAULT_GATEWAYS.local.subdomain : settings.gateway);
-      const filename = found.path === '/' ? undefined : await fileName(table, r.path, found.path);
-      let link;
-      try {
-        link = buildShareLink(found.cid, { form: subdomain ? 'subdomain' : 'path', gateway, ...(filename ? { filename } : {}) });
-      } catch (err) {
-        throw new ServiceError('Usage', (err as Error).message);
-      }
-      const native = buildShareLink(found.cid, { form: 'native' }).url;
-      return sendJson(res, 200, {
-        ...found,
-        link: link.url,
-        form: link.form,
-        ...(link.fallbackReason ? { fallbackReason: link.fallbackReason } : {}),
-        native,
-      } satisfies LinkResponse);
+    case 'entryLink': {
+      const r = await body(EntryLinkRequestSchema.omit({ id: true }).strict());
+      return sendJson(res, 200, (await svc.entryLink({ ...r, id })) satisfies LinkResponse);
     }
+    case 'nodeStatus':
+      return sendJson(res, 200, { node: await svc.nodeStatus() } satisfies NodeResponse);
+    case 'writeClipboard':
+      await svc.writeClipboard(await body(ClipboardRequestSchema));
+      return sendJson(res, 200, { ok: true });
     case 'events':
-      return streamEvents(table, req, res, ctx.streams);
+      return streamEvents(ctx.table, await svc.info(), req, res, ctx.streams);
     case 'shutdown': {
       const r = await body(UnmountRequestSchema);
       sendJson(res, 202, { ok: true, level: r.level });
@@ -177,16 +185,5 @@ export async function handleRoute(ctx: RouteContext, route: MatchedRoute, req: I
       const never: never = route.name;
       throw new HttpError(404, 'NotFound', `unknown route ${String(never)}`);
     }
-  }
-}
-
-/** `?filename=` for files only: a browser saving a folder listing under a file name helps no one. */
-async function fileName(table: MountTable, hostPath: string, inside: string): Promise<string | undefined> {
-  try {
-    const where = table.locate(hostPath);
-    const attr = await where.vfs.getattr(inside, { signal: AbortSignal.timeout(10_000) });
-    return attr.type === 'file' ? basename(inside) : undefined;
-  } catch {
-    return undefined;
   }
 }

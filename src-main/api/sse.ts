@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiEventName, ApiEvents } from '../../src-shared/api.ts';
+import type { ApiEventName, ApiEvents, InfoResponse } from '../../src-shared/api.ts';
 import type { MountTable } from '../service/MountTable.ts';
 
 /** Formats one Server-Sent Event: `event: <name>` and one `data:` line of JSON. */
@@ -12,7 +12,7 @@ export function formatEvent<K extends ApiEventName>(name: K, data: ApiEvents[K])
  * 15 s so proxies and idle timeouts keep the stream open. A slow client is dropped
  * rather than buffered without bound.
  */
-export function streamEvents(table: MountTable, req: IncomingMessage, res: ServerResponse, streams: Set<ServerResponse>): void {
+export function streamEvents(table: MountTable, info: InfoResponse, req: IncomingMessage, res: ServerResponse, streams: Set<ServerResponse>): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
@@ -28,7 +28,7 @@ export function streamEvents(table: MountTable, req: IncomingMessage, res: Serve
     }
     res.write(text);
   };
-  write(formatEvent('snapshot', { mounts: table.list(), settings: table.settings(), notices: table.notices() }));
+  write(formatEvent('snapshot', { mounts: table.list(), settings: table.settings(), notices: table.notices(), info }));
   const unsubscribe = table.subscribe((ev) => write(`event: ${ev.type}\ndata: ${JSON.stringify(ev.data)}\n\n`));
   const beat = setInterval(() => write(': keep-alive\n\n'), 15_000);
   beat.unref();

@@ -34,13 +34,29 @@ export function newToken(): string {
 }
 
 /**
- * Checks a request on the TCP listener: the Host header must name this listener by a
- * loopback name (a DNS-rebinding page sends its own host name), a browser Origin must be
- * the same, and the bearer token must match (`Authorization: Bearer`, or
- * `?access_token=` for EventSource, which cannot set headers).
+ * Checks the Host and Origin of a request on the TCP listener: the Host header must name
+ * this listener by a loopback name (a DNS-rebinding page sends its own host name), and a
+ * browser Origin must be the same. Static UI files need only this; the API needs the token too.
+ */
+export function makeHostGuard(port: number): (req: IncomingMessage) => void {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  return (req) => {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!hosts.has(host)) throw new HttpError(403, 'Permission', `forbidden Host header ${JSON.stringify(host.slice(0, 100))}: expected 127.0.0.1:${port} or localhost:${port}`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^https?:\/\//i, '').toLowerCase())) {
+      throw new HttpError(403, 'Permission', `forbidden Origin ${JSON.stringify(origin.slice(0, 100))}`);
+    }
+  };
+}
+
+/**
+ * Checks an API request on the TCP listener: Host and Origin (makeHostGuard), and the
+ * bearer token (`Authorization: Bearer`, or `?access_token=` for EventSource, which
+ * cannot set headers).
  */
 export function makeTcpGuard(port: number, token: string): (req: IncomingMessage, url: URL) => void {
-  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const hostOk = makeHostGuard(port);
   const expected = Buffer.from(token);
   const tokenOk = (given: string | undefined) => {
     if (!given) return false;
@@ -48,19 +64,19 @@ export function makeTcpGuard(port: number, token: string): (req: IncomingMessage
     return b.length === expected.length && timingSafeEqual(b, expected);
   };
   return (req, url) => {
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (!hosts.has(host)) throw new HttpError(403, 'Permission', `forbidden Host header ${JSON.stringify(host.slice(0, 100))}: expected 127.0.0.1:${port} or localhost:${port}`);
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null' && !hosts.has(origin.replace(/^https?:\/\//i, '').toLowerCase())) {
-      throw new HttpError(403, 'Permission', `forbidden Origin ${JSON.stringify(origin.slice(0, 100))}`);
-    }
+    hostOk(req);
     const auth = req.headers.authorization;
     const bearer = auth && /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
     const fromQuery = url.pathname === '/v1/events' ? (url.searchParams.get('access_token') ?? undefined) : undefined;
     if (!tokenOk(bearer || fromQuery)) {
-      throw new HttpError(401, 'Permission', auth || fromQuery ? 'wrong token' : 'missing token: send Authorization: Bearer <token> (printed by `berth daemon --ui`)', {
+      throw new HttpError(401, 'Permission', auth || fromQuery ? 'wrong token: open the address `berth daemon --ui` printed, with its #token=…' : 'missing token: open the address `berth daemon --ui` printed (it ends in #token=…), or send Authorization: Bearer <token>', {
         'www-authenticate': 'Bearer realm="berth"',
       });
     }
   };
+}
+
+/** A request URL fit for a log: the EventSource token in `access_token=` is replaced by "…". */
+export function redactUrl(url: string | undefined): string {
+  return (url ?? '').replace(/([?&]access_token=)[^&#]*/gi, '$1…');
 }

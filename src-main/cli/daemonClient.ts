@@ -59,6 +59,24 @@ export function findMount(mounts: MountStatus[], target: string): MountStatus {
   throw new UsageError(`no mount ${JSON.stringify(target)}: expected a mount id, name or mount point (see \`berth list\`)`);
 }
 
+/**
+ * `--copy`: asks the running desktop app to put `text` on the clipboard. The text was
+ * printed already; when nothing can copy it, says why and returns 1 (the file manager's
+ * "Copy CID" script shows that message).
+ */
+export async function copyText(client: ApiClient, text: string): Promise<number> {
+  try {
+    await client.writeClipboard(text);
+    process.stderr.write('copied to the clipboard\n');
+    return 0;
+  } catch (err) {
+    const why = err instanceof ApiError ? err.info.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`berth: not copied: ${why}\n`);
+    if (err instanceof ApiError && err.info.hint) process.stderr.write(`hint: ${err.info.hint}\n`);
+    return 1;
+  }
+}
+
 /** A client of the running daemon, or DaemonNotRunningError. */
 export async function connect(): Promise<ApiClient> {
   const client = new ApiClient();

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { firstEntryInChild, statInChild } from './probeInChild.ts';
-import { runCommand } from './runCommand.ts';
+import { runCommand } from '../sys/runCommand.ts';
 
 // Facts about mount points from the kernel's point of view: what /proc/self/mountinfo
 // lists, whether a folder can take a FUSE mount, and how to take one away. Only
@@ -123,7 +123,7 @@ function probeError(mountpoint: string, code: string, message: string): FsError 
   }
 }
 
-/** Runs fusermount with a deadline (runCommand.ts); resolves with its error text, or undefined on success. */
+/** Runs fusermount with a deadline (sys/runCommand.ts); resolves with its error text, or undefined on success. */
 export async function fusermount(args: string[], timeoutMs: number): Promise<string | undefined> {
   const r = await runCommand('fusermount', args, { timeoutMs });
   if (r.code === 0) return undefined;

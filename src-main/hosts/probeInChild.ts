@@ -1,7 +1,7 @@
-import { runCommand } from './runCommand.ts';
+import { runCommand } from '../sys/runCommand.ts';
 
 // Looks at a mount point from a child process (stat(1), find(1), started by the helper of
-// runCommand.ts), never through node:fs.
+// sys/runCommand.ts), never through node:fs.
 // A process that serves FUSE mounts must not make a blocking fs call on a path inside one
 // of them: fs calls run on libuv's threadpool, and answering the kernel's request needs
 // that pool too (a local guest's lstat), so a few such calls at once park every pool
@@ -22,7 +22,7 @@ const ERRNO_TEXT: [RegExp, string][] = [
   [/Operation not permitted/, 'EPERM'],
 ];
 
-/** Runs one probe command with a deadline (runCommand.ts, LC_ALL=C); SIGKILL when it hangs (a FUSE wait is killable). */
+/** Runs one probe command with a deadline (sys/runCommand.ts, LC_ALL=C); SIGKILL when it hangs (a FUSE wait is killable). */
 async function probe(cmd: string, args: string[], timeoutMs: number): Promise<ProbeResult> {
   const r = await runCommand(cmd, args, { timeoutMs, killSignal: 'SIGKILL' });
   if (r.timedOut) return { ok: false, code: 'HUNG', message: `${cmd} got no answer within ${timeoutMs} ms` };

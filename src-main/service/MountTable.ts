@@ -130,6 +130,20 @@ export class MountTable {
     return structuredClone(this.noticeList);
   }
 
+  /** Forgets a notice the user dismissed; NotFound when there is no such notice. */
+  dismissNotice(id: string): void {
+    const i = this.noticeList.findIndex((n) => n.id === id);
+    if (i < 0) throw new ServiceError('NotFound', `no notice with id ${JSON.stringify(id)}`);
+    this.noticeList.splice(i, 1);
+    this.emit({ type: 'noticeDismissed', data: { id } });
+  }
+
+  /** The spec of a mount and, while it is mounted, the vfs its host serves (for browsing and links). */
+  liveVfs(id: string): { spec: MountSpec; vfs?: Vfs } {
+    const e = this.entry(id);
+    return { spec: e.spec, ...(e.live && e.status.state === 'mounted' ? { vfs: e.live.vfs } : {}) };
+  }
+
   /** Adds a mount (and mounts it unless `mount` is false); settles once mounted or failed. */
   async add(input: MountInput, opts: { mount?: boolean } = {}): Promise<MountStatus> {
     this.assertRunning();

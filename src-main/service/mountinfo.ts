@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { firstEntryInChild } from '../hosts/probeInChild.ts';
-import { runCommand } from '../hosts/runCommand.ts';
+import { runCommand } from '../sys/runCommand.ts';
 
 /** One line of /proc/self/mountinfo that matters to the service. */
 export interface MountInfoEntry {

@@ -42,7 +42,7 @@ export function missingFuse(): string | undefined {
 /** Mount points of FUSE file systems currently in /proc/self/mountinfo. */
 export function fuseMounts(): string[] {
   // Read here, not with cat: a test process may serve FUSE mounts, and a child of its own
-  // exiting while a session ends can hang it (src-main/hosts/runCommand.ts).
+  // exiting while a session ends can hang it (src-main/sys/runCommand.ts).
   const text = readFileSync('/proc/self/mountinfo', 'utf8');
   return text
     .split('\n')

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { fuseHost } from '../../src-main/hosts/fuse.ts';
-import { runCommand } from '../../src-main/hosts/runCommand.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
 
 const [count, rounds, loops] = process.argv.slice(2).map(Number) as [number, number, number];

@@ -117,7 +117,7 @@ describe.skipIf(skip)('control API', () => {
     sb = await berthSandbox();
     daemon = await sb.startDaemon(['--ui', '127.0.0.1:0']);
     // The API socket can answer a moment before the daemon prints its UI line.
-    const m = await waitFor(() => /control API for the browser: http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+)/.exec(daemon.output()), 10_000, 'the UI line in the daemon output').catch(() => null);
+    const m = await waitFor(() => /Berth in your browser: http:\/\/127\.0\.0\.1:(\d+)\/#token=(\S+)/.exec(daemon.output()), 10_000, 'the UI line in the daemon output').catch(() => null);
     expect(m, daemon.output()).toBeTruthy();
     port = Number(m![1]);
     token = m![2]!;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
-import { runCommand } from '../../src-main/hosts/runCommand.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
 import { fuseHost } from '../../src-main/hosts/fuse.ts';
 import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
 import type { MountedHost } from '../../src-main/hosts/types.ts';
@@ -16,7 +16,7 @@ import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 // a sync exec would block the event loop that answers their requests.
 /**
  * A shell command, run the way Berth runs commands: this process serves FUSE mounts, and
- * a child of its own exiting while a session ends can hang it (hosts/runCommand.ts).
+ * a child of its own exiting while a session ends can hang it (src-main/sys/runCommand.ts).
  */
 async function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
   const r = await runCommand('sh', ['-c', cmd]);
@@ -147,7 +147,7 @@ describe.skipIf(skip)('local guest through FUSE', () => {
     const r = await sh(`'${process.execPath}' --import tsx '${script}'`);
     expect(r.out.trim()).toBe('mounted');
     expect(r.code).toBe(3);
-    // Its command helper (hosts/runCommand.ts) sees it gone and detaches the mount.
+    // Its command helper (src-main/sys/runCommand.ts) sees it gone and detaches the mount.
     await waitFor(() => !fuseMounts().includes(mnt), 30_000, 'the helper to detach the mount');
     expect((await sh(`ls ${mnt}`)).code).toBe(0);
   });

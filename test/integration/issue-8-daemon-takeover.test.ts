@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MountInput } from '../../src-shared/mountSpec.ts';
 import { berthSandbox, LAUNCHER, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
-import { runCommand } from '../../src-main/hosts/runCommand.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
 
 // Issue 8: `kill -9` of the daemon, then `berth daemon` at once, found "a Berth daemon is
 // already running (pid N)" about 1 time in 4, N being the killed daemon: a zombie not yet
@@ -89,7 +89,7 @@ describe.skipIf(skip)('issue 8: a daemon that died never blocks the next one', (
       const dead = await sb.startDaemon();
       dead.child.kill('SIGKILL');
       await dead.exited;
-      const both = [sb.run(['daemon'], { timeoutMs: 60_000 }), sb.run(['daemon'], { timeoutMs: 60_000 })];
+      const both = [sb.run(['daemon'], { timeoutMs: 60_000 }), sb.run(['daemon'], { timeoutMs: 60_000 })] as const;
       // The first to finish is the one that found the other: it says who won and exits 0.
       const loser = await Promise.race(both);
       const info = await sb.client.info();

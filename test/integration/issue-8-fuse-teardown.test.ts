@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
-import { runCommand } from '../../src-main/hosts/runCommand.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
 
 // Issue 8, the cause of the daemon's shutdown hang: libfuse ends a session by cancelling
 // its worker threads, and a SIGCHLD handled on one of them while it is being cancelled

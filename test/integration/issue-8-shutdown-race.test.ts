@@ -10,7 +10,7 @@ import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 // Issue 8: `berth daemon` with 50 auto-mounts, SIGINT about 30 ms after the last came up,
 // stopped after "shutting down (short)" and never exited, 1 run in 6. Its mounts' FUSE
 // sessions ended while its fusermount children exited, and a SIGCHLD handled on a libfuse
-// thread being cancelled killed the process's signal handling (src-main/hosts/runCommand.ts).
+// thread being cancelled killed the process's signal handling (src-main/sys/runCommand.ts).
 // Here: SIGINT while the last auto-mounts are still coming up, 20 times over; every run
 // must exit 0 with nothing left mounted. The cause itself, which this end-to-end loop
 // meets only now and then, is reproduced every time in issue-8-fuse-teardown.test.ts.

@@ -47,7 +47,8 @@ describe.skipIf(skip)('NFS host serving the IPFS fixture tree', () => {
     tree = shared.tree;
     const spec = GuestSpecSchema.parse({ kind: 'ipfs', root: `/ipfs/${shared.added.rootCid}`, node: shared.peer.apiMultiaddr });
     vfs = wrapGuest(await openGuest(spec, {}), { timeoutMs: 30_000 });
-    host = await nfsHost.mount(vfs, '/ip4/127.0.0.1/tcp/0', {});
+    // libnfs runs as root here; the fixture's 0640 file is root's, so root must stay root to read it.
+    host = await nfsHost.mount(vfs, '/ip4/127.0.0.1/tcp/0', { rootSquash: false });
     port = host.info!.port!;
   }, 600_000);
 

@@ -1,25 +1,29 @@
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { connect, printError, UsageError } from '../daemonClient.ts';
+import { connect, copyText, printError, UsageError } from '../daemonClient.ts';
 
 /** Usage of `berth cid`. */
-export const CID_USAGE = `usage: berth cid <path>
+export const CID_USAGE = `usage: berth cid <path>... [--copy]
 
-Prints the CID of a file or folder inside a Berth mount.`;
+Prints the CID of each file or folder (inside Berth mounts), one per line.
+  --copy   also put the CID on the clipboard (needs the Berth desktop app running)`;
 
 /** `berth cid <path>`. */
 export async function runCid(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { copy: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help) {
     process.stdout.write(`${CID_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('expected one <path> inside a mount');
+  if (positionals.length === 0) throw new UsageError('expected a <path> inside a mount');
   try {
-    const r = await (await connect()).resolve(resolvePath(positionals[0]!));
-    process.stdout.write(`${r.cid}\n`);
-    return 0;
+    const client = await connect();
+    const cids: string[] = [];
+    for (const p of positionals) cids.push((await client.resolve(resolvePath(p))).cid);
+    const text = cids.join('\n');
+    process.stdout.write(`${text}\n`);
+    return values.copy ? copyText(client, text) : 0;
   } catch (err) {
     return printError(err);
   }

@@ -14,7 +14,7 @@ function spec(i: number): MountSpec {
   });
 }
 
-const settings = { gateway: 'http://127.0.0.1:8080', subdomainLinks: false };
+const settings = { gateway: 'http://127.0.0.1:8080', subdomainLinks: false, fileManagerMenu: false };
 
 describe('MountStore', () => {
   let dir: string;
