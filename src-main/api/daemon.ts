@@ -21,7 +21,6 @@ export interface DaemonOptions {
   log?: (message: string) => void;
   /** Replaces openMount (Electron and benchmarks never need this; kept for embedding). */
   opener?: MountOpener;
-  healthIntervalMs?: number;
   /** Who serves: the headless daemon (default) or the desktop app. */
   servedBy?: 'daemon' | 'app';
   /** Writes the desktop clipboard (the app passes Electron's); without it the clipboard route answers Unavailable. */
@@ -54,7 +53,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
     store: new MountStore(opts.configDir ?? configDir()),
     opener: opts.opener ?? openMount,
     log,
-    ...(opts.healthIntervalMs !== undefined ? { healthIntervalMs: opts.healthIntervalMs } : {}),
   });
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));

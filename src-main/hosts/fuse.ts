@@ -3,11 +3,14 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
-import { checkMountPoint, fuseUnmount, isMounted, readMountInfo } from './fuseMountPoint.ts';
+import type { ShutdownLevel } from '../../src-shared/api.ts';
+import { checkMountPoint } from './fuseMountPoint.ts';
+import { lazyUnmount, unmountFuse } from './fuseUnmount.ts';
+import { isMounted, mountAt } from './mountInfo.ts';
 import { makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
 import { detachIfProcessDies, startCommandHelper } from '../sys/runCommand.ts';
-import type { Host, MountedHost } from './types.ts';
+import type { Host, MountedHost, MountEnd } from './types.ts';
 
 // The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
 // serves the mount point; `done` settles however the mount ends (our unmount, an external
@@ -37,8 +40,8 @@ export interface FuseMountOptions {
    * so (Attr.immutable). Immutable mounts get kernel_cache and hour-long attribute caching.
    */
   immutable?: boolean;
-  /** How long unmount waits for a clean `fusermount -u` before a lazy one (ms, default 5000). */
-  unmountTimeoutMs?: number;
+  /** How long a `short` unmount waits for busy files before it detaches lazily (ms, default 10 s). */
+  shortGraceMs?: number;
 }
 
 /** How long a mount may take to be served (fuse_mount, the kernel's INIT, the mount table listing it). */
@@ -181,7 +184,7 @@ function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boole
 async function waitListed(mountpoint: string, deadlineMs: number): Promise<number> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const entry = (await readMountInfo()).findLast((m) => m.mountpoint === mountpoint);
+    const entry = await mountAt(mountpoint);
     if (entry) return entry.id;
     if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not in /proc/self/mountinfo within ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
@@ -240,45 +243,60 @@ export const fuseHost: Host<FuseMountOptions> = {
       mountId = await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
-      await fuseUnmount(mountpoint).catch(() => {});
+      if (await isMounted(mountpoint)) await lazyUnmount(mountpoint).catch(() => {});
       release();
       const e = toFsError(err);
       throw new FsError(e.kind, `could not mount ${vfs.name} at ${mountpoint}: ${e.message}`, { cause: err });
     }
 
-    let settle = (): void => {};
-    const done = new Promise<void>((r) => {
+    let settle = (_end: MountEnd): void => {};
+    const done = new Promise<MountEnd>((r) => {
       settle = r;
     });
     let ended = false;
+    let asked = false;
     // A process that dies with the mount up (a crash, process.exit, SIGKILL) would leave a
     // dead mount point answering ENOTCONN; the command helper detaches it then.
     const forget = detachIfProcessDies(mountpoint, mountId);
+    /** The mount is gone from the kernel's table: release the session, once. */
     const end = (): void => {
       if (ended) return;
       ended = true;
       forget();
       unwatch();
       release();
-      settle();
+      settle({ reason: asked ? 'unmounted' : 'external' });
     };
-    // Notices an external `fusermount -u` (or the kernel dropping us) and settles `done`.
+    // The one watcher of this mount: whoever takes it away (us, `fusermount -u`, the
+    // kernel), the next read of /proc/self/mountinfo without it ends it.
     const unwatch = watchUnmount(mountpoint, end);
 
-    let unmounting: Promise<void> | undefined;
+    const graceMs = opts.shortGraceMs ?? 10_000;
+    let gentle: Promise<string | undefined> | undefined;
+    /** Runs one unmount and ends the mount as soon as the kernel no longer lists it. */
+    const take = async (level: ShutdownLevel): Promise<string | undefined> => {
+      asked = true;
+      let note: string | undefined;
+      if (!ended) {
+        await unmountFuse(mountpoint, level, { graceMs, log: (m) => (note = m) });
+        if (!(await isMounted(mountpoint))) end();
+      }
+      await done;
+      return note;
+    };
     return {
       target: mountpoint,
       info: { options: fuseOptions(opts, immutable, writable).join(','), cache: immutable ? 'immutable' : 'mutable' },
       done,
-      unmount(): Promise<void> {
-        unmounting ??= (async () => {
-          try {
-            await fuseUnmount(mountpoint, opts.unmountTimeoutMs ?? 5_000);
-          } finally {
-            if (!(await isMounted(mountpoint))) end();
-          }
-        })();
-        return unmounting;
+      unmount(level: ShutdownLevel = 'short'): Promise<string | undefined> {
+        // `immediate` never waits behind a gentler unmount still waiting for busy files.
+        if (level === 'immediate') return take('immediate');
+        gentle ??= take(level).catch((err: unknown) => {
+          // A failed attempt (the mount could not even be detached) may be tried again.
+          gentle = undefined;
+          throw err;
+        });
+        return gentle;
       },
     };
   },
