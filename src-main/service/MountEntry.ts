@@ -45,6 +45,8 @@ export class MountEntry {
   private attempts = 0;
   /** Set while Berth itself unmounts, so the host ending is expected. */
   private leaving = false;
+  /** Stops following the guest's backend health (MountStatus.health). */
+  private unfollowHealth?: () => void;
 
   constructor(
     public spec: MountSpec,
@@ -93,6 +95,8 @@ export class MountEntry {
     if (address) s.address = address;
     const info = extra.info ?? (state === 'mounted' || state === 'unmounting' ? this.status.info : undefined);
     if (info) s.info = info;
+    const health = state === 'mounted' || state === 'unmounting' ? this.live?.vfs.health?.current() : undefined;
+    if (health) s.health = health;
     this.status = s;
     if (!this.removed) this.ctx.changed(structuredClone(s));
   }
@@ -130,6 +134,13 @@ export class MountEntry {
     this.attempts = 0;
     this.ctx.log(`mounted ${spec.id} at ${opened.host.target}`);
     this.setState('mounted', { address: opened.host.target, ...(opened.host.info ? { info: opened.host.info } : {}) });
+    // "mounted · node unreachable" and back: the guest pushes its backend's health.
+    this.unfollowHealth?.();
+    this.unfollowHealth = opened.vfs.health?.subscribe((health) => {
+      if (this.live !== opened || this.removed || (this.status.state !== 'mounted' && this.status.state !== 'unmounting')) return;
+      this.status = { ...this.status, health };
+      this.ctx.changed(structuredClone(this.status));
+    });
     // `done` is the one death signal: whatever ends the mount, it settles, once.
     void opened.host.done.then((end) => {
       if (this.live === opened && !this.leaving) void this.run(() => this.ended(opened, end));
@@ -154,15 +165,22 @@ export class MountEntry {
       return;
     }
     await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
+    this.stopFollowingHealth();
     this.live = undefined;
     this.leaving = false;
     this.ctx.log(`unmounted ${this.spec.id}`);
     this.setState('unmounted', { keepError: false });
   }
 
+  private stopFollowingHealth(): void {
+    this.unfollowHealth?.();
+    this.unfollowHealth = undefined;
+  }
+
   /** The host went without Berth asking: an external unmount is respected (stale); a death remounts an auto-mount. */
   private async ended(opened: OpenedMount, end: MountEnd): Promise<void> {
     if (this.live !== opened || this.leaving) return;
+    this.stopFollowingHealth();
     this.live = undefined;
     await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
     const target = opened.host.target;
