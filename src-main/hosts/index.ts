@@ -7,6 +7,9 @@ import { hasLibFuse3 } from './fuse3/libfuse3.ts';
 import { nfsHost } from './nfs.ts';
 import type { Host, MountedHost } from './types.ts';
 
+export { cleanLeftovers, type LeftoverNote } from './leftovers.ts';
+export type { MountedHost, MountEnd } from './types.ts';
+
 /** What a host needs besides its spec. */
 export interface HostContext {
   /** Kernel attribute cache for mutable guests (FUSE), usually the guest's cacheExpiryMs. */

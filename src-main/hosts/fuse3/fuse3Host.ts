@@ -1,11 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
+import type { ShutdownLevel } from '../../../src-shared/api.ts';
+import { detachIfProcessDies, startCommandHelper } from '../../sys/runCommand.ts';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { addServedMount, removeServedMount } from '../../vfs/servedMounts.ts';
 import type { Vfs } from '../../vfs/types.ts';
 import type { FuseMountOptions } from '../fuse.ts';
-import { checkMountPoint, fuseUnmount, isMounted } from '../fuseMountPoint.ts';
-import type { Host, MountedHost } from '../types.ts';
+import { checkMountPoint } from '../fuseMountPoint.ts';
+import { lazyUnmount, unmountFuse } from '../fuseUnmount.ts';
+import { isMounted, mountAt } from '../mountInfo.ts';
+import type { Host, MountedHost, MountEnd } from '../types.ts';
 import { FuseSession } from './FuseSession.ts';
 import { loadLibFuse3 } from './libfuse3.ts';
 import { makeLowLevelOps } from './lowLevelOps.ts';
@@ -24,29 +27,6 @@ import { makeLowLevelOps } from './lowLevelOps.ts';
 const SERVE_TIMEOUT_MS = 20_000;
 /** Attribute and entry timeout for immutable mounts, seconds. */
 const IMMUTABLE_TIMEOUT_S = 3_600;
-
-/** Mount points this process serves, detached at exit if still there (owned by fuse3Host). */
-const live = new Set<string>();
-let exitHook = false;
-
-/**
- * A process that exits with mounts up would leave dead mount points (ENOTCONN until someone
- * runs fusermount); a lazy unmount at exit avoids that. Sync: the event loop is gone.
- */
-function detachAtExit(mountpoint: string): void {
-  live.add(mountpoint);
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const m of live) {
-      try {
-        execFileSync('fusermount3', ['-uz', m], { stdio: 'ignore', timeout: 5_000 });
-      } catch {
-        // Already gone.
-      }
-    }
-  });
-}
 
 /** The kernel cache settings of a mount, from its mutability and the user's options. */
 interface Caching {
@@ -88,10 +68,12 @@ export function fuse3Options(opts: FuseMountOptions, immutable: boolean, writabl
   return { attrTimeoutS, entryTimeoutS, mountOptions: o };
 }
 
-/** Waits until the kernel lists the mount (its INIT already reached us). */
-async function waitListed(mountpoint: string, deadlineMs: number): Promise<void> {
+/** Waits until the kernel lists the mount (its INIT already reached us); its mount id. */
+async function waitListed(mountpoint: string, deadlineMs: number): Promise<number> {
   const until = Date.now() + deadlineMs;
-  while (!(await isMounted(mountpoint))) {
+  for (;;) {
+    const entry = await mountAt(mountpoint);
+    if (entry) return entry.id;
     if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not in /proc/self/mountinfo within ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -101,6 +83,7 @@ async function waitListed(mountpoint: string, deadlineMs: number): Promise<void>
 export const fuse3Host: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const lib = loadLibFuse3();
+    startCommandHelper();
     await checkMountPoint(mountpoint);
     const ac = new AbortController();
     // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
@@ -137,6 +120,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
     holder.session = s;
 
     let timer: NodeJS.Timeout | undefined;
+    let mountId: number;
     // Before the mount exists: guests making blocking calls must keep out of it (servedMounts.ts).
     addServedMount(mountpoint);
     try {
@@ -145,9 +129,9 @@ export const fuse3Host: Host<FuseMountOptions> = {
       });
       const started = Date.now();
       await Promise.race([s.mount().then(() => init), late, s.ended.then((e) => Promise.reject(e ?? new FsError('IO', 'the kernel ended the session during mount')))]);
-      await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
+      mountId = await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
-      await fuseUnmount(mountpoint).catch(() => {});
+      if (await isMounted(mountpoint)) await lazyUnmount(mountpoint).catch(() => {});
       ac.abort(new FsError('Closed', `${mountpoint} did not mount`));
       s.close();
       removeServedMount(mountpoint);
@@ -157,33 +141,52 @@ export const fuse3Host: Host<FuseMountOptions> = {
       clearTimeout(timer);
     }
 
-    detachAtExit(mountpoint);
-    let settled = false;
-    const done = s.ended.then((err) => {
-      // The kernel ending the session is the normal end; a read error is worth the log.
-      if (err) console.error(`berth: the FUSE session at ${mountpoint} ended: ${err.message}`);
-      settled = true;
-      live.delete(mountpoint);
+    // A process that dies with the mount up (a crash, process.exit, SIGKILL) would leave a
+    // dead mount point answering ENOTCONN; the command helper detaches it then.
+    const forget = detachIfProcessDies(mountpoint, mountId);
+    let asked = false;
+    // The one death signal: the session ends when the kernel ends it (ENODEV: unmounted by
+    // us or from outside, or the connection aborted) or when we stop serving a detached mount.
+    const done: Promise<MountEnd> = s.ended.then((err) => {
+      forget();
       removeServedMount(mountpoint);
       ac.abort(new FsError('Closed', `${mountpoint} was unmounted`));
+      if (err && !asked) return { reason: 'died', message: err.message };
+      if (err) console.error(`berth: the FUSE session at ${mountpoint} ended: ${err.message}`);
+      return { reason: asked ? 'unmounted' : 'external' };
     });
 
-    let unmounting: Promise<void> | undefined;
+    const graceMs = opts.shortGraceMs ?? 10_000;
+    let gentle: Promise<string | undefined> | undefined;
+    /** Runs one unmount; once the kernel no longer lists the mount, stops serving it. */
+    const take = async (level: ShutdownLevel): Promise<string | undefined> => {
+      asked = true;
+      let note: string | undefined;
+      if (s.alive) {
+        try {
+          await unmountFuse(mountpoint, level, { graceMs, log: (m) => (note = m) });
+        } finally {
+          // Detached (cleanly or lazily): stop serving. A lazily detached mount's open files
+          // then answer ENOTCONN, as with the fuse-native host.
+          if (!(await isMounted(mountpoint))) s.close();
+        }
+      }
+      await done;
+      return note;
+    };
     return {
       target: mountpoint,
       info: { options: caching.mountOptions.join(','), cache: immutable ? 'immutable' : 'mutable', fuse: `libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}` },
       done,
-      unmount(): Promise<void> {
-        unmounting ??= (async () => {
-          try {
-            await fuseUnmount(mountpoint, opts.unmountTimeoutMs ?? 5_000);
-          } finally {
-            // Detached (cleanly or lazily): stop serving, as the fuse-native host does.
-            if (!(await isMounted(mountpoint))) s.close();
-          }
-          if (!settled) await done;
-        })();
-        return unmounting;
+      unmount(level: ShutdownLevel = 'short'): Promise<string | undefined> {
+        // `immediate` never waits behind a gentler unmount still waiting for busy files.
+        if (level === 'immediate') return take('immediate');
+        gentle ??= take(level).catch((err: unknown) => {
+          // A failed attempt (the mount could not even be detached) may be tried again.
+          gentle = undefined;
+          throw err;
+        });
+        return gentle;
       },
     };
   },

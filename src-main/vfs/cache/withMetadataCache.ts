@@ -161,6 +161,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     name: vfs.name,
     readOnly: vfs.readOnly,
     ...(vfs.noXattrs ? { noXattrs: true } : {}),
+    ...(vfs.health ? { health: vfs.health } : {}),
     getattr,
     readdir,
     open: async (path, flags, opts) => {
