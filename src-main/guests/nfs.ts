@@ -29,7 +29,7 @@ const MAX_CACHED_HANDLES = 50_000;
 const MAX_IO = 1024 * 1024;
 
 function toAttr(a: Fattr3): Attr {
-  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime };
+  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime, ...(a.rdev !== undefined ? { rdev: a.rdev } : {}) };
 }
 
 function split(path: string): { parent: string; name: string } {

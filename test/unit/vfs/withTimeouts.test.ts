@@ -84,3 +84,29 @@ describe('withTimeouts', () => {
     await expect(p).rejects.toMatchObject({ kind: 'Timeout' });
   });
 });
+
+describe('withTimeouts on one long-lived signal (issue 9)', () => {
+  it('keeps one abort listener however many calls are in flight, and none after', async () => {
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = EventEmitter.getEventListeners.bind(EventEmitter);
+    const hung = new HungGuest();
+    const v = withTimeouts(hung, 60_000);
+    const ac = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const calls = Array.from({ length: 40 }, (_, i) => v.getattr(`/f${i}`, { signal: ac.signal }));
+      for (const c of calls) c.catch(() => {});
+      expect(getEventListeners(ac.signal, 'abort').length).toBe(1);
+      ac.abort(new Error('mount gone'));
+      const kinds = await Promise.all(calls.map((c) => c.then(() => 'ok', (e: { kind?: string }) => e.kind)));
+      expect(new Set(kinds)).toEqual(new Set(['IO']));
+      expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

@@ -20,6 +20,13 @@ describe('the kind -> errno table', () => {
     ['Closed', E.EBADF],
     ['IO', E.EIO],
     ['Timeout', E.ETIMEDOUT],
+    ['NotPermitted', E.EPERM],
+    ['NoSpace', E.ENOSPC],
+    ['QuotaExceeded', E.EDQUOT],
+    ['NameTooLong', E.ENAMETOOLONG],
+    ['TooBig', E.EFBIG],
+    ['CrossDevice', E.EXDEV],
+    ['TooManyLinks', E.EMLINK],
   ] as const)('%s -> %i', (kind, errno) => {
     expect(errnoFor(kind)).toBe(errno);
   });
