@@ -50,10 +50,19 @@ export class XdrWriter {
     return this;
   }
 
-  /** unsigned hyper, §4.5. Numbers are accepted for sizes/offsets below 2^53. */
+  /**
+   * unsigned hyper, §4.5. Numbers are accepted for sizes/offsets below 2^53 and written
+   * as two 32-bit halves: a BigInt per field cost more than the rest of an fattr3.
+   */
   uint64(v: bigint | number): this {
     this.ensure(8);
-    this.buf.writeBigUInt64BE(typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt(Math.max(0, Math.floor(v))), this.pos);
+    if (typeof v === 'bigint') this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    else {
+      const n = v > 0 ? Math.floor(v) : 0;
+      const hi = Math.floor(n / 0x1_0000_0000);
+      this.buf.writeUInt32BE(hi >>> 0, this.pos);
+      this.buf.writeUInt32BE((n - hi * 0x1_0000_0000) >>> 0, this.pos + 4);
+    }
     this.pos += 8;
     return this;
   }
@@ -93,6 +102,20 @@ export class XdrWriter {
   /** string, §4.11, encoded as UTF-8. */
   string(s: string): this {
     return this.opaque(Buffer.from(s, 'utf8'));
+  }
+
+  /**
+   * Appends bytes that are already XDR (a multiple of 4 long, e.g. entries encoded once
+   * for many replies); large ones by reference, so they must not change until written.
+   */
+  encoded(b: Buffer): this {
+    if ((b.length & 3) !== 0) throw new RangeError(`encoded XDR must be a multiple of 4 bytes, got ${b.length}`);
+    if (b.length >= ZERO_COPY_MIN) {
+      this.flushChunk();
+      this.chunks.push(b);
+      this.chunkBytes += b.length;
+    } else this.raw(b);
+    return this;
   }
 
   private raw(b: Buffer): void {
