@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DirEntry, Vfs } from '../../vfs/types.ts';
+import type { EncodedEntries } from './EncodedEntries.ts';
 
 // READDIR/READDIRPLUS paging (RFC 1813 §3.3.16-17). A listing starts with cookie 0;
 // that reads the whole directory once and keeps it under a fresh cookie verifier, and
@@ -12,6 +13,9 @@ export interface Listing {
   readonly verf: bigint;
   readonly path: string;
   readonly entries: readonly DirEntry[];
+  /** Its entries as entryplus3 / entry3 XDR, made by the first page that needs them. */
+  plus?: EncodedEntries;
+  plain?: EncodedEntries;
 }
 
 /** Snapshots kept at once (least recently used dropped first). */
