@@ -34,6 +34,13 @@ describe('DeadlineQueue: one timer for many calls of one timeout', () => {
     for (const t of all) q.settle(t);
     expect(q.size).toBe(0);
     // An armed 60 s timer would keep this test process alive; vitest would report it as hanging.
+    expect(q.keepsAlive).toBe(false);
     expect(log).toEqual([]);
+    // A call after the queue emptied is timed again (and keeps the process alive while it runs).
+    const late = timed(log, 'late');
+    q.add(late);
+    expect(q.keepsAlive).toBe(true);
+    q.settle(late);
+    expect(q.keepsAlive).toBe(false);
   });
 });
