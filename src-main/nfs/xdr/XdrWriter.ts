@@ -138,6 +138,19 @@ export class XdrWriter {
     return this.chunks;
   }
 
+  /**
+   * The bytes as one RPC record over TCP (RFC 5531 §11), for writev: the first uint32
+   * written must have been a placeholder, now filled with the record mark (one last
+   * fragment of everything after it). Saves a 4-byte buffer and a write per reply.
+   */
+  recordOut(): Buffer[] {
+    const chunks = this.chunksOut();
+    const first = chunks[0];
+    if (!first || first.length < 4) throw new RangeError('a record needs its 4-byte mark placeholder first');
+    first.writeUInt32BE((0x8000_0000 | (this.chunkBytes - 4)) >>> 0, 0);
+    return chunks;
+  }
+
   /** The encoded bytes as one Buffer (copies when there are several chunks). */
   toBuffer(): Buffer {
     const chunks = this.chunksOut();
