@@ -185,7 +185,8 @@ export type BrowseRequest = z.input<typeof BrowseRequestSchema>;
 /** One entry of a browsed folder. */
 export interface BrowseEntry {
   name: string;
-  type: 'file' | 'dir' | 'symlink';
+  /** Local folders can also hold fifos, sockets and device nodes. */
+  type: 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
   size: number;
   /** ISO 8601. */
   mtime: string;

@@ -82,6 +82,8 @@ function nodeType(st: Stats): NodeType {
 export class LocalGuest implements Vfs {
   readonly name: string;
   readonly readOnly: boolean;
+  /** Not cached by default: the folder changes under Berth (issue 9: old sizes beside new bytes), and lstat is cheap. */
+  readonly cacheExpiryMs = 0;
   private closed = false;
   /** Open folders of this guest (owned by it). */
   private readonly dirs: LocalDirs;

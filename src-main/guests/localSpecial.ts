@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants as C } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { FsError } from '../vfs/FsError.ts';
 import type { SpecialType } from '../vfs/types.ts';
 import { HAS_PROC_FD } from './localDirs.ts';
@@ -13,7 +12,6 @@ import { HAS_PROC_FD } from './localDirs.ts';
 // /dev), so a process per call is fine. Sockets are not made: a socket file only means
 // something to the process that binds it, and binding one has no mknod equivalent here.
 
-const run = promisify(execFile);
 /** Linux's O_PATH (see localDirs.ts). */
 const O_PATH = 0o10000000;
 
@@ -28,15 +26,19 @@ export async function makeSpecial(dir: { fd?: number; path: string }, name: stri
   if (!kind) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
   const viaFd = HAS_PROC_FD && dir.fd !== undefined;
   const target = viaFd ? `/proc/self/fd/3/${name}` : `${dir.path}/${name}`;
-  try {
-    await run('mknod', ['-m', (mode & 0o777).toString(8), '--', target, ...kind], {
-      timeout: 10_000,
-      ...(viaFd ? { stdio: ['ignore', 'pipe', 'pipe', dir.fd] } : {}),
-    } as Parameters<typeof execFile>[2]);
-  } catch (err) {
-    const text = String((err as { stderr?: unknown }).stderr ?? (err as Error).message);
-    const code = /File exists/.test(text) ? 'EEXIST' : /Operation not permitted/.test(text) ? 'EPERM' : /Permission denied/.test(text) ? 'EACCES' : /No space/.test(text) ? 'ENOSPC' : /Read-only/.test(text) ? 'EROFS' : 'EIO';
-    throw Object.assign(new Error(`mknod: ${text.trim()}`), { code });
+  const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
+  const stderr = await new Promise<string | undefined>((resolve, reject) => {
+    // spawn, not execFile: only spawn hands an extra descriptor to the child (fd 3).
+    const child = spawn('mknod', args, { stdio: ['ignore', 'ignore', 'pipe', ...(viaFd ? [dir.fd!] : [])], timeout: 10_000 });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code === 0 ? undefined : err || `exit ${code}`));
+  });
+  if (stderr !== undefined) {
+    // coreutils tells only in words; these are the errnos mknod(2) documents.
+    const code = /File exists/.test(stderr) ? 'EEXIST' : /Operation not permitted/.test(stderr) ? 'EPERM' : /Permission denied/.test(stderr) ? 'EACCES' : /No space/.test(stderr) ? 'ENOSPC' : /Read-only/.test(stderr) ? 'EROFS' : 'EIO';
+    throw Object.assign(new Error(`mknod: ${stderr.trim()}`), { code });
   }
 }
 

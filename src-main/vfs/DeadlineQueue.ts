@@ -19,8 +19,6 @@ export class DeadlineQueue {
   private q: Timed[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** The timer is armed but unref'd: the queue emptied since it was set. */
-  private idle = false;
   private armedFor = Infinity;
 
   constructor(readonly ms: number) {}
@@ -31,16 +29,6 @@ export class DeadlineQueue {
     t.settled = false;
     this.q.push(t);
     if (this.timer === undefined) this.arm();
-    else if (this.idle) {
-      // The timer left armed when the queue emptied fires no later than this deadline.
-      this.idle = false;
-      this.timer.ref();
-    }
-  }
-
-  /** Whether a timer keeps the process alive (tests: never once every call settled). */
-  get keepsAlive(): boolean {
-    return this.timer !== undefined && this.timer.hasRef();
   }
 
   /** Marks `t` finished; its entry is dropped once it reaches the head. */
@@ -59,14 +47,11 @@ export class DeadlineQueue {
     while (this.head < q.length && q[this.head]!.settled) q[this.head++] = undefined as unknown as Timed;
     if (this.head === q.length) {
       // Nothing left: no timer may keep the process alive for a call that already ended.
-      // The timer is unref'd rather than cleared: a listing settles and adds one step per
-      // entry, and a clearTimeout + setTimeout pair per entry cost more than the step.
       this.q = [];
       this.head = 0;
-      if (this.timer !== undefined && !this.idle) {
-        this.idle = true;
-        this.timer.unref();
-      }
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Infinity;
     } else if (this.head > 1024 && this.head * 2 > q.length) {
       this.q = q.slice(this.head);
       this.head = 0;
@@ -79,14 +64,12 @@ export class DeadlineQueue {
     // An armed timer that fires before the head's deadline just re-arms; one that would fire later must be replaced.
     if (this.timer !== undefined && this.armedFor <= next.at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.idle = false;
     this.armedFor = next.at;
     this.timer = setTimeout(() => this.fire(), Math.max(0, Math.ceil(next.at - performance.now())));
   }
 
   private fire(): void {
     this.timer = undefined;
-    this.idle = false;
     this.armedFor = Infinity;
     const now = performance.now();
     while (this.head < this.q.length) {

@@ -119,6 +119,11 @@ export interface Vfs {
   readonly name: string;
   /** True when no writer exists or the guest was opened read-only. */
   readonly readOnly: boolean;
+  /**
+   * How long this guest's attributes and listings may be cached when the spec names no
+   * expiry (ms). A local folder says 0: it changes under Berth and an lstat is cheap.
+   */
+  readonly cacheExpiryMs?: number;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /** Streams a directory's entries with their attributes, in a stable order. */

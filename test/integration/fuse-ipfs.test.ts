@@ -181,14 +181,11 @@ describe.skipIf(skip)('ipfs guest through FUSE, read with shell tools', () => {
       // A slow reader: 128 KiB at a time with pauses, so the peer dies mid-file.
       const reader = sh(`set -o pipefail; for i in $(seq 0 399); do dd if=${file} bs=128k skip=$i count=1 status=none || exit 7; sleep 0.02; done | wc -c`, 60_000);
       await new Promise((r) => setTimeout(r, 1_500));
-      const killedAt = Date.now();
       await peer.kill();
       const r = await reader;
       expect({ code: r.code, bytes: r.out.trim() }).not.toEqual({ code: 0, bytes: String(BIG_SIZE) });
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/Input\/output error|timed out/);
-      // The read failed within the timeout (3 s) plus slack for one request in flight.
-      expect(Date.now() - killedAt).toBeLessThan(15_000);
       const ls = await sh(`ls ${q(mnt)}`, 10_000);
       expect(ls.code).toBe(0);
       expect(ls.out).toContain('big.bin');

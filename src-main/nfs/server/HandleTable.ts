@@ -5,42 +5,46 @@ import { NfsStatusError } from './NfsStatusError.ts';
 // File handles (RFC 1813 §2.4: opaque, at most 64 bytes) mapped to guest paths. A
 // handle is: "BRT1" + 8 bytes naming this table (so handles of an earlier server are
 // recognised as stale, not misread) + an 8-byte id. Ids never change for a path while
-// the table lives, so handles are stable for the mount's life; renames move them.
+// it stays in the table, so handles are stable; renames move them. The table is bounded:
+// the least recently used handle is dropped past `max`, and a client that still holds it
+// gets NFS3ERR_STALE, which clients answer by looking the name up again (§2.6). A child
+// index per folder makes removing or renaming a subtree cost its size, not the table's.
 
 const MAGIC = Buffer.from('BRT1');
 const MAGIC_WORD = MAGIC.readUInt32BE(0);
 /** Length of the handles this table issues. */
 export const HANDLE_BYTES = 20;
+/** Handles kept by default (about 100 bytes each). */
+const DEFAULT_MAX = 200_000;
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
   private readonly instance = randomBytes(8);
-  /** The first 12 bytes of every handle (magic and instance), compared as three words. */
+  /** The first 12 bytes of every handle (magic and instance); the instance also as two words to compare. */
   private readonly prefix: Buffer;
   private readonly w1: number;
   private readonly w2: number;
-  /** Ids are numbers below 2^53 (written as 8 bytes): no BigInt per call. */
+  /**
+   * By id, in least-recently-used order (Map order, refreshed on use). Ids are numbers
+   * below 2^53 (8 bytes on the wire): no BigInt per call.
+   */
   private readonly byId = new Map<number, string>();
   private readonly byPath = new Map<string, number>();
+  /** Paths in the table by their parent folder's path. */
+  private readonly children = new Map<string, Set<string>>();
   private next = 1;
 
-  constructor() {
+  constructor(private readonly max = DEFAULT_MAX) {
     this.byPath.set('/', 0);
     this.byId.set(0, '/');
     this.prefix = Buffer.concat([MAGIC, this.instance]);
     this.w1 = this.prefix.readUInt32BE(4);
     this.w2 = this.prefix.readUInt32BE(8);
-  }
-
-  /** The id of a guest path, issuing one on first sight. */
-  private idFor(path: string): number {
-    let id = this.byPath.get(path);
-    if (id === undefined) {
-      id = this.next++;
-      this.byPath.set(path, id);
-      this.byId.set(id, path);
-    }
-    return id;
   }
 
   /** The handle for a guest path, issuing one on first sight. */
@@ -52,7 +56,12 @@ export class HandleTable {
 
   /** Writes the handle of `path` (HANDLE_BYTES bytes) into `buf` at `at`: listings encode thousands. */
   writeHandle(buf: Buffer, at: number, path: string): void {
-    const id = this.idFor(path);
+    let id = this.byPath.get(path);
+    if (id === undefined) {
+      id = this.next++;
+      this.add(path, id);
+      if (this.byId.size > this.max) this.evictOldest();
+    } else this.touch(id, path);
     this.prefix.copy(buf, at);
     const hi = Math.floor(id / 0x1_0000_0000);
     buf.writeUInt32BE(hi, at + 12);
@@ -65,40 +74,90 @@ export class HandleTable {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
     if (fh.readUInt32BE(4) !== this.w1 || fh.readUInt32BE(8) !== this.w2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
-    const path = this.byId.get(fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16));
+    const id = fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16);
+    const path = this.byId.get(id);
     if (path === undefined) throw new NfsStatusError(Nfsstat3.STALE, 'file handle no longer known');
+    this.touch(id, path);
     return path;
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */
   forget(path: string): void {
-    for (const [p, id] of this.under(path)) {
-      this.byPath.delete(p);
-      this.byId.delete(id);
-    }
+    if (path === '/') return;
+    for (const p of this.subtree(path)) this.remove(p);
   }
 
   /** Moves handles of `from` (and everything under it) to `to`, replacing whatever `to` had. */
   rename(from: string, to: string): void {
+    if (from === '/' || from === to) return;
     this.forget(to);
-    for (const [p, id] of this.under(from)) {
-      const moved = to + p.slice(from.length);
-      this.byPath.delete(p);
-      this.byPath.set(moved, id);
-      this.byId.set(id, moved);
+    const moved: [string, number][] = [];
+    for (const p of this.subtree(from)) {
+      const id = this.byPath.get(p)!;
+      this.remove(p);
+      moved.push([to + p.slice(from.length), id]);
     }
+    for (const [p, id] of moved) this.add(p, id);
   }
 
-  /** Handles issued (tests check it stays bounded). */
+  /** Handles issued and still known (tests check it stays bounded). */
   get size(): number {
     return this.byId.size;
   }
 
-  private under(path: string): [string, number][] {
-    if (path === '/') return [];
-    const out: [string, number][] = [];
-    const prefix = path + '/';
-    for (const [p, id] of this.byPath) if (p === path || p.startsWith(prefix)) out.push([p, id]);
+  private add(path: string, id: number): void {
+    this.byPath.set(path, id);
+    this.byId.set(id, path);
+    // Link the path and any ancestors not linked yet, so a subtree is reachable from every
+    // folder above it even when that folder's own handle was dropped.
+    for (let p = path; p !== '/'; ) {
+      const parent = parentOf(p);
+      let set = this.children.get(parent);
+      if (!set) this.children.set(parent, (set = new Set()));
+      if (set.has(p)) break;
+      set.add(p);
+      p = parent;
+    }
+  }
+
+  private remove(path: string): void {
+    const id = this.byPath.get(path);
+    if (id === undefined || id === 0) return;
+    this.byPath.delete(path);
+    this.byId.delete(id);
+    // Unlink upwards while nothing is left to reach through a path.
+    for (let p = path; p !== '/' && !this.byPath.has(p) && !this.children.get(p)?.size; ) {
+      const parent = parentOf(p);
+      const set = this.children.get(parent);
+      set?.delete(p);
+      if (set?.size === 0) this.children.delete(parent);
+      p = parent;
+    }
+  }
+
+  private touch(id: number, path: string): void {
+    if (id === 0) return;
+    this.byId.delete(id);
+    this.byId.set(id, path);
+  }
+
+  private evictOldest(): void {
+    for (const [id, path] of this.byId) {
+      if (id === 0) continue;
+      // The children of a dropped folder stay: their own handles still name their paths.
+      this.remove(path);
+      return;
+    }
+  }
+
+  /** `path` and every path in the table below it (through the child index, not a scan). */
+  private subtree(path: string): string[] {
+    const out: string[] = [];
+    const walk = (p: string): void => {
+      if (this.byPath.has(p)) out.push(p);
+      for (const c of this.children.get(p) ?? []) walk(c);
+    };
+    walk(path);
     return out;
   }
 }
