@@ -1,6 +1,7 @@
 import { constants as C } from 'node:fs';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
+import { readdirBatches } from '../vfs/listing.ts';
 import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, SpecialType, Vfs } from '../vfs/types.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
@@ -189,9 +190,11 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
         async () => {
           const names = ['.', '..'];
           const stats = [DOT_STAT, DOT_STAT];
-          for await (const e of vfs.readdir(path, opts)) {
-            names.push(e.name);
-            stats.push(stat(e.attr));
+          for await (const batch of readdirBatches(vfs, path, opts)) {
+            for (const e of batch) {
+              names.push(e.name);
+              stats.push(stat(e.attr));
+            }
           }
           return { names, stats };
         },

@@ -1,4 +1,5 @@
 import type { Attr, CallOpts, DirEntry, FileHandle, Vfs } from '../types.ts';
+import { flatten, readdirBatches as listBatches } from '../listing.ts';
 import { Lru } from './Lru.ts';
 
 // Attribute and directory caches as one wrapper around any vfs, with a named policy
@@ -94,20 +95,22 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     return p;
   };
 
-  async function* readdir(path: string, opts: CallOpts): AsyncGenerator<DirEntry> {
+  /** The listing in batches: a cached one as one batch, else the guest's, remembered on the way. */
+  async function* readdirBatches(path: string, opts: CallOpts): AsyncGenerator<readonly DirEntry[]> {
     const hit = fresh(dirs.get(path));
     if (hit) {
-      yield* hit;
+      yield hit;
       return;
     }
     const gen = generation;
     const got: DirEntry[] = [];
     let complete = false;
     try {
-      for await (const e of vfs.readdir(path, opts)) {
-        if (got.length <= maxListing) got.push(e);
-        if (gen === generation) putAttr(childOf(path, e.name), e.attr);
-        yield e;
+      for await (const batch of listBatches(vfs, path, opts)) {
+        if (got.length <= maxListing) for (const e of batch) got.push(e);
+        // (with no expiry only immutable attributes are kept: no path built for the others)
+        if (gen === generation) for (const e of batch) if (options.expiryMs > 0 || e.attr.immutable) putAttr(childOf(path, e.name), e.attr);
+        yield batch;
       }
       complete = true;
     } finally {
@@ -118,6 +121,9 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       }
     }
   }
+
+  const readdir = (path: string, opts: CallOpts): AsyncIterable<DirEntry> => flatten(readdirBatches(path, opts));
+
 
   /** Wraps a writable handle so writes invalidate the file's cached size and times. */
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
@@ -162,6 +168,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     readOnly: vfs.readOnly,
     getattr,
     readdir,
+    readdirBatches,
     open: async (path, flags, opts) => {
       // Close-to-open: a file being opened has its attributes asked afresh (its size may
       // have changed outside Berth), unless it can never change (issue 9: old sizes with new bytes).
