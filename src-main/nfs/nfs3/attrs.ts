@@ -33,8 +33,18 @@ export function readTime(r: XdrReader): number {
   return sec * 1000 + nsec / 1_000_000;
 }
 
+/** The last fsid written and its halves: a server has one fsid, and a BigInt write per fattr3 cost more than the rest of it. */
+let fsidSeen: bigint | undefined;
+let fsidHi = 0;
+let fsidLo = 0;
+
 /** Writes fattr3 (§2.6) for a guest attribute. */
 export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
+  if (fsid !== fsidSeen) {
+    fsidSeen = fsid;
+    fsidHi = Number(BigInt.asUintN(32, fsid >> 32n));
+    fsidLo = Number(BigInt.asUintN(32, fsid));
+  }
   w.uint32(FTYPE[a.type]);
   w.uint32(a.mode & 0o7777);
   w.uint32(a.nlink);
@@ -45,7 +55,7 @@ export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
   // rdev as specdata3 (major, minor) from Linux's dev_t encoding.
   const rdev = a.rdev ?? 0;
   w.uint32((rdev & 0xfff00) >>> 8).uint32((rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
-  w.uint64(fsid);
+  w.uint32(fsidHi).uint32(fsidLo);
   w.uint64(a.ino);
   writeTime(w, a.atime);
   writeTime(w, a.mtime);

@@ -99,9 +99,20 @@ export class XdrWriter {
     return this.fixedOpaque(data);
   }
 
-  /** string, §4.11, encoded as UTF-8. */
+  /** string, §4.11, encoded as UTF-8 straight into the buffer (no Buffer per string). */
   string(s: string): this {
-    return this.opaque(Buffer.from(s, 'utf8'));
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len >= ZERO_COPY_MIN) return this.opaque(Buffer.from(s, 'utf8'));
+    const pad = (4 - (len & 3)) & 3;
+    this.ensure(4 + len + pad);
+    this.buf.writeUInt32BE(len, this.pos);
+    this.buf.write(s, this.pos + 4, len, 'utf8');
+    this.pos += 4 + len;
+    if (pad) {
+      this.buf.fill(0, this.pos, this.pos + pad);
+      this.pos += pad;
+    }
+    return this;
   }
 
   /**
