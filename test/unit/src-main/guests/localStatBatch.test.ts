@@ -37,6 +37,6 @@ describe('lstatBatch: one worker batch of lstat calls', () => {
     expect(y![STAT_FIELDS + F.size]).toBe(5);
     writeFileSync(join(dir, 'a'), 'hello, again');
     expect((await lstatBatch(dir, ['a']))![F.size]).toBe(12);
-    expect((await lstatBatch(dir, [])).length).toBe(0);
+    expect((await lstatBatch(dir, []))!.length).toBe(0);
   });
 });
