@@ -1,4 +1,4 @@
-import type { FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, Vfs } from '../../vfs/types.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead, type ReadResult } from './ReadAhead.ts';
 
@@ -75,16 +75,39 @@ export class OpenFileCache {
    * Reads for READ (RFC 1813 §3.3.6). Clients such as libnfs's nfs-cp keep one READ in
    * flight, so a sequential reader is served from chunks read ahead (ReadAhead.ts) while
    * the client handles the previous reply; anything else is one guest read.
+   *
+   * `check` (the caller's access check) gets the file's attributes before any bytes are
+   * handed out: read afresh before a lone READ, and for a stream, read with each chunk, so
+   * a streaming reader costs one getattr per chunk rather than one per READ (at most as
+   * old as the chunk's bytes: 1 s).
    */
-  read(path: string, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
-    return this.use(path, false, signal, async (h) => {
+  async read(path: string, offset: number, count: number, opts: CallOpts, check?: (a: Attr) => void): Promise<ReadResult> {
+    const streaming = this.entries.get(path)?.readAhead?.follows(offset, count) === true;
+    if (check && !streaming) check(await this.vfs.getattr(path, opts));
+    return this.use(path, false, opts.signal, async (h) => {
       const e = this.entries.get(path);
       if (e && !e.write && !e.evicted && count <= CHUNK_BYTES) {
-        e.readAhead ??= new ReadAhead((buf, at, s) => readChunk(h, buf, at, s), this.chunks, e.aheadAbort.signal);
+        e.readAhead ??= new ReadAhead(
+          (buf, at, s) => readChunk(h, buf, at, s),
+          this.chunks,
+          e.aheadAbort.signal,
+          check ? (s) => this.vfs.getattr(path, { signal: s }) : undefined,
+        );
         const got = await e.readAhead.take(offset, count);
-        if (got) return got;
+        if (got) {
+          if (check && streaming) {
+            try {
+              check(got.attr ?? (await this.vfs.getattr(path, opts)));
+            } catch (err) {
+              got.release?.();
+              throw err;
+            }
+          }
+          return got;
+        }
       }
-      return this.readOnce(h, offset, count, signal);
+      if (check && streaming) check(await this.vfs.getattr(path, opts));
+      return this.readOnce(h, offset, count, opts.signal);
     });
   }
 

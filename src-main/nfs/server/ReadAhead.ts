@@ -1,3 +1,4 @@
+import type { Attr } from '../../vfs/types.ts';
 import type { BufferPool } from '../rpc/BufferPool.ts';
 
 // Read-ahead of one open file for a sequential NFS reader, in large aligned chunks.
@@ -14,15 +15,24 @@ export const CHUNK_BYTES = 4 << 20;
 const AHEAD = 2;
 /** A chunk older than this is read again rather than served. */
 const MAX_AGE_MS = 1_000;
+/**
+ * A pause longer than this ends a stream: its chunks are dropped, so a later reader of the
+ * same file (a new copy after the file changed) never gets bytes read ahead for another.
+ */
+const IDLE_MS = 100;
 
 /** Bytes for one READ; `release` returns a pooled buffer once the reply is sent. */
 export interface ReadResult {
   data: Uint8Array;
   release?: () => void;
+  /** The file's attributes read with the chunk these bytes come from (for the READ's access check). */
+  attr?: Attr;
 }
 
 /** Reads `buf.length` bytes at `offset` into `buf` (fewer only at end of file). */
 export type ReadInto = (buf: Buffer, offset: number, signal: AbortSignal) => Promise<number>;
+/** The file's attributes, read afresh. */
+export type StatFile = (signal: AbortSignal) => Promise<Attr>;
 
 /** Budget of chunk buffers shared by the read-aheads of one server (bounds memory). */
 export interface ChunkBudget {
@@ -40,6 +50,8 @@ class Chunk {
   n = -1;
   readonly born = performance.now();
   readonly ready: Promise<void>;
+  /** The file's attributes, asked for alongside the bytes; undefined when that failed. */
+  attr: Attr | undefined;
   /** The read failed: the buffer may still be written by it later, so it is never reused. */
   private poisoned = false;
 
@@ -48,9 +60,10 @@ class Chunk {
     private readonly buf: Buffer,
     private readonly budget: ChunkBudget,
     read: ReadInto,
+    stat: StatFile | undefined,
     signal: AbortSignal,
   ) {
-    this.ready = read(buf, index * CHUNK_BYTES, signal).then(
+    const bytes = read(buf, index * CHUNK_BYTES, signal).then(
       (n) => {
         this.n = n;
       },
@@ -59,6 +72,13 @@ class Chunk {
         this.poisoned = true;
       },
     );
+    const attr = stat?.(signal).then(
+      (a) => {
+        this.attr = a;
+      },
+      () => {},
+    );
+    this.ready = attr ? Promise.all([bytes, attr]).then(() => {}) : bytes;
   }
 
   /** Drops one holder; the buffer goes back to the pool with the last. */
@@ -76,6 +96,7 @@ class Chunk {
     let released = false;
     return {
       data: this.buf.subarray(from, Math.max(from, to)),
+      ...(this.attr ? { attr: this.attr } : {}),
       release: () => {
         if (released) return;
         released = true;
@@ -88,15 +109,26 @@ class Chunk {
 /** Sequential read-ahead of one file; owned by its OpenFileCache entry. */
 export class ReadAhead {
   private readonly chunks = new Map<number, Chunk>();
-  /** Where the last READ ended: a READ starting here is sequential. */
+  /** Where the last READ ended: a READ starting here (give or take one READ, reordered) is sequential. */
   private lastEnd = -1;
+  /** When the last READ came (performance.now()). */
+  private lastAt = 0;
+  /** The chunk found to hold the end of the file: none after it is read (until cleared). */
+  private lastChunk = Infinity;
 
   constructor(
     private readonly read: ReadInto,
     private readonly budget: ChunkBudget,
     /** Signal of chunk reads (they outlive the READ that started them); aborted when the file is closed. */
     private readonly signal: AbortSignal,
+    /** When given, each chunk also reads the file's attributes (READs check access against them). */
+    private readonly stat?: StatFile,
   ) {}
+
+  /** Whether a READ at `offset` continues this reader's stream (take() would serve it, budget allowing). */
+  follows(offset: number, count: number): boolean {
+    return performance.now() - this.lastAt <= IDLE_MS && this.lastEnd >= 0 && Math.abs(offset - this.lastEnd) <= count;
+  }
 
   /**
    * The bytes of a sequential READ from a chunk, or undefined when this READ is not served
@@ -106,15 +138,18 @@ export class ReadAhead {
   async take(offset: number, count: number): Promise<ReadResult | undefined> {
     const k = Math.floor(offset / CHUNK_BYTES);
     const inOne = Math.floor((offset + count - 1) / CHUNK_BYTES) === k;
-    let c = this.chunks.get(k);
+    const now = performance.now();
+    if (now - this.lastAt > IDLE_MS) this.clear();
+    this.lastAt = now;
     // Not offset 0 alone: a client reading only a file's head must not cost it 12 MiB of reads.
-    const sequential = c !== undefined || offset === this.lastEnd;
+    const sequential = this.lastEnd >= 0 && Math.abs(offset - this.lastEnd) <= count;
     this.lastEnd = offset + count;
     if (!sequential || !inOne) {
       this.clear();
       return undefined;
     }
-    if (c && performance.now() - c.born > MAX_AGE_MS) {
+    let c = this.chunks.get(k);
+    if (c && now - c.born > MAX_AGE_MS) {
       this.drop(k);
       c = undefined;
     }
@@ -122,25 +157,30 @@ export class ReadAhead {
     for (const old of this.chunks.keys()) if (old < k) this.drop(old);
     c ??= this.start(k);
     if (!c) return undefined;
-    for (let i = k + 1; i <= k + AHEAD; i++) if (!this.chunks.has(i)) this.start(i);
+    for (let i = k + 1; i <= Math.min(k + AHEAD, this.lastChunk); i++) if (!this.chunks.has(i)) this.start(i);
     await c.ready;
     if (c.n < 0) {
       this.drop(k);
       return undefined; // the read failed: the caller's own read reports why
     }
-    if (c.n < CHUNK_BYTES) for (const later of this.chunks.keys()) if (later > k) this.drop(later); // end of file
+    if (c.n < CHUNK_BYTES && k < this.lastChunk) {
+      // The end of the file: chunks after it hold nothing.
+      this.lastChunk = k;
+      for (const later of this.chunks.keys()) if (later > k) this.drop(later);
+    }
     return c.view(offset, count);
   }
 
   /** Forgets every chunk (a write, the file closing); buffers return once their replies are sent. */
   clear(): void {
     for (const k of [...this.chunks.keys()]) this.drop(k);
+    this.lastChunk = Infinity;
   }
 
   private start(k: number): Chunk | undefined {
     if (this.budget.live >= this.budget.max) return undefined;
     this.budget.live++;
-    const c = new Chunk(k, this.budget.pool.take(), this.budget, this.read, this.signal);
+    const c = new Chunk(k, this.budget.pool.take(), this.budget, this.read, this.stat, this.signal);
     this.chunks.set(k, c);
     return c;
   }
