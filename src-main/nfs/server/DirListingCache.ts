@@ -19,6 +19,8 @@ export interface Listing {
   plain?: EncodedEntries;
   /** The folder's attributes when the snapshot was taken (answered with its later pages). */
   dirAttr?: Attr;
+  /** The snapshot of the same folder before this one (its encodings may be reused), if still kept. */
+  previous?: Listing;
 }
 
 /** Snapshots kept at once (least recently used dropped first). */
@@ -47,7 +49,9 @@ export class DirListingCache {
       for (const e of batch) entries.push(e);
       if (entries.length > MAX_ENTRIES) throw new Error(`directory ${path} has more than ${MAX_ENTRIES} entries`);
     }
-    const listing: Listing = { verf: this.nextVerf, path, entries };
+    const previous = this.byVerf.get(this.latest.get(path) ?? -1n);
+    if (previous) previous.previous = undefined; // one step back only
+    const listing: Listing = { verf: this.nextVerf, path, entries, ...(previous ? { previous } : {}) };
     this.nextVerf = BigInt.asUintN(64, this.nextVerf + 2n);
     this.touch(listing);
     while (this.byVerf.size > MAX_LISTINGS) {

@@ -34,6 +34,10 @@ export interface EncodedPage {
 /** The XDR of one snapshot's entries (entryplus3 when `plus`, else entry3); owned by its Listing. */
 export class EncodedEntries {
   private readonly chunks: (Chunk | undefined)[];
+  /** The handle table's generation when this was made (see HandleTable.generation). */
+  private readonly handleGen: number;
+  /** The previous snapshot of the same folder, whose chunks are reused where nothing changed. */
+  private prev: EncodedEntries | undefined;
 
   constructor(
     private readonly dir: string,
@@ -41,8 +45,14 @@ export class EncodedEntries {
     private readonly plus: boolean,
     private readonly handles: HandleTable,
     private readonly fsid: bigint,
+    prev?: EncodedEntries,
   ) {
     this.chunks = new Array<Chunk | undefined>(Math.ceil(entries.length / CHUNK));
+    this.handleGen = handles.generation;
+    if (prev && prev.dir === dir && prev.plus === plus && prev.fsid === fsid) {
+      this.prev = prev;
+      prev.prev = undefined; // one step back only: no chain of old snapshots kept alive
+    }
   }
 
   /** How many entries there are. */
@@ -85,6 +95,11 @@ export class EncodedEntries {
     if (have) return have;
     const first = k * CHUNK;
     const last = Math.min(this.entries.length, first + CHUNK);
+    const reused = this.reusable(k, first, last);
+    if (reused) {
+      this.chunks[k] = reused;
+      return reused;
+    }
     const w = new XdrWriter(this.plus ? (last - first) * (PLUS_FIXED + 32) : (last - first) * (PLAIN_FIXED + 32));
     const at = new Int32Array(last - first + 1);
     const fh = this.plus ? Buffer.allocUnsafe(HANDLE_BYTES) : undefined;
@@ -103,6 +118,40 @@ export class EncodedEntries {
     this.chunks[k] = c;
     return c;
   }
+
+  /**
+   * The previous snapshot's chunk k when it encodes exactly these entries: the same names
+   * at the same places with the same attributes (freshly read: only the encoding is
+   * reused), and every handle as it was. A folder listed again unchanged (`nfs-ls -R` run
+   * twice) costs a comparison per entry instead of an encoding.
+   */
+  private reusable(k: number, first: number, last: number): Chunk | undefined {
+    const prev = this.prev;
+    const c = prev?.chunks[k];
+    if (!prev || !c || c.at.length - 1 !== last - first || prev.handleGen !== this.handles.generation || this.handleGen !== prev.handleGen) return undefined;
+    for (let i = first; i < last; i++) if (!sameEntry(prev.entries[i]!, this.entries[i]!)) return undefined;
+    return c;
+  }
+}
+
+/** Whether two entries encode to the same bytes. */
+function sameEntry(a: DirEntry, b: DirEntry): boolean {
+  const x = a.attr;
+  const y = b.attr;
+  return (
+    a.name === b.name &&
+    x.ino === y.ino &&
+    x.size === y.size &&
+    x.mtime === y.mtime &&
+    x.ctime === y.ctime &&
+    x.atime === y.atime &&
+    x.mode === y.mode &&
+    x.type === y.type &&
+    x.nlink === y.nlink &&
+    x.uid === y.uid &&
+    x.gid === y.gid &&
+    (x.rdev ?? 0) === (y.rdev ?? 0)
+  );
 }
 
 /** post_op_attr with attributes present (§2.6). */

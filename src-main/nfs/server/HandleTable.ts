@@ -38,6 +38,7 @@ export class HandleTable {
   /** Paths in the table by their parent folder's path. */
   private readonly children = new Map<string, Set<string>>();
   private next = 1;
+  private removals = 0;
 
   constructor(private readonly max = DEFAULT_MAX) {
     this.byPath.set('/', 0);
@@ -100,6 +101,14 @@ export class HandleTable {
     for (const [p, id] of moved) this.add(p, id);
   }
 
+  /**
+   * Counts handles dropped (removed, renamed away, evicted): while it stays the same, every
+   * path keeps the handle it had, so entries encoded with those handles are still right.
+   */
+  get generation(): number {
+    return this.removals;
+  }
+
   /** Handles issued and still known (tests check it stays bounded). */
   get size(): number {
     return this.byId.size;
@@ -123,6 +132,7 @@ export class HandleTable {
   private remove(path: string): void {
     const id = this.byPath.get(path);
     if (id === undefined || id === 0) return;
+    this.removals++;
     this.byPath.delete(path);
     this.byId.delete(id);
     // Unlink upwards while nothing is left to reach through a path.

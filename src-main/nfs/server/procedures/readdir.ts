@@ -45,7 +45,7 @@ export const readdir: NfsProcedure = async (ctx, call) => {
   try {
     path = ctx.handles.pathOf(fh);
     const { dirAttr, listing, start } = await openListing(ctx, call, path, cookie, verf);
-    listing.plain ??= new EncodedEntries(path, listing.entries, false, ctx.handles, ctx.fsid);
+    listing.plain ??= new EncodedEntries(path, listing.entries, false, ctx.handles, ctx.fsid, listing.previous?.plain);
     const page = listing.plain.page(start, Math.min(count, ctx.maxIo) - FIXED, 0);
     if (page.end === start && start < listing.entries.length) throw new NfsStatusError(Nfsstat3.TOOSMALL, 'count too small for one entry');
     const w = call.reply;

@@ -26,7 +26,7 @@ export const readdirplus: NfsProcedure = async (ctx, call) => {
   try {
     path = ctx.handles.pathOf(fh);
     const { dirAttr, listing, start } = await openListing(ctx, call, path, cookie, verf);
-    listing.plus ??= new EncodedEntries(path, listing.entries, true, ctx.handles, ctx.fsid);
+    listing.plus ??= new EncodedEntries(path, listing.entries, true, ctx.handles, ctx.fsid, listing.previous?.plus);
     const page = listing.plus.page(start, Math.min(maxcount, ctx.maxIo * 2) - FIXED, dircount);
     if (page.end === start && start < listing.entries.length) throw new NfsStatusError(Nfsstat3.TOOSMALL, 'maxcount too small for one entry');
     const w = call.reply;

@@ -84,4 +84,36 @@ describe('EncodedEntries: READDIR(PLUS) pages as slices of entries encoded once'
     }
     expect(r.remaining).toBe(0);
   });
+
+  it('reuses the previous snapshot\'s bytes only where its entries are the same, with the same handles', () => {
+    const handles = new HandleTable();
+    const first = entries(600);
+    const a = new EncodedEntries('/d', first, true, handles, 7n);
+    const pageA = a.page(0, 1 << 22, 0);
+    expect(pageA.end).toBe(600);
+    // Listed again: the same entries (new objects, freshly read), but one size changed in chunk 1.
+    const second = first.map((e) => ({ name: e.name, attr: { ...e.attr } }));
+    second[300] = { name: second[300]!.name, attr: { ...second[300]!.attr, size: 123_456 } };
+    const b = new EncodedEntries('/d', second, true, handles, 7n, a);
+    const pageB = b.page(0, 1 << 22, 0);
+    expect(pageB.parts[0]!.buffer).toBe(pageA.parts[0]!.buffer); // chunk 0: the same bytes, not encoded again
+    expect(pageB.parts[1]!.buffer).not.toBe(pageA.parts[1]!.buffer);
+    expect(pageB.parts[2]!.buffer).toBe(pageA.parts[2]!.buffer);
+    const r = new XdrReader(Buffer.concat(pageB.parts));
+    for (let i = 0; i < 600; i++) {
+      r.bool();
+      r.uint64Number();
+      r.string(255);
+      r.uint64Number();
+      expect(readPostOpAttr(r)!.size).toBe(second[i]!.attr.size);
+      r.bool();
+      r.opaque(64);
+    }
+    // A handle dropped since (a rename, a remove) means no reuse at all.
+    handles.forget('/d/f0');
+    const c = new EncodedEntries('/d', second, true, handles, 7n, b);
+    const pageC = c.page(0, 1 << 22, 0);
+    expect(pageC.parts[0]!.buffer).not.toBe(pageB.parts[0]!.buffer);
+    expect(pageC.parts[2]!.buffer).not.toBe(pageB.parts[2]!.buffer);
+  });
 });
