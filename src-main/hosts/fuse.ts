@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { checkMountPoint, fuseUnmount, isMounted } from './fuseMountPoint.ts';
-import { makeFuseOps } from './fuseOps.ts';
+import { installFastPath, type FastBinding } from './fuseFastPath.ts';
+import { fastAnswers, type FastAnswers, makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
 import type { Host, MountedHost } from './types.ts';
 
@@ -85,7 +86,7 @@ interface FuseInstance {
 type FuseClass = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance;
 
 /** The part of fuse-native's addon Berth calls directly. */
-interface FuseBinding {
+interface FuseBinding extends FastBinding {
   sizeof_fuse_thread_t: number;
   op_utimens: number;
   fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: unknown, malloc: unknown, handlers: unknown, implemented: unknown): void;
@@ -115,12 +116,13 @@ function loadFuse(): NonNullable<typeof loaded> {
  * negative_timeout, ro, big_writes and any option the user passes through; so Berth
  * computes the whole option string itself.
  */
-function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): FuseClass {
+function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[], fast: FastAnswers): FuseClass {
   return class BerthFuse extends Fuse {
     constructor(mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) {
       super(mnt, ops, opts);
       const original = this._handlers[binding.op_utimens];
       if (typeof original === 'function') this._handlers[binding.op_utimens] = withRealMtime(original as UtimensHandler);
+      installFastPath(this._handlers, binding, fast);
     }
 
     override _fuseOptions(): string {
@@ -234,7 +236,7 @@ export const fuseHost: Host<FuseMountOptions> = {
     const immutable = opts.immutable ?? rootAttr.immutable === true;
     const writable = !vfs.readOnly && !opts.readOnly;
     const ops = makeFuseOps(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }, writable);
-    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable));
+    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable), fastAnswers(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }));
     // timeout:false: fuse-native's own per-request timer is redundant, every vfs call
     // already has a deadline (vfs/withTimeouts.ts) and answers ETIMEDOUT itself.
     const fuse = new Berth(mountpoint, ops, { timeout: false });

@@ -126,6 +126,12 @@ export interface Vfs {
   readonly cacheExpiryMs?: number;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
+  /**
+   * Optional: the attributes of `path` when they are known in memory right now (a cache
+   * layer), else undefined; never asks the guest. Lets a host answer a lookup at once
+   * (`ls -l` of 5,000 entries is 5,000 lookups after one listing).
+   */
+  cachedAttr?(path: string): Attr | undefined;
   /** Streams a directory's entries with their attributes, in a stable order. */
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry>;
   /**

@@ -167,6 +167,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     name: vfs.name,
     readOnly: vfs.readOnly,
     getattr,
+    cachedAttr: (path) => fresh(attrs.get(path)),
     readdir,
     readdirBatches,
     open: async (path, flags, opts) => {
