@@ -31,7 +31,7 @@ export default defineConfig({
       outDir: resolve(root, 'out/main'),
       // Dependencies stay external (fuse-native is a native addon; the rest load from node_modules).
       externalizeDeps: true,
-      rolldownOptions: { input: { index: resolve(root, 'src-main/electron/main.ts') } },
+      rolldownOptions: { input: { index: resolve(root, 'src-main/electron/index.ts') } },
     },
   },
   preload: {

@@ -93,7 +93,16 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
       throw new HttpError(400, 'Usage', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
     }
   }
-  const parsed = schema.safeParse(json);
+  return parseRequest(schema, json);
+}
+
+/**
+ * Validates one request's input with its schema: a mismatch is a 400 Usage naming each
+ * bad field. HTTP bodies and Electron IPC payloads both go through it, so a bad input gets
+ * the same words on every face.
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new HttpError(400, 'Usage', `invalid request: ${describeIssues(parsed.error)}`);
   return parsed.data as z.infer<S>;
 }

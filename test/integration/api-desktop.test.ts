@@ -12,7 +12,8 @@ import { fileManagerMenuFiles } from '../../src-main/service/fileManagerMenu.ts'
 import type { BerthService } from '../../src-shared/bridge.ts';
 import { BridgeError } from '../../src-shared/bridge.ts';
 import { berthSandbox, LAUNCHER, missingLauncher, waitFor, type BerthSandbox, type DaemonProcess } from '../helpers/berthDaemon.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // The API the desktop faces stand on (issue 7): browsing a mount through its guest,
@@ -36,7 +37,7 @@ async function failure(p: Promise<unknown>): Promise<{ status?: number; kind: st
 
 describe.skipIf(skip)('API for the desktop faces', () => {
   let sb: BerthSandbox;
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
   let daemon: DaemonProcess;
   let svc: BerthService;
   let ui: { port: number; token: string };
@@ -48,7 +49,7 @@ describe.skipIf(skip)('API for the desktop faces', () => {
   beforeAll(async () => {
     sb = await berthSandbox();
     sb.env.XDG_DATA_HOME = join(sb.base, 'data');
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
     for await (const e of peer.client.addAll(
       [
         { path: 'site/hello.txt', content: new TextEncoder().encode('hello from IPFS\n') },
@@ -74,7 +75,6 @@ describe.skipIf(skip)('API for the desktop faces', () => {
   });
   afterAll(async () => {
     await sb?.cleanup();
-    await peer?.stop();
     expect(fuseMounts().filter((mp) => sb && mp.startsWith(sb.base))).toEqual([]);
   });
 
@@ -207,15 +207,14 @@ describe.skipIf(skip)('API for the desktop faces', () => {
 describe.skipIf(skip)('the desktop app writes the clipboard for `berth cid --copy`', () => {
   let base: string;
   let d: DaemonStart | undefined;
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'berth-app-'));
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
   });
   afterAll(async () => {
     if (d?.kind === 'started') await d.stop('immediate');
-    await peer?.stop();
     for (const mp of fuseMounts()) if (mp.startsWith(base)) await run('fusermount', ['-uz', mp]).catch(() => undefined);
     await rm(base, { recursive: true, force: true });
   });
