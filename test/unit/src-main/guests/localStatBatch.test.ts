@@ -14,9 +14,9 @@ describe('lstatBatch: one worker batch of lstat calls', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('answers what lstat answers, and -1 for a name that is not there', async () => {
-    const rows = await lstatBatch(dir, ['a', 'gone', 'l']);
+    const rows = await lstatBatch(dir, ['a', 'gone', 'l', ...Array.from({ length: 40 }, (_, i) => `none-${i}`)]);
     expect(rows).toBeDefined();
-    expect(rows!.length).toBe(3 * STAT_FIELDS);
+    expect(rows!.length).toBe(43 * STAT_FIELDS);
     for (const [i, name] of [[0, 'a'], [2, 'l']] as const) {
       const st = lstatSync(join(dir, name));
       const o = i * STAT_FIELDS;
@@ -31,12 +31,14 @@ describe('lstatBatch: one worker batch of lstat calls', () => {
     expect(rows![STAT_FIELDS + F.mode]).toBe(-1);
   });
 
-  it('reads fresh each time and takes concurrent batches', async () => {
-    const [x, y] = await Promise.all([lstatBatch(dir, ['a']), lstatBatch(dir, ['l', 'a'])]);
+  it('reads fresh each time and takes concurrent batches; small ones are left to the threadpool', async () => {
+    const pad = Array.from({ length: 40 }, (_, i) => `none-${i}`);
+    const [x, y] = await Promise.all([lstatBatch(dir, ['a', ...pad]), lstatBatch(dir, ['l', 'a', ...pad])]);
     expect(x![F.size]).toBe(5);
     expect(y![STAT_FIELDS + F.size]).toBe(5);
     writeFileSync(join(dir, 'a'), 'hello, again');
-    expect((await lstatBatch(dir, ['a']))![F.size]).toBe(12);
+    expect((await lstatBatch(dir, ['a', ...pad]))![F.size]).toBe(12);
     expect((await lstatBatch(dir, []))!.length).toBe(0);
+    expect(await lstatBatch(dir, ['a'])).toBeUndefined();
   });
 });
