@@ -5,7 +5,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
 import type { Fattr3 } from '../nfs/nfs3/attrs.ts';
 import { Ftype3 } from '../nfs/nfs3/constants.ts';
-import { NfsClient } from '../nfs/client/NfsClient.ts';
+import { NfsClient, type PlusEntry } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 import { flatten } from '../vfs/listing.ts';
 
@@ -145,12 +145,27 @@ export class NfsGuest implements Vfs {
 
   /** The listing a READDIRPLUS page at a time (vfs/listing.ts). */
   async *readdirBatches(path: string, opts: CallOpts): AsyncIterable<readonly DirEntry[]> {
-    const dir = await this.on(path, opts, async (fh) => {
-      await this.client.getattr(fh, opts.signal); // proves the handle fresh before streaming
-      return fh;
-    });
+    // The first page proves the handle fresh (a stale one is looked up again once, as `on`
+    // does), rather than a GETATTR round trip before every listing.
+    const start = async (): Promise<{ pages: AsyncIterator<PlusEntry[]>; first: IteratorResult<PlusEntry[]> }> => {
+      const pages = this.client.readdirplusPages(await this.resolve(path, opts.signal), opts.signal)[Symbol.asyncIterator]();
+      return { pages, first: await pages.next() };
+    };
+    let listing;
+    try {
+      listing = await start();
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      await this.remount(opts.signal);
+      listing = await start();
+    }
     const base = path === '/' ? '/' : `${path}/`;
-    for await (const page of this.client.readdirplusPages(dir, opts.signal)) {
+    const rest = { [Symbol.asyncIterator]: () => listing.pages };
+    const pages = (async function* () {
+      if (!listing.first.done) yield listing.first.value;
+      yield* rest;
+    })();
+    for await (const page of pages) {
       const out: DirEntry[] = [];
       for (const e of page) {
         if (e.name === '.' || e.name === '..') continue;
