@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, run, timePair } from './lib/measure.ts';
-import { foregroundMount, isMounted, type ForegroundMount } from './lib/proc.ts';
+import { isMounted } from '../src-main/hosts/mountInfo.ts';
+import { foregroundMount, type ForegroundMount } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
 
 // Issue 11's row 7 (measured here only; the local guest's listing speed is issue 9's):

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
+import { unmountFuse } from '../../src-main/hosts/fuseUnmount.ts';
 import { type CliMount, cliMount } from '../conformance/cliMount.ts';
 import { type AddedFixture, BIG_SIZE, type FixtureTree, pseudoRandomChunks } from '../helpers/fixtures.ts';
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
@@ -62,7 +62,7 @@ describe.skipIf(skip)('ipfs guest through FUSE, read with shell tools', () => {
 
   afterAll(async () => {
     for (const m of mounts) await m.stop().catch(() => {});
-    for (const p of fuseMounts().filter((p) => base && p.startsWith(base))) await fuseUnmount(p).catch(() => {});
+    for (const p of fuseMounts().filter((p) => base && p.startsWith(base))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
     // The run's shared peer: left running for the next file (a failed test may have killed it).
     await peer?.start();
     expect(fuseMounts().filter((p) => base && p.startsWith(base))).toEqual([]);
