@@ -8,7 +8,8 @@ import type { ShutdownLevel } from '../../src-shared/api.ts';
 import { checkMountPoint } from './fuseMountPoint.ts';
 import { lazyUnmount, unmountFuse } from './fuseUnmount.ts';
 import { isMounted, mountAt } from './mountInfo.ts';
-import { makeFuseOps } from './fuseOps.ts';
+import { installFastPath, type FastBinding } from './fuseFastPath.ts';
+import { fastAnswers, type FastAnswers, makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
 import { detachIfProcessDies, startCommandHelper } from '../sys/runCommand.ts';
 import type { Host, MountedHost, MountEnd } from './types.ts';
@@ -66,7 +67,7 @@ interface FuseInstance {
 type FuseClass = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance;
 
 /** The part of fuse-native's addon Berth calls directly. */
-interface FuseBinding {
+interface FuseBinding extends FastBinding {
   sizeof_fuse_thread_t: number;
   op_utimens: number;
   fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: unknown, malloc: unknown, handlers: unknown, implemented: unknown): void;
@@ -96,12 +97,13 @@ function loadFuse(): NonNullable<typeof loaded> {
  * negative_timeout, ro, big_writes and any option the user passes through; so Berth
  * computes the whole option string itself.
  */
-function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): FuseClass {
+function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[], fast: FastAnswers): FuseClass {
   return class BerthFuse extends Fuse {
     constructor(mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) {
       super(mnt, ops, opts);
       const original = this._handlers[binding.op_utimens];
       if (typeof original === 'function') this._handlers[binding.op_utimens] = withRealMtime(original as UtimensHandler);
+      installFastPath(this._handlers, binding, fast);
     }
 
     override _fuseOptions(): string {
@@ -219,7 +221,7 @@ export const fuseHost: Host<FuseMountOptions> = {
     const immutable = opts.immutable ?? rootAttr.immutable === true;
     const writable = !vfs.readOnly && !opts.readOnly;
     const ops = makeFuseOps(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }, writable);
-    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable));
+    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable), fastAnswers(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }));
     // timeout:false: fuse-native's own per-request timer is redundant, every vfs call
     // already has a deadline (vfs/withTimeouts.ts) and answers ETIMEDOUT itself.
     const fuse = new Berth(mountpoint, ops, { timeout: false });

@@ -1,4 +1,5 @@
 import { FsError } from '../../vfs/FsError.ts';
+import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { type OwnerOverride, typeBits } from './structs.ts';
@@ -93,7 +94,8 @@ export class DirListings {
       { name: '.', nameBytes: Buffer.from('.'), attr: undefined },
       { name: '..', nameBytes: Buffer.from('..'), attr: undefined },
     ];
-    for await (const e of vfs.readdir(path, opts)) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+    // A batch at a time (vfs/listing.ts): each wrapper layer costs promises per step.
+    for await (const batch of readdirBatches(vfs, path, opts)) for (const e of batch) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
     const id = this.next++;
     this.open_.set(id, list);
     if (this.open_.size > LISTINGS_KEPT) {

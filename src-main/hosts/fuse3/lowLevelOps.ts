@@ -68,6 +68,9 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       } catch (err) {
         return fail(req, err);
       }
+      // Known in memory (the metadata cache after a listing): answered at once, no promise.
+      const known = vfs.cachedAttr?.(path);
+      if (known) return replyEntry(req, path, known);
       serve(req, () => vfs.getattr(path, opts(req)), (a) => replyEntry(req, path, a));
     }) as never,
     forget: ((req: Req, ino: number, nlookup: number) => {
