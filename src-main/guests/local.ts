@@ -1,15 +1,16 @@
-import { type BigIntStats, closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type Stats, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type Stats, symlinkSync, unlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { LocalGuestSchema } from '../../src-shared/mountSpec.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, NodeType, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
 import type { z } from 'zod';
 import { type DirRef, LocalDirs } from './localDirs.ts';
+import { attrOf, attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
 import { fromNode } from './localErrors.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import { InlinePolicy } from './localInline.ts';
-import { F, lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
+import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 import { flatten } from '../vfs/listing.ts';
 import { CAN_CHOWN, folderMode, lchownNew, lchownNewSync, needsChmod, ownerFor } from './localOwner.ts';
 import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
@@ -74,36 +75,6 @@ export function splitGuestPath(path: string): string[] {
   return parts;
 }
 
-/** The node type of st_mode's S_IFMT bits. */
-function typeOfMode(mode: number): NodeType {
-  switch (mode & C.S_IFMT) {
-    case C.S_IFREG:
-      return 'file';
-    case C.S_IFDIR:
-      return 'dir';
-    case C.S_IFLNK:
-      return 'symlink';
-    case C.S_IFIFO:
-      return 'fifo';
-    case C.S_IFSOCK:
-      return 'socket';
-    case C.S_IFCHR:
-      return 'char';
-    default:
-      return 'block';
-  }
-}
-
-function nodeType(st: Stats | BigIntStats): NodeType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'char';
-  return 'block';
-}
-
 /** Read-write (or read-only) view of one local folder. */
 export class LocalGuest implements Vfs {
   readonly name: string;
@@ -117,6 +88,8 @@ export class LocalGuest implements Vfs {
   private readonly dirs: LocalDirs;
   /** When calls may block this thread (owned by this guest). */
   private readonly policy: InlinePolicy;
+  /** The owner shown instead of each file's (the spec's uid/gid). */
+  private readonly shown: OwnerShown;
 
   private constructor(
     /** The folder's real path (symlinks resolved once at open). */
@@ -129,6 +102,7 @@ export class LocalGuest implements Vfs {
     this.readOnly = readOnly;
     this.dirs = new LocalDirs(root);
     this.policy = new InlinePolicy(root);
+    this.shown = { uid, gid };
   }
 
   /** Opens a folder; fails when it is missing or not a folder. */
@@ -146,63 +120,6 @@ export class LocalGuest implements Vfs {
     const g = new LocalGuest(real, spec.readOnly ?? false, spec.uid, spec.gid);
     await g.policy.refresh();
     return g;
-  }
-
-  private toAttr(st: Stats): Attr {
-    return {
-      type: nodeType(st),
-      mode: st.mode & 0o7777,
-      size: st.isFile() || st.isSymbolicLink() || st.isDirectory() ? st.size : 0,
-      nlink: st.nlink,
-      uid: this.uid ?? st.uid,
-      gid: this.gid ?? st.gid,
-      ino: st.ino,
-      mtime: st.mtimeMs,
-      atime: st.atimeMs,
-      ctime: st.ctimeMs,
-      ...(st.isCharacterDevice() || st.isBlockDevice() ? { rdev: st.rdev } : {}),
-    };
-  }
-
-  /** Attributes with exact nanosecond times (a stat of one node; listings use toAttr). */
-  private toAttrNs(st: BigIntStats): Attr {
-    const file = st.isFile() || st.isSymbolicLink() || st.isDirectory();
-    return {
-      type: nodeType(st),
-      mode: Number(st.mode) & 0o7777,
-      size: file ? Number(st.size) : 0,
-      nlink: Number(st.nlink),
-      uid: this.uid ?? Number(st.uid),
-      gid: this.gid ?? Number(st.gid),
-      ino: Number(st.ino),
-      mtime: Number(st.mtimeNs) / 1e6,
-      atime: Number(st.atimeNs) / 1e6,
-      ctime: Number(st.ctimeNs) / 1e6,
-      atimeNs: st.atimeNs,
-      mtimeNs: st.mtimeNs,
-      ctimeNs: st.ctimeNs,
-      ...(st.isCharacterDevice() || st.isBlockDevice() ? { rdev: Number(st.rdev) } : {}),
-    };
-  }
-
-  /** toAttr for a row of a batched lstat (localStatBatch.ts). */
-  private rowAttr(r: Float64Array, o: number): Attr {
-    const mode = r[o + F.mode]!;
-    const type = typeOfMode(mode);
-    const a: Attr = {
-      type,
-      mode: mode & 0o7777,
-      size: type === 'file' || type === 'symlink' || type === 'dir' ? r[o + F.size]! : 0,
-      nlink: r[o + F.nlink]!,
-      uid: this.uid ?? r[o + F.uid]!,
-      gid: this.gid ?? r[o + F.gid]!,
-      ino: r[o + F.ino]!,
-      mtime: r[o + F.mtimeMs]!,
-      atime: r[o + F.atimeMs]!,
-      ctime: r[o + F.ctimeMs]!,
-    };
-    if (type === 'char' || type === 'block') a.rdev = r[o + F.rdev]!;
-    return a;
   }
 
   private check(opts: CallOpts): void {
@@ -248,8 +165,8 @@ export class LocalGuest implements Vfs {
 
   async getattr(path: string, opts: CallOpts): Promise<Attr> {
     this.check(opts);
-    if (path === '/') return this.toAttrNs(await fsp.lstat(this.root, { bigint: true }).catch((e: unknown) => Promise.reject(fromNode(e, path))));
-    return this.inParent(path, async (dir, name, _d, inline) => this.toAttrNs(inline ? lstatSync(`${dir}/${name}`, { bigint: true }) : await fsp.lstat(`${dir}/${name}`, { bigint: true })));
+    if (path === '/') return attrOfNs(await fsp.lstat(this.root, { bigint: true }).catch((e: unknown) => Promise.reject(fromNode(e, path))), this.shown);
+    return this.inParent(path, async (dir, name, _d, inline) => attrOfNs(inline ? lstatSync(`${dir}/${name}`, { bigint: true }) : await fsp.lstat(`${dir}/${name}`, { bigint: true }), this.shown));
   }
 
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
@@ -271,18 +188,20 @@ export class LocalGuest implements Vfs {
       }
       names.sort();
       if (inline) {
-        // Each entry may itself be a mount point of another kind: judged one by one.
-        const out: DirEntry[] = [];
-        for (const name of names) {
-          if (!this.policy.inline(`${d.lexical}/${name}`)) {
-            const st = await fsp.lstat(`${d.ref}/${name}`).catch(() => undefined);
-            if (st) out.push({ name, attr: this.toAttr(st) });
-            continue;
+        for (let i = 0; i < names.length; i += READDIR_BATCH) {
+          const out: DirEntry[] = [];
+          for (const name of names.slice(i, i + READDIR_BATCH)) {
+            // Each entry may itself be a mount point of another kind: judged one by one.
+            if (!this.policy.inline(`${d.lexical}/${name}`)) {
+              const st = await fsp.lstat(`${d.ref}/${name}`).catch(() => undefined);
+              if (st) out.push({ name, attr: attrOf(st, this.shown) });
+              continue;
+            }
+            const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
+            if (st) out.push({ name, attr: attrOf(st, this.shown) });
           }
-          const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
-          if (st) out.push({ name, attr: this.toAttr(st) });
+          yield out;
         }
-        yield out;
         return;
       }
       for (let i = 0; i < names.length; i += READDIR_BATCH) {
@@ -292,12 +211,12 @@ export class LocalGuest implements Vfs {
         // An entry removed between readdir and lstat is simply not listed.
         const rows = await lstatBatch(d.ref, batch);
         if (rows) {
-          for (let j = 0; j < batch.length; j++) if (rows[j * STAT_FIELDS]! >= 0) out.push({ name: batch[j]!, attr: this.rowAttr(rows, j * STAT_FIELDS) });
+          for (let j = 0; j < batch.length; j++) if (rows[j * STAT_FIELDS]! >= 0) out.push({ name: batch[j]!, attr: attrOfRow(rows, j * STAT_FIELDS, this.shown) });
         } else {
           const stats = await lstatAll(d.ref, batch);
           for (let j = 0; j < batch.length; j++) {
             const st = stats[j];
-            if (st) out.push({ name: batch[j]!, attr: this.toAttr(st) });
+            if (st) out.push({ name: batch[j]!, attr: attrOf(st, this.shown) });
           }
         }
         yield out;
