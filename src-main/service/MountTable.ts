@@ -231,7 +231,10 @@ export class MountTable {
   async updateSettings(patch: SettingsPatch): Promise<Settings> {
     const parsed = SettingsPatchSchema.safeParse(patch);
     if (!parsed.success) throw new ServiceError('Usage', `invalid settings: ${describeIssues(parsed.error)}`);
-    this.settingsValue = SettingsSchema.parse({ ...this.settingsValue, ...parsed.data });
+    const merged: Record<string, unknown> = { ...this.settingsValue, ...parsed.data };
+    // null in a patch means "back to the default": the key goes away.
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    this.settingsValue = SettingsSchema.parse(merged);
     this.emit({ type: 'settings', data: { settings: this.settings() } });
     await this.save();
     return this.settings();
