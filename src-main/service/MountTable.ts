@@ -17,6 +17,7 @@ import { fuseMountAt, lazyUnmount } from './mountinfo.ts';
 import { withTimeout } from './timing.ts';
 import { releaseFuse } from './releaseFuse.ts';
 import { selfOverlap } from './selfOverlap.ts';
+import { releaseMountPoint } from './mountFolder.ts';
 import type { MountStore } from './MountStore.ts';
 
 /** A mount that is up: the vfs (as the host serves it) and the host presenting it. */
@@ -190,6 +191,7 @@ export class MountTable {
       if (e.live) await this.doUnmount(e, level);
       e.removed = true;
       this.entries.delete(id);
+      await releaseMountPoint(e.spec, this.settingsValue).catch(() => undefined);
     });
     this.emit({ type: 'removed', data: { id } });
     await this.save();
