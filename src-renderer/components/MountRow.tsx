@@ -1,8 +1,9 @@
 import { memo } from 'react';
-import { mountName, rowProblem, sourceParts, whereText } from '../lib/format.ts';
+import { homeOf, mountName, rowProblem, sourceParts, whereText } from '../lib/format.ts';
 import { openMenu, select } from '../store/actions.ts';
 import { retryNow, toggleMount } from '../store/commands.ts';
-import { useBerth, useHome } from '../store/index.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { useBerth } from '../store/index.ts';
 import { StateChip } from './StateChip.tsx';
 
 /**
@@ -30,10 +31,15 @@ export function openMenuBelow(id: string, el: Element): void {
  * own mount (or whether it is selected or active) changes.
  */
 export const MountRow = memo(function MountRow({ id, active, layout }: { id: string; active: boolean; layout: TableLayout }) {
-  const m = useBerth((s) => s.mountsById[id]);
-  const selected = useBerth((s) => s.selectedId === id);
-  const menuOpen = useBerth((s) => s.menu?.id === id && s.menu.path === '/');
-  const home = useHome();
+  // One subscription per row: 500 rows, 500 selector calls per store change.
+  const { m, selected, menuOpen, home } = useBerth(
+    useShallow((s) => ({
+      m: s.mountsById[id],
+      selected: s.selectedId === id,
+      menuOpen: s.menu?.id === id && s.menu.path === '/',
+      home: homeOf(s.info?.defaultMountFolder, s.settings?.mountFolder),
+    })),
+  );
   const columns = LAYOUT_COLUMNS[layout];
   if (!m) return null;
   const name = mountName(m);
@@ -46,7 +52,8 @@ export const MountRow = memo(function MountRow({ id, active, layout }: { id: str
   const tab = active ? 0 : -1;
   return (
     <>
-      <tr
+      <div
+        role="row"
         className={`mount-row${selected ? ' selected' : ''}${problem ? ' has-problem' : ''}`}
         data-id={id}
         data-state={m.state}
@@ -59,7 +66,7 @@ export const MountRow = memo(function MountRow({ id, active, layout }: { id: str
           openMenu({ id, path: '/', x: e.clientX, y: e.clientY });
         }}
       >
-        <td className="c-switch">
+        <div role="cell" className="c-switch">
           <button
             type="button"
             role="switch"
@@ -76,29 +83,29 @@ export const MountRow = memo(function MountRow({ id, active, layout }: { id: str
           >
             <span className="switch-thumb" aria-hidden="true" />
           </button>
-        </td>
-        <td className="c-name" title={name}>
+        </div>
+        <div role="cell" className="c-name" title={name}>
           {name}
-        </td>
+        </div>
         {columns.includes('source') && (
-          <td className="c-source" title={src.full}>
+          <div role="cell" className="c-source" title={src.full}>
             <div className="source-cell">
               <span className="kind">{src.kind}</span>
               <span className="mono start-ellipsis">
                 <span dir="ltr">{src.detail}</span>
               </span>
             </div>
-          </td>
+          </div>
         )}
         {columns.includes('where') && (
-          <td className="c-where mono start-ellipsis" title={m.spec.host.kind === 'fuse' ? m.spec.host.mountpoint : where}>
+          <div role="cell" className="c-where mono start-ellipsis" title={m.spec.host.kind === 'fuse' ? m.spec.host.mountpoint : where}>
             <span dir="ltr">{where}</span>
-          </td>
+          </div>
         )}
-        <td className="c-state">
+        <div role="cell" className="c-state">
           <StateChip mount={m} />
-        </td>
-        <td className="c-more">
+        </div>
+        <div role="cell" className="c-more">
           <button
             type="button"
             className="icon-button"
@@ -114,11 +121,11 @@ export const MountRow = memo(function MountRow({ id, active, layout }: { id: str
           >
             ⋯
           </button>
-        </td>
-      </tr>
+        </div>
+      </div>
       {problem && (
-        <tr className="problem-row" data-for={id}>
-          <td colSpan={columns.length}>
+        <div role="row" className="problem-row" data-for={id}>
+          <div role="cell" aria-colspan={columns.length} className="problem-cell">
             <div className={`problem tone-${m.state === 'failed' ? 'bad' : 'warn'}`}>
               <span className="problem-text">
                 <span aria-hidden="true">└ </span>
@@ -131,8 +138,8 @@ export const MountRow = memo(function MountRow({ id, active, layout }: { id: str
                 </button>
               )}
             </div>
-          </td>
-        </tr>
+          </div>
+        </div>
       )}
     </>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { startTransition, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { mountName, sourceParts, whereText } from '../lib/format.ts';
 import { openDialog, select, setFilter } from '../store/actions.ts';
@@ -18,6 +18,13 @@ function useMedia(query: string): boolean {
   }, [query]);
   return match;
 }
+
+/**
+ * Rows rendered in the first pass: more than a tall window shows. The rest follow in a
+ * transition right after the first paint, so a table of hundreds shows at once and stays
+ * responsive while it completes.
+ */
+const FIRST_ROWS = 60;
 
 /** Header cell of each column. */
 const HEADERS: Record<(typeof LAYOUT_COLUMNS)['full'][number], { label: string; hidden?: boolean }> = {
@@ -70,7 +77,14 @@ export function MountTable() {
   const layout: TableLayout = selectedId !== undefined ? 'side' : narrow ? 'narrow' : 'full';
   const columns = LAYOUT_COLUMNS[layout];
   const [activeId, setActiveId] = useState<string | undefined>(undefined);
-  const body = useRef<HTMLTableSectionElement>(null);
+  const [allRows, setAllRows] = useState(false);
+  useEffect(() => {
+    if (allRows || ids.length <= FIRST_ROWS) return;
+    const t = setTimeout(() => startTransition(() => setAllRows(true)), 0);
+    return () => clearTimeout(t);
+  }, [allRows, ids.length]);
+  const shown = allRows ? ids : ids.slice(0, FIRST_ROWS);
+  const body = useRef<HTMLDivElement>(null);
   const active = activeId !== undefined && ids.includes(activeId) ? activeId : (selectedId !== undefined && ids.includes(selectedId) ? selectedId : ids[0]);
 
   // Follow the selection made elsewhere (a click, the details pane).
@@ -78,10 +92,10 @@ export function MountTable() {
     if (selectedId !== undefined) setActiveId(selectedId);
   }, [selectedId]);
 
-  const rowEl = (id: string) => body.current?.querySelector<HTMLTableRowElement>(`tr.mount-row[data-id="${CSS.escape(id)}"]`);
+  const rowEl = (id: string) => body.current?.querySelector<HTMLElement>(`.mount-row[data-id="${CSS.escape(id)}"]`);
 
-  const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
-    const row = (e.target as HTMLElement).closest<HTMLTableRowElement>('tr.mount-row');
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>('.mount-row');
     const id = row?.dataset.id;
     if (!row || !id) return;
     const onRow = e.target === row;
@@ -146,44 +160,47 @@ export function MountTable() {
         <EmptyState />
       ) : (
         <div className="table-scroll">
-          <table className={`mount-table layout-${layout}`} aria-labelledby="mounts-heading">
-            <colgroup>
-              {columns.map((c) => (
-                <col key={c} className={`col-${c}`} />
-              ))}
-            </colgroup>
-            <thead>
-              <tr>
+          {/* ARIA table roles on CSS grid rows: each row lays out alone, and rows out of
+              view skip layout (content-visibility), so 500 mounts render quickly. */}
+          <div role="table" className={`mount-table layout-${layout}`} aria-labelledby="mounts-heading" aria-rowcount={ids.length + 1}>
+            <div role="rowgroup" className="mt-head">
+              <div role="row" className="mt-row">
                 {columns.map((c) => (
-                  <th key={c} scope="col" className={`c-${c}`}>
+                  <div key={c} role="columnheader" className={`c-${c}`}>
                     {HEADERS[c].hidden ? <span className="visually-hidden">{HEADERS[c].label}</span> : HEADERS[c].label}
-                  </th>
+                  </div>
                 ))}
-              </tr>
-            </thead>
-            <tbody ref={body} onKeyDown={onKeyDown} onFocus={(e) => {
-              const id = (e.target as HTMLElement).closest<HTMLElement>('tr.mount-row')?.dataset.id;
-              if (id && id !== activeId) setActiveId(id);
-            }}>
-              {ids.map((id) => (
+              </div>
+            </div>
+            <div
+              role="rowgroup"
+              className="mt-body"
+              ref={body}
+              onKeyDown={onKeyDown}
+              onFocus={(e) => {
+                const id = (e.target as HTMLElement).closest<HTMLElement>('.mount-row')?.dataset.id;
+                if (id && id !== activeId) setActiveId(id);
+              }}
+            >
+              {shown.map((id) => (
                 <MountRow key={id} id={id} active={id === active} layout={layout} />
               ))}
               {!loaded && (
-                <tr>
-                  <td colSpan={columns.length} className="muted">
+                <div role="row" className="note-row">
+                  <div role="cell" className="muted">
                     Loading the mount table…
-                  </td>
-                </tr>
+                  </div>
+                </div>
               )}
               {loaded && ids.length === 0 && total > 0 && (
-                <tr>
-                  <td colSpan={columns.length} className="muted">
+                <div role="row" className="note-row">
+                  <div role="cell" className="muted">
                     No mount matches “{filter}”.
-                  </td>
-                </tr>
+                  </div>
+                </div>
               )}
-            </tbody>
-          </table>
+            </div>
+          </div>
         </div>
       )}
     </section>

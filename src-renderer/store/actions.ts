@@ -14,7 +14,7 @@ export function closeDetails(): void {
   const id = useBerth.getState().selectedId;
   select(undefined);
   if (id === undefined) return;
-  requestAnimationFrame(() => document.querySelector<HTMLElement>(`tr.mount-row[data-id="${CSS.escape(id)}"]`)?.focus());
+  requestAnimationFrame(() => document.querySelector<HTMLElement>(`.mount-row[data-id="${CSS.escape(id)}"]`)?.focus());
 }
 
 /** Shows a folder inside a mount in the details pane (selecting the mount). */
@@ -62,7 +62,8 @@ let nextToastId = 1;
 /** Shows a toast for its tone's time; returns its id. */
 export function showToast(toast: Omit<Toast, 'id'>, ms: number = TOAST_MS[toast.tone]): number {
   const id = nextToastId++;
-  useBerth.setState((s) => ({ toasts: [...s.toasts, { ...toast, id }].slice(-MAX_TOASTS) }));
+  // The same words twice (a double click on Copy) show once, for the full time again.
+  useBerth.setState((s) => ({ toasts: [...s.toasts.filter((t) => t.title !== toast.title || t.text !== toast.text), { ...toast, id }].slice(-MAX_TOASTS) }));
   setTimeout(() => dismissToast(id), ms);
   return id;
 }

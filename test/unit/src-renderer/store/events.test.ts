@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDialog, openMenu, select } from '../../../../src-renderer/store/actions.ts';
+import { openDialog, openMenu, select, showToast } from '../../../../src-renderer/store/actions.ts';
 import { applyEvent } from '../../../../src-renderer/store/events.ts';
 import { resetStore, useBerth } from '../../../../src-renderer/store/index.ts';
 import { INFO, mount, SETTINGS } from '../fixtures.ts';
@@ -85,5 +85,16 @@ describe('store events', () => {
     snapshot();
     applyEvent({ type: 'settings', data: { settings: { ...SETTINGS, mountFolder: '/srv/mounts' } } });
     expect(useBerth.getState().info?.defaultMountFolder).toBe('/srv/mounts');
+  });
+});
+
+describe('toasts', () => {
+  afterEach(() => resetStore());
+
+  it('the same words twice show once', () => {
+    showToast({ tone: 'info', title: 'Copied', text: 'bafy1' });
+    showToast({ tone: 'info', title: 'Copied', text: 'bafy1' });
+    showToast({ tone: 'info', title: 'Copied', text: 'bafy2' });
+    expect(useBerth.getState().toasts.map((t) => t.text)).toEqual(['bafy1', 'bafy2']);
   });
 });
