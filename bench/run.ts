@@ -1,10 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { resolve } from 'node:path';
 import { benchIpfsFuse } from './ipfsFuse.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
-import { table } from './lib/report.ts';
+import { benchUi } from './ui.ts';
+import { mergeSections, table } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
 // `npm run bench`: every comparison against a named peer in the same run, medians of
@@ -40,8 +41,15 @@ async function main(): Promise<void> {
     const { rows, notes } = await benchNfs(RUNS);
     sections.push(table('NFS: Berth vs nfs-ganesha 4 and libnfs-utils', rows, notes));
   }
+  if (want('ui')) {
+    console.error('bench: the browser face with 500 mounts vs a plain EventSource …');
+    const { rows, notes } = await benchUi(RUNS);
+    sections.push(table('The browser face: 500 mounts in Chromium vs a plain EventSource', rows, notes));
+  }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
-  await writeFile(out, sections.join('\n'));
+  // A run of some sections replaces only those in the file; the others keep their figures.
+  const text = only.length === 0 ? sections.join('\n') : mergeSections(await readFile(out, 'utf8').catch(() => ''), sections.join('\n'), `\`npm run bench -- ${only.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}`);
+  await writeFile(out, text);
   console.log(sections.join('\n'));
   console.error(`bench: wrote ${out}`);
 }
