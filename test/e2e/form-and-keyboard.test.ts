@@ -83,8 +83,11 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await mount.click();
     await dialog.getByRole('textbox', { name: 'Call timeout (ms)' }).waitFor();
     expect(await focusedLabel()).toBe('Call timeout (ms)');
-    const message = await dialog.locator('#mf-timeout-error').textContent();
-    expect(message).toMatch(/expected number/i);
+    // The message is the field's description, as a screen reader announces it.
+    const timeout = dialog.getByRole('textbox', { name: 'Call timeout (ms)' });
+    expect(await timeout.getAttribute('aria-invalid')).toBe('true');
+    await dialog.getByText(/expected number, received NaN/i).waitFor();
+    expect(await timeout.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent)).toMatch(/expected number/i);
 
     expect(await sb.client.list()).toEqual([]);
     expect(await savedMounts(sb)).toEqual([]);
