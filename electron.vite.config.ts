@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
+import { RENDERER_CSP } from './src-shared/csp.ts';
 
 // The desktop app build (`npm run build`): main (ESM, the package is "type": "module"),
 // a sandboxed preload (CommonJS: Electron cannot load an ESM preload with sandbox: true)
@@ -11,23 +12,11 @@ import type { Plugin } from 'vite';
 const root = import.meta.dirname;
 
 /**
- * The renderer's Content-Security-Policy, injected as a <meta> into the BUILT index.html
- * only: the dev server needs inline scripts for React refresh, and main.ts sends a header
- * for the dev server instead. file:// pages get no response headers, so the meta is what
- * protects the packaged app.
+ * The renderer's Content-Security-Policy (src-shared/csp.ts), injected as a <meta> into
+ * the BUILT index.html only: the dev server needs inline scripts for React refresh, and
+ * main.ts sends a header for the dev server instead. file:// pages get no response
+ * headers, so the meta is what protects the packaged app.
  */
-export const RENDERER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "object-src 'none'",
-].join('; ');
-
 function cspMeta(): Plugin {
   return {
     name: 'berth:csp-meta',
@@ -42,7 +31,7 @@ export default defineConfig({
       outDir: resolve(root, 'out/main'),
       // Dependencies stay external (fuse-native is a native addon; the rest load from node_modules).
       externalizeDeps: true,
-      rolldownOptions: { input: { index: resolve(root, 'src-main/electron/main.ts') } },
+      rolldownOptions: { input: { index: resolve(root, 'src-main/electron/index.ts') } },
     },
   },
   preload: {

@@ -22,6 +22,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           setupFiles: ['test/helpers/setup.ts'],
+          // One js-ipfs peer and one fixture tree for the run, started on first use.
+          globalSetup: ['test/helpers/globalSetup.ts'],
         },
       },
       {

@@ -4,11 +4,17 @@
 // around a dot (the mounted folder), drawn from signed distance functions with 4x4
 // supersampling for smooth edges.
 //
-// Outputs (in assets/):
-//   tray-light-16.png, tray-light-32.png  black glyph, for LIGHT panels/menu bars
-//   tray-dark-16.png,  tray-dark-32.png   white glyph, for DARK panels/menu bars
-//   trayTemplate.png, trayTemplate@2x.png macOS template images (black + alpha; the OS tints them)
-//   icon.png                              512x512 app icon (electron-builder makes icns/ico from it)
+// Outputs (in assets/), each tray image at 16 px with an @2x (32 px) sibling that
+// Electron's nativeImage picks up on high-DPI screens:
+//   tray-<state>-light.png   black glyph, for LIGHT panels/menu bars
+//   tray-<state>-dark.png    white glyph, for DARK panels/menu bars
+//   tray<State>Template.png  macOS template images (black + alpha; the menu bar tints them);
+//                            the ok state is plain trayTemplate.png
+//   icon.png                 512x512 app icon (electron-builder makes icns/ico from it)
+// States (UI.md "Tray"): ok (the glyph), attention (something failed: a filled badge,
+// red where colour is allowed), busy (mounting or unmounting: a hollow badge, blue). The
+// badges differ in shape, not only colour, so template images and colour-blind eyes
+// tell them apart.
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 
@@ -120,8 +126,49 @@ function render(size, paint) {
   return encodePng(size, rgba);
 }
 
-function trayIcon(size, rgb) {
-  return render(size, (x, y) => (glyph(x, y, 0.98) ? [...rgb, 255] : null));
+/** Where the state badge sits (bottom right), its radius, and the clear gap around it. */
+const BADGE = { x: 0.29, y: 0.29, r: 0.2, ring: 0.085, gap: 0.07 };
+
+/** A tray glyph in `rgb`, with an optional badge: `filled` (attention) or `ring` (busy). */
+function trayIcon(size, rgb, badge) {
+  return render(size, (x, y) => {
+    if (badge) {
+      const d = Math.hypot(x - BADGE.x, y - BADGE.y);
+      if (d <= BADGE.r && (badge.kind === 'filled' || d >= BADGE.r - BADGE.ring)) return [...badge.rgb, 255];
+      if (d <= BADGE.r + BADGE.gap) return null;
+    }
+    return glyph(x, y, 0.98) ? [...rgb, 255] : null;
+  });
+}
+
+const BLACK = [0, 0, 0];
+const WHITE = [255, 255, 255];
+/** Badge colours where the panel shows colour: red for attention, blue for busy (readable on light and dark). */
+const TRAY_STATES = {
+  ok: { light: undefined, dark: undefined, template: undefined },
+  attention: {
+    light: { kind: 'filled', rgb: [214, 40, 40] },
+    dark: { kind: 'filled', rgb: [255, 95, 87] },
+    template: { kind: 'filled', rgb: BLACK },
+  },
+  busy: {
+    light: { kind: 'ring', rgb: [30, 110, 220] },
+    dark: { kind: 'ring', rgb: [90, 160, 255] },
+    template: { kind: 'ring', rgb: BLACK },
+  },
+};
+
+function trayOutputs() {
+  const out = {};
+  for (const [state, badges] of Object.entries(TRAY_STATES)) {
+    const templateName = state === 'ok' ? 'trayTemplate' : `tray${state[0].toUpperCase()}${state.slice(1)}Template`;
+    for (const [suffix, size] of [['', 16], ['@2x', 32]]) {
+      out[`tray-${state}-light${suffix}.png`] = trayIcon(size, BLACK, badges.light);
+      out[`tray-${state}-dark${suffix}.png`] = trayIcon(size, WHITE, badges.dark);
+      out[`${templateName}${suffix}.png`] = trayIcon(size, BLACK, badges.template);
+    }
+  }
+  return out;
 }
 
 function appIcon(size) {
@@ -136,12 +183,7 @@ function appIcon(size) {
 }
 
 const outputs = {
-  'tray-light-16.png': trayIcon(16, [0, 0, 0]),
-  'tray-light-32.png': trayIcon(32, [0, 0, 0]),
-  'tray-dark-16.png': trayIcon(16, [255, 255, 255]),
-  'tray-dark-32.png': trayIcon(32, [255, 255, 255]),
-  'trayTemplate.png': trayIcon(16, [0, 0, 0]),
-  'trayTemplate@2x.png': trayIcon(32, [0, 0, 0]),
+  ...trayOutputs(),
   'icon.png': appIcon(512),
 };
 for (const [name, png] of Object.entries(outputs)) {

@@ -202,7 +202,8 @@ export type BrowseRequest = z.input<typeof BrowseRequestSchema>;
 /** One entry of a browsed folder. */
 export interface BrowseEntry {
   name: string;
-  type: 'file' | 'dir' | 'symlink';
+  /** Local folders can also hold fifos, sockets and device nodes. */
+  type: 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
   size: number;
   /** ISO 8601. */
   mtime: string;
@@ -322,12 +323,19 @@ export const ERROR_STATUS: Record<ErrorInfo['kind'], number> = {
   IsDir: 400,
   NotEmpty: 409,
   Permission: 403,
+  NotPermitted: 403,
   ReadOnly: 403,
   InvalidOperation: 400,
   Recursion: 400,
   Closed: 409,
   Timeout: 504,
   IO: 502,
+  NoSpace: 507,
+  QuotaExceeded: 507,
+  NameTooLong: 400,
+  TooBig: 413,
+  CrossDevice: 400,
+  TooManyLinks: 409,
   Unavailable: 503,
   Internal: 500,
 };

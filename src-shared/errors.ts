@@ -6,6 +6,8 @@ export const FS_ERROR_KINDS = [
   'IsDir',
   'NotEmpty',
   'Permission',
+  /** The caller's rights are not enough whatever the modes say (EPERM: chown by a non-owner, link to a folder). */
+  'NotPermitted',
   'ReadOnly',
   'InvalidItem',
   'InvalidOperation',
@@ -13,6 +15,18 @@ export const FS_ERROR_KINDS = [
   'Closed',
   'IO',
   'Timeout',
+  /** No room left on the device the guest writes to (ENOSPC). */
+  'NoSpace',
+  /** The user's quota is used up (EDQUOT). */
+  'QuotaExceeded',
+  /** A name or path is longer than the guest allows (ENAMETOOLONG). */
+  'NameTooLong',
+  /** A file would grow past the guest's largest size (EFBIG). */
+  'TooBig',
+  /** A rename or link across devices (EXDEV): the caller may copy instead. */
+  'CrossDevice',
+  /** A node has as many hard links as it may (EMLINK). */
+  'TooManyLinks',
 ] as const;
 
 /** A neutral error kind; each host translates it once, in one exhaustive table. */

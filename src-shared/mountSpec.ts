@@ -135,6 +135,12 @@ export const NfsHostSchema = z.object({
   readOnly: z.boolean().default(true),
   /** Client addresses allowed besides loopback; required to listen on a non-loopback address. */
   clients: z.array(z.string().min(1).max(64)).max(64).default([]),
+  /** Map calls as root (uid 0) to nobody (65534), as NFS servers do by default. */
+  rootSquash: z.boolean().default(true),
+  /** Accept calls only from source ports below 1024 (which only root can bind on the client). */
+  reservedPort: z.boolean().default(false),
+  /** Uids a server not running as root serves besides its own (it acts as itself for them). */
+  allowUids: z.array(id32).max(64).default([]),
 });
 
 /** How a guest is presented to the OS. */

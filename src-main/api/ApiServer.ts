@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { ShutdownLevel } from '../../src-shared/api.ts';
 import type { BerthService } from '../../src-shared/bridge.ts';
 import type { MountTable } from '../service/MountTable.ts';
-import { errorResponse, HttpError, sendJson } from './http.ts';
+import { discardBody, errorResponse, HttpError, sendJson } from './http.ts';
 import { handleRoute, matchRoute, type RouteContext } from './routes.ts';
 import { defaultUiRoot, serveUi } from './staticUi.ts';
 import { makeHostGuard, makeTcpGuard, newToken, parseUiAddress, redactUrl } from './tcpGuard.ts';
@@ -75,13 +75,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         const url = new URL(`http://berth.invalid${raw}`);
         if (tcp) {
           tcp.host(req);
-          if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/') && (await serveUi(uiRoot, req, res, url.pathname))) return;
+          if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) {
+            if (await serveUi(uiRoot, req, res, url.pathname)) return;
+            throw new HttpError(404, 'NotFound', `no such file ${JSON.stringify(url.pathname.slice(0, 200))}; the API lives under /v1`);
+          }
           tcp.api(req, url);
         }
         await handleRoute(ctx, matchRoute(req.method ?? 'GET', url.pathname), req, res);
       } catch (err) {
         const r = errorResponse(err);
         if (r.status >= 500) log(`API ${req.method} ${redactUrl(req.url)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        // Refused before its body was read (401, 404, 413...): drop the rest, bounded.
+        discardBody(req);
         if (!res.headersSent) sendJson(res, r.status, r.body, r.headers);
         else res.destroy();
       }

@@ -3,25 +3,15 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RENDERER_CSP_HEADER } from '../../src-shared/csp.ts';
 
 // The browser face: the daemon's loopback listener serves the built renderer (the same
 // files the Electron window loads) at "/". The page holds no secret, so it needs no
 // token; it reads the token from the URL fragment (never sent here) and sends it on
 // every API call. A strict CSP forbids inline script and every origin but this one.
 
-/** The browser UI's Content-Security-Policy (matches the built page's <meta>, plus frame-ancestors, which only a header can set). */
-export const UI_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+/** The browser UI's Content-Security-Policy header (the built page's <meta>, plus frame-ancestors). */
+export const UI_CSP = RENDERER_CSP_HEADER;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

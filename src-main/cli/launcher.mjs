@@ -4,9 +4,8 @@
 // as the sources beside it, else the TypeScript source through tsx, so `npx berth --help`
 // works straight after `npm install` with no build and an edit is never hidden by an old
 // bundle. The bundle starts about twice as fast: tsx compiles every module at start-up.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isFresh } from './freshness.mjs';
 
 // Too late for this process when it was started on this file (Node already used the pool
 // to load it; berth.cjs sets it in time), but processes it starts inherit it.
@@ -15,28 +14,8 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 const built = new URL('../../out/cli/berth.mjs', import.meta.url);
 const sourceRoots = ['../../src-main', '../../src-shared'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
-/** Newest modification time (ms) of the files under `dir`; 0 when it does not exist. */
-function newestUnder(dir) {
-  let newest = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestUnder(p));
-    else if (e.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function bundleIsFresh() {
-  const path = fileURLToPath(built);
-  if (!existsSync(path)) return false;
-  const bundled = statSync(path).mtimeMs;
-  return sourceRoots.every((root) => newestUnder(root) <= bundled);
+  return isFresh([fileURLToPath(built)], sourceRoots);
 }
 
 async function loadSource() {

@@ -28,6 +28,9 @@ export const MOUNT_FLAGS = {
   'allow-other': { type: 'boolean' },
   option: { type: 'string', short: 'o', multiple: true },
   clients: { type: 'string', multiple: true },
+  'nfs-no-root-squash': { type: 'boolean' },
+  'nfs-reserved-port': { type: 'boolean' },
+  'nfs-allow-uid': { type: 'string', multiple: true },
   label: { type: 'string' },
   foreground: { type: 'boolean', short: 'f' },
   json: { type: 'boolean' },
@@ -139,9 +142,20 @@ export function parseMountArgs(args: string[]): ParsedMount {
   const hostSpec: Record<string, unknown> =
     host === 'fuse'
       ? { kind: 'fuse', mountpoint: target, readOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
-      : { kind: 'nfs', listen: target, readOnly, clients: v.clients };
+      : {
+          kind: 'nfs',
+          listen: target,
+          readOnly,
+          clients: v.clients,
+          rootSquash: v['nfs-no-root-squash'] ? false : undefined,
+          reservedPort: v['nfs-reserved-port'] ? true : undefined,
+          allowUids: v['nfs-allow-uid']?.map((u) => id('nfs-allow-uid', u)),
+        };
   if (host === 'nfs' && (v['allow-other'] || v.option)) throw new UsageError('--allow-other and --option apply to fuse hosts only');
   if (host === 'fuse' && v.clients) throw new UsageError('--clients applies to nfs hosts only');
+  for (const f of ['nfs-no-root-squash', 'nfs-reserved-port', 'nfs-allow-uid'] as const) {
+    if (host === 'fuse' && v[f] !== undefined) throw new UsageError(`--${f} applies to nfs hosts only`);
+  }
 
   const input = strip({ name: v.label, host: strip(hostSpec), guest: strip({ ...g, ...common }) });
   const checked = MountInputSchema.safeParse(input);

@@ -36,6 +36,7 @@ export async function mountViaDaemon(input: MountInput): Promise<number> {
       // NFS hosts: how to reach the server that was just started.
       if (status.info?.url) process.stdout.write(`url: ${status.info.url}\n`);
       if (status.info?.linux) process.stdout.write(`mount with: ${status.info.linux}\n`);
+      if (status.info?.access) process.stdout.write(`access: ${status.info.access}\n`);
       return 0;
     }
     process.stderr.write(`berth: could not mount ${describeGuest(status.spec.guest)} at ${mountTarget(status.spec.host)}: ${status.error ? describeError(status.error) : status.state}\n`);

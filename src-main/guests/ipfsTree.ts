@@ -303,7 +303,7 @@ export class IpfsTree implements Vfs {
     }
     if (r.stat.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const dir = r.stat;
-    const batch: Array<{ name: string; cid: string; type: Attr['type']; size: number; mode?: number; mtimeMs?: number }> = [];
+    const batch: Array<{ name: string; cid: string; type: IpfsStat['type']; size: number; mode?: number; mtimeMs?: number }> = [];
     let links = 0;
     const flush = async function* (this: IpfsTree): AsyncIterable<DirEntry> {
       // files and folders are described from the listing alone; only symlinks need a

@@ -1,55 +1,30 @@
-import { constants as C, existsSync, lstat, type Stats } from 'node:fs';
+import { constants as C, lstat, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import type { FsErrorKind } from '../../src-shared/errors.ts';
 import type { LocalGuestSchema } from '../../src-shared/mountSpec.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, NodeType, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, NodeType, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
 import type { z } from 'zod';
+import { type DirRef, LocalDirs } from './localDirs.ts';
+import { fromNode } from './localErrors.ts';
 import { LocalFile } from './localFile.ts';
+import { CAN_CHOWN, folderMode, lchownNew, needsChmod, ownerFor } from './localOwner.ts';
+import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
+import { setattrAt } from './localSetattr.ts';
 
 // A folder on this machine as a guest. The one promise it keeps: nothing reached through
 // it lies outside the folder. Paths are checked component by component (no "..", ".",
-// "/" or NUL), every call uses lstat semantics, and on Linux each call first opens the
-// parent folder and proves through /proc/self/fd where that open landed, then works
-// relative to that descriptor ("/proc/self/fd/N/name" acts like openat). A symlink swapped
-// in for a folder between two calls can therefore never lead outside.
+// "/" or NUL), every call uses lstat semantics, and on Linux each call works relative to
+// the parent folder's descriptor, proven to lie inside (localDirs.ts), so a symlink
+// swapped in for a folder between two calls can never lead outside. Nodes are created with
+// exactly the mode asked and, when Berth runs as root, owned by the caller (localOwner.ts).
 
 /** The local guest spec after schema defaults. */
 export type LocalGuestSpec = z.infer<typeof LocalGuestSchema>;
 
-/** The one table from Node's errno codes to error kinds; anything else is IO. */
-const NODE_CODE_KIND: Record<string, FsErrorKind> = {
-  ENOENT: 'NotExist',
-  EEXIST: 'Exist',
-  ENOTDIR: 'NotDir',
-  EISDIR: 'IsDir',
-  ENOTEMPTY: 'NotEmpty',
-  EACCES: 'Permission',
-  EPERM: 'Permission',
-  EROFS: 'ReadOnly',
-  ELOOP: 'Recursion',
-  EINVAL: 'InvalidItem',
-  ENAMETOOLONG: 'InvalidItem',
-  EXDEV: 'InvalidOperation',
-  ENOSYS: 'InvalidOperation',
-  ENOTSUP: 'InvalidOperation',
-  EOPNOTSUPP: 'InvalidOperation',
-  EBADF: 'Closed',
-  ETIMEDOUT: 'Timeout',
-  ABORT_ERR: 'Timeout',
-};
+export { fromNode } from './localErrors.ts';
 
-/** Converts a Node fs error into an FsError naming the guest path (never the host path). */
-export function fromNode(err: unknown, path: string): FsError {
-  if (err instanceof FsError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-  const kind = NODE_CODE_KIND[code] ?? 'IO';
-  return new FsError(kind, `${path}: ${code || (err instanceof Error ? err.message : String(err))}`, { cause: err });
-}
-
-/** Linux's O_PATH: a descriptor naming a node without opening its content (not in Node's constants). */
-const O_PATH = 0o10000000;
-const HAS_PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+/** Longest name of one path component (Linux NAME_MAX). */
+const NAME_MAX = 255;
 /** Entries of one folder lstat-ed per listing step (bounds memory for huge folders). */
 const READDIR_BATCH = 256;
 /** lstat calls kept in flight while listing. */
@@ -94,23 +69,24 @@ export function splitGuestPath(path: string): string[] {
 }
 
 function nodeType(st: Stats): NodeType {
+  if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
-  // Fifos, sockets and devices are shown as empty files that cannot be opened.
-  return 'file';
-}
-
-/** A folder being listed or changed: `ref` names it for path-based calls; release() frees it. */
-interface DirRef {
-  ref: string;
-  release(): Promise<void>;
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'char';
+  return 'block';
 }
 
 /** Read-write (or read-only) view of one local folder. */
 export class LocalGuest implements Vfs {
   readonly name: string;
   readonly readOnly: boolean;
+  /** Not cached by default: the folder changes under Berth (issue 9: old sizes beside new bytes), and lstat is cheap. */
+  readonly cacheExpiryMs = 0;
   private closed = false;
+  /** Open folders of this guest (owned by it). */
+  private readonly dirs: LocalDirs;
 
   private constructor(
     /** The folder's real path (symlinks resolved once at open). */
@@ -121,6 +97,7 @@ export class LocalGuest implements Vfs {
   ) {
     this.name = `local ${root}`;
     this.readOnly = readOnly;
+    this.dirs = new LocalDirs(root);
   }
 
   /** Opens a folder; fails when it is missing or not a folder. */
@@ -142,7 +119,7 @@ export class LocalGuest implements Vfs {
     return {
       type: nodeType(st),
       mode: st.mode & 0o7777,
-      size: st.isFile() || st.isSymbolicLink() ? st.size : st.isDirectory() ? st.size : 0,
+      size: st.isFile() || st.isSymbolicLink() || st.isDirectory() ? st.size : 0,
       nlink: st.nlink,
       uid: this.uid ?? st.uid,
       gid: this.gid ?? st.gid,
@@ -150,6 +127,7 @@ export class LocalGuest implements Vfs {
       mtime: st.mtimeMs,
       atime: st.atimeMs,
       ctime: st.ctimeMs,
+      ...(st.isCharacterDevice() || st.isBlockDevice() ? { rdev: st.rdev } : {}),
     };
   }
 
@@ -162,61 +140,31 @@ export class LocalGuest implements Vfs {
     if (this.readOnly) throw new FsError('ReadOnly', `${path}: ${this.name} is read-only`);
   }
 
-  /**
-   * Opens the folder at `parts` and proves it lies inside the root. On Linux the returned
-   * ref is the descriptor's /proc path, so later calls cannot be redirected by a rename.
-   */
-  private async dir(parts: string[], guestPath: string): Promise<DirRef> {
-    const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
-    if (!HAS_PROC_FD) {
-      // Without /proc, compare the real path: an intermediate symlink makes it differ.
-      let real: string;
-      try {
-        real = await fsp.realpath(lexical);
-      } catch (err) {
-        throw fromNode(err, guestPath);
-      }
-      if (real !== lexical) throw new FsError('NotDir', `${guestPath}: a component is a symlink`);
-      return { ref: lexical, release: async () => {} };
-    }
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
-      if (code === 'ELOOP') throw new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
-      throw fromNode(err, guestPath);
-    }
-    const ref = `/proc/self/fd/${fh.fd}`;
-    let where: string;
-    try {
-      where = await fsp.readlink(ref);
-    } catch (err) {
-      await fh.close();
-      throw fromNode(err, guestPath);
-    }
-    // An intermediate symlink (even one pointing back inside) shows up as a different path.
-    if (where !== lexical) {
-      await fh.close();
-      throw new FsError('NotDir', `${guestPath}: a component is a symlink or moved while in use`);
-    }
-    return { ref, release: () => fh.close() };
+  /** Opens the folder at `parts` and proves it lies inside the root (localDirs.ts). */
+  private dir(parts: string[], guestPath: string): Promise<DirRef> {
+    return this.dirs.open(parts, guestPath);
   }
 
   /** Runs fn with the parent folder of `path` and the last component's name. */
-  private async inParent<T>(path: string, fn: (dir: string, name: string) => Promise<T>): Promise<T> {
+  private async inParent<T>(path: string, fn: (dir: string, name: string, d: DirRef) => Promise<T>): Promise<T> {
     const parts = splitGuestPath(path);
     const name = parts.pop();
     if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
+    // Longer names fail in the kernel too; saying so here keeps the kind exact (ENAMETOOLONG).
+    if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
     const d = await this.dir(parts, path);
     try {
-      return await fn(d.ref, name);
+      return await fn(d.ref, name, d);
     } catch (err) {
       throw fromNode(err, path);
     } finally {
-      await d.release();
+      d.release();
     }
+  }
+
+  /** The parent folder's attributes when a new node must take its owner from them. */
+  private async parentForOwner(dir: string, opts: CallOpts): Promise<Stats | undefined> {
+    return CAN_CHOWN && opts.caller ? fsp.stat(dir) : undefined;
   }
 
   async getattr(path: string, opts: CallOpts): Promise<Attr> {
@@ -247,7 +195,7 @@ export class LocalGuest implements Vfs {
         }
       }
     } finally {
-      await d.release();
+      d.release();
     }
   }
 
@@ -288,7 +236,7 @@ export class LocalGuest implements Vfs {
       blocksAvail: s.bavail,
       files: s.files,
       filesFree: s.ffree,
-      nameMax: 255,
+      nameMax: NAME_MAX,
     };
   }
 
@@ -306,23 +254,72 @@ export class LocalGuest implements Vfs {
   async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {
     this.check(opts);
     this.writable(path);
-    return this.inParent(path, (dir, name) =>
-      this.openAt(`${dir}/${name}`, C.O_RDWR | C.O_CREAT | C.O_EXCL, mode & 0o7777, path),
-    );
+    return this.inParent(path, async (dir, name) => {
+      const parent = await this.parentForOwner(dir, opts);
+      const fh = await fsp.open(`${dir}/${name}`, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK, mode & 0o7777);
+      try {
+        const owner = ownerFor(opts.caller, parent);
+        if (owner) await fh.chown(owner.uid, owner.gid);
+        if (needsChmod(mode, owner !== undefined)) await fh.chmod(mode & 0o7777);
+      } catch (err) {
+        await fh.close();
+        await fsp.unlink(`${dir}/${name}`).catch(() => {});
+        throw err;
+      }
+      return new LocalFile(fh, path, true);
+    });
   }
 
   async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
     this.check(opts);
     this.writable(path);
-    await this.inParent(path, (dir, name) => fsp.mkdir(`${dir}/${name}`, mode & 0o7777));
+    await this.inParent(path, async (dir, name) => {
+      const parent = await this.parentForOwner(dir, opts);
+      const p = `${dir}/${name}`;
+      await fsp.mkdir(p, mode & 0o7777);
+      const owner = ownerFor(opts.caller, parent);
+      if (!owner && !needsChmod(mode, false)) return;
+      // A folder cannot be opened O_NOFOLLOW|O_DIRECTORY and then be a symlink: safe to fix through it.
+      const fh = await fsp.open(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+      try {
+        if (owner) await fh.chown(owner.uid, owner.gid);
+        await fh.chmod(folderMode(mode, await fh.stat()));
+      } finally {
+        await fh.close();
+      }
+    });
   }
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     this.check(opts);
     this.writable(path);
     if (target.length === 0 || target.includes('\0')) throw new FsError('InvalidItem', `${path}: bad symlink target`);
+    if (Buffer.byteLength(target) >= 4096) throw new FsError('NameTooLong', `${path}: symlink target longer than 4095 bytes`);
     // The target is stored as given: it is only ever read back, never followed here.
-    await this.inParent(path, (dir, name) => fsp.symlink(target, `${dir}/${name}`));
+    await this.inParent(path, async (dir, name) => {
+      const parent = await this.parentForOwner(dir, opts);
+      await fsp.symlink(target, `${dir}/${name}`);
+      await lchownNew(`${dir}/${name}`, ownerFor(opts.caller, parent));
+    });
+  }
+
+  async link(target: string, path: string, opts: CallOpts): Promise<void> {
+    this.check(opts);
+    this.writable(path);
+    // link(2) does not follow a symlink named as its target: the new name is that symlink, still inside.
+    await this.inParent(target, (fromDir, fromName) => this.inParent(path, (toDir, toName) => fsp.link(`${fromDir}/${fromName}`, `${toDir}/${toName}`)));
+  }
+
+  async mknod(path: string, type: SpecialType, mode: number, rdev: number, opts: CallOpts): Promise<void> {
+    this.check(opts);
+    this.writable(path);
+    await this.inParent(path, async (dir, name, d) => {
+      const parent = await this.parentForOwner(dir, opts);
+      await makeSpecial({ ...(d.fd !== undefined ? { fd: d.fd } : {}), path: dir }, name, type, mode, rdev);
+      const owner = ownerFor(opts.caller, parent);
+      await lchownNew(`${dir}/${name}`, owner);
+      if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(`${dir}/${name}`, mode & 0o7777);
+    });
   }
 
   async unlink(path: string, opts: CallOpts): Promise<void> {
@@ -334,7 +331,9 @@ export class LocalGuest implements Vfs {
   async rmdir(path: string, opts: CallOpts): Promise<void> {
     this.check(opts);
     this.writable(path);
+    const parts = splitGuestPath(path);
     await this.inParent(path, (dir, name) => fsp.rmdir(`${dir}/${name}`));
+    this.dirs.forget(parts);
   }
 
   async rename(from: string, to: string, opts: CallOpts): Promise<void> {
@@ -343,46 +342,21 @@ export class LocalGuest implements Vfs {
     await this.inParent(from, (fromDir, fromName) =>
       this.inParent(to, (toDir, toName) => fsp.rename(`${fromDir}/${fromName}`, `${toDir}/${toName}`)),
     );
+    // Descriptors kept for folders under either name now name other paths (they would be re-proven anyway).
+    this.dirs.forget(splitGuestPath(from));
+    this.dirs.forget(splitGuestPath(to));
   }
 
   async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {
     this.check(opts);
     this.writable(path);
-    if (path === '/') throw new FsError('Permission', `/: the root's attributes are not changed through ${this.name}`);
-    await this.inParent(path, async (dir, name) => {
-      const p = `${dir}/${name}`;
-      let fh: fsp.FileHandle | undefined;
-      try {
-        fh = await fsp.open(p, (attr.size !== undefined ? C.O_WRONLY : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
-      }
-      if (!fh) {
-        // A symlink: only owner and times can change (Linux symlinks have no mode or size).
-        if (attr.size !== undefined) throw new FsError('InvalidItem', `${path}: cannot truncate a symlink`);
-        if (attr.uid !== undefined || attr.gid !== undefined) await fsp.lchown(p, attr.uid ?? -1, attr.gid ?? -1);
-        if (attr.atime !== undefined || attr.mtime !== undefined) {
-          const st = await fsp.lstat(p);
-          await fsp.lutimes(p, (attr.atime ?? st.atimeMs) / 1000, (attr.mtime ?? st.mtimeMs) / 1000);
-        }
-        return;
-      }
-      try {
-        if (attr.mode !== undefined) await fh.chmod(attr.mode & 0o7777);
-        if (attr.uid !== undefined || attr.gid !== undefined) await fh.chown(attr.uid ?? -1, attr.gid ?? -1);
-        if (attr.size !== undefined) await fh.truncate(attr.size);
-        if (attr.atime !== undefined || attr.mtime !== undefined) {
-          const st = await fh.stat();
-          await fh.utimes((attr.atime ?? st.atimeMs) / 1000, (attr.mtime ?? st.mtimeMs) / 1000);
-        }
-      } finally {
-        await fh.close();
-      }
-    });
+    if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);
+    await this.inParent(path, (dir, name) => setattrAt(`${dir}/${name}`, path, attr));
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.dirs.closeAll();
   }
 }
 

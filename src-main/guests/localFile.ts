@@ -1,7 +1,7 @@
 import type * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, FileHandle } from '../vfs/types.ts';
-import { fromNode } from './local.ts';
+import { fromNode } from './localErrors.ts';
 
 // An open regular file of the local guest. FUSE asks for 128 KiB at a time, and each
 // request that reaches the disk costs a hop to libuv's threadpool and back, which is most

@@ -2,8 +2,9 @@ import type { z } from 'zod';
 import type { NfsGuestSchema } from '../../src-shared/mountSpec.ts';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
 import { FsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
 import type { Fattr3 } from '../nfs/nfs3/attrs.ts';
+import { Ftype3 } from '../nfs/nfs3/constants.ts';
 import { NfsClient } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 
@@ -29,7 +30,7 @@ const MAX_CACHED_HANDLES = 50_000;
 const MAX_IO = 1024 * 1024;
 
 function toAttr(a: Fattr3): Attr {
-  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime };
+  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime, ...(a.rdev !== undefined ? { rdev: a.rdev } : {}) };
 }
 
 function split(path: string): { parent: string; name: string } {
@@ -220,6 +221,20 @@ export class NfsGuest implements Vfs {
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     const wire = this.linkSeparator === '/' ? target : target.split('/').join(this.linkSeparator);
     await this.inParent(path, opts, (dir, name) => this.client.symlink(dir, name, wire, opts.signal));
+    this.forget(path);
+  }
+
+  async link(target: string, path: string, opts: CallOpts): Promise<void> {
+    const file = await this.resolve(target, opts.signal);
+    await this.inParent(path, opts, (dir, name) => this.client.link(file, dir, name, opts.signal));
+    this.forget(path);
+    this.forget(target);
+  }
+
+  async mknod(path: string, type: SpecialType, mode: number, rdev: number, opts: CallOpts): Promise<void> {
+    const ftype = { fifo: Ftype3.FIFO, socket: Ftype3.SOCK, char: Ftype3.CHR, block: Ftype3.BLK }[type];
+    const dev = type === 'char' || type === 'block' ? { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) } : undefined;
+    await this.inParent(path, opts, (dir, name) => this.client.mknod(dir, name, ftype, mode & 0o7777, dev, opts.signal));
     this.forget(path);
   }
 

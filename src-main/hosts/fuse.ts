@@ -76,7 +76,7 @@ interface FuseInstance {
   _thread: Buffer | null;
   _openCallback: ((err: Error | null) => void) | null;
   _malloc: unknown;
-  _handlers: unknown;
+  _handlers: unknown[];
   _getImplementedArray(): unknown;
   _fuseOptions(): string;
   _open(cb: (err: Error | null) => void): void;
@@ -87,6 +87,7 @@ type FuseClass = new (mnt: string, ops: Record<string, unknown>, opts: Record<st
 /** The part of fuse-native's addon Berth calls directly. */
 interface FuseBinding {
   sizeof_fuse_thread_t: number;
+  op_utimens: number;
   fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: unknown, malloc: unknown, handlers: unknown, implemented: unknown): void;
   fuse_native_unmount(mnt: string, thread: Buffer): void;
 }
@@ -116,6 +117,12 @@ function loadFuse(): NonNullable<typeof loaded> {
  */
 function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): FuseClass {
   return class BerthFuse extends Fuse {
+    constructor(mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) {
+      super(mnt, ops, opts);
+      const original = this._handlers[binding.op_utimens];
+      if (typeof original === 'function') this._handlers[binding.op_utimens] = withRealMtime(original as UtimensHandler);
+    }
+
     override _fuseOptions(): string {
       return options.length ? `-o${options.join(',')}` : '';
     }
@@ -138,6 +145,33 @@ function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): 
   };
 }
 
+/** fuse-native's registered utimens handler: the thread's locals buffer, the opcode, then its arguments. */
+type UtimensHandler = (locals: Buffer, op: number, path: string, aLow: number, aHigh: number, mLow: number, mHigh: number) => unknown;
+
+/**
+ * Where `size_t atime; size_t mtime;` sit in fuse-native's fuse_thread_locals_t: 104 on
+ * Linux LP64 (dev_t 8 bytes, mode_t 4), 96 on macOS (dev_t 4, mode_t 2).
+ */
+const ATIME_OFFSETS = [104, 96];
+
+/**
+ * fuse-native 2.2.6's C code stores both times of a utimens call in the calling thread's
+ * locals but hands JavaScript the access time twice (issue 9: `cp -p`, `tar x`, `touch -m`
+ * lost or corrupted mtime). The handler is given that locals buffer as its first argument,
+ * so the real mtime is read from it, right after the atime: the offset is the one whose
+ * 8 bytes equal the atime we were given, so a layout we do not know changes nothing.
+ */
+function withRealMtime(original: UtimensHandler): UtimensHandler {
+  return (locals, op, path, aLow, aHigh, mLow, mHigh) => {
+    for (const off of ATIME_OFFSETS) {
+      if (locals.length >= off + 16 && locals.readUInt32LE(off) === aLow && locals.readUInt32LE(off + 4) === aHigh) {
+        return original(locals, op, path, aLow, aHigh, locals.readUInt32LE(off + 8), locals.readUInt32LE(off + 12));
+      }
+    }
+    return original(locals, op, path, aLow, aHigh, mLow, mHigh);
+  };
+}
+
 /** The -o options for a mount: identity, permissions, then caching by mutability. */
 function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boolean): string[] {
   const o = ['fsname=berth', 'subtype=berth'];
@@ -149,8 +183,11 @@ function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boole
     o.push('kernel_cache', `attr_timeout=${IMMUTABLE_TIMEOUT_S}`, `entry_timeout=${IMMUTABLE_TIMEOUT_S}`);
   } else {
     const s = (opts.attrTimeoutMs ?? 1_000) / 1000;
-    // auto_cache drops cached pages when a file's mtime or size changed since it was opened.
-    o.push('auto_cache', `attr_timeout=${s}`, `entry_timeout=${s}`, 'negative_timeout=0');
+    // Names may be cached a moment, attributes not: a size cached by the kernel beside
+    // bytes read fresh gave old sizes with new data (issue 9). With attr_timeout=0 the
+    // kernel asks before it trusts a size (a read past it, a stat); auto_cache drops cached
+    // pages when a file's mtime or size changed since it was last opened.
+    o.push('auto_cache', 'attr_timeout=0', `entry_timeout=${s}`, 'negative_timeout=0');
   }
   o.push(...(opts.options ?? []));
   for (const x of o) {

@@ -1,7 +1,7 @@
 import { constants as C } from 'node:fs';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
-import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, SpecialType, Vfs } from '../vfs/types.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
 // answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
@@ -19,6 +19,7 @@ interface FuseStat {
   size: number;
   nlink: number;
   ino: number;
+  rdev: number;
   blksize: number;
   blocks: number;
   atime: number;
@@ -33,16 +34,22 @@ export interface FuseOpsContext {
   /** Owner shown for every node instead of the guest's, when set. */
   uid?: number;
   gid?: number;
+  /** Where a refusal worth explaining once goes (default: stderr). */
+  log?: (message: string) => void;
 }
 
 const TYPE_BITS: Record<NodeType, number> = {
   file: C.S_IFREG,
   dir: C.S_IFDIR,
   symlink: C.S_IFLNK,
+  fifo: C.S_IFIFO,
+  socket: C.S_IFSOCK,
+  char: C.S_IFCHR,
+  block: C.S_IFBLK,
 };
 
 /** A folder's type for "." and "..": libfuse 2 only takes d_type from readdir stats. */
-const DOT_STAT: FuseStat = { mode: C.S_IFDIR | 0o555, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, blksize: 4096, blocks: 0, atime: 0, mtime: 0, ctime: 0 };
+const DOT_STAT: FuseStat = { mode: C.S_IFDIR | 0o555, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, rdev: 0, blksize: 4096, blocks: 0, atime: 0, mtime: 0, ctime: 0 };
 
 /** The negative errno FUSE answers for anything thrown by a vfs call. */
 function errnoOf(err: unknown): number {
@@ -57,8 +64,44 @@ const POOLED_READ = 128 * 1024;
 /** Pooled read buffers kept per mount (enough for the kernel's reads in flight). */
 const POOL_MAX = 64;
 
-/** Values above this in utimens are real times; below, libfuse's UTIME_OMIT leaked through. */
-const UTIME_OMIT_MS = 2_000;
+/**
+ * Times below this in utimens are not times: fuse-native turns a timespec into whole
+ * milliseconds, so libfuse's UTIME_OMIT and UTIME_NOW (tv_sec 0, tv_nsec ~2^30) both
+ * arrive as ~1073 ms and cannot be told apart.
+ */
+export const UTIME_SENTINEL_MS = 2_000;
+
+/** The type of node a FUSE mknod asks for (S_IFMT bits of its mode); undefined for a regular file. */
+function specialOf(mode: number): SpecialType | undefined {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFIFO:
+      return 'fifo';
+    case C.S_IFSOCK:
+      return 'socket';
+    case C.S_IFCHR:
+      return 'char';
+    case C.S_IFBLK:
+      return 'block';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The times a utimens call sets. Whole sentinel pairs can only be `touch -a` (the kernel
+ * sends no request when both are omitted): atime now. A sentinel atime beside a real mtime
+ * is `touch`, `touch -m` or rsync's "atime now": it is left as it is, which is right for
+ * the explicit cases and only misses an atime update for a plain touch.
+ */
+export function utimensAttr(atime: number, mtime: number, now: number): SetAttr | undefined {
+  const a = atime >= UTIME_SENTINEL_MS;
+  const m = mtime >= UTIME_SENTINEL_MS;
+  if (!a && !m) return { atime: now, timesNow: true };
+  const out: SetAttr = {};
+  if (a) out.atime = atime;
+  if (m) out.mtime = mtime;
+  return out;
+}
 
 /** Builds the operation table fuse-native calls; writers only when the vfs can write. */
 export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): Record<string, unknown> {
@@ -74,11 +117,14 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
     nlink: a.nlink || 1,
     // Only 32 bits reach the kernel, and only with use_ino, which Berth leaves off.
     ino: a.ino >>> 0,
+    rdev: a.rdev ?? 0,
     blksize: 4096,
     blocks: Math.ceil(a.size / 512),
-    atime: a.atime,
-    mtime: a.mtime,
-    ctime: a.ctime,
+    // Whole milliseconds, rounded: fuse-native truncates, and a time read back as a float
+    // (100 ms is 99.99999… after the seconds) must not lose one (issue 9).
+    atime: Math.round(a.atime),
+    mtime: Math.round(a.mtime),
+    ctime: Math.round(a.ctime),
   });
 
   /** Runs one request: the promise's value goes to cb, its error to cb(-errno). */
@@ -118,6 +164,17 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
     return h;
   };
   const refuse = (): Promise<never> => Promise.reject(new FsError('ReadOnly', `${vfs.name} cannot do that`));
+  const told = new Set<string>();
+  const log = ctx.log ?? ((m: string) => console.error(m));
+  /** EPERM for what the guest cannot hold (link, mknod), as POSIX file systems answer; said once in the log. */
+  const cannotHold = (what: string): Promise<never> => {
+    const reason = `${vfs.name} cannot hold ${what}`;
+    if (!told.has(what)) {
+      told.add(what);
+      log(`berth: ${reason}: answering EPERM`);
+    }
+    return Promise.reject(new FsError('NotPermitted', reason));
+  };
   const setattr = (path: string, attr: SetAttr): Promise<void> => {
     if (!vfs.setattr) return Promise.reject(new FsError('ReadOnly', `${vfs.name} is read-only`));
     return vfs.setattr(path, attr, opts);
@@ -271,12 +328,25 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
         ...(uid !== 0xffff_ffff && uid !== -1 ? { uid } : {}),
         ...(gid !== 0xffff_ffff && gid !== -1 ? { gid } : {}),
       })),
-    // fuse-native 2.2.6 passes the access time twice (its C code copies atime into both
-    // arguments), so the one time we get is applied to both; UTIME_OMIT shows up as ~1 s.
-    utimens: (path: string, atime: number, _mtime: number, cb: Cb) =>
+    // The real mtime arrives here because fuse.ts reads it below the binding (fuse-native
+    // 2.2.6 passes atime twice); see utimensAttr for what the sentinels mean.
+    utimens: (path: string, atime: number, mtime: number, cb: Cb) =>
       serve(cb, async () => {
-        if (atime < UTIME_OMIT_MS) return;
-        await setattr(path, { atime, mtime: atime });
+        const attr = utimensAttr(atime, mtime, Date.now());
+        if (attr) await setattr(path, attr);
+      }),
+    link: (target: string, path: string, cb: Cb) => serve(cb, () => (vfs.link ? vfs.link(target, path, opts) : cannotHold('hard links'))),
+    mknod: (path: string, mode: number, dev: number, cb: Cb) =>
+      serve(cb, async () => {
+        const type = specialOf(mode);
+        if (type === undefined) {
+          // mknod of a regular file (the kernel uses create when it can).
+          if (!vfs.create) throw new FsError('ReadOnly', `${vfs.name} is read-only`);
+          await (await vfs.create(path, mode & 0o7777, opts)).close();
+          return;
+        }
+        if (!vfs.mknod) return cannotHold('fifos, sockets or device nodes');
+        await vfs.mknod(path, type, mode & 0o7777, dev, opts);
       }),
   });
   return ops;

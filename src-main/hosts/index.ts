@@ -24,7 +24,13 @@ export async function mountHost(host: HostSpec, vfs: Vfs, ctx: HostContext = {})
         attrTimeoutMs: ctx.attrTimeoutMs,
       });
     case 'nfs':
-      return nfsHost.mount(vfs, host.listen, { readOnly: host.readOnly, clients: host.clients });
+      return nfsHost.mount(vfs, host.listen, {
+        readOnly: host.readOnly,
+        clients: host.clients,
+        rootSquash: host.rootSquash,
+        reservedPort: host.reservedPort,
+        allowUids: host.allowUids,
+      });
     default: {
       const never: never = host;
       throw new FsError('InvalidItem', `unknown host kind ${JSON.stringify((never as { kind: unknown }).kind)}`);

@@ -2,6 +2,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
+import { RpcAuthError } from '../nfs/rpc/RpcAuthError.ts';
 import { NfsServer } from '../nfs/server/NfsServer.ts';
 import type { Host, MountedHost } from './types.ts';
 
@@ -17,6 +18,12 @@ export interface NfsHostOptions {
   clients?: readonly string[];
   /** rtmax/wtmax; default 1 MiB. */
   maxIo?: number;
+  /** Map uid 0 to nobody (default true). */
+  rootSquash?: boolean;
+  /** Accept calls only from source ports below 1024 (default false). */
+  reservedPort?: boolean;
+  /** Uids a server not running as root serves besides its own. */
+  allowUids?: readonly number[];
   /** Told about refused clients and connection-level failures. */
   onError?: (err: Error, remote: string) => void;
 }
@@ -62,6 +69,29 @@ export function mountCommands(host: string, port: number): Record<string, string
   };
 }
 
+/** Without a reporter, refused credentials go to stderr (the daemon's log), once per distinct reason. */
+function logRefusals(): (err: Error) => void {
+  const said = new Set<string>();
+  return (err) => {
+    if (!(err instanceof RpcAuthError) || said.has(err.message) || said.size > 100) return;
+    said.add(err.message);
+    console.error(`berth nfs: ${err.message}`);
+  };
+}
+
+/**
+ * Who may use the export, in one line for the mount's info (shown at mount time): a server
+ * not running as root can only act as itself, so other users are refused (issue 9).
+ */
+export function accessNote(serverUid: number | undefined, opts: NfsHostOptions): string {
+  const writes = opts.readOnly ?? true ? 'read-only' : 'read-write (AUTH_SYS required)';
+  const squash = opts.rootSquash ?? true ? 'root squashed to nobody' : 'root NOT squashed';
+  const port = opts.reservedPort ? ', reserved source ports only' : '';
+  if (serverUid === undefined || serverUid === 0) return `${writes}; permissions checked for each caller's uid/gid; ${squash}${port}`;
+  const others = opts.allowUids?.length ? `uids ${[serverUid, ...opts.allowUids].join(', ')} (all act as uid ${serverUid})` : `only uid ${serverUid}; other users are refused (widen with --nfs-allow-uid)`;
+  return `${writes}; this server runs as uid ${serverUid}: ${others}${port}`;
+}
+
 /** Serves a vfs over NFSv3 at a listen multiaddr (`/ip4/127.0.0.1/tcp/0` picks a free port). */
 export const nfsHost: Host<NfsHostOptions> = {
   async mount(vfs: Vfs, listen: string, opts: NfsHostOptions): Promise<MountedHost> {
@@ -81,11 +111,13 @@ export const nfsHost: Host<NfsHostOptions> = {
         `refusing to serve NFS on non-loopback ${listen} without an explicit client allow-list (clients: ["192.168.1.20", "10.0.0.0/8", ...])`,
       );
     }
+    const serverUid = process.getuid?.();
     const server = new NfsServer(vfs, {
       readOnly: opts.readOnly ?? true,
+      auth: { rootSquash: opts.rootSquash ?? true, reservedPort: opts.reservedPort ?? false, allowUids: opts.allowUids ?? [], serverUid },
       allow: clientAllowList(clients),
       ...(opts.maxIo ? { maxIo: opts.maxIo } : {}),
-      ...(opts.onError ? { onError: opts.onError } : {}),
+      onError: opts.onError ?? logRefusals(),
     });
     let bound;
     try {
@@ -102,7 +134,7 @@ export const nfsHost: Host<NfsHostOptions> = {
     let closing: Promise<void> | undefined;
     return {
       target,
-      info: { ...mountCommands(addr.host, bound.port), listen: target },
+      info: { ...mountCommands(addr.host, bound.port), listen: target, access: accessNote(serverUid, opts) },
       done,
       unmount() {
         closing ??= server.close().finally(() => resolve());

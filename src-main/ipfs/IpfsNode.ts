@@ -1,9 +1,12 @@
-import type { NodeType } from '../vfs/types.ts';
+import type { NodeType as VfsNodeType } from '../vfs/types.ts';
 
 // What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API), later the
 // embedded node. Every call takes an AbortSignal and fails with FsError: NotExist when
 // the content or name is not there, IO when the node cannot be reached, Timeout when
 // the signal fires.
+
+/** The node types UnixFS can hold (no fifos, sockets or devices). */
+export type NodeType = Extract<VfsNodeType, 'file' | 'dir' | 'symlink'>;
 
 /** Options every node call takes. */
 export interface NodeCallOpts {

@@ -87,8 +87,9 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
   };
 
   /** `?filename=` for files only: a browser saving a folder listing under a file name helps no one. */
-  const fileName = async (vfs: Vfs, inside: string, signal: AbortSignal): Promise<string | undefined> => {
-    if (inside === '/') return undefined;
+  const fileName = async (vfs: Vfs, inside: string, cid: string, signal: AbortSignal): Promise<string | undefined> => {
+    // A file named by its own CID (the /ipfs namespace root) gains nothing from ?filename=.
+    if (inside === '/' || basename(inside) === cid) return undefined;
     try {
       return (await vfs.getattr(inside, { signal })).type === 'file' ? basename(inside) : undefined;
     } catch {
@@ -157,7 +158,7 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
       const r = LinkRequestSchema.parse(input);
       const found = await table.resolveCid(r.path);
       const where = table.locate(r.path);
-      const filename = await fileName(where.vfs, found.path, AbortSignal.timeout(CALL_TIMEOUT_MS));
+      const filename = await fileName(where.vfs, found.path, found.cid, AbortSignal.timeout(CALL_TIMEOUT_MS));
       return { ...found, ...makeLink(found.cid, { ...(r.subdomain !== undefined ? { subdomain: r.subdomain } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(filename ? { filename } : {}) }) };
     },
     async browse(input): Promise<BrowseResponse> {
@@ -198,7 +199,7 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
       if (vfs) {
         cid = await cidOf(vfs, r.path, signal);
         if (!cid) throw new ServiceError('NotFound', `${r.path} in ${nameOf(spec)} has no CID: ${spec.guest.kind} mounts do not give content IDs`);
-        filename = await fileName(vfs, r.path, signal);
+        filename = await fileName(vfs, r.path, cid, signal);
       } else if (spec.guest.kind === 'ipfs' && spec.guest.root && r.path === '/') {
         // The root of an unmounted IPFS mount is known without the node when it is a bare CID.
         const cp = parseContentPath(spec.guest.root);

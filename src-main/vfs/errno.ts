@@ -11,6 +11,7 @@ export const ERRNO: Record<FsErrorKind, number> = {
   IsDir: E.EISDIR,
   NotEmpty: E.ENOTEMPTY,
   Permission: E.EACCES,
+  NotPermitted: E.EPERM,
   ReadOnly: E.EROFS,
   InvalidItem: E.EINVAL,
   InvalidOperation: E.ENOSYS,
@@ -18,6 +19,13 @@ export const ERRNO: Record<FsErrorKind, number> = {
   Closed: E.EBADF,
   IO: E.EIO,
   Timeout: E.ETIMEDOUT,
+  NoSpace: E.ENOSPC,
+  QuotaExceeded: E.EDQUOT,
+  NameTooLong: E.ENAMETOOLONG,
+  TooBig: E.EFBIG,
+  // mv and cp fall back to copy-and-delete on EXDEV only (issue 9).
+  CrossDevice: E.EXDEV,
+  TooManyLinks: E.EMLINK,
 };
 
 /** The errno for an error kind; anything unknown is EIO. */

@@ -4,10 +4,20 @@
 // symlink is reported as a symlink, never followed, unless the guest cannot express
 // the link inside the mount (then it presents the target, see guests/).
 
-/** The kinds of node a guest can hold. */
-export type NodeType = 'file' | 'dir' | 'symlink';
+/**
+ * The kinds of node a guest can hold. Most guests hold only files, folders and symlinks;
+ * the special ones (fifo, socket, char and block devices) exist only where the guest is a
+ * real file system (a local folder) and are never opened through Berth.
+ */
+export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
 
-/** Attributes of one node. Times are milliseconds since the epoch. */
+/** The special node types mknod creates. */
+export type SpecialType = Exclude<NodeType, 'file' | 'dir' | 'symlink'>;
+
+/**
+ * Attributes of one node. Times are milliseconds since the epoch and may carry a
+ * fraction (sub-millisecond precision where the guest has it).
+ */
 export interface Attr {
   type: NodeType;
   /** Permission bits only (e.g. 0o444); hosts add the type bits. */
@@ -21,6 +31,8 @@ export interface Attr {
   mtime: number;
   atime: number;
   ctime: number;
+  /** Device number of a char or block device (major << 8 | minor as Linux encodes it); 0 otherwise. */
+  rdev?: number;
   /** True when the bytes under this node never change (IPFS content): hosts may cache forever. */
   immutable?: boolean;
 }
@@ -42,9 +54,23 @@ export interface StatFs {
   nameMax: number;
 }
 
+/**
+ * Who asks for a call: the credentials a host learned from its client (the FUSE request's
+ * context, an NFS call's AUTH_SYS). Guests that can act as another user (a local folder
+ * served by root) create nodes owned by the caller; hosts check permissions against it.
+ */
+export interface Caller {
+  uid: number;
+  gid: number;
+  /** Supplementary groups (AUTH_SYS carries up to 16); the primary gid need not repeat. */
+  groups?: readonly number[];
+}
+
 /** Every guest call takes one; a call never outlives its signal. */
 export interface CallOpts {
   signal: AbortSignal;
+  /** Who made the call; absent means Berth's own user (the service, tests, a single-user mount). */
+  caller?: Caller;
 }
 
 /** Flags for open. */
@@ -77,6 +103,11 @@ export interface SetAttr {
   size?: number;
   atime?: number;
   mtime?: number;
+  /**
+   * The times given are the server's "now" (utimensat's UTIME_NOW, NFS SET_TO_SERVER_TIME),
+   * which needs only write access, where explicit times need ownership (POSIX utimensat).
+   */
+  timesNow?: boolean;
 }
 
 /**
@@ -88,6 +119,11 @@ export interface Vfs {
   readonly name: string;
   /** True when no writer exists or the guest was opened read-only. */
   readonly readOnly: boolean;
+  /**
+   * How long this guest's attributes and listings may be cached when the spec names no
+   * expiry (ms). A local folder says 0: it changes under Berth and an lstat is cheap.
+   */
+  readonly cacheExpiryMs?: number;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /** Streams a directory's entries with their attributes, in a stable order. */
@@ -102,6 +138,10 @@ export interface Vfs {
   create?(path: string, mode: number, opts: CallOpts): Promise<FileHandle>;
   mkdir?(path: string, mode: number, opts: CallOpts): Promise<void>;
   symlink?(target: string, path: string, opts: CallOpts): Promise<void>;
+  /** Makes `path` a new hard link to the existing non-folder `target` (both guest paths). */
+  link?(target: string, path: string, opts: CallOpts): Promise<void>;
+  /** Creates a fifo, socket or device node; `rdev` is the device number for char/block. */
+  mknod?(path: string, type: SpecialType, mode: number, rdev: number, opts: CallOpts): Promise<void>;
   /** Removes a file or symlink. */
   unlink?(path: string, opts: CallOpts): Promise<void>;
   rmdir?(path: string, opts: CallOpts): Promise<void>;

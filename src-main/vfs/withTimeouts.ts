@@ -10,6 +10,41 @@ import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, 
 // which leaks under millions of FUSE requests. All deadlines of one wrapped guest share one
 // timer (DeadlineQueue): a timer per call cost more than many guest calls themselves.
 
+/**
+ * Calls in flight per caller signal, behind ONE abort listener per signal: a host hands the
+ * same signal to every request of a mount or connection, and a listener per call piled
+ * up past Node's limit (issue 9: MaxListenersExceededWarning under NFS load). Owned here.
+ */
+const waiting = new WeakMap<AbortSignal, Set<{ handleEvent(): void }>>();
+
+function onAbortFanOut(this: AbortSignal): void {
+  const set = waiting.get(this);
+  waiting.delete(this);
+  if (set) for (const c of [...set]) c.handleEvent();
+}
+
+/** Adds a call to its signal's waiting set (adding the one listener when it is the first). */
+function listen(signal: AbortSignal, c: { handleEvent(): void }): void {
+  let set = waiting.get(signal);
+  if (!set) {
+    set = new Set();
+    waiting.set(signal, set);
+    signal.addEventListener('abort', onAbortFanOut, { once: true });
+  }
+  set.add(c);
+}
+
+/** Takes a call out of its signal's waiting set (removing the listener with the last one). */
+function unlisten(signal: AbortSignal, c: { handleEvent(): void }): void {
+  const set = waiting.get(signal);
+  if (!set) return;
+  set.delete(c);
+  if (set.size === 0) {
+    waiting.delete(signal);
+    signal.removeEventListener('abort', onAbortFanOut);
+  }
+}
+
 function aborted(signal: AbortSignal): FsError {
   return toFsError(signal.reason ?? new DOMException('aborted', 'AbortError'));
 }
@@ -26,6 +61,8 @@ class TimedCall<T> implements Timed {
 
   constructor(
     private readonly outer: AbortSignal,
+    /** Passed on to the guest with the linked signal. */
+    private readonly caller: CallOpts['caller'],
     private readonly queue: DeadlineQueue,
     private readonly what: () => string,
     private readonly onLate: ((value: T) => void) | undefined,
@@ -38,11 +75,11 @@ class TimedCall<T> implements Timed {
 
   /** Runs the guest call under this deadline. */
   start(fn: (o: CallOpts) => Promise<T>): Promise<T> {
-    this.outer.addEventListener('abort', this, { once: true });
+    listen(this.outer, this);
     this.queue.add(this);
     let p: Promise<T>;
     try {
-      p = fn({ signal: this.ac.signal });
+      p = fn(this.caller ? { signal: this.ac.signal, caller: this.caller } : { signal: this.ac.signal });
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -63,14 +100,14 @@ class TimedCall<T> implements Timed {
   private done(): boolean {
     if (this.ac.signal.aborted) return false;
     this.queue.settle(this);
-    this.outer.removeEventListener('abort', this);
+    unlisten(this.outer, this);
     return true;
   }
 
   private fail(err: FsError): void {
     if (this.ac.signal.aborted) return;
     this.queue.settle(this);
-    this.outer.removeEventListener('abort', this);
+    unlisten(this.outer, this);
     this.ac.abort(err);
     this.reject(err);
   }
@@ -80,7 +117,7 @@ class TimedCall<T> implements Timed {
     this.fail(new FsError('Timeout', `${this.what()} took longer than ${this.queue.ms} ms`));
   }
 
-  /** The caller's signal aborted (EventTarget listener object: no closure per call). */
+  /** The caller's signal aborted (called by the signal's one listener). */
   handleEvent(): void {
     this.fail(aborted(this.outer));
   }
@@ -92,7 +129,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   const queue = new DeadlineQueue(ms);
   const call = <T>(opts: CallOpts, what: () => string, fn: (o: CallOpts) => Promise<T>, onLate?: (v: T) => void): Promise<T> => {
     if (opts.signal.aborted) return Promise.reject(aborted(opts.signal));
-    return new TimedCall<T>(opts.signal, queue, what, onLate).start(fn);
+    return new TimedCall<T>(opts.signal, opts.caller, queue, what, onLate).start(fn);
   };
   const closeLate = (h: FileHandle): void => void h.close().catch(() => {});
   const wrapHandle = (h: FileHandle, path: string): FileHandle => {
@@ -145,6 +182,14 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     const f = vfs.symlink.bind(vfs);
     wrapped.symlink = (target, path, opts) => call(opts, () => `${vfs.name}: symlink ${path}`, (o) => f(target, path, o));
   }
+  if (vfs.link) {
+    const f = vfs.link.bind(vfs);
+    wrapped.link = (target, path, opts) => call(opts, () => `${vfs.name}: link ${path}`, (o) => f(target, path, o));
+  }
+  if (vfs.mknod) {
+    const f = vfs.mknod.bind(vfs);
+    wrapped.mknod = (path, type, mode, rdev, opts) => call(opts, () => `${vfs.name}: mknod ${path}`, (o) => f(path, type, mode, rdev, o));
+  }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);
     wrapped.unlink = (path, opts) => call(opts, () => `${vfs.name}: unlink ${path}`, (o) => f(path, o));
@@ -189,8 +234,8 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
     if (!ac.signal.aborted) ac.abort(err);
     failStep?.(err);
   };
-  const onOuter = (): void => stop(aborted(opts.signal));
-  opts.signal.addEventListener('abort', onOuter, { once: true });
+  const onOuter = { handleEvent: (): void => stop(aborted(opts.signal)) };
+  listen(opts.signal, onOuter);
   const expire = (): void => stop(new FsError('Timeout', `${vfs.name}: readdir ${path} took longer than ${queue.ms} ms`));
   let it: AsyncIterator<DirEntry> | undefined;
   try {
@@ -201,7 +246,7 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
       queue.add(step);
       let r: IteratorResult<DirEntry>;
       try {
-        it ??= vfs.readdir(path, { signal: ac.signal })[Symbol.asyncIterator]();
+        it ??= vfs.readdir(path, opts.caller ? { signal: ac.signal, caller: opts.caller } : { signal: ac.signal })[Symbol.asyncIterator]();
         const next = it.next();
         r = await new Promise<IteratorResult<DirEntry>>((resolve, reject) => {
           failStep = reject;
@@ -217,7 +262,7 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
       yield r.value;
     }
   } finally {
-    opts.signal.removeEventListener('abort', onOuter);
+    unlisten(opts.signal, onOuter);
     if (!ac.signal.aborted) ac.abort(new FsError('Closed', 'listing finished'));
     // A guest stuck in next() may never answer return(); do not wait for it.
     void it?.return?.()?.catch?.(() => {});

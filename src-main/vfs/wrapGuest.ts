@@ -23,6 +23,6 @@ export function wrapGuest(vfs: Vfs, opts: WrapOptions = {}): Vfs {
   const timed = withTimeouts(vfs, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return withMetadataCache(timed, {
     policy: opts.cachePolicy ?? 'metadata',
-    expiryMs: opts.cacheExpiryMs ?? DEFAULT_CACHE_EXPIRY_MS,
+    expiryMs: opts.cacheExpiryMs ?? vfs.cacheExpiryMs ?? DEFAULT_CACHE_EXPIRY_MS,
   });
 }

@@ -1,4 +1,4 @@
-import type { GuestSpec, HostSpec, MountInput, MountSpec } from '../../src-shared/mountSpec.ts';
+import type { GuestSpec, MountInput, MountSpec } from '../../src-shared/mountSpec.ts';
 import { MountInputSchema } from '../../src-shared/mountSpec.ts';
 import { defaultMountpoint, understandSource, type SourceGuess } from '../../src-shared/sourceInput.ts';
 
@@ -209,7 +209,7 @@ function guestOf(d: MountDraft, guess: SourceGuess | undefined): GuestSpec | und
   return g as GuestSpec;
 }
 
-function hostOf(d: MountDraft, guest: GuestSpec | undefined): HostSpec {
+function hostOf(d: MountDraft, guest: GuestSpec | undefined): MountInput['host'] {
   const writable = guest?.kind === 'local' ? d.readWrite : d.base ? d.base.host.readOnly === false : false;
   if (d.hostKind === 'nfs') {
     const base = d.base?.host.kind === 'nfs' ? d.base.host : undefined;
@@ -227,7 +227,7 @@ function hostOf(d: MountDraft, guest: GuestSpec | undefined): HostSpec {
   delete h.gid;
   if (num(d.uid) !== undefined) h.uid = num(d.uid);
   if (num(d.gid) !== undefined) h.gid = num(d.gid);
-  return h as HostSpec;
+  return h as MountInput['host'];
 }
 
 /** The field a schema issue is about, from its path. */

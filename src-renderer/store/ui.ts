@@ -1,3 +1,5 @@
+import type { BrowseEntry } from '../../src-shared/api.ts';
+
 // The ui slice: what the person is doing in the window (selection, the open dialog or
 // menu, toasts, a drag under way, the filter). Plain data, so tests can set any screen.
 
@@ -14,7 +16,7 @@ export interface MenuTarget {
   /** Path inside the mount ("/" for the mount itself). */
   path: string;
   /** Set for a browsed entry: its name and type. */
-  entry?: { name: string; type: 'file' | 'dir' | 'symlink'; cid?: string };
+  entry?: { name: string; type: BrowseEntry['type']; cid?: string };
 }
 
 /** An open actions menu, at a point in the window. */

@@ -12,7 +12,8 @@ const call = () => ({ signal: AbortSignal.timeout(30_000) });
 export function vfsReader(vfs: Vfs): TreeReader {
   return {
     async stat(p) {
-      return vfs.getattr(p, call());
+      const a = await vfs.getattr(p, call());
+      return { type: a.type === 'dir' || a.type === 'symlink' ? a.type : 'file', size: a.size };
     },
     async list(p) {
       const names: string[] = [];

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import type { MountInput } from '../../src-shared/mountSpec.ts';
 import { berthSandbox, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 // The daemon with IPFS guests over a real js-ipfs peer: the CLI end to end (three
@@ -15,14 +16,14 @@ const skip = missingLauncher() ?? missingFuse() ?? missingIpfsPeer();
 
 describe.skipIf(skip)('daemon with IPFS guests', () => {
   let sb: BerthSandbox;
-  let peer: IpfsPeer;
+  let peer: SharedIpfsPeer;
   let rootCid: string;
   let fileCid: string;
   let dirCid: string;
 
   beforeAll(async () => {
     sb = await berthSandbox();
-    peer = await startIpfsPeer();
+    peer = await sharedIpfsPeer();
     const added: { path: string; cid: string }[] = [];
     for await (const e of peer.client.addAll(
       [
@@ -36,10 +37,11 @@ describe.skipIf(skip)('daemon with IPFS guests', () => {
     rootCid = added.find((e) => e.path === 'site')!.cid;
     dirCid = added.find((e) => e.path === 'site/docs')!.cid;
     fileCid = added.find((e) => e.path === 'site/docs/readme.txt')!.cid;
-  });
+  }, 600_000);
   afterAll(async () => {
     await sb?.cleanup();
-    await peer?.stop();
+    // The run's shared peer: left running for the next file (a failed test may have killed it).
+    await peer?.start();
     expect(fuseMounts().filter((m) => sb && m.startsWith(sb.base))).toEqual([]);
   });
 

@@ -116,9 +116,7 @@ describe.skipIf(skip)('local guest through FUSE', () => {
     const m = await mount(true);
     expect(fuseMounts()).toContain(mnt);
     expect((await sh(`fusermount -u ${mnt}`)).code).toBe(0);
-    const t0 = Date.now();
     await m.done;
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(fuseMounts()).not.toContain(mnt);
   });
 

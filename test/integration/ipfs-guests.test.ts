@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open as openFile, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open as openFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { base32 } from 'multiformats/bases/base32';
 import { base58btc } from 'multiformats/bases/base58';
@@ -22,11 +21,10 @@ import {
   MANY_COUNT,
   META_MODE,
   META_MTIME_SECS,
-  addFixture,
-  buildFixtureTree,
   unixfsType,
 } from '../helpers/fixtures.ts';
-import { type IpfsPeer, missingIpfsPeer, startIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 
 // Each IPFS guest driven directly through the Vfs interface, over a real js-ipfs peer
 // holding the issue-2 fixture tree. FUSE and NFS tests build on the same guests.
@@ -67,10 +65,9 @@ async function readAll(vfs: Vfs, path: string, chunk = 128 * 1024, inFlight = 4)
 }
 
 describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
-  let work = '';
   let tree: FixtureTree;
   let added: AddedFixture;
-  let peer: IpfsPeer | undefined;
+  let peer: SharedIpfsPeer | undefined;
   let node: IpfsNode;
   let ns: Vfs;
   let bigOnDisk: Buffer;
@@ -81,10 +78,7 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
   };
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-ipfs-guests-'));
-    tree = await buildFixtureTree(join(work, 'tree'));
-    peer = await startIpfsPeer();
-    added = await addFixture(peer.client, tree.dir);
+    ({ peer, tree, added } = await sharedIpfsPeer({ fixture: true }));
     node = await connectNode(peer.apiMultiaddr);
     ns = guest(ipfsGuestOn(node, {}));
     bigOnDisk = await readFile(join(tree.dir, 'big.bin'));
@@ -92,8 +86,8 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
 
   afterAll(async () => {
     for (const v of opened) await v.close().catch(() => {});
-    await peer?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    // The run's shared peer: left running for the next file (a failed test may have killed it).
+    await peer?.start();
   });
 
   const R = (): string => `/${added.rootCid}`;
@@ -374,22 +368,17 @@ describe.skipIf(skip)('IPFS guests over a js-ipfs peer', () => {
       await peer!.kill();
       const deadline = 10_000;
       let failure: unknown;
-      const t0 = Date.now();
-      let elapsed = 0;
+      // How fast it fails is withTimeouts' promise (unit-tested with fake timers); here: it fails, with IO or Timeout.
       for (let pos = 128 * 1024; pos < BIG_SIZE; pos += 128 * 1024) {
-        const started = Date.now();
         try {
           await h.read(pos, 128 * 1024, o(deadline));
         } catch (err) {
           failure = err;
-          elapsed = Date.now() - started;
           break;
         }
       }
       expect(failure).toBeInstanceOf(FsError);
       expect(['IO', 'Timeout']).toContain((failure as FsError).kind);
-      expect(elapsed).toBeLessThan(deadline + 1000);
-      expect(Date.now() - t0).toBeLessThan(60_000);
       // other calls fail fast too, and nothing hangs
       expect(['IO', 'Timeout']).toContain(await kindOf(vfs.getattr(`${R()}/many/f0001.txt`, o(deadline))));
 

@@ -224,7 +224,7 @@ exerciseAgainstDisk(
     mkdirSync(dir);
     const big = makeTree(dir);
     const local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
-    const server = new NfsServer(local, { readOnly: false });
+    const server = new NfsServer(local, { readOnly: false, auth: { rootSquash: false } }); // the test writes as root into root's folder
     const { port } = await server.listen(0);
     const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${port}`, export: '/' });
     return {
@@ -248,7 +248,7 @@ describe('nfs guest linkSeparator (a server that writes symlink targets with ano
     mkdirSync(dir);
     symlinkSync('a\\b\\c.txt', join(dir, 'win-link'));
     const local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
-    const server = new NfsServer(local, { readOnly: false });
+    const server = new NfsServer(local, { readOnly: false, auth: { rootSquash: false } });
     const { port } = await server.listen(0);
     const vfs = await NfsGuest.open({ kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${port}`, export: '/', linkSeparator: '\\' });
     try {

@@ -11,8 +11,9 @@ import type { MountedHost } from '../../src-main/hosts/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 import { cliMount, type CliMount } from '../conformance/cliMount.ts';
-import { addFixture, buildFixtureTree, type FixtureTree } from '../helpers/fixtures.ts';
-import { missingIpfsPeer, startIpfsPeer, type IpfsPeer } from '../helpers/ipfsPeer.ts';
+import type { FixtureTree } from '../helpers/fixtures.ts';
+import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
+import { sharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 
 // The IPFS fixture tree of the core issue, added to the js-ipfs peer, served by our NFS
@@ -33,7 +34,6 @@ const skip =
 
 describe.skipIf(skip)('NFS host serving the IPFS fixture tree', () => {
   let base: string;
-  let peer: IpfsPeer;
   let tree: FixtureTree;
   let vfs: Vfs;
   let host: MountedHost;
@@ -43,20 +43,19 @@ describe.skipIf(skip)('NFS host serving the IPFS fixture tree', () => {
 
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), 'berth-nfs-ipfs-'));
-    peer = await startIpfsPeer();
-    tree = await buildFixtureTree(join(base, 'tree'));
-    const { rootCid } = await addFixture(peer.client, tree.dir);
-    const spec = GuestSpecSchema.parse({ kind: 'ipfs', root: `/ipfs/${rootCid}`, node: peer.apiMultiaddr });
+    const shared = await sharedIpfsPeer({ fixture: true });
+    tree = shared.tree;
+    const spec = GuestSpecSchema.parse({ kind: 'ipfs', root: `/ipfs/${shared.added.rootCid}`, node: shared.peer.apiMultiaddr });
     vfs = wrapGuest(await openGuest(spec, {}), { timeoutMs: 30_000 });
-    host = await nfsHost.mount(vfs, '/ip4/127.0.0.1/tcp/0', {});
+    // libnfs runs as root here; the fixture's 0640 file is root's, so root must stay root to read it.
+    host = await nfsHost.mount(vfs, '/ip4/127.0.0.1/tcp/0', { rootSquash: false });
     port = host.info!.port!;
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const c of children.reverse()) await c.stop();
     await host?.unmount();
     await vfs?.close();
-    await peer?.stop();
     if (base) {
       expect(fuseMounts().filter((p) => p.startsWith(base))).toEqual([]);
       rmSync(base, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { nfsHost } from '../../src-main/hosts/nfs.ts';
 import type { MountedHost } from '../../src-main/hosts/types.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
-import { buildFixtureTree, type FixtureTree } from '../helpers/fixtures.ts';
+import { sharedFixtureTree, type SharedTree } from '../helpers/sharedPeers.ts';
 import { hasCommand, missingPeer } from '../helpers/peers.ts';
 
 // Our NFS host serving a local folder, read and written by Debian's libnfs-utils.
@@ -27,7 +27,7 @@ const skip = missingPeer('libnfs-utils', () => hasCommand('nfs-ls') && hasComman
 
 describe.skipIf(skip)('NFS host read and written by libnfs-utils', () => {
   let base: string;
-  let tree: FixtureTree;
+  let tree: SharedTree;
   let rwDir: string;
   const guests: Vfs[] = [];
   let ro: MountedHost;
@@ -41,16 +41,17 @@ describe.skipIf(skip)('NFS host read and written by libnfs-utils', () => {
 
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), 'berth-nfs-libnfs-'));
-    tree = await buildFixtureTree(join(base, 'tree'));
-    writeFileSync(join(base, 'outside-secret'), 'must never be served\n');
+    // The run's shared tree; its `outside-secret` sits beside it, as ../outside-secret.
+    tree = await sharedFixtureTree();
     rwDir = join(base, 'rw');
     mkdirSync(rwDir);
     const roGuest = await openLocalGuest({ kind: 'local', path: tree.dir, readOnly: true });
     const rwGuest = await openLocalGuest({ kind: 'local', path: rwDir, readOnly: false });
     guests.push(roGuest, rwGuest);
     ro = await nfsHost.mount(roGuest, '/ip4/127.0.0.1/tcp/0', { readOnly: true });
-    rw = await nfsHost.mount(rwGuest, '/ip4/127.0.0.1/tcp/0', { readOnly: false });
-  });
+    // nfs-cp runs as root here; root squashing is tested in issue-9-nfs-auth.test.ts
+    rw = await nfsHost.mount(rwGuest, '/ip4/127.0.0.1/tcp/0', { readOnly: false, rootSquash: false });
+  }, 600_000);
 
   afterAll(async () => {
     await ro?.unmount();

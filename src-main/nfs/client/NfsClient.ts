@@ -205,6 +205,23 @@ export class NfsClient {
     return this.newObject(r);
   }
 
+  /** LINK (§3.3.15): `name` in `dir` becomes another name of `file`. */
+  async link(file: Buffer, dir: Buffer, name: string, signal?: AbortSignal): Promise<void> {
+    const r = check(await this.nfs(NfsProc.LINK, (w) => w.opaque(file).opaque(dir).string(name), signal), `link ${name}`);
+    readPostOpAttr(r);
+    readWcc(r);
+  }
+
+  /** MKNOD (§3.3.11) of a fifo, socket or device (major/minor for char and block). */
+  async mknod(dir: Buffer, name: string, ftype: number, mode: number, dev: { major: number; minor: number } | undefined, signal?: AbortSignal): Promise<NodeRef | undefined> {
+    const r = check(await this.nfs(NfsProc.MKNOD, (w) => {
+      w.opaque(dir).string(name).uint32(ftype);
+      writeSattr3(w, { mode });
+      if (dev) w.uint32(dev.major).uint32(dev.minor);
+    }, signal), `mknod ${name}`);
+    return this.newObject(r);
+  }
+
   /** REMOVE (§3.3.12). */
   async remove(dir: Buffer, name: string, signal?: AbortSignal): Promise<void> {
     check(await this.nfs(NfsProc.REMOVE, (w) => w.opaque(dir).string(name), signal), `remove ${name}`);

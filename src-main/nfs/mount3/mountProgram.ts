@@ -2,8 +2,10 @@ import type { RpcCall, RpcProgram } from '../rpc/RpcServer.ts';
 import { AUTH_NONE, AUTH_SYS } from '../rpc/messages.ts';
 import { MOUNT_PROGRAM, MOUNT_V3, MountProc, Mountstat3 } from '../nfs3/constants.ts';
 import type { NfsContext } from '../server/NfsContext.ts';
+import { callerOf } from '../server/credentials.ts';
 import { childPath } from '../server/names.ts';
 import { toFsError } from '../../vfs/FsError.ts';
+import { mayAccess, X } from '../../vfs/permissions.ts';
 import type { FsErrorKind } from '../../../src-shared/errors.ts';
 
 // MOUNT protocol version 3, RFC 1813 Appendix I. The guest is exported as "/"; a
@@ -22,6 +24,7 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   IsDir: Mountstat3.IO,
   NotEmpty: Mountstat3.IO,
   Permission: Mountstat3.ACCES,
+  NotPermitted: Mountstat3.PERM,
   ReadOnly: Mountstat3.ACCES,
   InvalidItem: Mountstat3.INVAL,
   InvalidOperation: Mountstat3.NOTSUPP,
@@ -29,6 +32,12 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   Closed: Mountstat3.IO,
   IO: Mountstat3.IO,
   Timeout: Mountstat3.IO,
+  NoSpace: Mountstat3.IO,
+  QuotaExceeded: Mountstat3.IO,
+  NameTooLong: Mountstat3.NAMETOOLONG,
+  TooBig: Mountstat3.IO,
+  CrossDevice: Mountstat3.IO,
+  TooManyLinks: Mountstat3.IO,
 };
 
 /** Normalises a dirpath to a guest path, or undefined when it is not one we export. */
@@ -54,14 +63,20 @@ async function mnt(ctx: NfsContext, call: RpcCall): Promise<void> {
   const dirpath = call.args.string(MNTPATHLEN);
   const path = guestPath(dirpath);
   const w = call.reply;
+  // Refused credentials are refused at mount time already, with the reason in the log.
+  const caller = callerOf(ctx.auth, call.header.cred, call.remote);
   if (path === undefined) {
     w.uint32(Mountstat3.NOENT);
     return;
   }
   try {
-    const a = await ctx.vfs.getattr(path, call);
+    const a = await ctx.vfs.getattr(path, { signal: call.signal, caller });
     if (a.type !== 'dir') {
       w.uint32(Mountstat3.NOTDIR);
+      return;
+    }
+    if (!mayAccess(a, caller, X)) {
+      w.uint32(Mountstat3.ACCES);
       return;
     }
   } catch (err) {

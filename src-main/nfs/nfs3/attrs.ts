@@ -6,7 +6,17 @@ import { Ftype3, TimeHow } from './constants.ts';
 
 // Attribute structures of RFC 1813 §2.6 shared by our server (encode) and client (decode).
 
-const FTYPE: Record<NodeType, number> = { file: Ftype3.REG, dir: Ftype3.DIR, symlink: Ftype3.LNK };
+const FTYPE: Record<NodeType, number> = {
+  file: Ftype3.REG,
+  dir: Ftype3.DIR,
+  symlink: Ftype3.LNK,
+  fifo: Ftype3.FIFO,
+  socket: Ftype3.SOCK,
+  char: Ftype3.CHR,
+  block: Ftype3.BLK,
+};
+
+const TYPE_OF_FTYPE: Partial<Record<number, NodeType>> = Object.fromEntries(Object.entries(FTYPE).map(([t, f]) => [f, t as NodeType]));
 
 /** Writes nfstime3 from milliseconds since the epoch. */
 export function writeTime(w: XdrWriter, ms: number): void {
@@ -19,7 +29,8 @@ export function writeTime(w: XdrWriter, ms: number): void {
 export function readTime(r: XdrReader): number {
   const sec = r.uint32();
   const nsec = r.uint32();
-  return sec * 1000 + Math.floor(nsec / 1_000_000);
+  // Fractions of a millisecond kept (Attr times may carry them).
+  return sec * 1000 + nsec / 1_000_000;
 }
 
 /** Writes fattr3 (§2.6) for a guest attribute. */
@@ -31,7 +42,9 @@ export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
   w.uint32(a.gid);
   w.uint64(a.size);
   w.uint64(Math.ceil(a.size / 4096) * 4096);
-  w.uint32(0).uint32(0); // rdev: no devices
+  // rdev as specdata3 (major, minor) from Linux's dev_t encoding.
+  const rdev = a.rdev ?? 0;
+  w.uint32((rdev & 0xfff00) >>> 8).uint32((rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
   w.uint64(fsid);
   w.uint64(a.ino);
   writeTime(w, a.atime);
@@ -61,21 +74,22 @@ export interface Fattr3 extends Attr {
 /** Reads fattr3 (§2.6). */
 export function readFattr3(r: XdrReader): Fattr3 {
   const ftype = r.uint32();
-  const type: NodeType = ftype === Ftype3.DIR ? 'dir' : ftype === Ftype3.LNK ? 'symlink' : 'file';
+  const type: NodeType = TYPE_OF_FTYPE[ftype] ?? 'file';
   const mode = r.uint32() & 0o7777;
   const nlink = r.uint32();
   const uid = r.uint32();
   const gid = r.uint32();
   const size = r.uint64Number();
   r.uint64(); // used
-  r.uint32();
-  r.uint32(); // rdev
+  const major = r.uint32();
+  const minor = r.uint32(); // rdev (specdata3)
   const fsid = r.uint64();
   const ino = Number(BigInt.asUintN(53, r.uint64()));
   const atime = readTime(r);
   const mtime = readTime(r);
   const ctime = readTime(r);
-  return { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime, fsid };
+  const rdev = type === 'char' || type === 'block' ? ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12) : undefined;
+  return { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime, fsid, ...(rdev !== undefined ? { rdev } : {}) };
 }
 
 /** Reads post_op_attr. */
@@ -103,12 +117,19 @@ export function readSattr3(r: XdrReader): Sattr3 {
   if (r.bool()) s.uid = r.uint32();
   if (r.bool()) s.gid = r.uint32();
   if (r.bool()) s.size = r.uint64Number();
+  let clientTime = false;
   for (const key of ['atime', 'mtime'] as const) {
     const how = r.uint32();
-    if (how === TimeHow.SET_TO_SERVER_TIME) s[key] = Date.now();
+    if (how === TimeHow.SET_TO_CLIENT_TIME) clientTime = true;
+    if (how === TimeHow.SET_TO_SERVER_TIME) {
+      s[key] = Date.now();
+      s.timesNow = true;
+    }
     else if (how === TimeHow.SET_TO_CLIENT_TIME) s[key] = readTime(r);
     else if (how !== TimeHow.DONT_CHANGE) throw new XdrError(`unknown time_how ${how}`);
   }
+  // "Now" needs only write access, but not when an explicit time rides along.
+  if (clientTime) delete s.timesNow;
   return s;
 }
 

@@ -15,6 +15,7 @@ import {
   type CallHeader,
 } from './messages.ts';
 import { DEFAULT_MAX_RECORD, frameRecord, RecordDecoder, RecordError } from './RecordDecoder.ts';
+import { RpcAuthError } from './RpcAuthError.ts';
 
 // An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
 // and each reply is written as soon as its call finishes, tagged with its xid (§9),
@@ -32,6 +33,11 @@ export interface RpcCall {
   readonly remote: string;
   /** Aborted when the connection closes or the server stops. */
   readonly signal: AbortSignal;
+  /**
+   * Who the call acts as, set by a program that checks credentials (the NFS program);
+   * shaped like the vfs Caller so a call can be passed to a guest as its CallOpts.
+   */
+  readonly caller?: { uid: number; gid: number; groups?: readonly number[] };
   /**
    * Runs `fn` once the reply's bytes are handed to the kernel, or dropped: a procedure
    * that put a pooled buffer in the reply gets it back here, never earlier.
@@ -163,6 +169,12 @@ export class RpcServer {
     } catch (err) {
       runAll(sent); // the reply is replaced: nothing of it will be written
       if (err instanceof XdrError) return this.simple(xid, AcceptStat.GARBAGE_ARGS);
+      if (err instanceof RpcAuthError) {
+        this.opts.onError?.(err, remote);
+        const w = new XdrWriter(32);
+        writeDenied(w, xid, { authStat: err.authStat });
+        return { chunks: w.chunksOut(), sent: [] };
+      }
       this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), remote);
       return this.simple(xid, AcceptStat.SYSTEM_ERR);
     }

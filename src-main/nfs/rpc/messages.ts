@@ -28,7 +28,7 @@ export type AcceptStat = (typeof AcceptStat)[keyof typeof AcceptStat];
 /** reject_stat values, §9. */
 export const RejectStat = { RPC_MISMATCH: 0, AUTH_ERROR: 1 } as const;
 /** auth_stat values used here, §9. */
-export const AuthStat = { AUTH_BADCRED: 1, AUTH_TOOWEAK: 5 } as const;
+export const AuthStat = { AUTH_BADCRED: 1, AUTH_REJECTEDCRED: 2, AUTH_TOOWEAK: 5 } as const;
 
 /** auth_flavor values, §8.2. */
 export const AUTH_NONE = 0;

@@ -5,20 +5,33 @@ import { NfsStatusError } from './NfsStatusError.ts';
 // File handles (RFC 1813 §2.4: opaque, at most 64 bytes) mapped to guest paths. A
 // handle is: "BRT1" + 8 bytes naming this table (so handles of an earlier server are
 // recognised as stale, not misread) + an 8-byte id. Ids never change for a path while
-// the table lives, so handles are stable for the mount's life; renames move them.
+// it stays in the table, so handles are stable; renames move them. The table is bounded:
+// the least recently used handle is dropped past `max`, and a client that still holds it
+// gets NFS3ERR_STALE, which clients answer by looking the name up again (§2.6). A child
+// index per folder makes removing or renaming a subtree cost its size, not the table's.
 
 const MAGIC = Buffer.from('BRT1');
 /** Length of the handles this table issues. */
 export const HANDLE_BYTES = 20;
+/** Handles kept by default (about 100 bytes each). */
+const DEFAULT_MAX = 200_000;
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
   private readonly instance = randomBytes(8);
+  /** By id, in least-recently-used order (Map order, refreshed on use). */
   private readonly byId = new Map<bigint, string>();
   private readonly byPath = new Map<string, bigint>();
+  /** Paths in the table by their parent folder's path. */
+  private readonly children = new Map<string, Set<string>>();
   private next = 1n;
 
-  constructor() {
+  constructor(private readonly max = DEFAULT_MAX) {
     this.byPath.set('/', 0n);
     this.byId.set(0n, '/');
   }
@@ -28,9 +41,9 @@ export class HandleTable {
     let id = this.byPath.get(path);
     if (id === undefined) {
       id = this.next++;
-      this.byPath.set(path, id);
-      this.byId.set(id, path);
-    }
+      this.add(path, id);
+      if (this.byId.size > this.max) this.evictOldest();
+    } else this.touch(id, path);
     const fh = Buffer.allocUnsafe(HANDLE_BYTES);
     MAGIC.copy(fh, 0);
     this.instance.copy(fh, 4);
@@ -44,40 +57,90 @@ export class HandleTable {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
     if (!fh.subarray(4, 12).equals(this.instance)) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
-    const path = this.byId.get(fh.readBigUInt64BE(12));
+    const id = fh.readBigUInt64BE(12);
+    const path = this.byId.get(id);
     if (path === undefined) throw new NfsStatusError(Nfsstat3.STALE, 'file handle no longer known');
+    this.touch(id, path);
     return path;
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */
   forget(path: string): void {
-    for (const [p, id] of this.under(path)) {
-      this.byPath.delete(p);
-      this.byId.delete(id);
-    }
+    if (path === '/') return;
+    for (const p of this.subtree(path)) this.remove(p);
   }
 
   /** Moves handles of `from` (and everything under it) to `to`, replacing whatever `to` had. */
   rename(from: string, to: string): void {
+    if (from === '/' || from === to) return;
     this.forget(to);
-    for (const [p, id] of this.under(from)) {
-      const moved = to + p.slice(from.length);
-      this.byPath.delete(p);
-      this.byPath.set(moved, id);
-      this.byId.set(id, moved);
+    const moved: [string, bigint][] = [];
+    for (const p of this.subtree(from)) {
+      const id = this.byPath.get(p)!;
+      this.remove(p);
+      moved.push([to + p.slice(from.length), id]);
     }
+    for (const [p, id] of moved) this.add(p, id);
   }
 
-  /** Handles issued (tests check it stays bounded). */
+  /** Handles issued and still known (tests check it stays bounded). */
   get size(): number {
     return this.byId.size;
   }
 
-  private under(path: string): [string, bigint][] {
-    if (path === '/') return [];
-    const out: [string, bigint][] = [];
-    const prefix = path + '/';
-    for (const [p, id] of this.byPath) if (p === path || p.startsWith(prefix)) out.push([p, id]);
+  private add(path: string, id: bigint): void {
+    this.byPath.set(path, id);
+    this.byId.set(id, path);
+    // Link the path and any ancestors not linked yet, so a subtree is reachable from every
+    // folder above it even when that folder's own handle was dropped.
+    for (let p = path; p !== '/'; ) {
+      const parent = parentOf(p);
+      let set = this.children.get(parent);
+      if (!set) this.children.set(parent, (set = new Set()));
+      if (set.has(p)) break;
+      set.add(p);
+      p = parent;
+    }
+  }
+
+  private remove(path: string): void {
+    const id = this.byPath.get(path);
+    if (id === undefined || id === 0n) return;
+    this.byPath.delete(path);
+    this.byId.delete(id);
+    // Unlink upwards while nothing is left to reach through a path.
+    for (let p = path; p !== '/' && !this.byPath.has(p) && !this.children.get(p)?.size; ) {
+      const parent = parentOf(p);
+      const set = this.children.get(parent);
+      set?.delete(p);
+      if (set?.size === 0) this.children.delete(parent);
+      p = parent;
+    }
+  }
+
+  private touch(id: bigint, path: string): void {
+    if (id === 0n) return;
+    this.byId.delete(id);
+    this.byId.set(id, path);
+  }
+
+  private evictOldest(): void {
+    for (const [id, path] of this.byId) {
+      if (id === 0n) continue;
+      // The children of a dropped folder stay: their own handles still name their paths.
+      this.remove(path);
+      return;
+    }
+  }
+
+  /** `path` and every path in the table below it (through the child index, not a scan). */
+  private subtree(path: string): string[] {
+    const out: string[] = [];
+    const walk = (p: string): void => {
+      if (this.byPath.has(p)) out.push(p);
+      for (const c of this.children.get(p) ?? []) walk(c);
+    };
+    walk(path);
     return out;
   }
 }

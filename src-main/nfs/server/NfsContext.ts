@@ -3,6 +3,7 @@ import type { XdrReader } from '../xdr/XdrReader.ts';
 import type { Attr, Vfs } from '../../vfs/types.ts';
 import type { RpcCall } from '../rpc/RpcServer.ts';
 import { FHSIZE3, Nfsstat3 } from '../nfs3/constants.ts';
+import type { NfsAuthPolicy } from './credentials.ts';
 import type { DirListingCache } from './DirListingCache.ts';
 import type { HandleTable } from './HandleTable.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
@@ -12,6 +13,8 @@ import type { OpenFileCache } from './OpenFileCache.ts';
 export interface NfsContext {
   readonly vfs: Vfs;
   readonly readOnly: boolean;
+  /** Who calls may act as (credentials.ts). */
+  readonly auth: NfsAuthPolicy;
   readonly handles: HandleTable;
   readonly dirs: DirListingCache;
   readonly files: OpenFileCache;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Vfs } from '../../vfs/types.ts';
+import type { NfsAuthPolicy } from './credentials.ts';
 import { mountProgram } from '../mount3/mountProgram.ts';
 import { RpcServer } from '../rpc/RpcServer.ts';
 import { DirListingCache } from './DirListingCache.ts';
@@ -19,8 +20,10 @@ export interface NfsServerOptions {
   allow?: (address: string) => boolean;
   /** The NFSv3 dispatch table; defaults to every RFC 1813 procedure. */
   procedures?: Record<number, NfsProcedure>;
-  /** Told about connection-level and unexpected failures. */
+  /** Told about connection-level and unexpected failures (and refused credentials). */
   onError?: (err: Error, remote: string) => void;
+  /** Credential rules besides `writable` (credentials.ts); default: root squash, any port, the server's own uid. */
+  auth?: Partial<Omit<NfsAuthPolicy, 'writable'>>;
 }
 
 /** MOUNT v3 and NFSv3 for one guest on one TCP port (no portmapper). */
@@ -31,9 +34,17 @@ export class NfsServer {
 
   constructor(vfs: Vfs, opts: NfsServerOptions = {}) {
     const maxIo = opts.maxIo ?? 1024 * 1024;
+    const readOnly = opts.readOnly ?? vfs.readOnly;
     this.ctx = {
       vfs,
-      readOnly: opts.readOnly ?? vfs.readOnly,
+      readOnly,
+      auth: {
+        writable: !readOnly && !vfs.readOnly,
+        rootSquash: opts.auth?.rootSquash ?? true,
+        reservedPort: opts.auth?.reservedPort ?? false,
+        serverUid: opts.auth?.serverUid ?? process.getuid?.(),
+        allowUids: opts.auth?.allowUids ?? [],
+      },
       handles: new HandleTable(),
       dirs: new DirListingCache(vfs),
       files: new OpenFileCache(vfs, maxIo),

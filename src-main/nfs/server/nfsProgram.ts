@@ -1,5 +1,6 @@
 import type { RpcProgram } from '../rpc/RpcServer.ts';
 import { NFS_PROGRAM, NFS_V3, NfsProc } from '../nfs3/constants.ts';
+import { callerOf } from './credentials.ts';
 import type { NfsContext, NfsProcedure } from './NfsContext.ts';
 import { access } from './procedures/access.ts';
 import { commit } from './procedures/commit.ts';
@@ -50,9 +51,19 @@ export const NFS3_PROCEDURES = {
   [NfsProc.COMMIT]: commit,
 } satisfies Record<(typeof NfsProc)[keyof typeof NfsProc], NfsProcedure>;
 
-/** Binds a dispatch table of NFS procedures to one server's context as an RPC program. */
+/**
+ * Binds a dispatch table of NFS procedures to one server's context as an RPC program.
+ * Every procedure but NULL first learns who calls (credentials.ts): refused credentials
+ * never reach a procedure, and the call a procedure gets carries its caller, so passing
+ * the call to the guest as CallOpts passes the caller too.
+ */
 export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> = NFS3_PROCEDURES): RpcProgram {
   const procedures = [];
-  for (const [num, proc] of Object.entries(table)) procedures[Number(num)] = (call: Parameters<NfsProcedure>[1]) => proc(ctx, call);
+  for (const [num, proc] of Object.entries(table)) {
+    procedures[Number(num)] =
+      Number(num) === NfsProc.NULL
+        ? (call: Parameters<NfsProcedure>[1]) => proc(ctx, call)
+        : (call: Parameters<NfsProcedure>[1]) => proc(ctx, { ...call, caller: callerOf(ctx.auth, call.header.cred, call.remote) });
+  }
   return { prog: NFS_PROGRAM, vers: NFS_V3, procedures };
 }

@@ -11,6 +11,7 @@ export const NFSSTAT: Record<FsErrorKind, Nfsstat3> = {
   IsDir: Nfsstat3.ISDIR,
   NotEmpty: Nfsstat3.NOTEMPTY,
   Permission: Nfsstat3.ACCES,
+  NotPermitted: Nfsstat3.PERM,
   ReadOnly: Nfsstat3.ROFS,
   InvalidItem: Nfsstat3.INVAL,
   InvalidOperation: Nfsstat3.NOTSUPP,
@@ -20,6 +21,12 @@ export const NFSSTAT: Record<FsErrorKind, Nfsstat3> = {
   IO: Nfsstat3.IO,
   // JUKEBOX tells the client to retry later, which is right for a slow guest (IPFS fetch).
   Timeout: Nfsstat3.JUKEBOX,
+  NoSpace: Nfsstat3.NOSPC,
+  QuotaExceeded: Nfsstat3.DQUOT,
+  NameTooLong: Nfsstat3.NAMETOOLONG,
+  TooBig: Nfsstat3.FBIG,
+  CrossDevice: Nfsstat3.XDEV,
+  TooManyLinks: Nfsstat3.MLINK,
 };
 
 /** The nfsstat3 for anything a procedure caught. */

@@ -163,6 +163,9 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     getattr,
     readdir,
     open: async (path, flags, opts) => {
+      // Close-to-open: a file being opened has its attributes asked afresh (its size may
+      // have changed outside Berth), unless it can never change (issue 9: old sizes with new bytes).
+      if (attrs.get(path)?.value.immutable !== true) attrs.delete(path);
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
       return flags.write || flags.truncate ? watchHandle(h, path) : h;
@@ -188,6 +191,15 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   if (vfs.symlink) {
     const f = vfs.symlink.bind(vfs);
     wrapped.symlink = (target, path, opts) => change([path], false, () => f(target, path, opts));
+  }
+  if (vfs.link) {
+    const f = vfs.link.bind(vfs);
+    // The target's link count changes too.
+    wrapped.link = (target, path, opts) => change([path, target], false, () => f(target, path, opts));
+  }
+  if (vfs.mknod) {
+    const f = vfs.mknod.bind(vfs);
+    wrapped.mknod = (path, type, mode, rdev, opts) => change([path], false, () => f(path, type, mode, rdev, opts));
   }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);

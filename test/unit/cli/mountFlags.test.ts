@@ -28,6 +28,15 @@ describe('parseMountArgs', () => {
     expect(parseMountArgs(['nfs', 'pinfs', '/ip4/127.0.0.1/tcp/0']).input.host).toMatchObject({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0' });
   });
 
+  it('nfs hosts take the credential flags (issue 9); fuse hosts refuse them', () => {
+    const plain = parseMountArgs(['nfs', 'local', '--path', '/srv', '--rw', '/ip4/127.0.0.1/tcp/0']).input.host;
+    expect(plain).toMatchObject({ kind: 'nfs', readOnly: false, rootSquash: true, reservedPort: false, allowUids: [] });
+    const strict = parseMountArgs(['nfs', 'local', '--path', '/srv', '--rw', '--nfs-no-root-squash', '--nfs-reserved-port', '--nfs-allow-uid', '1001', '--nfs-allow-uid', '1002', '/ip4/127.0.0.1/tcp/0']).input.host;
+    expect(strict).toMatchObject({ rootSquash: false, reservedPort: true, allowUids: [1001, 1002] });
+    expect(() => parseMountArgs(['nfs', 'local', '--path', '/srv', '--nfs-allow-uid', 'bob', '/ip4/127.0.0.1/tcp/0'])).toThrow(/--nfs-allow-uid: expected a numeric id/);
+    expect(() => parseMountArgs(['fuse', 'local', '--path', '/srv', '--nfs-no-root-squash', '/mnt/x'])).toThrow(/applies to nfs hosts only/);
+  });
+
   it('nfs guests take --nfs-mount-port (no portmapper needed)', () => {
     const args = ['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '--nfs-mount-port', '20048', '/m'];
     expect(parseMountArgs(args).input.guest).toMatchObject({ kind: 'nfs', mountPort: 20048 });

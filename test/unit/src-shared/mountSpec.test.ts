@@ -28,7 +28,7 @@ describe('mount spec schema: accepted specs get their defaults', () => {
 
   it('nfs host listens on loopback port 0 by default', () => {
     const spec = MountInputSchema.parse({ host: { kind: 'nfs' }, guest: { kind: 'pinfs' } });
-    expect(spec.host).toEqual({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0', readOnly: true, clients: [] });
+    expect(spec.host).toEqual({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0', readOnly: true, clients: [], rootSquash: true, reservedPort: false, allowUids: [] });
     expect(mountTarget(spec.host)).toBe('/ip4/127.0.0.1/tcp/0');
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalGuest } from '../../../src-main/guests/local.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, StatFs, Vfs } from '../../../src-main/vfs/types.ts';
 import { withTimeouts } from '../../../src-main/vfs/withTimeouts.ts';
@@ -53,17 +53,32 @@ describe('withTimeouts', () => {
   });
 
   it('fails a hung call with Timeout at the deadline and aborts its signal', async () => {
-    const hung = new HungGuest();
-    const v = withTimeouts(hung, 100);
-    const t0 = Date.now();
-    await expect(v.getattr('/x', forever)).rejects.toMatchObject({ kind: 'Timeout' });
-    const took = Date.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(90);
-    expect(took).toBeLessThan(1_000);
-    expect(hung.signals[0]?.aborted).toBe(true);
-    await expect(v.open('/x', {}, forever)).rejects.toMatchObject({ kind: 'Timeout' });
-    await expect(v.statfs(forever)).rejects.toMatchObject({ kind: 'Timeout' });
-    expect(v.mkdir).toBeUndefined();
+    // The deadline's clock (performance.now) and timer are faked: exact steps, no load bets.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const hung = new HungGuest();
+      const v = withTimeouts(hung, 100);
+      let outcome: unknown;
+      const p = v.getattr('/x', forever).then(
+        () => 'resolved',
+        (err: unknown) => err,
+      );
+      void p.then((o) => (outcome = o));
+      await vi.advanceTimersByTimeAsync(99);
+      expect(outcome).toBeUndefined();
+      expect(hung.signals[0]?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(outcome).toMatchObject({ kind: 'Timeout' });
+      expect(hung.signals[0]?.aborted).toBe(true);
+      const open = expect(v.open('/x', {}, forever)).rejects.toMatchObject({ kind: 'Timeout' });
+      const statfs = expect(v.statfs(forever)).rejects.toMatchObject({ kind: 'Timeout' });
+      await vi.advanceTimersByTimeAsync(100);
+      await open;
+      await statfs;
+      expect(v.mkdir).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('bounds each step of a listing', async () => {
@@ -80,7 +95,33 @@ describe('withTimeouts', () => {
     const v = withTimeouts(new HungGuest(), 60_000);
     const ac = new AbortController();
     const p = v.readlink('/x', { signal: ac.signal });
-    setTimeout(() => ac.abort(), 20);
+    ac.abort();
     await expect(p).rejects.toMatchObject({ kind: 'Timeout' });
+  });
+});
+
+describe('withTimeouts on one long-lived signal (issue 9)', () => {
+  it('keeps one abort listener however many calls are in flight, and none after', async () => {
+    const { EventEmitter } = await import('node:events');
+    const getEventListeners = EventEmitter.getEventListeners.bind(EventEmitter);
+    const hung = new HungGuest();
+    const v = withTimeouts(hung, 60_000);
+    const ac = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const calls = Array.from({ length: 40 }, (_, i) => v.getattr(`/f${i}`, { signal: ac.signal }));
+      for (const c of calls) c.catch(() => {});
+      expect(getEventListeners(ac.signal, 'abort').length).toBe(1);
+      ac.abort(new Error('mount gone'));
+      const kinds = await Promise.all(calls.map((c) => c.then(() => 'ok', (e: { kind?: string }) => e.kind)));
+      expect(new Set(kinds)).toEqual(new Set(['IO']));
+      expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { checkEnum, readFh, readName, requireWritable, type NfsProcedure } from 
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
 import { replyDirWccError, replyNewObject } from '../replies.ts';
+import { requireAccess, requireMaySetattr, W, X } from '../../../vfs/permissions.ts';
 
 /** CREATE, RFC 1813 §3.3.8: UNCHECKED, GUARDED and EXCLUSIVE (verifier kept per path). */
 export const create: NfsProcedure = async (ctx, call) => {
@@ -19,6 +20,7 @@ export const create: NfsProcedure = async (ctx, call) => {
     dir = ctx.handles.pathOf(dirFh);
     const createFn = requireWritable(ctx, 'create');
     checkName(name);
+    requireAccess(await ctx.vfs.getattr(dir, call), call.caller, W | X, dir);
     const path = childPath(dir, name);
     let existing: Attr | undefined;
     try {
@@ -32,6 +34,7 @@ export const create: NfsProcedure = async (ctx, call) => {
       if (existing.type === 'dir') throw new NfsStatusError(Nfsstat3.EXIST, `${name} is a directory`);
       if (how === CreateMode.UNCHECKED && attrs.size !== undefined) {
         const set = requireWritable(ctx, 'setattr');
+        requireAccess(existing, call.caller, W, path);
         ctx.files.invalidate(path);
         await set(path, { size: attrs.size }, call);
       }
@@ -43,7 +46,11 @@ export const create: NfsProcedure = async (ctx, call) => {
         if (ctx.exclusive.size > 1024) ctx.exclusive.delete(ctx.exclusive.keys().next().value as string);
       }
       const { mode: _mode, size: _size, ...rest } = attrs;
-      if (Object.keys(rest).length > 0 && ctx.vfs.setattr) await ctx.vfs.setattr(path, rest, call);
+      if (Object.keys(rest).length > 0 && ctx.vfs.setattr) {
+        // An owner asked for in the create is a chown like any other: only root may give a file away.
+        if (call.caller) requireMaySetattr(await ctx.vfs.getattr(path, call), rest, call.caller, path);
+        await ctx.vfs.setattr(path, rest, call);
+      }
     }
     await replyNewObject(ctx, call.reply, path, dir, call.signal);
   } catch (err) {

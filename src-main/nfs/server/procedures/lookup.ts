@@ -3,6 +3,7 @@ import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { attrOf, readFh, readName, type NfsProcedure } from '../NfsContext.ts';
 import { lookupPath } from '../names.ts';
 import { statusOf } from '../nfsstat.ts';
+import { requireAccess, X } from '../../../vfs/permissions.ts';
 
 /** LOOKUP, RFC 1813 §3.3.3: "." and ".." resolve inside the export, never above its root. */
 export const lookup: NfsProcedure = async (ctx, call) => {
@@ -17,6 +18,7 @@ export const lookup: NfsProcedure = async (ctx, call) => {
       writePostOpAttr(call.reply, dirAttr, ctx.fsid);
       return;
     }
+    requireAccess(dirAttr, call.caller, X, dir);
     const path = lookupPath(dir, name);
     const a = await ctx.vfs.getattr(path, call);
     const w = call.reply;

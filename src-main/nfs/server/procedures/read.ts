@@ -2,6 +2,8 @@ import { writePostOpAttr } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { readFh, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
+import { owns, R, requireAccess } from '../../../vfs/permissions.ts';
+import { NfsStatusError } from '../NfsStatusError.ts';
 
 /**
  * READ, RFC 1813 §3.3.6. The guest's buffer goes into the reply by reference (the
@@ -15,6 +17,13 @@ export const read: NfsProcedure = async (ctx, call) => {
   const count = Math.min(r.uint32(), ctx.maxIo);
   try {
     const path = ctx.handles.pathOf(fh);
+    if (call.caller) {
+      // The owner may read whatever the mode says (NFS has no open: a client may hold the
+      // file open since before a chmod), as knfsd allows; a cached attribute costs no guest call.
+      const a = await ctx.vfs.getattr(path, call);
+      if (a.type === 'dir') throw new NfsStatusError(Nfsstat3.ISDIR, 'is a directory');
+      if (!owns(a, call.caller)) requireAccess(a, call.caller, R, path);
+    }
     const got = count === 0 ? { data: new Uint8Array(0) } : await ctx.files.read(path, offset, count, call.signal);
     if (got.release) call.onSent(got.release);
     const data = got.data;

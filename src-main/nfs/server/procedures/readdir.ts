@@ -4,6 +4,7 @@ import type { RpcCall } from '../../rpc/RpcServer.ts';
 import { attrOf, readFh, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
+import { R, requireAccess } from '../../../vfs/permissions.ts';
 
 /** Bytes of a READDIR3resok without entries: status, post_op_attr, verifier, list end, eof. */
 const FIXED = 4 + 4 + 84 + 8 + 4 + 4;
@@ -21,6 +22,7 @@ export function nameBytes(name: string): number {
 export async function openListing(ctx: NfsContext, call: RpcCall, path: string, cookie: bigint, verf: bigint) {
   const dirAttr = await ctx.vfs.getattr(path, call);
   if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
+  requireAccess(dirAttr, call.caller, R, path);
   const listing = await ctx.dirs.get(path, cookie, verf, call.signal);
   if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
   return { dirAttr, listing, start: Number(cookie) };

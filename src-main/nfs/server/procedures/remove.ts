@@ -3,6 +3,7 @@ import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
 import { replyDirWccError } from '../replies.ts';
+import { requireMayDelete } from '../../../vfs/permissions.ts';
 
 /** REMOVE, RFC 1813 §3.3.12: files and symlinks; handles of the removed path become STALE. */
 export const remove: NfsProcedure = async (ctx, call) => {
@@ -14,6 +15,7 @@ export const remove: NfsProcedure = async (ctx, call) => {
     const unlink = requireWritable(ctx, 'unlink');
     checkName(name);
     const path = childPath(dir, name);
+    if (call.caller) requireMayDelete(await ctx.vfs.getattr(dir, call), await ctx.vfs.getattr(path, call), call.caller, path);
     ctx.files.invalidate(path);
     await unlink(path, call);
     ctx.handles.forget(path);

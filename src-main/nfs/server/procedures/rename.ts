@@ -3,6 +3,7 @@ import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
 import { statusOf } from '../nfsstat.ts';
+import { requireAccess, requireMayDelete, W, X } from '../../../vfs/permissions.ts';
 
 /** RENAME, RFC 1813 §3.3.14: handles follow the renamed node (they stay valid). */
 export const rename: NfsProcedure = async (ctx, call) => {
@@ -22,6 +23,13 @@ export const rename: NfsProcedure = async (ctx, call) => {
     checkName(toName);
     const from = childPath(fromDir, fromName);
     const to = childPath(toDir, toName);
+    if (call.caller) {
+      const [fd, victim, td] = await Promise.all([ctx.vfs.getattr(fromDir, call), ctx.vfs.getattr(from, call), ctx.vfs.getattr(toDir, call)]);
+      requireMayDelete(fd, victim, call.caller, from);
+      requireAccess(td, call.caller, W | X, toDir);
+      const replaced = await attrOf(ctx, to, call.signal);
+      if (replaced && from !== to) requireMayDelete(td, replaced, call.caller, to);
+    }
     if (from !== to) {
       ctx.files.invalidate(from);
       ctx.files.invalidate(to);

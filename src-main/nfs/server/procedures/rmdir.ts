@@ -3,6 +3,7 @@ import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
 import { replyDirWccError } from '../replies.ts';
+import { requireMayDelete } from '../../../vfs/permissions.ts';
 
 /** RMDIR, RFC 1813 §3.3.13. */
 export const rmdir: NfsProcedure = async (ctx, call) => {
@@ -14,6 +15,7 @@ export const rmdir: NfsProcedure = async (ctx, call) => {
     const rm = requireWritable(ctx, 'rmdir');
     checkName(name);
     const path = childPath(dir, name);
+    if (call.caller) requireMayDelete(await ctx.vfs.getattr(dir, call), await ctx.vfs.getattr(path, call), call.caller, path);
     await rm(path, call);
     ctx.handles.forget(path);
     call.reply.uint32(Nfsstat3.OK);

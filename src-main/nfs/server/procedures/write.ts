@@ -3,6 +3,7 @@ import { Nfsstat3, StableHow } from '../../nfs3/constants.ts';
 import { attrOf, checkEnum, readFh, requireWritableExport, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
+import { owns, requireAccess, W } from '../../../vfs/permissions.ts';
 
 /** WRITE, RFC 1813 §3.3.7. UNSTABLE writes are acknowledged as such; others are flushed first. */
 export const write: NfsProcedure = async (ctx, call) => {
@@ -18,6 +19,11 @@ export const write: NfsProcedure = async (ctx, call) => {
     requireWritableExport(ctx);
     if (count > data.length) throw new NfsStatusError(Nfsstat3.INVAL, 'count exceeds the data sent');
     const p = path;
+    if (call.caller) {
+      // The owner may write whatever the mode says, as for READ.
+      const a = await ctx.vfs.getattr(p, call);
+      if (!owns(a, call.caller)) requireAccess(a, call.caller, W, p);
+    }
     const written = await ctx.files.use(p, true, call.signal, async (h) => {
       if (!h.write) throw new NfsStatusError(Nfsstat3.ROFS, 'the guest cannot write this file');
       const n = await h.write(offset, data.subarray(0, count), call);

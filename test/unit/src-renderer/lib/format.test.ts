@@ -46,7 +46,7 @@ describe('paths, sources and sizes', () => {
 
   it('shows an NFS server by the address it really listens on', () => {
     const m = mount('n', { address: '/ip4/127.0.0.1/tcp/40123' });
-    m.spec = { ...m.spec, host: { kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0', readOnly: true, clients: [] } };
+    m.spec = { ...m.spec, host: { kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0', readOnly: true, clients: [], rootSquash: true, reservedPort: false, allowUids: [] } };
     expect(whereText(m)).toBe('NFS 127.0.0.1:40123');
   });
 

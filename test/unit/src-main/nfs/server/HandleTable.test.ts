@@ -42,3 +42,34 @@ describe('lookupPath', () => {
     expect(() => lookupPath('/', 'x'.repeat(256))).toThrow(expect.objectContaining({ status: 63 }));
   });
 });
+
+describe('HandleTable bounds (issue 8)', () => {
+  it('keeps at most max handles, dropping the least recently used, which then answer STALE', () => {
+    const t = new HandleTable(100);
+    const first = t.handleFor('/f0');
+    const second = t.handleFor('/f1');
+    for (let i = 2; i < 99; i++) t.handleFor(`/f${i}`);
+    expect(t.size).toBe(100); // with the root
+    t.pathOf(first); // used again: not the oldest any more
+    for (let i = 99; i < 150; i++) t.handleFor(`/f${i}`);
+    expect(t.size).toBe(100);
+    expect(t.pathOf(first)).toBe('/f0');
+    expect(() => t.pathOf(second)).toThrow(expect.objectContaining({ status: 70 }));
+    expect(t.pathOf(t.handleFor('/'))).toBe('/');
+  });
+
+  it('moves and forgets whole subtrees, even a folder whose own handle was dropped', () => {
+    const t = new HandleTable(4);
+    const deep = t.handleFor('/a/b/c');
+    t.handleFor('/a');
+    t.handleFor('/x');
+    t.handleFor('/y'); // the fifth with the root: /a/b/c, the oldest, goes
+    expect(() => t.pathOf(deep)).toThrow(expect.objectContaining({ status: 70 }));
+    const kept = t.handleFor('/a/b/k');
+    t.rename('/a', '/z');
+    expect(t.pathOf(kept)).toBe('/z/b/k');
+    t.forget('/z');
+    expect(() => t.pathOf(kept)).toThrow(expect.objectContaining({ status: 70 }));
+    expect(t.size).toBeLessThanOrEqual(4);
+  });
+});

@@ -1,0 +1,14 @@
+import { launchApp } from './main.ts';
+
+// The Electron entry (electron-vite builds it to out/main/index.js). main.ts exports the
+// lifecycle so tests can start it against the test double of 'electron'.
+
+// One failed promise somewhere must not take every mount down with the app.
+process.on('unhandledRejection', (reason) => {
+  console.error(`${new Date().toISOString()} internal error (kept running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+});
+
+void launchApp().catch((err: unknown) => {
+  console.error(`Berth could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});

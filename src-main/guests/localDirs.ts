@@ -1,0 +1,136 @@
+import { constants as C, existsSync, readlinkSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FsError } from '../vfs/FsError.ts';
+import { fromNode } from './localErrors.ts';
+
+// Folders of the local guest, opened and proven to lie inside its root. On Linux a folder
+// is an O_PATH descriptor whose /proc/self/fd link names where it really is: a call works
+// on "/proc/self/fd/N/name", which acts like openat, so a symlink swapped in for a folder
+// can never lead outside. Descriptors are kept (an LRU) and re-proven on every use by
+// reading their link, so a folder renamed or removed since is noticed, and a busy tree
+// costs one system call per operation instead of three (open, readlink, close).
+
+/** Linux's O_PATH: a descriptor naming a node without opening its content (not in Node's constants). */
+const O_PATH = 0o10000000;
+/** Whether /proc/self/fd can prove where a descriptor is. */
+export const HAS_PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+/** Folder descriptors kept open per guest. */
+const MAX_KEPT = 256;
+
+/** A folder in use: `ref` names it for path-based calls; release() when done. */
+export interface DirRef {
+  ref: string;
+  /** The folder's descriptor, on Linux (handed to child processes as their fd 3). */
+  fd?: number;
+  release(): void;
+}
+
+interface Kept {
+  fh: fsp.FileHandle;
+  ref: string;
+  lexical: string;
+  users: number;
+  dropped: boolean;
+}
+
+/** The open folders of one guest; owned by it. */
+export class LocalDirs {
+  /** By lexical path, in least-recently-used order (Map order, refreshed on use). */
+  private readonly kept = new Map<string, Kept>();
+
+  constructor(private readonly root: string) {}
+
+  /** Opens the folder at `parts` (guest path components) and proves it lies inside the root. */
+  async open(parts: readonly string[], guestPath: string): Promise<DirRef> {
+    const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+    if (!HAS_PROC_FD) return this.openByRealpath(lexical, guestPath);
+    const k = this.kept.get(lexical);
+    if (k && this.stillThere(k)) {
+      this.kept.delete(lexical);
+      this.kept.set(lexical, k);
+      return this.use(k);
+    }
+    if (k) this.drop(k);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+    } catch (err) {
+      // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
+      throw fromNode(err, guestPath);
+    }
+    const fresh: Kept = { fh, ref: `/proc/self/fd/${fh.fd}`, lexical, users: 0, dropped: false };
+    // An intermediate symlink (even one pointing back inside) shows up as a different path.
+    if (!this.stillThere(fresh)) {
+      await fh.close();
+      throw new FsError('NotDir', `${guestPath}: a component is a symlink or moved while in use`);
+    }
+    const raced = this.kept.get(lexical);
+    if (raced) this.drop(raced);
+    this.kept.set(lexical, fresh);
+    if (this.kept.size > MAX_KEPT) {
+      for (const old of this.kept.values()) {
+        if (this.kept.size <= MAX_KEPT) break;
+        if (old !== fresh) this.drop(old);
+      }
+    }
+    return this.use(fresh);
+  }
+
+  /** Forgets kept folders at and under `lexicalGuestPath` (after rmdir or rename). */
+  forget(parts: readonly string[]): void {
+    const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+    for (const k of [...this.kept.values()]) if (k.lexical === lexical || k.lexical.startsWith(`${lexical}/`)) this.drop(k);
+  }
+
+  /** Closes every kept descriptor (those in use close when released). */
+  closeAll(): void {
+    for (const k of [...this.kept.values()]) this.drop(k);
+  }
+
+  /**
+   * Whether the descriptor still names its lexical path. A sync readlink on purpose: it
+   * reads a kernel name (d_path), never a disk or a FUSE mount, in about a microsecond; an
+   * async one would cost a threadpool round trip per operation, the very thing kept avoids.
+   */
+  private stillThere(k: Kept): boolean {
+    try {
+      return readlinkSync(k.ref) === k.lexical;
+    } catch {
+      return false;
+    }
+  }
+
+  private use(k: Kept): DirRef {
+    k.users++;
+    let released = false;
+    return {
+      ref: k.ref,
+      fd: k.fh.fd,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--k.users === 0 && k.dropped) void k.fh.close().catch(() => {});
+      },
+    };
+  }
+
+  private drop(k: Kept): void {
+    if (this.kept.get(k.lexical) === k) this.kept.delete(k.lexical);
+    if (k.dropped) return;
+    k.dropped = true;
+    if (k.users === 0) void k.fh.close().catch(() => {});
+  }
+
+  /** Without /proc, compare the real path: an intermediate symlink makes it differ (check-then-use). */
+  private async openByRealpath(lexical: string, guestPath: string): Promise<DirRef> {
+    let real: string;
+    try {
+      real = await fsp.realpath(lexical);
+    } catch (err) {
+      throw fromNode(err, guestPath);
+    }
+    if (real !== lexical) throw new FsError('NotDir', `${guestPath}: a component is a symlink`);
+    return { ref: lexical, release: () => {} };
+  }
+}

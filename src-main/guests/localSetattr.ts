@@ -1,0 +1,37 @@
+import { constants as C } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FsError } from '../vfs/FsError.ts';
+import type { SetAttr } from '../vfs/types.ts';
+import { chmodNoFollow } from './localSpecial.ts';
+
+// SETATTR of the local guest on one node, never following a symlink and never opening a
+// fifo or a device (opening one can block or act on hardware). Owner and times change by
+// path with the no-follow calls (lchown, lutimes); the mode through localSpecial's
+// chmodNoFollow; the size through a write descriptor, and only for regular files. Order
+// matters: chown clears set-id bits, so the mode comes after it; truncate moves mtime, so
+// times come last.
+
+/** Applies `attr` to the node at `p` (an absolute host path whose folder is proven inside). */
+export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Promise<void> {
+  const st = await fsp.lstat(p);
+  if (attr.size !== undefined) {
+    if (st.isDirectory()) throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);
+    if (!st.isFile()) throw new FsError('InvalidItem', `${guestPath}: only regular files can be truncated`);
+  }
+  if (attr.uid !== undefined || attr.gid !== undefined) await fsp.lchown(p, attr.uid ?? -1, attr.gid ?? -1);
+  // Linux symlinks have no mode of their own: a mode for one is ignored, as chmod -h does.
+  if (attr.mode !== undefined && !st.isSymbolicLink()) await chmodNoFollow(p, attr.mode & 0o7777);
+  if (attr.size !== undefined) {
+    const fh = await fsp.open(p, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    try {
+      await fh.truncate(attr.size);
+    } finally {
+      await fh.close();
+    }
+  }
+  if (attr.atime !== undefined || attr.mtime !== undefined) {
+    // One time given: the other stays as it is (utimensat's UTIME_OMIT).
+    const now = attr.atime === undefined || attr.mtime === undefined ? await fsp.lstat(p) : st;
+    await fsp.lutimes(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
+  }
+}

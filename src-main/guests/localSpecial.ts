@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { constants as C } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FsError } from '../vfs/FsError.ts';
+import type { SpecialType } from '../vfs/types.ts';
+import { HAS_PROC_FD } from './localDirs.ts';
+
+// Special nodes and mode changes of the local guest that Node's fs cannot make safely.
+// Node has no mknod: fifos and devices are made by coreutils' mknod in a child process,
+// which gets the parent folder's descriptor as its fd 3 and creates "/proc/self/fd/3/name",
+// so the containment proof of the folder holds there too. mknod is rare (mkfifo, cp -a of
+// /dev), so a process per call is fine. Sockets are not made: a socket file only means
+// something to the process that binds it, and binding one has no mknod equivalent here.
+
+/** Linux's O_PATH (see localDirs.ts). */
+const O_PATH = 0o10000000;
+
+/** Linux dev_t as FUSE and NFS pass it (new_decode_dev): major and minor numbers. */
+export function splitDev(rdev: number): { major: number; minor: number } {
+  return { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+}
+
+/** Creates a fifo or device `name` inside the folder open as `dirFd` (or at `dirPath` without /proc). */
+export async function makeSpecial(dir: { fd?: number; path: string }, name: string, type: SpecialType, mode: number, rdev: number): Promise<void> {
+  const kind = type === 'fifo' ? ['p'] : type === 'char' || type === 'block' ? [type === 'char' ? 'c' : 'b', String(splitDev(rdev).major), String(splitDev(rdev).minor)] : undefined;
+  if (!kind) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
+  const viaFd = HAS_PROC_FD && dir.fd !== undefined;
+  const target = viaFd ? `/proc/self/fd/3/${name}` : `${dir.path}/${name}`;
+  const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
+  const stderr = await new Promise<string | undefined>((resolve, reject) => {
+    // spawn, not execFile: only spawn hands an extra descriptor to the child (fd 3).
+    const child = spawn('mknod', args, { stdio: ['ignore', 'ignore', 'pipe', ...(viaFd ? [dir.fd!] : [])], timeout: 10_000 });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code === 0 ? undefined : err || `exit ${code}`));
+  });
+  if (stderr !== undefined) {
+    // coreutils tells only in words; these are the errnos mknod(2) documents.
+    const code = /File exists/.test(stderr) ? 'EEXIST' : /Operation not permitted/.test(stderr) ? 'EPERM' : /Permission denied/.test(stderr) ? 'EACCES' : /No space/.test(stderr) ? 'ENOSPC' : /Read-only/.test(stderr) ? 'EROFS' : 'EIO';
+    throw Object.assign(new Error(`mknod: ${stderr.trim()}`), { code });
+  }
+}
+
+/**
+ * chmod that never follows a symlink: on Linux through an O_PATH descriptor's /proc link
+ * (what glibc's lchmod does; a symlink answers EOPNOTSUPP), elsewhere after an lstat.
+ */
+export async function chmodNoFollow(path: string, mode: number): Promise<void> {
+  if (!HAS_PROC_FD) {
+    if ((await fsp.lstat(path)).isSymbolicLink()) throw Object.assign(new Error('symlink'), { code: 'EOPNOTSUPP' });
+    await fsp.chmod(path, mode);
+    return;
+  }
+  const fh = await fsp.open(path, O_PATH | C.O_NOFOLLOW);
+  try {
+    await fsp.chmod(`/proc/self/fd/${fh.fd}`, mode);
+  } finally {
+    await fh.close();
+  }
+}
