@@ -14,7 +14,12 @@ export function closeDetails(): void {
   const id = useBerth.getState().selectedId;
   select(undefined);
   if (id === undefined) return;
-  requestAnimationFrame(() => document.querySelector<HTMLElement>(`.mount-row[data-id="${CSS.escape(id)}"]`)?.focus());
+  // Only when the focus went away with the pane: never take it from where it is now.
+  requestAnimationFrame(() => {
+    const at = document.activeElement;
+    if (at && at !== document.body) return;
+    document.querySelector<HTMLElement>(`.mount-row[data-id="${CSS.escape(id)}"]`)?.focus();
+  });
 }
 
 /** Shows a folder inside a mount in the details pane (selecting the mount). */
