@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { BrowseEntry } from '../../src-shared/api.ts';
+import type { MountStatus } from '../../src-shared/mountState.ts';
 import { BridgeError } from '../../src-shared/bridge.ts';
 import { shortCid } from '../../src-shared/sourceInput.ts';
+import { noCidReason } from '../lib/cids.ts';
 import { formatSize } from '../lib/format.ts';
 import { browseTo, openMenu } from '../store/actions.ts';
 import { bridge, copyFor } from '../store/commands.ts';
@@ -31,6 +33,7 @@ interface Listing {
  */
 export function BrowseList({ id, name, version }: { id: string; name: string; version: string }) {
   const path = useBerth((s) => (s.selectedId === id ? s.browsePath : '/'));
+  const mount = useBerth((s) => s.mountsById[id]);
   const [listing, setListing] = useState<Listing | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(false);
@@ -105,7 +108,7 @@ export function BrowseList({ id, name, version }: { id: string; name: string; ve
           </thead>
           <tbody>
             {entries.map((e) => (
-              <EntryRow key={e.name} id={id} dir={path} entry={e} />
+              <EntryRow key={e.name} mount={mount} dir={path} entry={e} />
             ))}
             {listing?.path === path && entries.length === 0 && !error && (
               <tr>
@@ -133,10 +136,12 @@ export function BrowseList({ id, name, version }: { id: string; name: string; ve
   );
 }
 
-function EntryRow({ id, dir, entry }: { id: string; dir: string; entry: BrowseEntry }) {
+function EntryRow({ mount, dir, entry }: { mount: MountStatus | undefined; dir: string; entry: BrowseEntry }) {
+  const id = mount?.id ?? '';
   const path = join(dir, entry.name);
   const target = { id, path, entry: { name: entry.name, type: entry.type, ...(entry.cid ? { cid: entry.cid } : {}) } };
-  const noCid = entry.cid ? undefined : 'This entry has no CID';
+  // The guest's reason when it has one ("Local folders have no CID").
+  const noCid = entry.cid ? undefined : ((mount && noCidReason(mount, path)) ?? `${entry.name} has no CID`);
   const menuAt = (x: number, y: number) => openMenu({ ...target, x, y });
   return (
     <tr

@@ -168,6 +168,27 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await page.getByRole('dialog').waitFor({ state: 'detached' });
   });
 
+  it('Browse pages through a big folder, and a local folder\'s entries say they have no CID', async () => {
+    const big = await sb.dir('big');
+    await Promise.all(Array.from({ length: 250 }, (_, i) => writeFile(join(big, `f${String(i).padStart(3, '0')}.txt`), `${i}\n`)));
+    await sb.client.add({ name: 'big', host: { kind: 'fuse', mountpoint: join(folder, 'big') }, guest: { kind: 'local', path: big } });
+    await expect.poll(() => chip('big').textContent(), { timeout: 30_000 }).toBe('mounted');
+    await row('big').getByRole('cell', { name: 'big', exact: true }).click();
+    const files = page.getByRole('complementary', { name: 'big' }).getByRole('table', { name: 'Files in big' });
+    await files.getByRole('row', { name: /f199\.txt/ }).waitFor();
+    // A header row and the first page of 200.
+    expect(await files.getByRole('row').count()).toBe(201);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await files.getByRole('row', { name: /f249\.txt/ }).waitFor();
+    expect(await files.getByRole('row').count()).toBe(251);
+    expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    const copy = files.getByRole('button', { name: 'Copy CID of f000.txt' });
+    expect(await copy.isDisabled()).toBe(true);
+    expect(await copy.getAttribute('title')).toBe('Local folders have no CID');
+    await page.keyboard.press('Escape');
+    await page.getByRole('complementary').waitFor({ state: 'detached' });
+  });
+
   it('a drop with nothing to mount says what was dropped and what Berth accepts', async () => {
     await page.evaluate(() => {
       const dt = new DataTransfer();
