@@ -114,8 +114,20 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
     // the probes need that helper too.
     await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     await context.addInitScript(probe, { token: daemon.token, rows: MOUNTS, screenful: SCREENFUL });
-    const load = async (): Promise<{ page: Page; shown: number; rendered: number; snapshot: number }> => {
+    /** Starts Chromium's counters of main-thread work for a page; the returned function reads them (ms). */
+    const work = async (page: Page): Promise<() => Promise<{ task: number; script: number }>> => {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      return async () => {
+        const { metrics } = await cdp.send('Performance.getMetrics');
+        const get = (name: string) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+        await cdp.detach();
+        return { task: get('TaskDuration'), script: get('ScriptDuration') };
+      };
+    };
+    const load = async (): Promise<{ page: Page; shown: number; rendered: number; snapshot: number; task: number; script: number }> => {
       const page = await context.newPage();
+      const counters = await work(page);
       await page.goto(daemon.url);
       await page.waitForFunction(() => {
         const b = (globalThis as unknown as PageWindow).berthBench;
@@ -125,7 +137,7 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
         const b = (globalThis as unknown as PageWindow).berthBench;
         return { shown: b.shownAt!, rendered: b.renderedAt!, snapshot: b.snapshotAt! };
       });
-      return { page, ...r };
+      return { page, ...r, ...(await counters()) };
     };
 
     // First render: navigation start → a window of rows, and → all 500 rows, against →
@@ -133,12 +145,16 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
     const shown: number[] = [];
     const rendered: number[] = [];
     const snapshots: number[] = [];
+    const tasks: number[] = [];
+    const scripts: number[] = [];
     for (let i = 0; i < runs + 1; i++) {
       const r = await load();
       if (i > 0) {
         shown.push(r.shown);
         rendered.push(r.rendered);
         snapshots.push(r.snapshot);
+        tasks.push(r.task);
+        scripts.push(r.script);
       }
       await r.page.close();
     }
@@ -203,8 +219,9 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
     ];
     const notes = [
       `Load average at the end of the run: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (other jobs ran too); compare the ratios more than the times.`,
+      `Main-thread work of a page load until every row was in (Chromium's TaskDuration, median): ${summarize(tasks).median.toFixed(0)} ms, of which script ${summarize(scripts).median.toFixed(0)} ms. It is what the page itself costs; the wall times above also wait for the daemon and for the CPU shared with other jobs.`,
       `Renderer bundle (out/renderer/assets, minified): JavaScript ${kib(size.js)} (${kib(size.jsGz)} gzip), CSS ${kib(size.css)} (${kib(size.cssGz)} gzip). React and react-dom are most of it; zod and multiformats come with the shared schema and the Source parser, which the page runs itself.`,
-      `Chromium ${execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim()} headless, 960×640. Every row is in the DOM (no virtual list); a change re-renders one row: rows select their own mount from the store.`,
+      `${execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim()} headless, 960×640. Every row is in the DOM (no virtual list); a change re-renders one row: rows select their own mount from the store.`,
       'An event\'s time is its `since`, stamped by the daemon (ms resolution) just before it is sent; page times are performance.timeOrigin + now() on the same clock. The first-render figures include loading and parsing the bundle.',
     ];
     await page.close();
