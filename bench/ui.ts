@@ -221,7 +221,7 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
       `Load average at the end of the run: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (other jobs ran too); compare the ratios more than the times.`,
       `Main-thread work of a page load until every row was in (Chromium's TaskDuration, median): ${summarize(tasks).median.toFixed(0)} ms, of which script ${summarize(scripts).median.toFixed(0)} ms. It is what the page itself costs; the wall times above also wait for the daemon and for the CPU shared with other jobs.`,
       `Renderer bundle (out/renderer/assets, minified): JavaScript ${kib(size.js)} (${kib(size.jsGz)} gzip), CSS ${kib(size.css)} (${kib(size.cssGz)} gzip). React and react-dom are most of it; zod and multiformats come with the shared schema and the Source parser, which the page runs itself.`,
-      `${execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim()} headless, 960×640. Every row is in the DOM (no virtual list); a change re-renders one row: rows select their own mount from the store.`,
+      `${execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()} headless, 960×640. Every row is in the DOM (no virtual list); a change re-renders one row: rows select their own mount from the store.`,
       'An event\'s time is its `since`, stamped by the daemon (ms resolution) just before it is sent; page times are performance.timeOrigin + now() on the same clock. The first-render figures include loading and parsing the bundle.',
     ];
     await page.close();
