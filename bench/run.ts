@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { resolve } from 'node:path';
 import { benchIpfsFuse } from './ipfsFuse.ts';
+import { benchIpfsNode } from './ipfsNode.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
 import { benchUi } from './ui.ts';
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     console.error('bench: ipfs over FUSE vs kubo-rpc-client …');
     const { rows, notes } = await benchIpfsFuse(RUNS);
     sections.push(table('IPFS through FUSE vs the RPC API (js-ipfs 0.66 peer)', rows, notes));
+  }
+  if (want('ipfs-node')) {
+    console.error('bench: embedded node and MFS vs the js-ipfs peer …');
+    const { rows, notes } = await benchIpfsNode(RUNS);
+    sections.push(table('The embedded node and MFS vs the js-ipfs peer (issue 10)', rows, notes));
   }
   if (want('service')) {
     console.error('bench: mount table service vs foreground mounts …');

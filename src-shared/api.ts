@@ -42,6 +42,15 @@ export const SettingsSchema = z.object({
     .default('http://127.0.0.1:8080'),
   /** Share links use the subdomain form (https://<cid>.ipfs.<host>/) by default. */
   subdomainLinks: z.boolean().default(false),
+  /** Trustless gateways the embedded node fetches missing blocks from (verified); absent = the public defaults. */
+  trustlessGateways: z
+    .array(z.string().max(1024).regex(/^https?:\/\/[^\s/?#]+\/?$/, 'expected a gateway origin like https://trustless-gateway.link or http://127.0.0.1:8080'))
+    .max(32)
+    .optional(),
+  /** The embedded node never uses the network: a block it does not have fails at once. */
+  offline: z.boolean().optional(),
+  /** Bytes of fetched blocks the embedded node keeps (least recently used go first; pinned and MFS content never). */
+  blockCacheMaxBytes: z.number().int().min(16 * 1024 * 1024, 'expected at least 16 MiB').max(2 ** 50).optional(),
   /** Where new FUSE mounts go by default (`<mountFolder>/<name or short CID>`); absent = ~/Berth. */
   mountFolder: z
     .string()
@@ -66,6 +75,9 @@ export const SettingsPatchSchema = z
     ipfsNode: SettingsSchema.shape.ipfsNode.unwrap().nullable().optional(),
     gateway: SettingsSchema.shape.gateway.unwrap().optional(),
     subdomainLinks: SettingsSchema.shape.subdomainLinks.unwrap().optional(),
+    trustlessGateways: SettingsSchema.shape.trustlessGateways.unwrap().nullable().optional(),
+    offline: SettingsSchema.shape.offline.unwrap().nullable().optional(),
+    blockCacheMaxBytes: SettingsSchema.shape.blockCacheMaxBytes.unwrap().nullable().optional(),
     mountFolder: SettingsSchema.shape.mountFolder.unwrap().nullable().optional(),
     fileManagerMenu: SettingsSchema.shape.fileManagerMenu.unwrap().optional(),
   })
@@ -240,6 +252,38 @@ export const ClipboardRequestSchema = z.object({ text: z.string().min(1, 'expect
 /** Input of writeClipboard. */
 export type ClipboardRequest = z.input<typeof ClipboardRequestSchema>;
 
+/** POST /v1/add: import a local file or folder into the IPFS node and pin it (`berth add`, drop files to add). */
+export const AddContentRequestSchema = z
+  .object({
+    path: z
+      .string()
+      .min(1, 'expected an absolute path of a file or folder')
+      .max(4096)
+      .refine((p) => p.startsWith('/'), { message: 'expected an absolute path starting with "/"' })
+      .refine((p) => !p.includes('\0'), { message: 'path contains a NUL byte' }),
+    /** Pin what was added (default true). */
+    pin: z.boolean().default(true),
+  })
+  .strict();
+/** Body of POST /v1/add. */
+export type AddContentRequest = z.input<typeof AddContentRequestSchema>;
+
+/** POST /v1/add: the CID of what was added, where, and its links. */
+export interface AddContentResponse {
+  cid: string;
+  /** Base name of the file or folder. */
+  name: string;
+  /** File size in bytes (0 for a folder). */
+  size: number;
+  /** The node it went to: a Kubo multiaddr or "embedded". */
+  node: string;
+  pinned: boolean;
+  /** Gateway link (settings' gateway and link form). */
+  link: string;
+  /** ipfs://<cid>. */
+  native: string;
+}
+
 /** GET /v1/node: the IPFS node used by mounts without a node of their own. */
 export interface NodeStatus {
   /** A multiaddr of a Kubo RPC API, or "embedded". */
@@ -288,6 +332,7 @@ export const API_ROUTES = {
   browse: { method: 'POST', path: '/v1/mounts/:id/browse' },
   entryLink: { method: 'POST', path: '/v1/mounts/:id/link' },
   nodeStatus: { method: 'GET', path: '/v1/node' },
+  addContent: { method: 'POST', path: '/v1/add' },
   writeClipboard: { method: 'POST', path: '/v1/clipboard' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }>;
 /** Name of one API route. */

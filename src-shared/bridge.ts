@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type {
+  AddContentResponse,
   ApiEventName,
   ApiEvents,
   InfoResponse,
@@ -10,6 +11,7 @@ import type {
   Settings,
 } from './api.ts';
 import {
+  AddContentRequestSchema,
   AddMountRequestSchema,
   BrowseRequestSchema,
   ClipboardRequestSchema,
@@ -60,6 +62,7 @@ export const SERVICE_CHANNELS = {
   browse: BrowseRequestSchema,
   entryLink: EntryLinkRequestSchema,
   nodeStatus: NoInput,
+  addContent: AddContentRequestSchema,
   writeClipboard: ClipboardRequestSchema,
 } as const satisfies Record<string, z.ZodType>;
 
@@ -86,6 +89,8 @@ export interface ServiceOutputs {
   browse: BrowseResponse;
   entryLink: LinkResponse;
   nodeStatus: NodeStatus;
+  /** Imports a local file or folder into the node (pinned) and gives its CID and links. */
+  addContent: AddContentResponse;
   /** Writes the desktop clipboard (the app serves it; a headless daemon answers Unavailable). */
   writeClipboard: void;
 }

@@ -1,4 +1,5 @@
 import type {
+  AddContentResponse,
   InfoResponse,
   LinkResponse,
   MountResponse,
@@ -55,4 +56,5 @@ export const HTTP_BINDINGS: { [K in ServiceChannel]: HttpBinding<K> } = {
   entryLink: { method: 'POST', path: (i) => `/v1/mounts/${enc(i.id)}/link`, body: (i) => withoutId(i), result: (j) => j as LinkResponse },
   nodeStatus: { method: 'GET', path: () => '/v1/node', result: (j) => (j as { node: NodeStatus }).node },
   writeClipboard: { method: 'POST', path: () => '/v1/clipboard', body: (i) => i, result: () => undefined },
+  addContent: { method: 'POST', path: () => '/v1/add', body: (i) => i, result: (j) => j as AddContentResponse },
 };

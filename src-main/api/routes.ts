@@ -16,6 +16,7 @@ import {
   AddMountRequestSchema,
   API_BODY_LIMIT,
   BrowseRequestSchema,
+  AddContentRequestSchema,
   ClipboardRequestSchema,
   EntryLinkRequestSchema,
   LinkRequestSchema,
@@ -68,6 +69,7 @@ export function matchRoute(method: string, pathname: string): MatchedRoute {
   if (one === 'settings') return allow({ GET: 'getSettings', PUT: 'updateSettings' });
   if (one === 'notices') return allow({ GET: 'listNotices' });
   if (one === 'node') return allow({ GET: 'nodeStatus' });
+  if (one === 'add') return allow({ POST: 'addContent' });
   if (one === 'clipboard') return allow({ POST: 'writeClipboard' });
   if (rest[0] === 'notices' && rest.length === 2) {
     const id = rest[1] ?? '';
@@ -170,6 +172,8 @@ export async function handleRoute(ctx: RouteContext, route: MatchedRoute, req: I
     }
     case 'nodeStatus':
       return sendJson(res, 200, { node: await svc.nodeStatus() } satisfies NodeResponse);
+    case 'addContent':
+      return sendJson(res, 200, await svc.addContent(await body(AddContentRequestSchema)));
     case 'writeClipboard':
       await svc.writeClipboard(await body(ClipboardRequestSchema));
       return sendJson(res, 200, { ok: true });

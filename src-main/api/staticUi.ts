@@ -77,8 +77,8 @@ export async function serveUi(root: string, req: IncomingMessage, res: ServerRes
   if (file !== base && !file.startsWith(base + sep)) return false;
   let st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) {
-    // A path without an extension is a UI route: answer with the app.
-    if (extname(file) !== '') return false;
+    // A path without an extension is a UI route: answer with the app (or say it is not built).
+    if (extname(file) !== '' && rel !== '/' && rel !== '/index.html') return false;
     file = join(base, 'index.html');
     st = await stat(file).catch(() => undefined);
   }

@@ -139,13 +139,15 @@ export function parseMountArgs(args: string[]): ParsedMount {
     default:
       throw new UsageError(`unknown guest ${guest}`);
   }
+  // an MFS mount is for writing: writable unless --read-only
+  const hostReadOnly = readOnly ?? (guest === 'mfs' ? false : undefined);
   const hostSpec: Record<string, unknown> =
     host === 'fuse'
-      ? { kind: 'fuse', mountpoint: target, readOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
+      ? { kind: 'fuse', mountpoint: target, readOnly: hostReadOnly, allowOther: v['allow-other'], uid: common.uid, gid: common.gid, options: v.option }
       : {
           kind: 'nfs',
           listen: target,
-          readOnly,
+          readOnly: hostReadOnly,
           clients: v.clients,
           rootSquash: v['nfs-no-root-squash'] ? false : undefined,
           reservedPort: v['nfs-reserved-port'] ? true : undefined,

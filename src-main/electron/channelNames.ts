@@ -26,6 +26,7 @@ export const CHANNEL_NAMES = [
   'entryLink',
   'nodeStatus',
   'writeClipboard',
+  'addContent',
   'pickFolder',
   'openFolder',
   'getDesktopSettings',

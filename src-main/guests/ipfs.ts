@@ -1,6 +1,6 @@
 import { ContentPathError, formatContentPath, parseContentPath, tryParseCid } from '../../src-shared/contentPath.ts';
 import type { IpfsGuestSchema } from '../../src-shared/mountSpec.ts';
-import { connectNode } from '../ipfs/discover.ts';
+import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsNode } from '../ipfs/IpfsNode.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, Vfs } from '../vfs/types.ts';
@@ -70,7 +70,7 @@ export function ipfsGuestOn(node: IpfsNode, spec: Omit<IpfsGuestSpec, 'kind'>): 
 }
 
 /** Opens the ipfs guest a spec describes. */
-export async function openIpfsGuest(spec: IpfsGuestSpec, defaultNode?: string): Promise<Vfs> {
-  const node = await connectNode(spec.node ?? defaultNode);
+export async function openIpfsGuest(spec: IpfsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
+  const node = await connectNode(spec.node, ctx);
   return ipfsGuestOn(node, spec);
 }

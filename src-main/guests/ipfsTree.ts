@@ -1,7 +1,8 @@
+import pMap from 'p-map';
 import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
 import { ChunkCache } from './ipfsChunkCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { type Loc, presentLink, targetLoc } from './ipfsLinks.ts';
@@ -83,6 +84,8 @@ export function inoOf(key: string): number {
 export class IpfsTree implements Vfs {
   readonly name: string;
   readonly readOnly = true;
+  /** The node's reachability (absent for the embedded node, which cannot go away). */
+  readonly health: HealthSource | undefined;
   private readonly top: IpfsTop;
   private readonly uid: number;
   private readonly gid: number;
@@ -102,6 +105,7 @@ export class IpfsTree implements Vfs {
     private readonly opts: IpfsTreeOptions,
   ) {
     this.name = opts.name;
+    this.health = node.health;
     this.top = opts.top;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
@@ -286,7 +290,7 @@ export class IpfsTree implements Vfs {
     if (r.kind === 'top') {
       if (this.top.kind !== 'virtual') return;
       const entries = await this.top.list(opts);
-      const attrs = await mapLimit(entries, 8, async (e) => {
+      const attrs = await pMap(entries, async (e) => {
         if (e.cid === null) return this.virtualDirAttr(e.name);
         try {
           return this.describe(await this.resolveMount([e.name], false, { n: 0 }, opts));
@@ -294,7 +298,7 @@ export class IpfsTree implements Vfs {
           if (err instanceof FsError && err.kind === 'NotExist') return undefined;
           throw err;
         }
-      });
+      }, { concurrency: 8 });
       for (let i = 0; i < entries.length; i++) {
         const attr = attrs[i];
         if (attr) yield { name: entries[i]!.name, attr };
@@ -313,7 +317,7 @@ export class IpfsTree implements Vfs {
         batch.length = 0;
         return;
       }
-      const attrs = await mapLimit(batch, 8, async (e) => {
+      const attrs = await pMap(batch, async (e) => {
         if (e.type !== 'symlink') return this.attrOf(e, r.loc);
         const loc: Loc = { space: r.loc.space, segs: [...r.loc.segs, e.name] };
         const link = await this.stat(e.cid, opts);
@@ -326,7 +330,7 @@ export class IpfsTree implements Vfs {
           }
         }
         return this.attrOf(link, loc);
-      });
+      }, { concurrency: 8 });
       for (let i = 0; i < batch.length; i++) yield { name: batch[i]!.name, attr: attrs[i]! };
       batch.length = 0;
       links = 0;
@@ -404,18 +408,4 @@ export class IpfsTree implements Vfs {
     this.stats.clear();
     await this.node.close();
   }
-}
-
-/** Maps with at most `limit` calls in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -1,6 +1,6 @@
 import { ContentPathError, isIpnsName, parseContentPath } from '../../src-shared/contentPath.ts';
 import type { IpnsGuestSchema } from '../../src-shared/mountSpec.ts';
-import { connectNode } from '../ipfs/discover.ts';
+import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsNode } from '../ipfs/IpfsNode.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, Vfs } from '../vfs/types.ts';
@@ -79,6 +79,6 @@ export function ipnsGuestOn(node: IpfsNode, spec: Omit<IpnsGuestSpec, 'kind'>): 
 }
 
 /** Opens the ipns guest a spec describes. */
-export async function openIpnsGuest(spec: IpnsGuestSpec, defaultNode?: string): Promise<Vfs> {
-  return ipnsGuestOn(await connectNode(spec.node ?? defaultNode), spec);
+export async function openIpnsGuest(spec: IpnsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
+  return ipnsGuestOn(await connectNode(spec.node, ctx), spec);
 }

@@ -1,5 +1,5 @@
 import type { KeyfsGuestSchema } from '../../src-shared/mountSpec.ts';
-import { connectNode } from '../ipfs/discover.ts';
+import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsKey, IpfsNode } from '../ipfs/IpfsNode.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, Vfs } from '../vfs/types.ts';
@@ -52,6 +52,6 @@ export function keyfsGuestOn(node: IpfsNode, spec: Omit<KeyfsGuestSpec, 'kind'>)
 }
 
 /** Opens the keyfs guest a spec describes. */
-export async function openKeyfsGuest(spec: KeyfsGuestSpec, defaultNode?: string): Promise<Vfs> {
-  return keyfsGuestOn(await connectNode(spec.node ?? defaultNode), spec);
+export async function openKeyfsGuest(spec: KeyfsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
+  return keyfsGuestOn(await connectNode(spec.node, ctx), spec);
 }

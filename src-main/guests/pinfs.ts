@@ -1,6 +1,6 @@
 import type { PinfsGuestSchema } from '../../src-shared/mountSpec.ts';
 import { tryParseCid } from '../../src-shared/contentPath.ts';
-import { connectNode } from '../ipfs/discover.ts';
+import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsNode } from '../ipfs/IpfsNode.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, Vfs } from '../vfs/types.ts';
@@ -44,6 +44,6 @@ export function pinfsGuestOn(node: IpfsNode, spec: Omit<PinfsGuestSpec, 'kind'>)
 }
 
 /** Opens the pinfs guest a spec describes. */
-export async function openPinfsGuest(spec: PinfsGuestSpec, defaultNode?: string): Promise<Vfs> {
-  return pinfsGuestOn(await connectNode(spec.node ?? defaultNode), spec);
+export async function openPinfsGuest(spec: PinfsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
+  return pinfsGuestOn(await connectNode(spec.node, ctx), spec);
 }

@@ -1,7 +1,8 @@
-import type { NodeType as VfsNodeType } from '../vfs/types.ts';
+import type { HealthSource, NodeType as VfsNodeType } from '../vfs/types.ts';
+import type { MfsBackend } from './mfs/MfsBackend.ts';
 
-// What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API), later the
-// embedded node. Every call takes an AbortSignal and fails with FsError: NotExist when
+// What a guest needs from an IPFS node. Backends: kubo.ts (Kubo RPC API, with the js-ipfs
+// peer's differences in jsIpfsPeer.ts) and embedded/EmbeddedNode.ts. Every call takes an AbortSignal and fails with FsError: NotExist when
 // the content or name is not there, IO when the node cannot be reached, Timeout when
 // the signal fires.
 
@@ -62,10 +63,29 @@ export interface CatOpts extends NodeCallOpts {
   length?: number;
 }
 
+/** Options for add. */
+export interface AddOpts extends NodeCallOpts {
+  /** Pin what was added (default true). */
+  pin?: boolean;
+}
+
+/** What add made of a file or folder. */
+export interface AddResult {
+  cid: string;
+  /** The base name of what was added. */
+  name: string;
+  /** File size in bytes; 0 for a folder. */
+  size: number;
+  /** True when a folder was added. */
+  dir: boolean;
+}
+
 /** An IPFS node as guests use it. */
 export interface IpfsNode {
   /** Where the node is, for messages (e.g. "/ip4/127.0.0.1/tcp/5001"). */
   readonly address: string;
+  /** Whether the node answers (nodes that can go away: Kubo over RPC). */
+  readonly health?: HealthSource;
   /** Type, size and metadata of the node with this CID (one block fetched, never a file's content). */
   stat(cid: string, opts: NodeCallOpts): Promise<IpfsStat>;
   /** Resolves `/ipfs/<cid>/a/b` or `/ipns/<name>/a` to its node. */
@@ -86,6 +106,13 @@ export interface IpfsNode {
   nameResolve(name: string, opts: NodeCallOpts): Promise<string>;
   /** Repo size figures. */
   repoStat(opts: NodeCallOpts): Promise<IpfsRepoStat>;
+  /**
+   * Imports a file or folder from local disk with Kubo's current defaults (CIDv1, raw
+   * leaves, 1 MiB chunks) and pins it.
+   */
+  add(path: string, opts: AddOpts): Promise<AddResult>;
+  /** The node's Mutable File System (one per node: its writes are serialised there). */
+  mfs(): MfsBackend;
   /** Releases the connection pool. */
   close(): Promise<void>;
 }

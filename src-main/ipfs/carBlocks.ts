@@ -1,36 +1,29 @@
-import { CID } from 'multiformats/cid';
+import { CarBlockIterator } from '@ipld/car';
+import { FsError } from '../vfs/FsError.ts';
+import { canonicalCid } from './canonicalCid.ts';
+import { asCid, verifyBlock } from './verifyBlock.ts';
 
-// Reads the blocks of a CARv1 stream (https://ipld.io/specs/transport/car/carv1/): a
-// varint-prefixed header, then varint-prefixed sections of CID bytes + block bytes.
-// Used to fetch many small blocks in one call (kubo.ts) instead of one call each.
+// The blocks of a CAR stream (https://ipld.io/specs/transport/car/), read with @ipld/car
+// and each verified against its CID before it is handed on (verifyBlock.ts).
 
-/** Decodes an unsigned LEB128 varint at `at`; returns [value, next offset] or undefined when cut short. */
-function varint(buf: Uint8Array, at: number): [number, number] | undefined {
-  let value = 0;
-  let mul = 1;
-  for (let i = at; i < buf.length && i < at + 8; i++) {
-    const b = buf[i]!;
-    value += (b & 0x7f) * mul;
-    if (b < 0x80) return [value, i + 1];
-    mul *= 0x80;
-  }
-  return undefined;
-}
-
-/** Every block of a complete CARv1 body, by canonical CID text; throws when malformed. */
-export function carBlocks(car: Uint8Array): Map<string, Uint8Array> {
+/** Every block of a CAR body, verified, by canonical CID text; `from` names the source for errors. */
+export async function carBlocks(car: Uint8Array | AsyncIterable<Uint8Array>, from: string): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  const head = varint(car, 0);
-  if (!head || head[1] + head[0] > car.length) throw new Error('CAR: cut short in its header');
-  let at = head[1] + head[0];
-  while (at < car.length) {
-    const sec = varint(car, at);
-    if (!sec || sec[1] + sec[0] > car.length) throw new Error(`CAR: section at byte ${at} cut short`);
-    const section = car.subarray(sec[1], sec[1] + sec[0]);
-    const [cid, block] = CID.decodeFirst(section);
-    // CID.toString() prints CIDv0 as Qm… and CIDv1 in base32 when not parsed from text
-    out.set(cid.toString(), block);
-    at = sec[1] + sec[0];
+  let blocks;
+  try {
+    blocks = car instanceof Uint8Array ? await CarBlockIterator.fromBytes(car) : await CarBlockIterator.fromIterable(car);
+  } catch (err) {
+    throw new FsError('IO', `CAR from ${from}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    for await (const { cid, bytes } of blocks) {
+      const c = asCid(cid);
+      await verifyBlock(c, bytes, from);
+      out.set(canonicalCid(c.toString()) ?? c.toString(), bytes);
+    }
+  } catch (err) {
+    if (err instanceof FsError) throw err;
+    throw new FsError('IO', `CAR from ${from}: ${(err as Error).message}`, { cause: err });
   }
   return out;
 }

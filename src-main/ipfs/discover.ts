@@ -4,15 +4,43 @@ import { join } from 'node:path';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { IpfsNode } from './IpfsNode.ts';
+import { JS_IPFS_MESSAGES, JsIpfsAware } from './jsIpfsPeer.ts';
 import { KuboNode } from './kubo.ts';
+import { MonitoredNode, monitorFor } from './nodeHealth.ts';
 
-// Where the IPFS node is (DESIGN.md "Data model"): the `api` file the running node
-// writes into its repo ($IPFS_PATH, else ~/.ipfs), else Kubo's default address.
+// Which IPFS node a mount uses (DESIGN.md "Data model"): the spec's `node`, else the
+// settings' node, else a running Kubo (the `api` file it writes into $IPFS_PATH or
+// ~/.ipfs, then Kubo's default address), else the embedded node. A Kubo counts as
+// running when its API answers `version` within a moment. The embedded node is loaded
+// (import()) only when chosen, so the CLI and the daemon start without it.
 
 /** Kubo's default RPC address. */
 export const DEFAULT_API = '/ip4/127.0.0.1/tcp/5001';
 
-/** The API multiaddr of the local node: `$IPFS_PATH/api` or `~/.ipfs/api`, else DEFAULT_API. */
+/** How long discovery waits for a Kubo API to answer before it counts as not running. */
+const PROBE_MS = 1500;
+
+/** What the app settings say about nodes (every field optional: defaults apply). */
+export interface NodeContext {
+  /** The settings' node: a multiaddr or "embedded". */
+  defaultNode?: string;
+  /** Trustless gateways of the embedded node. */
+  gateways?: readonly string[];
+  /** Embedded node: never use the network. */
+  offline?: boolean;
+  /** Embedded node: block cache cap in bytes. */
+  cacheMaxBytes?: number;
+  /** Environment for paths and discovery (tests point it at temp folders). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The embedded node's repo: $XDG_DATA_HOME/berth/ipfs, else ~/.local/share/berth/ipfs. */
+export function embeddedRepoDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/') ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(base, 'berth', 'ipfs');
+}
+
+/** The API multiaddr a running node wrote (`$IPFS_PATH/api` or `~/.ipfs/api`), else DEFAULT_API. */
 export async function discoverApi(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const repo = env.IPFS_PATH || join(homedir(), '.ipfs');
   try {
@@ -24,13 +52,8 @@ export async function discoverApi(env: NodeJS.ProcessEnv = process.env): Promise
   return DEFAULT_API;
 }
 
-/**
- * Connects to the node a spec names: a multiaddr, "embedded", or undefined for
- * discovery. Nothing is contacted yet; the first call fails if the node is not there.
- */
-export async function connectNode(ref?: string): Promise<IpfsNode> {
-  if (ref === 'embedded') throw new FsError('InvalidOperation', 'the embedded node is not built yet; give a Kubo RPC address like /ip4/127.0.0.1/tcp/5001');
-  const text = ref ?? (await discoverApi());
+/** The Kubo RPC node at a multiaddr (nothing is contacted yet). */
+export function kuboAt(text: string): IpfsNode & { readonly kubo: KuboNode } {
   let addr;
   try {
     addr = parseMultiaddr(text);
@@ -41,5 +64,43 @@ export async function connectNode(ref?: string): Promise<IpfsNode> {
   if (addr.kind === 'unix') {
     throw new FsError('InvalidOperation', `IPFS node ${text}: unix socket RPC addresses are not supported yet; use /ip4/<addr>/tcp/<port>`);
   }
-  return new KuboNode(addr.url, text);
+  return new JsIpfsAware(new KuboNode(addr.url, text, JS_IPFS_MESSAGES));
+}
+
+/** The node a mount with no node of its own uses: a multiaddr of a running Kubo, or "embedded". */
+export async function discoverNode(ctx: NodeContext = {}): Promise<string> {
+  if (ctx.defaultNode) return ctx.defaultNode;
+  const env = ctx.env ?? process.env;
+  const candidates = [...new Set([await discoverApi(env), DEFAULT_API])];
+  for (const c of candidates) {
+    try {
+      await kuboAt(c).kubo.version({ signal: AbortSignal.timeout(PROBE_MS) });
+      return c;
+    } catch {
+      // not running there
+    }
+  }
+  return 'embedded';
+}
+
+/**
+ * Connects to the node a spec names: a multiaddr, "embedded", or undefined for
+ * discovery. A Kubo node is probed once (a moment at most) so its health is known from
+ * the start; a node that is down still connects: its calls fail fast until it answers.
+ */
+export async function connectNode(ref: string | undefined, ctx: NodeContext = {}): Promise<IpfsNode> {
+  const chosen = ref ?? (await discoverNode(ctx));
+  if (chosen !== 'embedded') {
+    const node = kuboAt(chosen);
+    const monitored = new MonitoredNode(node, monitorFor(chosen, (signal) => node.kubo.version({ signal })));
+    await monitored.health.check();
+    return monitored;
+  }
+  const { embeddedNode, DEFAULT_CACHE_MAX_BYTES, DEFAULT_TRUSTLESS_GATEWAYS } = await import('./embedded/EmbeddedNode.ts');
+  return await embeddedNode({
+    repoDir: embeddedRepoDir(ctx.env),
+    gateways: ctx.gateways ?? DEFAULT_TRUSTLESS_GATEWAYS,
+    offline: ctx.offline ?? false,
+    maxBytes: ctx.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+  });
 }

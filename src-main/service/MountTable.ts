@@ -64,6 +64,8 @@ interface Entry {
   removed: boolean;
   /** The mountinfo read under way when it came up; the health check judges it by later ones. */
   upAfterRead: number;
+  /** Stops following the guest's backend health (MountStatus.health). */
+  unfollowHealth?: () => void;
 }
 
 /**
@@ -367,6 +369,8 @@ export class MountTable {
     if (address) s.address = address;
     const info = extra.info ?? (state === 'mounted' || state === 'unmounting' ? e.status.info : undefined);
     if (info) s.info = info;
+    const health = state === 'mounted' || state === 'unmounting' ? e.live?.vfs.health?.current() : undefined;
+    if (health) s.health = health;
     e.status = s;
     if (!e.removed) this.emit({ type: 'mount', data: { mount: structuredClone(s) } });
   }
@@ -410,6 +414,13 @@ export class MountTable {
     e.attempts = 0;
     this.log(`mounted ${spec.id} at ${opened.host.target}`);
     this.setState(e, 'mounted', { address: opened.host.target, ...(opened.host.info ? { info: opened.host.info } : {}) });
+    // "mounted · node unreachable" and back: the guest pushes its backend's health
+    e.unfollowHealth?.();
+    e.unfollowHealth = opened.vfs.health?.subscribe((health) => {
+      if (e.live !== opened || e.removed || (e.status.state !== 'mounted' && e.status.state !== 'unmounting')) return;
+      e.status = { ...e.status, health };
+      this.emit({ type: 'mount', data: { mount: structuredClone(e.status) } });
+    });
     const ended = (err?: unknown) => {
       if (e.live !== opened || e.leaving) return;
       void this.run(e, () => this.handleDeath(e, opened, err ? `the host ended: ${(err as Error).message}` : 'the host ended'));
@@ -433,6 +444,8 @@ export class MountTable {
     if (mountpoint && (await fuseMountAt(mountpoint))) await lazyUnmount(mountpoint).catch(() => undefined);
     await withTimeout(opened.host.done.catch(() => undefined), 3000, () => undefined);
     await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
+    e.unfollowHealth?.();
+    e.unfollowHealth = undefined;
     e.live = undefined;
     e.leaving = false;
     this.log(`unmounted ${e.spec.id}`);
@@ -442,6 +455,8 @@ export class MountTable {
   /** A mount ended without Berth asking: clean up, then remount it or mark it stale. */
   private async handleDeath(e: Entry, opened: OpenedMount, why: string): Promise<void> {
     if (e.live !== opened || e.leaving) return;
+    e.unfollowHealth?.();
+    e.unfollowHealth = undefined;
     e.live = undefined;
     const mountpoint = e.spec.host.kind === 'fuse' ? resolvePath(e.spec.host.mountpoint) : undefined;
     const left = mountpoint ? await fuseMountAt(mountpoint) : undefined;

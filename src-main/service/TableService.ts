@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import { basename } from 'node:path';
 import type { BrowseEntry, BrowseResponse, InfoResponse, LinkResponse, NodeStatus, Settings } from '../../src-shared/api.ts';
 import { BrowseRequestSchema, EntryLinkRequestSchema, LinkRequestSchema, ResolveRequestSchema } from '../../src-shared/api.ts';
@@ -8,6 +9,7 @@ import type { MountSpec } from '../../src-shared/mountSpec.ts';
 import { buildShareLink, DEFAULT_GATEWAYS, ShareLinkError, type ShareLinkForm } from '../../src-shared/shareLink.ts';
 import { canonicalCid } from '../ipfs/canonicalCid.ts';
 import { checkNodeStatus } from '../ipfs/nodeStatus.ts';
+import { addContent } from './addContent.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { ServiceError } from './errorInfo.ts';
 import { installFileManagerMenu, removeFileManagerMenu } from './fileManagerMenu.ts';
@@ -42,18 +44,6 @@ const CID_CONCURRENCY = 16;
 async function cidOf(vfs: Vfs, path: string, signal: AbortSignal): Promise<string | undefined> {
   const v = await vfs.getxattr(path, 'user.ipfs.cid', { signal });
   return v && v.length > 0 ? new TextDecoder().decode(v).trim() : undefined;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** A display name for a mount in messages. */
@@ -183,10 +173,14 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
       const entries: BrowseEntry[] = raw.map((e) => ({ name: e.name, type: e.attr.type, size: e.attr.size, mtime: new Date(e.attr.mtime).toISOString() }));
       if (folderCid) {
         const base = r.path === '/' ? '' : r.path;
-        await eachLimited(raw, CID_CONCURRENCY, async (e, i) => {
-          const cid = await cidOf(vfs, `${base}/${e.name}`, signal).catch(() => undefined);
-          if (cid) entries[i]!.cid = cid;
-        });
+        await pMap(
+          raw.entries(),
+          async ([i, e]) => {
+            const cid = await cidOf(vfs, `${base}/${e.name}`, signal).catch(() => undefined);
+            if (cid) entries[i]!.cid = cid;
+          },
+          { concurrency: CID_CONCURRENCY },
+        );
       }
       return { mountId: spec.id, path: r.path, entries, more, ...(folderCid ? { cid: folderCid } : {}) };
     },
@@ -212,6 +206,11 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
           : new ServiceError('NotFound', `${spec.guest.kind === 'nfs' ? 'NFS shares' : 'local folders'} have no CID`);
       }
       return { mountId: spec.id, path: r.path, cid, ...makeLink(cid, { ...(r.form ? { form: r.form } : {}), ...(r.gateway ? { gateway: r.gateway } : {}), ...(filename ? { filename } : {}) }) };
+    },
+    async addContent(input) {
+      const r = parse('addContent', input);
+      const added = await addContent(r.path, r.pin, table.settings());
+      return { ...added, pinned: r.pin, ...makeLink(added.cid, added.dir ? {} : { filename: added.name }) };
     },
     async nodeStatus() {
       return (opts.nodeStatus ?? checkNodeStatus)(table.settings());

@@ -1,6 +1,6 @@
 import type { Settings } from '../../src-shared/api.ts';
 import type { MountSpec } from '../../src-shared/mountSpec.ts';
-import { openGuest } from '../guests/index.ts';
+import { type GuestContext, openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
 import type { OpenedMount } from './MountTable.ts';
@@ -9,7 +9,7 @@ import { prepareMountPoint } from './mountFolder.ts';
 /** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */
 export async function openMount(spec: MountSpec, settings: Settings): Promise<OpenedMount> {
   await prepareMountPoint(spec, settings);
-  const raw = await openGuest(spec.guest, settings.ipfsNode ? { defaultNode: settings.ipfsNode } : {});
+  const raw = await openGuest(spec.guest, nodeContext(settings));
   const { timeoutMs, cacheExpiryMs } = spec.guest;
   const vfs = wrapGuest(raw, {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -22,4 +22,14 @@ export async function openMount(spec: MountSpec, settings: Settings): Promise<Op
     await vfs.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The node settings a guest is opened with (discover.ts), from the app settings. */
+export function nodeContext(settings: Settings): GuestContext {
+  return {
+    ...(settings.ipfsNode ? { defaultNode: settings.ipfsNode } : {}),
+    ...(settings.trustlessGateways ? { gateways: settings.trustlessGateways } : {}),
+    ...(settings.offline !== undefined ? { offline: settings.offline } : {}),
+    ...(settings.blockCacheMaxBytes !== undefined ? { cacheMaxBytes: settings.blockCacheMaxBytes } : {}),
+  };
 }

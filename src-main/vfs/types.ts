@@ -1,3 +1,5 @@
+import type { MountHealth } from '../../src-shared/mountState.ts';
+
 // The guest interface every host consumes (DESIGN.md "The guest interface").
 // Paths are guest-relative, absolute ("/" is the guest's root), already split-safe:
 // hosts never pass "..", "." or empty components. Calls use lstat semantics: a
@@ -52,6 +54,16 @@ export interface StatFs {
   files: number;
   filesFree: number;
   nameMax: number;
+}
+
+/**
+ * How a guest's backend is doing (an IPFS node, an NFS server), for the mount table to
+ * show as MountStatus.health. Changes are pushed to subscribers.
+ */
+export interface HealthSource {
+  current(): MountHealth;
+  /** Calls `fn` on every change; returns the unsubscribe function. */
+  subscribe(fn: (h: MountHealth) => void): () => void;
 }
 
 /**
@@ -119,6 +131,8 @@ export interface Vfs {
   readonly name: string;
   /** True when no writer exists or the guest was opened read-only. */
   readonly readOnly: boolean;
+  /** The backend's reachability, when the guest has a backend that can go away. */
+  readonly health?: HealthSource;
   /**
    * How long this guest's attributes and listings may be cached when the spec names no
    * expiry (ms). A local folder says 0: it changes under Berth and an lstat is cheap.

@@ -159,6 +159,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   const wrapped: Vfs = {
     name: vfs.name,
     readOnly: vfs.readOnly,
+    ...(vfs.health ? { health: vfs.health } : {}),
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
     readdir: (path, opts) => readdirWithTimeouts(vfs, path, opts, queue),
     open: async (path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> =>

@@ -56,6 +56,8 @@ export async function berthSandbox(): Promise<BerthSandbox> {
     XDG_CONFIG_HOME: join(base, 'config'),
     XDG_RUNTIME_DIR: join(base, 'run'),
     XDG_STATE_HOME: join(base, 'state'),
+    // the embedded IPFS node's blocks (a test never touches the user's own)
+    XDG_DATA_HOME: join(base, 'data'),
     NODE_OPTIONS: '',
   };
   await mkdir(join(base, 'run'), { recursive: true, mode: 0o700 });

@@ -257,7 +257,7 @@ export async function addFixture(client: KuboRPCClient, dir: string): Promise<Ad
     const unixfs =
       i.kind === 'symlink'
         ? new UnixFS({ type: 'symlink', data: new TextEncoder().encode(await readlink(join(dir, i.rel))) })
-        : new UnixFS({ type: 'file', data: await readFile(join(dir, i.rel)), mode: META_MODE, mtime: { secs: META_MTIME_SECS, nsecs: 0 } });
+        : new UnixFS({ type: 'file', data: await readFile(join(dir, i.rel)), mode: META_MODE, mtime: { secs: BigInt(META_MTIME_SECS), nsecs: 0 } });
     const { bytes } = await leafBlock(unixfs);
     const cid = await putLocal(bytes);
     cids.set(i.rel, cid.toString());

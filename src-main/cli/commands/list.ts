@@ -17,6 +17,7 @@ function stateText(m: MountStatus, now: number): string {
     const s = Math.max(0, Math.round((Date.parse(m.nextRetryAt) - now) / 1000));
     return `failed, retry in ${s}s`;
   }
+  if (m.state === 'mounted' && m.health?.node === 'unreachable') return 'mounted · node unreachable';
   return m.state;
 }
 
@@ -59,7 +60,8 @@ export async function runList(argv: string[]): Promise<number> {
   const now = Date.now();
   const rows = [['ID', 'STATE', 'HOST', 'GUEST', 'TARGET', 'ERROR']];
   for (const m of mounts) {
-    const err = m.error && (m.state === 'failed' || m.state === 'stale') ? `${m.error.message}${m.error.hint ? ` (hint: ${m.error.hint})` : ''}` : '';
+    const shown = m.error && (m.state === 'failed' || m.state === 'stale') ? m.error : m.health?.node === 'unreachable' ? m.health.error : undefined;
+    const err = shown ? `${shown.message}${shown.hint ? ` (hint: ${shown.hint})` : ''}` : '';
     rows.push([m.id, stateText(m, now), m.spec.host.kind, describeGuest(m.spec.guest), targetOf(m), err]);
   }
   process.stdout.write(`${columns(rows)}\n`);

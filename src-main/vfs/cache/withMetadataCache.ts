@@ -160,6 +160,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const wrapped: Vfs = {
     name: vfs.name,
     readOnly: vfs.readOnly,
+    ...(vfs.health ? { health: vfs.health } : {}),
     getattr,
     readdir,
     open: async (path, flags, opts) => {

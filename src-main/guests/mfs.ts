@@ -1,0 +1,410 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, posix } from 'node:path';
+import type { z } from 'zod';
+import type { MfsGuestSchema } from '../../src-shared/mountSpec.ts';
+import { connectNode, type NodeContext } from '../ipfs/discover.ts';
+import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
+import type { MfsBackend } from '../ipfs/mfs/MfsBackend.ts';
+import { Lru } from '../vfs/cache/Lru.ts';
+import { FsError } from '../vfs/FsError.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
+import { ChunkCache } from './ipfsChunkCache.ts';
+import { IpfsFileHandle } from './ipfsFileHandle.ts';
+import { CID_XATTR, inoOf } from './ipfsTree.ts';
+import { OpenFile } from './mfsOpenFile.ts';
+
+// The mfs guest: a node's Mutable File System (below `path`), read-write, on Kubo's
+// files API or the embedded node (MfsBackend). Names resolve to CIDs through the backend;
+// content and folders are then read by CID like any IPFS content (streaming cat, shared
+// chunk cache, listings with attributes). Writes to a file go to a local cache file
+// (mfsOpenFile.ts) and reach MFS whole on flush; namespace changes run one at a time
+// (one lock per guest), so a flush or a rename never interleaves with another write.
+// `user.ipfs.cid` is the content as of the last flush.
+
+/** The mfs guest's spec. */
+export type MfsGuestSpec = z.infer<typeof MfsGuestSchema>;
+
+/** Where open files are buffered: $XDG_CACHE_HOME/berth/mfs, else ~/.cache/berth/mfs. */
+export function mfsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'berth', 'mfs');
+}
+
+/** Longest name in bytes (NAME_MAX). */
+const NAME_MAX = 255;
+/** Modes MFS entries show when their UnixFS node stores none. */
+const DEFAULT_FILE_MODE = 0o644;
+const DEFAULT_DIR_MODE = 0o755;
+
+/** The mfs guest. */
+export class MfsGuest implements Vfs {
+  readonly name: string;
+  readonly readOnly = false;
+  readonly health: HealthSource | undefined;
+  private readonly backend: MfsBackend;
+  private readonly root: string;
+  private readonly uid: number;
+  private readonly gid: number;
+  private readonly mountedAt = Date.now();
+  /** Node metadata by CID (immutable). */
+  private readonly stats = new Lru<string, Promise<IpfsStat>>(20_000);
+  private readonly chunks: ChunkCache;
+  /** Files open for writing, by MFS path. */
+  private readonly writing = new Map<string, OpenFile>();
+  /** Files whose last handle is closing, by MFS path: opened again only once done. */
+  private readonly closing = new Map<string, Promise<void>>();
+  /** Namespace writes and flushes run one after another. */
+  private lock: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  private cacheDir: Promise<string> | undefined;
+  private readonly readers = new Set<FileHandle>();
+
+  constructor(
+    readonly node: IpfsNode,
+    spec: Omit<MfsGuestSpec, 'kind'>,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.root = posix.normalize(spec.path || '/');
+    this.name = `mfs ${this.root}`;
+    this.backend = node.mfs();
+    this.health = node.health;
+    this.uid = spec.uid ?? process.getuid?.() ?? 0;
+    this.gid = spec.gid ?? process.getgid?.() ?? 0;
+    this.chunks = new ChunkCache(async (cid, offset, length, o) => {
+      const parts: Uint8Array[] = [];
+      for await (const c of this.node.cat(cid, { offset, length, signal: o.signal })) parts.push(c);
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    });
+  }
+
+  private mfsPath(p: string): string {
+    if (typeof p !== 'string' || !p.startsWith('/')) throw new FsError('InvalidItem', `expected an absolute guest path, got ${JSON.stringify(p)}`);
+    return posix.join(this.root, p);
+  }
+
+  /** The MFS path of a new name: refused when longer than 255 bytes, like every Linux file system. */
+  private newPath(p: string): string {
+    const mp = this.mfsPath(p);
+    if (Buffer.byteLength(posix.basename(mp)) > NAME_MAX) throw new FsError('NameTooLong', `${posix.basename(mp).slice(0, 40)}…: names are at most ${NAME_MAX} bytes`);
+    return mp;
+  }
+
+  /** Runs a namespace write after every earlier one. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async stat(cid: string, opts: CallOpts): Promise<IpfsStat> {
+    let p = this.stats.get(cid);
+    if (!p) {
+      p = this.node.stat(cid, opts);
+      this.stats.set(cid, p);
+      p.catch(() => this.stats.delete(cid));
+    }
+    return await p;
+  }
+
+  /** The node at an MFS path, or undefined when nothing is there. */
+  private async lookup(mp: string, opts: CallOpts): Promise<IpfsStat | undefined> {
+    try {
+      return await this.stat(await this.backend.cidOf(mp, opts), opts);
+    } catch (err) {
+      if (err instanceof FsError && err.kind === 'NotExist') return undefined;
+      throw err;
+    }
+  }
+
+  private async need(mp: string, opts: CallOpts): Promise<IpfsStat> {
+    const s = await this.lookup(mp, opts);
+    if (!s) throw new FsError('NotExist', `${mp}: no such file or folder in MFS`);
+    return s;
+  }
+
+  private attrOf(s: IpfsStat, mp: string): Attr {
+    const mtime = s.mtimeMs ?? this.mountedAt;
+    const base = { uid: this.uid, gid: this.gid, ino: mp === this.root ? 1 : inoOf(`mfs:${mp}`), mtime, atime: mtime, ctime: mtime, immutable: false };
+    switch (s.type) {
+      case 'dir':
+        return { ...base, type: 'dir', mode: s.mode ?? DEFAULT_DIR_MODE, size: 0, nlink: 2 };
+      case 'file':
+        return { ...base, type: 'file', mode: s.mode ?? DEFAULT_FILE_MODE, size: s.size, nlink: 1 };
+      case 'symlink':
+        return { ...base, type: 'symlink', mode: 0o777, size: s.size, nlink: 1 };
+      default: {
+        const never: never = s.type;
+        throw new FsError('InvalidItem', `unknown node type ${String(never)}`);
+      }
+    }
+  }
+
+  private openAttr(f: OpenFile, mp: string): Attr {
+    return { type: 'file', mode: f.mode ?? DEFAULT_FILE_MODE, size: f.size, nlink: 1, uid: this.uid, gid: this.gid, ino: inoOf(`mfs:${mp}`), mtime: f.mtime, atime: f.mtime, ctime: f.mtime, immutable: false };
+  }
+
+  // ---- reading ----
+
+  async getattr(path: string, opts: CallOpts): Promise<Attr> {
+    const mp = this.mfsPath(path);
+    const f = this.writing.get(mp);
+    if (f) return this.openAttr(f, mp);
+    await this.closing.get(mp);
+    return this.attrOf(await this.need(mp, opts), mp);
+  }
+
+  async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+    const mp = this.mfsPath(path);
+    const dir = await this.need(mp, opts);
+    if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
+    const seen = new Set<string>();
+    for await (const e of this.node.ls(dir.cid, opts)) {
+      const child = posix.join(mp, e.name);
+      seen.add(e.name);
+      const f = this.writing.get(child);
+      yield { name: e.name, attr: f ? this.openAttr(f, child) : this.attrOf(e, child) };
+    }
+    // files created and not yet flushed
+    for (const [p, f] of this.writing) {
+      if (posix.dirname(p) === mp && !seen.has(posix.basename(p)) && !f.orphaned) yield { name: posix.basename(p), attr: this.openAttr(f, p) };
+    }
+  }
+
+  async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
+    const mp = this.mfsPath(path);
+    let f = this.writing.get(mp);
+    if (!f) await this.closing.get(mp);
+    f = this.writing.get(mp);
+    if (f) {
+      const h = f.handle();
+      if (flags.truncate) await h.truncate!(0, opts);
+      return h;
+    }
+    const s = await this.need(mp, opts);
+    if (s.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
+    if (!flags.write && !flags.truncate) {
+      const h: IpfsFileHandle = new IpfsFileHandle(s.cid, s.size, this.chunks, (offset, signal) => this.node.cat(s.cid, { offset, signal }), () => this.readers.delete(h));
+      this.readers.add(h);
+      return h;
+    }
+    return (await this.openForWrite(mp, flags.truncate ? undefined : s, opts)).handle();
+  }
+
+  /** Starts buffering `mp`: empty, or with the bytes of `current`. */
+  private async openForWrite(mp: string, current: IpfsStat | undefined, opts: CallOpts): Promise<OpenFile> {
+    const dir = await (this.cacheDir ??= (async () => {
+      const base = mfsCacheDir(this.env);
+      await mkdir(base, { recursive: true, mode: 0o700 });
+      return await mkdtemp(join(base, 'm-'));
+    })());
+    const content = current && current.size > 0 ? this.node.cat(current.cid, { signal: opts.signal }) : undefined;
+    const f = await OpenFile.create(mp, dir, ++this.seq, (p, local, mode, o) => this.putFile(p, local, mode, o), (done, finished) => this.forget(done, finished), content);
+    // a rewrite keeps the mode the file had (git's 0444 objects stay 0444)
+    if (current?.mode !== undefined) f.mode = current.mode;
+    // a file that existed and was opened without O_TRUNC is only put once written
+    if (current && content === undefined) f.dirty = false;
+    if (current && content) f.dirty = false;
+    const raced = this.writing.get(mp);
+    if (raced) {
+      // another open won meanwhile: use its buffer (one per path)
+      void f.handle().close();
+      return raced;
+    }
+    this.writing.set(mp, f);
+    return f;
+  }
+
+  private forget(f: OpenFile, finished: Promise<void>): void {
+    if (this.writing.get(f.path) === f) this.writing.delete(f.path);
+    this.closing.set(f.path, finished);
+    const clear = (): void => {
+      if (this.closing.get(f.path) === finished) this.closing.delete(f.path);
+    };
+    finished.then(clear, clear);
+  }
+
+  private putFile(path: string, local: string, mode: number | undefined, opts: CallOpts): Promise<string> {
+    return this.exclusive(async () => {
+      const cid = await this.backend.putFile(path, local, opts);
+      if (mode === undefined || mode === DEFAULT_FILE_MODE) return cid;
+      await this.backend.chmod(path, mode, opts);
+      return await this.backend.cidOf(path, opts);
+    });
+  }
+
+  async readlink(path: string, opts: CallOpts): Promise<string> {
+    const s = await this.need(this.mfsPath(path), opts);
+    if (s.type !== 'symlink') throw new FsError('InvalidItem', `${path} is not a symlink`);
+    return s.target ?? '';
+  }
+
+  async statfs(opts: CallOpts): Promise<StatFs> {
+    const blockSize = 4096;
+    const value: StatFs = { blockSize, blocks: 0, blocksFree: 0, blocksAvail: 0, files: 0, filesFree: 0, nameMax: 255 };
+    try {
+      const s = await this.node.repoStat({ signal: AbortSignal.any([opts.signal, AbortSignal.timeout(2000)]) });
+      const free = s.storageMax > s.repoSize ? Math.floor((s.storageMax - s.repoSize) / blockSize) : 0;
+      return { ...value, blocks: Math.ceil(Math.max(s.storageMax, s.repoSize) / blockSize), blocksFree: free, blocksAvail: free, files: s.numObjects, filesFree: 1_000_000 };
+    } catch {
+      return value;
+    }
+  }
+
+  async getxattr(path: string, name: string, opts: CallOpts): Promise<Uint8Array | undefined> {
+    if (name !== CID_XATTR) return undefined;
+    const mp = this.mfsPath(path);
+    // the CID of what is in MFS: pending bytes are flushed first
+    await this.writing.get(mp)?.flush(opts);
+    await this.closing.get(mp);
+    return new TextEncoder().encode(await this.backend.cidOf(mp, opts));
+  }
+
+  async listxattr(): Promise<string[]> {
+    return [CID_XATTR];
+  }
+
+  // ---- writing ----
+
+  async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {
+    const mp = this.newPath(path);
+    // no parent check here: the host looked the parent up to get here, and the put on
+    // close fails (and says so) if it went away meanwhile; one RPC less per new file
+    let f = this.writing.get(mp);
+    if (!f) {
+      f = await this.openForWrite(mp, undefined, opts);
+      f.mode = mode & 0o7777;
+    }
+    return f.handle();
+  }
+
+  async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
+    const mp = this.newPath(path);
+    await this.exclusive(async () => {
+      await this.backend.mkdir(mp, opts);
+      if ((mode & 0o7777) !== DEFAULT_DIR_MODE) await this.backend.chmod(mp, mode & 0o7777, opts);
+    });
+  }
+
+  async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
+    const mp = this.newPath(path);
+    await this.exclusive(async () => {
+      if (this.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
+      await this.backend.symlink(target, mp, opts);
+    });
+  }
+
+  async unlink(path: string, opts: CallOpts): Promise<void> {
+    const mp = this.mfsPath(path);
+    await this.exclusive(async () => {
+      const f = this.writing.get(mp);
+      const s = await this.lookup(mp, opts);
+      if (s?.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
+      if (!s && !f) throw new FsError('NotExist', `${path}: no such file`);
+      if (f) {
+        // still open: its bytes go nowhere now
+        f.orphaned = true;
+        this.writing.delete(mp);
+      }
+      if (s) await this.backend.rm(mp, opts);
+    });
+  }
+
+  async rmdir(path: string, opts: CallOpts): Promise<void> {
+    const mp = this.mfsPath(path);
+    if (mp === this.root) throw new FsError('InvalidOperation', 'the mount root cannot be removed');
+    await this.exclusive(async () => {
+      const s = await this.need(mp, opts);
+      if (s.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
+      for await (const _ of this.node.ls(s.cid, opts)) throw new FsError('NotEmpty', `${path} is not empty`);
+      for (const p of this.writing.keys()) if (posix.dirname(p) === mp) throw new FsError('NotEmpty', `${path} is not empty`);
+      await this.backend.rm(mp, opts);
+    });
+  }
+
+  async rename(from: string, to: string, opts: CallOpts): Promise<void> {
+    const src = this.mfsPath(from);
+    const dst = this.newPath(to);
+    if (src === dst) return;
+    if (dst.startsWith(`${src}/`)) throw new FsError('InvalidItem', `cannot move ${from} into itself`);
+    // a file written and not yet flushed gets into MFS first (its bytes move with it)
+    const pending = this.writing.get(src);
+    if (pending) await pending.flush(opts);
+    await this.closing.get(src);
+    await this.exclusive(async () => {
+      const s = await this.need(src, opts);
+      const d = await this.lookup(dst, opts);
+      if (d) {
+        if (d.type === 'dir' && s.type !== 'dir') throw new FsError('IsDir', `${to} is a folder`);
+        if (d.type !== 'dir' && s.type === 'dir') throw new FsError('NotDir', `${to} is not a folder`);
+        if (d.type === 'dir') for await (const _ of this.node.ls(d.cid, opts)) throw new FsError('NotEmpty', `${to} is not empty`);
+      }
+      const replaced = this.writing.get(dst);
+      if (replaced) {
+        replaced.orphaned = true;
+        this.writing.delete(dst);
+      }
+      await this.backend.mv(src, dst, opts);
+      const moving = this.writing.get(src);
+      if (moving) {
+        this.writing.delete(src);
+        moving.path = dst;
+        this.writing.set(dst, moving);
+      }
+    });
+  }
+
+  async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {
+    const mp = this.mfsPath(path);
+    if (attr.size !== undefined) {
+      const h = await this.open(path, { write: true }, opts);
+      try {
+        await h.truncate!(attr.size, opts);
+      } finally {
+        await h.close();
+      }
+    }
+    if (attr.mode === undefined && attr.mtime === undefined) return;
+    // metadata lives in the UnixFS node: pending bytes go in first
+    await this.writing.get(mp)?.flush(opts);
+    await this.closing.get(mp);
+    await this.exclusive(async () => {
+      const now = await this.need(mp, opts);
+      const mode = attr.mode === undefined ? undefined : attr.mode & 0o7777;
+      // tar and cp -p set the mode a new file already has: no RPC for that
+      if (mode !== undefined && mode !== (now.mode ?? (now.type === 'dir' ? DEFAULT_DIR_MODE : DEFAULT_FILE_MODE))) {
+        await this.backend.chmod(mp, mode, opts);
+        const open = this.writing.get(mp);
+        if (open) open.mode = mode;
+      }
+      if (attr.mtime !== undefined) {
+        await this.backend.touch(mp, attr.mtime, opts);
+        // a file kept open (the NFS server keeps handles) shows the time just set
+        const open = this.writing.get(mp);
+        if (open) open.mtime = attr.mtime;
+      }
+    });
+    // uid/gid: MFS stores no owners; every entry shows the mount's owner
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.readers].map((h) => h.close()));
+    // files still open when the host goes: their bytes are put before the guest closes
+    await Promise.allSettled([...this.writing.values()].map((f) => f.flush({ signal: AbortSignal.timeout(60_000) })));
+    await Promise.allSettled([...this.closing.values()]);
+    this.chunks.clear();
+    const dir = this.cacheDir ? await this.cacheDir.catch(() => undefined) : undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+    await this.node.close();
+  }
+}
+
+/** Opens an mfs guest on `node`. */
+export function mfsGuestOn(node: IpfsNode, spec: Omit<MfsGuestSpec, 'kind'>, env?: NodeJS.ProcessEnv): Vfs {
+  return new MfsGuest(node, spec, env);
+}
+
+/** Opens the mfs guest a spec describes. */
+export async function openMfsGuest(spec: MfsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
+  return new MfsGuest(await connectNode(spec.node, ctx), spec, ctx.env);
+}

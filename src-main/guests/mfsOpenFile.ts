@@ -1,0 +1,176 @@
+import { open, type FileHandle as NodeFileHandle, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FsError } from '../vfs/FsError.ts';
+import type { CallOpts, FileHandle } from '../vfs/types.ts';
+
+// Write-back for one MFS file that is open for writing: every write goes to a local cache
+// file (so cp, editors and git run at local speed), and the whole file is put into MFS
+// on flush: on close and fsync, and after a short idle time while it stays open. Every
+// handle of the path shares one OpenFile, so concurrent writers are serialised by it
+// (the js-ipfs peer loses writes to one file otherwise) and readers of the path see the
+// latest bytes. The put is one step in MFS (MfsBackend.putFile), so a crash leaves the
+// last flushed version there, never half of a new one.
+
+/** Flush after this long without writes while the file stays open. */
+export const IDLE_FLUSH_MS = 2000;
+
+/** Puts a local file into MFS at a path (MfsBackend.putFile through the guest's lock). */
+export type PutFile = (path: string, localFile: string, mode: number | undefined, opts: CallOpts) => Promise<string>;
+
+/** One MFS path open for writing. Owner: the MfsGuest's table of open files. */
+export class OpenFile {
+  /** Where the file is in MFS (updated when it is renamed while open). */
+  path: string;
+  size = 0;
+  mtime = Date.now();
+  /** Bytes not yet in MFS. */
+  dirty = false;
+  /** Removed or replaced while open: its bytes are never put anywhere. */
+  orphaned = false;
+  /** The mode the file keeps in MFS (set at create, or the one it had); undefined = the default. */
+  mode: number | undefined;
+  private refs = 0;
+  /** Flushes run one after another. */
+  private flushing: Promise<void> = Promise.resolve();
+  private idle: NodeJS.Timeout | undefined;
+  /** Why a background flush failed, reported by the next flush or close. */
+  private failed: FsError | undefined;
+
+  private constructor(
+    path: string,
+    readonly cacheFile: string,
+    private readonly fh: NodeFileHandle,
+    private readonly put: PutFile,
+    private readonly onLast: (f: OpenFile, finished: Promise<void>) => void,
+  ) {
+    this.path = path;
+  }
+
+  /**
+   * Opens the cache file of `path`: empty (a new or truncated file, `dirty` so it is put
+   * even when nothing is written), or filled from `content` (the current bytes).
+   */
+  static async create(path: string, cacheDir: string, seq: number, put: PutFile, onLast: (f: OpenFile, finished: Promise<void>) => void, content?: AsyncIterable<Uint8Array>): Promise<OpenFile> {
+    const file = join(cacheDir, `w${seq}`);
+    const fh = await open(file, 'w+', 0o600);
+    const f = new OpenFile(path, file, fh, put, onLast);
+    if (content) {
+      for await (const chunk of content) {
+        await fh.write(chunk, 0, chunk.length, f.size);
+        f.size += chunk.length;
+      }
+    } else f.dirty = true;
+    return f;
+  }
+
+  /** A handle on this file; each must be closed. */
+  handle(): FileHandle {
+    this.refs++;
+    let closed = false;
+    const live = (): void => {
+      if (closed) throw new FsError('Closed', `${this.path}: the file was closed`);
+    };
+    return {
+      read: async (position, length) => {
+        live();
+        return await this.read(position, length);
+      },
+      write: async (position, data) => {
+        live();
+        return await this.write(position, data);
+      },
+      truncate: async (size) => {
+        live();
+        await this.truncate(size);
+      },
+      flush: async (opts) => {
+        live();
+        await this.flush(opts);
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await this.release();
+      },
+    };
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    if (position >= this.size || length <= 0) return new Uint8Array(0);
+    const n = Math.min(length, this.size - position);
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = await this.fh.read(buf, 0, n, position);
+    return buf.subarray(0, bytesRead);
+  }
+
+  async write(position: number, data: Uint8Array): Promise<number> {
+    if (!Number.isSafeInteger(position) || position < 0) throw new FsError('InvalidItem', `write ${this.path}: bad position ${position}`);
+    const { bytesWritten } = await this.fh.write(data, 0, data.length, position);
+    this.size = Math.max(this.size, position + bytesWritten);
+    this.touched();
+    return bytesWritten;
+  }
+
+  async truncate(size: number): Promise<void> {
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('InvalidItem', `truncate ${this.path}: bad size ${size}`);
+    await this.fh.truncate(size);
+    this.size = size;
+    this.touched();
+  }
+
+  private touched(): void {
+    this.dirty = true;
+    this.mtime = Date.now();
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      void this.flush({ signal: AbortSignal.timeout(10 * 60_000) }).catch((err: unknown) => {
+        this.failed = err instanceof FsError ? err : new FsError('IO', String(err));
+      });
+    }, IDLE_FLUSH_MS);
+    this.idle.unref();
+  }
+
+  /** Puts the file into MFS when it has unsaved bytes; one flush at a time. */
+  flush(opts: CallOpts): Promise<void> {
+    const next = this.flushing.then(async () => {
+      clearTimeout(this.idle);
+      if (this.failed) {
+        const f = this.failed;
+        this.failed = undefined;
+        this.dirty = true;
+        if (!this.orphaned) throw f;
+      }
+      if (!this.dirty || this.orphaned) return;
+      this.dirty = false;
+      try {
+        await this.fh.datasync();
+        await this.put(this.path, this.cacheFile, this.mode, opts);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async release(): Promise<void> {
+    if (--this.refs > 0) {
+      await this.flush({ signal: AbortSignal.timeout(10 * 60_000) });
+      return;
+    }
+    // the last handle: the guest forgets this file at once and waits for `finished`
+    // before it opens the path again, so nobody gets a handle on a closing file
+    const finished = (async () => {
+      try {
+        await this.flush({ signal: AbortSignal.timeout(10 * 60_000) });
+      } finally {
+        clearTimeout(this.idle);
+        await this.fh.close().catch(() => undefined);
+        await rm(this.cacheFile, { force: true });
+      }
+    })();
+    this.onLast(this, finished);
+    await finished;
+  }
+}
