@@ -5,8 +5,7 @@ import { benchIpfsFuse } from './ipfsFuse.ts';
 import { benchIpfsNode } from './ipfsNode.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
-import { benchUi } from './ui.ts';
-import { mergeSections, table } from './lib/report.ts';
+import { mergeSections, table, type Row } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
 // `npm run bench`: every comparison against a named peer in the same run, medians of
@@ -49,7 +48,9 @@ async function main(): Promise<void> {
   }
   if (want('ui')) {
     console.error('bench: the browser face with 500 mounts vs a plain EventSource …');
-    const { rows, notes } = await benchUi(RUNS);
+    // Its own process: it drives Chromium, and its page-side code is typed for the DOM.
+    const json = await run('npx', ['tsx', resolve(import.meta.dirname, 'ui.ts'), String(RUNS)]);
+    const { rows, notes } = JSON.parse(json) as { rows: Row[]; notes: string[] };
     sections.push(table('The browser face: 500 mounts in Chromium vs a plain EventSource', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { STORE_VERSION } from '../src-main/service/MountStore.ts';
@@ -11,7 +12,7 @@ import { startUiDaemon, stopDaemon } from '../test/e2e/helpers/uiDaemon.ts';
 import { summarize, type Sample } from './lib/measure.ts';
 import type { Row } from './lib/report.ts';
 
-// Issue 7's benchmark: the browser face with 500 mounts in the table. The peer is a plain
+// Issue 7's benchmark (run by bench/run.ts in a process of its own): the browser face with 500 mounts in the table. The peer is a plain
 // EventSource opened in the same page at document start: it receives the same events
 // from the same daemon with no renderer in between, so "vs peer" is the share of the time
 // the renderer adds to the transport. Times are taken inside the page against the
@@ -231,4 +232,15 @@ export async function benchUi(runs: number): Promise<{ rows: Row[]; notes: strin
     await stopDaemon(daemon).catch(() => undefined);
     await sb.cleanup();
   }
+}
+
+// `tsx bench/ui.ts [runs]` (what bench/run.ts starts): the figures as JSON on stdout.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  benchUi(Math.max(1, Number(process.argv[2] ?? 5))).then(
+    (r) => process.stdout.write(JSON.stringify(r)),
+    (err: unknown) => {
+      console.error(`bench ui failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
 }
