@@ -1,42 +1,30 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type RunningApi } from '../../../../src-main/api/ApiServer.ts';
-import { MountStore } from '../../../../src-main/service/MountStore.ts';
-import { MountTable } from '../../../../src-main/service/MountTable.ts';
-import { openMount } from '../../../../src-main/service/openMount.ts';
-import { createTableService } from '../../../../src-main/service/TableService.ts';
-import { BridgeError, type Bridge } from '../../../../src-shared/bridge.ts';
-import { createHttpBridge } from '../../../../src-renderer/bridge/http.ts';
+import { BridgeError, type Bridge } from '../../src-shared/bridge.ts';
+import { createHttpBridge } from '../../src-renderer/bridge/http.ts';
+import { berthSandbox, missingLauncher, type BerthSandbox } from '../helpers/berthDaemon.ts';
+import { startUiDaemon, stopDaemon, type UiDaemon } from './helpers/uiDaemon.ts';
 
-// The browser bridge's requests against the real control API (in process, on loopback
-// with a token): every channel goes through the shared HTTP table, the service's errors
+// The browser bridge's requests against a real `berth daemon --ui` (its loopback listener
+// and token): every channel goes through the shared HTTP table, the service's errors
 // arrive with their words, and what only the desktop app can do says so. Its event
-// stream runs in Chromium (test/e2e), which has the EventSource Node 20 lacks.
+// stream runs in Chromium (the other files here), which has the EventSource Node 20 lacks.
 
 /** Node 20 has no EventSource; these tests never subscribe. */
 const NoEventSource = class {} as unknown as new (url: string) => EventSource;
 
-describe('the browser bridge against the control API', () => {
-  let dir: string;
-  let table: MountTable;
-  let api: RunningApi;
+describe.skipIf(missingLauncher())('the browser bridge against the control API', () => {
+  let sb: BerthSandbox;
+  let daemon: UiDaemon;
   let bridge: Bridge;
   const copied: string[] = [];
   let refused = 0;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'berth-httpbridge-'));
-    table = new MountTable({ store: new MountStore(join(dir, 'config')), opener: openMount, log: () => undefined, healthIntervalMs: 0 });
-    await table.start();
-    const service = createTableService(table, {
-      info: () => ({ name: 'berth', version: 'test', pid: process.pid, startedAt: new Date().toISOString(), socket: join(dir, 'run', 'api.sock'), servedBy: 'daemon' }),
-    });
-    api = await startApiServer({ table, service, socketPath: join(dir, 'run', 'api.sock'), ui: '127.0.0.1:0', uiRoot: dir, onShutdown: () => undefined, log: () => undefined });
+    sb = await berthSandbox();
+    daemon = await startUiDaemon(sb);
     bridge = createHttpBridge({
-      origin: api.ui!.origin,
-      token: api.ui!.token,
+      origin: daemon.origin,
+      token: daemon.token,
       EventSource: NoEventSource,
       writeText: async (text) => {
         if (text === 'refuse me') throw new Error('Document is not focused.');
@@ -46,9 +34,8 @@ describe('the browser bridge against the control API', () => {
     });
   });
   afterAll(async () => {
-    await api?.close();
-    await table?.shutdown('immediate');
-    await rm(dir, { recursive: true, force: true });
+    if (daemon) await stopDaemon(daemon).catch(() => undefined);
+    await sb?.cleanup();
   });
 
   it('reads and changes the service through its routes', async () => {
@@ -89,7 +76,7 @@ describe('the browser bridge against the control API', () => {
   });
 
   it('a wrong token is refused (and reported, so the page forgets it)', async () => {
-    const wrong = createHttpBridge({ origin: api.ui!.origin, token: 'x'.repeat(43), EventSource: NoEventSource, onUnauthorized: () => refused++ });
+    const wrong = createHttpBridge({ origin: daemon.origin, token: 'x'.repeat(43), EventSource: NoEventSource, onUnauthorized: () => refused++ });
     const before = refused;
     const err = (await wrong.listMounts().catch((e: unknown) => e)) as BridgeError;
     expect(err.info.kind).toBe('Permission');
