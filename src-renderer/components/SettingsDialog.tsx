@@ -11,12 +11,14 @@ import { Modal } from './Modal.tsx';
 
 /** The settings fields as typed. */
 interface SettingsDraft {
-  nodeMode: 'discover' | 'address';
+  nodeMode: 'discover' | 'address' | 'embedded';
   nodeAddress: string;
   gateway: string;
   subdomainLinks: boolean;
   mountFolder: string;
   fileManagerMenu: boolean;
+  /** Berth's own (embedded) node never uses the network. */
+  offline: boolean;
   launchAtLogin: boolean;
   protocolHandler: boolean;
 }
@@ -25,12 +27,13 @@ type SettingsField = 'ipfsNode' | 'gateway' | 'mountFolder' | 'form';
 
 function draftOf(s: Settings | undefined, defaultFolder: string | undefined, desk: DesktopSettings | undefined): SettingsDraft {
   return {
-    nodeMode: s?.ipfsNode ? 'address' : 'discover',
-    nodeAddress: s?.ipfsNode ?? '',
+    nodeMode: s?.ipfsNode === 'embedded' ? 'embedded' : s?.ipfsNode ? 'address' : 'discover',
+    nodeAddress: s?.ipfsNode && s.ipfsNode !== 'embedded' ? s.ipfsNode : '',
     gateway: s?.gateway ?? 'http://127.0.0.1:8080',
     subdomainLinks: s?.subdomainLinks ?? false,
     mountFolder: s?.mountFolder ?? defaultFolder ?? '',
     fileManagerMenu: s?.fileManagerMenu ?? false,
+    offline: s?.offline ?? false,
     launchAtLogin: desk?.launchAtLogin ?? false,
     protocolHandler: desk?.protocolHandler ?? false,
   };
@@ -39,13 +42,14 @@ function draftOf(s: Settings | undefined, defaultFolder: string | undefined, des
 /** The patch the draft asks for: only what changed, `null` to go back to a default. */
 function patchOf(d: SettingsDraft, s: Settings | undefined, defaultFolder: string | undefined): SettingsPatch {
   const p: SettingsPatch = {};
-  const node = d.nodeMode === 'discover' ? null : d.nodeAddress.trim();
+  const node = d.nodeMode === 'discover' ? null : d.nodeMode === 'embedded' ? 'embedded' : d.nodeAddress.trim();
   if ((node ?? undefined) !== s?.ipfsNode) p.ipfsNode = node;
   if (d.gateway.trim() !== s?.gateway) p.gateway = d.gateway.trim();
   if (d.subdomainLinks !== s?.subdomainLinks) p.subdomainLinks = d.subdomainLinks;
   const folder = d.mountFolder.trim();
   if (folder !== (s?.mountFolder ?? defaultFolder ?? '')) p.mountFolder = folder;
   if (d.fileManagerMenu !== s?.fileManagerMenu) p.fileManagerMenu = d.fileManagerMenu;
+  if (d.offline !== (s?.offline ?? false)) p.offline = d.offline;
   return p;
 }
 
@@ -53,7 +57,14 @@ function patchOf(d: SettingsDraft, s: Settings | undefined, defaultFolder: strin
 function NodeStatusLine() {
   const node = useBerth((s) => s.node);
   if (!node) return <p className="status-line muted">Checking the IPFS node…</p>;
-  const where = node.address === 'embedded' ? 'the embedded node' : hostPort(node.address);
+  if (node.address === 'embedded') {
+    return (
+      <p className="status-line tone-ok" role="status">
+        <span className="dot" aria-hidden="true" /> Using Berth’s own node{node.source === 'embedded' && node.agent ? ` (${node.agent.replace(/^berth-embedded \(|\)$/g, '')})` : ''}.
+      </p>
+    );
+  }
+  const where = hostPort(node.address);
   const how = { settings: 'the address set here', discovered: 'found running', default: 'the usual address', embedded: 'built in' }[node.source];
   return node.reachable ? (
     <p className="status-line tone-ok" role="status">
@@ -130,7 +141,11 @@ export function SettingsDialog() {
             <legend>IPFS node</legend>
             <label className="choice">
               <input type="radio" name="node-mode" checked={draft.nodeMode === 'discover'} onChange={() => update({ nodeMode: 'discover' })} />
-              Find a running node (IPFS Desktop or Kubo)
+              Find a running node (IPFS Desktop or Kubo), else Berth’s own
+            </label>
+            <label className="choice">
+              <input type="radio" name="node-mode" checked={draft.nodeMode === 'embedded'} onChange={() => update({ nodeMode: 'embedded' })} />
+              Use Berth’s own node (fetches from trustless gateways)
             </label>
             <label className="choice">
               <input type="radio" name="node-mode" checked={draft.nodeMode === 'address'} onChange={() => update({ nodeMode: 'address' })} />
@@ -142,6 +157,10 @@ export function SettingsDialog() {
               </Field>
             )}
             <NodeStatusLine />
+            <label className="choice">
+              <input type="checkbox" checked={draft.offline} onChange={(e) => update({ offline: e.target.checked })} />
+              Berth’s own node stays offline (only blocks it already has)
+            </label>
           </fieldset>
           <fieldset>
             <legend>Links</legend>

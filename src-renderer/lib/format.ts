@@ -133,7 +133,11 @@ export function formatSize(bytes: number): string {
 /** The header's node line: "IPFS: js-ipfs/0.18.1 at 127.0.0.1:5001" or "IPFS: not reachable at …" (why, in `detail`). */
 export function nodeLine(node: NodeStatus | undefined): { text: string; tone: Tone; detail?: string } {
   if (!node) return { text: 'IPFS: checking…', tone: 'busy' };
-  const where = node.address === 'embedded' ? 'the embedded node' : hostPort(node.address);
+  if (node.address === 'embedded') {
+    const offline = node.agent?.includes('offline') ? ' (offline)' : '';
+    return { text: `IPFS: Berth’s own node${offline}`, tone: node.reachable ? 'ok' : 'bad', ...(node.agent ? { detail: node.agent } : {}) };
+  }
+  const where = hostPort(node.address);
   if (node.reachable) return { text: `IPFS: ${node.agent ?? 'node'} at ${where}`, tone: 'ok' };
   const why = node.error ? `${node.error.message}${node.error.hint ? ` — ${node.error.hint}` : ''}` : undefined;
   return { text: `IPFS: not reachable at ${where}`, tone: 'bad', ...(why ? { detail: why } : {}) };

@@ -63,6 +63,8 @@ describe('paths, sources and sizes', () => {
     expect(nodeLine({ address: '/ip4/127.0.0.1/tcp/5001', source: 'discovered', reachable: true, agent: 'kubo/0.38.0', checkedAt: '' }).text).toBe('IPFS: kubo/0.38.0 at 127.0.0.1:5001');
     const down = nodeLine({ address: '/ip4/127.0.0.1/tcp/5001', source: 'default', reachable: false, error: { kind: 'Unavailable', message: 'connection refused' }, checkedAt: '' });
     expect(down).toEqual({ text: 'IPFS: not reachable at 127.0.0.1:5001', tone: 'bad', detail: 'connection refused' });
+    const own = nodeLine({ address: 'embedded', source: 'embedded', reachable: true, agent: 'berth-embedded (@helia/unixfs, trustless gateways), offline', checkedAt: '' });
+    expect(own.text).toBe('IPFS: Berth’s own node (offline)');
   });
 });
 
