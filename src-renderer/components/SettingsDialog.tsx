@@ -157,10 +157,12 @@ export function SettingsDialog() {
               </Field>
             )}
             <NodeStatusLine />
-            <label className="choice">
-              <input type="checkbox" checked={draft.offline} onChange={(e) => update({ offline: e.target.checked })} />
-              Berth’s own node stays offline (only blocks it already has)
-            </label>
+            {draft.nodeMode !== 'address' && (
+              <label className="choice">
+                <input type="checkbox" checked={draft.offline} onChange={(e) => update({ offline: e.target.checked })} />
+                Berth’s own node stays offline (only blocks it already has)
+              </label>
+            )}
           </fieldset>
           <fieldset>
             <legend>Links</legend>
