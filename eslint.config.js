@@ -25,9 +25,37 @@ const rule = {
   srcMain: { group: ['**/src-main', '**/src-main/**'], message: 'this layer never imports src-main (DESIGN.md "Layers"); share code through src-shared.' },
   srcRenderer: { group: ['**/src-renderer', '**/src-renderer/**'], message: 'nothing imports the renderer (DESIGN.md "Layers").' },
   react: { group: ['react', 'react/*', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*'], message: 'src-shared is UI-free: no React or zustand (DESIGN.md "Layers").' },
-  guests: { group: ['**/guests', '**/guests/**'], message: 'hosts and guests never import each other: hosts take any Vfs (STYLE.md habit 2).' },
-  hosts: { group: ['**/hosts', '**/hosts/**'], message: 'hosts and guests never import each other: guests implement Vfs only (STYLE.md habit 2).' },
+  childProcess: [
+    { name: 'child_process', message: 'start commands with sys/runCommand.ts: a FUSE-serving process must have no child of its own (a SIGCHLD while libfuse cancels its threads hangs it).' },
+    { name: 'node:child_process', message: 'start commands with sys/runCommand.ts: a FUSE-serving process must have no child of its own (a SIGCHLD while libfuse cancels its threads hangs it).' },
+  ],
 };
+
+/** The folders of src-main, and which of the others each may import ("what may import what"). */
+const MAY_IMPORT = {
+  electron: ['api', 'service', 'hosts', 'guests', 'nfs', 'ipfs', 'vfs', 'sys'],
+  cli: ['api', 'service', 'hosts', 'guests', 'nfs', 'ipfs', 'vfs', 'sys'],
+  api: ['service', 'hosts', 'guests', 'nfs', 'ipfs', 'vfs', 'sys'],
+  service: ['hosts', 'guests', 'nfs', 'ipfs', 'vfs', 'sys'],
+  hosts: ['nfs', 'vfs', 'sys'],
+  guests: ['nfs', 'ipfs', 'vfs', 'sys'],
+  nfs: ['vfs', 'sys'],
+  ipfs: ['vfs', 'sys'],
+  vfs: [],
+  sys: [],
+};
+const SRC_MAIN_FOLDERS = Object.keys(MAY_IMPORT);
+/** Folders whose code may start child processes itself: none (see the runCommand.ts block below). */
+const SPAWNS = [];
+
+/** The pattern that keeps `folder` from importing `other` (relative paths name it as a path segment). */
+function layerRule(folder, other) {
+  const why =
+    (folder === 'hosts' && other === 'guests') || (folder === 'guests' && other === 'hosts')
+      ? 'hosts and guests never import each other (STYLE.md habit 2)'
+      : `src-main/${folder} may import ${MAY_IMPORT[folder].length ? `only ${MAY_IMPORT[folder].join(', ')} from src-main` : 'nothing from src-main'} (docs/architecture.md "Layers": arrows point down)`;
+  return { group: [`**/${other}`, `**/${other}/**`, `!**/node_modules/**`], message: `${why}.` };
+}
 
 /** Node globals a Node-free layer must not reach for (tsc catches most, lint names the rule). */
 const nodeGlobals = ['Buffer', 'process', 'require', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({
@@ -88,21 +116,21 @@ export default defineConfig(
       'no-restricted-globals': ['error', ...nodeGlobals],
     },
   },
+  // src-main, folder by folder: what each may import from the others (docs/architecture.md
+  // "Layers"). Arrows point down only: electron and cli -> api -> service -> hosts | guests
+  // -> nfs | ipfs -> vfs; sys (the process's own OS plumbing) sits under all of them.
+  // Hosts and guests never import each other; neither do the two faces.
+  ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => ({
+    files: [`src-main/${folder}/**`],
+    rules: restrict(
+      [...(folder === 'electron' ? [] : [rule.electron]), ...(SPAWNS.includes(folder) ? [] : rule.childProcess)],
+      [...(folder === 'electron' ? [] : [rule.electronDeep]), rule.srcRenderer, ...SRC_MAIN_FOLDERS.filter((f) => f !== folder && !allowed.includes(f)).map((f) => layerRule(folder, f))],
+    ),
+  })),
+  // The one place that starts processes for a FUSE-serving process, and the launchers that
+  // start the daemon or the app (they serve no FUSE themselves).
   {
-    files: ['src-main/**'],
-    ignores: ['src-main/electron/**', 'src-main/hosts/**', 'src-main/guests/**'],
-    rules: restrict([rule.electron], [rule.electronDeep, rule.srcRenderer]),
-  },
-  {
-    files: ['src-main/hosts/**'],
-    rules: restrict([rule.electron], [rule.electronDeep, rule.srcRenderer, rule.guests]),
-  },
-  {
-    files: ['src-main/guests/**'],
-    rules: restrict([rule.electron], [rule.electronDeep, rule.srcRenderer, rule.hosts]),
-  },
-  {
-    files: ['src-main/electron/**'],
-    rules: restrict([], [rule.srcRenderer]),
+    files: ['src-main/sys/runCommand.ts', 'src-main/cli/daemonClient.ts', 'src-main/cli/start.mjs'],
+    rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -1,11 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { resolve } from 'node:path';
+import { benchFuseLocal } from './fuseLocal.ts';
 import { benchIpfsFuse } from './ipfsFuse.ts';
 import { benchIpfsNode } from './ipfsNode.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
-import { mergeSections, table, type Row } from './lib/report.ts';
+import { table, type Row } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
 // `npm run bench`: every comparison against a named peer in the same run, medians of
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   sections.push(
     '# Berth benchmarks',
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, ${fio}.`,
+    `Written by \`npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}${only.length ? ' (the other sections are from earlier runs)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, ${fio}.`,
     `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating. "vs peer" is the peer's figure ÷ Berth's (above 1×: Berth is faster, or for memory leaner).`,
     '',
   );
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
     const { rows, notes } = await benchService(RUNS);
     sections.push(table('The mount table service vs one foreground mount (local guests over FUSE)', rows, notes));
   }
+  if (want('fuse-local')) {
+    console.error('bench: FUSE local guest vs bindfs …');
+    const { rows, notes } = await benchFuseLocal(RUNS);
+    sections.push(table('FUSE local guest vs bindfs', rows, notes));
+  }
   if (want('nfs')) {
     console.error('bench: NFS host and client vs nfs-ganesha and libnfs …');
     const { rows, notes } = await benchNfs(RUNS);
@@ -54,11 +60,28 @@ async function main(): Promise<void> {
     sections.push(table('The browser face: 500 mounts in Chromium vs a plain EventSource', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
-  // A run of some sections replaces only those in the file; the others keep their figures.
-  const text = only.length === 0 ? sections.join('\n') : mergeSections(await readFile(out, 'utf8').catch(() => ''), sections.join('\n'), `\`npm run bench -- ${only.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}`);
+  const text = only.length === 0 ? sections.join('\n') : merge(await readFile(out, 'utf8').catch(() => ''), sections);
   await writeFile(out, text);
   console.log(sections.join('\n'));
   console.error(`bench: wrote ${out}`);
+}
+
+/**
+ * RESULTS.md after a run of some sections (`npm run bench -- nfs`): the header and those
+ * sections new, every other section as it was, hand-written ones included, in their place.
+ */
+function merge(old: string, fresh: string[]): string {
+  const split = (text: string): string[] => text.split(/\n(?=## )/);
+  const title = (sec: string): string => sec.split('\n', 1)[0]!.trim();
+  const [header, ...made] = split(fresh.join('\n'));
+  const byTitle = new Map(made.map((sec) => [title(sec), sec] as const));
+  const kept = old ? split(old).slice(1) : [];
+  const out = kept.map((sec) => {
+    const now = byTitle.get(title(sec));
+    byTitle.delete(title(sec));
+    return now ?? sec;
+  });
+  return [header!, ...out, ...byTitle.values()].map((sec) => sec.replace(/\n+$/, '\n')).join('\n');
 }
 
 main().catch((err: unknown) => {

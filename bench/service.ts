@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient, DaemonNotRunningError } from '../src-main/api/client.ts';
+import { readMountInfo } from '../src-main/hosts/mountInfo.ts';
 import type { MountSpec } from '../src-shared/mountSpec.ts';
 import { run, samplePair, summarize } from './lib/measure.ts';
 import { cpuMs, foregroundMount, rssMiB } from './lib/proc.ts';
@@ -22,11 +23,7 @@ const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
 
 /** Mount points (as /proc/self/mountinfo shows them) under `base`. */
 async function mountsUnder(base: string): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((mp) => mp === base || mp.startsWith(`${base}/`));
+  return (await readMountInfo()).map((m) => m.mountpoint).filter((mp) => mp === base || mp.startsWith(`${base}/`));
 }
 
 /** Lazily detaches whatever is still mounted under `base` (cleanup after a failure). */
@@ -65,12 +62,9 @@ async function abortFuseUnder(base: string): Promise<void> {
       return;
     }
   }
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  for (const l of info.split('\n')) {
-    const f = l.split(' ');
-    const mp = f[4] ?? '';
-    if (mp !== base && !mp.startsWith(`${base}/`)) continue;
-    const minor = (f[2] ?? '').split(':')[1];
+  for (const m of await readMountInfo()) {
+    if (m.mountpoint !== base && !m.mountpoint.startsWith(`${base}/`)) continue;
+    const minor = m.dev.split(':')[1];
     if (minor) await writeFile(`${ctl}/${minor}/abort`, '1').catch(() => undefined);
   }
   if (mounted) execFileSync('umount', [ctl], { stdio: 'ignore' });
@@ -399,7 +393,7 @@ export async function benchService(runs: number): Promise<{ rows: Row[]; notes: 
     notes.push(
       `Memory is VmRSS after ${IDLE_MS / 1000} s idle. Nearly all of it is the process itself (Node and the loaded CLI code; \`berth --help\` peaks near the same figure); ` +
         `${perMount >= 0.5 ? `each further mount adds about ${perMount.toFixed(1)} MiB` : 'a further mount adds too little to measure'}. ` +
-        `Idle CPU: daemon ${med(idle10)} ms/s with ${IDLE} mounts, foreground ${med(idle1)} ms/s with 1 (each FUSE mount polls /proc/self/mountinfo every second, and the table's health check every 2 s).`,
+        `Idle CPU: daemon ${med(idle10)} ms/s with ${IDLE} mounts, foreground ${med(idle1)} ms/s with 1 (one watcher per process reads /proc/self/mountinfo once a second for every FUSE mount).`,
     );
     if (stuck.length) {
       notes.push(

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 
 // Timing helpers for `npm run bench`. Every figure is the median of several runs of
 // the same operation, taken in the same run as the peer it is compared with, so the
@@ -97,4 +98,9 @@ export async function dropCaches(): Promise<void> {
 /** MiB/s for `bytes` moved in `ms`. */
 export function mibps(bytes: number, ms: number): number {
   return bytes / (1 << 20) / (ms / 1000);
+}
+
+/** The 1-minute load average, for the notes beside a figure (the machine is shared). */
+export function load(): string {
+  return loadavg()[0]!.toFixed(1);
 }

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isMounted } from '../../src-main/hosts/mountInfo.ts';
 
 /** CPU milliseconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 export async function cpuMs(pid: number): Promise<number> {
@@ -18,11 +19,6 @@ export async function rssMiB(pid: number): Promise<number> {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-/** True when `mountpoint` is in /proc/self/mountinfo. */
-export async function isMounted(mountpoint: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((l) => l.split(' ')[4] === mountpoint);
-}
 
 const LAUNCHER = resolve(import.meta.dirname, '../../src-main/cli/berth.cjs');
 

@@ -7,6 +7,7 @@ import type { BerthService } from '../../src-shared/bridge.ts';
 import type { MountTable } from '../service/MountTable.ts';
 import { discardBody, errorResponse, HttpError, sendJson } from './http.ts';
 import { handleRoute, matchRoute, type RouteContext } from './routes.ts';
+import { claimControlSocket } from './socketClaim.ts';
 import { defaultUiRoot, serveUi } from './staticUi.ts';
 import { makeHostGuard, makeTcpGuard, newToken, parseUiAddress, redactUrl } from './tcpGuard.ts';
 
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   token?: string;
   onShutdown: (level: ShutdownLevel) => void;
   log?: (message: string) => void;
+  /** Requests other than /v1/info wait for it (the daemon claims the socket before it loads the table). */
+  ready?: Promise<void>;
 }
 
 /** The running API. */
@@ -81,7 +84,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
           }
           tcp.api(req, url);
         }
-        await handleRoute(ctx, matchRoute(req.method ?? 'GET', url.pathname), req, res);
+        const route = matchRoute(req.method ?? 'GET', url.pathname);
+        // info answers at once: it is how a second daemon sees this one is alive.
+        if (route.name !== 'info') await opts.ready;
+        await handleRoute(ctx, route, req, res);
       } catch (err) {
         const r = errorResponse(err);
         if (r.status >= 500) log(`API ${req.method} ${redactUrl(req.url)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -105,16 +111,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
 
   await prepareSocketDir(dirname(opts.socketPath));
-  await unlink(opts.socketPath).catch(() => undefined);
   const unixServer = createServer(handler());
   harden(unixServer);
-  // The umask makes the socket 0600 from its first instant; chmod makes sure of it.
-  const oldMask = process.umask(0o177);
-  try {
-    await listen(unixServer, opts.socketPath);
-  } finally {
-    process.umask(oldMask);
-  }
+  // The socket is the one-daemon-per-user lock (socketClaim.ts); created 0600, chmod makes sure.
+  await claimControlSocket(unixServer, opts.socketPath);
   await chmod(opts.socketPath, 0o600);
 
   let tcpServer: Server | undefined;
@@ -141,6 +141,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   }
 
   const close = async () => {
+    // The path first: once this daemon stops listening, a new one may take the path over,
+    // and an unlink after that would remove the new daemon's socket.
+    await unlink(opts.socketPath).catch(() => undefined);
     for (const s of streams) s.end();
     const closing = [unixServer, tcpServer].filter((s): s is Server => !!s).map(
       (s) =>
@@ -150,7 +153,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         }),
     );
     await Promise.all(closing);
-    await unlink(opts.socketPath).catch(() => undefined);
   };
   return { socketPath: opts.socketPath, ...(ui ? { ui } : {}), close };
 }

@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InfoResponse, ShutdownLevel } from '../../src-shared/api.ts';
 import { MountStore } from '../service/MountStore.ts';
@@ -9,7 +7,7 @@ import { createTableService } from '../service/TableService.ts';
 import type { BerthService } from '../../src-shared/bridge.ts';
 import { configDir, runtimeDir, socketPath } from '../service/paths.ts';
 import { prepareSocketDir, startApiServer, type RunningApi } from './ApiServer.ts';
-import { ApiClient } from './client.ts';
+import { DaemonAlreadyRunning } from './socketClaim.ts';
 import { loadOrCreateToken } from './tcpGuard.ts';
 
 /** Options of one service instance (the headless daemon; Electron passes its own configDir). */
@@ -18,13 +16,12 @@ export interface DaemonOptions {
   ui?: string;
   /** Folder of mounts.json (default $XDG_CONFIG_HOME/berth). */
   configDir?: string;
-  /** Folder of the socket and lock (default $XDG_RUNTIME_DIR/berth). */
+  /** Folder of the control socket (default $XDG_RUNTIME_DIR/berth). */
   runtimeDir?: string;
   version?: string;
   log?: (message: string) => void;
   /** Replaces openMount (Electron and benchmarks never need this; kept for embedding). */
   opener?: MountOpener;
-  healthIntervalMs?: number;
   /** Who serves: the headless daemon (default) or the desktop app. */
   servedBy?: 'daemon' | 'app';
   /** Writes the desktop clipboard (the app passes Electron's); without it the clipboard route answers Unavailable. */
@@ -38,46 +35,11 @@ export interface DaemonOptions {
 /** A running service, or the one that already runs. */
 export type DaemonStart =
   | { kind: 'started'; table: MountTable; service: BerthService; api: RunningApi; stopped: Promise<void>; stop(level: ShutdownLevel): Promise<void> }
-  | { kind: 'already-running'; info?: InfoResponse; pid?: number };
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+  | { kind: 'already-running'; info: InfoResponse; pid: number };
 
 /**
- * Takes the per-user lock (a pid file created with O_EXCL); a lock left by a dead
- * process is taken over. Returns the pid of the live holder when there is one.
- */
-async function takeLock(lockFile: string): Promise<{ ok: true } | { ok: false; pid: number }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const fh = await open(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return { ok: true };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) return { ok: false, pid };
-    if (!pid) {
-      // Another daemon may be between creating and writing the file.
-      await new Promise((r) => setTimeout(r, 100));
-      const again = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (again && pidAlive(again)) return { ok: false, pid: again };
-    }
-    await unlink(lockFile).catch(() => undefined);
-  }
-  throw new Error(`could not take the daemon lock ${lockFile}`);
-}
-
-/**
- * Starts the service: one per user (a second one finds the first and reports it), the
+ * Starts the service: one per user (a second one finds the first on the control socket
+ * and reports it; a socket left by a dead daemon is taken over, see socketClaim.ts), the
  * mount table (restoring auto-mounts) and the control API. SIGINT/SIGTERM unmount
  * everything (`short`; a second signal: `immediate`) and stop.
  */
@@ -86,19 +48,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
   const rdir = opts.runtimeDir ?? runtimeDir();
   const sock = opts.runtimeDir ? join(rdir, 'api.sock') : socketPath();
   await prepareSocketDir(rdir);
-  const lockFile = join(rdir, 'daemon.lock');
-  const lock = await takeLock(lockFile);
-  if (!lock.ok) {
-    const info = await new ApiClient({ socketPath: sock }).info().catch(() => undefined);
-    return { kind: 'already-running', ...(info ? { info } : {}), pid: lock.pid };
-  }
 
   let api: RunningApi | undefined;
   const table = new MountTable({
     store: new MountStore(opts.configDir ?? configDir()),
     opener: opts.opener ?? openMount,
     log,
-    ...(opts.healthIntervalMs !== undefined ? { healthIntervalMs: opts.healthIntervalMs } : {}),
   });
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -112,7 +67,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
         log(`shutdown: ${(err as Error).message}`);
       }
       await api?.close().catch(() => undefined);
-      await unlink(lockFile).catch(() => undefined);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       log('stopped');
@@ -142,8 +96,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
     ...(opts.clipboard ? { clipboard: opts.clipboard } : {}),
     ...(opts.cliCommand ? { cliCommand: opts.cliCommand } : {}),
   });
+  // The socket first: it decides whether this process is the user's daemon, before any
+  // mount is touched. Requests other than /v1/info wait until the table is loaded.
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
   try {
-    await table.start();
     api = await startApiServer({
       table,
       service,
@@ -154,12 +111,20 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
       ...(opts.ui ? { token: await loadOrCreateToken(join(rdir, 'ui-token')) } : {}),
       onShutdown: (level) => void stop(level),
       log,
+      ready,
     });
   } catch (err) {
-    await table.shutdown('immediate').catch(() => undefined);
-    await unlink(lockFile).catch(() => undefined);
+    if (err instanceof DaemonAlreadyRunning) return { kind: 'already-running', info: err.info, pid: err.info.pid };
     throw err;
   }
+  try {
+    await table.start();
+  } catch (err) {
+    await table.shutdown('immediate').catch(() => undefined);
+    await api.close().catch(() => undefined);
+    throw err;
+  }
+  markReady();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return { kind: 'started', table, service, api, stopped, stop };

@@ -7,6 +7,8 @@ import type { z } from 'zod';
 import { type DirRef, LocalDirs } from './localDirs.ts';
 import { fromNode } from './localErrors.ts';
 import { LocalFile } from './localFile.ts';
+import { F, lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
+import { flatten } from '../vfs/listing.ts';
 import { CAN_CHOWN, folderMode, lchownNew, needsChmod, ownerFor } from './localOwner.ts';
 import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
 import { setattrAt } from './localSetattr.ts';
@@ -25,8 +27,8 @@ export { fromNode } from './localErrors.ts';
 
 /** Longest name of one path component (Linux NAME_MAX). */
 const NAME_MAX = 255;
-/** Entries of one folder lstat-ed per listing step (bounds memory for huge folders). */
-const READDIR_BATCH = 256;
+/** Entries of one folder lstat-ed per listing step (bounds memory for huge folders; one worker batch). */
+const READDIR_BATCH = 1024;
 /** lstat calls kept in flight while listing. */
 const LSTAT_WINDOW = 64;
 
@@ -66,6 +68,26 @@ export function splitGuestPath(path: string): string[] {
     }
   }
   return parts;
+}
+
+/** The node type of st_mode's S_IFMT bits. */
+function typeOfMode(mode: number): NodeType {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFREG:
+      return 'file';
+    case C.S_IFDIR:
+      return 'dir';
+    case C.S_IFLNK:
+      return 'symlink';
+    case C.S_IFIFO:
+      return 'fifo';
+    case C.S_IFSOCK:
+      return 'socket';
+    case C.S_IFCHR:
+      return 'char';
+    default:
+      return 'block';
+  }
 }
 
 function nodeType(st: Stats): NodeType {
@@ -131,6 +153,26 @@ export class LocalGuest implements Vfs {
     };
   }
 
+  /** toAttr for a row of a batched lstat (localStatBatch.ts). */
+  private rowAttr(r: Float64Array, o: number): Attr {
+    const mode = r[o + F.mode]!;
+    const type = typeOfMode(mode);
+    const a: Attr = {
+      type,
+      mode: mode & 0o7777,
+      size: type === 'file' || type === 'symlink' || type === 'dir' ? r[o + F.size]! : 0,
+      nlink: r[o + F.nlink]!,
+      uid: this.uid ?? r[o + F.uid]!,
+      gid: this.gid ?? r[o + F.gid]!,
+      ino: r[o + F.ino]!,
+      mtime: r[o + F.mtimeMs]!,
+      atime: r[o + F.atimeMs]!,
+      ctime: r[o + F.ctimeMs]!,
+    };
+    if (type === 'char' || type === 'block') a.rdev = r[o + F.rdev]!;
+    return a;
+  }
+
   private check(opts: CallOpts): void {
     if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
     if (opts.signal.aborted) throw toFsError(opts.signal.reason);
@@ -173,7 +215,12 @@ export class LocalGuest implements Vfs {
     return this.inParent(path, async (dir, name) => this.toAttr(await fsp.lstat(`${dir}/${name}`)));
   }
 
-  async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+  readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+    return flatten(this.readdirBatches(path, opts));
+  }
+
+  /** The listing a lstat batch at a time (sorted names; one worker batch each, localStatBatch.ts). */
+  async *readdirBatches(path: string, opts: CallOpts): AsyncIterable<readonly DirEntry[]> {
     this.check(opts);
     const d = await this.dir(splitGuestPath(path), path);
     try {
@@ -187,17 +234,25 @@ export class LocalGuest implements Vfs {
       for (let i = 0; i < names.length; i += READDIR_BATCH) {
         if (opts.signal.aborted) throw toFsError(opts.signal.reason);
         const batch = names.slice(i, i + READDIR_BATCH);
-        const stats = await lstatAll(d.ref, batch);
-        for (let j = 0; j < batch.length; j++) {
-          const st = stats[j];
-          // An entry removed between readdir and lstat is simply not listed.
-          if (st) yield { name: batch[j] as string, attr: this.toAttr(st) };
+        const out: DirEntry[] = [];
+        // An entry removed between readdir and lstat is simply not listed.
+        const rows = await lstatBatch(d.ref, batch);
+        if (rows) {
+          for (let j = 0; j < batch.length; j++) if (rows[j * STAT_FIELDS]! >= 0) out.push({ name: batch[j]!, attr: this.rowAttr(rows, j * STAT_FIELDS) });
+        } else {
+          const stats = await lstatAll(d.ref, batch);
+          for (let j = 0; j < batch.length; j++) {
+            const st = stats[j];
+            if (st) out.push({ name: batch[j]!, attr: this.toAttr(st) });
+          }
         }
+        yield out;
       }
     } finally {
       d.release();
     }
   }
+
 
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
     this.check(opts);

@@ -1,15 +1,18 @@
-import { spawn } from 'node:child_process';
 import { constants as C } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { runCommand } from '../sys/runCommand.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { SpecialType } from '../vfs/types.ts';
 import { HAS_PROC_FD } from './localDirs.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
 // Node has no mknod: fifos and devices are made by coreutils' mknod in a child process,
-// which gets the parent folder's descriptor as its fd 3 and creates "/proc/self/fd/3/name",
-// so the containment proof of the folder holds there too. mknod is rare (mkfifo, cp -a of
-// /dev), so a process per call is fine. Sockets are not made: a socket file only means
+// which creates "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the
+// very folder this process holds open, so the containment proof of the folder holds there
+// too. The child is started by the command helper (sys/runCommand.ts; a FUSE-serving
+// process must have no child of its own), which is why the folder is reached through
+// /proc/<pid> rather than handed over as fd 3. mknod is rare (mkfifo, cp -a of /dev), so a
+// process per call is fine. Sockets are not made: a socket file only means
 // something to the process that binds it, and binding one has no mknod equivalent here.
 
 /** Linux's O_PATH (see localDirs.ts). */
@@ -25,16 +28,10 @@ export async function makeSpecial(dir: { fd?: number; path: string }, name: stri
   const kind = type === 'fifo' ? ['p'] : type === 'char' || type === 'block' ? [type === 'char' ? 'c' : 'b', String(splitDev(rdev).major), String(splitDev(rdev).minor)] : undefined;
   if (!kind) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
   const viaFd = HAS_PROC_FD && dir.fd !== undefined;
-  const target = viaFd ? `/proc/self/fd/3/${name}` : `${dir.path}/${name}`;
+  const target = viaFd ? `/proc/${process.pid}/fd/${dir.fd!}/${name}` : `${dir.path}/${name}`;
   const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
-  const stderr = await new Promise<string | undefined>((resolve, reject) => {
-    // spawn, not execFile: only spawn hands an extra descriptor to the child (fd 3).
-    const child = spawn('mknod', args, { stdio: ['ignore', 'ignore', 'pipe', ...(viaFd ? [dir.fd!] : [])], timeout: 10_000 });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code === 0 ? undefined : err || `exit ${code}`));
-  });
+  const r = await runCommand('mknod', args, { timeoutMs: 10_000 });
+  const stderr = r.code === 0 ? undefined : r.stderr || `exit ${r.code}`;
   if (stderr !== undefined) {
     // coreutils tells only in words; these are the errnos mknod(2) documents.
     const code = /File exists/.test(stderr) ? 'EEXIST' : /Operation not permitted/.test(stderr) ? 'EPERM' : /Permission denied/.test(stderr) ? 'EACCES' : /No space/.test(stderr) ? 'ENOSPC' : /Read-only/.test(stderr) ? 'EROFS' : 'EIO';

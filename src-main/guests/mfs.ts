@@ -156,6 +156,10 @@ export class MfsGuest implements Vfs {
 
   async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
     const mp = this.mfsPath(path);
+    // A file whose last handle is closing is in neither `writing` nor (yet) the folder
+    // node: list the folder once those flushes are done, or they vanish from the listing.
+    const flushing = [...this.closing].filter(([p]) => posix.dirname(p) === mp).map(([, done]) => done.catch(() => undefined));
+    if (flushing.length > 0) await Promise.all(flushing);
     const dir = await this.need(mp, opts);
     if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const seen = new Set<string>();

@@ -5,8 +5,9 @@ import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
 import type { Fattr3 } from '../nfs/nfs3/attrs.ts';
 import { Ftype3 } from '../nfs/nfs3/constants.ts';
-import { NfsClient } from '../nfs/client/NfsClient.ts';
+import { NfsClient, type PlusEntry } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
+import { flatten } from '../vfs/listing.ts';
 
 // The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
 // connection (NfsClient), handles are looked up once per path and cached, and a handle
@@ -30,7 +31,9 @@ const MAX_CACHED_HANDLES = 50_000;
 const MAX_IO = 1024 * 1024;
 
 function toAttr(a: Fattr3): Attr {
-  return { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime, ...(a.rdev !== undefined ? { rdev: a.rdev } : {}) };
+  const out: Attr = { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime };
+  if (a.rdev !== undefined) out.rdev = a.rdev;
+  return out;
 }
 
 function split(path: string): { parent: string; name: string } {
@@ -136,19 +139,46 @@ export class NfsGuest implements Vfs {
     return toAttr(await this.on(path, opts, (fh) => this.client.getattr(fh, opts.signal)));
   }
 
-  async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
-    const dir = await this.on(path, opts, async (fh) => {
-      await this.client.getattr(fh, opts.signal); // proves the handle fresh before streaming
-      return fh;
-    });
-    for await (const e of this.client.readdirplus(dir, opts.signal)) {
-      if (e.name === '.' || e.name === '..') continue;
-      const child = path === '/' ? `/${e.name}` : `${path}/${e.name}`;
-      if (e.fh) this.remember(child, e.fh);
-      const attr = e.attr ?? (await this.client.getattr(e.fh ?? (await this.resolve(child, opts.signal)), opts.signal));
-      yield { name: e.name, attr: toAttr(attr) };
+  readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+    return flatten(this.readdirBatches(path, opts));
+  }
+
+  /** The listing a READDIRPLUS page at a time (vfs/listing.ts). */
+  async *readdirBatches(path: string, opts: CallOpts): AsyncIterable<readonly DirEntry[]> {
+    // The first page proves the handle fresh (a stale one is looked up again once, as `on`
+    // does), rather than a GETATTR round trip before every listing.
+    const start = async (): Promise<{ pages: AsyncIterator<PlusEntry[]>; first: IteratorResult<PlusEntry[]> }> => {
+      const pages = this.client.readdirplusPages(await this.resolve(path, opts.signal), opts.signal)[Symbol.asyncIterator]();
+      return { pages, first: await pages.next() };
+    };
+    let listing;
+    try {
+      listing = await start();
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      await this.remount(opts.signal);
+      listing = await start();
+    }
+    const base = path === '/' ? '/' : `${path}/`;
+    const rest = { [Symbol.asyncIterator]: () => listing.pages };
+    const pages = (async function* () {
+      if (!listing.first.done) yield listing.first.value;
+      yield* rest;
+    })();
+    for await (const page of pages) {
+      const out: DirEntry[] = [];
+      for (const e of page) {
+        if (e.name === '.' || e.name === '..') continue;
+        const child = base + e.name;
+        if (e.fh) this.remember(child, e.fh);
+        e.attr ??= await this.client.getattr(e.fh ?? (await this.resolve(child, opts.signal)), opts.signal);
+        // The decoded entry is the DirEntry (its extra fields are harmless): copies per entry showed in the GC.
+        out.push(e as DirEntry);
+      }
+      yield out;
     }
   }
+
 
   private file(path: string, fh: Buffer): NfsFile {
     const reopen = async (signal: AbortSignal): Promise<Buffer> => {

@@ -1,13 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
-import { checkMountPoint, fuseUnmount, isMounted } from './fuseMountPoint.ts';
-import { makeFuseOps } from './fuseOps.ts';
+import type { ShutdownLevel } from '../../src-shared/api.ts';
+import { checkMountPoint } from './fuseMountPoint.ts';
+import { lazyUnmount, unmountFuse } from './fuseUnmount.ts';
+import { isMounted, mountAt } from './mountInfo.ts';
+import { installFastPath, type FastBinding } from './fuseFastPath.ts';
+import { fastAnswers, type FastAnswers, makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
-import type { Host, MountedHost } from './types.ts';
+import { detachIfProcessDies, startCommandHelper } from '../sys/runCommand.ts';
+import type { Host, MountedHost, MountEnd } from './types.ts';
 
 // The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
 // serves the mount point; `done` settles however the mount ends (our unmount, an external
@@ -37,32 +41,8 @@ export interface FuseMountOptions {
    * so (Attr.immutable). Immutable mounts get kernel_cache and hour-long attribute caching.
    */
   immutable?: boolean;
-  /** How long unmount waits for a clean `fusermount -u` before a lazy one (ms, default 5000). */
-  unmountTimeoutMs?: number;
-}
-
-/** Mount points this process serves (owned by fuseHost), detached at exit if still there. */
-const live = new Set<string>();
-let exitHook = false;
-
-/**
- * A process that exits with mounts up (a crash, process.exit) would leave dead mount points
- * that answer ENOTCONN until someone runs fusermount; a lazy unmount at exit avoids that.
- * Sync is right here: the event loop is gone, and -z does not wait for this process.
- */
-function detachAtExit(mountpoint: string): void {
-  live.add(mountpoint);
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const m of live) {
-      try {
-        execFileSync('fusermount', ['-uz', m], { stdio: 'ignore', timeout: 5_000 });
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  /** How long a `short` unmount waits for busy files before it detaches lazily (ms, default 10 s). */
+  shortGraceMs?: number;
 }
 
 /** How long a mount may take to be served (fuse_mount, the kernel's INIT, the mount table listing it). */
@@ -85,7 +65,7 @@ interface FuseInstance {
 type FuseClass = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance;
 
 /** The part of fuse-native's addon Berth calls directly. */
-interface FuseBinding {
+interface FuseBinding extends FastBinding {
   sizeof_fuse_thread_t: number;
   op_utimens: number;
   fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: unknown, malloc: unknown, handlers: unknown, implemented: unknown): void;
@@ -115,12 +95,13 @@ function loadFuse(): NonNullable<typeof loaded> {
  * negative_timeout, ro, big_writes and any option the user passes through; so Berth
  * computes the whole option string itself.
  */
-function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[]): FuseClass {
+function withOptions(Fuse: FuseClass, binding: FuseBinding, options: string[], fast: FastAnswers): FuseClass {
   return class BerthFuse extends Fuse {
     constructor(mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) {
       super(mnt, ops, opts);
       const original = this._handlers[binding.op_utimens];
       if (typeof original === 'function') this._handlers[binding.op_utimens] = withRealMtime(original as UtimensHandler);
+      installFastPath(this._handlers, binding, fast);
     }
 
     override _fuseOptions(): string {
@@ -197,13 +178,16 @@ function fuseOptions(opts: FuseMountOptions, immutable: boolean, writable: boole
 }
 
 /**
- * Waits until the kernel lists the mount. Called once fuse-native's mount callback fired,
- * which it does from the kernel's FUSE INIT: the kernel already talks to this process, so
- * no stat of the mount point is needed (and one through node:fs could deadlock, issue 3).
+ * Waits until the kernel lists the mount; resolves with its kernel mount id. Called once
+ * fuse-native's mount callback fired, which it does from the kernel's FUSE INIT: the
+ * kernel already talks to this process, so no stat of the mount point is needed (and one
+ * through node:fs could deadlock, issue 3).
  */
-async function waitListed(mountpoint: string, deadlineMs: number): Promise<void> {
+async function waitListed(mountpoint: string, deadlineMs: number): Promise<number> {
   const until = Date.now() + deadlineMs;
-  while (!(await isMounted(mountpoint))) {
+  for (;;) {
+    const entry = await mountAt(mountpoint);
+    if (entry) return entry.id;
     if (Date.now() > until) throw new FsError('Timeout', `${mountpoint} was not in /proc/self/mountinfo within ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -222,6 +206,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export const fuseHost: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const { Fuse, binding } = loadFuse();
+    startCommandHelper();
     await checkMountPoint(mountpoint);
     // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
     const ac = new AbortController();
@@ -234,7 +219,7 @@ export const fuseHost: Host<FuseMountOptions> = {
     const immutable = opts.immutable ?? rootAttr.immutable === true;
     const writable = !vfs.readOnly && !opts.readOnly;
     const ops = makeFuseOps(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }, writable);
-    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable));
+    const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable), fastAnswers(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }));
     // timeout:false: fuse-native's own per-request timer is redundant, every vfs call
     // already has a deadline (vfs/withTimeouts.ts) and answers ETIMEDOUT itself.
     const fuse = new Berth(mountpoint, ops, { timeout: false });
@@ -253,49 +238,67 @@ export const fuseHost: Host<FuseMountOptions> = {
       }
     };
 
+    let mountId: number;
     try {
       const started = Date.now();
       await within(new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))), SERVE_TIMEOUT_MS, 'the kernel\'s FUSE INIT');
-      await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
+      mountId = await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
-      await fuseUnmount(mountpoint).catch(() => {});
+      if (await isMounted(mountpoint)) await lazyUnmount(mountpoint).catch(() => {});
       release();
       const e = toFsError(err);
       throw new FsError(e.kind, `could not mount ${vfs.name} at ${mountpoint}: ${e.message}`, { cause: err });
     }
 
-    let settle = (): void => {};
-    const done = new Promise<void>((r) => {
+    let settle = (_end: MountEnd): void => {};
+    const done = new Promise<MountEnd>((r) => {
       settle = r;
     });
     let ended = false;
-    detachAtExit(mountpoint);
+    let asked = false;
+    // A process that dies with the mount up (a crash, process.exit, SIGKILL) would leave a
+    // dead mount point answering ENOTCONN; the command helper detaches it then.
+    const forget = detachIfProcessDies(mountpoint, mountId);
+    /** The mount is gone from the kernel's table: release the session, once. */
     const end = (): void => {
       if (ended) return;
       ended = true;
-      live.delete(mountpoint);
+      forget();
       unwatch();
       release();
-      settle();
+      settle({ reason: asked ? 'unmounted' : 'external' });
     };
-    // Notices an external `fusermount -u` (or the kernel dropping us) and settles `done`.
+    // The one watcher of this mount: whoever takes it away (us, `fusermount -u`, the
+    // kernel), the next read of /proc/self/mountinfo without it ends it.
     const unwatch = watchUnmount(mountpoint, end);
 
-    let unmounting: Promise<void> | undefined;
+    const graceMs = opts.shortGraceMs ?? 10_000;
+    let gentle: Promise<string | undefined> | undefined;
+    /** Runs one unmount and ends the mount as soon as the kernel no longer lists it. */
+    const take = async (level: ShutdownLevel): Promise<string | undefined> => {
+      asked = true;
+      let note: string | undefined;
+      if (!ended) {
+        await unmountFuse(mountpoint, level, { graceMs, log: (m) => (note = m) });
+        if (!(await isMounted(mountpoint))) end();
+      }
+      await done;
+      return note;
+    };
     return {
       target: mountpoint,
       info: { options: fuseOptions(opts, immutable, writable).join(','), cache: immutable ? 'immutable' : 'mutable' },
       done,
-      unmount(): Promise<void> {
-        unmounting ??= (async () => {
-          try {
-            await fuseUnmount(mountpoint, opts.unmountTimeoutMs ?? 5_000);
-          } finally {
-            if (!(await isMounted(mountpoint))) end();
-          }
-        })();
-        return unmounting;
+      unmount(level: ShutdownLevel = 'short'): Promise<string | undefined> {
+        // `immediate` never waits behind a gentler unmount still waiting for busy files.
+        if (level === 'immediate') return take('immediate');
+        gentle ??= take(level).catch((err: unknown) => {
+          // A failed attempt (the mount could not even be detached) may be tried again.
+          gentle = undefined;
+          throw err;
+        });
+        return gentle;
       },
     };
   },

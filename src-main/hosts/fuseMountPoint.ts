@@ -1,59 +1,14 @@
-import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
+import { isFuseType, readMountInfo } from './mountInfo.ts';
 import { firstEntryInChild, statInChild } from './probeInChild.ts';
 
-// Facts about mount points from the kernel's point of view: what /proc/self/mountinfo
-// lists, whether a folder can take a FUSE mount, and how to take one away. Only
-// /proc/self/mountinfo is read through node:fs; mount points are probed by child processes.
-
-/** Decodes the octal escapes (\040 for a space) the kernel writes into mountinfo paths. */
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** One line of /proc/self/mountinfo, reduced to what Berth needs. */
-export interface MountInfoEntry {
-  mountpoint: string;
-  fstype: string;
-  source: string;
-}
-
-/** Parses the mount table; empty where /proc is absent (macOS). */
-export async function readMountInfo(): Promise<MountInfoEntry[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: MountInfoEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0 || fields.length < dash + 3) continue;
-    out.push({
-      mountpoint: unescapeMountPath(fields[4] ?? ''),
-      fstype: fields[dash + 1] ?? '',
-      source: unescapeMountPath(fields[dash + 2] ?? ''),
-    });
-  }
-  return out;
-}
-
-/** True when something is mounted exactly at `mountpoint`. */
-export async function isMounted(mountpoint: string): Promise<boolean> {
-  return (await readMountInfo()).some((m) => m.mountpoint === mountpoint);
-}
+// Facts about mount points: whether a folder can take a FUSE mount, and whether a mount
+// there still answers. Only /proc/self/mountinfo is read through node:fs (mountInfo.ts);
+// mount points are probed by child processes.
 
 /** How long a probe of a mount point may take before it counts as hung. */
 const PROBE_TIMEOUT_MS = 10_000;
-
-/** True for FUSE file systems ("fuse", "fuse.<name>", "fuseblk"). */
-function isFuseType(fstype: string): boolean {
-  return fstype === 'fuse' || fstype === 'fuseblk' || fstype.startsWith('fuse.');
-}
 
 /**
  * Throws a clear FsError unless `mountpoint` is an empty folder with nothing mounted on it.
@@ -120,26 +75,28 @@ function probeError(mountpoint: string, code: string, message: string): FsError 
   }
 }
 
-/** Runs fusermount with a deadline; resolves with its error text, or undefined on success. */
-export function fusermount(args: string[], timeoutMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('fusermount', args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
-      resolve(err ? (stderr.trim() || err.message) : undefined);
-    });
-  });
-}
-
 /**
- * Takes a FUSE mount away: a clean `fusermount -u` first; when that fails or hangs
- * (a process still uses the mount) a lazy `fusermount -uz`, which detaches it at once and
- * lets the kernel finish when the last user leaves. Resolves when nothing is mounted there.
+ * Whether a mount point answers: 'ok' (it answered, even with an error), 'dead'
+ * (ENOTCONN: its FUSE process is gone), 'missing', or 'hung' (no answer within
+ * `timeoutMs`). The look happens in a child process that is killed at the deadline: a
+ * node:fs call on a hung mount would hold a threadpool thread forever, and one on a mount
+ * this process serves could deadlock it (probeInChild.ts).
  */
-export async function fuseUnmount(mountpoint: string, timeoutMs = 5_000): Promise<void> {
-  if (!(await isMounted(mountpoint))) return;
-  const clean = await fusermount(['-u', mountpoint], timeoutMs);
-  if (clean === undefined || !(await isMounted(mountpoint))) return;
-  const lazy = await fusermount(['-uz', mountpoint], timeoutMs);
-  if (lazy !== undefined && (await isMounted(mountpoint))) {
-    throw new FsError('IO', `could not unmount ${mountpoint}: ${clean}; lazy unmount: ${lazy}`);
+export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Promise<'ok' | 'dead' | 'hung' | 'missing'> {
+  // Reading the folder, not a stat: the kernel answers stat from its attribute cache even
+  // for a mount whose FUSE process is gone; reading the folder has to reach the process.
+  const r = await firstEntryInChild(mountpoint, timeoutMs);
+  if (r.ok) return 'ok';
+  switch (r.code) {
+    case 'ENOTCONN':
+    case 'ECONNABORTED':
+      return 'dead';
+    case 'ENOENT':
+      return 'missing';
+    case 'HUNG':
+      return 'hung';
+    default:
+      // Any other error comes from a live FUSE process.
+      return 'ok';
   }
 }

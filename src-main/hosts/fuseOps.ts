@@ -1,6 +1,7 @@
 import { constants as C } from 'node:fs';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
+import { readdirBatches } from '../vfs/listing.ts';
 import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, SpecialType, Vfs } from '../vfs/types.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
@@ -189,9 +190,11 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
         async () => {
           const names = ['.', '..'];
           const stats = [DOT_STAT, DOT_STAT];
-          for await (const e of vfs.readdir(path, opts)) {
-            names.push(e.name);
-            stats.push(stat(e.attr));
+          for await (const batch of readdirBatches(vfs, path, opts)) {
+            for (const e of batch) {
+              names.push(e.name);
+              stats.push(stat(e.attr));
+            }
           }
           return { names, stats };
         },
@@ -350,4 +353,49 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
       }),
   });
   return ops;
+}
+
+/** What the FUSE host can answer from memory, below fuse-native's per-request JS (fuseFastPath.ts). */
+export interface FastAnswers {
+  /** Fills `out` (fuse-native's 18-word stat layout) from attributes known in memory; false when none are. */
+  stat(path: string, out: Uint32Array): boolean;
+  /** Whether the answer to getxattr `name` is "no such attribute" whatever the path. */
+  noXattr(name: string): boolean;
+}
+
+/** The fast answers for one vfs as makeFuseOps presents it (same owner, modes and times). */
+export function fastAnswers(vfs: Vfs, ctx: FuseOpsContext): FastAnswers {
+  const peek = vfs.cachedAttr?.bind(vfs);
+  return {
+    stat(path, out) {
+      const a = peek?.(path);
+      if (!a) return false;
+      // fuse-native's getStatArray layout: mode, uid, gid, size (2 words), dev, nlink, ino,
+      // rdev, blksize, blocks (2), atime, mtime, ctime (2 words each, milliseconds).
+      out[0] = TYPE_BITS[a.type] | (a.mode & 0o7777);
+      out[1] = ctx.uid ?? a.uid;
+      out[2] = ctx.gid ?? a.gid;
+      words(out, 3, a.size);
+      out[5] = 0;
+      out[6] = a.nlink || 1;
+      out[7] = a.ino >>> 0;
+      out[8] = a.rdev ?? 0;
+      out[9] = 4096;
+      words(out, 10, Math.ceil(a.size / 512));
+      words(out, 12, Math.round(a.atime));
+      words(out, 14, Math.round(a.mtime));
+      words(out, 16, Math.round(a.ctime));
+      return true;
+    },
+    // Guests only ever hold user.* attributes (see getxattr above).
+    noXattr: (name) => !name.startsWith('user.'),
+  };
+}
+
+/** A non-negative integer below 2^53 as two 32-bit words, low first (fuse-native's setDoubleInt). */
+function words(out: Uint32Array, at: number, n: number): void {
+  const v = n > 0 ? n : 0;
+  const lo = v % 0x1_0000_0000;
+  out[at] = lo;
+  out[at + 1] = (v - lo) / 0x1_0000_0000;
 }

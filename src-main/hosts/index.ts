@@ -5,6 +5,9 @@ import { fuseHost } from './fuse.ts';
 import { nfsHost } from './nfs.ts';
 import type { MountedHost } from './types.ts';
 
+export { cleanLeftovers, type LeftoverNote } from './leftovers.ts';
+export type { MountedHost, MountEnd } from './types.ts';
+
 /** What a host needs besides its spec. */
 export interface HostContext {
   /** Kernel attribute cache for mutable guests (FUSE), usually the guest's cacheExpiryMs. */

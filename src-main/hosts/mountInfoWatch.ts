@@ -1,4 +1,4 @@
-import { readMountInfo } from './fuseMountPoint.ts';
+import { readMountInfo } from './mountInfo.ts';
 
 // One watcher of /proc/self/mountinfo per process. Every FUSE mount wants to notice an
 // external `fusermount -u`, and the service's health check wants the same list; with one

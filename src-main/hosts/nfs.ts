@@ -4,7 +4,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
 import { RpcAuthError } from '../nfs/rpc/RpcAuthError.ts';
 import { NfsServer } from '../nfs/server/NfsServer.ts';
-import type { Host, MountedHost } from './types.ts';
+import type { Host, MountedHost, MountEnd } from './types.ts';
 
 // The NFS host: serves any guest as NFSv3 + MOUNT v3 on one TCP port (DESIGN.md "NFS").
 // Loopback by default; any other address needs an explicit client allow-list, checked
@@ -129,15 +129,19 @@ export const nfsHost: Host<NfsHostOptions> = {
     }
     const family = addr.family;
     const target = `/${family}/${addr.host}/tcp/${bound.port}`;
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    let closing: Promise<void> | undefined;
+    let resolve!: (end: MountEnd) => void;
+    const done = new Promise<MountEnd>((r) => (resolve = r));
+    let closing: Promise<string | undefined> | undefined;
     return {
       target,
       info: { ...mountCommands(addr.host, bound.port), listen: target, access: accessNote(serverUid, opts) },
       done,
+      // Every level closes the server the same way: NFS clients hold no open files to wait for.
       unmount() {
-        closing ??= server.close().finally(() => resolve());
+        closing ??= server.close().then(
+          () => (resolve({ reason: 'unmounted' }), undefined),
+          (err: unknown) => (resolve({ reason: 'unmounted' }), `closing the NFS server: ${(err as Error).message}`),
+        );
         return closing;
       },
     };

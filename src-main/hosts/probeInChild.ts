@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { runCommand } from '../sys/runCommand.ts';
 
-// Looks at a mount point from a child process (stat(1), find(1)), never through node:fs.
+// Looks at a mount point from a child process (stat(1), find(1), started by the helper of
+// sys/runCommand.ts), never through node:fs.
 // A process that serves FUSE mounts must not make a blocking fs call on a path inside one
 // of them: fs calls run on libuv's threadpool, and answering the kernel's request needs
 // that pool too (a local guest's lstat), so a few such calls at once park every pool
@@ -21,18 +22,14 @@ const ERRNO_TEXT: [RegExp, string][] = [
   [/Operation not permitted/, 'EPERM'],
 ];
 
-/** Runs one probe command with a deadline; SIGKILL when it hangs (a FUSE wait is killable). */
-function probe(cmd: string, args: string[], timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (!err) return resolve({ ok: true, stdout });
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-      if (e.killed || e.signal === 'SIGKILL') return resolve({ ok: false, code: 'HUNG', message: `${cmd} got no answer within ${timeoutMs} ms` });
-      const text = stderr.trim() || e.message;
-      const code = ERRNO_TEXT.find(([re]) => re.test(text))?.[1] ?? 'EIO';
-      resolve({ ok: false, code, message: text });
-    });
-  });
+/** Runs one probe command with a deadline (sys/runCommand.ts, LC_ALL=C); SIGKILL when it hangs (a FUSE wait is killable). */
+async function probe(cmd: string, args: string[], timeoutMs: number): Promise<ProbeResult> {
+  const r = await runCommand(cmd, args, { timeoutMs, killSignal: 'SIGKILL' });
+  if (r.timedOut) return { ok: false, code: 'HUNG', message: `${cmd} got no answer within ${timeoutMs} ms` };
+  if (r.code === 0) return { ok: true, stdout: r.stdout };
+  const text = r.stderr.trim() || `${cmd} exited with status ${r.code}`;
+  const code = ERRNO_TEXT.find(([re]) => re.test(text))?.[1] ?? 'EIO';
+  return { ok: false, code, message: text };
 }
 
 /** The device number and file type of `path` (following symlinks, like fs.stat). */

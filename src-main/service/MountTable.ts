@@ -2,32 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import type { ApiEventName, ApiEvents, Notice, Settings, SettingsPatch, ShutdownLevel } from '../../src-shared/api.ts';
 import { SettingsPatchSchema, SettingsSchema } from '../../src-shared/api.ts';
-import type { ErrorInfo } from '../../src-shared/errors.ts';
-import type { MountState, MountStatus } from '../../src-shared/mountState.ts';
+import type { MountStatus } from '../../src-shared/mountState.ts';
 import { isActiveState } from '../../src-shared/mountState.ts';
 import type { MountInput, MountSpec } from '../../src-shared/mountSpec.ts';
 import { describeIssues, MountInputSchema, MountSpecSchema } from '../../src-shared/mountSpec.ts';
-import type { MountedHost } from '../hosts/types.ts';
+import { cleanLeftovers } from '../hosts/index.ts';
 import type { Vfs } from '../vfs/types.ts';
-import { ServiceError, toErrorInfo } from './errorInfo.ts';
-import { cleanLeftovers } from './leftovers.ts';
+import { ServiceError } from './errorInfo.ts';
+import { MountEntry, type EntryContext, type MountOpener } from './MountEntry.ts';
 import { claimOf, newMountId } from './mountIds.ts';
-import { mountInfoReadNumber, watchMountInfo } from '../hosts/mountInfoWatch.ts';
-import { fuseMountAt, lazyUnmount } from './mountinfo.ts';
-import { withTimeout } from './timing.ts';
-import { releaseFuse } from './releaseFuse.ts';
-import { selfOverlap } from './selfOverlap.ts';
 import { releaseMountPoint } from './mountFolder.ts';
 import type { MountStore } from './MountStore.ts';
 
-/** A mount that is up: the vfs (as the host serves it) and the host presenting it. */
-export interface OpenedMount {
-  vfs: Vfs;
-  host: MountedHost;
-}
-
-/** Brings a spec up: openGuest → wrapGuest → mountHost (see openMount.ts). */
-export type MountOpener = (spec: MountSpec, settings: Settings) => Promise<OpenedMount>;
+export type { MountOpener, OpenedMount } from './MountEntry.ts';
 
 /** One change of the table, as the API streams it. */
 export type TableEvent = { [K in ApiEventName]: { type: K; data: ApiEvents[K] } }[ApiEventName];
@@ -38,58 +25,38 @@ export interface MountTableOptions {
   opener: MountOpener;
   /** Where service messages go (the daemon log). */
   log?: (message: string) => void;
-  /**
-   * 0 turns off the check of mounted FUSE mounts against /proc/self/mountinfo; any other
-   * value keeps it on, at the pace of the process's one shared watcher (hosts/mountInfoWatch.ts).
-   */
-  healthIntervalMs?: number;
   /** First retry delay of a failed auto-mount; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** How long `short` waits for busy files before forcing. */
-  shortGraceMs?: number;
-}
-
-/** The table's own record of one mount. Owner: MountTable. */
-interface Entry {
-  spec: MountSpec;
-  status: MountStatus;
-  live?: OpenedMount;
-  /** Operations on one mount run one after another. */
-  op: Promise<unknown>;
-  retryTimer?: NodeJS.Timeout;
-  attempts: number;
-  /** Set while Berth itself unmounts, so the host ending is expected. */
-  leaving: boolean;
-  removed: boolean;
-  /** The mountinfo read under way when it came up; the health check judges it by later ones. */
-  upAfterRead: number;
-  /** Stops following the guest's backend health (MountStatus.health). */
-  unfollowHealth?: () => void;
 }
 
 /**
- * Owns every mount: validates specs, drives each mount's state machine, saves the table,
- * retries failed auto-mounts with backoff, notices mounts that die underneath and emits
- * one event per change (DESIGN.md "The service").
+ * Owns every mount: validates specs, saves the table, and emits one event per change
+ * (DESIGN.md "The service"). Each mount's state machine, retries and end live in its
+ * MountEntry; each mount itself belongs to its host (MountedHost).
  */
 export class MountTable {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, MountEntry>();
   private readonly listeners = new Set<(ev: TableEvent) => void>();
   private readonly noticeList: Notice[] = [];
   private settingsValue: Settings = SettingsSchema.parse({});
-  private unwatchHealth?: () => void;
   private stopping = false;
   private readonly log: (message: string) => void;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
-  private readonly shortGraceMs: number;
+  /** What every entry of this table shares. */
+  private readonly ctx: EntryContext;
 
   constructor(private readonly opts: MountTableOptions) {
     this.log = opts.log ?? ((m) => console.error(`${new Date().toISOString()} ${m}`));
-    this.retryBaseMs = opts.retryBaseMs ?? 1000;
-    this.retryMaxMs = opts.retryMaxMs ?? 60_000;
-    this.shortGraceMs = opts.shortGraceMs ?? 10_000;
+    this.ctx = {
+      opener: opts.opener,
+      log: this.log,
+      changed: (mount) => this.emit({ type: 'mount', data: { mount } }),
+      settings: () => this.settings(),
+      othersUp: (self) => [...this.entries.values()].filter((o) => o !== self && (o.live || o.status.state === 'mounting')).map((o) => o.spec),
+      stopping: () => this.stopping,
+      retryBaseMs: opts.retryBaseMs ?? 1000,
+      retryMaxMs: opts.retryMaxMs ?? 60_000,
+    };
   }
 
   /** Subscribes to every change; returns the unsubscribe function. */
@@ -99,18 +66,17 @@ export class MountTable {
   }
 
   /**
-   * Loads mounts.json, cleans dead FUSE mounts left at the specs' mount points by an
-   * earlier run, starts the health check and brings every auto-mount up (without waiting
-   * for them: their progress shows in the events).
+   * Loads mounts.json, cleans dead mounts left at the specs' targets by an earlier run
+   * (hosts/leftovers.ts) and brings every auto-mount up (without waiting for them: their
+   * progress shows in the events).
    */
   async start(): Promise<void> {
     const { data, notices } = await this.opts.store.load();
     for (const n of notices) this.notice('warning', n);
     this.settingsValue = data.settings;
-    for (const spec of data.mounts) this.entries.set(spec.id, this.newEntry(spec));
-    await cleanLeftovers([...this.entries.values()].map((e) => e.spec), (level, message) => this.notice(level, message), this.log);
-    if ((this.opts.healthIntervalMs ?? 1000) > 0) this.unwatchHealth = watchMountInfo((points, read) => this.checkHealth(points, read));
-    for (const e of this.entries.values()) if (e.spec.autoMount) void this.run(e, () => this.doMount(e));
+    for (const spec of data.mounts) this.entries.set(spec.id, new MountEntry(spec, this.ctx));
+    for (const n of await cleanLeftovers([...this.entries.values()].map((e) => e.spec.host), this.log)) this.notice(n.level, n.message);
+    for (const e of this.entries.values()) if (e.spec.autoMount) void e.run(() => e.mount());
   }
 
   /** Every mount, in the order they were added. */
@@ -156,11 +122,11 @@ export class MountTable {
     while (this.entries.has(id)) id = newMountId();
     const spec = MountSpecSchema.parse({ ...parsed.data, id });
     this.assertNoConflict(spec);
-    const e = this.newEntry(spec);
+    const e = new MountEntry(spec, this.ctx);
     this.entries.set(id, e);
     this.emit({ type: 'mount', data: { mount: structuredClone(e.status) } });
     await this.save();
-    if (opts.mount !== false) await this.run(e, () => this.doMount(e));
+    if (opts.mount !== false) await e.run(() => e.mount());
     return structuredClone(e.status);
   }
 
@@ -172,15 +138,12 @@ export class MountTable {
     if (!parsed.success) throw new ServiceError('Usage', `invalid mount spec: ${describeIssues(parsed.error)}`);
     const spec = MountSpecSchema.parse({ ...parsed.data, id });
     this.assertNoConflict(spec);
-    await this.run(e, async () => {
-      const wasUp = isActiveState(e.status.state) || e.retryTimer !== undefined;
-      if (e.live) await this.doUnmount(e, 'short');
-      e.spec = spec;
-      e.attempts = 0;
-      this.clearRetry(e);
-      this.setState(e, 'unmounted', { keepError: false });
+    await e.run(async () => {
+      const wasUp = isActiveState(e.status.state) || e.retrying;
+      if (e.live) await e.unmount('short');
+      e.replaceSpec(spec);
       await this.save();
-      if (wasUp) await this.doMount(e);
+      if (wasUp) await e.mount();
     });
     return structuredClone(e.status);
   }
@@ -188,9 +151,9 @@ export class MountTable {
   /** Unmounts (if needed) and forgets a mount. */
   async remove(id: string, level: ShutdownLevel = 'short'): Promise<void> {
     const e = this.entry(id);
-    await this.run(e, async () => {
-      this.clearRetry(e);
-      if (e.live) await this.doUnmount(e, level);
+    await e.run(async () => {
+      e.clearRetry();
+      if (e.live) await e.unmount(level);
       e.removed = true;
       this.entries.delete(id);
       await releaseMountPoint(e.spec, this.settingsValue).catch(() => undefined);
@@ -203,17 +166,17 @@ export class MountTable {
   async mount(id: string): Promise<MountStatus> {
     this.assertRunning();
     const e = this.entry(id);
-    await this.run(e, () => this.doMount(e));
+    await e.run(() => e.mount());
     return structuredClone(e.status);
   }
 
   /** Unmounts one mount with the given patience. */
   async unmount(id: string, level: ShutdownLevel = 'short'): Promise<MountStatus> {
     const e = this.entry(id);
-    await this.run(e, async () => {
-      this.clearRetry(e);
-      if (e.live) await this.doUnmount(e, level);
-      else if (e.status.state !== 'unmounted') this.setState(e, 'unmounted', { keepError: false });
+    await e.run(async () => {
+      e.clearRetry();
+      if (e.live) await e.unmount(level);
+      else if (e.status.state !== 'unmounted') e.setState('unmounted', { keepError: false });
     });
     return structuredClone(e.status);
   }
@@ -221,7 +184,7 @@ export class MountTable {
   /** Mounts every mount that is not up. */
   async mountAll(): Promise<MountStatus[]> {
     this.assertRunning();
-    await Promise.all([...this.entries.values()].map((e) => this.run(e, () => this.doMount(e))));
+    await Promise.all([...this.entries.values()].map((e) => e.run(() => e.mount())));
     return this.list();
   }
 
@@ -276,12 +239,11 @@ export class MountTable {
     if (this.stopping) return;
     this.stopping = true;
     this.emit({ type: 'shutdown', data: { level } });
-    this.unwatchHealth?.();
-    for (const e of this.entries.values()) this.clearRetry(e);
+    for (const e of this.entries.values()) e.clearRetry();
     await Promise.all(
       [...this.entries.values()].map((e) =>
-        this.run(e, async () => {
-          if (e.live) await this.doUnmount(e, level);
+        e.run(async () => {
+          if (e.live) await e.unmount(level);
         }),
       ),
     );
@@ -299,19 +261,7 @@ export class MountTable {
 
   // --- internals -------------------------------------------------------------------
 
-  private newEntry(spec: MountSpec): Entry {
-    return {
-      spec,
-      status: { id: spec.id, spec, state: 'unmounted', since: new Date().toISOString() },
-      op: Promise.resolve(),
-      attempts: 0,
-      leaving: false,
-      removed: false,
-      upAfterRead: 0,
-    };
-  }
-
-  private entry(id: string): Entry {
+  private entry(id: string): MountEntry {
     const e = this.entries.get(id);
     if (!e) throw new ServiceError('NotFound', `no mount with id ${JSON.stringify(id)}`, 'run `berth list` to see the ids');
     return e;
@@ -332,16 +282,6 @@ export class MountTable {
     }
   }
 
-  /** Runs `fn` after every earlier operation on the same mount. */
-  private run<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
-    const next = e.op.then(
-      () => (e.removed ? (undefined as T) : fn()),
-      () => (e.removed ? (undefined as T) : fn()),
-    );
-    e.op = next.catch(() => undefined);
-    return next;
-  }
-
   private save(): Promise<void> {
     return this.opts.store.save(() => ({ mounts: [...this.entries.values()].map((e) => e.spec), settings: this.settingsValue })).catch((err: unknown) => {
       this.notice('error', `could not save ${this.opts.store.file}: ${(err as Error).message}`);
@@ -356,138 +296,6 @@ export class MountTable {
       } catch (err) {
         this.log(`event listener failed: ${(err as Error).message}`);
       }
-    }
-  }
-
-  private setState(e: Entry, state: MountState, extra: { error?: ErrorInfo; nextRetryAt?: string; address?: string; info?: Record<string, string>; keepError?: boolean }): void {
-    const s: MountStatus = { id: e.spec.id, spec: e.spec, state, since: new Date().toISOString() };
-    const error = extra.error ?? (extra.keepError !== false && (state === 'failed' || state === 'stale') ? e.status.error : undefined);
-    if (error) s.error = error;
-    if (extra.nextRetryAt) s.nextRetryAt = extra.nextRetryAt;
-    if (e.attempts > 0) s.attempts = e.attempts;
-    const address = extra.address ?? (state === 'mounted' || state === 'unmounting' ? e.status.address : undefined);
-    if (address) s.address = address;
-    const info = extra.info ?? (state === 'mounted' || state === 'unmounting' ? e.status.info : undefined);
-    if (info) s.info = info;
-    const health = state === 'mounted' || state === 'unmounting' ? e.live?.vfs.health?.current() : undefined;
-    if (health) s.health = health;
-    e.status = s;
-    if (!e.removed) this.emit({ type: 'mount', data: { mount: structuredClone(s) } });
-  }
-
-  private clearRetry(e: Entry): void {
-    if (e.retryTimer) clearTimeout(e.retryTimer);
-    e.retryTimer = undefined;
-  }
-
-  private async doMount(e: Entry): Promise<void> {
-    if (e.live || this.stopping) return;
-    this.clearRetry(e);
-    e.leaving = false;
-    this.setState(e, 'mounting', { keepError: false });
-    const spec = e.spec;
-    let opened: OpenedMount;
-    try {
-      const others = [...this.entries.values()].filter((o) => o !== e && (o.live || o.status.state === 'mounting')).map((o) => o.spec);
-      const overlap = selfOverlap(spec, others);
-      if (overlap) throw new ServiceError('Conflict', overlap);
-      opened = await this.opts.opener(spec, this.settings());
-    } catch (err) {
-      e.attempts++;
-      const error = toErrorInfo(err, spec);
-      let nextRetryAt: string | undefined;
-      if (spec.autoMount && !this.stopping && !e.removed) {
-        const delay = Math.min(this.retryBaseMs * 2 ** Math.min(e.attempts - 1, 30), this.retryMaxMs);
-        nextRetryAt = new Date(Date.now() + delay).toISOString();
-        e.retryTimer = setTimeout(() => {
-          e.retryTimer = undefined;
-          if (e.status.state === 'failed') void this.run(e, () => this.doMount(e));
-        }, delay);
-        e.retryTimer.unref();
-      }
-      this.log(`mount ${spec.id} failed (attempt ${e.attempts}): ${error.message}${nextRetryAt ? `; retrying at ${nextRetryAt}` : ''}`);
-      this.setState(e, 'failed', { error, ...(nextRetryAt ? { nextRetryAt } : {}) });
-      return;
-    }
-    e.live = opened;
-    e.upAfterRead = mountInfoReadNumber();
-    e.attempts = 0;
-    this.log(`mounted ${spec.id} at ${opened.host.target}`);
-    this.setState(e, 'mounted', { address: opened.host.target, ...(opened.host.info ? { info: opened.host.info } : {}) });
-    // "mounted · node unreachable" and back: the guest pushes its backend's health
-    e.unfollowHealth?.();
-    e.unfollowHealth = opened.vfs.health?.subscribe((health) => {
-      if (e.live !== opened || e.removed || (e.status.state !== 'mounted' && e.status.state !== 'unmounting')) return;
-      e.status = { ...e.status, health };
-      this.emit({ type: 'mount', data: { mount: structuredClone(e.status) } });
-    });
-    const ended = (err?: unknown) => {
-      if (e.live !== opened || e.leaving) return;
-      void this.run(e, () => this.handleDeath(e, opened, err ? `the host ended: ${(err as Error).message}` : 'the host ended'));
-    };
-    opened.host.done.then(() => ended(), (err: unknown) => ended(err ?? new Error('unknown')));
-  }
-
-  private async doUnmount(e: Entry, level: ShutdownLevel): Promise<void> {
-    const opened = e.live;
-    if (!opened) return;
-    e.leaving = true;
-    this.setState(e, 'unmounting', {});
-    const mountpoint = e.spec.host.kind === 'fuse' ? resolvePath(e.spec.host.mountpoint) : undefined;
-    if (mountpoint) await releaseFuse(mountpoint, level, this.shortGraceMs, (m) => this.log(`unmount ${e.spec.id}: ${m}`));
-    // The host detaches whatever is left and releases its session; never wait forever.
-    await withTimeout(
-      opened.host.unmount().catch((err: unknown) => this.log(`unmount ${e.spec.id}: ${(err as Error).message}`)),
-      20_000,
-      () => this.log(`unmount ${e.spec.id}: the host did not finish within 20 s`),
-    );
-    if (mountpoint && (await fuseMountAt(mountpoint))) await lazyUnmount(mountpoint).catch(() => undefined);
-    await withTimeout(opened.host.done.catch(() => undefined), 3000, () => undefined);
-    await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
-    e.unfollowHealth?.();
-    e.unfollowHealth = undefined;
-    e.live = undefined;
-    e.leaving = false;
-    this.log(`unmounted ${e.spec.id}`);
-    this.setState(e, 'unmounted', { keepError: false });
-  }
-
-  /** A mount ended without Berth asking: clean up, then remount it or mark it stale. */
-  private async handleDeath(e: Entry, opened: OpenedMount, why: string): Promise<void> {
-    if (e.live !== opened || e.leaving) return;
-    e.unfollowHealth?.();
-    e.unfollowHealth = undefined;
-    e.live = undefined;
-    const mountpoint = e.spec.host.kind === 'fuse' ? resolvePath(e.spec.host.mountpoint) : undefined;
-    const left = mountpoint ? await fuseMountAt(mountpoint) : undefined;
-    if (mountpoint && left) await lazyUnmount(mountpoint).catch((err: unknown) => this.log(`lazy unmount of ${mountpoint} failed: ${(err as Error).message}`));
-    await withTimeout(opened.host.unmount().catch(() => undefined), 3000, () => undefined);
-    await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
-    if (mountpoint && !left) {
-      // Gone from the mount table: someone ran `fusermount -u` / `umount`. Respect that.
-      this.log(`mount ${e.spec.id} at ${mountpoint} was unmounted outside Berth (${why})`);
-      this.setState(e, 'stale', {
-        error: { kind: 'Closed', message: `${mountpoint} was unmounted outside Berth (for example with fusermount -u)`, hint: 'mount it again with `berth mount` or from the app' },
-      });
-      return;
-    }
-    const error: ErrorInfo = { kind: 'IO', message: `the mount ${e.spec.host.kind === 'fuse' ? `at ${mountpoint}` : e.spec.id} died (${why})`, errno: 'ENOTCONN' };
-    this.log(`${error.message}${e.spec.autoMount ? '; remounting' : ''}`);
-    if (e.spec.autoMount && !this.stopping) {
-      e.status.error = error;
-      await this.doMount(e);
-    } else {
-      this.setState(e, 'stale', { error, keepError: false });
-    }
-  }
-
-  /** Notices FUSE mounts that vanished from /proc/self/mountinfo (done may not settle for an external unmount). */
-  private checkHealth(points: ReadonlySet<string>, read: number): void {
-    if (this.stopping) return;
-    for (const e of this.entries.values()) {
-      const opened = e.live;
-      if (!opened || e.leaving || e.status.state !== 'mounted' || e.spec.host.kind !== 'fuse' || read <= e.upAfterRead) continue;
-      if (!points.has(resolvePath(e.spec.host.mountpoint))) void this.run(e, () => this.handleDeath(e, opened, 'no longer in /proc/self/mountinfo'));
     }
   }
 }

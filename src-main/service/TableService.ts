@@ -170,7 +170,8 @@ export function createTableService(table: MountTable, opts: TableServiceOptions)
         raw.push(e);
       }
       const folderCid = await cidOf(vfs, r.path, signal).catch(() => undefined);
-      const entries: BrowseEntry[] = raw.map((e) => ({ name: e.name, type: e.attr.type, size: e.attr.size, mtime: new Date(e.attr.mtime).toISOString() }));
+      // Fifos, sockets and devices (local guests) browse as files: the UI knows three kinds.
+      const entries: BrowseEntry[] = raw.map((e) => ({ name: e.name, type: e.attr.type === 'dir' || e.attr.type === 'symlink' ? e.attr.type : 'file', size: e.attr.size, mtime: new Date(e.attr.mtime).toISOString() }));
       if (folderCid) {
         const base = r.path === '/' ? '' : r.path;
         await pMap(

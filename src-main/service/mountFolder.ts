@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { Settings } from '../../src-shared/api.ts';
 import type { MountSpec } from '../../src-shared/mountSpec.ts';
-import { readMountInfo } from '../hosts/fuseMountPoint.ts';
+import { isFuseType, readMountInfo } from '../hosts/mountInfo.ts';
 
 // Berth's own folder for mount points (settings.mountFolder, else ~/Berth). The app offers
 // `<folder>/<name>` for every new mount, so a mount made with one click must not fail on
@@ -32,7 +32,7 @@ function managedMountPoint(spec: MountSpec, settings: Settings): string | undefi
 export async function prepareMountPoint(spec: MountSpec, settings: Settings): Promise<void> {
   const target = managedMountPoint(spec, settings);
   if (!target) return;
-  const fuse = (await readMountInfo()).filter((m) => m.fstype === 'fuse' || m.fstype === 'fuseblk' || m.fstype.startsWith('fuse.'));
+  const fuse = (await readMountInfo()).filter((m) => isFuseType(m.fstype));
   if (fuse.some((m) => target === m.mountpoint || target.startsWith(m.mountpoint === '/' ? '/' : `${m.mountpoint}/`))) return;
   await mkdir(target, { recursive: true, mode: 0o755 });
 }

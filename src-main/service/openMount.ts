@@ -3,7 +3,7 @@ import type { MountSpec } from '../../src-shared/mountSpec.ts';
 import { type GuestContext, openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
-import type { OpenedMount } from './MountTable.ts';
+import type { OpenedMount } from './MountEntry.ts';
 import { prepareMountPoint } from './mountFolder.ts';
 
 /** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */

@@ -18,7 +18,7 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Folder of the control socket and the daemon lock: $XDG_RUNTIME_DIR/berth, else
+ * Folder of the control socket (also the one-daemon lock): $XDG_RUNTIME_DIR/berth, else
  * /tmp/berth-<uid> (created 0700 by the daemon, which checks its owner).
  */
 export function runtimeDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,8 +1,3 @@
-/** Resolves after `ms` without holding the process open. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 /** Settles with the promise's outcome, or with `onTimeout()` after `ms` (the promise keeps running). */
 export async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

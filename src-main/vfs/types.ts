@@ -140,8 +140,21 @@ export interface Vfs {
   readonly cacheExpiryMs?: number;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
+  /**
+   * Optional: the attributes of `path` when they are known in memory right now (a cache
+   * layer), else undefined; never asks the guest. Lets a host answer a lookup at once
+   * (`ls -l` of 5,000 entries is 5,000 lookups after one listing).
+   */
+  cachedAttr?(path: string): Attr | undefined;
   /** Streams a directory's entries with their attributes, in a stable order. */
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry>;
+  /**
+   * Optional: the same listing a batch at a time (what the guest reads at once: an lstat
+   * batch, an NFS page). Hosts list through readdirBatches() in listing.ts, which prefers
+   * it: each layer between a guest and a host costs promises per entry through readdir,
+   * and per batch through this. A batch is never changed after it was yielded.
+   */
+  readdirBatches?(path: string, opts: CallOpts): AsyncIterable<readonly DirEntry[]>;
   open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle>;
   readlink(path: string, opts: CallOpts): Promise<string>;
   statfs(opts: CallOpts): Promise<StatFs>;

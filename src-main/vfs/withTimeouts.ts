@@ -1,6 +1,7 @@
 import { DeadlineQueue, type Timed } from './DeadlineQueue.ts';
 import { FsError, toFsError } from './FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from './types.ts';
+import { flatten, gather } from './listing.ts';
+import type { Attr, CallOpts, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from './types.ts';
 
 // Every guest call gets a deadline. The guest sees it as an aborted signal (the caller's
 // signal OR the deadline, like AbortSignal.any([signal, AbortSignal.timeout(ms)])), and the
@@ -34,15 +35,14 @@ function listen(signal: AbortSignal, c: { handleEvent(): void }): void {
   set.add(c);
 }
 
-/** Takes a call out of its signal's waiting set (removing the listener with the last one). */
+/**
+ * Takes a call out of its signal's waiting set. The signal's one listener stays: calls on
+ * one signal (a mount's, a connection's) mostly come one after another, and adding and
+ * removing an EventTarget listener per call cost more than the rest of the call's wrapper
+ * (measured on the NFS host's reads). It holds only the empty set, weakly keyed by the signal.
+ */
 function unlisten(signal: AbortSignal, c: { handleEvent(): void }): void {
-  const set = waiting.get(signal);
-  if (!set) return;
-  set.delete(c);
-  if (set.size === 0) {
-    waiting.delete(signal);
-    signal.removeEventListener('abort', onAbortFanOut);
-  }
+  waiting.get(signal)?.delete(c);
 }
 
 function aborted(signal: AbortSignal): FsError {
@@ -161,7 +161,15 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     readOnly: vfs.readOnly,
     ...(vfs.health ? { health: vfs.health } : {}),
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
-    readdir: (path, opts) => readdirWithTimeouts(vfs, path, opts, queue),
+    // A guest listing in batches gets a deadline per batch; one listing entry by entry, per entry.
+    readdirBatches: (path, opts) =>
+      vfs.readdirBatches
+        ? stepsWithTimeouts(() => `${vfs.name}: readdir ${path}`, (o) => vfs.readdirBatches!(path, o), opts, queue)
+        : gather(stepsWithTimeouts(() => `${vfs.name}: readdir ${path}`, (o) => vfs.readdir(path, o), opts, queue)),
+    readdir: (path, opts) =>
+      vfs.readdirBatches
+        ? flatten(wrapped.readdirBatches!(path, opts))
+        : stepsWithTimeouts(() => `${vfs.name}: readdir ${path}`, (o) => vfs.readdir(path, o), opts, queue),
     open: async (path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> =>
       wrapHandle(await call(opts, () => `${vfs.name}: open ${path}`, (o) => vfs.open(path, flags, o), closeLate), path),
     readlink: (path, opts): Promise<string> => call(opts, () => `${vfs.name}: readlink ${path}`, (o) => vfs.readlink(path, o)),
@@ -222,11 +230,12 @@ class Step implements Timed {
 }
 
 /**
- * A listing where each step (the next batch of entries) gets its own deadline, so a large
- * folder may take as long as it needs while a stalled one fails. The guest's iterator gets
- * one signal that aborts when a step times out or the caller gives up.
+ * A listing where each step (the next batch of entries, or the next entry of a guest that
+ * lists one at a time) gets its own deadline, so a large folder may take as long as it
+ * needs while a stalled one fails. The guest's iterator gets one signal that aborts when a
+ * step times out or the caller gives up.
  */
-async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queue: DeadlineQueue): AsyncGenerator<DirEntry> {
+async function* stepsWithTimeouts<T>(what: () => string, open: (o: CallOpts) => AsyncIterable<T>, opts: CallOpts, queue: DeadlineQueue): AsyncGenerator<T> {
   if (opts.signal.aborted) throw aborted(opts.signal);
   const ac = new AbortController();
   // Rejects the step in progress when the caller aborts or a step's deadline passes.
@@ -237,19 +246,19 @@ async function* readdirWithTimeouts(vfs: Vfs, path: string, opts: CallOpts, queu
   };
   const onOuter = { handleEvent: (): void => stop(aborted(opts.signal)) };
   listen(opts.signal, onOuter);
-  const expire = (): void => stop(new FsError('Timeout', `${vfs.name}: readdir ${path} took longer than ${queue.ms} ms`));
-  let it: AsyncIterator<DirEntry> | undefined;
+  const expire = (): void => stop(new FsError('Timeout', `${what()} took longer than ${queue.ms} ms`));
+  let it: AsyncIterator<T> | undefined;
   try {
     for (;;) {
       if (ac.signal.aborted) throw toFsError(ac.signal.reason);
       // A fresh entry per step: the queue may still hold the previous one.
       const step = new Step(expire);
       queue.add(step);
-      let r: IteratorResult<DirEntry>;
+      let r: IteratorResult<T>;
       try {
-        it ??= vfs.readdir(path, opts.caller ? { signal: ac.signal, caller: opts.caller } : { signal: ac.signal })[Symbol.asyncIterator]();
+        it ??= open(opts.caller ? { signal: ac.signal, caller: opts.caller } : { signal: ac.signal })[Symbol.asyncIterator]();
         const next = it.next();
-        r = await new Promise<IteratorResult<DirEntry>>((resolve, reject) => {
+        r = await new Promise<IteratorResult<T>>((resolve, reject) => {
           failStep = reject;
           next.then(resolve, (err: unknown) => reject(toFsError(err)));
         });

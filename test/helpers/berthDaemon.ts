@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient, DaemonNotRunningError } from '../../src-main/api/client.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
 import { fuseMounts } from './peers.ts';
 
 // Runs the real `berth` CLI and daemon as child processes, each test with its own
@@ -76,21 +77,14 @@ export async function berthSandbox(): Promise<BerthSandbox> {
       await mkdir(p, { recursive: true });
       return p;
     },
-    run(args, opts = {}) {
-      return new Promise((resolveRun) => {
-        const child = launch(args, env);
-        children.add(child);
-        let stdout = '';
-        let stderr = '';
-        child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          children.delete(child);
-          resolveRun({ code, stdout, stderr });
-        });
-      });
+    async run(args, opts = {}) {
+      // Through Berth's command helper: a test process that hosts the service (the Electron
+      // app's tests) serves FUSE, and a child of its own exiting just as one of its mounts
+      // goes (berth unmount) could hang it (src-main/sys/runCommand.ts).
+      // env -i and the sandbox's whole environment, exactly what a spawn with `env` passes.
+      const vars = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      const r = await runCommand('env', ['-i', ...vars, process.execPath, LAUNCHER, ...args], { timeoutMs: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     async startDaemon(args = []) {
       const child = launch(['daemon', ...args], env);
@@ -118,12 +112,15 @@ export async function berthSandbox(): Promise<BerthSandbox> {
     },
     async cleanup() {
       for (const c of children) c.kill('SIGKILL');
-      // Any daemon the CLI started in the background holds the lock in this sandbox.
-      try {
-        const pid = Number(execFileSync('cat', [join(base, 'run', 'berth', 'daemon.lock')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // No lock, or already gone.
+      // A daemon the CLI started in the background answers on this sandbox's socket.
+      const info = await client.info().catch(() => undefined);
+      // Never this process: a test may host the service in-process (the Electron app's tests).
+      if (info && info.pid > 0 && info.pid !== process.pid) {
+        try {
+          process.kill(info.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
       }
       await new Promise((r) => setTimeout(r, 200));
       for (const mp of fuseMounts()) {

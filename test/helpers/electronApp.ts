@@ -1,4 +1,3 @@
-import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IpcResult } from '../../src-shared/bridge.ts';
 import { ipcChannel, type BridgeChannel } from '../../src-shared/bridge.ts';
@@ -71,10 +70,6 @@ export async function startApp(sb: BerthSandbox, argv: string[] = ['/usr/lib/ber
       (electronDouble.window()?.webContents.sent ?? []).filter((s) => s.channel === 'berth:event').map((s) => s.args[0] as { type: string; data: unknown }),
     async stop() {
       if (app.exitCode === undefined) await running.quit();
-      // Never leave a lock naming this test process: the sandbox's cleanup kills the lock's pid.
-      const lock = join(sb.base, 'run', 'berth', 'daemon.lock');
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (pid === process.pid) await unlink(lock).catch(() => undefined);
     },
   };
 }

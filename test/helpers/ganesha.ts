@@ -70,8 +70,14 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms
   throw new Error(`${what} did not come up within ${ms} ms${log ? `\n${log()}` : ''}`);
 }
 
+/** Options of startGanesha. */
+export interface GaneshaOptions {
+  /** Extra EXPORT parameters, e.g. "Attr_Expiration_Time = 0;" (no attribute caching: the bench's fresh-read peer). */
+  exportParams?: string;
+}
+
 /** Starts rpcbind (when none runs) and ganesha exporting `dir` read-write at /export. */
-export async function startGanesha(dir: string): Promise<Ganesha> {
+export async function startGanesha(dir: string, opts: GaneshaOptions = {}): Promise<Ganesha> {
   const work = mkdtempSync(join(tmpdir(), 'berth-ganesha-'));
   const started: ChildProcess[] = [];
   let rpcbind: ChildProcess | undefined;
@@ -91,7 +97,7 @@ export async function startGanesha(dir: string): Promise<Ganesha> {
 NFSV4 { Graceless=true; RecoveryBackend=fs; }
 NFS_KRB5 { Active_krb5=false; }
 EXPORT { Export_Id=1; Path=${dir}; Pseudo=/export; Protocols=3,4; Transports=TCP;
-  Access_Type=RW; Squash=No_Root_Squash; FSAL { Name=VFS; }
+  Access_Type=RW; Squash=No_Root_Squash; ${opts.exportParams ?? ''} FSAL { Name=VFS; }
   CLIENT { Clients=127.0.0.1; Access_Type=RW; } }
 LOG { Default_Log_Level=EVENT; }
 `,

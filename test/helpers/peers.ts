@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isFuseType, parseMountInfo } from '../../src-main/hosts/mountInfo.ts';
 
 /**
  * Decides whether a test that needs a real peer can run. Outside CI a missing peer
@@ -39,11 +40,11 @@ export function missingFuse(): string | undefined {
   );
 }
 
-/** Mount points of FUSE file systems currently in /proc/self/mountinfo. */
+/** Mount points of FUSE file systems currently in /proc/self/mountinfo (Berth's own parser). */
 export function fuseMounts(): string[] {
-  const text = execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' });
-  return text
-    .split('\n')
-    .filter((l) => / - fuse[. ]/.test(l))
-    .map((l) => l.split(' ')[4] ?? '');
+  // Read here, not with cat: a test process may serve FUSE mounts, and a child of its own
+  // exiting while a session ends can hang it (src-main/sys/runCommand.ts).
+  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .filter((m) => isFuseType(m.fstype))
+    .map((m) => m.mountpoint);
 }

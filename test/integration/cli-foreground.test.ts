@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src-main/cli/main.ts';
-import { fuseUnmount } from '../../src-main/hosts/fuseMountPoint.ts';
+import { unmountFuse } from '../../src-main/hosts/fuseUnmount.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 
 const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/berth.cjs');
@@ -102,7 +102,7 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    for (const p of fuseMounts().filter((p) => p.startsWith(base))) await fuseUnmount(p).catch(() => {});
+    for (const p of fuseMounts().filter((p) => p.startsWith(base))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
     rmSync(base, { recursive: true, force: true });
   });
 
@@ -163,7 +163,7 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
     child.stderr.on('data', (d: Buffer) => (log.err += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     await waitFor(child, 'mounted', log);
-    await fuseUnmount(mnt);
+    await unmountFuse(mnt, 'short', { graceMs: 0 });
     expect(await exited).toBe(0);
     expect(log.out).toMatch(/unmounted from outside/);
   });

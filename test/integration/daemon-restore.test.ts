@@ -29,14 +29,36 @@ describe.skipIf(skip)('daemon restore and health', () => {
     return { name, host: { kind: 'fuse', mountpoint: await sb.dir(`mnt-${name}`) }, guest: { kind: 'local', path: src } };
   }
 
-  it('after kill -9, a new daemon cleans the dead mount points and restores every auto-mount', async () => {
+  it('after kill -9 of the daemon, its command helper detaches its mounts and a new daemon restores them', async () => {
     const first = await sb.startDaemon();
     const specs = await Promise.all(['a', 'b', 'c'].map(localSpec));
     for (const s of specs) expect((await sb.client.add(s)).state).toBe('mounted');
     first.child.kill('SIGKILL');
     await first.exited;
+    const mp = (s: MountInput) => (s.host as { mountpoint: string }).mountpoint;
+    await waitFor(() => fuseMounts().filter((m) => m.startsWith(sb.base)).length === 0, 30_000, 'the helper to detach the dead daemon\'s mounts');
+    await sb.startDaemon();
+    await waitFor(async () => {
+      const ms = await sb.client.list();
+      return ms.length === 3 && ms.every((m) => m.state === 'mounted') ? ms : undefined;
+    }, 20_000, 'three mounts restored');
+    for (const s of specs) expect(await readFile(join(mp(s), 'hello.txt'), 'utf8')).toBe(`hello from ${s.name}\n`);
+    expect((await sb.run(['unmount', '--all'])).code).toBe(0);
+  });
+
+  it('after kill -9 of the daemon and its command helper, a new daemon cleans the dead mount points and restores every auto-mount', async () => {
+    const first = await sb.startDaemon();
+    const specs = await Promise.all(['a', 'b', 'c'].map(localSpec));
+    for (const s of specs) expect((await sb.client.add(s)).state).toBe('mounted');
+    // The helper first (a child of the daemon running /bin/sh), so nothing detaches the mounts.
+    const helper = Number(execFileSync('pgrep', ['-P', String(first.pid), '-f', 'berth-run'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(helper).toBeGreaterThan(0);
+    process.kill(helper, 'SIGKILL');
+    first.child.kill('SIGKILL');
+    await first.exited;
     // The kernel keeps the mounts; their FUSE process is gone.
     const mp = (s: MountInput) => (s.host as { mountpoint: string }).mountpoint;
+    await waitFor(() => fuseMounts().filter((m) => m.startsWith(sb.base)).length === 3, 10_000, 'the dead mounts');
     expect(fuseMounts()).toEqual(expect.arrayContaining(specs.map(mp)));
     expect(() => execFileSync('ls', [mp(specs[0]!)], { stdio: 'pipe' })).toThrow(/not connected/);
 

@@ -87,6 +87,18 @@ function mfsCases(label: string, make: () => Promise<{ node: IpfsNode; base: str
       expect(await names(vfs, '/d')).toEqual(['f.bin']);
     });
 
+    it('lists files whose last handle is still closing (FUSE release does not wait for it)', async () => {
+      await vfs.mkdir!('/closing', 0o755, o());
+      const closes: Promise<void>[] = [];
+      for (let i = 0; i < 12; i++) {
+        const h = await vfs.create!(`/closing/f${i}.txt`, 0o644, o());
+        await h.write!(0, new TextEncoder().encode(`file ${i}\n`), o());
+        closes.push(h.close()); // like the kernel's release: nobody waits for it
+      }
+      expect(await names(vfs, '/closing')).toEqual(Array.from({ length: 12 }, (_, i) => `f${i}.txt`).sort());
+      await Promise.all(closes);
+    });
+
     it('random writes and truncates match a local copy; a file being written is seen with its new size', async () => {
       const local = Buffer.from(randomBytes(600_000));
       await writeFile(vfs, '/r.bin', local);

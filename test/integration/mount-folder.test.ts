@@ -23,7 +23,7 @@ describe.skipIf(missingFuse())('mount points inside the mount folder', () => {
     src = join(dir, 'src');
     await mkdir(src);
     await writeFile(join(src, 'f.txt'), 'hello');
-    table = new MountTable({ store: new MountStore(join(dir, 'config')), opener: openMount, log: () => undefined, healthIntervalMs: 0 });
+    table = new MountTable({ store: new MountStore(join(dir, 'config')), opener: openMount, log: () => undefined });
     await table.start();
     await table.updateSettings({ mountFolder: folder });
   });

@@ -18,7 +18,7 @@ describe('MountTable state machine and events', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-table-'));
-    table = new MountTable({ store: new MountStore(join(dir, 'config')), opener: openMount, log: () => undefined, retryBaseMs: 200, retryMaxMs: 1000, healthIntervalMs: 0 });
+    table = new MountTable({ store: new MountStore(join(dir, 'config')), opener: openMount, log: () => undefined, retryBaseMs: 200, retryMaxMs: 1000 });
     events = [];
     table.subscribe((ev) => events.push(ev));
     await table.start();

@@ -33,7 +33,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const { startDaemon } = await import('../../api/daemon.ts');
   const d = await startDaemon({ ...(values.ui ? { ui: values.ui } : {}), cliCommand: [process.execPath, LAUNCHER] });
   if (d.kind === 'already-running') {
-    process.stdout.write(`a Berth daemon is already running (pid ${d.info?.pid ?? d.pid}${d.info ? `, socket ${d.info.socket}` : ''})\n`);
+    process.stdout.write(`a Berth daemon is already running (pid ${d.pid}, socket ${d.info.socket})\n`);
     return 0;
   }
   process.stdout.write(`berth daemon running (pid ${process.pid}), control socket ${d.api.socketPath}\n`);

@@ -19,11 +19,13 @@ export interface NodeRef {
   attr?: Fattr3;
 }
 
-/** One READDIRPLUS entry. */
+/**
+ * One READDIRPLUS entry (the fileid's low 53 bits: what an Attr.ino holds). Its name and
+ * attributes are those of a DirEntry, so a guest can list it without a copy per entry.
+ */
 export interface PlusEntry {
   name: string;
-  fileid: bigint;
-  cookie: bigint;
+  fileid: number;
   attr?: Fattr3;
   fh?: Buffer;
 }
@@ -248,7 +250,17 @@ export class NfsClient {
   }
 
   /** READDIRPLUS (§3.3.17), every page: yields entries as pages arrive. */
+  /** READDIRPLUS (§3.3.17) entry by entry; see readdirplusPages. */
   async *readdirplus(dir: Buffer, signal?: AbortSignal, maxcount = 128 * 1024, dircount = maxcount / 4): AsyncGenerator<PlusEntry> {
+    for await (const page of this.readdirplusPages(dir, signal, maxcount, dircount)) yield* page;
+  }
+
+  /**
+   * READDIRPLUS (§3.3.17) page by page. The next page travels while the caller consumes
+   * this one (a listing is otherwise one round trip per page, back to back). The handles
+   * of a page are copied into one buffer: the reply's buffer goes back to the pool.
+   */
+  async *readdirplusPages(dir: Buffer, signal?: AbortSignal, maxcount = 128 * 1024, dircount = maxcount / 4): AsyncGenerator<PlusEntry[]> {
     const call = (cookie: bigint, verf: Buffer): Promise<XdrReader> =>
       this.nfs(NfsProc.READDIRPLUS, (w) => w.opaque(dir).uint64(cookie).fixedOpaque(verf).uint32(dircount).uint32(maxcount), signal);
     let next = call(0n, Buffer.alloc(VERF_SIZE));
@@ -257,26 +269,37 @@ export class NfsClient {
       readPostOpAttr(r);
       const verf = Buffer.from(r.fixedOpaque(VERF_SIZE));
       const page: PlusEntry[] = [];
-      let cookie = 0n;
+      const handles: Buffer[] = [];
+      // Only the last entry's cookie is sent back: kept as two words, no BigInt per entry.
+      let hi = 0;
+      let lo = 0;
       while (r.bool()) {
-        const fileid = r.uint64();
+        const fileid = r.uint64Low53();
         const name = r.string(PATH_MAX);
-        cookie = r.uint64();
+        hi = r.uint32();
+        lo = r.uint32();
         const attr = readPostOpAttr(r);
-        const fh = r.bool() ? Buffer.from(r.opaque(FHSIZE3)) : undefined;
-        page.push({ name, fileid, cookie, attr, fh });
+        const fh = r.bool() ? r.opaque(FHSIZE3) : undefined;
+        const e: PlusEntry = { name, fileid };
+        if (attr) e.attr = attr;
+        if (fh) {
+          e.fh = fh;
+          handles.push(fh);
+        }
+        page.push(e);
       }
       const eof = r.bool();
       if (!eof && page.length === 0) throw new NfsCallError(Nfsstat3.IO, 'readdirplus: server returned an empty page before the end');
-      // The next page travels while the caller consumes this one (a listing is otherwise one round trip per page, back to back).
+      copyHandles(page, handles);
       if (!eof) {
-        next = call(cookie, verf);
+        next = call((BigInt(hi) << 32n) | BigInt(lo), verf);
         next.catch(() => {}); // seen by the next iteration, or nobody when the caller stops early
       }
-      yield* page;
+      yield page;
       if (eof) return;
     }
   }
+
 
   /** FSSTAT (§3.3.18). */
   async fsstat(fh: Buffer, signal?: AbortSignal): Promise<FsStat> {
@@ -310,5 +333,19 @@ export class NfsClient {
   /** Closes both connections. */
   async close(): Promise<void> {
     await Promise.all([this.rpc.close(), this.mountRpc?.close()]);
+  }
+}
+
+/** Gives every entry of a page its own copy of its handle, all in one buffer (one allocation per page). */
+function copyHandles(page: PlusEntry[], handles: Buffer[]): void {
+  let total = 0;
+  for (const h of handles) total += h.length;
+  const slab = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const e of page) {
+    if (!e.fh) continue;
+    const len = e.fh.copy(slab, at);
+    e.fh = slab.subarray(at, at + len);
+    at += len;
   }
 }

@@ -3,7 +3,7 @@
 // itself. The server gets READ buffers back once their reply is on the socket; the
 // client gets reply buffers back once the data has been copied out.
 
-/** Free buffers kept; beyond this they are left to the garbage collector. */
+/** Free buffers kept by default; beyond this they are left to the garbage collector. */
 const MAX_FREE = 16;
 
 /** A pool of equal-sized buffers; owned by one NFS server or one RPC client. */
@@ -11,7 +11,11 @@ export class BufferPool {
   private readonly free: Buffer[] = [];
   private readonly mine = new WeakSet<ArrayBufferLike>();
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    /** Free buffers kept at most. */
+    private readonly maxFree = MAX_FREE,
+  ) {}
 
   /** A buffer of `size` bytes (contents undefined). */
   take(): Buffer {
@@ -24,7 +28,7 @@ export class BufferPool {
 
   /** Returns a buffer nothing references any more. */
   give(buf: Buffer): void {
-    if (buf.length === this.size && this.free.length < MAX_FREE) this.free.push(buf);
+    if (buf.length === this.size && this.free.length < this.maxFree) this.free.push(buf);
   }
 
   /** Returns the pool buffer a view lies in; views of other memory are ignored. */

@@ -4,6 +4,7 @@ import { XdrReader } from '../xdr/XdrReader.ts';
 import { XdrWriter } from '../xdr/XdrWriter.ts';
 import {
   AcceptStat,
+  type CredCache,
   AUTH_NONE,
   AUTH_SYS,
   AuthStat,
@@ -14,7 +15,7 @@ import {
   writeProgMismatch,
   type CallHeader,
 } from './messages.ts';
-import { DEFAULT_MAX_RECORD, frameRecord, RecordDecoder, RecordError } from './RecordDecoder.ts';
+import { DEFAULT_MAX_RECORD, RecordDecoder, RecordError } from './RecordDecoder.ts';
 import { RpcAuthError } from './RpcAuthError.ts';
 
 // An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
@@ -45,10 +46,15 @@ export interface RpcCall {
   onSent(fn: () => void): void;
 }
 
-/** A reply ready to write, and what to run once it is written. */
+/** A reply ready to write (the whole record, its mark included), and what to run once it is written. */
 export interface Reply {
   chunks: Buffer[];
   sent: (() => void)[];
+}
+
+/** A reply writer whose first 4 bytes hold the record mark, filled by recordOut(). */
+function replyWriter(initial: number): XdrWriter {
+  return new XdrWriter(initial).uint32(0);
 }
 
 /** A procedure: decode args → validate → call → encode results. Throw XdrError for bad args. */
@@ -128,40 +134,40 @@ export class RpcServer {
   }
 
   /** Runs one record and returns the reply, or undefined when the connection must close. */
-  async handle(record: Buffer, remote: string, signal: AbortSignal): Promise<Reply | undefined> {
+  async handle(record: Buffer, remote: string, signal: AbortSignal, creds?: { last?: CredCache }): Promise<Reply | undefined> {
     if (record.length < 8) return undefined; // no room for xid + msg_type: cannot even reply
     const xid = record.readUInt32BE(0);
     if (record.readUInt32BE(4) !== CALL) return undefined; // a server only takes calls
     const r = new XdrReader(record.subarray(8));
     let header: CallHeader;
     try {
-      header = decodeCallBody(xid, r);
+      header = decodeCallBody(xid, r, creds);
     } catch (err) {
       if (!(err instanceof XdrError)) throw err;
       return this.simple(xid, AcceptStat.GARBAGE_ARGS);
     }
     if (header.rpcvers !== 2) {
-      const w = new XdrWriter(32);
+      const w = replyWriter(32);
       writeDenied(w, xid, { rpcMismatch: true });
-      return { chunks: w.chunksOut(), sent: [] };
+      return { chunks: w.recordOut(), sent: [] };
     }
     if (header.cred.flavor !== AUTH_NONE && header.cred.flavor !== AUTH_SYS) {
-      const w = new XdrWriter(32);
+      const w = replyWriter(32);
       writeDenied(w, xid, { authStat: AuthStat.AUTH_BADCRED });
-      return { chunks: w.chunksOut(), sent: [] };
+      return { chunks: w.recordOut(), sent: [] };
     }
     const byVers = this.programs.get(header.prog);
     if (!byVers) return this.simple(xid, AcceptStat.PROG_UNAVAIL);
     const program = byVers.get(header.vers);
     if (!program) {
       const versions = [...byVers.keys()];
-      const w = new XdrWriter(32);
+      const w = replyWriter(32);
       writeProgMismatch(w, xid, Math.min(...versions), Math.max(...versions));
-      return { chunks: w.chunksOut(), sent: [] };
+      return { chunks: w.recordOut(), sent: [] };
     }
     const proc = program.procedures[header.proc];
     if (!proc) return this.simple(xid, AcceptStat.PROC_UNAVAIL);
-    const reply = new XdrWriter(256);
+    const reply = replyWriter(256);
     writeAcceptedHeader(reply, xid, AcceptStat.SUCCESS);
     const sent: (() => void)[] = [];
     try {
@@ -171,20 +177,20 @@ export class RpcServer {
       if (err instanceof XdrError) return this.simple(xid, AcceptStat.GARBAGE_ARGS);
       if (err instanceof RpcAuthError) {
         this.opts.onError?.(err, remote);
-        const w = new XdrWriter(32);
+        const w = replyWriter(32);
         writeDenied(w, xid, { authStat: err.authStat });
-        return { chunks: w.chunksOut(), sent: [] };
+        return { chunks: w.recordOut(), sent: [] };
       }
       this.opts.onError?.(err instanceof Error ? err : new Error(String(err)), remote);
       return this.simple(xid, AcceptStat.SYSTEM_ERR);
     }
-    return { chunks: reply.chunksOut(), sent };
+    return { chunks: reply.recordOut(), sent };
   }
 
   private simple(xid: number, stat: AcceptStat): Reply {
-    const w = new XdrWriter(32);
+    const w = replyWriter(32);
     writeAcceptedHeader(w, xid, stat);
-    return { chunks: w.chunksOut(), sent: [] };
+    return { chunks: w.recordOut(), sent: [] };
   }
 
   /** Limits for connections. */
@@ -214,6 +220,8 @@ class Connection {
   private inFlight = 0;
   private readonly abort = new AbortController();
   private paused = false;
+  /** The client's credentials as last decoded (messages.ts: decoded once per connection). */
+  private readonly creds: { last?: CredCache } = {};
 
   constructor(
     private readonly socket: Socket,
@@ -265,17 +273,20 @@ class Connection {
 
   private async run(record: Buffer): Promise<void> {
     try {
-      const reply = await this.server.handle(record, this.remote, this.abort.signal);
+      const reply = await this.server.handle(record, this.remote, this.abort.signal, this.creds);
       if (!reply || this.socket.destroyed) {
         if (reply) runAll(reply.sent);
         this.socket.destroy();
         return;
       }
-      const framed = frameRecord(reply.chunks);
+      const chunks = reply.chunks;
       const done = reply.sent.length ? (): void => runAll(reply.sent) : undefined;
-      this.socket.cork();
-      for (let i = 0; i < framed.length; i++) this.socket.write(framed[i]!, i === framed.length - 1 ? done : undefined);
-      this.socket.uncork();
+      if (chunks.length === 1) this.socket.write(chunks[0]!, done);
+      else {
+        this.socket.cork();
+        for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
+        this.socket.uncork();
+      }
     } catch (err) {
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
       this.socket.destroy();

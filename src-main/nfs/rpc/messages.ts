@@ -57,16 +57,33 @@ export interface CallHeader {
 /** opaque_auth body bound, §8.2. */
 const MAX_AUTH_BYTES = 400;
 
+/**
+ * The credentials last decoded on one connection, with their raw bytes: a client sends
+ * the same AUTH_SYS body with every call, so it is decoded once (and the decoded object
+ * is the same from call to call, which lets later stages cache by it).
+ */
+export interface CredCache {
+  flavor: number;
+  body: Buffer;
+  cred: Credentials;
+}
+
 /** Decodes the call part of an rpc_msg after the xid and msg_type (§9 call_body). */
-export function decodeCallBody(xid: number, r: XdrReader): CallHeader {
+export function decodeCallBody(xid: number, r: XdrReader, cache?: { last?: CredCache }): CallHeader {
   const rpcvers = r.uint32();
   const prog = r.uint32();
   const vers = r.uint32();
   const proc = r.uint32();
   const flavor = r.uint32();
   const body = r.opaque(MAX_AUTH_BYTES);
-  const cred: Credentials = { flavor };
-  if (flavor === AUTH_SYS) Object.assign(cred, decodeAuthSys(body));
+  const last = cache?.last;
+  let cred: Credentials;
+  if (last && last.flavor === flavor && last.body.equals(body)) cred = last.cred;
+  else {
+    cred = { flavor };
+    if (flavor === AUTH_SYS) Object.assign(cred, decodeAuthSys(body));
+    if (cache) cache.last = { flavor, body: Buffer.from(body), cred };
+  }
   // Verifier: read and ignore; AUTH_NONE and AUTH_SYS both send an empty one.
   r.uint32();
   r.opaque(MAX_AUTH_BYTES);

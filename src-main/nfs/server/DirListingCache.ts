@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { DirEntry, Vfs } from '../../vfs/types.ts';
+import { readdirBatches } from '../../vfs/listing.ts';
+import type { Attr, CallOpts, DirEntry, Vfs } from '../../vfs/types.ts';
+import type { EncodedEntries } from './EncodedEntries.ts';
 
 // READDIR/READDIRPLUS paging (RFC 1813 §3.3.16-17). A listing starts with cookie 0;
 // that reads the whole directory once and keeps it under a fresh cookie verifier, and
@@ -12,6 +14,13 @@ export interface Listing {
   readonly verf: bigint;
   readonly path: string;
   readonly entries: readonly DirEntry[];
+  /** Its entries as entryplus3 / entry3 XDR, made by the first page that needs them. */
+  plus?: EncodedEntries;
+  plain?: EncodedEntries;
+  /** The folder's attributes when the snapshot was taken (answered with its later pages). */
+  dirAttr?: Attr;
+  /** The snapshot of the same folder before this one (its encodings may be reused), if still kept. */
+  previous?: Listing;
 }
 
 /** Snapshots kept at once (least recently used dropped first). */
@@ -32,20 +41,17 @@ export class DirListingCache {
    * uses the snapshot named by its verifier, or (zero/unknown verifier, as some clients
    * send) the newest one of that directory, or lists afresh: the guest's order is stable.
    */
-  async get(path: string, cookie: bigint, verf: bigint, signal: AbortSignal): Promise<Listing> {
-    if (cookie !== 0n) {
-      const known = this.byVerf.get(verf) ?? this.byVerf.get(this.latest.get(path) ?? -1n);
-      if (known && known.path === path) {
-        this.touch(known);
-        return known;
-      }
-    }
+  async get(path: string, cookie: bigint, verf: bigint, opts: CallOpts): Promise<Listing> {
+    const known = this.continued(path, cookie, verf);
+    if (known) return known;
     const entries: DirEntry[] = [];
-    for await (const e of this.vfs.readdir(path, { signal })) {
-      entries.push(e);
+    for await (const batch of readdirBatches(this.vfs, path, opts)) {
+      for (const e of batch) entries.push(e);
       if (entries.length > MAX_ENTRIES) throw new Error(`directory ${path} has more than ${MAX_ENTRIES} entries`);
     }
-    const listing: Listing = { verf: this.nextVerf, path, entries };
+    const previous = this.byVerf.get(this.latest.get(path) ?? -1n);
+    if (previous) previous.previous = undefined; // one step back only
+    const listing: Listing = { verf: this.nextVerf, path, entries, ...(previous ? { previous } : {}) };
     this.nextVerf = BigInt.asUintN(64, this.nextVerf + 2n);
     this.touch(listing);
     while (this.byVerf.size > MAX_LISTINGS) {
@@ -55,6 +61,15 @@ export class DirListingCache {
       if (this.latest.get(dropped.path) === oldest) this.latest.delete(dropped.path);
     }
     return listing;
+  }
+
+  /** The snapshot a non-zero cookie continues (see get), without listing afresh; undefined when there is none. */
+  continued(path: string, cookie: bigint, verf: bigint): Listing | undefined {
+    if (cookie === 0n) return undefined;
+    const known = this.byVerf.get(verf) ?? this.byVerf.get(this.latest.get(path) ?? -1n);
+    if (!known || known.path !== path) return undefined;
+    this.touch(known);
+    return known;
   }
 
   private touch(l: Listing): void {

@@ -11,6 +11,7 @@ import { NfsStatusError } from './NfsStatusError.ts';
 // index per folder makes removing or renaming a subtree cost its size, not the table's.
 
 const MAGIC = Buffer.from('BRT1');
+const MAGIC_WORD = MAGIC.readUInt32BE(0);
 /** Length of the handles this table issues. */
 export const HANDLE_BYTES = 20;
 /** Handles kept by default (about 100 bytes each). */
@@ -24,40 +25,57 @@ function parentOf(path: string): string {
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
   private readonly instance = randomBytes(8);
-  /** By id, in least-recently-used order (Map order, refreshed on use). */
-  private readonly byId = new Map<bigint, string>();
-  private readonly byPath = new Map<string, bigint>();
+  /** The first 12 bytes of every handle (magic and instance); the instance also as two words to compare. */
+  private readonly prefix: Buffer;
+  private readonly w1: number;
+  private readonly w2: number;
+  /**
+   * By id, in least-recently-used order (Map order, refreshed on use). Ids are numbers
+   * below 2^53 (8 bytes on the wire): no BigInt per call.
+   */
+  private readonly byId = new Map<number, string>();
+  private readonly byPath = new Map<string, number>();
   /** Paths in the table by their parent folder's path. */
   private readonly children = new Map<string, Set<string>>();
-  private next = 1n;
+  private next = 1;
+  private removals = 0;
 
   constructor(private readonly max = DEFAULT_MAX) {
-    this.byPath.set('/', 0n);
-    this.byId.set(0n, '/');
+    this.byPath.set('/', 0);
+    this.byId.set(0, '/');
+    this.prefix = Buffer.concat([MAGIC, this.instance]);
+    this.w1 = this.prefix.readUInt32BE(4);
+    this.w2 = this.prefix.readUInt32BE(8);
   }
 
   /** The handle for a guest path, issuing one on first sight. */
   handleFor(path: string): Buffer {
+    const fh = Buffer.allocUnsafe(HANDLE_BYTES);
+    this.writeHandle(fh, 0, path);
+    return fh;
+  }
+
+  /** Writes the handle of `path` (HANDLE_BYTES bytes) into `buf` at `at`: listings encode thousands. */
+  writeHandle(buf: Buffer, at: number, path: string): void {
     let id = this.byPath.get(path);
     if (id === undefined) {
       id = this.next++;
       this.add(path, id);
       if (this.byId.size > this.max) this.evictOldest();
     } else this.touch(id, path);
-    const fh = Buffer.allocUnsafe(HANDLE_BYTES);
-    MAGIC.copy(fh, 0);
-    this.instance.copy(fh, 4);
-    fh.writeBigUInt64BE(id, 12);
-    return fh;
+    this.prefix.copy(buf, at);
+    const hi = Math.floor(id / 0x1_0000_0000);
+    buf.writeUInt32BE(hi, at + 12);
+    buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 16);
   }
 
   /** The guest path of a handle; BADHANDLE when it is not ours, STALE when it is no longer known. */
   pathOf(fh: Buffer): string {
-    if (fh.length !== HANDLE_BYTES || !fh.subarray(0, 4).equals(MAGIC)) {
+    if (fh.length !== HANDLE_BYTES || fh.readUInt32BE(0) !== MAGIC_WORD) {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
-    if (!fh.subarray(4, 12).equals(this.instance)) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
-    const id = fh.readBigUInt64BE(12);
+    if (fh.readUInt32BE(4) !== this.w1 || fh.readUInt32BE(8) !== this.w2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
+    const id = fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16);
     const path = this.byId.get(id);
     if (path === undefined) throw new NfsStatusError(Nfsstat3.STALE, 'file handle no longer known');
     this.touch(id, path);
@@ -74,7 +92,7 @@ export class HandleTable {
   rename(from: string, to: string): void {
     if (from === '/' || from === to) return;
     this.forget(to);
-    const moved: [string, bigint][] = [];
+    const moved: [string, number][] = [];
     for (const p of this.subtree(from)) {
       const id = this.byPath.get(p)!;
       this.remove(p);
@@ -83,12 +101,20 @@ export class HandleTable {
     for (const [p, id] of moved) this.add(p, id);
   }
 
+  /**
+   * Counts handles dropped (removed, renamed away, evicted): while it stays the same, every
+   * path keeps the handle it had, so entries encoded with those handles are still right.
+   */
+  get generation(): number {
+    return this.removals;
+  }
+
   /** Handles issued and still known (tests check it stays bounded). */
   get size(): number {
     return this.byId.size;
   }
 
-  private add(path: string, id: bigint): void {
+  private add(path: string, id: number): void {
     this.byPath.set(path, id);
     this.byId.set(id, path);
     // Link the path and any ancestors not linked yet, so a subtree is reachable from every
@@ -105,7 +131,8 @@ export class HandleTable {
 
   private remove(path: string): void {
     const id = this.byPath.get(path);
-    if (id === undefined || id === 0n) return;
+    if (id === undefined || id === 0) return;
+    this.removals++;
     this.byPath.delete(path);
     this.byId.delete(id);
     // Unlink upwards while nothing is left to reach through a path.
@@ -118,15 +145,15 @@ export class HandleTable {
     }
   }
 
-  private touch(id: bigint, path: string): void {
-    if (id === 0n) return;
+  private touch(id: number, path: string): void {
+    if (id === 0) return;
     this.byId.delete(id);
     this.byId.set(id, path);
   }
 
   private evictOldest(): void {
     for (const [id, path] of this.byId) {
-      if (id === 0n) continue;
+      if (id === 0) continue;
       // The children of a dropped folder stay: their own handles still name their paths.
       this.remove(path);
       return;

@@ -1,39 +1,29 @@
-import type { FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, Vfs } from '../../vfs/types.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
+import { CHUNK_BYTES, type ChunkBudget, ReadAhead, type ReadResult } from './ReadAhead.ts';
 
-/** Bytes read for a READ; `release` (when set) returns a pooled buffer once the reply is sent. */
-export interface ReadResult {
-  data: Uint8Array;
-  release?: () => void;
-}
+export type { ReadResult } from './ReadAhead.ts';
 
 // NFSv3 has no open/close (RFC 1813 §1.2: stateless), but guests read and write
 // through handles. This cache keeps one guest handle per file across READ/WRITE calls
 // and closes it after a short idle time, so a sequential read opens the file once.
 
-/** One range read ahead of a sequential reader. */
-interface Ahead {
-  offset: number;
-  count: number;
-  data: Promise<ReadResult>;
-}
-
-/** Ranges kept in flight ahead of a sequential reader (absorbs threadpool and scheduling delays). */
-const READ_AHEAD = 3;
-
 interface Entry {
   handle: Promise<FileHandle>;
   /** Signal of read-aheads (they outlive the READ that started them); aborted on eviction. */
   aheadAbort: AbortController;
-  /** The next sequential READs, fetched while the client handles the current one; in offset order. */
-  ahead: Ahead[];
-  /** Where the last READ ended: a READ starting here is sequential. */
-  lastEnd: number;
+  /** Chunks read ahead of a sequential reader (ReadAhead.ts); made by the first READ. */
+  readAhead?: ReadAhead;
   write: boolean;
   refs: number;
   lastUsed: number;
   evicted: boolean;
 }
+
+/** Chunk buffers (CHUNK_BYTES each) all read-aheads of one server may hold at once. */
+const MAX_CHUNKS = 24;
+/** Free chunk buffers kept for reuse. */
+const FREE_CHUNKS = 4;
 
 /** Idle time after which a handle is closed. */
 const IDLE_MS = 5_000;
@@ -45,6 +35,7 @@ export class OpenFileCache {
   private readonly entries = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
   private readonly pool: BufferPool;
+  private readonly chunks: ChunkBudget = { pool: new BufferPool(CHUNK_BYTES, FREE_CHUNKS), live: 0, max: MAX_CHUNKS };
 
   constructor(
     private readonly vfs: Vfs,
@@ -60,7 +51,7 @@ export class OpenFileCache {
     let e = this.entries.get(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
-      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, lastEnd: -1, ahead: [], aheadAbort: new AbortController() };
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
       entry.handle.catch(() => {
@@ -70,7 +61,7 @@ export class OpenFileCache {
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
     e.refs++;
-    if (write) dropAhead(e.ahead.splice(0));
+    if (write) e.readAhead?.clear();
     try {
       return await fn(await e.handle);
     } finally {
@@ -82,36 +73,41 @@ export class OpenFileCache {
 
   /**
    * Reads for READ (RFC 1813 §3.3.6). Clients such as libnfs's nfs-cp keep one READ in
-   * flight, so the server overlaps: when a READ continues the previous one, the next
-   * range is read from the guest while this reply travels, and is usually ready when
-   * the client asks for it. READ_AHEAD ranges per file bound the memory used.
+   * flight, so a sequential reader is served from chunks read ahead (ReadAhead.ts) while
+   * the client handles the previous reply; anything else is one guest read.
+   *
+   * `check` (the caller's access check) gets the file's attributes before any bytes are
+   * handed out: read afresh before a lone READ, and for a stream, read with each chunk, so
+   * a streaming reader costs one getattr per chunk rather than one per READ (at most as
+   * old as the chunk's bytes: 1 s).
    */
-  read(path: string, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
-    return this.use(path, false, signal, async (h) => {
+  async read(path: string, offset: number, count: number, opts: CallOpts, check?: (a: Attr) => void): Promise<ReadResult> {
+    const streaming = this.entries.get(path)?.readAhead?.follows(offset, count) === true;
+    if (check && !streaming) check(await this.vfs.getattr(path, opts));
+    return this.use(path, false, opts.signal, async (h) => {
       const e = this.entries.get(path);
-      const queue = e?.ahead ?? [];
-      const i = queue.findIndex((a) => a.offset === offset && a.count >= count);
-      // Ranges before the one asked for will not be asked for again; later ones stay.
-      const dropped = i < 0 ? queue.splice(0) : queue.splice(0, i + 1);
-      const hit = i < 0 ? undefined : dropped.pop();
-      dropAhead(dropped);
-      let result: ReadResult;
-      if (hit) {
-        result = await hit.data.catch(() => this.readOnce(h, offset, count, signal));
-        if (result.data.length > count) result = { ...result, data: result.data.subarray(0, count) };
-      } else result = await this.readOnce(h, offset, count, signal);
-      if (e && !e.write && !e.evicted && (hit || offset === e.lastEnd) && result.data.length === count) {
-        let next = queue.length ? queue[queue.length - 1]!.offset + queue[queue.length - 1]!.count : offset + count;
-        while (queue.length < READ_AHEAD) {
-          // The guest wrapper bounds each read with its own deadline; no timer per read-ahead here.
-          const p = this.readOnce(h, next, count, e.aheadAbort.signal);
-          p.catch(() => {}); // a failed read-ahead is retried by the READ that needs it
-          queue.push({ offset: next, count, data: p });
-          next += count;
+      if (e && !e.write && !e.evicted && count <= CHUNK_BYTES) {
+        e.readAhead ??= new ReadAhead(
+          (buf, at, s) => readChunk(h, buf, at, s),
+          this.chunks,
+          e.aheadAbort.signal,
+          check ? (s) => this.vfs.getattr(path, { signal: s }) : undefined,
+        );
+        const got = await e.readAhead.take(offset, count);
+        if (got) {
+          if (check && streaming) {
+            try {
+              check(got.attr ?? (await this.vfs.getattr(path, opts)));
+            } catch (err) {
+              got.release?.();
+              throw err;
+            }
+          }
+          return got;
         }
       }
-      if (e) e.lastEnd = offset + result.data.length;
-      return result;
+      if (check && streaming) check(await this.vfs.getattr(path, opts));
+      return this.readOnce(h, offset, count, opts.signal);
     });
   }
 
@@ -161,7 +157,7 @@ export class OpenFileCache {
   private evict(path: string, e: Entry): void {
     if (this.entries.get(path) === e) this.entries.delete(path);
     e.evicted = true;
-    dropAhead(e.ahead.splice(0));
+    e.readAhead?.clear();
     e.aheadAbort.abort(new Error('file handle closed'));
     if (e.refs === 0) void this.closeEntry(e);
   }
@@ -177,7 +173,10 @@ export class OpenFileCache {
   }
 }
 
-/** Forgets read-aheads, returning their buffers to the pool once their reads settle. */
-function dropAhead(ranges: Ahead[]): void {
-  for (const a of ranges) a.data.then((r) => r.release?.(), () => {});
+/** Fills a chunk buffer from the guest (straight into it when the guest can). */
+async function readChunk(h: FileHandle, buf: Buffer, at: number, signal: AbortSignal): Promise<number> {
+  if (h.readInto) return await h.readInto(buf, at, { signal });
+  const data = await h.read(at, buf.length, { signal });
+  buf.set(data.length > buf.length ? data.subarray(0, buf.length) : data);
+  return Math.min(data.length, buf.length);
 }

@@ -1,4 +1,6 @@
-import type { RpcProgram } from '../rpc/RpcServer.ts';
+import type { Credentials } from '../rpc/messages.ts';
+import type { RpcCall, RpcProgram } from '../rpc/RpcServer.ts';
+import type { Caller } from '../../vfs/types.ts';
 import { NFS_PROGRAM, NFS_V3, NfsProc } from '../nfs3/constants.ts';
 import { callerOf } from './credentials.ts';
 import type { NfsContext, NfsProcedure } from './NfsContext.ts';
@@ -58,12 +60,22 @@ export const NFS3_PROCEDURES = {
  * the call to the guest as CallOpts passes the caller too.
  */
 export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> = NFS3_PROCEDURES): RpcProgram {
+  // A connection's credentials arrive as one object call after call (messages.ts decodes
+  // them once), so the caller they stand for is worked out once per connection too.
+  const known = new WeakMap<Credentials, { remote: string; caller: Caller }>();
+  const callerFor = (call: RpcCall): Caller => {
+    const k = known.get(call.header.cred);
+    if (k && k.remote === call.remote) return k.caller;
+    const caller = callerOf(ctx.auth, call.header.cred, call.remote);
+    known.set(call.header.cred, { remote: call.remote, caller });
+    return caller;
+  };
   const procedures = [];
   for (const [num, proc] of Object.entries(table)) {
     procedures[Number(num)] =
       Number(num) === NfsProc.NULL
-        ? (call: Parameters<NfsProcedure>[1]) => proc(ctx, call)
-        : (call: Parameters<NfsProcedure>[1]) => proc(ctx, { ...call, caller: callerOf(ctx.auth, call.header.cred, call.remote) });
+        ? (call: RpcCall) => proc(ctx, call)
+        : (call: RpcCall) => proc(ctx, { ...call, caller: callerFor(call) });
   }
   return { prog: NFS_PROGRAM, vers: NFS_V3, procedures };
 }

@@ -51,9 +51,28 @@ export class XdrReader {
 
   /** unsigned hyper that must fit a JS number (offsets, sizes): larger values are garbage. */
   uint64Number(): number {
-    const v = this.uint64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new XdrError(`uint64 ${v} is larger than 2^53`);
-    return Number(v);
+    this.need(8, 'uint64');
+    const hi = this.buf.readUInt32BE(this.pos);
+    const lo = this.buf.readUInt32BE(this.pos + 4);
+    if (hi > 0x1f_ffff) throw new XdrError(`uint64 ${(BigInt(hi) << 32n) | BigInt(lo)} is larger than 2^53`);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** unsigned hyper reduced to its low 53 bits, as a number (file ids: no BigInt per entry). */
+  uint64Low53(): number {
+    this.need(8, 'uint64');
+    const hi = this.buf.readUInt32BE(this.pos) & 0x1f_ffff;
+    const lo = this.buf.readUInt32BE(this.pos + 4);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** Skips n bytes (padded to 4), checking they are there. */
+  skip(n: number): void {
+    const padded = (n + 3) & ~3;
+    this.need(padded, `${n} skipped bytes`);
+    this.pos += padded;
   }
 
   /** bool, §4.4: only 0 and 1 are valid. */

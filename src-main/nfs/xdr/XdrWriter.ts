@@ -50,10 +50,19 @@ export class XdrWriter {
     return this;
   }
 
-  /** unsigned hyper, §4.5. Numbers are accepted for sizes/offsets below 2^53. */
+  /**
+   * unsigned hyper, §4.5. Numbers are accepted for sizes/offsets below 2^53 and written
+   * as two 32-bit halves: a BigInt per field cost more than the rest of an fattr3.
+   */
   uint64(v: bigint | number): this {
     this.ensure(8);
-    this.buf.writeBigUInt64BE(typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt(Math.max(0, Math.floor(v))), this.pos);
+    if (typeof v === 'bigint') this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    else {
+      const n = v > 0 ? Math.floor(v) : 0;
+      const hi = Math.floor(n / 0x1_0000_0000);
+      this.buf.writeUInt32BE(hi >>> 0, this.pos);
+      this.buf.writeUInt32BE((n - hi * 0x1_0000_0000) >>> 0, this.pos + 4);
+    }
     this.pos += 8;
     return this;
   }
@@ -90,9 +99,34 @@ export class XdrWriter {
     return this.fixedOpaque(data);
   }
 
-  /** string, §4.11, encoded as UTF-8. */
+  /** string, §4.11, encoded as UTF-8 straight into the buffer (no Buffer per string). */
   string(s: string): this {
-    return this.opaque(Buffer.from(s, 'utf8'));
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len >= ZERO_COPY_MIN) return this.opaque(Buffer.from(s, 'utf8'));
+    const pad = (4 - (len & 3)) & 3;
+    this.ensure(4 + len + pad);
+    this.buf.writeUInt32BE(len, this.pos);
+    this.buf.write(s, this.pos + 4, len, 'utf8');
+    this.pos += 4 + len;
+    if (pad) {
+      this.buf.fill(0, this.pos, this.pos + pad);
+      this.pos += pad;
+    }
+    return this;
+  }
+
+  /**
+   * Appends bytes that are already XDR (a multiple of 4 long, e.g. entries encoded once
+   * for many replies); large ones by reference, so they must not change until written.
+   */
+  encoded(b: Buffer): this {
+    if ((b.length & 3) !== 0) throw new RangeError(`encoded XDR must be a multiple of 4 bytes, got ${b.length}`);
+    if (b.length >= ZERO_COPY_MIN) {
+      this.flushChunk();
+      this.chunks.push(b);
+      this.chunkBytes += b.length;
+    } else this.raw(b);
+    return this;
   }
 
   private raw(b: Buffer): void {
@@ -113,6 +147,19 @@ export class XdrWriter {
   chunksOut(): Buffer[] {
     this.flushChunk();
     return this.chunks;
+  }
+
+  /**
+   * The bytes as one RPC record over TCP (RFC 5531 §11), for writev: the first uint32
+   * written must have been a placeholder, now filled with the record mark (one last
+   * fragment of everything after it). Saves a 4-byte buffer and a write per reply.
+   */
+  recordOut(): Buffer[] {
+    const chunks = this.chunksOut();
+    const first = chunks[0];
+    if (!first || first.length < 4) throw new RangeError('a record needs its 4-byte mark placeholder first');
+    first.writeUInt32BE((0x8000_0000 | (this.chunkBytes - 4)) >>> 0, 0);
+    return chunks;
   }
 
   /** The encoded bytes as one Buffer (copies when there are several chunks). */

@@ -1,4 +1,5 @@
 import type { Attr, CallOpts, DirEntry, FileHandle, Vfs } from '../types.ts';
+import { flatten, readdirBatches as listBatches } from '../listing.ts';
 import { Lru } from './Lru.ts';
 
 // Attribute and directory caches as one wrapper around any vfs, with a named policy
@@ -39,6 +40,11 @@ function childOf(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
+/** A cached listing; its entries answer lookups of its children (found by name, indexed on first use). */
+interface Listed extends Fresh<DirEntry[]> {
+  byName?: Map<string, DirEntry>;
+}
+
 /** Wraps a vfs with attribute and directory caches; policy 'off' returns it unchanged. */
 export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs {
   if (options.policy === 'off') return vfs;
@@ -46,7 +52,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const maxListing = options.maxListing ?? 50_000;
   // Owned by this wrapper; guests never see them.
   const attrs = new Lru<string, Fresh<Attr>>(options.maxAttrs ?? 100_000);
-  const dirs = new Lru<string, Fresh<DirEntry[]>>(options.maxDirs ?? 2_000);
+  const dirs = new Lru<string, Listed>(options.maxDirs ?? 2_000);
   const pending = new Map<string, Promise<Attr>>();
   // Bumped by every change so that a listing started before it is not stored after it.
   let generation = 0;
@@ -55,6 +61,35 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const fresh = <V>(f: Fresh<V> | undefined): V | undefined => (f && f.until > now() ? f.value : undefined);
   const putAttr = (path: string, a: Attr): void => {
     if (a.immutable || options.expiryMs > 0) attrs.set(path, { value: a, until: until(a) });
+  };
+  /**
+   * A child's attributes from its folder's cached listing. A listing is stored whole, not
+   * entry by entry: a walk of 10,000 entries that never looks one up pays nothing per
+   * entry, and `ls -l` (a lookup per entry) indexes the listing by name once.
+   */
+  const listedAttr = (path: string): Attr | undefined => {
+    if (path === '/') return undefined;
+    const dir = parentOf(path);
+    const l = dirs.get(dir);
+    if (!l || !(l.until > now())) return undefined;
+    if (!l.byName) {
+      l.byName = new Map();
+      for (const e of l.value) l.byName.set(e.name, e);
+    }
+    return l.byName.get(path.slice(dir === '/' ? 1 : dir.length + 1))?.attr;
+  };
+  const known = (path: string): Attr | undefined => fresh(attrs.get(path)) ?? listedAttr(path);
+  /** Stops a folder's cached listing from answering lookups of `path` (its listing itself stays). */
+  const unlist = (path: string): void => {
+    if (path === '/') return;
+    const dir = parentOf(path);
+    if (!dirs.get(dir)) return;
+    listedAttr(path); // builds the index
+    dirs.get(dir)?.byName?.delete(path.slice(dir === '/' ? 1 : dir.length + 1));
+  };
+  /** Keeps the attributes of a listing's entries one by one (listings too big to keep whole). */
+  const keepEach = (dir: string, entries: readonly DirEntry[]): void => {
+    for (const e of entries) if (options.expiryMs > 0 || e.attr.immutable) putAttr(childOf(dir, e.name), e.attr);
   };
 
   /** Forgets a node, its parent's listing and attributes, and (for renames) its subtree. */
@@ -73,7 +108,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   };
 
   const getattr = (path: string, opts: CallOpts): Promise<Attr> => {
-    const hit = fresh(attrs.get(path));
+    const hit = known(path);
     if (hit) return Promise.resolve(hit);
     // Concurrent lookups of one path (the kernel sends many) share one guest call.
     const inflight = pending.get(path);
@@ -94,30 +129,42 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     return p;
   };
 
-  async function* readdir(path: string, opts: CallOpts): AsyncGenerator<DirEntry> {
+  /** The listing in batches: a cached one as one batch, else the guest's, remembered on the way. */
+  async function* readdirBatches(path: string, opts: CallOpts): AsyncGenerator<readonly DirEntry[]> {
     const hit = fresh(dirs.get(path));
     if (hit) {
-      yield* hit;
+      yield hit;
       return;
     }
     const gen = generation;
-    const got: DirEntry[] = [];
+    let got: DirEntry[] = [];
+    let eager = false;
     let complete = false;
     try {
-      for await (const e of vfs.readdir(path, opts)) {
-        if (got.length <= maxListing) got.push(e);
-        if (gen === generation) putAttr(childOf(path, e.name), e.attr);
-        yield e;
+      for await (const batch of listBatches(vfs, path, opts)) {
+        if (!eager) {
+          for (const e of batch) got.push(e);
+          if (got.length > maxListing) {
+            // Too big to keep whole: its entries' attributes are kept one by one instead.
+            eager = true;
+            if (gen === generation) keepEach(path, got);
+            got = [];
+          }
+        } else if (gen === generation) keepEach(path, batch);
+        yield batch;
       }
       complete = true;
     } finally {
-      if (complete && got.length <= maxListing && gen === generation) {
-        const self = fresh(attrs.get(path));
+      if (complete && !eager && gen === generation) {
+        const self = known(path);
         const forever = self?.immutable === true;
         if (forever || options.expiryMs > 0) dirs.set(path, { value: got, until: forever ? Infinity : now() + options.expiryMs });
       }
     }
   }
+
+  const readdir = (path: string, opts: CallOpts): AsyncIterable<DirEntry> => flatten(readdirBatches(path, opts));
+
 
   /** Wraps a writable handle so writes invalidate the file's cached size and times. */
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
@@ -162,11 +209,16 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     readOnly: vfs.readOnly,
     ...(vfs.health ? { health: vfs.health } : {}),
     getattr,
+    cachedAttr: known,
     readdir,
+    readdirBatches,
     open: async (path, flags, opts) => {
       // Close-to-open: a file being opened has its attributes asked afresh (its size may
       // have changed outside Berth), unless it can never change (issue 9: old sizes with new bytes).
-      if (attrs.get(path)?.value.immutable !== true) attrs.delete(path);
+      if (known(path)?.immutable !== true) {
+        attrs.delete(path);
+        unlist(path);
+      }
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
       return flags.write || flags.truncate ? watchHandle(h, path) : h;

@@ -101,6 +101,14 @@ describe('withTimeouts', () => {
 });
 
 describe('withTimeouts on one long-lived signal (issue 9)', () => {
+  it('calls one after another on one signal add no listener after the first (issue 11: no add/remove per call)', async () => {
+    const { EventEmitter } = await import('node:events');
+    const v = withTimeouts({ ...new HungGuest(), getattr: async () => ({ type: 'file', mode: 0o644, size: 1, nlink: 1, uid: 0, gid: 0, ino: 2, mtime: 0, atime: 0, ctime: 0 }) } as unknown as Vfs, 60_000);
+    const ac = new AbortController();
+    for (let i = 0; i < 50; i++) await v.getattr(`/f${i}`, { signal: ac.signal });
+    expect(EventEmitter.getEventListeners(ac.signal, 'abort').length).toBe(1);
+  });
+
   it('keeps one abort listener however many calls are in flight, and none after', async () => {
     const { EventEmitter } = await import('node:events');
     const getEventListeners = EventEmitter.getEventListeners.bind(EventEmitter);

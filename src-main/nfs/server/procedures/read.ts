@@ -1,5 +1,6 @@
 import { writePostOpAttr } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
+import type { Attr } from '../../../vfs/types.ts';
 import { readFh, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
 import { owns, R, requireAccess } from '../../../vfs/permissions.ts';
@@ -17,14 +18,18 @@ export const read: NfsProcedure = async (ctx, call) => {
   const count = Math.min(r.uint32(), ctx.maxIo);
   try {
     const path = ctx.handles.pathOf(fh);
-    if (call.caller) {
-      // The owner may read whatever the mode says (NFS has no open: a client may hold the
-      // file open since before a chmod), as knfsd allows; a cached attribute costs no guest call.
-      const a = await ctx.vfs.getattr(path, call);
-      if (a.type === 'dir') throw new NfsStatusError(Nfsstat3.ISDIR, 'is a directory');
-      if (!owns(a, call.caller)) requireAccess(a, call.caller, R, path);
-    }
-    const got = count === 0 ? { data: new Uint8Array(0) } : await ctx.files.read(path, offset, count, call.signal);
+    const caller = call.caller;
+    // The owner may read whatever the mode says (NFS has no open: a client may hold the
+    // file open since before a chmod), as knfsd allows. A streaming reader is checked
+    // against the attributes read with each chunk (OpenFileCache.read), not a getattr per READ.
+    const check = caller
+      ? (a: Attr): void => {
+          if (a.type === 'dir') throw new NfsStatusError(Nfsstat3.ISDIR, 'is a directory');
+          if (!owns(a, caller)) requireAccess(a, caller, R, path);
+        }
+      : undefined;
+    if (count === 0 && check) check(await ctx.vfs.getattr(path, call));
+    const got = count === 0 ? { data: new Uint8Array(0) } : await ctx.files.read(path, offset, count, call, check);
     if (got.release) call.onSent(got.release);
     const data = got.data;
     let eof = data.length < count;

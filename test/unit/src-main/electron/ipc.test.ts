@@ -31,7 +31,7 @@ describe('IPC handlers', () => {
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'berth-ipc-'));
-    const d = await startDaemon({ configDir: join(base, 'config'), runtimeDir: join(base, 'run'), healthIntervalMs: 0, servedBy: 'app', log: () => undefined });
+    const d = await startDaemon({ configDir: join(base, 'config'), runtimeDir: join(base, 'run'), servedBy: 'app', log: () => undefined });
     if (d.kind !== 'started') throw new Error('a daemon already holds the test folder');
     daemon = d;
     socketPath = d.api.socketPath;

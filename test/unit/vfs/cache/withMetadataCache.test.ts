@@ -91,3 +91,71 @@ describe('metadata cache over the local guest', () => {
     expect(calls).toBe(4);
   });
 });
+
+describe('metadata cache: lookups after a listing (issue 11)', () => {
+  /** A guest of `n` immutable files under /d that counts its getattr calls. */
+  function counting(n: number): Vfs & { getattrs: number } {
+    const attr = (ino: number): Attr => ({ type: 'file', mode: 0o444, size: ino, nlink: 1, uid: 0, gid: 0, ino, mtime: 0, atime: 0, ctime: 0, immutable: true });
+    const g = {
+      name: 'counting',
+      readOnly: true,
+      getattrs: 0,
+      async getattr(path: string): Promise<Attr> {
+        g.getattrs++;
+        if (path === '/d' || path === '/') return { ...attr(1), type: 'dir' };
+        return attr(Number(path.slice(4)));
+      },
+      async *readdir(): AsyncGenerator<DirEntry> {
+        for (let i = 0; i < n; i++) yield { name: `f${i}`, attr: attr(i) };
+      },
+      async close(): Promise<void> {},
+    };
+    return g as unknown as Vfs & { getattrs: number };
+  }
+
+  it('answers a listed folder\'s children from the listing, without the guest, and for cachedAttr', async () => {
+    const guest = counting(3000);
+    const v = withMetadataCache(guest, { policy: 'metadata', expiryMs: 1_000 });
+    expect((await v.getattr('/d', o)).type).toBe('dir');
+    let n = 0;
+    for await (const _ of v.readdir('/d', o)) n++;
+    expect(n).toBe(3000);
+    const before = guest.getattrs;
+    for (const i of [0, 1234, 2999]) expect((await v.getattr(`/d/f${i}`, o)).size).toBe(i);
+    expect(v.cachedAttr!('/d/f77')?.size).toBe(77);
+    expect(v.cachedAttr!('/d/nope')).toBeUndefined();
+    expect(guest.getattrs).toBe(before);
+  });
+
+  it('keeps the entries of a listing too big to keep whole one by one', async () => {
+    const guest = counting(500);
+    const v = withMetadataCache(guest, { policy: 'metadata', expiryMs: 1_000, maxListing: 100 });
+    await v.getattr('/d', o);
+    for await (const _ of v.readdir('/d', o));
+    const before = guest.getattrs;
+    expect((await v.getattr('/d/f450', o)).size).toBe(450);
+    expect(guest.getattrs).toBe(before);
+  });
+});
+
+describe('metadata cache: close-to-open over listed attributes (issues 9 and 11)', () => {
+  it('asks the guest again for a listed file being opened, so no old size is read with new bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cache-cto-'));
+    try {
+      writeFileSync(join(dir, 'f'), 'version2-');
+      const local = await LocalGuest.open({ kind: 'local', path: dir, readOnly: false });
+      const v = withMetadataCache(local, { policy: 'metadata', expiryMs: 60_000 });
+      for await (const _ of v.readdir('/', o));
+      expect((await v.getattr('/f', o)).size).toBe(9);
+      writeFileSync(join(dir, 'f'), 'version2-longer');
+      const h = await v.open('/f', {}, o);
+      const size = (await v.getattr('/f', o)).size;
+      const bytes = await h.read(0, 100, o);
+      await h.close();
+      expect(size).toBe(15);
+      expect(Buffer.from(bytes).toString()).toBe('version2-longer');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

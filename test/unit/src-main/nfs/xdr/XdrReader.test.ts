@@ -65,4 +65,20 @@ describe('XdrReader / XdrWriter (RFC 4506)', () => {
     r.uint32();
     expect(() => r.end()).toThrow(/trailing/);
   });
+
+  it('writes numbers as uint64 without BigInt, and reads them back as numbers or bigints', () => {
+    const values = [0, 1, 0xffff_ffff, 2 ** 32, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];
+    const w = new XdrWriter();
+    for (const v of values) w.uint64(v);
+    w.uint64(-5).uint64(7.9); // negatives are 0, fractions are dropped
+    const b = w.toBuffer();
+    const r = new XdrReader(b);
+    for (const v of values) expect(r.uint64Number()).toBe(v);
+    expect(r.uint64Number()).toBe(0);
+    expect(r.uint64Number()).toBe(7);
+    const big = new XdrReader(b);
+    for (const v of values) expect(big.uint64()).toBe(BigInt(v));
+    expect(new XdrReader(new XdrWriter().uint64(2n ** 64n - 1n).toBuffer()).uint64Low53()).toBe(Number.MAX_SAFE_INTEGER);
+    expect(new XdrReader(new XdrWriter().uint64(2n ** 53n).toBuffer()).uint64Low53()).toBe(0);
+  });
 });

@@ -1,0 +1,44 @@
+import { lstatSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { F, lstatBatch, STAT_FIELDS } from '../../../../src-main/guests/localStatBatch.ts';
+
+describe('lstatBatch: one worker batch of lstat calls', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-statbatch-'));
+    writeFileSync(join(dir, 'a'), 'hello');
+    symlinkSync('a', join(dir, 'l'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers what lstat answers, and -1 for a name that is not there', async () => {
+    const rows = await lstatBatch(dir, ['a', 'gone', 'l', ...Array.from({ length: 40 }, (_, i) => `none-${i}`)]);
+    expect(rows).toBeDefined();
+    expect(rows!.length).toBe(43 * STAT_FIELDS);
+    for (const [i, name] of [[0, 'a'], [2, 'l']] as const) {
+      const st = lstatSync(join(dir, name));
+      const o = i * STAT_FIELDS;
+      expect(rows![o + F.mode]).toBe(st.mode);
+      expect(rows![o + F.size]).toBe(st.size);
+      expect(rows![o + F.ino]).toBe(st.ino);
+      expect(rows![o + F.nlink]).toBe(st.nlink);
+      expect(rows![o + F.uid]).toBe(st.uid);
+      expect(rows![o + F.mtimeMs]).toBe(st.mtimeMs);
+      expect(rows![o + F.ctimeMs]).toBe(st.ctimeMs);
+    }
+    expect(rows![STAT_FIELDS + F.mode]).toBe(-1);
+  });
+
+  it('reads fresh each time and takes concurrent batches; small ones are left to the threadpool', async () => {
+    const pad = Array.from({ length: 40 }, (_, i) => `none-${i}`);
+    const [x, y] = await Promise.all([lstatBatch(dir, ['a', ...pad]), lstatBatch(dir, ['l', 'a', ...pad])]);
+    expect(x![F.size]).toBe(5);
+    expect(y![STAT_FIELDS + F.size]).toBe(5);
+    writeFileSync(join(dir, 'a'), 'hello, again');
+    expect((await lstatBatch(dir, ['a', ...pad]))![F.size]).toBe(12);
+    expect((await lstatBatch(dir, []))!.length).toBe(0);
+    expect(await lstatBatch(dir, ['a'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { readFattr3, writeFattr3 } from '../../../../../src-main/nfs/nfs3/attrs.ts';
+import { XdrReader } from '../../../../../src-main/nfs/xdr/XdrReader.ts';
+import { XdrWriter } from '../../../../../src-main/nfs/xdr/XdrWriter.ts';
+import type { Attr } from '../../../../../src-main/vfs/types.ts';
+
+const attr: Attr = { type: 'file', mode: 0o640, size: 2 ** 40 + 3, nlink: 2, uid: 1000, gid: 100, ino: 2 ** 50 + 7, mtime: 1_700_000_000_250.5, atime: 1_700_000_000_000, ctime: 1_700_000_001_000 };
+
+describe('fattr3 (RFC 1813 §2.6)', () => {
+  it('round-trips attributes and writes each server fsid in full, one after another', () => {
+    for (const fsid of [0xfedc_ba98_7654_3210n, 1n, 0xffff_ffff_ffff_ffffn, 0xfedc_ba98_7654_3210n]) {
+      const w = new XdrWriter();
+      writeFattr3(w, attr, fsid);
+      const b = w.toBuffer();
+      expect(b.length).toBe(84);
+      expect(b.readBigUInt64BE(44)).toBe(fsid); // after type, mode, nlink, uid, gid (4 each), size, used, rdev (8 each)
+      const back = readFattr3(new XdrReader(b));
+      expect(back).toMatchObject({ type: 'file', mode: 0o640, size: attr.size, nlink: 2, uid: 1000, gid: 100, ino: attr.ino, atime: attr.atime, ctime: attr.ctime });
+      expect(back.mtime).toBeCloseTo(attr.mtime, 3);
+    }
+  });
+
+  it('writes names as XDR strings straight into the buffer, multi-byte and long ones too', () => {
+    for (const name of ['', 'a', 'abcd', 'ünïcødé-名前', 'x'.repeat(5000)]) {
+      const b = new XdrWriter(8).string(name).uint32(7).toBuffer();
+      const r = new XdrReader(b);
+      expect(r.string(10_000)).toBe(name);
+      expect(r.uint32()).toBe(7);
+      expect(b.length % 4).toBe(0);
+    }
+  });
+});
