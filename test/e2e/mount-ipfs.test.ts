@@ -215,6 +215,20 @@ describe.skipIf(skip)('browser face: IPFS mounts end to end', () => {
     expect((await savedMounts(sb)).some((m) => m.name === 'Site')).toBe(false);
   });
 
+  it('a node that goes away shows as "mounted · node unreachable" with the fix, until it is back', async () => {
+    const docsCid = site.cids.get('site/docs')!;
+    const short = `${docsCid.slice(0, 4)}…${docsCid.slice(-4)}`;
+    await expect.poll(() => chip(short).textContent()).toBe('mounted');
+    await peer.kill();
+    try {
+      await expect.poll(() => chip(short).textContent(), { timeout: 30_000 }).toBe('mounted · node unreachable');
+      await page.getByRole('table', { name: 'Mounts' }).getByText(/start Kubo/).waitFor();
+    } finally {
+      await peer.start();
+    }
+    await expect.poll(() => chip(short).textContent(), { timeout: 30_000 }).toBe('mounted');
+  });
+
   it('ran without console errors or CSP violations', () => {
     expect(problems.list()).toEqual([]);
   });

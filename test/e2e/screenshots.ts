@@ -11,8 +11,8 @@ import { startUiDaemon, stopDaemon } from './helpers/uiDaemon.ts';
 
 // `npm run screenshots`: every screen of the browser face, light and dark, written to
 // docs/screenshots/ from a real daemon with a realistic table: IPFS content mounted with
-// FUSE, a local folder, an NFS export, a share that fails and retries, one unmounted
-// outside Berth, one never mounted. Needs root, FUSE, Chromium and the js-ipfs peer.
+// FUSE, a local folder, an NFS export, a share that fails and retries, one whose node
+// went away, one unmounted outside Berth, one never mounted. Needs root, FUSE, Chromium and the js-ipfs peer.
 
 const OUT = resolve(import.meta.dirname, '../../docs/screenshots');
 /** A short, fixed base so paths in the pictures read like a person's. */
@@ -36,6 +36,9 @@ async function main(): Promise<void> {
   const sb = await berthSandbox();
   const peer = await startPeer();
   const site = await addSite(peer.client);
+  // A second node, stopped once its mount is up: the "node unreachable" row.
+  const away = await startPeer();
+  const archive = await addSite(away.client);
   const browser = await launchBrowser({ viewport: { width: 960, height: 640 } });
   try {
     // A home of its own, so paths read "~/Berth/…" as on a person's machine.
@@ -69,6 +72,9 @@ async function main(): Promise<void> {
     );
     await c.add({ name: 'Site over NFS', host: { kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0' }, guest: { kind: 'ipfs', root: `/ipfs/${site.rootCid}` } });
     await c.add({ name: 'Pins', host: { kind: 'fuse', mountpoint: join(folder, 'Pins') }, guest: { kind: 'pinfs' }, autoMount: false }, { mount: false });
+    await c.add({ name: 'Archive', host: { kind: 'fuse', mountpoint: join(folder, 'Archive') }, guest: { kind: 'ipfs', root: `/ipfs/${archive.cids.get('site/docs')}`, node: away.apiMultiaddr } });
+    await away.kill();
+    await page.getByText('mounted · node unreachable').waitFor({ timeout: 60_000 });
     const scratch = await c.add({ name: 'Scratch', host: { kind: 'fuse', mountpoint: join(folder, 'Scratch') }, guest: { kind: 'local', path: notes } });
     execFileSync('fusermount', ['-u', join(folder, 'Scratch')]);
     await waitFor(async () => (await c.get(scratch.id)).state === 'stale', 15_000, 'Scratch to go stale');
@@ -152,7 +158,8 @@ async function main(): Promise<void> {
     await browser.close();
     await sb.cleanup();
     await peer.stop();
-    for (const mp of ['Site docs', 'Notes', 'NAS share', 'Pins', 'Scratch']) {
+    await away.stop();
+    for (const mp of ['Site docs', 'Notes', 'NAS share', 'Archive', 'Pins', 'Scratch']) {
       try {
         execFileSync('fusermount', ['-uz', join(BASE, 'home', 'ana', 'Berth', mp)], { stdio: 'ignore' });
       } catch {
