@@ -7,7 +7,7 @@ import { benchIpfsNode } from './ipfsNode.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
 import { benchWritable } from './writable.ts';
-import { table } from './lib/report.ts';
+import { table, type Row } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
 // `npm run bench`: every comparison against a named peer in the same run, medians of
@@ -59,6 +59,13 @@ async function main(): Promise<void> {
     console.error('bench: writable (FUSE local vs bindfs, NFS host vs ganesha) …');
     const { rows, notes } = await benchWritable(runs);
     sections.push(table('Writable mounts: FUSE local guest vs bindfs, NFS host vs nfs-ganesha (issue 9)', rows, notes));
+  }
+  if (want('ui')) {
+    console.error('bench: the browser face with 500 mounts vs a plain EventSource …');
+    // Its own process: it drives Chromium, and its page-side code is typed for the DOM.
+    const json = await run('npx', ['tsx', resolve(import.meta.dirname, 'ui.ts'), String(RUNS)]);
+    const { rows, notes } = JSON.parse(json) as { rows: Row[]; notes: string[] };
+    sections.push(table('The browser face: 500 mounts in Chromium vs a plain EventSource', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
   const text = only.length === 0 ? sections.join('\n') : merge(await readFile(out, 'utf8').catch(() => ''), sections);

@@ -63,10 +63,30 @@ export const SettingsSchema = z.object({
 });
 /** App-wide settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
-/** A partial settings change (PUT /v1/settings merges it). */
-export const SettingsPatchSchema = SettingsSchema.partial().strict();
+/**
+ * A partial settings change (PUT /v1/settings merges it). `null` puts an optional setting
+ * back to its default (RFC 7396 merge-patch style), since JSON cannot carry "absent":
+ * `{ipfsNode: null}` goes back to discovering the node, `{mountFolder: null}` to ~/Berth.
+ */
+// Built field by field: `.partial()` would keep each field's default, so a patch naming
+// one setting would silently put every other one back to its default.
+export const SettingsPatchSchema = z
+  .object({
+    ipfsNode: SettingsSchema.shape.ipfsNode.unwrap().nullable().optional(),
+    gateway: SettingsSchema.shape.gateway.unwrap().optional(),
+    subdomainLinks: SettingsSchema.shape.subdomainLinks.unwrap().optional(),
+    trustlessGateways: SettingsSchema.shape.trustlessGateways.unwrap().nullable().optional(),
+    offline: SettingsSchema.shape.offline.unwrap().nullable().optional(),
+    blockCacheMaxBytes: SettingsSchema.shape.blockCacheMaxBytes.unwrap().nullable().optional(),
+    mountFolder: SettingsSchema.shape.mountFolder.unwrap().nullable().optional(),
+    fileManagerMenu: SettingsSchema.shape.fileManagerMenu.unwrap().optional(),
+  })
+  .strict() satisfies z.ZodType<{ [K in keyof Settings]?: Settings[K] | null }>;
 /** A partial settings change. */
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+/** Fails to compile when a setting is added without a patch field. */
+const _patchCoversSettings: Exclude<keyof Settings, keyof SettingsPatch> extends never ? true : never = true;
+void _patchCoversSettings;
 
 /** Something the user must be told about (e.g. a corrupt mounts.json was moved aside). */
 export interface Notice {

@@ -33,3 +33,4 @@ export function table(title: string, rows: Row[], notes: string[]): string {
   ];
   return lines.join('\n');
 }
+

@@ -21,6 +21,8 @@ export interface ApiServerOptions {
   ui?: string;
   /** Folder of the built renderer served at "/" on the TCP listener (default: out/renderer). */
   uiRoot?: string;
+  /** The UI listener's bearer token (default: a fresh one). */
+  token?: string;
   onShutdown: (level: ShutdownLevel) => void;
   log?: (message: string) => void;
   /** Requests other than /v1/info wait for it (the daemon claims the socket before it loads the table). */
@@ -119,7 +121,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   let ui: RunningApi['ui'];
   if (opts.ui) {
     const addr = parseUiAddress(opts.ui);
-    const token = newToken();
+    const token = opts.token ?? newToken();
     const guarded: { check?: ReturnType<typeof handler> } = {};
     // Until the port (and so the allowed Host names) is known, nothing is served.
     tcpServer = createServer((req, res) => (guarded.check ? guarded.check(req, res) : res.destroy()));

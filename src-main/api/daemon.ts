@@ -8,6 +8,7 @@ import type { BerthService } from '../../src-shared/bridge.ts';
 import { configDir, runtimeDir, socketPath } from '../service/paths.ts';
 import { prepareSocketDir, startApiServer, type RunningApi } from './ApiServer.ts';
 import { DaemonAlreadyRunning } from './socketClaim.ts';
+import { loadOrCreateToken } from './tcpGuard.ts';
 
 /** Options of one service instance (the headless daemon; Electron passes its own configDir). */
 export interface DaemonOptions {
@@ -106,6 +107,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonStart
       socketPath: sock,
       ...(opts.ui ? { ui: opts.ui } : {}),
       ...(opts.uiRoot ? { uiRoot: opts.uiRoot } : {}),
+      // Kept across restarts (per login session), so an open browser page reconnects.
+      ...(opts.ui ? { token: await loadOrCreateToken(join(rdir, 'ui-token')) } : {}),
       onShutdown: (level) => void stop(level),
       log,
       ready,

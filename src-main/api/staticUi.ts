@@ -52,7 +52,7 @@ const baseHeaders = {
 
 /** A page shown when the renderer was never built (no script, same CSP). */
 function notBuiltPage(root: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Berth</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Berth</title></head><body>
 <h1>Berth</h1><p>The browser UI is not built yet, so there is nothing to show at this address.</p>
 <p>Build it once with <code>npm run build</code> (it is written to <code>${root.replace(/[<>&]/g, '')}</code>), then reload this page.
 The control API under <code>/v1</code> works without it.</p></body></html>`;

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http.ts';
 
@@ -31,6 +32,21 @@ export function parseUiAddress(text: string): UiAddress {
 /** A fresh bearer token (256 bits, URL-safe). */
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The UI token kept in `file` (in the 0700 runtime folder, mode 0600), made on first use.
+ * A restarted daemon keeps it, so an open browser page reconnects by itself instead of
+ * asking for the new address; the runtime folder is emptied at logout, and a new token
+ * with it.
+ */
+export async function loadOrCreateToken(file: string): Promise<string> {
+  const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (/^[A-Za-z0-9_-]{43}$/.test(kept)) return kept;
+  const token = newToken();
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return token;
 }
 
 /**

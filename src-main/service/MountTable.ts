@@ -11,6 +11,7 @@ import type { Vfs } from '../vfs/types.ts';
 import { ServiceError } from './errorInfo.ts';
 import { MountEntry, type EntryContext, type MountOpener } from './MountEntry.ts';
 import { claimOf, newMountId } from './mountIds.ts';
+import { releaseMountPoint } from './mountFolder.ts';
 import type { MountStore } from './MountStore.ts';
 
 export type { MountOpener, OpenedMount } from './MountEntry.ts';
@@ -155,6 +156,7 @@ export class MountTable {
       if (e.live) await e.unmount(level);
       e.removed = true;
       this.entries.delete(id);
+      await releaseMountPoint(e.spec, this.settingsValue).catch(() => undefined);
     });
     this.emit({ type: 'removed', data: { id } });
     await this.save();
@@ -196,7 +198,10 @@ export class MountTable {
   async updateSettings(patch: SettingsPatch): Promise<Settings> {
     const parsed = SettingsPatchSchema.safeParse(patch);
     if (!parsed.success) throw new ServiceError('Usage', `invalid settings: ${describeIssues(parsed.error)}`);
-    this.settingsValue = SettingsSchema.parse({ ...this.settingsValue, ...parsed.data });
+    const merged: Record<string, unknown> = { ...this.settingsValue, ...parsed.data };
+    // null in a patch means "back to the default": the key goes away.
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    this.settingsValue = SettingsSchema.parse(merged);
     this.emit({ type: 'settings', data: { settings: this.settings() } });
     await this.save();
     return this.settings();

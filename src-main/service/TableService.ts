@@ -1,6 +1,5 @@
-import { homedir } from 'node:os';
 import pMap from 'p-map';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { BrowseEntry, BrowseResponse, InfoResponse, LinkResponse, NodeStatus, Settings } from '../../src-shared/api.ts';
 import { BrowseRequestSchema, EntryLinkRequestSchema, LinkRequestSchema, ResolveRequestSchema } from '../../src-shared/api.ts';
 import type { BerthService } from '../../src-shared/bridge.ts';
@@ -15,6 +14,7 @@ import type { Vfs } from '../vfs/types.ts';
 import { ServiceError } from './errorInfo.ts';
 import { installFileManagerMenu, removeFileManagerMenu } from './fileManagerMenu.ts';
 import type { MountTable } from './MountTable.ts';
+import { defaultMountFolder } from './mountFolder.ts';
 
 // The service channels of the bridge (src-shared/bridge.ts) answered in process, over
 // one MountTable. The control API's routes and the Electron IPC handlers both call this
@@ -40,10 +40,6 @@ const CALL_TIMEOUT_MS = 30_000;
 /** CIDs looked up at once while listing a folder. */
 const CID_CONCURRENCY = 16;
 
-/** The folder new FUSE mounts go under when the settings name none. */
-export function defaultMountFolder(settings: Settings): string {
-  return settings.mountFolder ?? join(homedir(), 'Berth');
-}
 
 async function cidOf(vfs: Vfs, path: string, signal: AbortSignal): Promise<string | undefined> {
   const v = await vfs.getxattr(path, 'user.ipfs.cid', { signal });

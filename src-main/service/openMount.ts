@@ -4,9 +4,11 @@ import { type GuestContext, openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
 import type { OpenedMount } from './MountEntry.ts';
+import { prepareMountPoint } from './mountFolder.ts';
 
 /** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */
 export async function openMount(spec: MountSpec, settings: Settings): Promise<OpenedMount> {
+  await prepareMountPoint(spec, settings);
   const raw = await openGuest(spec.guest, nodeContext(settings));
   const { timeoutMs, cacheExpiryMs } = spec.guest;
   const vfs = wrapGuest(raw, {

@@ -95,6 +95,12 @@ describe('MountTable state machine and events', () => {
     await expect(table.updateSettings({ gateway: 'not a url' })).rejects.toMatchObject({ kind: 'Usage' });
     expect((await table.updateSettings({ subdomainLinks: true })).subdomainLinks).toBe(true);
     expect(events.at(-1)?.type).toBe('settings');
+    // null puts an optional setting back to its default (the settings dialog's "discover").
+    expect((await table.updateSettings({ ipfsNode: '/ip4/127.0.0.1/tcp/5002', mountFolder: '/srv/berth' })).ipfsNode).toBe('/ip4/127.0.0.1/tcp/5002');
+    const back = await table.updateSettings({ ipfsNode: null, mountFolder: null });
+    expect(back).not.toHaveProperty('ipfsNode');
+    expect(back).not.toHaveProperty('mountFolder');
+    expect(back.subdomainLinks).toBe(true);
   });
 
   it('shutdown unmounts everything and refuses new work', async () => {

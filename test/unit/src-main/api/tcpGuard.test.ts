@@ -1,6 +1,9 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTcpGuard, newToken, parseUiAddress } from '../../../../src-main/api/tcpGuard.ts';
+import { loadOrCreateToken, makeTcpGuard, newToken, parseUiAddress } from '../../../../src-main/api/tcpGuard.ts';
 
 describe('parseUiAddress', () => {
   it('accepts loopback addresses and a bare port', () => {
@@ -41,5 +44,25 @@ describe('makeTcpGuard', () => {
     expect(() => guard(req({ ...auth, host: 'evil.example:5050' }), url('/v1/mounts'))).toThrow(expect.objectContaining({ status: 403 }));
     expect(() => guard(req({ ...auth }), url('/v1/mounts'))).toThrow(expect.objectContaining({ status: 403 }));
     expect(() => guard(req({ ...auth, host: '127.0.0.1:5050', origin: 'https://evil.example' }), url('/v1/mounts'))).toThrow(expect.objectContaining({ status: 403 }));
+  });
+});
+
+describe('loadOrCreateToken', () => {
+  it('makes a 0600 token file once and gives the same token to a restarted daemon', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-token-'));
+    try {
+      const file = join(dir, 'ui-token');
+      const first = await loadOrCreateToken(file);
+      expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(await loadOrCreateToken(file)).toBe(first);
+      // A damaged file is replaced, never used as a weak token.
+      await writeFile(file, 'short\n');
+      const next = await loadOrCreateToken(file);
+      expect(next).not.toBe('short');
+      expect((await readFile(file, 'utf8')).trim()).toBe(next);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
