@@ -6,6 +6,7 @@ import { benchIpfsFuse } from './ipfsFuse.ts';
 import { benchIpfsNode } from './ipfsNode.ts';
 import { benchNfs } from './nfs.ts';
 import { benchService } from './service.ts';
+import { benchWritable } from './writable.ts';
 import { table } from './lib/report.ts';
 import { run } from './lib/measure.ts';
 
@@ -51,6 +52,13 @@ async function main(): Promise<void> {
     console.error('bench: NFS host and client vs nfs-ganesha and libnfs …');
     const { rows, notes } = await benchNfs(RUNS);
     sections.push(table('NFS: Berth vs nfs-ganesha 4 and libnfs-utils', rows, notes));
+  }
+  if (want('writable')) {
+    // Its own run count: one untar through an NFS client takes a minute (BENCH_WRITABLE_RUNS, default 3).
+    const runs = Math.max(1, Number(process.env.BENCH_WRITABLE_RUNS ?? 3));
+    console.error('bench: writable (FUSE local vs bindfs, NFS host vs ganesha) …');
+    const { rows, notes } = await benchWritable(runs);
+    sections.push(table('Writable mounts: FUSE local guest vs bindfs, NFS host vs nfs-ganesha (issue 9)', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
   const text = only.length === 0 ? sections.join('\n') : merge(await readFile(out, 'utf8').catch(() => ''), sections);

@@ -1,4 +1,4 @@
-import { constants as C, existsSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { fromNode } from './localErrors.ts';
@@ -20,13 +20,16 @@ const MAX_KEPT = 256;
 /** A folder in use: `ref` names it for path-based calls; release() when done. */
 export interface DirRef {
   ref: string;
+  /** The folder's own path (root + guest path): what the inline policy judges. */
+  lexical: string;
   /** The folder's descriptor, on Linux (handed to child processes as their fd 3). */
   fd?: number;
   release(): void;
 }
 
 interface Kept {
-  fh: fsp.FileHandle;
+  /** The descriptor, opened by fsp.open (a FileHandle) or by openSync (a number). */
+  fh: fsp.FileHandle | number;
   ref: string;
   lexical: string;
   users: number;
@@ -40,9 +43,17 @@ export class LocalDirs {
 
   constructor(private readonly root: string) {}
 
-  /** Opens the folder at `parts` (guest path components) and proves it lies inside the root. */
-  async open(parts: readonly string[], guestPath: string): Promise<DirRef> {
-    const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+  /** The host path of the folder at `parts`. */
+  lexical(parts: readonly string[]): string {
+    return parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+  }
+
+  /**
+   * Opens the folder at `parts` (guest path components) and proves it lies inside the root.
+   * With `inline`, a folder not kept yet is opened by a blocking call (localInline.ts).
+   */
+  async open(parts: readonly string[], guestPath: string, inline = false): Promise<DirRef> {
+    const lexical = this.lexical(parts);
     if (!HAS_PROC_FD) return this.openByRealpath(lexical, guestPath);
     const k = this.kept.get(lexical);
     if (k && this.stillThere(k)) {
@@ -51,18 +62,18 @@ export class LocalDirs {
       return this.use(k);
     }
     if (k) this.drop(k);
-    let fh: fsp.FileHandle;
+    let fh: fsp.FileHandle | number;
     try {
-      fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+      fh = inline ? openSync(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW) : await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
       // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
       if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
       throw fromNode(err, guestPath);
     }
-    const fresh: Kept = { fh, ref: `/proc/self/fd/${fh.fd}`, lexical, users: 0, dropped: false };
+    const fresh: Kept = { fh, ref: `/proc/self/fd/${fdOf(fh)}`, lexical, users: 0, dropped: false };
     // An intermediate symlink (even one pointing back inside) shows up as a different path.
     if (!this.stillThere(fresh)) {
-      await fh.close();
+      closeKept(fh);
       throw new FsError('NotDir', `${guestPath}: a component is a symlink or moved while in use`);
     }
     const raced = this.kept.get(lexical);
@@ -106,11 +117,12 @@ export class LocalDirs {
     let released = false;
     return {
       ref: k.ref,
-      fd: k.fh.fd,
+      lexical: k.lexical,
+      fd: fdOf(k.fh),
       release: () => {
         if (released) return;
         released = true;
-        if (--k.users === 0 && k.dropped) void k.fh.close().catch(() => {});
+        if (--k.users === 0 && k.dropped) closeKept(k.fh);
       },
     };
   }
@@ -119,7 +131,7 @@ export class LocalDirs {
     if (this.kept.get(k.lexical) === k) this.kept.delete(k.lexical);
     if (k.dropped) return;
     k.dropped = true;
-    if (k.users === 0) void k.fh.close().catch(() => {});
+    if (k.users === 0) closeKept(k.fh);
   }
 
   /** Without /proc, compare the real path: an intermediate symlink makes it differ (check-then-use). */
@@ -131,6 +143,21 @@ export class LocalDirs {
       throw fromNode(err, guestPath);
     }
     if (real !== lexical) throw new FsError('NotDir', `${guestPath}: a component is a symlink`);
-    return { ref: lexical, release: () => {} };
+    return { ref: lexical, lexical, release: () => {} };
   }
+}
+
+function fdOf(fh: fsp.FileHandle | number): number {
+  return typeof fh === 'number' ? fh : fh.fd;
+}
+
+/** Closes a kept descriptor (an O_PATH close never blocks, so a number is closed in place). */
+function closeKept(fh: fsp.FileHandle | number): void {
+  if (typeof fh === 'number') {
+    try {
+      closeSync(fh);
+    } catch {
+      // Already closed.
+    }
+  } else void fh.close().catch(() => {});
 }

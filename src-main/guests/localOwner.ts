@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { lchownSync, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { Caller } from '../vfs/types.ts';
 
@@ -47,4 +47,9 @@ export function folderMode(asked: number, created: Stats): number {
 /** Gives a node just created by path (symlinks and special nodes) to its owner, without following it. */
 export async function lchownNew(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
   if (owner) await fsp.lchown(path, owner.uid, owner.gid);
+}
+
+/** lchownNew, inline. */
+export function lchownNewSync(path: string, owner: { uid: number; gid: number } | undefined): void {
+  if (owner) lchownSync(path, owner.uid, owner.gid);
 }

@@ -1,8 +1,9 @@
-import { constants as C } from 'node:fs';
+import { closeSync, constants as C, ftruncateSync, lchownSync, lstatSync, lutimesSync, openSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import type { SetAttr } from '../vfs/types.ts';
-import { chmodNoFollow } from './localSpecial.ts';
+import { chmodNoFollow, chmodNoFollowSync } from './localSpecial.ts';
+import { hasUtimensat, setTimesSync } from './localTimes.ts';
 
 // SETATTR of the local guest on one node, never following a symlink and never opening a
 // fifo or a device (opening one can block or act on hardware). Owner and times change by
@@ -33,5 +34,30 @@ export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Pr
     // One time given: the other stays as it is (utimensat's UTIME_OMIT).
     const now = attr.atime === undefined || attr.mtime === undefined ? await fsp.lstat(p) : st;
     await fsp.lutimes(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
+  }
+}
+
+/** setattrAt, inline (see localInline.ts). */
+export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void {
+  const st = lstatSync(p);
+  if (attr.size !== undefined) {
+    if (st.isDirectory()) throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);
+    if (!st.isFile()) throw new FsError('InvalidItem', `${guestPath}: only regular files can be truncated`);
+  }
+  if (attr.uid !== undefined || attr.gid !== undefined) lchownSync(p, attr.uid ?? -1, attr.gid ?? -1);
+  if (attr.mode !== undefined && !st.isSymbolicLink()) chmodNoFollowSync(p, attr.mode & 0o7777);
+  if (attr.size !== undefined) {
+    const fd = openSync(p, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    try {
+      ftruncateSync(fd, attr.size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (attr.atime !== undefined || attr.mtime !== undefined) {
+    // Exact: nanoseconds, the omitted time untouched, "now" as the kernel's clock.
+    if (hasUtimensat()) return setTimesSync(p, attr);
+    const now = attr.atime === undefined || attr.mtime === undefined ? lstatSync(p) : st;
+    lutimesSync(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
   }
 }

@@ -1,4 +1,4 @@
-import { constants as C } from 'node:fs';
+import { chmodSync, closeSync, constants as C, openSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { runCommand } from '../sys/runCommand.ts';
 import { FsError } from '../vfs/FsError.ts';
@@ -54,5 +54,15 @@ export async function chmodNoFollow(path: string, mode: number): Promise<void> {
     await fsp.chmod(`/proc/self/fd/${fh.fd}`, mode);
   } finally {
     await fh.close();
+  }
+}
+
+/** chmodNoFollow, inline (Linux only: callers reach it only where /proc/self/fd exists). */
+export function chmodNoFollowSync(path: string, mode: number): void {
+  const fd = openSync(path, O_PATH | C.O_NOFOLLOW);
+  try {
+    chmodSync(`/proc/self/fd/${fd}`, mode);
+  } finally {
+    closeSync(fd);
   }
 }

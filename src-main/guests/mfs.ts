@@ -334,7 +334,11 @@ export class MfsGuest implements Vfs {
     // a file written and not yet flushed gets into MFS first (its bytes move with it)
     const pending = this.writing.get(src);
     if (pending) await pending.flush(opts);
-    await this.closing.get(src);
+    // Files closing at or below either name are not in MFS yet: a folder moved before its
+    // child's last close lands would leave the child behind, and a folder would count as
+    // empty while a file in it is still closing (a rename over it then lost the file).
+    const under = (p: string, top: string): boolean => p === top || p.startsWith(`${top}/`);
+    await Promise.all([...this.closing].filter(([p]) => under(p, src) || under(p, dst)).map(([, done]) => done.catch(() => undefined)));
     await this.exclusive(async () => {
       const s = await this.need(src, opts);
       const d = await this.lookup(dst, opts);
@@ -342,6 +346,7 @@ export class MfsGuest implements Vfs {
         if (d.type === 'dir' && s.type !== 'dir') throw new FsError('IsDir', `${to} is a folder`);
         if (d.type !== 'dir' && s.type === 'dir') throw new FsError('NotDir', `${to} is not a folder`);
         if (d.type === 'dir') for await (const _ of this.node.ls(d.cid, opts)) throw new FsError('NotEmpty', `${to} is not empty`);
+        if (d.type === 'dir') for (const p of this.writing.keys()) if (posix.dirname(p) === dst) throw new FsError('NotEmpty', `${to} is not empty`);
       }
       const replaced = this.writing.get(dst);
       if (replaced) {

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
+import { addServedMount, removeServedMount } from '../vfs/servedMounts.ts';
 import type { Vfs } from '../vfs/types.ts';
 import type { ShutdownLevel } from '../../src-shared/api.ts';
 import { checkMountPoint } from './fuseMountPoint.ts';
@@ -13,8 +14,9 @@ import { watchUnmount } from './mountInfoWatch.ts';
 import { detachIfProcessDies, startCommandHelper } from '../sys/runCommand.ts';
 import type { Host, MountedHost, MountEnd } from './types.ts';
 
-// The FUSE host on fuse-native 2.2.6 (libfuse 2). mount() resolves only once the kernel
-// serves the mount point; `done` settles however the mount ends (our unmount, an external
+// The fallback FUSE host, on fuse-native 2.2.6 (libfuse 2), where libfuse 3 does not load
+// (macOS, old distributions; fuse3/ is the host elsewhere). mount() resolves only once the
+// kernel serves the mount point; `done` settles however the mount ends (our unmount, an external
 // `fusermount -u`, the guest failing to start).
 //
 // This process serves the mount, so it never makes a node:fs call on a path inside it (or
@@ -239,6 +241,8 @@ export const fuseHost: Host<FuseMountOptions> = {
     };
 
     let mountId: number;
+    // Before the mount exists: guests making blocking calls must keep out of it (servedMounts.ts).
+    addServedMount(mountpoint);
     try {
       const started = Date.now();
       await within(new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))), SERVE_TIMEOUT_MS, 'the kernel\'s FUSE INIT');
@@ -247,6 +251,7 @@ export const fuseHost: Host<FuseMountOptions> = {
       // fuse_new can fail after fuse_mount succeeded (a bad -o option): never leave that behind.
       if (await isMounted(mountpoint)) await lazyUnmount(mountpoint).catch(() => {});
       release();
+      removeServedMount(mountpoint);
       const e = toFsError(err);
       throw new FsError(e.kind, `could not mount ${vfs.name} at ${mountpoint}: ${e.message}`, { cause: err });
     }
@@ -265,6 +270,7 @@ export const fuseHost: Host<FuseMountOptions> = {
       if (ended) return;
       ended = true;
       forget();
+      removeServedMount(mountpoint);
       unwatch();
       release();
       settle({ reason: asked ? 'unmounted' : 'external' });

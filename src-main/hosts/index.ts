@@ -1,9 +1,11 @@
 import type { HostSpec } from '../../src-shared/mountSpec.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
-import { fuseHost } from './fuse.ts';
+import { type FuseMountOptions, fuseHost } from './fuse.ts';
+import { fuse3Host } from './fuse3/fuse3Host.ts';
+import { hasLibFuse3 } from './fuse3/libfuse3.ts';
 import { nfsHost } from './nfs.ts';
-import type { MountedHost } from './types.ts';
+import type { Host, MountedHost } from './types.ts';
 
 export { cleanLeftovers, type LeftoverNote } from './leftovers.ts';
 export type { MountedHost, MountEnd } from './types.ts';
@@ -14,11 +16,20 @@ export interface HostContext {
   attrTimeoutMs?: number;
 }
 
+/**
+ * The FUSE host of this machine: libfuse 3's low-level API where libfuse 3 loads (Linux),
+ * else fuse-native on libfuse 2 (macOS with macFUSE, distributions without libfuse 3).
+ * BERTH_FUSE=2 forces the fallback (benchmarks and comparisons).
+ */
+export function fuseHostHere(): Host<FuseMountOptions> {
+  return process.env.BERTH_FUSE !== '2' && hasLibFuse3() ? fuse3Host : fuseHost;
+}
+
 /** Presents a (wrapped) vfs the way a host spec says; resolves once it is served. */
 export async function mountHost(host: HostSpec, vfs: Vfs, ctx: HostContext = {}): Promise<MountedHost> {
   switch (host.kind) {
     case 'fuse':
-      return fuseHost.mount(vfs, host.mountpoint, {
+      return fuseHostHere().mount(vfs, host.mountpoint, {
         readOnly: host.readOnly,
         allowOther: host.allowOther,
         uid: host.uid,

@@ -33,6 +33,13 @@ export interface Attr {
   mtime: number;
   atime: number;
   ctime: number;
+  /**
+   * The same times in exact nanoseconds, where the guest has them (a local folder): a
+   * double in ms keeps only ~0.25 µs at today's dates.
+   */
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+  ctimeNs?: bigint;
   /** Device number of a char or block device (major << 8 | minor as Linux encodes it); 0 otherwise. */
   rdev?: number;
   /** True when the bytes under this node never change (IPFS content): hosts may cache forever. */
@@ -115,6 +122,9 @@ export interface SetAttr {
   size?: number;
   atime?: number;
   mtime?: number;
+  /** The same times in exact nanoseconds, when the host got them so (utimensat through FUSE 3); atime/mtime are still set. */
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
   /**
    * The times given are the server's "now" (utimensat's UTIME_NOW, NFS SET_TO_SERVER_TIME),
    * which needs only write access, where explicit times need ownership (POSIX utimensat).
@@ -138,6 +148,12 @@ export interface Vfs {
    * expiry (ms). A local folder says 0: it changes under Berth and an lstat is cheap.
    */
   readonly cacheExpiryMs?: number;
+  /**
+   * True when no node ever has an extended attribute (a local folder as Berth presents it).
+   * The FUSE host then answers ENOSYS, after which the kernel stops asking: it otherwise asks
+   * security.capability before every single write.
+   */
+  readonly noXattrs?: boolean;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**

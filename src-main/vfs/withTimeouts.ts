@@ -159,6 +159,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
   const wrapped: Vfs = {
     name: vfs.name,
     readOnly: vfs.readOnly,
+    ...(vfs.noXattrs ? { noXattrs: true } : {}),
     ...(vfs.health ? { health: vfs.health } : {}),
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
     // A guest listing in batches gets a deadline per batch; one listing entry by entry, per entry.

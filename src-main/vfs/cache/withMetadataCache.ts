@@ -207,6 +207,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const wrapped: Vfs = {
     name: vfs.name,
     readOnly: vfs.readOnly,
+    ...(vfs.noXattrs ? { noXattrs: true } : {}),
     ...(vfs.health ? { health: vfs.health } : {}),
     getattr,
     cachedAttr: known,

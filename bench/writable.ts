@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
+import { run, timePair } from './lib/measure.ts';
+import { foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost } from './lib/proc.ts';
+import type { Row } from './lib/report.ts';
+
+// Issue 9's benchmark: the write and metadata paths. (1) A local folder through Berth's
+// FUSE host (`berth mount fuse local --rw`) against bindfs, the C FUSE passthrough, on the
+// same tree; (2) a folder exported by Berth's NFS host against nfs-ganesha (VFS FSAL), both
+// read and written through the same client: Berth's own NFS guest mounted with FUSE. The
+// tree is /usr/share/doc as a tar; every workload runs on both sides alternately.
+
+/** One side of a comparison: where to work, and how it is torn down. */
+interface Side {
+  mnt: string;
+  stop(): Promise<void>;
+}
+
+const tarOf = async (work: string): Promise<{ tar: string; entries: number }> => {
+  const tar = join(work, 'doc.tar');
+  await run('tar', ['cf', tar, '-C', '/usr/share', 'doc']);
+  const list = await run('tar', ['tf', tar]);
+  return { tar, entries: list.split('\n').filter(Boolean).length };
+};
+
+/** The workloads of issue 9's table, each timed on two sides alternately. */
+async function workloads(a: Side, b: Side, tar: string, runs: number, names: { berth: string; peer: string }, goal: { tree: string; writes: string }): Promise<Row[]> {
+  const rows: Row[] = [];
+  const tree = (s: Side): string => join(s.mnt, 't');
+  const clear = async (s: Side): Promise<void> => {
+    await run('rm', ['-rf', tree(s)]);
+    await mkdir(tree(s), { recursive: true });
+  };
+  const untar = (s: Side) => () => run('tar', ['xf', tar, '-C', tree(s)]);
+  const row = (what: string, g: string, [x, y]: Awaited<ReturnType<typeof timePair>>, extra = ''): Row => ({
+    what, berth: names.berth, peer: names.peer, berthMs: x, peerMs: y, ratio: y.median / x.median,
+    goal: g, extra: `${extra}${extra ? '; ' : ''}Berth ${(x.median / y.median).toFixed(2)}× the peer's time`,
+  });
+  rows.push(row('untar /usr/share/doc', goal.tree, await timePair(untar(a), untar(b), { runs, warmup: 0, before: async () => Promise.all([clear(a), clear(b)]).then(() => {}) })));
+  // The tree stays for the readers.
+  await Promise.all([clear(a), clear(b)]);
+  await Promise.all([untar(a)(), untar(b)()]);
+  rows.push(row('find', goal.tree, await timePair(() => run('find', [tree(a)]), () => run('find', [tree(b)]), { runs })));
+  rows.push(row('du -s', goal.tree, await timePair(() => run('du', ['-s', tree(a)]), () => run('du', ['-s', tree(b)]), { runs })));
+  rows.push(row('rm -rf', goal.tree, await timePair(() => run('rm', ['-rf', tree(a)]), () => run('rm', ['-rf', tree(b)]), {
+    runs, warmup: 0,
+    // Untimed: the tree back on both sides before each removal.
+    before: async () => {
+      for (const s of [a, b]) if (!existsSync(join(tree(s), 'doc'))) {
+        await mkdir(tree(s), { recursive: true });
+        await untar(s)();
+      }
+    },
+  })));
+  // fsx-style: 20,000 random 4 KiB reads and writes on one 8 MiB file (fio, buffered).
+  const fio = (s: Side) => () => run('fio', ['--name=rand', `--filename=${join(s.mnt, 'rand.bin')}`, '--rw=randrw', '--bs=4k', '--size=8m', '--number_ios=20000', '--ioengine=psync', '--randrepeat=1', '--output=/dev/null']);
+  rows.push(row('20,000 random 4 KiB reads and writes, one 8 MiB file', goal.writes, await timePair(fio(a), fio(b), { runs }), 'fio --rw=randrw --ioengine=psync'));
+  return rows;
+}
+
+/** Runs the writable benchmark; rows and notes for bench/RESULTS.md. */
+export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes: string[] }> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-bench-w-'));
+  const sides: Side[] = [];
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let ganesha: Ganesha | undefined;
+  let nfsHost: ForegroundNfsHost | undefined;
+  try {
+    const { tar, entries } = await tarOf(work);
+    notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries. Medians of ${runs} runs; Berth and its peer alternate.`);
+    // 1. FUSE: Berth's host over a local folder vs bindfs over another.
+    const dirs = ['berth-src', 'bindfs-src', 'berth-mnt', 'bindfs-mnt'].map((d) => join(work, d));
+    for (const d of dirs) await mkdir(d);
+    const [bSrc, pSrc, bMnt, pMnt] = dirs as [string, string, string, string];
+    const berth: ForegroundMount = await foregroundMount(['fuse', 'local', '--path', bSrc, '--rw'], bMnt);
+    sides.push({ mnt: bMnt, stop: () => berth.stop() });
+    await run('bindfs', [pSrc, pMnt]);
+    sides.push({ mnt: pMnt, stop: () => run('fusermount', ['-u', pMnt]).then(() => {}) });
+    const fuseHost = process.env.BERTH_FUSE === '2' ? 'fuse-native (libfuse 2)' : 'libfuse 3 low-level';
+    rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: `\`berth mount fuse local --rw\` (${fuseHost})`, peer: 'bindfs 1.14 (libfuse 2)' }, { tree: '≤ 1.5×', writes: '≤ 2×' })));
+    for (const s of sides.splice(0)) await s.stop();
+
+    // 2. NFS: Berth's NFS host vs ganesha, both through Berth's NFS client mounted with FUSE.
+    if (process.env.BENCH_WRITABLE_NFS !== '0') {
+      const nSrc = join(work, 'nfs-berth-src');
+      const gSrc = join(work, 'nfs-ganesha-src');
+      const nMnt = join(work, 'nfs-berth-mnt');
+      const gMnt = join(work, 'nfs-ganesha-mnt');
+      for (const d of [nSrc, gSrc, nMnt, gMnt]) await mkdir(d);
+      nfsHost = await foregroundNfsHost(['local', '--path', nSrc, '--rw', '--nfs-no-root-squash']);
+      ganesha = await startGanesha(gSrc);
+      const client = (server: string, exp: string, mountPort: number | undefined, mnt: string): Promise<ForegroundMount> =>
+        foregroundMount(['fuse', 'nfs', '--nfs-server', server, '--nfs-export', exp, ...(mountPort ? ['--nfs-mount-port', String(mountPort)] : []), '--rw'], mnt);
+      const ours = await client(`/ip4/127.0.0.1/tcp/${nfsHost.port}`, '/', undefined, nMnt);
+      sides.push({ mnt: nMnt, stop: () => ours.stop() });
+      const theirs = await client(`/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, ganesha.exportPath, ganesha.mountPort, gMnt);
+      sides.push({ mnt: gMnt, stop: () => theirs.stop() });
+      rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: 'Berth NFS host, through `berth mount fuse nfs`', peer: 'nfs-ganesha 4 (VFS FSAL), same client' }, { tree: '≤ 1.0×', writes: '≤ 1.0×' })));
+    }
+    notes.push('"vs peer" is the peer\'s time ÷ Berth\'s (above 1×: Berth is faster); the notes give Berth\'s time as a multiple of the peer\'s, the form of issue 9\'s goals.');
+    return { rows, notes };
+  } finally {
+    for (const s of sides.splice(0)) await s.stop().catch(() => {});
+    await nfsHost?.stop().catch(() => {});
+    await ganesha?.stop().catch(() => {});
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+  }
+}

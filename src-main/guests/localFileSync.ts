@@ -1,0 +1,92 @@
+import { closeSync, fdatasync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { FsError } from '../vfs/FsError.ts';
+import type { CallOpts, FileHandle } from '../vfs/types.ts';
+import { fromNode } from './localErrors.ts';
+
+// An open local file on a local disk, read and written by blocking calls on the JavaScript
+// thread (localInline.ts says when that is safe). No read-ahead of its own: the kernel's
+// page cache and readahead already make a pread of cached bytes a memcpy.
+
+/** One open local file served inline. */
+export class LocalFileSync implements FileHandle {
+  private closed = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly canWrite: boolean,
+  ) {}
+
+  private live(): void {
+    if (this.closed) throw new FsError('Closed', `${this.path}: file handle is closed`);
+  }
+
+  private writable(): void {
+    if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);
+  }
+
+  private preadInto(buf: Uint8Array, position: number): number {
+    let got = 0;
+    try {
+      while (got < buf.length) {
+        const n = readSync(this.fd, buf, got, buf.length - got, position + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+    return got;
+  }
+
+  async read(position: number, length: number, _opts: CallOpts): Promise<Uint8Array> {
+    this.live();
+    const buf = Buffer.allocUnsafe(length);
+    const n = this.preadInto(buf, position);
+    return n === length ? buf : buf.subarray(0, n);
+  }
+
+  async readInto(buffer: Uint8Array, position: number, _opts: CallOpts): Promise<number> {
+    this.live();
+    return this.preadInto(buffer, position);
+  }
+
+  async write(position: number, data: Uint8Array, _opts: CallOpts): Promise<number> {
+    this.live();
+    this.writable();
+    try {
+      let done = 0;
+      while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, position + done);
+      return done;
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+  }
+
+  async truncate(size: number, _opts: CallOpts): Promise<void> {
+    this.live();
+    this.writable();
+    try {
+      ftruncateSync(this.fd, size);
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+  }
+
+  /** fdatasync may wait on the disk for long: the one call kept off this thread. */
+  async flush(_opts: CallOpts): Promise<void> {
+    this.live();
+    if (!this.canWrite) return;
+    await new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(fromNode(err, this.path)) : resolve())));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+  }
+}

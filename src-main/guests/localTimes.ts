@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import type { SetAttr } from '../vfs/types.ts';
+
+// Times of a local node set with utimensat(2) itself, through koffi: Node's utimes takes
+// double seconds (~1 µs at today's dates) and has no UTIME_OMIT / UTIME_NOW, so `touch -m`
+// through a mount had to read the other time back and re-set it, and nanoseconds were
+// lost (issue 9). Used for inline calls (localInline.ts); elsewhere, and where koffi or libc
+// cannot load, callers keep Node's lutimes.
+
+/** utimensat's special tv_nsec values (Linux and macOS alike). */
+const UTIME_NOW = (1 << 30) - 1;
+const UTIME_OMIT = (1 << 30) - 2;
+/** AT_FDCWD and AT_SYMLINK_NOFOLLOW per platform. */
+const AT = process.platform === 'darwin' ? { cwd: -2, nofollow: 0x20 } : { cwd: -100, nofollow: 0x100 };
+
+type Utimensat = (dirfd: number, path: string, times: Buffer, flags: number) => number;
+
+let bound: { utimensat: Utimensat; errno: () => number } | null | undefined;
+
+function bind(): typeof bound {
+  if (bound !== undefined) return bound;
+  try {
+    if (process.platform !== 'linux' && process.platform !== 'darwin') throw new Error('unsupported');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const koffi = createRequire(import.meta.url)('koffi') as any;
+    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
+    bound = { utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)') as Utimensat, errno: () => koffi.errno() as number };
+  } catch {
+    bound = null;
+  }
+  return bound;
+}
+
+/** Whether exact times can be set here. */
+export function hasUtimensat(): boolean {
+  return bind() != null;
+}
+
+/** struct timespec[2] for the times in `attr`: exact ns when given, NOW or OMIT otherwise. */
+function timespecs(attr: SetAttr): Buffer {
+  const b = Buffer.alloc(32);
+  const put = (off: number, ms: number | undefined, ns: bigint | undefined): void => {
+    if (ms === undefined) {
+      b.writeBigInt64LE(0n, off);
+      b.writeBigInt64LE(BigInt(UTIME_OMIT), off + 8);
+      return;
+    }
+    if (attr.timesNow) {
+      b.writeBigInt64LE(BigInt(UTIME_NOW), off + 8);
+      return;
+    }
+    const t = ns ?? BigInt(Math.round(ms * 1000)) * 1000n;
+    let s = t / 1_000_000_000n;
+    let n = t % 1_000_000_000n;
+    if (n < 0n) {
+      n += 1_000_000_000n;
+      s -= 1n;
+    }
+    b.writeBigInt64LE(s, off);
+    b.writeBigInt64LE(n, off + 8);
+  };
+  put(0, attr.atime, attr.atimeNs);
+  put(16, attr.mtime, attr.mtimeNs);
+  return b;
+}
+
+/** An error shaped like Node's fs errors (code and errno), for localErrors.ts. */
+function errnoError(code: number, path: string): Error {
+  const table = constants.errno as Record<string, number>;
+  const e = new Error(`utimensat ${path}: errno ${code}`) as NodeJS.ErrnoException;
+  e.errno = -code;
+  e.code = Object.keys(table).find((k) => table[k] === code) ?? 'EIO';
+  return e;
+}
+
+/** Sets the times of `attr` on `p` without following a symlink, inline. */
+export function setTimesSync(p: string, attr: SetAttr): void {
+  const b = bind()!;
+  if (b.utimensat(AT.cwd, p, timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), p);
+}

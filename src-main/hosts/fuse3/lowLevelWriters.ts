@@ -1,0 +1,208 @@
+import { constants as C } from 'node:fs';
+import type { SetAttr, SpecialType, Vfs } from '../../vfs/types.ts';
+import type { OpHandlers, Req } from './FuseSession.ts';
+import { type LibFuse3, SET } from './libfuse3.ts';
+import { E, type LowLevelContext, type OpKit } from './opKit.ts';
+import { readStat, STAT_SIZE, writeEntry, writeStat } from './structs.ts';
+
+// The writing low-level FUSE operations (writable mounts only): create, write, setattr with
+// per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
+// mkdir, mknod, symlink, link, unlink, rmdir, rename. Nodes made are answered with their
+// attributes and counted as a lookup the kernel holds.
+
+/** The writer ops of one mount. */
+export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
+  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+  const ops: OpHandlers = {
+    create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      const o = opts(req);
+      serve(req, async () => {
+        const h = await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        try {
+          return { h, a: await vfs.getattr(path, o) };
+        } catch (err) {
+          await h.close().catch(() => {});
+          throw err;
+        }
+      }, ({ h, a }) => {
+        const n = nodes.remember(path);
+        writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
+        lib.replyCreate(req, entryBuf, fillFi(keep(h)));
+      });
+    }) as never,
+    write: ((req: Req, _ino: number, buf: unknown, size: number, off: number, fi: unknown) => {
+      // Copied now: libfuse reuses its buffer for the next request once this returns.
+      const data = Buffer.from(koffi.view(buf, size) as ArrayBuffer);
+      const copy = Buffer.allocUnsafe(size);
+      data.copy(copy);
+      serve(req, () => {
+        const h = handle(fi);
+        if (!h.write) readOnly();
+        return h.write!(off, copy, base);
+      }, (n) => lib.replyWrite(req, n));
+    }) as never,
+    // No flush handler: libfuse answers ENOSYS and the kernel stops sending one per close
+    // (nothing is buffered above the guest; a handle's own buffers are flushed at release).
+    fsync: ((req: Req, _ino: number, _datasync: number, fi: unknown) => {
+      serve(req, async () => {
+        await handles.get(fhOf(fi))?.flush?.(base);
+      }, okErr(req));
+    }) as never,
+    setattr: ((req: Req, ino: number, attr: unknown, toSet: number, fi: unknown) => {
+      const st = readStat(new DataView(koffi.view(attr, STAT_SIZE) as ArrayBuffer));
+      const set: SetAttr = {};
+      if (toSet & SET.mode) set.mode = st.mode & 0o7777;
+      if (toSet & SET.uid) set.uid = st.uid;
+      if (toSet & SET.gid) set.gid = st.gid;
+      if (toSet & SET.size) set.size = st.size;
+      const now = Date.now();
+      if (toSet & SET.atimeNow) set.atime = now;
+      else if (toSet & SET.atime) {
+        set.atime = Number(st.atimeNs) / 1e6;
+        set.atimeNs = st.atimeNs;
+      }
+      if (toSet & SET.mtimeNow) set.mtime = now;
+      else if (toSet & SET.mtime) {
+        set.mtime = Number(st.mtimeNs) / 1e6;
+        set.mtimeNs = st.mtimeNs;
+      }
+      // UTIME_NOW needs only write access; an explicit time beside it needs ownership.
+      const explicit = ((toSet & SET.atime) !== 0 && (toSet & SET.atimeNow) === 0) || ((toSet & SET.mtime) !== 0 && (toSet & SET.mtimeNow) === 0);
+      if ((toSet & (SET.atimeNow | SET.mtimeNow)) !== 0 && !explicit) set.timesNow = true;
+      const fh = fi ? fhOf(fi) : 0;
+      const o = opts(req);
+      serve(req, async () => {
+        const path = node(ino).path;
+        const h = fh ? handles.get(fh) : undefined;
+        if (set.size !== undefined && h?.truncate && Object.keys(set).length === 1) await h.truncate(set.size, o);
+        else if (vfs.setattr) await vfs.setattr(path, set, o);
+        else readOnly();
+        return vfs.getattr(path, o);
+      }, (a) => {
+        writeStat(statBuf, 0, a, own);
+        lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+      });
+    }) as never,
+    mkdir: ((req: Req, parent: number, name: string, mode: number) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      const o = opts(req);
+      serve(req, async () => {
+        await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        return vfs.getattr(path, o);
+      }, (a) => replyEntry(req, path, a));
+    }) as never,
+    mknod: ((req: Req, parent: number, name: string, mode: number, rdev: number) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      const o = opts(req);
+      serve(req, async () => {
+        const type = specialOf(mode);
+        if (type === undefined) await (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o)).close();
+        else if (!vfs.mknod) cannotHold('fifos, sockets or device nodes');
+        else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
+        return vfs.getattr(path, o);
+      }, (a) => replyEntry(req, path, a));
+    }) as never,
+    symlink: ((req: Req, target: string, parent: number, name: string) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      const o = opts(req);
+      serve(req, async () => {
+        await (vfs.symlink ?? readOnly).call(vfs, target, path, o);
+        return vfs.getattr(path, o);
+      }, (a) => replyEntry(req, path, a));
+    }) as never,
+    link: ((req: Req, ino: number, newparent: number, newname: string) => {
+      let from: string;
+      let path: string;
+      try {
+        from = node(ino).path;
+        path = childPath(newparent, newname);
+      } catch (err) {
+        return fail(req, err);
+      }
+      const o = opts(req);
+      serve(req, async () => {
+        if (!vfs.link) cannotHold('hard links');
+        await vfs.link!(from, path, o);
+        return vfs.getattr(path, o);
+      }, (a) => replyEntry(req, path, a));
+    }) as never,
+    unlink: ((req: Req, parent: number, name: string) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
+        nodes.unlinked(path);
+        lib.replyErr(req, 0);
+      });
+    }) as never,
+    rmdir: ((req: Req, parent: number, name: string) => {
+      let path: string;
+      try {
+        path = childPath(parent, name);
+      } catch (err) {
+        return fail(req, err);
+      }
+      serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
+        nodes.unlinked(path);
+        lib.replyErr(req, 0);
+      });
+    }) as never,
+    rename: ((req: Req, parent: number, name: string, newparent: number, newname: string, flags: number) => {
+      let from: string;
+      let to: string;
+      try {
+        from = childPath(parent, name);
+        to = childPath(newparent, newname);
+      } catch (err) {
+        return fail(req, err);
+      }
+      // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
+      if (flags !== 0) return lib.replyErr(req, E.EINVAL);
+      serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
+        nodes.renamed(from, to);
+        lib.replyErr(req, 0);
+      });
+    }) as never,
+  };
+  return ops;
+}
+
+/** The type of node a mknod asks for; undefined for a regular file. */
+function specialOf(mode: number): SpecialType | undefined {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFIFO:
+      return 'fifo';
+    case C.S_IFSOCK:
+      return 'socket';
+    case C.S_IFCHR:
+      return 'char';
+    case C.S_IFBLK:
+      return 'block';
+    default:
+      return undefined;
+  }
+}

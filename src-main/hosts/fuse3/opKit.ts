@@ -1,0 +1,136 @@
+import { constants } from 'node:os';
+import { FsError, toFsError } from '../../vfs/FsError.ts';
+import { errnoFor } from '../../vfs/errno.ts';
+import type { Attr, CallOpts, Caller, FileHandle, Vfs } from '../../vfs/types.ts';
+import { DirListings } from './DirListings.ts';
+import type { Req } from './FuseSession.ts';
+import { FI, FI_BIT, type LibFuse3 } from './libfuse3.ts';
+import { type FuseNode, NodeTable } from './NodeTable.ts';
+import { ENTRY_SIZE, STAT_SIZE, writeEntry } from './structs.ts';
+
+// What every low-level op of one mount shares: its node table, open files and folders, the
+// caller of a request, and the one way a request is answered (serve: the vfs call's value
+// to a reply, its error to the errno of vfs/errno.ts, nothing once the session is gone).
+
+/** errno numbers of this platform. */
+export const E = constants.errno;
+
+/** How the ops present the vfs. */
+export interface LowLevelContext {
+  /** Signal every call gets; aborted when the mount goes away. */
+  signal: AbortSignal;
+  /** Owner shown for every node instead of the guest's, when set. */
+  uid?: number;
+  gid?: number;
+  writable: boolean;
+  /** Content never changes: pages and attributes may be kept by the kernel. */
+  immutable: boolean;
+  /** Kernel attribute and entry cache, seconds. */
+  attrTimeoutS: number;
+  entryTimeoutS: number;
+  /** Other users reach the mount: pass who calls (fuse_req_ctx) to the guest. */
+  allowOther: boolean;
+  /** Where a refusal worth explaining once goes (default: stderr). */
+  log?: (message: string) => void;
+  /** Whether the session still takes replies. */
+  alive: () => boolean;
+  /** Makes the kernel forget a node's attributes (FuseSession.invalidateAttrs). */
+  invalidateAttrs: (ino: number) => void;
+  /** Called once the kernel's INIT came (the mount is served). */
+  onInit: () => void;
+}
+
+/** The shared state and helpers of one mount's ops (owned by them). */
+export type OpKit = ReturnType<typeof makeOpKit>;
+
+/** Builds the kit of one mount. */
+export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
+  const { koffi } = lib;
+  const nodes = new NodeTable();
+  const handles = new Map<number, FileHandle>();
+  const dirs = new DirListings();
+  let nextFh = 1;
+  const own = { ...(ctx.uid !== undefined ? { uid: ctx.uid } : {}), ...(ctx.gid !== undefined ? { gid: ctx.gid } : {}) };
+  const entryBuf = Buffer.alloc(ENTRY_SIZE);
+  const statBuf = Buffer.alloc(STAT_SIZE);
+  const fiBuf = Buffer.alloc(FI.size);
+  const log = ctx.log ?? ((m: string) => console.error(m));
+  const told = new Set<string>();
+  const base: CallOpts = { signal: ctx.signal };
+
+  /** CallOpts of a request: with its caller when other users can reach the mount. */
+  const opts = (req: Req): CallOpts => {
+    if (!ctx.allowOther) return base;
+    const c = koffi.decode(lib.reqCtx(req), lib.ctxType) as { uid: number; gid: number };
+    const caller: Caller = { uid: c.uid, gid: c.gid };
+    return { signal: ctx.signal, caller };
+  };
+  const fail = (req: Req, err: unknown): void => {
+    if (ctx.alive()) lib.replyErr(req, errnoFor(toFsError(err).kind));
+  };
+  /** Runs one request's promise; its value goes to `ok`, its error to fuse_reply_err. */
+  const serve = <T>(req: Req, p: () => Promise<T>, ok: (v: T) => void): void => {
+    let run: Promise<T>;
+    try {
+      run = p();
+    } catch (err) {
+      fail(req, err);
+      return;
+    }
+    run.then(
+      (v) => {
+        if (ctx.alive()) ok(v);
+      },
+      (err: unknown) => fail(req, err),
+    );
+  };
+  const node = (id: number): FuseNode => {
+    const n = nodes.get(id);
+    if (!n) throw new FsError('Closed', `no node ${id} (forgotten)`);
+    return n;
+  };
+  const childPath = (parent: number, name: string): string => NodeTable.child(node(parent), name);
+  const okErr = (req: Req) => () => lib.replyErr(req, 0);
+  /** Replies with a new entry for `path` (counted as one lookup the kernel holds). */
+  const replyEntry = (req: Req, path: string, a: Attr): void => {
+    const n = nodes.remember(path);
+    writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
+    lib.replyEntry(req, entryBuf);
+  };
+  const keep = (h: FileHandle): number => {
+    const fh = nextFh++;
+    handles.set(fh, h);
+    return fh;
+  };
+  const fhOf = (fi: unknown): number => Number(koffi.decode(fi, FI.fh, 'uint64_t'));
+  const handle = (fi: unknown): FileHandle => {
+    const h = handles.get(fhOf(fi));
+    if (!h) throw new FsError('Closed', 'no such open file');
+    return h;
+  };
+  /**
+   * A fuse_file_info for fuse_reply_open/create/opendir: ours, zeroed, with fh and the cache
+   * flags. Never the kernel's: the one libfuse passed lives on its stack only while the
+   * handler runs, and replies come later. libfuse reads no other field of a reply's.
+   */
+  const fillFi = (fh: number, file = true): Buffer => {
+    fiBuf.fill(0);
+    fiBuf.writeBigUInt64LE(BigInt(fh), FI.fh);
+    // Immutable content keeps its pages across opens (libfuse 2's kernel_cache); mutable drops them.
+    if (file && ctx.immutable) fiBuf.writeUInt32LE(FI_BIT.keepCache, FI.bits);
+    return fiBuf;
+  };
+  const readOnly = (): never => {
+    throw new FsError('ReadOnly', `${vfs.name} is read-only`);
+  };
+  const cannotHold = (what: string): never => {
+    const reason = `${vfs.name} cannot hold ${what}`;
+    if (!told.has(what)) {
+      told.add(what);
+      log(`berth: ${reason}: answering EPERM`);
+    }
+    throw new FsError('NotPermitted', reason);
+  };
+
+  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold };
+}

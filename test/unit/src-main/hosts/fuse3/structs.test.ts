@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { DirListings } from '../../../../../src-main/hosts/fuse3/DirListings.ts';
+import { NodeTable } from '../../../../../src-main/hosts/fuse3/NodeTable.ts';
+import { ENTRY_SIZE, readStat, STAT_SIZE, writeEntry, writeStat } from '../../../../../src-main/hosts/fuse3/structs.ts';
+import type { Attr, Vfs } from '../../../../../src-main/vfs/types.ts';
+
+// The C structs the libfuse 3 host writes by hand: struct stat round trips with exact
+// nanoseconds, fuse_entry_param carries its timeouts, and READDIRPLUS pages follow
+// <linux/fuse.h> (fuse_direntplus: 128-byte entry_out, 24-byte dirent head, 8-byte aligned).
+
+const attr = (over: Partial<Attr> = {}): Attr => ({
+  type: 'file', mode: 0o4755, size: 5_000_000_000, nlink: 2, uid: 65534, gid: 100, ino: 2 ** 40 + 7,
+  atime: 1_000_000_000_500, mtime: 1_600_000_000_123.457, ctime: 1_700_000_000_000, ...over,
+});
+
+describe('libfuse 3 structs', () => {
+  it('writes struct stat that reads back the same, nanoseconds exact', () => {
+    const b = Buffer.alloc(STAT_SIZE);
+    writeStat(b, 0, attr({ mtimeNs: 1_600_000_000_123_456_789n }), {});
+    const st = readStat(new DataView(b.buffer, b.byteOffset, b.length));
+    expect(st).toEqual({ mode: 0o100000 | 0o4755, uid: 65534, gid: 100, size: 5_000_000_000, atimeNs: 1_000_000_000_500_000_000n, mtimeNs: 1_600_000_000_123_456_789n });
+  });
+
+  it('rounds ms times to whole microseconds and shows --uid/--gid owners', () => {
+    const b = Buffer.alloc(STAT_SIZE);
+    writeStat(b, 0, attr({ mtime: 1_600_000_000_123.457 }), { uid: 1000, gid: 1000 });
+    const st = readStat(new DataView(b.buffer, b.byteOffset, b.length));
+    expect(st.mtimeNs).toBe(1_600_000_000_123_457_000n);
+    expect([st.uid, st.gid]).toEqual([1000, 1000]);
+  });
+
+  it('writes fuse_entry_param with the node id and both timeouts', () => {
+    const b = Buffer.alloc(ENTRY_SIZE);
+    writeEntry(b, 42, attr(), {}, 0, 1.5);
+    expect(b.readBigUInt64LE(0)).toBe(42n);
+    expect(b.readDoubleLE(16 + STAT_SIZE)).toBe(0);
+    expect(b.readDoubleLE(24 + STAT_SIZE)).toBe(1.5);
+  });
+
+  it('pages a listing in the kernel format, counting a lookup per entry only with plus', async () => {
+    const entries = [{ name: 'a', attr: attr({ ino: 11 }) }, { name: 'long-name.txt', attr: attr({ type: 'dir', ino: 12 }) }];
+    const vfs = { readdir: async function* () { yield* entries; } } as unknown as Vfs;
+    const dirs = new DirListings();
+    const nodes = new NodeTable();
+    const id = await dirs.open(vfs, '/', { signal: new AbortController().signal });
+    const root = nodes.get(1)!;
+    const plain = dirs.page(id, root, 4096, 0, false, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    // ".", "..", "a" (24+1 → 32), "long-name.txt" (24+13 → 40)
+    expect(plain.length).toBe(32 + 32 + 32 + 40);
+    // The third entry's offset: the snapshot's id times 2^24, plus its index + 1.
+    expect(plain.readBigUInt64LE(64 + 8)).toBe(BigInt(id) * 0x100_0000n + 3n);
+    expect(plain.subarray(64 + 24, 64 + 25).toString()).toBe('a');
+    expect(nodes.size).toBe(1);
+    const plus = dirs.page(id, root, 4096, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    expect(plus.length).toBe(160 + 168);
+    const aNode = nodes.remember('/a');
+    expect(aNode.lookups).toBe(2);
+    expect(plus.readBigUInt64LE(0)).toBe(BigInt(aNode.id));
+    expect(plus.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
+    // A page too small for the next entry ends before it; the kernel asks again from there.
+    expect(dirs.page(id, root, 200, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 }).length).toBe(160);
+  });
+
+  it('finds a snapshot by the offset alone, and lists again when it is gone (no OPENDIR)', async () => {
+    let listed = 0;
+    const vfs = { readdir: async function* () { listed++; yield { name: 'a', attr: attr() }; } } as unknown as Vfs;
+    const dirs = new DirListings();
+    const first = await dirs.at(vfs, '/', 0, { signal: new AbortController().signal });
+    expect([first.index, listed]).toEqual([0, 1]);
+    const again = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    expect([again.id, again.index, listed]).toEqual([first.id, 2, 1]);
+    dirs.close(first.id);
+    const relisted = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    expect([relisted.index, listed]).toEqual([2, 2]);
+    expect(relisted.id).not.toBe(first.id);
+  });
+});
