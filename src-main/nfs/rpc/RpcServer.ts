@@ -14,6 +14,9 @@ import {
   writeDenied,
   writeProgMismatch,
   type CallHeader,
+  type Credentials,
+  MSG_ACCEPTED,
+  REPLY,
 } from './messages.ts';
 import { DEFAULT_MAX_RECORD, RecordDecoder, RecordError } from './RecordDecoder.ts';
 import { RpcAuthError } from './RpcAuthError.ts';
@@ -60,11 +63,63 @@ function replyWriter(initial: number): XdrWriter {
 /** A procedure: decode args → validate → call → encode results. Throw XdrError for bad args. */
 export type Procedure = (call: RpcCall) => Promise<void> | void;
 
+/**
+ * A call offered to a program's synchronous path: the record as it came, read no further
+ * than the credentials. Only what the connection already knows is decoded for it.
+ */
+export interface FastCall {
+  readonly xid: number;
+  /** The credentials, decoded when first seen on this connection (the same object since). */
+  readonly cred: Credentials;
+  /** "ip:port" of the client. */
+  readonly remote: string;
+  /** The whole record; the procedure's arguments start at `at`. */
+  readonly record: Buffer;
+  readonly at: number;
+}
+
+/** A reply made synchronously: the record's chunks, the first from acceptedReply(). */
+export interface FastReply {
+  chunks: Buffer[];
+  /** Runs once the bytes are handed to the kernel (or dropped): returns pooled buffers. */
+  sent?: () => void;
+  /** Runs right after the reply is written: work that must not delay it (read-ahead). */
+  after?: () => void;
+}
+
+/**
+ * A procedure's synchronous path: the reply when the call can be answered from memory
+ * right now, or undefined to run the call as usual (any doubt, any error: the procedure
+ * itself decides and reports). It must check everything the procedure checks.
+ */
+export type FastProcedure = (call: FastCall) => FastReply | undefined;
+
 /** One program version: its procedures indexed by procedure number (the dispatch table). */
 export interface RpcProgram {
   readonly prog: number;
   readonly vers: number;
   readonly procedures: readonly (Procedure | undefined)[];
+  /** Synchronous paths of some procedures, tried first (see FastProcedure). */
+  readonly fast?: readonly (FastProcedure | undefined)[];
+}
+
+/** Bytes of an accepted reply's header, record mark included (§9: xid … accept_stat). */
+export const ACCEPTED_HEAD = 28;
+
+/**
+ * A buffer holding a successful accepted reply's header for `xid` (record mark left for the
+ * server to fill), with `results` more bytes for the procedure to write from ACCEPTED_HEAD.
+ */
+export function acceptedReply(xid: number, results: number): Buffer {
+  const b = Buffer.allocUnsafe(ACCEPTED_HEAD + results);
+  b.writeUInt32BE(0, 0);
+  b.writeUInt32BE(xid >>> 0, 4);
+  b.writeUInt32BE(REPLY, 8);
+  b.writeUInt32BE(MSG_ACCEPTED, 12);
+  b.writeUInt32BE(AUTH_NONE, 16);
+  b.writeUInt32BE(0, 20);
+  b.writeUInt32BE(AcceptStat.SUCCESS, 24);
+  return b;
 }
 
 /** Options for an RpcServer. */
@@ -131,6 +186,35 @@ export class RpcServer {
     const conn = new Connection(socket, remote, this);
     this.connections.add(conn);
     socket.once('close', () => this.connections.delete(conn));
+  }
+
+  /**
+   * Answers a record from its program's synchronous path when it has one for the call and
+   * the call's credentials are the ones this connection last sent (decoded then); returns
+   * the reply, or undefined when the record must go the usual way.
+   */
+  tryFast(record: Buffer, remote: string, creds: { last?: CredCache }): FastReply | undefined {
+    const last = creds.last;
+    // xid, CALL, rpcvers, prog, vers, proc, cred flavor, cred length: 32 bytes.
+    if (!last || record.length < 40 || record.readUInt32BE(4) !== CALL || record.readUInt32BE(8) !== 2) return undefined;
+    const program = this.programs.get(record.readUInt32BE(12))?.get(record.readUInt32BE(16));
+    const fast = program?.fast?.[record.readUInt32BE(20)];
+    if (!fast) return undefined;
+    const len = record.readUInt32BE(28);
+    const verfAt = 32 + ((len + 3) & ~3);
+    const flavor = record.readUInt32BE(24);
+    if (flavor !== last.flavor || (flavor !== AUTH_SYS && flavor !== AUTH_NONE) || len !== last.body.length || verfAt + 8 > record.length) return undefined;
+    if (record.compare(last.body, 0, len, 32, 32 + len) !== 0) return undefined;
+    const verfLen = record.readUInt32BE(verfAt + 4);
+    const at = verfAt + 8 + ((verfLen + 3) & ~3);
+    if (verfLen > 400 || at > record.length) return undefined;
+    const reply = fast({ xid: record.readUInt32BE(0), cred: last.cred, remote, record, at });
+    if (reply) {
+      let n = -4;
+      for (const c of reply.chunks) n += c.length;
+      reply.chunks[0]!.writeUInt32BE((0x8000_0000 | n) >>> 0, 0);
+    }
+    return reply;
   }
 
   /** Runs one record and returns the reply, or undefined when the connection must close. */
@@ -248,8 +332,40 @@ class Connection {
       this.socket.destroy();
       return;
     }
-    for (const r of records) this.queue.push(r);
+    for (const r of records) {
+      // Only with nothing queued: a call answered at once never overtakes one that came first.
+      if (this.queue.length === 0 && this.fast(r)) continue;
+      this.queue.push(r);
+    }
     this.pump();
+  }
+
+  /** Answers a record synchronously when its program can (RpcServer.tryFast); false otherwise. */
+  private fast(record: Buffer): boolean {
+    let reply: FastReply | undefined;
+    try {
+      reply = this.server.tryFast(record, this.remote, this.creds);
+    } catch (err) {
+      // A fast path must never throw; if one does, the usual path answers the call.
+      this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
+      return false;
+    }
+    if (!reply) return false;
+    if (this.socket.destroyed) reply.sent?.();
+    else this.send(reply.chunks, reply.sent);
+    reply.after?.();
+    return true;
+  }
+
+  /** Writes one reply's chunks as one writev; `done` runs once they are handed to the kernel. */
+  private send(chunks: Buffer[], done: (() => void) | undefined): void {
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!, done);
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
+    this.socket.uncork();
   }
 
   private pump(): void {
@@ -279,14 +395,7 @@ class Connection {
         this.socket.destroy();
         return;
       }
-      const chunks = reply.chunks;
-      const done = reply.sent.length ? (): void => runAll(reply.sent) : undefined;
-      if (chunks.length === 1) this.socket.write(chunks[0]!, done);
-      else {
-        this.socket.cork();
-        for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
-        this.socket.uncork();
-      }
+      this.send(reply.chunks, reply.sent.length ? (): void => runAll(reply.sent) : undefined);
     } catch (err) {
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
       this.socket.destroy();

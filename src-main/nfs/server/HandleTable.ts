@@ -82,6 +82,18 @@ export class HandleTable {
     return path;
   }
 
+  /**
+   * The guest path of the HANDLE_BYTES-long handle at `at` in `buf`, or undefined when it is
+   * not one this table knows (pathOf says why); for the synchronous paths, which never throw.
+   */
+  pathAt(buf: Buffer, at: number): string | undefined {
+    if (buf.readUInt32BE(at) !== MAGIC_WORD || buf.readUInt32BE(at + 4) !== this.w1 || buf.readUInt32BE(at + 8) !== this.w2) return undefined;
+    const id = buf.readUInt32BE(at + 12) * 0x1_0000_0000 + buf.readUInt32BE(at + 16);
+    const path = this.byId.get(id);
+    if (path !== undefined) this.touch(id, path);
+    return path;
+  }
+
   /** Forgets a removed path and everything under it (their handles become STALE). */
   forget(path: string): void {
     if (path === '/') return;

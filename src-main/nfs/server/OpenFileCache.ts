@@ -111,6 +111,20 @@ export class OpenFileCache {
     });
   }
 
+  /**
+   * A sequential READ's bytes when they are in memory already (ReadAhead.takeNow), with the
+   * read-ahead to prefetch() once the reply is written; undefined when read() must serve it.
+   * The caller checks access against the result's attributes, as read() does for a stream.
+   */
+  readNow(path: string, offset: number, count: number): { got: ReadResult; ahead: ReadAhead } | undefined {
+    const e = this.entries.get(path);
+    if (!e || e.write || e.evicted || !e.readAhead || count > CHUNK_BYTES) return undefined;
+    const got = e.readAhead.takeNow(offset, count);
+    if (!got) return undefined;
+    e.lastUsed = Date.now();
+    return { got, ahead: e.readAhead };
+  }
+
   /** One guest read, into a pooled buffer when the guest can fill one. */
   private async readOnce(h: FileHandle, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
     if (!h.readInto || count > this.pool.size) return { data: await h.read(offset, count, { signal }) };

@@ -115,6 +115,8 @@ export class ReadAhead {
   private lastAt = 0;
   /** The chunk found to hold the end of the file: none after it is read (until cleared). */
   private lastChunk = Infinity;
+  /** The chunk the last READ was served from. */
+  private at = 0;
 
   constructor(
     private readonly read: ReadInto,
@@ -124,6 +126,32 @@ export class ReadAhead {
     /** When given, each chunk also reads the file's attributes (READs check access against them). */
     private readonly stat?: StatFile,
   ) {}
+
+  /**
+   * The bytes of a sequential READ when the chunk holding them is already in memory, now,
+   * without waiting (the RPC layer's synchronous path); undefined whenever take() would do
+   * anything else. Call prefetch() once the reply is written.
+   */
+  takeNow(offset: number, count: number): ReadResult | undefined {
+    const k = Math.floor(offset / CHUNK_BYTES);
+    const now = performance.now();
+    if (now - this.lastAt > IDLE_MS || this.lastEnd < 0 || Math.abs(offset - this.lastEnd) > count) return undefined;
+    if (Math.floor((offset + count - 1) / CHUNK_BYTES) !== k) return undefined;
+    const c = this.chunks.get(k);
+    if (!c || c.n < 0 || now - c.born > MAX_AGE_MS || (this.stat && !c.attr)) return undefined;
+    if (c.n < CHUNK_BYTES && k < this.lastChunk) return undefined; // take() learns where the file ends
+    this.lastAt = now;
+    this.lastEnd = offset + count;
+    this.at = k;
+    return c.view(offset, count);
+  }
+
+  /** Starts reading the chunks after the one last served (up to AHEAD), drops those behind it. */
+  prefetch(): void {
+    const k = this.at;
+    for (const old of this.chunks.keys()) if (old < k) this.drop(old);
+    for (let i = k + 1; i <= Math.min(k + AHEAD, this.lastChunk); i++) if (!this.chunks.has(i)) this.start(i);
+  }
 
   /** Whether a READ at `offset` continues this reader's stream (take() would serve it, budget allowing). */
   follows(offset: number, count: number): boolean {
@@ -157,6 +185,7 @@ export class ReadAhead {
     for (const old of this.chunks.keys()) if (old < k) this.drop(old);
     c ??= this.start(k);
     if (!c) return undefined;
+    this.at = k;
     for (let i = k + 1; i <= Math.min(k + AHEAD, this.lastChunk); i++) if (!this.chunks.has(i)) this.start(i);
     await c.ready;
     if (c.n < 0) {
