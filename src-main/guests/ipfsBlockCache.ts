@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid';
 import { type FileNode, childAt, fileNodeOf } from '../ipfs/unixfsFileNode.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { CallOpts } from '../vfs/types.ts';
+import { BlockBuffers } from './ipfsBlockBuffers.ts';
 
 // File content of immutable UnixFS DAGs, read a block at a time (issue 11) and kept in one
 // cache shared by every handle of a guest. Policy "blocks": decoded file nodes by CID, least
@@ -9,10 +10,15 @@ import type { CallOpts } from '../vfs/types.ts';
 // before). A read walks from the file's root to the leaf holding its offset: a 4 KiB read
 // costs exactly one leaf block, and sequential readers fetch the next leaves ahead, several
 // in flight (prefetch), so the node serves plain blocks instead of one `cat` stream. Blocks
-// come through IpfsNode.block, verified against their CIDs there.
+// come through IpfsNode.block, verified against their CIDs there, into memory this cache
+// reuses (ipfsBlockBuffers.ts). So no view of a block ever leaves it: a Leaf's bytes are
+// valid until the caller awaits again, and callers copy them out before that.
 
-/** Fetches one block (verified); `hint` is the expected size. */
-export type BlockFetch = (cid: string, hint: number, signal: AbortSignal) => Promise<Uint8Array>;
+/**
+ * Fetches one block (verified); `hint` is the expected size; `alloc` gives memory to put it
+ * in (a fetcher that has its own buffer may return that instead).
+ */
+export type BlockFetch = (cid: string, hint: number, signal: AbortSignal, alloc: (size: number) => Uint8Array) => Promise<Uint8Array>;
 
 /** Tuning of a BlockCache. */
 export interface BlockCacheOptions {
@@ -37,6 +43,8 @@ export class BlockCache {
   private bytes = 0;
   /** Fetches in flight, shared by every reader of the block. */
   private readonly inflight = new Map<string, Promise<FileNode>>();
+  /** Memory of the blocks, reused after eviction. */
+  private readonly buffers = new BlockBuffers();
   /** Fetches under way, aborted when the guest closes (one controller each: AbortSignal.any on a long-lived signal leaks on Node 20). */
   private readonly fetching = new Set<AbortController>();
 
@@ -66,6 +74,8 @@ export class BlockCache {
       if (this.bytes <= this.maxBytes) break;
       this.nodes.delete(k);
       this.bytes -= v.cost;
+      // a leaf's data is a view of its block: its memory serves the next fetch
+      this.buffers.give(v.data);
     }
   }
 
@@ -84,7 +94,7 @@ export class BlockCache {
       this.fetching.delete(ac);
       this.inflight.delete(cid);
     };
-    p = this.fetchBlock(cid, hint, ac.signal).then(
+    p = this.fetchBlock(cid, hint, ac.signal, this.buffers.take).then(
       (block) => {
         settle();
         const n = fileNodeOf(CID.parse(cid), block);
@@ -191,6 +201,7 @@ export class BlockCache {
     for (const ac of [...this.fetching]) ac.abort(new FsError('Closed', 'the mount was closed'));
     this.nodes.clear();
     this.bytes = 0;
+    this.buffers.clear();
   }
 }
 

@@ -2,12 +2,12 @@ import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, FileHandle } from '../vfs/types.ts';
 import type { BlockCache, Leaf } from './ipfsBlockCache.ts';
 
-// An open IPFS file, read a block at a time through the guest's BlockCache. A read inside
-// one block is answered with a view of it (no copy: the host copies it once, into the
-// kernel's buffer), so the handle has no readInto. A reader that moves forward (FUSE's 128
-// KiB reads, several in flight and slightly out of order; an NFS server's 4 MiB chunks)
-// gets the blocks ahead of it fetched while it reads; a random reader gets only the leaf
-// each read needs.
+// An open IPFS file, read a block at a time through the guest's BlockCache. Bytes are
+// copied out of the cached blocks (whose memory the cache reuses) straight into the
+// host's buffer (readInto: the FUSE hosts pool theirs) or into a new one (read). A reader
+// that moves forward (FUSE's 128 KiB reads, several in flight and slightly out of order;
+// an NFS server's 4 MiB chunks) gets the blocks ahead of it fetched while it reads; a
+// random reader gets only the leaf each read needs.
 
 /** Bytes fetched ahead of a sequential reader. */
 export const READ_AHEAD = 8 * 1024 * 1024;
@@ -29,34 +29,48 @@ export class IpfsFileHandle implements FileHandle {
   ) {}
 
   async read(position: number, length: number, opts: CallOpts): Promise<Uint8Array> {
-    if (this.closed) throw new FsError('Closed', `read ${this.cid}: the file was closed`);
-    if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new FsError('InvalidItem', `read ${this.cid}: bad position ${position} or length ${length}`);
-    }
+    if (!Number.isSafeInteger(length) || length < 0) throw new FsError('InvalidItem', `read ${this.cid}: bad length ${length}`);
+    this.checkPosition(position);
     if (position >= this.size || length === 0) return new Uint8Array(0);
-    const end = Math.min(position + length, this.size);
+    const out = Buffer.allocUnsafe(Math.min(length, this.size - position));
+    await this.fill(out, position, opts);
+    return out;
+  }
+
+  async readInto(buffer: Uint8Array, position: number, opts: CallOpts): Promise<number> {
+    this.checkPosition(position);
+    if (position >= this.size || buffer.length === 0) return 0;
+    const n = Math.min(buffer.length, this.size - position);
+    await this.fill(n === buffer.length ? buffer : buffer.subarray(0, n), position, opts);
+    return n;
+  }
+
+  private checkPosition(position: number): void {
+    if (this.closed) throw new FsError('Closed', `read ${this.cid}: the file was closed`);
+    if (!Number.isSafeInteger(position) || position < 0) throw new FsError('InvalidItem', `read ${this.cid}: bad position ${position}`);
+  }
+
+  /**
+   * Copies the file's bytes at `position` into all of `into` (already clipped to the file).
+   * Each leaf is copied as soon as it is here: the cache may reuse its memory once the
+   * caller awaits again (ipfsBlockCache.ts).
+   */
+  private async fill(into: Uint8Array, position: number, opts: CallOpts): Promise<void> {
+    const end = position + into.length;
     const sequential = Math.abs(position - this.lastEnd) <= SEQUENTIAL_SLACK;
     if (end > this.lastEnd || !sequential) this.lastEnd = end;
-    const got = this.blocks.leaf(this.cid, this.size, position, opts);
-    const first = got instanceof Promise ? await got : got;
-    // after the first leaf, so the root is known and the walk ahead costs no fetch of it
-    if (sequential && this.readAhead > 0) this.blocks.prefetch(this.cid, end, end + this.readAhead);
-    const off = this.check(first, position);
-    if (first.start + first.data.length >= end) return first.data.subarray(off, off + (end - position));
-    // spans leaves: one buffer for the whole read
-    const out = new Uint8Array(end - position);
-    let written = first.data.length - off;
-    out.set(off === 0 ? first.data : first.data.subarray(off), 0);
-    while (written < out.length) {
+    let written = 0;
+    while (written < into.length) {
       const at = position + written;
-      const next = this.blocks.leaf(this.cid, this.size, at, opts);
-      const leaf = next instanceof Promise ? await next : next;
-      const o = this.check(leaf, at);
-      const n = Math.min(leaf.data.length - o, out.length - written);
-      out.set(leaf.data.subarray(o, o + n), written);
+      const got = this.blocks.leaf(this.cid, this.size, at, opts);
+      const leaf = got instanceof Promise ? await got : got;
+      const off = this.check(leaf, at);
+      const n = Math.min(leaf.data.length - off, into.length - written);
+      into.set(off === 0 && n === leaf.data.length ? leaf.data : leaf.data.subarray(off, off + n), written);
       written += n;
+      // after the first leaf, so the root is known and the walk ahead costs no fetch of it
+      if (written === n && sequential && this.readAhead > 0) this.blocks.prefetch(this.cid, end, end + this.readAhead);
     }
-    return out;
   }
 
   /** The offset of `pos` in `leaf`; IO when the DAG did not hold it (a malformed file). */

@@ -109,7 +109,7 @@ export class IpfsTree implements Vfs {
     this.top = opts.top;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
-    this.blocks = new BlockCache((cid, sizeHint, signal) => this.node.block(cid, { signal, sizeHint }));
+    this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
   }
 
   // ---- resolution ----

@@ -71,7 +71,7 @@ export class MfsGuest implements Vfs {
     this.health = node.health;
     this.uid = spec.uid ?? process.getuid?.() ?? 0;
     this.gid = spec.gid ?? process.getgid?.() ?? 0;
-    this.blocks = new BlockCache((cid, sizeHint, signal) => this.node.block(cid, { signal, sizeHint }));
+    this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
   }
 
   private mfsPath(p: string): string {

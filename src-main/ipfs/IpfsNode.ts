@@ -67,6 +67,11 @@ export interface CatOpts extends NodeCallOpts {
 export interface BlockOpts extends NodeCallOpts {
   /** Expected size in bytes, when a parent link says (a hint, never trusted). */
   sizeHint?: number;
+  /**
+   * Memory for the block (the caller reuses it, ipfsBlockBuffers.ts): `size` bytes to fill.
+   * A backend that reads into a buffer of its own returns that instead.
+   */
+  alloc?: (size: number) => Uint8Array;
 }
 
 /** Options for add. */

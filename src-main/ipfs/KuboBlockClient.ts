@@ -4,11 +4,12 @@ import { RpcError } from './kuboRpc.ts';
 // `block/get` over plain HTTP/1.1 keep-alive sockets, for file content (issue 11). Reading a
 // 256 MiB file as 1,024 blocks cost the FUSE process ~650 ms of CPU through node:http and
 // more through fetch (undici's web streams), against ~150 ms here: every socket read there
-// lands in a fresh buffer and walks a stream; here the kernel copies into one reusable
-// buffer per connection (net's `onread`) and the body is copied once, into the block.
-// It speaks only what a block answer needs: a status line, headers, a body framed by
-// Content-Length (js-ipfs) or chunked (Kubo). Anything else (https, other commands) stays
-// on fetch in kuboRpc.ts. Blocks it returns are NOT verified: the caller does that.
+// lands in a fresh buffer and walks a stream; here the kernel writes a body straight into
+// the block's own buffer (net's `onread` with a buffer chosen per read) and heads into one
+// reusable buffer per connection, so nothing else is allocated per read. It speaks only
+// what a block answer needs: a status line, headers, a body framed by Content-Length
+// (js-ipfs) or chunked (Kubo). Anything else (https, other commands) stays on fetch in
+// kuboRpc.ts. Blocks it returns are NOT verified: the caller does that.
 
 /** Bytes a block answer may have; more is an error (Kubo's own limit is 4 MiB). */
 const MAX_BLOCK = 8 * 1024 * 1024;
@@ -20,8 +21,10 @@ const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 /** A connection idle this long is closed (js-ipfs closes them after 5 s; closing first avoids the race). */
 const IDLE_MS = 4_000;
-/** Kernel-to-user copies land here; one per connection. */
-const READ_BUFFER = 256 * 1024;
+/** Heads and framing land here, one per connection (bodies are read in place). */
+const READ_BUFFER = 64 * 1024;
+/** Body bytes still expected before a read goes straight into the block. */
+const DIRECT_MIN = 4096;
 
 /** Tuning of a KuboBlockClient. */
 export interface KuboBlockClientOptions {
@@ -32,12 +35,16 @@ export interface KuboBlockClientOptions {
 interface Pending {
   path: string;
   sizeHint: number;
+  alloc: (size: number) => Uint8Array;
   signal: AbortSignal;
   resolve: (b: Uint8Array) => void;
   reject: (e: unknown) => void;
   /** True once it was retried on a fresh connection (a reused one closed under it). */
   retried: boolean;
 }
+
+const EMPTY = new Uint8Array(0);
+const allocFresh = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
 /** How the body of the current answer is framed, and where the parser is in it. */
 type Phase = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailer';
@@ -52,6 +59,8 @@ class Connection {
   private readonly socket: Socket;
   private readonly scratch = Buffer.allocUnsafe(READ_BUFFER);
   private job: Pending | undefined;
+  /** The part of the body the current socket read writes into, when it reads in place. */
+  private direct: Uint8Array | undefined;
   /** Bytes of the answer seen for the current job (0: the connection said nothing yet). */
   private seen = 0;
   private phase: Phase = 'head';
@@ -59,7 +68,7 @@ class Connection {
   private headLen = 0;
   private status = 0;
   private closeAfter = false;
-  private body: Buffer = Buffer.alloc(0);
+  private body: Uint8Array = EMPTY;
   private bodyLen = 0;
   /** Bytes left of a Content-Length body or of the current chunk. */
   private left = 0;
@@ -81,7 +90,7 @@ class Connection {
       host,
       port,
       noDelay: true,
-      onread: { buffer: this.scratch, callback: (n: number, buf: Uint8Array) => this.onData(buf, n) },
+      onread: { buffer: () => this.target(), callback: (n: number, buf: Uint8Array) => this.onData(buf, n) },
     });
     this.socket.on('error', (err) => this.fail(connectionError(`block/get: ${err.message}`, err), this.used));
     this.socket.on('close', () => this.fail(connectionError('block/get: the node closed the connection', { code: 'ECONNRESET' }), this.used));
@@ -101,7 +110,32 @@ class Connection {
     this.socket.write(`POST ${job.path} HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Length: 0\r\n\r\n`);
   }
 
+  /**
+   * Where the next socket read goes (net asks after every read): straight into the block
+   * while a body's bytes are expected, else the connection's scratch buffer.
+   */
+  private target(): Uint8Array {
+    if (this.job && (this.phase === 'length' || this.phase === 'chunk-data') && this.left >= DIRECT_MIN) {
+      this.reserve(this.bodyLen + this.left);
+      this.direct = this.body.subarray(this.bodyLen, this.bodyLen + this.left);
+      return this.direct;
+    }
+    this.direct = undefined;
+    return this.scratch;
+  }
+
   private onData(buf: Uint8Array, n: number): boolean {
+    if (this.job && buf === this.direct) {
+      // the kernel wrote these bytes in place (target())
+      this.seen += n;
+      this.bodyLen += n;
+      this.left -= n;
+      if (this.left === 0) {
+        if (this.phase === 'length') this.finish();
+        else this.phase = 'chunk-end';
+      }
+      return true;
+    }
     if (!this.job) {
       // nothing was asked: a server that talks out of turn is not one to keep
       this.destroy();
@@ -152,20 +186,31 @@ class Connection {
   }
 
   private readHead(buf: Uint8Array, at: number, end: number): number {
-    const part = Buffer.from(buf.buffer, buf.byteOffset + at, end - at);
-    const prevTail = this.headLen;
-    this.head.push(Buffer.from(part)); // copied: the read buffer is reused
-    this.headLen += part.length;
-    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head, this.headLen);
-    const stop = all.indexOf('\r\n\r\n', Math.max(0, prevTail - 3), 'latin1');
+    const view = Buffer.from(buf.buffer, buf.byteOffset + at, end - at);
+    if (this.head.length === 0) {
+      // nearly always: the whole head in the answer's first read, found without a copy
+      const stop = view.indexOf('\r\n\r\n', 0, 'latin1');
+      if (stop >= 0) {
+        this.startBody(view.toString('latin1', 0, stop));
+        return at + stop + 4;
+      }
+    }
+    // a head split across reads: keep its bytes (copied: the read buffer is reused)
+    const prevLen = this.headLen;
+    const take = Math.min(view.length, MAX_HEAD + 4 - prevLen);
+    this.head.push(Buffer.from(view.subarray(0, take)));
+    this.headLen += take;
+    const all = Buffer.concat(this.head, this.headLen);
+    this.head = [all];
+    const stop = all.indexOf('\r\n\r\n', Math.max(0, prevLen - 3), 'latin1');
     if (stop < 0) {
       if (this.headLen > MAX_HEAD) throw new Error(`block/get: the answer's headers exceed ${MAX_HEAD} bytes`);
-      this.head = [all];
       return end;
     }
+    this.head = [];
     this.startBody(all.toString('latin1', 0, stop));
-    // what followed the headers in this read is body
-    return at + (stop + 4 - prevTail);
+    // what followed the head in this read is body
+    return at + (stop + 4 - prevLen);
   }
 
   private startBody(headText: string): void {
@@ -190,13 +235,13 @@ class Connection {
     if (chunked) {
       // a leaf's hint is its size; an inner node's is its whole subtree's: then grow instead
       const hint = this.job!.sizeHint;
-      this.body = Buffer.allocUnsafe(this.status !== 200 ? 4096 : hint > 0 && hint <= FIRST_BUFFER_MAX ? hint : 64 * 1024);
+      this.body = this.status !== 200 ? new Uint8Array(4096) : this.job!.alloc(hint > 0 && hint <= FIRST_BUFFER_MAX ? hint : 64 * 1024);
       this.phase = 'chunk-size';
       return;
     }
     if (!Number.isSafeInteger(length) || length < 0) throw new Error('block/get: the answer has neither Content-Length nor chunked framing');
     if (length > limit) throw new Error(`block/get: an answer of ${length} bytes is larger than any block (${limit})`);
-    this.body = Buffer.allocUnsafe(length);
+    this.body = this.status === 200 ? this.job!.alloc(length) : new Uint8Array(length);
     this.left = length;
     this.phase = 'length';
     if (length === 0) this.finish();
@@ -235,17 +280,21 @@ class Connection {
     return i + 1;
   }
 
+  /** Makes room for `need` bytes of body (a chunked answer grows as it comes). */
+  private reserve(need: number): void {
+    if (need <= this.body.length) return;
+    const limit = this.status === 200 ? MAX_BLOCK : MAX_ERROR_BODY;
+    if (need > limit) throw new Error(`block/get: the answer is larger than any block (${limit} bytes)`);
+    const size = Math.min(limit, Math.max(need, this.body.length * 2));
+    const grown = this.status === 200 ? this.job!.alloc(size) : new Uint8Array(size);
+    grown.set(this.body.subarray(0, this.bodyLen));
+    this.body = grown;
+  }
+
   private append(buf: Uint8Array, at: number, n: number): void {
-    const need = this.bodyLen + n;
-    if (need > this.body.length) {
-      const limit = this.status === 200 ? MAX_BLOCK : MAX_ERROR_BODY;
-      if (need > limit) throw new Error(`block/get: the answer is larger than any block (${limit} bytes)`);
-      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(need, this.body.length * 2)));
-      this.body.copy(grown, 0, 0, this.bodyLen);
-      this.body = grown;
-    }
+    this.reserve(this.bodyLen + n);
     this.body.set(buf.subarray(at, at + n), this.bodyLen);
-    this.bodyLen = need;
+    this.bodyLen += n;
   }
 
   private finish(): void {
@@ -253,7 +302,7 @@ class Connection {
     this.job = undefined;
     job.signal.removeEventListener('abort', this.onAbort);
     const body = this.bodyLen === this.body.length ? this.body : this.body.subarray(0, this.bodyLen);
-    this.body = Buffer.alloc(0);
+    this.body = EMPTY;
     this.used = true;
     if (this.status === 200) job.resolve(body);
     else job.reject(rpcErrorOf(this.status, body));
@@ -325,11 +374,14 @@ export class KuboBlockClient {
     this.max = Math.max(1, opts.maxConnections ?? 8);
   }
 
-  /** The raw bytes of block `cid` (canonical text); `sizeHint` sizes the buffer of a chunked answer. */
-  get(cid: string, signal: AbortSignal, sizeHint = 0): Promise<Uint8Array> {
+  /**
+   * The raw bytes of block `cid` (canonical text), in memory from `alloc` (default: fresh);
+   * `sizeHint` sizes the first buffer of a chunked answer.
+   */
+  get(cid: string, signal: AbortSignal, sizeHint = 0, alloc: (size: number) => Uint8Array = allocFresh): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
-      this.queue.push({ path: `${this.prefix}${encodeURIComponent(cid)}`, sizeHint, signal, resolve, reject, retried: false });
+      this.queue.push({ path: `${this.prefix}${encodeURIComponent(cid)}`, sizeHint, alloc, signal, resolve, reject, retried: false });
       this.pump();
     });
   }

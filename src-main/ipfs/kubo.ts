@@ -83,7 +83,7 @@ export class KuboNode implements IpfsNode {
     if (parsed.multihash.code === identity.code) return parsed.multihash.digest;
     let bytes: Uint8Array;
     try {
-      bytes = this.blocks ? await this.blocks.get(canon, opts.signal, opts.sizeHint) : await this.rpc.bytes('block/get', { arg: canon }, opts.signal);
+      bytes = this.blocks ? await this.blocks.get(canon, opts.signal, opts.sizeHint, opts.alloc) : await this.rpc.bytes('block/get', { arg: canon }, opts.signal);
     } catch (err) {
       throw this.fail(err, what, opts.signal);
     }

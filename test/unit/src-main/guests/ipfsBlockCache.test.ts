@@ -129,6 +129,39 @@ describe('BlockCache and IpfsFileHandle', () => {
     expect(asked.length).toBe(before + 1);
   });
 
+  it('blocks fetched into the cache\'s own memory are reused after eviction, and every byte read stays right', async () => {
+    const dag = await buildDag(4 * 1024 * 1024 + 5, { chunk: 64 * 1024, fanout: 16, rawLeaves: false });
+    const buffers = new Set<ArrayBufferLike>();
+    let fetches = 0;
+    // a cache of ~3 leaves: nearly every fetch evicts one, whose memory the next one takes
+    const cache = new BlockCache(
+      async (cid, _hint, _signal, alloc) => {
+        fetches++;
+        const b = dag.blocks.get(cid)!;
+        await new Promise((r) => setTimeout(r, 1));
+        const into = alloc(b.length);
+        into.set(b);
+        buffers.add(into.buffer);
+        return into;
+      },
+      { maxBytes: 200 * 1024 },
+    );
+    const handles = [0, 1, 2].map(() => new IpfsFileHandle(dag.root, dag.size, cache, () => {}, 256 * 1024));
+    // three readers at once, each sequential from its own start, 128 KiB at a time into one reused buffer each
+    await Promise.all(
+      handles.map(async (h, i) => {
+        const buf = new Uint8Array(128 * 1024);
+        for (let pos = i * 1024 * 1024; pos < dag.size; pos += buf.length) {
+          const n = await h.readInto!(buf, pos, o());
+          expect({ i, pos, ok: Buffer.from(buf.subarray(0, n)).equals(dag.bytes.subarray(pos, pos + n)) }).toEqual({ i, pos, ok: true });
+        }
+      }),
+    );
+    expect(fetches).toBeGreaterThan(dag.blocks.size);
+    // far fewer buffers than fetches: freed blocks were reused
+    expect(buffers.size).toBeLessThan(fetches / 2);
+  });
+
   it('a block whose size disagrees with its parent is an IO error, never wrong bytes', async () => {
     const leaf = new Uint8Array(100).fill(1);
     const leafCid = CID.createV1(0x55, await sha256.digest(leaf));
