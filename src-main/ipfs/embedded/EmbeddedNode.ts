@@ -138,7 +138,7 @@ export class EmbeddedNode implements IpfsNode {
     const cid = EmbeddedNode.cid(cidText, `block get ${cidText}`);
     // an identity CID holds its bytes
     if (cid.multihash.code === identity.code) return cid.multihash.digest;
-    return await this.blocks.getBytes(cid, { signal: opts.signal });
+    return await this.blocks.getBytes(cid, opts.alloc ? { signal: opts.signal, alloc: opts.alloc } : { signal: opts.signal });
   }
 
   async *cat(cidText: string, opts: CatOpts): AsyncIterable<Uint8Array> {
