@@ -3,7 +3,7 @@ import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
-import { ChunkCache } from './ipfsChunkCache.ts';
+import { BlockCache } from './ipfsBlockCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { type Loc, presentLink, targetLoc } from './ipfsLinks.ts';
 
@@ -95,7 +95,7 @@ export class IpfsTree implements Vfs {
   private readonly stats = new Lru<string, Promise<IpfsStat>>(20_000);
   /** Children of HAMT folders by `${dirCid}/${name}`, learnt from listings and lookups. */
   private readonly children = new Lru<string, string>(100_000);
-  private readonly chunks: ChunkCache;
+  private readonly blocks: BlockCache;
   private statfsCache: { at: number; value: StatFs } | undefined;
   /** Open file handles, closed with the guest. */
   private readonly handles = new Set<IpfsFileHandle>();
@@ -109,22 +109,7 @@ export class IpfsTree implements Vfs {
     this.top = opts.top;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
-    this.chunks = new ChunkCache(async (cid, offset, length, o) => {
-      const parts: Uint8Array[] = [];
-      let n = 0;
-      for await (const c of this.node.cat(cid, { offset, length, signal: o.signal })) {
-        parts.push(c);
-        n += c.length;
-      }
-      if (parts.length === 1) return parts[0]!;
-      const out = new Uint8Array(n);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    });
+    this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
   }
 
   // ---- resolution ----
@@ -349,7 +334,7 @@ export class IpfsTree implements Vfs {
     const r = await this.lookupPath(path, true, opts);
     if (r.kind !== 'node' || r.stat.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
     const { cid, size } = r.stat;
-    const handle = new IpfsFileHandle(cid, size, this.chunks, (offset, signal) => this.node.cat(cid, { offset, signal }), () => this.handles.delete(handle));
+    const handle = new IpfsFileHandle(cid, size, this.blocks, () => this.handles.delete(handle));
     this.handles.add(handle);
     return handle;
   }
@@ -404,7 +389,7 @@ export class IpfsTree implements Vfs {
   async close(): Promise<void> {
     // a host that goes away without closing its files must not leave their streams open
     await Promise.all([...this.handles].map((h) => h.close()));
-    this.chunks.clear();
+    this.blocks.clear();
     this.stats.clear();
     await this.node.close();
   }

@@ -9,15 +9,15 @@ import type { MfsBackend } from '../ipfs/mfs/MfsBackend.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
-import { ChunkCache } from './ipfsChunkCache.ts';
+import { BlockCache } from './ipfsBlockCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { CID_XATTR, inoOf } from './ipfsTree.ts';
 import { OpenFile } from './mfsOpenFile.ts';
 
 // The mfs guest: a node's Mutable File System (below `path`), read-write, on Kubo's
 // files API or the embedded node (MfsBackend). Names resolve to CIDs through the backend;
-// content and folders are then read by CID like any IPFS content (streaming cat, shared
-// chunk cache, listings with attributes). Writes to a file go to a local cache file
+// content and folders are then read by CID like any IPFS content (blocks through a
+// shared block cache, listings with attributes). Writes to a file go to a local cache file
 // (mfsOpenFile.ts) and reach MFS whole on flush; namespace changes run one at a time
 // (one lock per guest), so a flush or a rename never interleaves with another write.
 // `user.ipfs.cid` is the content as of the last flush.
@@ -49,7 +49,7 @@ export class MfsGuest implements Vfs {
   private readonly mountedAt = Date.now();
   /** Node metadata by CID (immutable). */
   private readonly stats = new Lru<string, Promise<IpfsStat>>(20_000);
-  private readonly chunks: ChunkCache;
+  private readonly blocks: BlockCache;
   /** Files open for writing, by MFS path. */
   private readonly writing = new Map<string, OpenFile>();
   /** Files whose last handle is closing, by MFS path: opened again only once done. */
@@ -71,11 +71,7 @@ export class MfsGuest implements Vfs {
     this.health = node.health;
     this.uid = spec.uid ?? process.getuid?.() ?? 0;
     this.gid = spec.gid ?? process.getgid?.() ?? 0;
-    this.chunks = new ChunkCache(async (cid, offset, length, o) => {
-      const parts: Uint8Array[] = [];
-      for await (const c of this.node.cat(cid, { offset, length, signal: o.signal })) parts.push(c);
-      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    });
+    this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
   }
 
   private mfsPath(p: string): string {
@@ -188,7 +184,7 @@ export class MfsGuest implements Vfs {
     const s = await this.need(mp, opts);
     if (s.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
     if (!flags.write && !flags.truncate) {
-      const h: IpfsFileHandle = new IpfsFileHandle(s.cid, s.size, this.chunks, (offset, signal) => this.node.cat(s.cid, { offset, signal }), () => this.readers.delete(h));
+      const h: IpfsFileHandle = new IpfsFileHandle(s.cid, s.size, this.blocks, () => this.readers.delete(h));
       this.readers.add(h);
       return h;
     }
@@ -401,7 +397,7 @@ export class MfsGuest implements Vfs {
     // files still open when the host goes: their bytes are put before the guest closes
     await Promise.allSettled([...this.writing.values()].map((f) => f.flush({ signal: AbortSignal.timeout(60_000) })));
     await Promise.allSettled([...this.closing.values()]);
-    this.chunks.clear();
+    this.blocks.clear();
     const dir = this.cacheDir ? await this.cacheDir.catch(() => undefined) : undefined;
     if (dir) await rm(dir, { recursive: true, force: true });
     await this.node.close();

@@ -63,6 +63,17 @@ export interface CatOpts extends NodeCallOpts {
   length?: number;
 }
 
+/** Options for block. */
+export interface BlockOpts extends NodeCallOpts {
+  /** Expected size in bytes, when a parent link says (a hint, never trusted). */
+  sizeHint?: number;
+  /**
+   * Memory for the block (the caller reuses it, ipfsBlockBuffers.ts): `size` bytes to fill.
+   * A backend that reads into a buffer of its own returns that instead.
+   */
+  alloc?: (size: number) => Uint8Array;
+}
+
 /** Options for add. */
 export interface AddOpts extends NodeCallOpts {
   /** Pin what was added (default true). */
@@ -96,6 +107,13 @@ export interface IpfsNode {
    * 10,000 entries, PERF.md), so callers cache listings rather than repeat them.
    */
   ls(cid: string, opts: NodeCallOpts): AsyncIterable<IpfsLsEntry>;
+  /**
+   * One block's bytes, verified against its CID when they came from outside this process
+   * (the embedded node's own store holds only verified or self-made blocks). File content
+   * is read this way, a block at a time, several in flight (guests/ipfsBlockCache.ts).
+   * `sizeHint` (the parent link's Tsize) only sizes a buffer.
+   */
+  block(cid: string, opts: BlockOpts): Promise<Uint8Array>;
   /** Streams a file's bytes from `offset`, at most `length` of them. */
   cat(cid: string, opts: CatOpts): AsyncIterable<Uint8Array>;
   /** CIDs of recursive pins. */

@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import { CID } from 'multiformats/cid';
-import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
+import type { AddOpts, AddResult, BlockOpts, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
 import { canonicalCid } from './canonicalCid.ts';
 import { carBlocks } from './carBlocks.ts';
 import type { KuboNode } from './kubo.ts';
@@ -152,6 +152,10 @@ export class JsIpfsAware implements IpfsNode {
       },
       { concurrency: 6 },
     );
+  }
+
+  block(cid: string, opts: BlockOpts): Promise<Uint8Array> {
+    return this.kubo.block(cid, opts);
   }
 
   cat(cid: string, opts: CatOpts): AsyncIterable<Uint8Array> {

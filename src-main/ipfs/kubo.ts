@@ -2,11 +2,14 @@ import { CID } from 'multiformats/cid';
 import { FsError } from '../vfs/FsError.ts';
 import { stat as fsStat } from 'node:fs/promises';
 import { basename, resolve as resolvePath } from 'node:path';
-import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts, NodeType } from './IpfsNode.ts';
+import { identity } from 'multiformats/hashes/identity';
+import type { AddOpts, AddResult, BlockOpts, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts, NodeType } from './IpfsNode.ts';
 import { canonicalCid } from './canonicalCid.ts';
 import { KuboRpc, type MessageTable, ndjson, nodeError } from './kuboRpc.ts';
 import { DAG_PB, RAW, statFromBlock } from './unixfsStat.ts';
 import { KuboMfs } from './mfs/kuboMfs.ts';
+import { KuboBlockClient } from './KuboBlockClient.ts';
+import { verifyBlock } from './verifyBlock.ts';
 import type { MfsBackend } from './mfs/MfsBackend.ts';
 
 // The IpfsNode over Kubo's RPC API (https://docs.ipfs.tech/reference/kubo/rpc/), written
@@ -26,6 +29,8 @@ function lsType(code: number): NodeType {
 export class KuboNode implements IpfsNode {
   /** The transport, shared with the MFS backend and the peer wrapper. */
   readonly rpc: KuboRpc;
+  /** block/get over keep-alive sockets (http nodes only). */
+  private readonly blocks: KuboBlockClient | undefined;
 
   /** `url` is the API's base URL (http://host:port), `address` how to name it in messages. */
   constructor(
@@ -35,6 +40,7 @@ export class KuboNode implements IpfsNode {
     private readonly messages: MessageTable = [],
   ) {
     this.rpc = new KuboRpc(url);
+    this.blocks = url.startsWith('http:') ? new KuboBlockClient(url) : undefined;
   }
 
   /** Maps an error of a call of this node to an FsError. */
@@ -63,13 +69,26 @@ export class KuboNode implements IpfsNode {
     }
   }
 
-  /** One block's bytes (`block/get`). */
-  async block(cid: string, opts: NodeCallOpts): Promise<Uint8Array> {
+  /**
+   * One block's bytes (`block/get`), verified against its CID. Over plain http through
+   * KuboBlockClient (file content is read this way: its socket reads cost a quarter of
+   * fetch's), else through the fetch transport.
+   */
+  async block(cid: string, opts: BlockOpts): Promise<Uint8Array> {
+    const what = `block get ${cid}`;
+    const canon = canonicalCid(cid);
+    if (!canon) throw new FsError('NotExist', `${what}: not a CID`);
+    const parsed = CID.parse(canon);
+    // an identity CID holds its bytes: nothing to ask
+    if (parsed.multihash.code === identity.code) return parsed.multihash.digest;
+    let bytes: Uint8Array;
     try {
-      return await this.rpc.bytes('block/get', { arg: cid }, opts.signal);
+      bytes = this.blocks ? await this.blocks.get(canon, opts.signal, opts.sizeHint, opts.alloc) : await this.rpc.bytes('block/get', { arg: canon }, opts.signal);
     } catch (err) {
-      throw this.fail(err, `block get ${cid}`, opts.signal);
+      throw this.fail(err, what, opts.signal);
     }
+    await verifyBlock(parsed, bytes, `the IPFS node at ${this.address}`);
+    return bytes;
   }
 
   async resolve(path: string, opts: NodeCallOpts): Promise<IpfsStat> {
@@ -207,7 +226,8 @@ export class KuboNode implements IpfsNode {
   }
 
   async close(): Promise<void> {
-    // fetch keeps no state of ours; nothing to release
+    // fetch keeps no state of ours; the block client's idle sockets are unref'd but go now
+    this.blocks?.close();
   }
 }
 

@@ -2,7 +2,7 @@ import type { ErrorInfo } from '../../src-shared/errors.ts';
 import type { MountHealth } from '../../src-shared/mountState.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { HealthSource } from '../vfs/types.ts';
-import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
+import type { AddOpts, AddResult, BlockOpts, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from './IpfsNode.ts';
 import { isUnreachable } from './kuboRpc.ts';
 import type { MfsBackend } from './mfs/MfsBackend.ts';
 
@@ -191,6 +191,9 @@ export class MonitoredNode implements IpfsNode {
   }
   ls(cid: string, opts: NodeCallOpts): AsyncIterable<IpfsLsEntry> {
     return this.stream(`ls ${cid}`, () => this.inner.ls(cid, opts));
+  }
+  block(cid: string, opts: BlockOpts): Promise<Uint8Array> {
+    return this.run(`block get ${cid}`, () => this.inner.block(cid, opts));
   }
   cat(cid: string, opts: CatOpts): AsyncIterable<Uint8Array> {
     return this.stream(`cat ${cid}`, () => this.inner.cat(cid, opts));

@@ -3,8 +3,9 @@ import { basename, resolve as resolvePath } from 'node:path';
 import { globSource, unixfs, type UnixFS } from '@helia/unixfs';
 import pMap from 'p-map';
 import { CID } from 'multiformats/cid';
+import { identity } from 'multiformats/hashes/identity';
 import { FsError } from '../../vfs/FsError.ts';
-import type { AddOpts, AddResult, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from '../IpfsNode.ts';
+import type { AddOpts, AddResult, BlockOpts, CatOpts, IpfsKey, IpfsLsEntry, IpfsNode, IpfsRepoStat, IpfsStat, NodeCallOpts } from '../IpfsNode.ts';
 import { canonicalCid } from '../canonicalCid.ts';
 import { DAG_PB, RAW, statFromBlock } from '../unixfsStat.ts';
 import { DEFAULT_TRUSTLESS_GATEWAYS, GatewayFetcher } from './gateways.ts';
@@ -131,6 +132,13 @@ export class EmbeddedNode implements IpfsNode {
     } catch (err) {
       throw unixfsError(err, `ls ${cidText}`);
     }
+  }
+
+  async block(cidText: string, opts: BlockOpts): Promise<Uint8Array> {
+    const cid = EmbeddedNode.cid(cidText, `block get ${cidText}`);
+    // an identity CID holds its bytes
+    if (cid.multihash.code === identity.code) return cid.multihash.digest;
+    return await this.blocks.getBytes(cid, opts.alloc ? { signal: opts.signal, alloc: opts.alloc } : { signal: opts.signal });
   }
 
   async *cat(cidText: string, opts: CatOpts): AsyncIterable<Uint8Array> {

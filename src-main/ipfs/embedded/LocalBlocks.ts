@@ -1,3 +1,4 @@
+import { close, fstat, open, read } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as dagPb from '@ipld/dag-pb';
@@ -34,6 +35,8 @@ export interface LocalBlocksOptions {
 export interface GetOpts {
   signal?: AbortSignal;
   offline?: boolean;
+  /** Memory for a block read from disk (the caller reuses it: guests/ipfsBlockBuffers.ts). */
+  alloc?: (size: number) => Uint8Array;
 }
 
 /** A block store on disk with gateway fallback and a size cap. Owner: the EmbeddedNode. */
@@ -124,7 +127,7 @@ export class LocalBlocks {
     const cid = asCid(cidIn);
     const f = this.file(cid);
     try {
-      const bytes = await readFile(f.path);
+      const bytes = opts.alloc ? await readInto(f.path, opts.alloc) : await readFile(f.path);
       this.touch(f.name, bytes.length);
       return bytes;
     } catch (err) {
@@ -222,4 +225,32 @@ export class LocalBlocks {
     }
     return keep;
   }
+}
+
+/**
+ * A whole file read into memory from `alloc` (open, fstat, read, close on the threadpool, as
+ * readFile does, minus its fresh buffer per block: the FUSE process's GC ran mostly for them).
+ */
+function readInto(path: string, alloc: (size: number) => Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const done = (e: Error | null, value?: Uint8Array): void => close(fd, () => (e ? reject(e) : resolve(value!)));
+      fstat(fd, (e1, st) => {
+        if (e1) return done(e1);
+        const buf = alloc(st.size);
+        let at = 0;
+        const more = (): void => {
+          if (at === st.size) return done(null, buf);
+          read(fd, buf, at, st.size - at, at, (e2, n) => {
+            if (e2) return done(e2);
+            if (n === 0) return done(new Error(`${path}: the file ended at ${at} of ${st.size} bytes`));
+            at += n;
+            more();
+          });
+        };
+        more();
+      });
+    });
+  });
 }

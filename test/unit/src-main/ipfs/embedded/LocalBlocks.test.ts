@@ -54,4 +54,19 @@ describe('LocalBlocks', () => {
     await store.putBytes(b.cid, b.bytes);
     expect(Buffer.from(await store.getBytes(b.cid)).equals(Buffer.from(b.bytes))).toBe(true);
   });
+
+  it('reads a block into memory the caller gives (alloc), whole, and a missing one still as missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-blocks-'));
+    dirs.push(dir);
+    const store = new LocalBlocks(dir, { maxBytes: 1e9, offlineReason: 'offline', protectedRoots: async () => [] });
+    await store.open();
+    const b = await raw(5, 300_000);
+    await store.putBytes(b.cid, b.bytes);
+    const mine = new Uint8Array(400_000);
+    const got = await store.getBytes(b.cid, { alloc: (n) => mine.subarray(0, n) });
+    expect(got.buffer).toBe(mine.buffer);
+    expect(Buffer.from(got).equals(Buffer.from(b.bytes))).toBe(true);
+    const gone = await raw(6);
+    await expect(store.getBytes(gone.cid, { alloc: (n) => new Uint8Array(n) })).rejects.toMatchObject({ kind: 'IO', message: expect.stringMatching(/not in the local store/) });
+  });
 });
