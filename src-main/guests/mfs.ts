@@ -156,6 +156,9 @@ export class MfsGuest implements Vfs {
     // node: list the folder once those flushes are done, or they vanish from the listing.
     const flushing = [...this.closing].filter(([p]) => posix.dirname(p) === mp).map(([, done]) => done.catch(() => undefined));
     if (flushing.length > 0) await Promise.all(flushing);
+    // Files open now: one whose last handle closes while the node lists the folder leaves
+    // `writing` before its put reaches the listing taken, so it is listed from here.
+    const open = [...this.writing].filter(([p]) => posix.dirname(p) === mp);
     const dir = await this.need(mp, opts);
     if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const seen = new Set<string>();
@@ -166,8 +169,12 @@ export class MfsGuest implements Vfs {
       yield { name: e.name, attr: f ? this.openAttr(f, child) : this.attrOf(e, child) };
     }
     // files created and not yet flushed
-    for (const [p, f] of this.writing) {
-      if (posix.dirname(p) === mp && !seen.has(posix.basename(p)) && !f.orphaned) yield { name: posix.basename(p), attr: this.openAttr(f, p) };
+    for (const [p, f] of [...open, ...this.writing]) {
+      const name = posix.basename(p);
+      if (posix.dirname(p) === mp && f.path === p && !seen.has(name) && !f.orphaned) {
+        seen.add(name);
+        yield { name, attr: this.openAttr(f, p) };
+      }
     }
   }
 
