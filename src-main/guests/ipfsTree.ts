@@ -1,7 +1,8 @@
 import pMap from 'p-map';
-import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
+import type { IpfsLsEntry, IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError } from '../vfs/FsError.ts';
+import { flatten } from '../vfs/listing.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, StatFs, Vfs } from '../vfs/types.ts';
 import { BlockCache } from './ipfsBlockCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
@@ -269,7 +270,16 @@ export class IpfsTree implements Vfs {
     return this.describe(await this.lookupPath(path, false, opts));
   }
 
-  async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+  readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
+    return flatten(this.readdirBatches(path, opts));
+  }
+
+  /**
+   * The listing in batches of up to 256 (one step each through the layers above, not one
+   * per entry): files and folders are described from the node's listing alone; only
+   * symlinks cost a call, to present or follow them.
+   */
+  async *readdirBatches(path: string, opts: CallOpts): AsyncIterable<readonly DirEntry[]> {
     const r = await this.lookupPath(path, true, opts);
     if (r.kind === 'empty') return;
     if (r.kind === 'top') {
@@ -284,49 +294,48 @@ export class IpfsTree implements Vfs {
           throw err;
         }
       }, { concurrency: 8 });
+      const out: DirEntry[] = [];
       for (let i = 0; i < entries.length; i++) {
         const attr = attrs[i];
-        if (attr) yield { name: entries[i]!.name, attr };
+        if (attr) out.push({ name: entries[i]!.name, attr });
       }
+      if (out.length > 0) yield out;
       return;
     }
     if (r.stat.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const dir = r.stat;
-    const batch: Array<{ name: string; cid: string; type: IpfsStat['type']; size: number; mode?: number; mtimeMs?: number }> = [];
+    let batch: IpfsLsEntry[] = [];
     let links = 0;
-    const flush = async function* (this: IpfsTree): AsyncIterable<DirEntry> {
-      // files and folders are described from the listing alone; only symlinks need a
-      // call (to present or follow them), so a batch without any costs no promises
-      if (links === 0) {
-        for (const e of batch) yield { name: e.name, attr: this.attrOf(e, r.loc) };
-        batch.length = 0;
-        return;
-      }
-      const attrs = await pMap(batch, async (e) => {
-        if (e.type !== 'symlink') return this.attrOf(e, r.loc);
-        const loc: Loc = { space: r.loc.space, segs: [...r.loc.segs, e.name] };
-        const link = await this.stat(e.cid, opts);
-        const shown = presentLink(loc, link.target ?? '', this.opts.namespace);
-        if (shown.kind === 'follow') {
-          try {
-            return this.describe(await this.follow(link, loc, { n: 0 }, opts));
-          } catch (err) {
-            if (!(err instanceof FsError) || err.kind === 'IO' || err.kind === 'Timeout') throw err;
-          }
-        }
-        return this.attrOf(link, loc);
-      }, { concurrency: 8 });
-      for (let i = 0; i < batch.length; i++) yield { name: batch[i]!.name, attr: attrs[i]! };
-      batch.length = 0;
-      links = 0;
-    };
     for await (const e of this.node.ls(dir.cid, opts)) {
       if (dir.sharded) this.children.set(`${dir.cid}/${e.name}`, e.cid);
       batch.push(e);
       if (e.type === 'symlink') links++;
-      if (batch.length >= 256) yield* flush.call(this);
+      if (batch.length >= 256) {
+        yield links === 0 ? batch.map((e) => ({ name: e.name, attr: this.attrOf(e, r.loc) })) : await this.describeBatch(batch, r.loc, opts);
+        batch = [];
+        links = 0;
+      }
     }
-    yield* flush.call(this);
+    if (batch.length > 0) yield links === 0 ? batch.map((e) => ({ name: e.name, attr: this.attrOf(e, r.loc) })) : await this.describeBatch(batch, r.loc, opts);
+  }
+
+  /** Entries of a listed batch that holds symlinks: each symlink presented or followed. */
+  private async describeBatch(batch: IpfsLsEntry[], dirLoc: Loc, opts: CallOpts): Promise<DirEntry[]> {
+    const attrs = await pMap(batch, async (e) => {
+      if (e.type !== 'symlink') return this.attrOf(e, dirLoc);
+      const loc: Loc = { space: dirLoc.space, segs: [...dirLoc.segs, e.name] };
+      const link = await this.stat(e.cid, opts);
+      const shown = presentLink(loc, link.target ?? '', this.opts.namespace);
+      if (shown.kind === 'follow') {
+        try {
+          return this.describe(await this.follow(link, loc, { n: 0 }, opts));
+        } catch (err) {
+          if (!(err instanceof FsError) || err.kind === 'IO' || err.kind === 'Timeout') throw err;
+        }
+      }
+      return this.attrOf(link, loc);
+    }, { concurrency: 8 });
+    return batch.map((e, i) => ({ name: e.name, attr: attrs[i]! }));
   }
 
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {

@@ -79,24 +79,37 @@ export class JsIpfsAware implements IpfsNode {
       yield* this.kubo.ls(cid, opts);
       return;
     }
+    // The folder's block (to find symlinks typed as files, below) is read while the node
+    // builds the listing, not before it. The listing is asked for whole (see KuboNode.ls).
+    const listing = this.kubo.ls(cid, opts, false)[Symbol.asyncIterator]();
+    const first = listing.next();
+    // a failed listing is reported by the loop below, not as an unhandled rejection here
+    first.catch(() => {});
+    let dir: Awaited<ReturnType<typeof this.folderBlock>>;
+    try {
+      dir = await this.folderBlock(cid, opts);
+    } catch (err) {
+      // not awaited: a listing still being built would hold the error back until it ends
+      void first.then(() => listing.return?.()).catch(() => {});
+      throw err;
+    }
     // skipped in HAMT-sharded folders: there it would cost one block fetch per small
     // file (5,000 for the fixture's folder, ~10 s); getattr stays exact there
-    const dir = await this.folderBlock(cid, opts);
-    if (!dir) {
-      yield* this.kubo.ls(cid, opts);
-      return;
-    }
-    const known = dir.smallLinks >= 2 && dir.dagSize <= EXPORT_MAX ? this.exportStats(cid, opts).catch(() => undefined) : Promise.resolve(undefined);
+    const known = dir && dir.smallLinks >= 2 && dir.dagSize <= EXPORT_MAX ? this.exportStats(cid, opts).catch(() => undefined) : Promise.resolve(undefined);
     let batch: IpfsLsEntry[] = [];
-    for await (const e of this.kubo.ls(cid, opts)) {
-      batch.push(e);
-      if (batch.length >= 64) {
-        await this.fixSymlinks(batch, await known, opts);
-        yield* batch;
-        batch = [];
+    try {
+      for (let r = await first; !r.done; r = await listing.next()) {
+        batch.push(r.value);
+        if (batch.length >= 64) {
+          if (dir) await this.fixSymlinks(batch, await known, opts);
+          yield* batch;
+          batch = [];
+        }
       }
+    } finally {
+      await listing.return?.();
     }
-    await this.fixSymlinks(batch, await known, opts);
+    if (dir) await this.fixSymlinks(batch, await known, opts);
     yield* batch;
   }
 
