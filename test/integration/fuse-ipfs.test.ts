@@ -182,6 +182,44 @@ describe.skipIf(skip)('ipfs guest through FUSE, read with shell tools', () => {
     }
   });
 
+  it('a fresh mount lists the 5,000-entry sharded folder whole: every name once, with the node\'s types and sizes; symlinks stay symlinks', async () => {
+    // Issue 11: the listing is asked of the node once, as one answer, and paged from memory.
+    const mnt = await mount('list', ['--timeout', '60s']);
+    try {
+      const many = join(mnt, added.cids.get('many')!);
+      const r = await sh(`find ${q(many)} -mindepth 1 -printf '%f|%y|%s\\n'`);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+      const lines = r.out.trim().split('\n');
+      const seen = new Map<string, string>();
+      for (const l of lines) {
+        const name = l.split('|')[0]!;
+        expect({ name, twice: seen.has(name) }).toEqual({ name, twice: false });
+        seen.set(name, l);
+      }
+      // what the user put in (the fixture) and what the node's own `ls` says, entry by entry
+      const fixture = [...tree.entries.values()].filter((e) => e.path.startsWith('many/'));
+      expect(seen.size).toBe(fixture.length);
+      for (const e of fixture) {
+        const name = e.path.slice('many/'.length);
+        expect(seen.get(name)).toBe(`${name}|f|${e.size}`);
+      }
+      let listed = 0;
+      for await (const e of peer.client.ls(added.cids.get('many')!)) {
+        listed++;
+        expect(seen.get(e.name)).toBe(`${e.name}|${e.type === 'dir' ? 'd' : 'f'}|${e.size}`);
+      }
+      expect(listed).toBe(fixture.length);
+      // ls -l of the same folder (READDIRPLUS, then a stat and xattr calls per entry) agrees
+      const ll = await sh(`ls -ln ${q(many)} | awk 'NR > 1 { print $9 "|" substr($1, 1, 1) "|" $5 }'`);
+      expect(ll.out.trim().split('\n').sort()).toEqual([...seen.values()].map((l) => l.replace('|f|', '|-|')).sort());
+      // a plain folder holding symlinks, listed fresh: js-ipfs's ls types them as files
+      const links = await sh(`find ${q(join(mnt, added.rootCid, 'links'))} -mindepth 1 -printf '%f|%y\\n'`);
+      expect(links.out.trim().split('\n').sort()).toEqual(['abs|l', 'loop1|l', 'loop2|l', 'outside|l', 'rel|l', 'reldir|l'].sort());
+    } finally {
+      await unmount(mnt);
+    }
+  });
+
   it('the peer killed during a long read: EIO within the timeout, ls still answers, then it serves again', async () => {
     const mnt = await mount('kill', ['--root', `/ipfs/${added.rootCid}`, '--timeout', '3s']);
     try {
