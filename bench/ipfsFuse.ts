@@ -198,8 +198,8 @@ export async function benchIpfsFuse(runs: number): Promise<{ rows: Row[]; notes:
     notes.push(
       `Listing, per run: Berth's FUSE process used ${per(lsBerthCpu)} ms CPU and the IPFS peer ${per(lsPeerCpuFuse)} ms for \`ls -l\`; the peer ${per(lsPeerCpuRpc)} ms for the RPC \`ls\`. ` +
         `Plain \`ls\` of a fresh mount (the listing alone, median of 3) took ${plain.toFixed(0)} ms, so the lookups and xattr calls of \`ls -l\` cost ~${Math.max(0, lsFuse.median - plain).toFixed(0)} ms: ` +
-        'lookups after a listing are answered from the metadata cache and xattrs nobody holds without the guest, both in fuse-native\'s dispatch (hosts/fuseFastPath.ts); ' +
-        'the rest is the listing, which the ipfs guest gets from the node\'s own `ls` (the node types every child by fetching it). Each run is a new mount in a new process (cold JIT).',
+        'the entries come with their attributes (READDIRPLUS, paged from one snapshot), so what `ls -l` adds is ~10,000 getxattr round trips (security.selinux, system.posix_acl_access) answered without the guest. ' +
+        'The rest is the listing: the ipfs guest asks the node\'s own `ls` once, whole (the node types every child by fetching it), as the peer side does. Each run is a new mount in a new process (cold JIT).',
     );
     return { rows, notes };
   } finally {
