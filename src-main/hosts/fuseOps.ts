@@ -3,6 +3,7 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
 import { readdirBatches } from '../vfs/listing.ts';
 import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, SpecialType, Vfs } from '../vfs/types.ts';
+import { closeOnEnd } from './openFiles.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
 // answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
@@ -108,6 +109,7 @@ export function utimensAttr(atime: number, mtime: number, now: number): SetAttr 
 export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): Record<string, unknown> {
   const opts: CallOpts = { signal: ctx.signal };
   const handles = new Map<number, FileHandle>();
+  closeOnEnd(ctx.signal, handles);
   let nextFd = 1;
 
   const stat = (a: Attr): FuseStat => ({
