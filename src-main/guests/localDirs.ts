@@ -18,12 +18,12 @@ export const HAS_PROC_FD = process.platform === 'linux' && existsSync('/proc/sel
 const MAX_KEPT = 256;
 
 /** A folder in use: `ref` names it for path-based calls; release() when done. */
-export interface DirRef {
-  ref: string;
+export interface OpenDir {
+  readonly ref: string;
   /** The folder's own path (root + guest path): what the inline policy judges. */
-  lexical: string;
-  /** The folder's descriptor, on Linux (handed to child processes as their fd 3). */
-  fd?: number;
+  readonly lexical: string;
+  /** The folder's descriptor (mknod reaches it through /proc: localSpecial.ts). */
+  readonly fd: number;
   release(): void;
 }
 
@@ -52,9 +52,8 @@ export class LocalDirs {
    * Opens the folder at `parts` (guest path components) and proves it lies inside the root.
    * With `inline`, a folder not kept yet is opened by a blocking call (localInline.ts).
    */
-  async open(parts: readonly string[], guestPath: string, inline = false): Promise<DirRef> {
+  async open(parts: readonly string[], guestPath: string, inline = false): Promise<OpenDir> {
     const lexical = this.lexical(parts);
-    if (!HAS_PROC_FD) return this.openByRealpath(lexical, guestPath);
     const k = this.kept.get(lexical);
     if (k && this.stillThere(k)) {
       this.kept.delete(lexical);
@@ -112,7 +111,7 @@ export class LocalDirs {
     }
   }
 
-  private use(k: Kept): DirRef {
+  private use(k: Kept): OpenDir {
     k.users++;
     let released = false;
     return {
@@ -132,18 +131,6 @@ export class LocalDirs {
     if (k.dropped) return;
     k.dropped = true;
     if (k.users === 0) closeKept(k.fh);
-  }
-
-  /** Without /proc, compare the real path: an intermediate symlink makes it differ (check-then-use). */
-  private async openByRealpath(lexical: string, guestPath: string): Promise<DirRef> {
-    let real: string;
-    try {
-      real = await fsp.realpath(lexical);
-    } catch (err) {
-      throw fromNode(err, guestPath);
-    }
-    if (real !== lexical) throw new FsError('NotDir', `${guestPath}: a component is a symlink`);
-    return { ref: lexical, lexical, release: () => {} };
   }
 }
 

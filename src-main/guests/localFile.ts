@@ -1,4 +1,3 @@
-import type * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import type { CallOpts, FileHandle } from '../vfs/types.ts';
 import { fromNode } from './localErrors.ts';
@@ -9,6 +8,15 @@ import { fromNode } from './localErrors.ts';
 // (one hop per 8 requests, the next chunks already on their way); random reads go straight
 // to pread. Chunk buffers are reused while only readInto copies out of them: a fresh
 // 1 MiB buffer per chunk costs more in page faults than the copy.
+
+/** What a LocalFile needs of an open file (a fs/promises FileHandle, or localAtPaths' raw descriptor). */
+export interface FileIo {
+  read(buf: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(data: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  truncate(len: number): Promise<void>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** Bytes per read-ahead chunk. */
 const CHUNK = 1 << 20;
@@ -35,7 +43,7 @@ export class LocalFile implements FileHandle {
   private lastEnd = -1;
 
   constructor(
-    private readonly fh: fsp.FileHandle,
+    private readonly fh: FileIo,
     private readonly path: string,
     private readonly canWrite: boolean,
   ) {}

@@ -52,7 +52,11 @@ export class InlinePolicy {
   private readAt = 0;
   private reading: Promise<void> | undefined;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    /** False: never inline (tests use it to run the threadpool and worker paths on a local disk). */
+    private readonly allowed = true,
+  ) {}
 
   /** Reads the mount table now (the guest calls it once when opened). */
   async refresh(): Promise<void> {
@@ -79,7 +83,7 @@ export class InlinePolicy {
   /** Whether a blocking call on the host path `p` (the root or below it) is safe now. */
   inline(p: string): boolean {
     if (Date.now() - this.readAt > REFRESH_MS) void this.refresh();
-    if (!this.rootLocal) return false;
+    if (!this.allowed || !this.rootLocal) return false;
     for (const m of this.foreign) if (p === m || p.startsWith(`${m}/`)) return false;
     for (const m of servedMounts()) if (p === m || p.startsWith(`${m}/`) || m === this.root || this.root.startsWith(`${m}/`)) return false;
     return true;

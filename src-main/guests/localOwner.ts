@@ -24,7 +24,7 @@ export const CAN_CHOWN = process.getuid?.() === 0;
 const UMASK = process.umask();
 
 /** The owner a new node gets: the caller, with the folder's group when it is set-group-id (BSD rule, as Linux does). */
-export function ownerFor(caller: Caller | undefined, parent: Stats | undefined): { uid: number; gid: number } | undefined {
+export function ownerFor(caller: Caller | undefined, parent: Pick<Stats, 'mode' | 'gid'> | undefined): { uid: number; gid: number } | undefined {
   if (!CAN_CHOWN || !caller) return undefined;
   const gid = parent && (parent.mode & S_ISGID) !== 0 ? parent.gid : caller.gid;
   if (caller.uid === process.getuid?.() && gid === process.getgid?.()) return undefined;

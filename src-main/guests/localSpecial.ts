@@ -3,7 +3,6 @@ import * as fsp from 'node:fs/promises';
 import { runCommand } from '../sys/runCommand.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { SpecialType } from '../vfs/types.ts';
-import { HAS_PROC_FD } from './localDirs.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
 // Node has no mknod: fifos and devices are made by coreutils' mknod in a child process,
@@ -23,12 +22,11 @@ export function splitDev(rdev: number): { major: number; minor: number } {
   return { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
 }
 
-/** Creates a fifo or device `name` inside the folder open as `dirFd` (or at `dirPath` without /proc). */
-export async function makeSpecial(dir: { fd?: number; path: string }, name: string, type: SpecialType, mode: number, rdev: number): Promise<void> {
+/** Creates a fifo or device `name` inside the folder open as `dirFd` (Linux: through /proc). */
+export async function makeSpecial(dirFd: number, name: string, type: SpecialType, mode: number, rdev: number): Promise<void> {
   const kind = type === 'fifo' ? ['p'] : type === 'char' || type === 'block' ? [type === 'char' ? 'c' : 'b', String(splitDev(rdev).major), String(splitDev(rdev).minor)] : undefined;
   if (!kind) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
-  const viaFd = HAS_PROC_FD && dir.fd !== undefined;
-  const target = viaFd ? `/proc/${process.pid}/fd/${dir.fd!}/${name}` : `${dir.path}/${name}`;
+  const target = `/proc/${process.pid}/fd/${dirFd}/${name}`;
   const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
   const r = await runCommand('mknod', args, { timeoutMs: 10_000 });
   const stderr = r.code === 0 ? undefined : r.stderr || `exit ${r.code}`;
@@ -40,15 +38,11 @@ export async function makeSpecial(dir: { fd?: number; path: string }, name: stri
 }
 
 /**
- * chmod that never follows a symlink: on Linux through an O_PATH descriptor's /proc link
- * (what glibc's lchmod does; a symlink answers EOPNOTSUPP), elsewhere after an lstat.
+ * chmod that never follows a symlink, through an O_PATH descriptor's /proc link (what
+ * glibc's lchmod does; a symlink answers EOPNOTSUPP). Linux only, like its callers (the
+ * openat walk uses fchmodat with AT_SYMLINK_NOFOLLOW).
  */
 export async function chmodNoFollow(path: string, mode: number): Promise<void> {
-  if (!HAS_PROC_FD) {
-    if ((await fsp.lstat(path)).isSymbolicLink()) throw Object.assign(new Error('symlink'), { code: 'EOPNOTSUPP' });
-    await fsp.chmod(path, mode);
-    return;
-  }
   const fh = await fsp.open(path, O_PATH | C.O_NOFOLLOW);
   try {
     await fsp.chmod(`/proc/self/fd/${fh.fd}`, mode);

@@ -8,9 +8,9 @@ import type { SetAttr } from '../vfs/types.ts';
 // lost (issue 9). Used for inline calls (localInline.ts); elsewhere, and where koffi or libc
 // cannot load, callers keep Node's lutimes.
 
-/** utimensat's special tv_nsec values (Linux and macOS alike). */
-const UTIME_NOW = (1 << 30) - 1;
-const UTIME_OMIT = (1 << 30) - 2;
+/** utimensat's special tv_nsec values (Linux's; macOS's sys/stat.h has -1 and -2). */
+const UTIME_NOW = process.platform === 'darwin' ? -1 : (1 << 30) - 1;
+const UTIME_OMIT = process.platform === 'darwin' ? -2 : (1 << 30) - 2;
 /** AT_FDCWD and AT_SYMLINK_NOFOLLOW per platform. */
 const AT = process.platform === 'darwin' ? { cwd: -2, nofollow: 0x20 } : { cwd: -100, nofollow: 0x100 };
 
@@ -38,7 +38,7 @@ export function hasUtimensat(): boolean {
 }
 
 /** struct timespec[2] for the times in `attr`: exact ns when given, NOW or OMIT otherwise. */
-function timespecs(attr: SetAttr): Buffer {
+export function timespecs(attr: SetAttr): Buffer {
   const b = Buffer.alloc(32);
   const put = (off: number, ms: number | undefined, ns: bigint | undefined): void => {
     if (ms === undefined) {

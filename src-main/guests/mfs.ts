@@ -109,6 +109,11 @@ export class MfsGuest implements Vfs {
     await Promise.all(waits);
   }
 
+  /** Files whose bytes are not in MFS yet: open for writing, or closed and waiting for their put. */
+  private pendingFiles(): Array<readonly [string, OpenFile]> {
+    return [...this.writing, ...[...this.closing].map(([p, c]) => [p, c.file] as const)];
+  }
+
   /** True when a put of `mp` (`below`: or of something below it) is pending. */
   private pendingAt(mp: string, below: boolean): boolean {
     if (!below) return this.closing.has(mp);
@@ -213,9 +218,12 @@ export class MfsGuest implements Vfs {
 
   async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
     const mp = this.mfsPath(path);
-    // A closed file waiting for its put is in neither `writing` nor (yet) the folder node,
-    // and its put may land while the listing runs: list the folder once those puts are in.
+    // A closed file waiting for its put is in neither `writing` nor (yet) the folder node:
+    // list the folder once those puts are in.
     await this.settledIn(mp);
+    // Files not in MFS now (open, or closed since and queued): one whose put lands while the
+    // node lists the folder is missing from the listing taken, so it is listed from here.
+    const pending = this.pendingFiles().filter(([p]) => posix.dirname(p) === mp);
     const dir = await this.need(mp, opts);
     if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const seen = new Set<string>();
@@ -226,10 +234,11 @@ export class MfsGuest implements Vfs {
       yield { name: e.name, attr: f ? this.openAttr(f, child) : this.attrOf(e, child) };
     }
     // files created and not yet in MFS (open, or closed and waiting for their put)
-    for (const [p, f] of [...this.writing, ...[...this.closing].map(([k, c]) => [k, c.file] as const)]) {
-      if (posix.dirname(p) === mp && !seen.has(posix.basename(p)) && !f.orphaned) {
-        seen.add(posix.basename(p));
-        yield { name: posix.basename(p), attr: this.openAttr(f, p) };
+    for (const [p, f] of [...pending, ...this.pendingFiles()]) {
+      const name = posix.basename(p);
+      if (posix.dirname(p) === mp && f.path === p && !seen.has(name) && !f.orphaned) {
+        seen.add(name);
+        yield { name, attr: this.openAttr(f, p) };
       }
     }
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalGuest } from '../../src-main/guests/local.ts';
+import type { PathsKind } from '../../src-main/guests/localPaths.ts';
 import type { DirEntry } from '../../src-main/vfs/types.ts';
 
 const o = () => ({ signal: AbortSignal.timeout(10_000) });
@@ -22,7 +23,12 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('local guest', () => {
+// Both ways of staying inside the root run here: the /proc proof (Linux's default) and the
+// openat walk (macOS's default), chosen explicitly so neither depends on BERTH_LOCAL_PATHS,
+// each with its calls inline and off this thread (threadpool, or the walk's worker).
+const KINDS: Array<[PathsKind, boolean]> = [['proc', true], ['proc', false], ['openat', true], ['openat', false]];
+
+describe.each(KINDS)('local guest (%s, inline %s)', (kind, inline) => {
   let base: string;
   let root: string;
   let outside: string;
@@ -44,10 +50,13 @@ describe('local guest', () => {
     symlinkSync(outside, join(root, 'dir-out'));
     symlinkSync('../outside', join(root, 'dotdot-out'));
     symlinkSync('dir', join(root, 'dir-in'));
-    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false });
-    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true });
+    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline });
+    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true }, { paths: kind, inline });
+    expect(rw.pathsKind).toBe(kind);
   });
-  afterAll(() => {
+  afterAll(async () => {
+    await rw.close();
+    await ro.close();
     rmSync(base, { recursive: true, force: true });
   });
 

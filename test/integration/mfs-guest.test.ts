@@ -101,6 +101,20 @@ function mfsCases(label: string, make: () => Promise<{ node: IpfsNode; base: str
       await Promise.all(closes);
     });
 
+    it('lists a file whose last handle closes while the folder is being listed', async () => {
+      await vfs.mkdir!('/racing', 0o755, o());
+      const h = await vfs.create!('/racing/late.txt', 0o644, o());
+      await h.write!(0, new TextEncoder().encode('late\n'), o());
+      // the listing has started (it waits for the node) when the kernel's release arrives
+      const listing = vfs.readdir('/racing', o())[Symbol.asyncIterator]();
+      const first = listing.next();
+      const closed = h.close();
+      const got: string[] = [];
+      for (let r = await first; !r.done; r = await listing.next()) got.push(r.value.name);
+      expect(got).toEqual(['late.txt']);
+      await closed;
+    });
+
     it('random writes and truncates match a local copy; a file being written is seen with its new size', async () => {
       const local = Buffer.from(randomBytes(600_000));
       await writeFile(vfs, '/r.bin', local);

@@ -1,0 +1,59 @@
+import { Worker } from 'node:worker_threads';
+import { bindOps, koffiPath, type Ops, PLATFORM } from './localLibc.ts';
+
+// The openat walk's calls that must not block the JavaScript thread (a folder that is not
+// on a local disk, or holds a mount this process serves: localInline.ts) run here, in one
+// worker thread shared by every local guest of the process. It runs the very binder the
+// main thread uses (bindOps' source), so errno is read on the thread that made the call;
+// koffi's own async calls run on a pool thread and lose errno. Descriptors are the
+// process's, so a descriptor opened here is used by the main thread and back.
+
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const __name = (f) => f;
+const koffi = require(workerData.koffi);
+const ops = (${bindOps.toString()})(koffi, workerData.platform);
+parentPort.on('message', (m) => {
+  let r, error;
+  try { r = ops[m.op](...m.args); } catch (e) { error = String(e && e.message || e); }
+  parentPort.postMessage({ id: m.id, r, error });
+});`;
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+let worker: Worker | undefined;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function start(): Worker {
+  const w = new Worker(SOURCE, { eval: true, workerData: { koffi: koffiPath(), platform: PLATFORM } });
+  w.unref();
+  w.on('message', (m: { id: number; r: unknown; error?: string }) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (pending.size === 0) w.unref();
+    if (m.error !== undefined) p.reject(new Error(`local guest worker: ${m.error}`));
+    else p.resolve(m.r);
+  });
+  const fail = (err: Error): void => {
+    if (worker === w) worker = undefined;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  w.on('error', fail);
+  w.on('exit', (code) => fail(new Error(`local guest worker exited (${code})`)));
+  return w;
+}
+
+/** Runs one op of bindOps in the worker. */
+export function inWorker<K extends keyof Ops>(op: K, ...args: Parameters<Ops[K]>): Promise<ReturnType<Ops[K]>> {
+  worker ??= start();
+  const w = worker;
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    w.ref();
+    w.postMessage({ id, op, args });
+  });
+}

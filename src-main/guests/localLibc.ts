@@ -1,0 +1,259 @@
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import type { NodeType } from '../vfs/types.ts';
+import { typeOfMode } from './localAttrs.ts';
+
+// libc's *at calls for the local guest's openat walk (localAtPaths.ts), through koffi: Node's
+// fs has no call relative to a folder descriptor. Every call here is blocking and made on
+// the JavaScript thread (errno is read right after it, on the same thread). Constants and
+// struct layouts differ between Linux and macOS: both tables are written out below. The
+// Linux x86_64 one is exercised by the tests here; the aarch64 Linux and the macOS ones
+// come from the system headers (asm-generic/stat.h, dirent.h; sys/stat.h, sys/dirent.h,
+// sys/fcntl.h of the macOS SDK) and are unverified on those machines.
+
+/** The constants the two platforms disagree on. */
+export interface Platform {
+  lib: string;
+  /** Symbol suffix of the 64-bit-inode variants (macOS on x86_64 only). */
+  inode64: string;
+  O_CLOEXEC: number;
+  AT_SYMLINK_NOFOLLOW: number;
+  AT_REMOVEDIR: number;
+  UTIME_NOW: number;
+  UTIME_OMIT: number;
+  /** C type of mode_t and dev_t. */
+  modeT: string;
+  devT: string;
+  /** Offset of d_name in struct dirent. */
+  direntName: number;
+  /** struct stat: its size and the offset and width of each field used. */
+  stat: StatLayout;
+}
+
+/** Where struct stat keeps each field; `w` is the byte width (2, 4 or 8). */
+interface StatLayout {
+  size: number;
+  dev: [number, number];
+  ino: [number, number];
+  mode: [number, number];
+  nlink: [number, number];
+  uid: [number, number];
+  gid: [number, number];
+  rdev: [number, number];
+  bytes: [number, number];
+  /** Seconds at this offset, nanoseconds 8 bytes later (struct timespec). */
+  atim: number;
+  mtim: number;
+  ctim: number;
+}
+
+/** Linux x86_64 (verified here: Debian 12, glibc 2.36). */
+const LINUX_X64: StatLayout = { size: 144, dev: [0, 8], ino: [8, 8], nlink: [16, 8], mode: [24, 4], uid: [28, 4], gid: [32, 4], rdev: [40, 8], bytes: [48, 8], atim: 72, mtim: 88, ctim: 104 };
+/** Linux aarch64 and the other asm-generic layouts (unverified here). */
+const LINUX_GENERIC: StatLayout = { size: 128, dev: [0, 8], ino: [8, 8], mode: [16, 4], nlink: [20, 4], uid: [24, 4], gid: [28, 4], rdev: [32, 8], bytes: [48, 8], atim: 72, mtim: 88, ctim: 104 };
+/** macOS, 64-bit inodes, arm64 and x86_64 alike (unverified here). */
+const DARWIN_STAT: StatLayout = { size: 144, dev: [0, 4], mode: [4, 2], nlink: [6, 2], ino: [8, 8], uid: [16, 4], gid: [20, 4], rdev: [24, 4], atim: 32, mtim: 48, ctim: 64, bytes: [96, 8] };
+
+/** Linux (glibc): fcntl.h, linux/stat.h. */
+const LINUX: Omit<Platform, 'stat'> = {
+  lib: 'libc.so.6',
+  inode64: '',
+  O_CLOEXEC: 0o2000000,
+  AT_SYMLINK_NOFOLLOW: 0x100,
+  AT_REMOVEDIR: 0x200,
+  UTIME_NOW: (1 << 30) - 1,
+  UTIME_OMIT: (1 << 30) - 2,
+  modeT: 'uint32_t',
+  devT: 'uint64_t',
+  direntName: 19,
+};
+
+/** macOS: sys/fcntl.h, sys/stat.h (UTIME_NOW is -1 there, not Linux's value). */
+const DARWIN: Platform = {
+  lib: 'libSystem.B.dylib',
+  inode64: process.arch === 'x64' ? '$INODE64' : '',
+  O_CLOEXEC: 0x1000000,
+  AT_SYMLINK_NOFOLLOW: 0x20,
+  AT_REMOVEDIR: 0x80,
+  UTIME_NOW: -1,
+  UTIME_OMIT: -2,
+  modeT: 'uint16_t',
+  devT: 'int32_t',
+  direntName: 21,
+  stat: DARWIN_STAT,
+};
+
+/** This machine's table, or undefined where neither applies. */
+export const PLATFORM: Platform | undefined =
+  process.platform === 'darwin' ? DARWIN : process.platform === 'linux' ? { ...LINUX, stat: process.arch === 'x64' ? LINUX_X64 : LINUX_GENERIC } : undefined;
+
+/** What one call answered: its return value, errno when that is negative, an out buffer. */
+export type Answer = [ret: number, errno: number, out?: Uint8Array];
+
+/** The ops both threads run (see bindOps). `null` in `args` stands for the out buffer. */
+export interface Ops {
+  call(name: CallName, args: unknown[], outSize: number): Answer;
+  /** Opens each of `parts` in turn from `rootFd` with `flags`; the fd, or -1, errno and the index that failed. */
+  walk(rootFd: number, parts: readonly string[], flags: number): [fd: number, errno: number];
+  /** The names in the folder open as `fd` (consumed), without "." and ".."; errno on failure. */
+  names(fd: number): [names: string[] | null, errno: number];
+  close(fd: number): void;
+}
+
+/** The calls bound (their C prototypes are in bindOps). */
+export type CallName = 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'utimensat';
+
+/**
+ * Binds libc's *at calls through koffi. Self-contained on purpose: its source is also run
+ * by the worker (localAtWorker.ts) that makes the calls which must not block this thread,
+ * so it refers to nothing outside itself; errno is read on the thread that made the call.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function bindOps(koffi: any, P: Platform): Ops {
+  const lib = koffi.load(P.lib);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const fns: Record<string, (...a: any[]) => unknown> = {
+    openat: lib.func('int openat(int dirfd, const char *path, int flags, ...)'),
+    fstatat: lib.func('fstatat' + P.inode64, 'int', ['int', 'const char *', 'void *', 'int']),
+    mkdirat: lib.func('int mkdirat(int dirfd, const char *path, ' + P.modeT + ' mode)'),
+    mknodat: lib.func('int mknodat(int dirfd, const char *path, ' + P.modeT + ' mode, ' + P.devT + ' dev)'),
+    unlinkat: lib.func('int unlinkat(int dirfd, const char *path, int flags)'),
+    renameat: lib.func('int renameat(int fromfd, const char *from, int tofd, const char *to)'),
+    linkat: lib.func('int linkat(int fromfd, const char *from, int tofd, const char *to, int flags)'),
+    symlinkat: lib.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+    readlinkat: lib.func('long readlinkat(int dirfd, const char *path, void *buf, size_t size)'),
+    fchownat: lib.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+    fchmodat: lib.func('int fchmodat(int dirfd, const char *path, ' + P.modeT + ' mode, int flags)'),
+    utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
+  };
+  const fdopendir = lib.func('fdopendir' + P.inode64, 'void *', ['int']);
+  const readdir = lib.func('readdir' + P.inode64, 'void *', ['void *']);
+  const closedir = lib.func('int closedir(void *d)');
+  const close = lib.func('int close(int fd)');
+  return {
+    call(name, args, outSize) {
+      const out = outSize > 0 ? Buffer.alloc(outSize) : undefined;
+      const ret = Number(fns[name]!(...args.map((a) => (a === null ? out : a))));
+      return [ret, ret < 0 ? (koffi.errno() as number) : 0, out];
+    },
+    walk(rootFd, parts, flags) {
+      let fd = rootFd;
+      for (const part of parts) {
+        const next = Number(fns.openat!(fd, part, flags, 'uint32_t', 0));
+        const errno = next < 0 ? (koffi.errno() as number) : 0;
+        if (fd !== rootFd) close(fd);
+        if (next < 0) return [-1, errno];
+        fd = next;
+      }
+      return [fd, 0];
+    },
+    names(fd) {
+      const dir = fdopendir(fd);
+      if (dir === null) {
+        const errno = koffi.errno() as number;
+        close(fd);
+        return [null, errno];
+      }
+      const out: string[] = [];
+      try {
+        for (;;) {
+          koffi.errno(0);
+          const ent = readdir(dir);
+          if (ent === null) {
+            const errno = koffi.errno() as number;
+            return errno === 0 ? [out, 0] : [null, errno];
+          }
+          const name = koffi.decode(ent, P.direntName, 'char', -1) as string;
+          if (name !== '.' && name !== '..') out.push(name);
+        }
+      } finally {
+        closedir(dir);
+      }
+    },
+    close(fd) {
+      close(fd);
+    },
+  };
+}
+
+let bound: Ops | null | undefined;
+
+/** The koffi module's path (the worker loads it by path: it has no module resolution of its own). */
+export function koffiPath(): string {
+  return createRequire(import.meta.url).resolve('koffi');
+}
+
+/** Binds libc once on this thread; null where koffi or libc cannot load (the walk is then unavailable). */
+export function libc(): Ops | null {
+  if (bound !== undefined) return bound;
+  try {
+    if (!PLATFORM) throw new Error('unsupported platform');
+    bound = bindOps(createRequire(import.meta.url)('koffi'), PLATFORM);
+  } catch {
+    bound = null;
+  }
+  return bound;
+}
+
+/** An error shaped like Node's fs errors (code, errno, syscall), for localErrors.ts. */
+export function errnoError(code: number, syscall: string): NodeJS.ErrnoException {
+  const table = constants.errno as Record<string, number>;
+  const e = new Error(`${syscall}: errno ${code}`) as NodeJS.ErrnoException;
+  e.errno = -code;
+  e.syscall = syscall;
+  e.code = Object.keys(table).find((k) => table[k] === code) ?? 'EIO';
+  return e;
+}
+
+/** One node's attributes as fstatat reports them (times exact, in ns). */
+export interface RawStat {
+  type: NodeType;
+  /** st_mode whole (type bits included). */
+  mode: number;
+  dev: number;
+  ino: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+function field(b: Buffer, [off, w]: [number, number]): number {
+  if (w === 8) return Number(b.readBigUInt64LE(off));
+  if (w === 4) return b.readUInt32LE(off);
+  return b.readUInt16LE(off);
+}
+
+function ns(b: Buffer, off: number): bigint {
+  return b.readBigInt64LE(off) * 1_000_000_000n + b.readBigInt64LE(off + 8);
+}
+
+/** The size of this platform's struct stat (fstatat's out buffer). */
+export function statSize(): number {
+  return PLATFORM!.stat.size;
+}
+
+/** A struct stat as fstatat filled it in. */
+export function parseStat(u: Uint8Array): RawStat {
+  const L = PLATFORM!.stat;
+  const b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  const mode = field(b, L.mode);
+  return {
+    type: typeOfMode(mode),
+    mode,
+    dev: field(b, L.dev),
+    ino: field(b, L.ino),
+    nlink: field(b, L.nlink),
+    uid: field(b, L.uid),
+    gid: field(b, L.gid),
+    rdev: field(b, L.rdev),
+    size: field(b, L.bytes),
+    atimeNs: ns(b, L.atim),
+    mtimeNs: ns(b, L.mtim),
+    ctimeNs: ns(b, L.ctim),
+  };
+}

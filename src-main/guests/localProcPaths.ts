@@ -1,0 +1,260 @@
+import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type Stats, symlinkSync, unlinkSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { FsError, toFsError } from '../vfs/FsError.ts';
+import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
+import { attrOf, attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
+import { LocalDirs, type OpenDir } from './localDirs.ts';
+import { LocalFile } from './localFile.ts';
+import { LocalFileSync } from './localFileSync.ts';
+import type { InlinePolicy } from './localInline.ts';
+import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
+import type { DirRef, FolderOwner, LocalPaths, NewOwner, PathsKind } from './localPaths.ts';
+import { setattrAt, setattrAtSync } from './localSetattr.ts';
+import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
+import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
+
+// The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
+// descriptor's /proc/self/fd link ("/proc/self/fd/N/name" acts like openat: localDirs.ts
+// proves the descriptor inside the root). Inline folders (localInline.ts) are served by
+// blocking calls on this thread, the rest through libuv's threadpool.
+
+/** Entries of one folder lstat-ed per listing step (bounds memory for huge folders; one worker batch). */
+export const READDIR_BATCH = 1024;
+/** lstat calls kept in flight while listing. */
+const LSTAT_WINDOW = 64;
+
+/** A folder of this strategy: `ref` names it for path-based calls. */
+interface ProcDir extends DirRef, OpenDir {}
+
+/**
+ * lstat of every name in `dir` (undefined for a name that vanished), LSTAT_WINDOW at a
+ * time. Callback lstat, not fs/promises: measured here, a promise per call cost ~2x the
+ * main-thread CPU, and listing big folders is all lstat.
+ */
+function lstatAll(dir: string, names: readonly string[]): Promise<(Stats | undefined)[]> {
+  const out = new Array<Stats | undefined>(names.length);
+  if (names.length === 0) return Promise.resolve(out);
+  return new Promise((resolve) => {
+    let next = 0;
+    let done = 0;
+    const start = (): void => {
+      const i = next++;
+      lstat(`${dir}/${names[i]}`, (err, st) => {
+        out[i] = err ? undefined : st;
+        if (++done === names.length) resolve(out);
+        else if (next < names.length) start();
+      });
+    };
+    for (let k = 0; k < LSTAT_WINDOW && next < names.length; k++) start();
+  });
+}
+
+/** The /proc strategy (Linux). */
+export class ProcPaths implements LocalPaths<ProcDir> {
+  readonly kind: PathsKind = 'proc';
+  /** Open folders of this guest (owned by this strategy). */
+  private readonly dirs: LocalDirs;
+
+  constructor(
+    root: string,
+    private readonly policy: InlinePolicy,
+    private readonly shown: OwnerShown,
+  ) {
+    this.dirs = new LocalDirs(root);
+  }
+
+  async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
+    return { ...(await this.dirs.open(parts, guestPath, inline)), inline };
+  }
+
+  forget(parts: readonly string[]): void {
+    this.dirs.forget(parts);
+  }
+
+  close(): void {
+    this.dirs.closeAll();
+  }
+
+  async stat(d: ProcDir, name: string | undefined): Promise<Attr> {
+    // The folder itself through its descriptor's link: stat follows that link, lstat would not.
+    if (name === undefined) return attrOfNs(d.inline ? statSync(d.ref, { bigint: true }) : await fsp.stat(d.ref, { bigint: true }), this.shown);
+    const p = `${d.ref}/${name}`;
+    return attrOfNs(d.inline ? lstatSync(p, { bigint: true }) : await fsp.lstat(p, { bigint: true }), this.shown);
+  }
+
+  async folderOwner(d: ProcDir): Promise<FolderOwner> {
+    return d.inline ? statSync(d.ref) : fsp.stat(d.ref);
+  }
+
+  async *list(d: ProcDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
+    const names = d.inline ? readdirSync(d.ref) : await fsp.readdir(d.ref);
+    names.sort();
+    if (d.inline) {
+      for (let i = 0; i < names.length; i += READDIR_BATCH) {
+        const out: DirEntry[] = [];
+        for (const name of names.slice(i, i + READDIR_BATCH)) {
+          // Each entry may itself be a mount point of another kind: judged one by one.
+          if (!this.policy.inline(`${d.lexical}/${name}`)) {
+            const st = await fsp.lstat(`${d.ref}/${name}`).catch(() => undefined);
+            if (st) out.push({ name, attr: attrOf(st, this.shown) });
+            continue;
+          }
+          const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
+          if (st) out.push({ name, attr: attrOf(st, this.shown) });
+        }
+        yield out;
+      }
+      return;
+    }
+    for (let i = 0; i < names.length; i += READDIR_BATCH) {
+      if (signal.aborted) throw toFsError(signal.reason);
+      const batch = names.slice(i, i + READDIR_BATCH);
+      const out: DirEntry[] = [];
+      // An entry removed between readdir and lstat is simply not listed.
+      const rows = await lstatBatch(d.ref, batch);
+      if (rows) {
+        for (let j = 0; j < batch.length; j++) if (rows[j * STAT_FIELDS]! >= 0) out.push({ name: batch[j]!, attr: attrOfRow(rows, j * STAT_FIELDS, this.shown) });
+      } else {
+        const stats = await lstatAll(d.ref, batch);
+        for (let j = 0; j < batch.length; j++) {
+          const st = stats[j];
+          if (st) out.push({ name: batch[j]!, attr: attrOf(st, this.shown) });
+        }
+      }
+      yield out;
+    }
+  }
+
+  async open(d: ProcDir, name: string, guestPath: string, flags: number, canWrite: boolean): Promise<FileHandle> {
+    const p = `${d.ref}/${name}`;
+    if (d.inline) {
+      const fd = openSync(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+      try {
+        regularOnly(fstatSync(fd), guestPath);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+      return new LocalFileSync(fd, guestPath, canWrite);
+    }
+    const fh = await fsp.open(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+    try {
+      regularOnly(await fh.stat(), guestPath);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    return new LocalFile(fh, guestPath, canWrite);
+  }
+
+  async create(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): Promise<FileHandle> {
+    const p = `${d.ref}/${name}`;
+    const flags = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK;
+    if (d.inline) {
+      const fd = openSync(p, flags, mode & 0o7777);
+      try {
+        if (owner) fchownSync(fd, owner.uid, owner.gid);
+        if (needsChmod(mode, owner !== undefined)) fchmodSync(fd, mode & 0o7777);
+      } catch (err) {
+        closeSync(fd);
+        try {
+          unlinkSync(p);
+        } catch {
+          // Gone already.
+        }
+        throw err;
+      }
+      return new LocalFileSync(fd, guestPath, true);
+    }
+    const fh = await fsp.open(p, flags, mode & 0o7777);
+    try {
+      if (owner) await fh.chown(owner.uid, owner.gid);
+      if (needsChmod(mode, owner !== undefined)) await fh.chmod(mode & 0o7777);
+    } catch (err) {
+      await fh.close();
+      await fsp.unlink(p).catch(() => {});
+      throw err;
+    }
+    return new LocalFile(fh, guestPath, true);
+  }
+
+  async mkdir(d: ProcDir, name: string, mode: number, owner: NewOwner): Promise<void> {
+    const p = `${d.ref}/${name}`;
+    if (d.inline) {
+      mkdirSync(p, mode & 0o7777);
+      if (!owner && !needsChmod(mode, false)) return;
+      const fd = openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+      try {
+        if (owner) fchownSync(fd, owner.uid, owner.gid);
+        fchmodSync(fd, folderMode(mode, fstatSync(fd)));
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    await fsp.mkdir(p, mode & 0o7777);
+    if (!owner && !needsChmod(mode, false)) return;
+    // A folder cannot be opened O_NOFOLLOW|O_DIRECTORY and then be a symlink: safe to fix through it.
+    const fh = await fsp.open(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    try {
+      if (owner) await fh.chown(owner.uid, owner.gid);
+      await fh.chmod(folderMode(mode, await fh.stat()));
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async symlink(target: string, d: ProcDir, name: string, owner: NewOwner): Promise<void> {
+    const p = `${d.ref}/${name}`;
+    if (d.inline) {
+      symlinkSync(target, p);
+      lchownNewSync(p, owner);
+      return;
+    }
+    await fsp.symlink(target, p);
+    await lchownNew(p, owner);
+  }
+
+  async mknod(d: ProcDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
+    await makeSpecial(d.fd, name, type, mode, rdev);
+    await lchownNew(`${d.ref}/${name}`, owner);
+    if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(`${d.ref}/${name}`, mode & 0o7777);
+  }
+
+  async link(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
+    // link(2) does not follow a symlink named as its source: the new name is that symlink, still inside.
+    if (from.inline && to.inline) linkSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    else await fsp.link(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+  }
+
+  async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
+    if (from.inline && to.inline) renameSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+  }
+
+  async unlink(d: ProcDir, name: string): Promise<void> {
+    if (d.inline) unlinkSync(`${d.ref}/${name}`);
+    else await fsp.unlink(`${d.ref}/${name}`);
+  }
+
+  async rmdir(d: ProcDir, name: string): Promise<void> {
+    if (d.inline) rmdirSync(`${d.ref}/${name}`);
+    else await fsp.rmdir(`${d.ref}/${name}`);
+  }
+
+  async readlink(d: ProcDir, name: string): Promise<string> {
+    return d.inline ? readlinkSync(`${d.ref}/${name}`) : fsp.readlink(`${d.ref}/${name}`);
+  }
+
+  async setattr(d: ProcDir, name: string, guestPath: string, attr: SetAttr): Promise<void> {
+    if (d.inline) setattrAtSync(`${d.ref}/${name}`, guestPath, attr);
+    else await setattrAt(`${d.ref}/${name}`, guestPath, attr);
+  }
+}
+
+/** Refuses to hand out anything but a regular file (a folder, a fifo, a device). */
+export function regularOnly(st: { isDirectory(): boolean; isFile(): boolean }, guestPath: string): void {
+  if (st.isDirectory()) throw new FsError('IsDir', `${guestPath}: is a folder`);
+  if (!st.isFile()) throw new FsError('InvalidOperation', `${guestPath}: not a regular file`);
+}
+

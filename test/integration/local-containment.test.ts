@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalGuest } from '../../src-main/guests/local.ts';
+import type { PathsKind } from '../../src-main/guests/localPaths.ts';
+
+// Issue 8 part 6: the local guest never reaches outside its root, even while another
+// process keeps swapping one of its folders for a symlink to a folder outside (rename(2),
+// so every call sees either the folder or the symlink). Calls of every kind run against
+// the swapped path until both sides of the race have been seen; whatever they answer,
+// nothing outside is read, listed, created, changed or removed.
+
+const o = () => ({ signal: AbortSignal.timeout(10_000) });
+
+/** The swapper: race <-> race.link by renames, forever (killed by the test). */
+const SWAPPER = `
+const fs = require('node:fs');
+const [root] = process.argv.slice(1);
+const a = root + '/race', real = root + '/race.real', link = root + '/race.link';
+process.stdout.write('go\\n');
+for (;;) {
+  fs.renameSync(a, real);
+  fs.renameSync(link, a);
+  fs.renameSync(a, link);
+  fs.renameSync(real, a);
+}`;
+
+const KINDS: Array<[PathsKind, boolean]> = [['proc', true], ['proc', false], ['openat', true], ['openat', false]];
+const bases: string[] = [];
+afterAll(() => {
+  for (const b of bases) rmSync(b, { recursive: true, force: true });
+});
+
+describe.each(KINDS)('local guest containment under a folder/symlink swap (%s, inline %s)', (kind, inline) => {
+  it('never reads, lists or changes anything outside', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-race-'));
+    bases.push(base);
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(join(root, 'race'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(root, 'race', 'f'), 'inside');
+    writeFileSync(join(outside, 'f'), 'OUTSIDE');
+    writeFileSync(join(outside, 'only-outside'), 'OUTSIDE');
+    chmodSync(join(outside, 'f'), 0o644);
+    symlinkSync(outside, join(root, 'race.link'));
+    const before = { names: readdirSync(outside).sort(), mode: statSync(join(outside, 'f')).mode, mtime: statSync(join(outside, 'f')).mtimeMs };
+
+    const g = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline });
+    expect(g.pathsKind).toBe(kind);
+    const child = spawn(process.execPath, ['-e', SWAPPER, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`swapper exited (${code}) before starting`)));
+      });
+      let ok = 0;
+      let refused = 0;
+      const leaks: string[] = [];
+      const tally = async (what: string, p: Promise<unknown>, leaked: (v: unknown) => boolean = () => false): Promise<void> => {
+        try {
+          const v = await p;
+          if (leaked(v)) leaks.push(what);
+          ok++;
+        } catch {
+          refused++;
+        }
+      };
+      // Until both sides of the race were met, and at least a few hundred rounds.
+      for (let i = 0; (i < 300 || ok < 20 || refused < 20) && i < 50_000; i++) {
+        await tally('getattr', g.getattr('/race/only-outside', o()), () => true);
+        await tally('readdir', (async () => {
+          const names: string[] = [];
+          for await (const e of g.readdir('/race', o())) names.push(e.name);
+          return names;
+        })(), (v) => (v as string[]).includes('only-outside'));
+        await tally('read', (async () => {
+          const fh = await g.open('/race/f', {}, o());
+          try {
+            return Buffer.from(await fh.read(0, 100, o())).toString();
+          } finally {
+            await fh.close();
+          }
+        })(), (v) => v !== 'inside');
+        await tally('create', (async () => (await g.create(`/race/new-${i}`, 0o644, o())).close())());
+        await tally('mkdir', g.mkdir(`/race/dir-${i}`, 0o755, o()));
+        await tally('setattr', g.setattr('/race/f', { mode: 0o600 | (i & 1 ? 0o060 : 0), mtime: 1_000_000 }, o()));
+        await tally('symlink', g.symlink('x', `/race/ln-${i}`, o()));
+        await tally('rename', g.rename(`/race/ln-${i}`, `/race/ln2-${i}`, o()));
+        await tally('unlink', g.unlink('/race/only-outside', o()), () => true);
+      }
+      expect(leaks).toEqual([]);
+      // Both sides of the race were seen (otherwise the test proved nothing).
+      expect(ok).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      await g.close();
+    }
+    // Nothing outside was created, changed or removed.
+    expect(readdirSync(outside).sort()).toEqual(before.names);
+    expect(readFileSync(join(outside, 'f'), 'utf8')).toBe('OUTSIDE');
+    expect(statSync(join(outside, 'f')).mode).toBe(before.mode);
+    expect(statSync(join(outside, 'f')).mtimeMs).toBe(before.mtime);
+    // And the folder itself got them (put back in place first if the swapper stopped mid-swap).
+    if (existsSync(join(root, 'race.real'))) {
+      if (lstatSync(join(root, 'race'), { throwIfNoEntry: false })?.isSymbolicLink()) renameSync(join(root, 'race'), join(root, 'race.link'));
+      renameSync(join(root, 'race.real'), join(root, 'race'));
+    }
+    expect(readdirSync(join(root, 'race')).some((n) => n.startsWith('new-'))).toBe(true);
+  });
+});
