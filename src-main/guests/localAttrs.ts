@@ -1,5 +1,6 @@
-import { type BigIntStats, constants as C, type Stats } from 'node:fs';
+import { type BigIntStats, type Stats } from 'node:fs';
 import type { Attr, NodeType } from '../vfs/types.ts';
+import { typeOfMode } from '../vfs/modeType.ts';
 import { F } from './localStatBatch.ts';
 
 // The local guest's attributes from what the system reports: a Stats of a listing (times
@@ -10,26 +11,6 @@ import { F } from './localStatBatch.ts';
 export interface OwnerShown {
   uid: number | undefined;
   gid: number | undefined;
-}
-
-/** The node type of st_mode's S_IFMT bits. */
-export function typeOfMode(mode: number): NodeType {
-  switch (mode & C.S_IFMT) {
-    case C.S_IFREG:
-      return 'file';
-    case C.S_IFDIR:
-      return 'dir';
-    case C.S_IFLNK:
-      return 'symlink';
-    case C.S_IFIFO:
-      return 'fifo';
-    case C.S_IFSOCK:
-      return 'socket';
-    case C.S_IFCHR:
-      return 'char';
-    default:
-      return 'block';
-  }
 }
 
 /** The node type of a stat. */

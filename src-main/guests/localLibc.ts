@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type { NodeType } from '../vfs/types.ts';
-import { typeOfMode } from './localAttrs.ts';
+import { typeOfMode } from '../vfs/modeType.ts';
 
 // libc's *at calls for the local guest's openat walk (localAtPaths.ts), through koffi: Node's
 // fs has no call relative to a folder descriptor. Every call here is blocking and made on

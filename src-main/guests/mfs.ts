@@ -7,12 +7,14 @@ import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import type { MfsBackend } from '../ipfs/mfs/MfsBackend.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
-import { FsError } from '../vfs/FsError.ts';
+import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
 import { BlockCache } from './ipfsBlockCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { CID_XATTR, inoOf } from './ipfsTree.ts';
-import { OpenFile } from './mfsOpenFile.ts';
+import { FreshDirs } from './mfsFreshDirs.ts';
+import { DEFAULT_FILE_MODE, OpenFile } from './mfsOpenFile.ts';
+import { PutQueue } from './mfsPutQueue.ts';
 
 // The mfs guest: a node's Mutable File System (below `path`), read-write, on Kubo's
 // files API or the embedded node (MfsBackend). Names resolve to CIDs through the backend;
@@ -33,8 +35,7 @@ export function mfsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Longest name in bytes (NAME_MAX). */
 const NAME_MAX = 255;
-/** Modes MFS entries show when their UnixFS node stores none. */
-const DEFAULT_FILE_MODE = 0o644;
+/** The mode MFS folders show when their UnixFS node stores none (files: DEFAULT_FILE_MODE). */
 const DEFAULT_DIR_MODE = 0o755;
 
 /** The mfs guest. */
@@ -52,8 +53,12 @@ export class MfsGuest implements Vfs {
   private readonly blocks: BlockCache;
   /** Files open for writing, by MFS path. */
   private readonly writing = new Map<string, OpenFile>();
-  /** Files whose last handle is closing, by MFS path: opened again only once done. */
-  private readonly closing = new Map<string, Promise<void>>();
+  /** Files whose last handle closed and whose put is under way, by MFS path: opened again only once done. */
+  private readonly closing = new Map<string, { file: OpenFile; done: Promise<void> }>();
+  /** File puts, batched (mfsPutQueue.ts). */
+  private readonly puts: PutQueue;
+  /** Folders made here and the names put in them since: negative lookups without the node (mfsFreshDirs.ts). */
+  private readonly fresh = new FreshDirs();
   /** Namespace writes and flushes run one after another. */
   private lock: Promise<unknown> = Promise.resolve();
   private seq = 0;
@@ -72,6 +77,66 @@ export class MfsGuest implements Vfs {
     this.uid = spec.uid ?? process.getuid?.() ?? 0;
     this.gid = spec.gid ?? process.getgid?.() ?? 0;
     this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
+    this.puts = new PutQueue((items, o) => this.backend.putFiles(items, o), (fn) => this.exclusive(fn));
+  }
+
+  /** Waits until the pending put of `mp` (if any) is done, whatever its outcome. */
+  private async settled(mp: string): Promise<void> {
+    const c = this.closing.get(mp);
+    if (!c) return;
+    this.puts.hurry();
+    await c.done.catch(() => undefined);
+  }
+
+  /**
+   * Waits for the pending puts of `mp` and of everything below it: a namespace change
+   * there (rmdir, rename, unlink) must see them in MFS. Called outside the write lock
+   * (the puts need it).
+   */
+  private async settledBelow(mp: string): Promise<void> {
+    const below = `${mp === '/' ? '' : mp}/`;
+    const waits = [...this.closing].filter(([p]) => p === mp || p.startsWith(below)).map(([, c]) => c.done.catch(() => undefined));
+    if (waits.length === 0) return;
+    this.puts.hurry();
+    await Promise.all(waits);
+  }
+
+  /** Waits for the pending puts of files directly in folder `mp` (a listing shows them from the node). */
+  private async settledIn(mp: string): Promise<void> {
+    const waits = [...this.closing].filter(([p]) => posix.dirname(p) === mp).map(([, c]) => c.done.catch(() => undefined));
+    if (waits.length === 0) return;
+    this.puts.hurry();
+    await Promise.all(waits);
+  }
+
+  /** Files whose bytes are not in MFS yet: open for writing, or closed and waiting for their put. */
+  private pendingFiles(): Array<readonly [string, OpenFile]> {
+    return [...this.writing, ...[...this.closing].map(([p, c]) => [p, c.file] as const)];
+  }
+
+  /** True when a put of `mp` (`below`: or of something below it) is pending. */
+  private pendingAt(mp: string, below: boolean): boolean {
+    if (!below) return this.closing.has(mp);
+    const prefix = `${mp === '/' ? '' : mp}/`;
+    for (const p of this.closing.keys()) if (p === mp || p.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /**
+   * Runs the namespace change `fn` in the write lock once no put is pending at the
+   * `exact` paths or at or below the `below` ones. A file closed while we waited queued a
+   * new put there: then the lock is left and the wait done again (the puts need the lock,
+   * so `fn` cannot wait for them inside it).
+   */
+  private async afterPuts<T>(exact: readonly string[], below: readonly string[], fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await Promise.all([...exact.map((p) => this.settled(p)), ...below.map((p) => this.settledBelow(p))]);
+      const done = await this.exclusive(async () => {
+        if (exact.some((p) => this.pendingAt(p, false)) || below.some((p) => this.pendingAt(p, true))) return undefined;
+        return { value: await fn() };
+      });
+      if (done) return done.value;
+    }
   }
 
   private mfsPath(p: string): string {
@@ -144,21 +209,21 @@ export class MfsGuest implements Vfs {
 
   async getattr(path: string, opts: CallOpts): Promise<Attr> {
     const mp = this.mfsPath(path);
-    const f = this.writing.get(mp);
-    if (f) return this.openAttr(f, mp);
-    await this.closing.get(mp);
+    // a file being written, or closed and waiting for its put: what it will be in MFS
+    const f = this.writing.get(mp) ?? this.closing.get(mp)?.file;
+    if (f && !f.orphaned) return this.openAttr(f, mp);
+    if (this.fresh.absent(mp)) throw new FsError('NotExist', `${mp}: no such file or folder in MFS`);
     return this.attrOf(await this.need(mp, opts), mp);
   }
 
   async *readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
     const mp = this.mfsPath(path);
-    // A file whose last handle is closing is in neither `writing` nor (yet) the folder
-    // node: list the folder once those flushes are done, or they vanish from the listing.
-    const flushing = [...this.closing].filter(([p]) => posix.dirname(p) === mp).map(([, done]) => done.catch(() => undefined));
-    if (flushing.length > 0) await Promise.all(flushing);
-    // Files open now: one whose last handle closes while the node lists the folder leaves
-    // `writing` before its put reaches the listing taken, so it is listed from here.
-    const open = [...this.writing].filter(([p]) => posix.dirname(p) === mp);
+    // A closed file waiting for its put is in neither `writing` nor (yet) the folder node:
+    // list the folder once those puts are in.
+    await this.settledIn(mp);
+    // Files not in MFS now (open, or closed since and queued): one whose put lands while the
+    // node lists the folder is missing from the listing taken, so it is listed from here.
+    const pending = this.pendingFiles().filter(([p]) => posix.dirname(p) === mp);
     const dir = await this.need(mp, opts);
     if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const seen = new Set<string>();
@@ -168,8 +233,8 @@ export class MfsGuest implements Vfs {
       const f = this.writing.get(child);
       yield { name: e.name, attr: f ? this.openAttr(f, child) : this.attrOf(e, child) };
     }
-    // files created and not yet flushed
-    for (const [p, f] of [...open, ...this.writing]) {
+    // files created and not yet in MFS (open, or closed and waiting for their put)
+    for (const [p, f] of [...pending, ...this.pendingFiles()]) {
       const name = posix.basename(p);
       if (posix.dirname(p) === mp && f.path === p && !seen.has(name) && !f.orphaned) {
         seen.add(name);
@@ -181,7 +246,7 @@ export class MfsGuest implements Vfs {
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
     const mp = this.mfsPath(path);
     let f = this.writing.get(mp);
-    if (!f) await this.closing.get(mp);
+    if (!f) await this.settled(mp);
     f = this.writing.get(mp);
     if (f) {
       const h = f.handle();
@@ -195,23 +260,25 @@ export class MfsGuest implements Vfs {
       this.readers.add(h);
       return h;
     }
-    return (await this.openForWrite(mp, flags.truncate ? undefined : s, opts)).handle();
+    return (await this.openForWrite(mp, s, !flags.truncate, opts)).handle();
   }
 
-  /** Starts buffering `mp`: empty, or with the bytes of `current`. */
-  private async openForWrite(mp: string, current: IpfsStat | undefined, opts: CallOpts): Promise<OpenFile> {
+  /** Starts buffering `mp`: empty, or (`keep`) with the bytes of `current`, what MFS holds there now. */
+  private async openForWrite(mp: string, current: IpfsStat | undefined, keep: boolean, opts: CallOpts): Promise<OpenFile> {
     const dir = await (this.cacheDir ??= (async () => {
       const base = mfsCacheDir(this.env);
       await mkdir(base, { recursive: true, mode: 0o700 });
       return await mkdtemp(join(base, 'm-'));
     })());
-    const content = current && current.size > 0 ? this.node.cat(current.cid, { signal: opts.signal }) : undefined;
-    const f = await OpenFile.create(mp, dir, ++this.seq, (p, local, mode, o) => this.putFile(p, local, mode, o), (done, finished) => this.forget(done, finished), content);
-    // a rewrite keeps the mode the file had (git's 0444 objects stay 0444)
+    const content = keep && current && current.size > 0 ? this.node.cat(current.cid, { signal: opts.signal }) : undefined;
+    const f = await OpenFile.create(mp, dir, ++this.seq, (p, item, urgent) => this.puts.put(p, item, urgent), (done, finished) => this.forget(done, finished), content);
+    f.isNew = current === undefined;
+    // a rewrite keeps the mode the file had (git's 0444 objects stay 0444), and a stored
+    // mtime moves on with each write instead of being dropped
     if (current?.mode !== undefined) f.mode = current.mode;
+    if (current?.mtimeMs !== undefined) f.keepMtime = true;
     // a file that existed and was opened without O_TRUNC is only put once written
-    if (current && content === undefined) f.dirty = false;
-    if (current && content) f.dirty = false;
+    if (current && keep) f.dirty = false;
     const raced = this.writing.get(mp);
     if (raced) {
       // another open won meanwhile: use its buffer (one per path)
@@ -224,20 +291,16 @@ export class MfsGuest implements Vfs {
 
   private forget(f: OpenFile, finished: Promise<void>): void {
     if (this.writing.get(f.path) === f) this.writing.delete(f.path);
-    this.closing.set(f.path, finished);
-    const clear = (): void => {
-      if (this.closing.get(f.path) === finished) this.closing.delete(f.path);
-    };
-    finished.then(clear, clear);
-  }
-
-  private putFile(path: string, local: string, mode: number | undefined, opts: CallOpts): Promise<string> {
-    return this.exclusive(async () => {
-      const cid = await this.backend.putFile(path, local, opts);
-      if (mode === undefined || mode === DEFAULT_FILE_MODE) return cid;
-      await this.backend.chmod(path, mode, opts);
-      return await this.backend.cidOf(path, opts);
-    });
+    const entry = { file: f, done: finished };
+    this.closing.set(f.path, entry);
+    finished.then(
+      () => this.closing.get(f.path) === entry && this.closing.delete(f.path),
+      (err: unknown) => {
+        if (this.closing.get(f.path) === entry) this.closing.delete(f.path);
+        // nobody waits for a release: say it where the mount's output goes
+        console.error(`berth: ${this.name}: ${f.path} could not be saved to MFS: ${toFsError(err).message}`);
+      },
+    );
   }
 
   async readlink(path: string, opts: CallOpts): Promise<string> {
@@ -261,9 +324,10 @@ export class MfsGuest implements Vfs {
   async getxattr(path: string, name: string, opts: CallOpts): Promise<Uint8Array | undefined> {
     if (name !== CID_XATTR) return undefined;
     const mp = this.mfsPath(path);
-    // the CID of what is in MFS: pending bytes are flushed first
+    // the CID of what is in MFS: pending bytes are flushed first, and for a folder the
+    // puts of files closed below it (they are in the folder for everyone else too)
     await this.writing.get(mp)?.flush(opts);
-    await this.closing.get(mp);
+    await this.settledBelow(mp);
     return new TextEncoder().encode(await this.backend.cidOf(mp, opts));
   }
 
@@ -278,32 +342,37 @@ export class MfsGuest implements Vfs {
     // no parent check here: the host looked the parent up to get here, and the put on
     // close fails (and says so) if it went away meanwhile; one RPC less per new file
     let f = this.writing.get(mp);
+    if (!f) await this.settled(mp);
+    f = this.writing.get(mp);
     if (!f) {
-      f = await this.openForWrite(mp, undefined, opts);
+      f = await this.openForWrite(mp, undefined, false, opts);
       f.mode = mode & 0o7777;
+      this.fresh.added(mp);
     }
     return f.handle();
   }
 
   async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
     const mp = this.newPath(path);
-    await this.exclusive(async () => {
+    await this.afterPuts([mp], [], async () => {
       await this.backend.mkdir(mp, opts);
+      this.fresh.made(mp);
       if ((mode & 0o7777) !== DEFAULT_DIR_MODE) await this.backend.chmod(mp, mode & 0o7777, opts);
     });
   }
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     const mp = this.newPath(path);
-    await this.exclusive(async () => {
+    await this.afterPuts([mp], [], async () => {
       if (this.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
       await this.backend.symlink(target, mp, opts);
+      this.fresh.added(mp);
     });
   }
 
   async unlink(path: string, opts: CallOpts): Promise<void> {
     const mp = this.mfsPath(path);
-    await this.exclusive(async () => {
+    await this.afterPuts([mp], [], async () => {
       const f = this.writing.get(mp);
       const s = await this.lookup(mp, opts);
       if (s?.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
@@ -314,18 +383,20 @@ export class MfsGuest implements Vfs {
         this.writing.delete(mp);
       }
       if (s) await this.backend.rm(mp, opts);
+      this.fresh.removed(mp);
     });
   }
 
   async rmdir(path: string, opts: CallOpts): Promise<void> {
     const mp = this.mfsPath(path);
     if (mp === this.root) throw new FsError('InvalidOperation', 'the mount root cannot be removed');
-    await this.exclusive(async () => {
+    await this.afterPuts([], [mp], async () => {
       const s = await this.need(mp, opts);
       if (s.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
       for await (const _ of this.node.ls(s.cid, opts)) throw new FsError('NotEmpty', `${path} is not empty`);
       for (const p of this.writing.keys()) if (posix.dirname(p) === mp) throw new FsError('NotEmpty', `${path} is not empty`);
       await this.backend.rm(mp, opts);
+      this.fresh.removed(mp);
     });
   }
 
@@ -338,11 +409,9 @@ export class MfsGuest implements Vfs {
     const pending = this.writing.get(src);
     if (pending) await pending.flush(opts);
     // Files closing at or below either name are not in MFS yet: a folder moved before its
-    // child's last close lands would leave the child behind, and a folder would count as
-    // empty while a file in it is still closing (a rename over it then lost the file).
-    const under = (p: string, top: string): boolean => p === top || p.startsWith(`${top}/`);
-    await Promise.all([...this.closing].filter(([p]) => under(p, src) || under(p, dst)).map(([, done]) => done.catch(() => undefined)));
-    await this.exclusive(async () => {
+    // child's put lands would leave the child behind, and a folder would count as empty
+    // while a file in it waits for its put (a rename over it then lost the file).
+    await this.afterPuts([], [src, dst], async () => {
       const s = await this.need(src, opts);
       const d = await this.lookup(dst, opts);
       if (d) {
@@ -357,6 +426,10 @@ export class MfsGuest implements Vfs {
         this.writing.delete(dst);
       }
       await this.backend.mv(src, dst, opts);
+      // what was known of either folder (a folder moved over an empty one) is stale now
+      this.fresh.removed(src);
+      this.fresh.removed(dst);
+      this.fresh.added(dst);
       const moving = this.writing.get(src);
       if (moving) {
         this.writing.delete(src);
@@ -377,12 +450,24 @@ export class MfsGuest implements Vfs {
       }
     }
     if (attr.mode === undefined && attr.mtime === undefined) return;
-    // metadata lives in the UnixFS node: pending bytes go in first
+    const mode = attr.mode === undefined ? undefined : attr.mode & 0o7777;
+    // A file whose bytes are still to be put (written and open, or closed and queued):
+    // the metadata goes in with them, no RPC now (tar sets mtime and mode on every file
+    // it writes; cp -p and rsync set the mtime of theirs).
+    const pending = this.writing.get(mp) ?? this.closing.get(mp)?.file;
+    if (pending && !pending.orphaned && (pending.dirty || pending.queued)) {
+      if (mode !== undefined) pending.mode = mode;
+      if (attr.mtime !== undefined) {
+        pending.mtime = attr.mtime;
+        pending.keepMtime = true;
+      }
+      return;
+    }
+    // metadata lives in the UnixFS node: a put under way finishes first
     await this.writing.get(mp)?.flush(opts);
-    await this.closing.get(mp);
+    await this.settled(mp);
     await this.exclusive(async () => {
       const now = await this.need(mp, opts);
-      const mode = attr.mode === undefined ? undefined : attr.mode & 0o7777;
       // tar and cp -p set the mode a new file already has: no RPC for that
       if (mode !== undefined && mode !== (now.mode ?? (now.type === 'dir' ? DEFAULT_DIR_MODE : DEFAULT_FILE_MODE))) {
         await this.backend.chmod(mp, mode, opts);
@@ -391,9 +476,13 @@ export class MfsGuest implements Vfs {
       }
       if (attr.mtime !== undefined) {
         await this.backend.touch(mp, attr.mtime, opts);
-        // a file kept open (the NFS server keeps handles) shows the time just set
+        // a file kept open (the NFS server keeps handles) shows the time just set, and
+        // its next put keeps storing one
         const open = this.writing.get(mp);
-        if (open) open.mtime = attr.mtime;
+        if (open) {
+          open.mtime = attr.mtime;
+          open.keepMtime = true;
+        }
       }
     });
     // uid/gid: MFS stores no owners; every entry shows the mount's owner
@@ -403,7 +492,8 @@ export class MfsGuest implements Vfs {
     await Promise.all([...this.readers].map((h) => h.close()));
     // files still open when the host goes: their bytes are put before the guest closes
     await Promise.allSettled([...this.writing.values()].map((f) => f.flush({ signal: AbortSignal.timeout(60_000) })));
-    await Promise.allSettled([...this.closing.values()]);
+    this.puts.hurry();
+    await Promise.allSettled([...this.closing.values()].map((c) => c.done));
     this.blocks.clear();
     const dir = this.cacheDir ? await this.cacheDir.catch(() => undefined) : undefined;
     if (dir) await rm(dir, { recursive: true, force: true });

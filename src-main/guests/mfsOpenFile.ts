@@ -1,6 +1,7 @@
 import { open, type FileHandle as NodeFileHandle, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FsError } from '../vfs/FsError.ts';
+import type { PutItem } from '../ipfs/mfs/MfsBackend.ts';
+import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { CallOpts, FileHandle } from '../vfs/types.ts';
 
 // Write-back for one MFS file that is open for writing: every write goes to a local cache
@@ -8,14 +9,24 @@ import type { CallOpts, FileHandle } from '../vfs/types.ts';
 // on flush: on close and fsync, and after a short idle time while it stays open. Every
 // handle of the path shares one OpenFile, so concurrent writers are serialised by it
 // (the js-ipfs peer loses writes to one file otherwise) and readers of the path see the
-// latest bytes. The put is one step in MFS (MfsBackend.putFile), so a crash leaves the
-// last flushed version there, never half of a new one.
+// latest bytes. The put is one step in MFS (MfsBackend.putFiles), so a crash leaves the
+// last flushed version there, never half of a new one. A mode or mtime set while the
+// file is dirty or waiting to be put travels with its bytes (one put, no chmod/touch after
+// it: tar sets both on every file it writes). The last close hands the file to the
+// guest's put queue and returns: the kernel does not wait for a FUSE release, and a
+// release waiting for its put held one of libfuse's ten worker threads meanwhile.
 
 /** Flush after this long without writes while the file stays open. */
 export const IDLE_FLUSH_MS = 2000;
 
-/** Puts a local file into MFS at a path (MfsBackend.putFile through the guest's lock). */
-export type PutFile = (path: string, localFile: string, mode: number | undefined, opts: CallOpts) => Promise<string>;
+/**
+ * Puts a file into MFS (the guest's put queue): `item` is asked for when its batch starts,
+ * so metadata set while it waited goes in with it. Resolves with the CID.
+ */
+export type PutFile = (path: string, item: () => PutItem | undefined, urgent: boolean) => Promise<string | undefined>;
+
+/** The mode MFS shows for a file that stores none. */
+export const DEFAULT_FILE_MODE = 0o644;
 
 /** One MFS path open for writing. Owner: the MfsGuest's table of open files. */
 export class OpenFile {
@@ -29,6 +40,16 @@ export class OpenFile {
   orphaned = false;
   /** The mode the file keeps in MFS (set at create, or the one it had); undefined = the default. */
   mode: number | undefined;
+  /**
+   * True when `mtime` is stored with the bytes: it was set explicitly, or the file had a
+   * stored mtime (which a rewrite must move on, not drop: the attribute would fall back
+   * to the mount's start time).
+   */
+  keepMtime = false;
+  /** True until a put of this file succeeded, when nothing was at its path as far as the guest knew. */
+  isNew = false;
+  /** True while a flush of this file waits in the put queue (its item not taken yet). */
+  queued = false;
   private refs = 0;
   /** Flushes run one after another. */
   private flushing: Promise<void> = Promise.resolve();
@@ -123,15 +144,25 @@ export class OpenFile {
     this.mtime = Date.now();
     clearTimeout(this.idle);
     this.idle = setTimeout(() => {
-      void this.flush({ signal: AbortSignal.timeout(10 * 60_000) }).catch((err: unknown) => {
-        this.failed = err instanceof FsError ? err : new FsError('IO', String(err));
-      });
+      this.flush(undefined, false).catch((err: unknown) => (this.failed = toFsError(err)));
     }, IDLE_FLUSH_MS);
     this.idle.unref();
   }
 
-  /** Puts the file into MFS when it has unsaved bytes; one flush at a time. */
-  flush(opts: CallOpts): Promise<void> {
+  /** What a put of this file stores: its bytes (the cache file), mode and mtime. */
+  private item(): PutItem {
+    const item: PutItem = { path: this.path, localFile: this.cacheFile, isNew: this.isNew };
+    if (this.mode !== undefined && this.mode !== DEFAULT_FILE_MODE) item.mode = this.mode;
+    if (this.keepMtime) item.mtimeMs = this.mtime;
+    return item;
+  }
+
+  /**
+   * Puts the file into MFS when it has unsaved bytes; one flush at a time. The cache file
+   * is not synced first: the node reads it back through the page cache, and after a crash
+   * nothing reads it at all.
+   */
+  flush(_opts?: CallOpts, urgent = true): Promise<void> {
     const next = this.flushing.then(async () => {
       clearTimeout(this.idle);
       if (this.failed) {
@@ -142,12 +173,23 @@ export class OpenFile {
       }
       if (!this.dirty || this.orphaned) return;
       this.dirty = false;
+      this.queued = true;
       try {
-        await this.fh.datasync();
-        await this.put(this.path, this.cacheFile, this.mode, opts);
+        await this.put(
+          this.path,
+          () => {
+            this.queued = false;
+            // removed or replaced while it waited: its bytes go nowhere
+            return this.orphaned ? undefined : this.item();
+          },
+          urgent,
+        );
+        this.isNew = false;
       } catch (err) {
         this.dirty = true;
         throw err;
+      } finally {
+        this.queued = false;
       }
     });
     this.flushing = next.catch(() => undefined);
@@ -156,14 +198,15 @@ export class OpenFile {
 
   private async release(): Promise<void> {
     if (--this.refs > 0) {
-      await this.flush({ signal: AbortSignal.timeout(10 * 60_000) });
+      // flushed in the background; a failure is reported by the next flush or close
+      this.flush(undefined, false).catch((err: unknown) => (this.failed = toFsError(err)));
       return;
     }
     // the last handle: the guest forgets this file at once and waits for `finished`
     // before it opens the path again, so nobody gets a handle on a closing file
     const finished = (async () => {
       try {
-        await this.flush({ signal: AbortSignal.timeout(10 * 60_000) });
+        await this.flush(undefined, false);
       } finally {
         clearTimeout(this.idle);
         await this.fh.close().catch(() => undefined);
@@ -171,6 +214,5 @@ export class OpenFile {
       }
     })();
     this.onLast(this, finished);
-    await finished;
   }
 }

@@ -2,7 +2,9 @@ import { constants as C } from 'node:fs';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
 import { readdirBatches } from '../vfs/listing.ts';
-import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, SpecialType, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, Vfs } from '../vfs/types.ts';
+import { closeOnEnd } from './openFiles.ts';
+import { specialOfMode } from '../vfs/modeType.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
 // answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
@@ -72,22 +74,6 @@ const POOL_MAX = 64;
  */
 export const UTIME_SENTINEL_MS = 2_000;
 
-/** The type of node a FUSE mknod asks for (S_IFMT bits of its mode); undefined for a regular file. */
-function specialOf(mode: number): SpecialType | undefined {
-  switch (mode & C.S_IFMT) {
-    case C.S_IFIFO:
-      return 'fifo';
-    case C.S_IFSOCK:
-      return 'socket';
-    case C.S_IFCHR:
-      return 'char';
-    case C.S_IFBLK:
-      return 'block';
-    default:
-      return undefined;
-  }
-}
-
 /**
  * The times a utimens call sets. Whole sentinel pairs can only be `touch -a` (the kernel
  * sends no request when both are omitted): atime now. A sentinel atime beside a real mtime
@@ -108,6 +94,7 @@ export function utimensAttr(atime: number, mtime: number, now: number): SetAttr 
 export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): Record<string, unknown> {
   const opts: CallOpts = { signal: ctx.signal };
   const handles = new Map<number, FileHandle>();
+  closeOnEnd(ctx.signal, handles);
   let nextFd = 1;
 
   const stat = (a: Attr): FuseStat => ({
@@ -341,7 +328,7 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
     link: (target: string, path: string, cb: Cb) => serve(cb, () => (vfs.link ? vfs.link(target, path, opts) : cannotHold('hard links'))),
     mknod: (path: string, mode: number, dev: number, cb: Cb) =>
       serve(cb, async () => {
-        const type = specialOf(mode);
+        const type = specialOfMode(mode);
         if (type === undefined) {
           // mknod of a regular file (the kernel uses create when it can).
           if (!vfs.create) throw new FsError('ReadOnly', `${vfs.name} is read-only`);

@@ -24,7 +24,7 @@ import { DAG_PB, decodePb, statFromBlock, unixfsOf } from './unixfsStat.ts';
 
 /** js-ipfs error messages (Code 0) by the kind they mean. */
 export const JS_IPFS_MESSAGES: MessageTable = [
-  [/ERR_NOT_FOUND|could not resolve|couldn't resolve|failed to resolve|invalid path|invalid cid|selected encoding not supported|not a valid/i, 'NotExist'],
+  [/ERR_NOT_FOUND|could not resolve|couldn't resolve|failed to resolve|invalid path|invalid cid|selected encoding not supported|not a valid|destination did not exist/i, 'NotExist'],
 ];
 
 /** Largest DAG (bytes, by its links' Tsize) below a folder that ls exports in one call to type its entries. */

@@ -8,6 +8,11 @@ import { ServiceError, toErrorInfo } from './errorInfo.ts';
 import { selfOverlap } from './selfOverlap.ts';
 import { withTimeout } from './timing.ts';
 
+/** When a guest's close is slow enough to say so in the log. */
+const GUEST_SLOW_MS = 3_000;
+/** How long a guest may take to close (to save pending writes) before the unmount goes on without it. */
+const GUEST_CLOSE_MS = 60_000;
+
 // One mount's life in the table: its state machine, its retries, and what happens when
 // its host goes. The host owns the mount itself (MountedHost: unmount(level), `done`);
 // this file knows no FUSE or NFS details, only that a host went and why.
@@ -164,12 +169,26 @@ export class MountEntry {
       this.setState('stale', { error });
       return;
     }
-    await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
+    await this.closeGuest(opened);
     this.stopFollowingHealth();
     this.live = undefined;
     this.leaving = false;
     this.ctx.log(`unmounted ${this.spec.id}`);
     this.setState('unmounted', { keepError: false });
+  }
+
+  /**
+   * Closes the mount's guest. A guest that still saves what was written (the mfs guest's
+   * queued puts) gets its time, said in the log; one that hangs is given up after
+   * GUEST_CLOSE_MS so an unmount or a shutdown always ends.
+   */
+  private async closeGuest(opened: OpenedMount): Promise<void> {
+    const slow = setTimeout(() => this.ctx.log(`unmount ${this.spec.id}: still saving what was written to ${opened.host.target}`), GUEST_SLOW_MS);
+    try {
+      await withTimeout(opened.vfs.close().catch(() => undefined), GUEST_CLOSE_MS, () => this.ctx.log(`unmount ${this.spec.id}: the guest did not close within ${GUEST_CLOSE_MS / 1000} s; going on`));
+    } finally {
+      clearTimeout(slow);
+    }
   }
 
   private stopFollowingHealth(): void {
@@ -182,7 +201,7 @@ export class MountEntry {
     if (this.live !== opened || this.leaving) return;
     this.stopFollowingHealth();
     this.live = undefined;
-    await withTimeout(opened.vfs.close().catch(() => undefined), 3000, () => undefined);
+    await this.closeGuest(opened);
     const target = opened.host.target;
     if (end.reason !== 'died') {
       // Someone ran `fusermount -u` / `umount`. Respect that.

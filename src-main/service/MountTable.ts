@@ -124,8 +124,12 @@ export class MountTable {
     this.assertNoConflict(spec);
     const e = new MountEntry(spec, this.ctx);
     this.entries.set(id, e);
-    this.emit({ type: 'mount', data: { mount: structuredClone(e.status) } });
-    await this.save();
+    // On disk before anyone is told: what a page or `berth list` shows survives a crash.
+    try {
+      await this.save();
+    } finally {
+      this.emit({ type: 'mount', data: { mount: structuredClone(e.status) } });
+    }
     if (opts.mount !== false) await e.run(() => e.mount());
     return structuredClone(e.status);
   }
@@ -158,8 +162,11 @@ export class MountTable {
       this.entries.delete(id);
       await releaseMountPoint(e.spec, this.settingsValue).catch(() => undefined);
     });
-    this.emit({ type: 'removed', data: { id } });
-    await this.save();
+    try {
+      await this.save();
+    } finally {
+      this.emit({ type: 'removed', data: { id } });
+    }
   }
 
   /** Mounts one mount; settles once it is mounted or failed. */
@@ -202,8 +209,11 @@ export class MountTable {
     // null in a patch means "back to the default": the key goes away.
     for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
     this.settingsValue = SettingsSchema.parse(merged);
-    this.emit({ type: 'settings', data: { settings: this.settings() } });
-    await this.save();
+    try {
+      await this.save();
+    } finally {
+      this.emit({ type: 'settings', data: { settings: this.settings() } });
+    }
     return this.settings();
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { fuse3Host } from '../../src-main/hosts/fuse3/fuse3Host.ts';
 import { hasLibFuse3 } from '../../src-main/hosts/fuse3/libfuse3.ts';
 import { unmountFuse } from '../../src-main/hosts/fuseUnmount.ts';
 import type { Host, MountedHost } from '../../src-main/hosts/types.ts';
+import type { Vfs } from '../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
 import { waitFor } from '../helpers/berthDaemon.ts';
 import { fuseMounts, missingFuse, missingPeer } from '../helpers/peers.ts';
@@ -40,9 +41,12 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
   let mnt: string;
   let big: Buffer;
   const mounts: MountedHost[] = [];
+  /** Guests to close after their mounts (as the mount table does): their folder descriptors go with them. */
+  const guests: Vfs[] = [];
 
   const mount = async (readOnly: boolean, at = mnt): Promise<MountedHost> => {
     const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly }), { timeoutMs: 10_000 });
+    guests.push(vfs);
     const m = await fuseHost.mount(vfs, at, {});
     mounts.push(m);
     return m;
@@ -68,6 +72,7 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
 
   afterEach(async () => {
     for (const m of mounts.splice(0)) await m.unmount().catch(() => {});
+    for (const g of guests.splice(0)) await g.close().catch(() => {});
     for (const p of fuseMounts().filter((p) => p.startsWith(base))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
     expect(fuseMounts().filter((p) => p.startsWith(base))).toEqual([]);
   });
@@ -128,6 +133,28 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(afterA).toBe('1500000000.987654321 1600000000.123456789');
     expect(afterNow).toBe('1500000000.987654321');
     expect((await sh(`stat -c '%.9X %.9Y' ${src}/times`)).out.trim()).toMatch(/^1500000000\.987654321 \d+\.\d{9}$/);
+  });
+
+  it('an immediate unmount with a file held open closes what the mount had open', async () => {
+    const m = await mount(true);
+    const target = join(src, 'big.bin');
+    const held = (): string[] => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === target;
+      } catch {
+        return false;
+      }
+    });
+    // a process keeps the file open through the mount (the kernel never releases it)
+    const pid = (await sh(`(exec 3<'${mnt}/big.bin'; exec sleep 60) >/dev/null 2>&1 & echo $!`)).out.trim();
+    try {
+      await waitFor(async () => held().length > 0, 10_000, 'the mount to open big.bin');
+      await m.unmount('immediate');
+      expect(await m.done).toMatchObject({ reason: 'unmounted' });
+      await waitFor(async () => held().length === 0, 10_000, 'the mount to close big.bin');
+    } finally {
+      await sh(`kill ${pid}`);
+    }
   });
 
   it('refuses bad mount points with clear messages', async () => {
@@ -199,6 +226,7 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     // The outer guest first: it read the mount table before the inner mount existed, so only
     // the list of mounts this process serves (vfs/servedMounts.ts) keeps it off the inner one.
     const outer = wrapGuest(await openLocalGuest({ kind: 'local', path: outerSrc, readOnly: false }), { timeoutMs: 10_000 });
+    guests.push(outer);
     const outerHost = await fuseHost.mount(outer, outerMnt, {});
     await mount(true, innerAt);
     mounts.unshift(outerHost);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mfsGuestOn } from '../../src-main/guests/mfs.ts';
 import { connectNode } from '../../src-main/ipfs/discover.ts';
 import type { IpfsNode } from '../../src-main/ipfs/IpfsNode.ts';
@@ -63,9 +63,11 @@ function mfsCases(label: string, make: () => Promise<{ node: IpfsNode; base: str
   describe(`mfs guest on ${label}`, () => {
     let vfs: Vfs;
     let node: IpfsNode;
+    let base = '';
     beforeAll(async () => {
       const m = await make();
       node = m.node;
+      base = m.base;
       await node.mfs().mkdir(m.base, o());
       vfs = mfsGuestOn(node, { path: m.base }, m.env);
     });
@@ -171,6 +173,23 @@ function mfsCases(label: string, make: () => Promise<{ node: IpfsNode; base: str
       await vfs.setattr!('/m.txt', { mtime: 1_600_000_000_000, atime: 1_600_000_000_000 }, o());
       expect((await vfs.getattr('/m.txt', o())).mtime).toBe(1_600_000_000_000);
       expect((await readAll(vfs, '/m.txt')).toString()).toBe('m');
+    });
+
+    it('a put that fails reaches the caller that waits (fsync) by its kind, and is logged when nobody waits (last close)', async () => {
+      await vfs.mkdir!('/vanishing', 0o755, o());
+      // another client of the node removes the folder: the guest does not know
+      await node.mfs().rm(`${base}/vanishing`, o());
+      const h = await vfs.create!('/vanishing/a', 0o644, o());
+      await h.write!(0, new TextEncoder().encode('a\n'), o());
+      expect(await kind(h.flush!(o()))).toBe('NotExist');
+      await h.close();
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        await writeFile(vfs, '/vanishing/b', new TextEncoder().encode('b\n'));
+        await expect.poll(() => logged.mock.calls.map((c) => String(c[0])).find((m) => m.includes('/vanishing/b')), { timeout: 10_000 }).toMatch(/could not be saved/);
+      } finally {
+        logged.mockRestore();
+      }
     });
   });
 }

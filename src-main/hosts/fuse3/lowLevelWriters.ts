@@ -1,9 +1,9 @@
-import { constants as C } from 'node:fs';
-import type { SetAttr, SpecialType, Vfs } from '../../vfs/types.ts';
+import type { SetAttr, Vfs } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
 import { readStat, STAT_SIZE, writeEntry, writeStat } from './structs.ts';
+import { specialOfMode } from '../../vfs/modeType.ts';
 
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
 // per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
@@ -111,7 +111,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }
       const o = opts(req);
       serve(req, async () => {
-        const type = specialOf(mode);
+        const type = specialOfMode(mode);
         if (type === undefined) await (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o)).close();
         else if (!vfs.mknod) cannotHold('fifos, sockets or device nodes');
         else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
@@ -191,18 +191,3 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
   return ops;
 }
 
-/** The type of node a mknod asks for; undefined for a regular file. */
-function specialOf(mode: number): SpecialType | undefined {
-  switch (mode & C.S_IFMT) {
-    case C.S_IFIFO:
-      return 'fifo';
-    case C.S_IFSOCK:
-      return 'socket';
-    case C.S_IFCHR:
-      return 'char';
-    case C.S_IFBLK:
-      return 'block';
-    default:
-      return undefined;
-  }
-}

@@ -7,6 +7,7 @@ import type { Req } from './FuseSession.ts';
 import { FI, FI_BIT, type LibFuse3 } from './libfuse3.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { ENTRY_SIZE, STAT_SIZE, writeEntry } from './structs.ts';
+import { closeOnEnd } from '../openFiles.ts';
 
 // What every low-level op of one mount shares: its node table, open files and folders, the
 // caller of a request, and the one way a request is answered (serve: the vfs call's value
@@ -49,6 +50,7 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
   const nodes = new NodeTable();
   const handles = new Map<number, FileHandle>();
   const dirs = new DirListings();
+  closeOnEnd(ctx.signal, handles);
   let nextFh = 1;
   const own = { ...(ctx.uid !== undefined ? { uid: ctx.uid } : {}), ...(ctx.gid !== undefined ? { gid: ctx.gid } : {}) };
   const entryBuf = Buffer.alloc(ENTRY_SIZE);

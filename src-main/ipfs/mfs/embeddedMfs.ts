@@ -8,7 +8,7 @@ import type { EmbeddedNode } from '../embedded/EmbeddedNode.ts';
 import { unixfsError } from '../embedded/EmbeddedNode.ts';
 import type { NodeCallOpts } from '../IpfsNode.ts';
 import { DAG_PB } from '../unixfsStat.ts';
-import type { MfsBackend } from './MfsBackend.ts';
+import { type MfsBackend, type PutItem, type PutOutcome, unixfsMtime } from './MfsBackend.ts';
 
 // MFS on the embedded node: the tree is a UnixFS folder whose root CID is kept in the
 // repo's roots.json (PinStore, written by temp + fsync + rename). Each write rebuilds
@@ -129,12 +129,66 @@ export class EmbeddedMfs implements MfsBackend {
     });
   }
 
-  async putFile(path: string, localFile: string, opts: NodeCallOpts): Promise<string> {
-    const { dir, name } = this.split(path);
-    // imported before the tree changes: the blocks are there before anything links them
-    const cid = CID.parse((await this.node.fs.addByteStream(createReadStream(localFile, { highWaterMark: 1 << 20 }), { signal: opts.signal })).toString());
-    await this.write(`write ${path}`, (root) => this.place(root, dir, name, cid, opts));
-    return cid.toString();
+  /**
+   * Imports every file first (the blocks are there before anything links them), then
+   * links them all in ONE tree write: one rewrite of each parent folder's path and one
+   * roots.json update for the batch, not one per file.
+   */
+  async putFiles(items: readonly PutItem[], opts: NodeCallOpts): Promise<PutOutcome[]> {
+    const out: PutOutcome[] = new Array<PutOutcome>(items.length);
+    const groups = new Map<string, Array<{ i: number; name: string; cid: CID }>>();
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      try {
+        const { dir, name } = this.split(it.path);
+        const cid = await this.importFile(it, opts);
+        const key = dir.join('/');
+        const g = groups.get(key) ?? [];
+        g.push({ i, name, cid });
+        groups.set(key, g);
+      } catch (err) {
+        out[i] = { error: unixfsError(err, `write ${it.path}`) };
+      }
+    }
+    const link = (root: CID, dir: string, entries: Array<{ name: string; cid: CID }>): Promise<CID> =>
+      this.rewrite(root, segments(dir), async (d) => {
+        let next = d;
+        for (const e of entries) next = CID.parse((await this.node.fs.cp(e.cid, next, e.name, { force: true, signal: opts.signal, offline: true })).toString());
+        return next;
+      }, opts);
+    const settle = (entries: Array<{ i: number; cid: CID }>, error?: FsError): void => {
+      for (const e of entries) out[e.i] = error ? { error } : { cid: e.cid.toString() };
+    };
+    try {
+      await this.write(`write ${items.length} file(s)`, async (root) => {
+        let next = root;
+        for (const [dir, entries] of groups) next = await link(next, dir, entries);
+        return next;
+      });
+      for (const entries of groups.values()) settle(entries);
+    } catch {
+      // one folder at a time, so one that went away fails only its own files
+      for (const [dir, entries] of groups) {
+        try {
+          await this.write(`write into /${dir}`, (root) => link(root, dir, entries));
+          settle(entries);
+        } catch (err) {
+          settle(entries, unixfsError(err, `write into /${dir}`));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Imports one local file with its mode and mtime (a dag-pb root then holds them). */
+  private async importFile(it: PutItem, opts: NodeCallOpts): Promise<CID> {
+    const content = createReadStream(it.localFile, { highWaterMark: 1 << 20 });
+    const t = it.mtimeMs === undefined ? undefined : unixfsMtime(it.mtimeMs);
+    const meta = {
+      ...(it.mode !== undefined ? { mode: it.mode & 0o7777 } : {}),
+      ...(t ? { mtime: { secs: BigInt(t.secs), nsecs: t.nsecs } } : {}),
+    };
+    return CID.parse((await this.node.fs.addByteStream(content, { signal: opts.signal, ...meta })).toString());
   }
 
   async symlink(target: string, path: string, opts: NodeCallOpts): Promise<void> {

@@ -2,23 +2,24 @@ import { openAsBlob } from 'node:fs';
 import * as dagPb from '@ipld/dag-pb';
 import { UnixFS } from 'ipfs-unixfs';
 import { CID } from 'multiformats/cid';
-import { FsError } from '../../vfs/FsError.ts';
+import { FsError, toFsError } from '../../vfs/FsError.ts';
 import type { NodeCallOpts } from '../IpfsNode.ts';
 import { canonicalCid } from '../canonicalCid.ts';
 import type { KuboNode } from '../kubo.ts';
-import { ndjson } from '../kuboRpc.ts';
+import { ndjson, type RpcParams } from '../kuboRpc.ts';
 import { RAW } from '../unixfsStat.ts';
-import type { MfsBackend } from './MfsBackend.ts';
+import { type MfsBackend, type PutItem, type PutOutcome, unixfsMtime } from './MfsBackend.ts';
 
 // MFS over Kubo's files API (https://docs.ipfs.tech/reference/kubo/rpc/#api-v0-files-cp).
 // Every call flushes (Kubo's default; Berth never passes flush=false). A file's content
-// goes in with `add` (pin=false: MFS holds it), then `files/cp /ipfs/<cid>` links it, so
+// goes in with `add` (pin=false: MFS holds it) together with its mode and mtime, and is
+// linked only once imported (`--to-files` for a new name, else `files/cp /ipfs/<cid>`), so
 // a half-sent file is never visible. Kubo's `files/mv` and `files/cp` refuse an existing
 // target, so a replacing move removes the target first (the guest serialises its writes,
 // so its own callers never see the gap).
 
 /** Kubo's current import defaults (CIDv1, raw leaves, 1 MiB chunks). */
-export const IMPORT_PARAMS = { 'cid-version': 1, 'raw-leaves': true, chunker: 'size-1048576' } as const;
+export const IMPORT_PARAMS: Readonly<RpcParams> = { 'cid-version': 1, 'raw-leaves': true, chunker: 'size-1048576' };
 
 /** The Kubo MFS backend. */
 export class KuboMfs implements MfsBackend {
@@ -88,23 +89,76 @@ export class KuboMfs implements MfsBackend {
     }
   }
 
-  async putFile(path: string, localFile: string, opts: NodeCallOpts): Promise<string> {
+  async putFiles(items: readonly PutItem[], opts: NodeCallOpts): Promise<PutOutcome[]> {
+    const out: PutOutcome[] = [];
+    for (const item of items) {
+      try {
+        out.push({ cid: await this.putOne(item, opts) });
+      } catch (err) {
+        out.push({ error: toFsError(err) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One file: a new one in one call (`add --to-files`, Kubo 0.16+: imported, then linked by
+   * Kubo itself, which refuses an existing name); a replacing one imported first, then
+   * linked in place of the old.
+   */
+  private async putOne(item: PutItem, opts: NodeCallOpts): Promise<string> {
+    if (item.isNew) {
+      try {
+        return await this.add(item, opts, item.path);
+      } catch (err) {
+        if (!(err instanceof FsError && err.kind === 'Exist')) throw err;
+      }
+    }
+    const cid = await this.add(item, opts);
+    await this.link(cid, item.path, opts);
+    return cid;
+  }
+
+  /**
+   * `add` of one local file with Kubo's import defaults and the item's mode and mtime
+   * (Kubo 0.30+; they make the root a dag-pb node, and Kubo refuses raw-leaves=true beside
+   * them: CIDv1's leaves are raw unless metadata is asked for). `toFiles`: link it there.
+   */
+  private async add(item: PutItem, opts: NodeCallOpts, toFiles?: string): Promise<string> {
     const form = new FormData();
     // a Blob backed by the file: fetch streams it from disk
-    form.append('file', await openAsBlob(localFile), 'file');
+    form.append('file', await openAsBlob(item.localFile), 'file');
+    const params: RpcParams = { ...IMPORT_PARAMS, pin: false, quieter: true };
+    if (item.mode !== undefined || item.mtimeMs !== undefined) {
+      delete params['raw-leaves'];
+      // a uint option (decimal); Go's FileMode has no place for the set-id and sticky bits
+      if (item.mode !== undefined) params.mode = item.mode & 0o777;
+      if (item.mtimeMs !== undefined) {
+        const t = unixfsMtime(item.mtimeMs);
+        params.mtime = t.secs;
+        if (t.nsecs) params['mtime-nsecs'] = t.nsecs;
+      }
+    }
+    if (toFiles !== undefined) params['to-files'] = toFiles;
+    const what = toFiles !== undefined ? `add --to-files ${toFiles}` : `add (for ${item.path})`;
     let hash: string | undefined;
     try {
-      hash = await this.kubo.rpc.call('add', { ...IMPORT_PARAMS, pin: false, quieter: true }, opts.signal, async (res) => {
+      hash = await this.kubo.rpc.call('add', params, opts.signal, async (res) => {
         let last: string | undefined;
         for await (const line of ndjson(res)) last = (line as { Hash?: string }).Hash ?? last;
         return last;
       }, form);
     } catch (err) {
-      throw this.fail(err, `add (for ${path})`, opts);
+      throw this.fail(err, what, opts);
     }
     const cid = hash ? canonicalCid(hash) : undefined;
-    if (!cid) throw new FsError('IO', `add (for ${path}): the node at ${this.kubo.address} answered without a CID`);
-    await this.link(cid, path, opts);
+    if (!cid) throw new FsError('IO', `${what}: the node at ${this.kubo.address} answered without a CID`);
+    if (item.mode !== undefined && (item.mode & 0o7000) !== 0) {
+      // set-id and sticky bits: through files/chmod, which takes them
+      if (toFiles === undefined) await this.link(cid, item.path, opts);
+      await this.chmod(item.path, item.mode, opts);
+      return await this.cidOf(item.path, opts);
+    }
     return cid;
   }
 

@@ -4,7 +4,7 @@ import { UnixFS } from 'ipfs-unixfs';
 import { importer } from 'ipfs-unixfs-importer';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BlockCache } from '../../../../src-main/guests/ipfsBlockCache.ts';
 import { IpfsFileHandle } from '../../../../src-main/guests/ipfsFileHandle.ts';
 import { FsError } from '../../../../src-main/vfs/FsError.ts';
@@ -97,8 +97,7 @@ describe('BlockCache and IpfsFileHandle', () => {
     const first = await h.read(0, 128 * 1024, o());
     expect(Buffer.from(first).equals(dag.bytes.subarray(0, 128 * 1024))).toBe(true);
     // root, the first leaf, then the 1 MiB ahead started without waiting for a read
-    await new Promise((r) => setTimeout(r, 50));
-    expect(asked.length).toBeGreaterThanOrEqual(1 + 5);
+    await vi.waitFor(() => expect(asked.length).toBeGreaterThanOrEqual(1 + 5));
     const parts: Uint8Array[] = [first];
     for (let pos = 128 * 1024; pos < dag.size; pos += 128 * 1024) parts.push(await h.read(pos, 128 * 1024, o()));
     expect(Buffer.concat(parts).equals(dag.bytes)).toBe(true);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BufferPool } from '../../../../../src-main/nfs/rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead } from '../../../../../src-main/nfs/server/ReadAhead.ts';
 
@@ -21,6 +21,9 @@ function budget(max = 8): ChunkBudget {
 }
 
 describe('ReadAhead: sequential READs from chunks read ahead', () => {
+  // The clock stands still unless a test moves it: a loaded machine must not turn two
+  // READs into "a pause" (IDLE_MS) between them.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['performance'] }));
   afterEach(() => vi.useRealTimers());
 
   it('serves a sequential reader from chunks, one guest read per chunk, with the right bytes and end of file', async () => {
@@ -47,8 +50,7 @@ describe('ReadAhead: sequential READs from chunks read ahead', () => {
     expect(new Set(f.reads)).toEqual(new Set([0, CHUNK_BYTES, 2 * CHUNK_BYTES, 3 * CHUNK_BYTES, 4 * CHUNK_BYTES].filter((x) => x <= 4 * CHUNK_BYTES)));
     expect(f.reads.length).toBe(new Set(f.reads).size);
     ra.clear();
-    await new Promise((r) => setTimeout(r, 0));
-    expect(b.live).toBe(0);
+    await vi.waitFor(() => expect(b.live).toBe(0));
   });
 
   it('answers random READs with undefined (the caller reads them itself)', async () => {
@@ -60,7 +62,6 @@ describe('ReadAhead: sequential READs from chunks read ahead', () => {
   });
 
   it('never hands a later reader bytes read ahead before the file changed (a pause ends a stream)', async () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
     const { f, read } = file(8 * MiB, 1);
     const ra = new ReadAhead(read, budget(), new AbortController().signal);
     await ra.take(0, MiB);
@@ -86,8 +87,7 @@ describe('ReadAhead: sequential READs from chunks read ahead', () => {
     expect(b.live).toBe(2);
     const later = (await ra.take(2 * MiB, MiB))!;
     ra.clear();
-    await new Promise((r) => setTimeout(r, 0));
-    expect(b.live).toBe(1); // chunk 1 is gone, chunk 0 waits for its two replies
+    await vi.waitFor(() => expect(b.live).toBe(1)); // chunk 1 is gone, chunk 0 waits for its two replies
     expect(Buffer.from(held.data).every((x) => x === 3)).toBe(true);
     held.release!();
     later.release!();
@@ -108,7 +108,6 @@ describe('ReadAhead: sequential READs from chunks read ahead', () => {
     expect(await ra.take(MiB, MiB)).toBeUndefined();
     fail = false;
     ra.clear();
-    await new Promise((r) => setTimeout(r, 0));
-    expect(b.live).toBe(0);
+    await vi.waitFor(() => expect(b.live).toBe(0));
   });
 });
