@@ -220,7 +220,7 @@ describe.skipIf(skip)('the Electron main process with a real service and FUSE', 
     expect(win.isVisible()).toBe(true);
     expect(win.focusCount).toBe(2);
     expect(electronDouble.window()).toBe(win);
-    await vi.waitFor(() => expect(a.sentEvents().filter((e) => e.type === 'openAdd')).toHaveLength(1));
+    await vi.waitFor(() => expect(a!.sentEvents().filter((e) => e.type === 'openAdd')).toHaveLength(1));
   });
 
   it('an ipfs:// link that started the app (macOS open-url before ready) opens the add dialog once it is up', async () => {
