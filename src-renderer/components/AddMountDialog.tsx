@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { BridgeError } from '../../src-shared/bridge.ts';
 import type { MountStatus } from '../../src-shared/mountState.ts';
 import { sourceParts } from '../lib/format.ts';
@@ -76,12 +76,18 @@ function MountForm({ folder, editing, source }: { folder: string; editing?: Moun
     setServiceErrors({});
   };
 
+  // The field to focus, asked for by a refused submit; focused once the render that opens
+  // the Advanced section (when the field is in it) is committed, never before.
+  const [focusAsk, setFocusAsk] = useState<{ field: FieldName; n: number }>();
+  useLayoutEffect(() => {
+    if (focusAsk) formRef.current?.querySelector<HTMLElement>(`#${CONTROL_ID[focusAsk.field]}`)?.focus();
+  }, [focusAsk]);
+
   const focusFirst = (errs: FieldErrors) => {
     const f = firstError(errs);
     if (!f) return;
     if (ADVANCED_FIELDS.has(f)) setAdvancedOpen(true);
-    // After the Advanced section opened.
-    requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`#${CONTROL_ID[f]}`)?.focus());
+    setFocusAsk((prev) => ({ field: f, n: (prev?.n ?? 0) + 1 }));
   };
 
   const submit = async () => {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { berthSandbox, missingLauncher, type BerthSandbox } from '../helpers/berthDaemon.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import { launchBrowser, missingChromium, watchPage, type PageProblems, type TestBrowser } from './helpers/browser.ts';
@@ -42,6 +42,10 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await page.goto(daemon.url);
     await page.getByText('No mounts yet.').waitFor();
   });
+  // A test that fails with a dialog open must not take the next ones with it.
+  afterEach(async () => {
+    for (let i = 0; i < 3 && (await page.locator('dialog[open]').count()) > 0; i++) await page.keyboard.press('Escape');
+  });
   afterAll(async () => {
     await browser?.close();
     if (daemon) await stopDaemon(daemon).catch(() => undefined);
@@ -64,7 +68,7 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     // Empty source: the Source parser's words, focus on Source, the button still enabled.
     await mount.click();
     await dialog.getByText(/^empty source: expected a CID/).waitFor();
-    expect(await focusedLabel()).toBe('Source');
+    await expect.poll(focusedLabel).toBe('Source');
     expect(await mount.isEnabled()).toBe(true);
 
     await dialog.getByRole('textbox', { name: 'Source' }).fill(docs);
@@ -72,7 +76,7 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await dialog.getByRole('textbox', { name: 'Mount point' }).fill('relative/place');
     await mount.click();
     await dialog.getByText('expected an absolute path starting with "/"').waitFor();
-    expect(await focusedLabel()).toBe('Mount point');
+    await expect.poll(focusedLabel).toBe('Mount point');
     expect(await dialog.getByRole('textbox', { name: 'Mount point' }).getAttribute('aria-invalid')).toBe('true');
 
     // A number field inside Advanced: the section opens and its field gets the message.
@@ -82,7 +86,7 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await dialog.getByText('Advanced').click();
     await mount.click();
     await dialog.getByRole('textbox', { name: 'Call timeout (ms)' }).waitFor();
-    expect(await focusedLabel()).toBe('Call timeout (ms)');
+    await expect.poll(focusedLabel).toBe('Call timeout (ms)');
     // The message is the field's description, as a screen reader announces it.
     const timeout = dialog.getByRole('textbox', { name: 'Call timeout (ms)' });
     expect(await timeout.getAttribute('aria-invalid')).toBe('true');
@@ -124,11 +128,11 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     await page.getByRole('button', { name: 'Settings' }).focus();
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id !== undefined)).toBe(true);
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id !== undefined)).toBe(true);
     const focusedName = () => page.evaluate(() => document.activeElement?.querySelector('.c-name')?.textContent ?? '');
-    expect(await focusedName()).toBe('docs');
+    await expect.poll(focusedName).toBe('docs');
     await page.keyboard.press('ArrowDown');
-    expect(await focusedName()).toBe('second');
+    await expect.poll(focusedName).toBe('second');
     // Space mounts the unmounted one.
     await page.keyboard.press(' ');
     await expect.poll(() => chip('second').textContent(), { timeout: 30_000 }).toBe('mounted');
@@ -143,14 +147,14 @@ describe.skipIf(skip)('browser face: the form, the keyboard, notices', () => {
     const menu = page.getByRole('menu', { name: 'Actions for second' });
     await menu.waitFor();
     const focusedItem = () => page.evaluate(() => document.activeElement?.textContent ?? '');
-    expect(await focusedItem()).toBe('Copy CID');
+    await expect.poll(focusedItem).toBe('Copy CID');
     expect(await menu.getByRole('menuitem', { name: 'Copy CID' }).getAttribute('title')).toBe('Local folders have no CID');
     expect(await menu.getByRole('menuitem', { name: 'Copy CID' }).isDisabled()).toBe(true);
     await page.keyboard.press('End');
-    expect(await focusedItem()).toBe('Remove…');
+    await expect.poll(focusedItem).toBe('Remove…');
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached' });
-    expect(await focusedName()).toBe('second');
+    await expect.poll(focusedName).toBe('second');
     // Delete asks before removing.
     await page.keyboard.press('Delete');
     const confirm = page.getByRole('dialog', { name: 'Remove second?' });
