@@ -76,15 +76,28 @@ export interface GaneshaOptions {
   exportParams?: string;
 }
 
+/** rpcbind when this process started it, and how many of its ganeshas still run. */
+let ownRpcbind: ChildProcess | undefined;
+let rpcbindUsers = 0;
+
+/** Stops a child: SIGTERM, SIGKILL after 5 s. */
+async function end(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(t);
+}
+
 /** Starts rpcbind (when none runs) and ganesha exporting `dir` read-write at /export. */
 export async function startGanesha(dir: string, opts: GaneshaOptions = {}): Promise<Ganesha> {
   const work = mkdtempSync(join(tmpdir(), 'berth-ganesha-'));
   const started: ChildProcess[] = [];
-  let rpcbind: ChildProcess | undefined;
+  rpcbindUsers++;
   if (!rpcbindRunning()) {
     mkdirSync('/run/rpcbind', { recursive: true });
-    rpcbind = spawn('rpcbind', ['-f', '-w'], { stdio: 'ignore' });
-    started.push(rpcbind);
+    ownRpcbind = spawn('rpcbind', ['-f', '-w'], { stdio: 'ignore' });
     await waitFor('rpcbind', rpcbindRunning, 10_000);
   }
   const [nfsPort, mountPort, nlmPort, rquotaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -115,15 +128,13 @@ LOG { Default_Log_Level=EVENT; }
     }
   };
   const stop = async (): Promise<void> => {
-    for (const p of started.reverse()) {
-      if (p.exitCode !== null || p.signalCode !== null) continue;
-      // rpcbind we started stays up while another ganesha (another test or the bench) needs it.
-      if (p === rpcbind && otherGaneshas()) continue;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
+    for (const p of started.reverse()) await end(p);
+    // rpcbind this process started goes with the last of its ganeshas; while a ganesha of
+    // another process still needs it, it stays up but no longer keeps this process alive.
+    if (--rpcbindUsers === 0 && ownRpcbind) {
+      if (otherGaneshas()) ownRpcbind.unref();
+      else await end(ownRpcbind);
+      ownRpcbind = undefined;
     }
     rmSync(work, { recursive: true, force: true });
   };
