@@ -2,9 +2,9 @@ import { constants as C } from 'node:fs';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
 import { readdirBatches } from '../vfs/listing.ts';
-import type { Attr, CallOpts, FileHandle, NodeType, SetAttr, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, SetAttr, Vfs } from '../vfs/types.ts';
 import { closeOnEnd } from './openFiles.ts';
-import { specialOfMode } from '../vfs/modeType.ts';
+import { specialOfMode, TYPE_BITS } from '../vfs/modeType.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
 // answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
@@ -40,16 +40,6 @@ export interface FuseOpsContext {
   /** Where a refusal worth explaining once goes (default: stderr). */
   log?: (message: string) => void;
 }
-
-const TYPE_BITS: Record<NodeType, number> = {
-  file: C.S_IFREG,
-  dir: C.S_IFDIR,
-  symlink: C.S_IFLNK,
-  fifo: C.S_IFIFO,
-  socket: C.S_IFSOCK,
-  char: C.S_IFCHR,
-  block: C.S_IFBLK,
-};
 
 /** A folder's type for "." and "..": libfuse 2 only takes d_type from readdir stats. */
 const DOT_STAT: FuseStat = { mode: C.S_IFDIR | 0o555, uid: 0, gid: 0, size: 0, nlink: 2, ino: 0, rdev: 0, blksize: 4096, blocks: 0, atime: 0, mtime: 0, ctime: 0 };

@@ -4,6 +4,17 @@ import type { NodeType, SpecialType } from './types.ts';
 // The S_IFMT bits of a mode as the Vfs's node types: read from a guest's stat, and from
 // the mode a FUSE mknod carries.
 
+/** The S_IFMT bits of each node type (a stat's mode is these | the permission bits). */
+export const TYPE_BITS: Record<NodeType, number> = {
+  file: C.S_IFREG,
+  dir: C.S_IFDIR,
+  symlink: C.S_IFLNK,
+  fifo: C.S_IFIFO,
+  socket: C.S_IFSOCK,
+  char: C.S_IFCHR,
+  block: C.S_IFBLK,
+};
+
 /** The node type of st_mode's S_IFMT bits (anything unknown reads as a block device, the last kind). */
 export function typeOfMode(mode: number): NodeType {
   switch (mode & C.S_IFMT) {

@@ -1,5 +1,5 @@
-import { constants as C } from 'node:fs';
 import type { Attr, NodeType } from '../../vfs/types.ts';
+import { TYPE_BITS } from '../../vfs/modeType.ts';
 import { STAT } from './libfuse3.ts';
 
 // The C structs the libfuse 3 host hands libfuse, written into Buffers field by field:
@@ -13,16 +13,6 @@ const S = STAT ?? { size: 144, ino: 8, nlink: 16, nlinkBytes: 8, mode: 24, uid: 
 export const STAT_SIZE = S.size;
 /** sizeof(struct fuse_entry_param): ino, generation, stat, attr_timeout, entry_timeout. */
 export const ENTRY_SIZE = 16 + S.size + 16;
-
-const TYPE_BITS: Record<NodeType, number> = {
-  file: C.S_IFREG,
-  dir: C.S_IFDIR,
-  symlink: C.S_IFLNK,
-  fifo: C.S_IFIFO,
-  socket: C.S_IFSOCK,
-  char: C.S_IFCHR,
-  block: C.S_IFBLK,
-};
 
 /** Type bits of a node type (S_IFREG…). */
 export function typeBits(t: NodeType): number {
