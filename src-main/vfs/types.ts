@@ -133,6 +133,25 @@ export interface SetAttr {
 }
 
 /**
+ * A guest's synchronous face: calls that block this thread for a few microseconds (system
+ * calls on a local disk) instead of a threadpool hop, a promise chain and a deadline. Hosts
+ * whose per-call overhead dominates (the NFS host answers a GETATTR in far less than one
+ * promise chain costs) try it first. Each method answers `undefined` (or false) when the
+ * call cannot be made inline right now (a path on a network mount, another platform):
+ * nothing was done then, and the host makes the usual async call. Errors are FsErrors, as
+ * from the async methods. No caller check, no deadline: a blocking call cannot be bounded.
+ */
+export interface VfsNow {
+  getattr(path: string): Attr | undefined;
+  /** Removes a file or symlink; false when not done inline. */
+  unlink(path: string): boolean;
+  /** Removes an empty folder; false when not done inline. */
+  rmdir(path: string): boolean;
+  /** Changes attributes as Vfs.setattr; false when not done inline. */
+  setattr(path: string, attr: SetAttr): boolean;
+}
+
+/**
  * A file system Berth can present. The read side is required; writers are optional
  * and hosts answer ReadOnly (EROFS / NFS3ERR_ROFS) when they are absent.
  */
@@ -154,6 +173,11 @@ export interface Vfs {
    * security.capability before every single write.
    */
   readonly noXattrs?: boolean;
+  /**
+   * Optional synchronous calls (VfsNow); only layers that add nothing a blocking call needs
+   * pass it on (a deadline cannot bound it; a cache that holds attributes must see changes).
+   */
+  now?: VfsNow;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**

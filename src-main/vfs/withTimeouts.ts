@@ -161,6 +161,9 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     readOnly: vfs.readOnly,
     ...(vfs.noXattrs ? { noXattrs: true } : {}),
     ...(vfs.health ? { health: vfs.health } : {}),
+    // Passed on as it is: a blocking call cannot be bounded, and a guest offers one only
+    // for calls that cannot hang (system calls on a local disk, localInline.ts).
+    ...(vfs.now ? { now: vfs.now } : {}),
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
     // A guest listing in batches gets a deadline per batch; one listing entry by entry, per entry.
     readdirBatches: (path, opts) =>

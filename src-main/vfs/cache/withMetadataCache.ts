@@ -234,6 +234,32 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       await vfs.close();
     },
   };
+  if (vfs.now) {
+    // The synchronous face through the same cache: hits answer from memory, changes forget
+    // what they touched (also when they failed half-way), exactly as the async calls do.
+    const inner = vfs.now;
+    const changeNow = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+      let done = true;
+      try {
+        done = fn();
+        return done;
+      } finally {
+        if (done) forget(path, subtree);
+      }
+    };
+    wrapped.now = {
+      getattr: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = inner.getattr(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
+      rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
+      setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+    };
+  }
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) => watchHandle(await change([path], false, () => f(path, mode, opts)), path);
