@@ -8,7 +8,7 @@ import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
-import type { DirRef, FolderOwner, LocalPaths, NewOwner, PathsKind } from './localPaths.ts';
+import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
 import { setattrAt, setattrAtSync } from './localSetattr.ts';
 import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
@@ -66,6 +66,15 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
     return { ...(await this.dirs.open(parts, guestPath, inline)), inline };
   }
+
+  /** The blocking forms (the guest's synchronous face): the same calls as the inline branches below. */
+  readonly now: LocalPathsNow<ProcDir> = {
+    dir: (parts, guestPath) => ({ ...this.dirs.openNow(parts, guestPath), inline: true }),
+    stat: (d, name) => (name === undefined ? attrOfNs(statSync(d.ref, { bigint: true }), this.shown) : attrOfNs(lstatSync(`${d.ref}/${name}`, { bigint: true }), this.shown)),
+    unlink: (d, name) => unlinkSync(`${d.ref}/${name}`),
+    rmdir: (d, name) => rmdirSync(`${d.ref}/${name}`),
+    setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
+  };
 
   forget(parts: readonly string[]): void {
     this.dirs.forget(parts);
