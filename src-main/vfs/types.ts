@@ -98,8 +98,22 @@ export interface OpenFlags {
   truncate?: boolean;
 }
 
+/**
+ * An open file's synchronous face (like VfsNow): blocking reads and writes on a local disk,
+ * for hosts whose per-call overhead would otherwise exceed the call (a 4 KiB NFS WRITE).
+ * Only offered by handles whose every call is inline; errors are FsErrors.
+ */
+export interface FileHandleNow {
+  /** Reads up to `buffer.length` bytes at `position` into `buffer`; fewer only at end of file. */
+  readInto(buffer: Uint8Array, position: number): number;
+  /** Writes all of `data` at `position`; returns the bytes written. */
+  write(position: number, data: Uint8Array): number;
+}
+
 /** An open file. Reads may be concurrent and out of order. */
 export interface FileHandle {
+  /** Optional synchronous reads and writes (FileHandleNow); wrappers pass it on as they pass the async calls. */
+  now?: FileHandleNow;
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
   /**
@@ -149,6 +163,11 @@ export interface VfsNow {
   rmdir(path: string): boolean;
   /** Changes attributes as Vfs.setattr; false when not done inline. */
   setattr(path: string, attr: SetAttr): boolean;
+  /**
+   * The whole listing of a small folder (the order of readdir), or undefined when it cannot
+   * be read inline (a big folder is listed in batches by readdirBatches, off this path).
+   */
+  readdir(path: string): readonly DirEntry[] | undefined;
 }
 
 /**

@@ -136,6 +136,8 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     const out: FileHandle = {
       read: (pos, len, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => h.read(pos, len, o)),
       close: () => h.close(),
+      // As the guest's synchronous face (wrapped below): a blocking call cannot be bounded.
+      ...(h.now ? { now: h.now } : {}),
     };
     if (h.readInto) {
       const ri = h.readInto.bind(h);

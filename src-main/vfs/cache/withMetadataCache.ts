@@ -172,6 +172,19 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
     if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
+    if (h.now) {
+      const now = h.now;
+      out.now = {
+        readInto: (buf, pos) => now.readInto(buf, pos),
+        write: (pos, data) => {
+          try {
+            return now.write(pos, data);
+          } finally {
+            forget(path);
+          }
+        },
+      };
+    }
     if (h.write) {
       const w = h.write.bind(h);
       out.write = async (pos, data, opts) => {
@@ -258,6 +271,15 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
       rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
       setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+      readdir: (path) => {
+        const hit = fresh(dirs.get(path));
+        if (hit) return hit;
+        const got = inner.readdir(path);
+        if (!got || got.length > maxListing) return got;
+        const forever = known(path)?.immutable === true;
+        if (forever || options.expiryMs > 0) dirs.set(path, { value: [...got], until: forever ? Infinity : now() + options.expiryMs });
+        return got;
+      },
     };
   }
   if (vfs.create) {
