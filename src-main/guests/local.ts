@@ -28,6 +28,8 @@ export { fromNode } from './localErrors.ts';
 
 /** Longest name of one path component (Linux NAME_MAX). */
 const NAME_MAX = 255;
+/** Folders up to this many entries are listed by the synchronous face; bigger ones in batches (readdirBatches). */
+const NOW_LIST_MAX = 1024;
 
 /** Options of the guest that are not part of the spec (tests, the environment). */
 export interface LocalGuestOptions {
@@ -134,6 +136,24 @@ export class LocalGuest implements Vfs {
         const done = inParentNow(path, (d, name) => p.rmdir(d, name)) !== undefined;
         if (done) this.paths.forget(splitGuestPath(path));
         return done;
+      },
+      readdir: (path) => {
+        if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+        const parts = splitGuestPath(path);
+        if (!this.policy.inline(this.lexical(parts))) return undefined;
+        let d: DirRef;
+        try {
+          d = p.dir(parts, path);
+        } catch (err) {
+          throw fromNode(err, path);
+        }
+        try {
+          return p.list(d, NOW_LIST_MAX);
+        } catch (err) {
+          throw fromNode(err, path);
+        } finally {
+          d.release();
+        }
       },
       setattr: (path, attr) => {
         this.writable(path);

@@ -39,6 +39,8 @@ export interface LocalPathsNow<D extends DirRef = DirRef> {
   unlink(d: D, name: string): void;
   rmdir(d: D, name: string): void;
   setattr(d: D, name: string, guestPath: string, attr: SetAttr): void;
+  /** The sorted listing of `d` with attributes when it has at most `max` entries, all inline; else undefined. */
+  list(d: D, max: number): DirEntry[] | undefined;
 }
 
 /** The strategies: the /proc proof (Linux) and the openat walk (every platform with libc's *at calls). */

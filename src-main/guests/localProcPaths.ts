@@ -74,6 +74,19 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     unlink: (d, name) => unlinkSync(`${d.ref}/${name}`),
     rmdir: (d, name) => rmdirSync(`${d.ref}/${name}`),
     setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
+    list: (d, max) => {
+      const names = readdirSync(d.ref);
+      if (names.length > max) return undefined;
+      names.sort();
+      const out: DirEntry[] = [];
+      for (const name of names) {
+        // An entry that is itself a mount point of another kind is not lstat-ed on this thread.
+        if (!this.policy.inline(`${d.lexical}/${name}`)) return undefined;
+        const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
+        if (st) out.push({ name, attr: attrOf(st, this.shown) });
+      }
+      return out;
+    },
   };
 
   forget(parts: readonly string[]): void {
