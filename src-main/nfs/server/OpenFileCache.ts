@@ -1,4 +1,4 @@
-import type { Attr, CallOpts, FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead, type ReadResult } from './ReadAhead.ts';
 
@@ -10,6 +10,8 @@ export type { ReadResult } from './ReadAhead.ts';
 
 interface Entry {
   handle: Promise<FileHandle>;
+  /** The handle once open (synchronous READ/WRITE use it: procedures/write.ts). */
+  ready?: FileHandle;
   /** Signal of read-aheads (they outlive the READ that started them); aborted on eviction. */
   aheadAbort: AbortController;
   /** Chunks read ahead of a sequential reader (ReadAhead.ts); made by the first READ. */
@@ -54,9 +56,12 @@ export class OpenFileCache {
       const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
-      entry.handle.catch(() => {
-        if (this.entries.get(path) === entry) this.entries.delete(path);
-      });
+      entry.handle.then(
+        (h) => (entry.ready = h),
+        () => {
+          if (this.entries.get(path) === entry) this.entries.delete(path);
+        },
+      );
       e = entry;
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
@@ -123,6 +128,45 @@ export class OpenFileCache {
     if (!got) return undefined;
     e.lastUsed = Date.now();
     return { got, ahead: e.readAhead };
+  }
+
+  /**
+   * The open writable handle of `path` when it can write synchronously (FileHandleNow);
+   * undefined when WRITE must go the async way (no such handle yet, or only a reader).
+   */
+  writerNow(path: string): FileHandleNow | undefined {
+    const e = this.entries.get(path);
+    if (!e || !e.write || e.evicted || !e.ready?.now) return undefined;
+    e.lastUsed = Date.now();
+    return e.ready.now;
+  }
+
+  /**
+   * A READ's bytes read synchronously from the open handle of `path` (a random reader:
+   * a sequential one is served from read-ahead, readNow()); undefined when read() must.
+   */
+  readOnceNow(path: string, offset: number, count: number): ReadResult | undefined {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || !now || count > this.pool.size || e.readAhead?.follows(offset, count)) return undefined;
+    e.lastUsed = Date.now();
+    const buf = this.pool.take();
+    let n: number;
+    try {
+      n = now.readInto(buf.subarray(0, count), offset);
+    } catch (err) {
+      this.pool.give(buf);
+      throw err;
+    }
+    let released = false;
+    return {
+      data: buf.subarray(0, n),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.pool.give(buf);
+      },
+    };
   }
 
   /** One guest read, into a pooled buffer when the guest can fill one. */

@@ -19,14 +19,14 @@ import { pathconf } from './procedures/pathconf.ts';
 import { nullProc } from './procedures/null.ts';
 import { read, readNow } from './procedures/read.ts';
 import { readdir } from './procedures/readdir.ts';
-import { readdirplus } from './procedures/readdirplus.ts';
+import { readdirplus, readdirplusNow } from './procedures/readdirplus.ts';
 import { readlink } from './procedures/readlink.ts';
 import { remove, removeNow } from './procedures/remove.ts';
 import { rename } from './procedures/rename.ts';
 import { rmdir, rmdirNow } from './procedures/rmdir.ts';
 import { setattr, setattrNow } from './procedures/setattr.ts';
 import { symlink } from './procedures/symlink.ts';
-import { write } from './procedures/write.ts';
+import { write, writeNow } from './procedures/write.ts';
 
 /** The NFSv3 dispatch table: every procedure of RFC 1813 §3.3 by its number. */
 export const NFS3_PROCEDURES = {
@@ -92,6 +92,8 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
       [NfsProc.SETATTR, setattr, setattrNow],
       [NfsProc.REMOVE, remove, removeNow],
       [NfsProc.RMDIR, rmdir, rmdirNow],
+      [NfsProc.WRITE, write, writeNow],
+      [NfsProc.READDIRPLUS, readdirplus, readdirplusNow],
     );
   }
   for (const [num, twin, now] of sync) {
