@@ -157,6 +157,12 @@ export interface SetAttr {
  */
 export interface VfsNow {
   getattr(path: string): Attr | undefined;
+  /** getattr, but null when nothing has that name (no error made: an untar looks up every name it creates). */
+  lookup(path: string): Attr | null | undefined;
+  /** Creates a regular file as Vfs.create (owned by `caller` where the guest can); undefined when not done inline. */
+  create(path: string, mode: number, caller: Caller | undefined): FileHandle | undefined;
+  /** Creates a folder as Vfs.mkdir; false when not done inline. */
+  mkdir(path: string, mode: number, caller: Caller | undefined): boolean;
   /** Removes a file or symlink; false when not done inline. */
   unlink(path: string): boolean;
   /** Removes an empty folder; false when not done inline. */

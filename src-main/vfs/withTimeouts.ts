@@ -163,9 +163,6 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     readOnly: vfs.readOnly,
     ...(vfs.noXattrs ? { noXattrs: true } : {}),
     ...(vfs.health ? { health: vfs.health } : {}),
-    // Passed on as it is: a blocking call cannot be bounded, and a guest offers one only
-    // for calls that cannot hang (system calls on a local disk, localInline.ts).
-    ...(vfs.now ? { now: vfs.now } : {}),
     getattr: (path, opts): Promise<Attr> => call(opts, () => `${vfs.name}: getattr ${path}`, (o) => vfs.getattr(path, o)),
     // A guest listing in batches gets a deadline per batch; one listing entry by entry, per entry.
     readdirBatches: (path, opts) =>
@@ -184,6 +181,19 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     listxattr: (path, opts) => call(opts, () => `${vfs.name}: listxattr ${path}`, (o) => vfs.listxattr(path, o)),
     close: () => vfs.close(),
   };
+  if (vfs.now) {
+    // Passed on as it is: a blocking call cannot be bounded, and a guest offers one only
+    // for calls that cannot hang (system calls on a local disk, localInline.ts). A file it
+    // creates is wrapped like any other, so its later async calls get their deadlines.
+    const now = vfs.now;
+    wrapped.now = {
+      ...now,
+      create: (path, mode, caller) => {
+        const h = now.create(path, mode, caller);
+        return h && wrapHandle(h, path);
+      },
+    };
+  }
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) =>

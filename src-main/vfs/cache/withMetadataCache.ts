@@ -268,6 +268,19 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
         if (a) putAttr(path, a);
         return a;
       },
+      lookup: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = inner.lookup(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      create: (path, mode, caller) => {
+        let h: FileHandle | undefined;
+        changeNow(path, false, () => (h = inner.create(path, mode, caller)) !== undefined);
+        return h && watchHandle(h, path);
+      },
+      mkdir: (path, mode, caller) => changeNow(path, false, () => inner.mkdir(path, mode, caller)),
       unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
       rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
       setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
