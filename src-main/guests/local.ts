@@ -108,7 +108,7 @@ export class LocalGuest implements Vfs {
         d.release();
       }
     };
-    return {
+    const now: VfsNow = {
       getattr: (path) => {
         if (path !== '/') return inParentNow(path, (d, name) => p.stat(d, name))?.v;
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
@@ -126,6 +126,15 @@ export class LocalGuest implements Vfs {
         } finally {
           d.release();
         }
+      },
+      lookup: (path) => (path === '/' ? now.getattr(path) : inParentNow(path, (d, name) => p.lookup(d, name))?.v),
+      create: (path, mode, caller) => {
+        this.writable(path);
+        return inParentNow(path, (d, name) => p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined)))?.v;
+      },
+      mkdir: (path, mode, caller) => {
+        this.writable(path);
+        return inParentNow(path, (d, name) => p.mkdir(d, name, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined))) !== undefined;
       },
       unlink: (path) => {
         this.writable(path);
@@ -161,6 +170,7 @@ export class LocalGuest implements Vfs {
         return inParentNow(path, (d, name) => p.setattr(d, name, path, attr)) !== undefined;
       },
     };
+    return now;
   }
 
   /** Opens a folder; fails when it is missing or not a folder. */

@@ -36,6 +36,11 @@ export interface LocalPathsNow<D extends DirRef = DirRef> {
   /** dir() by blocking calls; the folder is inline. */
   dir(parts: readonly string[], guestPath: string): D;
   stat(d: D, name: string | undefined): Attr;
+  /** stat of `name`, or null when nothing has that name. */
+  lookup(d: D, name: string): Attr | null;
+  folderOwner(d: D): FolderOwner;
+  create(d: D, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle;
+  mkdir(d: D, name: string, mode: number, owner: NewOwner): void;
   unlink(d: D, name: string): void;
   rmdir(d: D, name: string): void;
   setattr(d: D, name: string, guestPath: string, attr: SetAttr): void;
