@@ -131,6 +131,17 @@ export class OpenFileCache {
   }
 
   /**
+   * Keeps a handle just opened for writing (a CREATE's) as the writable handle of `path`,
+   * so the WRITEs that follow a create need no open of their own.
+   */
+  adopt(path: string, h: FileHandle): void {
+    const old = this.entries.get(path);
+    if (old) this.evict(path, old);
+    this.entries.set(path, { handle: Promise.resolve(h), ready: h, write: true, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() });
+    if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
+  }
+
+  /**
    * The open writable handle of `path` when it can write synchronously (FileHandleNow);
    * undefined when WRITE must go the async way (no such handle yet, or only a reader).
    */
@@ -142,13 +153,16 @@ export class OpenFileCache {
   }
 
   /**
-   * A READ's bytes read synchronously from the open handle of `path` (a random reader:
-   * a sequential one is served from read-ahead, readNow()); undefined when read() must.
+   * A READ's bytes read synchronously from the open handle of `path` when it is one without
+   * read-ahead (a writable one: a file being read and written); undefined when read() must.
+   * A read-only handle's READs all go through its ReadAhead, which alone knows whether its
+   * chunks still hold what the file holds (a reader bypassing it would leave it a stream
+   * position that a later READ could wrongly continue with chunks read before a change).
    */
   readOnceNow(path: string, offset: number, count: number): ReadResult | undefined {
     const e = this.entries.get(path);
     const now = e?.ready?.now;
-    if (!e || e.evicted || !now || count > this.pool.size || e.readAhead?.follows(offset, count)) return undefined;
+    if (!e || e.evicted || !e.write || e.readAhead || !now || count > this.pool.size) return undefined;
     e.lastUsed = Date.now();
     const buf = this.pool.take();
     let n: number;

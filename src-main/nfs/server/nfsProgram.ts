@@ -7,13 +7,13 @@ import { callerOf } from './credentials.ts';
 import type { NfsContext, NfsProcedure } from './NfsContext.ts';
 import { access, accessNow } from './procedures/access.ts';
 import { commit } from './procedures/commit.ts';
-import { create } from './procedures/create.ts';
+import { create, createNow } from './procedures/create.ts';
 import { fsinfo } from './procedures/fsinfo.ts';
 import { fsstat } from './procedures/fsstat.ts';
 import { getattr, getattrNow } from './procedures/getattr.ts';
 import { link } from './procedures/link.ts';
 import { lookup, lookupNow } from './procedures/lookup.ts';
-import { mkdir } from './procedures/mkdir.ts';
+import { mkdir, mkdirNow } from './procedures/mkdir.ts';
 import { mknod } from './procedures/mknod.ts';
 import { pathconf } from './procedures/pathconf.ts';
 import { nullProc } from './procedures/null.ts';
@@ -94,6 +94,8 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
       [NfsProc.RMDIR, rmdir, rmdirNow],
       [NfsProc.WRITE, write, writeNow],
       [NfsProc.READDIRPLUS, readdirplus, readdirplusNow],
+      [NfsProc.CREATE, create, createNow],
+      [NfsProc.MKDIR, mkdir, mkdirNow],
     );
   }
   for (const [num, twin, now] of sync) {

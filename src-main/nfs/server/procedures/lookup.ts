@@ -58,8 +58,13 @@ export function lookupNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
     }
     requireAccess(dirAttr, caller, X, dir);
     const path = lookupPath(dir, name);
-    const a = now.getattr(path);
-    if (!a) return undefined;
+    const a = now.lookup(path);
+    if (a === undefined) return undefined;
+    if (a === null) {
+      w.uint32(Nfsstat3.NOENT);
+      writePostOpAttr(w, dirAttr, ctx.fsid);
+      return nowDone(w);
+    }
     w.uint32(Nfsstat3.OK).opaque(ctx.handles.handleFor(path));
     writePostOpAttr(w, a, ctx.fsid);
     writePostOpAttr(w, dirAttr, ctx.fsid);
