@@ -337,9 +337,12 @@ class Connection {
       return;
     }
     for (const r of records) {
-      // Only with nothing queued: a call answered at once never overtakes one that came first.
+      // Only with nothing queued: a call answered at once never overtakes one waiting for
+      // its turn. One already started may finish after it (calls in flight at once have no
+      // order, §9: each reply carries its xid), so each call is started before the next is read.
       if (this.queue.length === 0 && this.fast(r)) continue;
       this.queue.push(r);
+      this.pump();
     }
     this.pump();
   }
