@@ -4,7 +4,7 @@ import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import { attrOf, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply } from '../now.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
 import { replyDirWccError } from '../replies.ts';
 import type { Caller } from '../../../vfs/types.ts';
 import { requireMayDelete } from '../../../vfs/permissions.ts';
@@ -43,7 +43,7 @@ export function removeNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
     requireWritable(ctx, 'unlink');
     checkName(name);
     const path = childPath(dir, name);
-    if (caller) {
+    if (!unchecked(caller)) {
       const d = now.getattr(dir);
       const v = d && now.getattr(path);
       if (!d || !v) return undefined;

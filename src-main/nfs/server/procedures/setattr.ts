@@ -6,7 +6,7 @@ import type { XdrReader } from '../../xdr/XdrReader.ts';
 import { attrOf, readFh, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply } from '../now.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
 import type { Attr, Caller } from '../../../vfs/types.ts';
 import { requireMaySetattr } from '../../../vfs/permissions.ts';
 
@@ -52,11 +52,11 @@ export function setattrNow(ctx: NfsContext, call: FastCall, caller: Caller | und
   try {
     path = ctx.handles.pathOf(fh);
     requireWritable(ctx, 'setattr');
-    if (guard !== undefined || caller) {
+    if (guard !== undefined || !unchecked(caller)) {
       const a = now.getattr(path);
       if (!a) return undefined;
       if (guard !== undefined) checkGuard(a, guard);
-      if (caller) requireMaySetattr(a, attrs, caller, path);
+      requireMaySetattr(a, attrs, caller, path);
     }
     if (attrs.size !== undefined) ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
     if (Object.keys(attrs).length > 0 && !now.setattr(path, attrs)) return undefined;
