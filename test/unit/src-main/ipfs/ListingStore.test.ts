@@ -40,7 +40,7 @@ describe('ListingStore', () => {
     expect(() => decodeListing(CIDS[1]!, Buffer.from(good.toString().replace('berth-listing 1', 'berth-listing 2')))).toThrow(/version 2/);
     expect(() => decodeListing(CIDS[1]!, Buffer.from('{}'))).toThrow(/header/);
     // a well-formed file (right checksum) whose rows are not listings
-    const body = Buffer.from(JSON.stringify({ cid: CIDS[1], entries: [['a', 'b', 'x', 1, null, null]] }));
+    const body = Buffer.from(JSON.stringify({ cid: CIDS[1], entries: [['a', 'b', 'constructor', 1, null, null]] }));
     const sum = createHash('sha256').update(body).digest('hex');
     expect(() => decodeListing(CIDS[1]!, Buffer.concat([Buffer.from(`berth-listing 1 ${sum}\n`), body]))).toThrow(/unexpected content/);
   });
