@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unmountFuse } from '../../src-main/hosts/fuseUnmount.ts';
-import { decodeListing } from '../../src-main/ipfs/ListingStore.ts';
+import { connectNode } from '../../src-main/ipfs/discover.ts';
+import { decodeListing, encodeListing } from '../../src-main/ipfs/ListingStore.ts';
 import { type CliMount, cliMount } from '../conformance/cliMount.ts';
 import type { AddedFixture } from '../helpers/fixtures.ts';
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
@@ -176,5 +177,45 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
     expect(proxy.paths.filter((p) => p === '/api/v0/ls')).toHaveLength(1);
     expect(await again.m.stop()).toBe(0);
     expect(again.m.log.err).toMatch(/listing cache: ignoring .*bad header/);
+  });
+});
+
+describe.skipIf(missingFuse())('issue 11: listings kept by CID with the embedded node', () => {
+  let work: string;
+  const mounts: CliMount[] = [];
+  afterAll(async () => {
+    for (const m of mounts) await m.stop().catch(() => {});
+    for (const p of fuseMounts().filter((p) => work && p.startsWith(work))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
+    expect(fuseMounts().filter((p) => work && p.startsWith(work))).toEqual([]);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('a listing taken through the embedded node is kept, and the next fresh mount lists from it', async () => {
+    work = mkdtempSync(join(tmpdir(), 'berth-listing-embedded-'));
+    const env = { ...process.env, XDG_DATA_HOME: join(work, 'data'), XDG_CACHE_HOME: join(work, 'cache') };
+    const src = join(work, 'src');
+    mkdirSync(src);
+    for (let i = 0; i < 100; i++) writeFileSync(join(src, `f${String(i).padStart(3, '0')}.txt`), `file ${i}\n`);
+    const node = await connectNode('embedded', { gateways: [], offline: true, env });
+    const { cid } = await node.add(src, { signal: AbortSignal.timeout(60_000) });
+    await node.close();
+    const mnt = join(work, 'mnt');
+    mkdirSync(mnt);
+    const names = async (): Promise<string[]> => {
+      const m = await cliMount(['fuse', 'ipfs', '--ipfs-api', 'embedded', mnt], env);
+      mounts.push(m);
+      const r = await sh(`ls -1 ${q(join(mnt, cid))}`);
+      expect(await m.stop()).toBe(0);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+      return r.out.trim().split('\n');
+    };
+    const first = await names();
+    expect(first).toEqual(Array.from({ length: 100 }, (_, i) => `f${String(i).padStart(3, '0')}.txt`));
+    const file = join(env.XDG_CACHE_HOME, 'berth', 'listings', `${v1(cid)}.lst`);
+    const kept = decodeListing(cid, readFileSync(file));
+    expect(kept.map((e) => e.name)).toEqual(first);
+    // a kept listing with one more name (valid, checksummed): a mount that shows it read the file, not the node
+    writeFileSync(file, encodeListing(cid, [...kept, { ...kept[0]!, name: 'only-in-the-kept-listing.txt' }]));
+    expect(await names()).toEqual([...first, 'only-in-the-kept-listing.txt']);
   });
 });
