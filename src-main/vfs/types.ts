@@ -98,8 +98,22 @@ export interface OpenFlags {
   truncate?: boolean;
 }
 
+/**
+ * An open file's synchronous face (like VfsNow): blocking reads and writes on a local disk,
+ * for hosts whose per-call overhead would otherwise exceed the call (a 4 KiB NFS WRITE).
+ * Only offered by handles whose every call is inline; errors are FsErrors.
+ */
+export interface FileHandleNow {
+  /** Reads up to `buffer.length` bytes at `position` into `buffer`; fewer only at end of file. */
+  readInto(buffer: Uint8Array, position: number): number;
+  /** Writes all of `data` at `position`; returns the bytes written. */
+  write(position: number, data: Uint8Array): number;
+}
+
 /** An open file. Reads may be concurrent and out of order. */
 export interface FileHandle {
+  /** Optional synchronous reads and writes (FileHandleNow); wrappers pass it on as they pass the async calls. */
+  now?: FileHandleNow;
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
   /**
@@ -133,6 +147,36 @@ export interface SetAttr {
 }
 
 /**
+ * A guest's synchronous face: calls that block this thread for a few microseconds (system
+ * calls on a local disk) instead of a threadpool hop, a promise chain and a deadline. Hosts
+ * whose per-call overhead dominates (the NFS host answers a GETATTR in far less than one
+ * promise chain costs) try it first. Each method answers `undefined` (or false) when the
+ * call cannot be made inline right now (a path on a network mount, another platform):
+ * nothing was done then, and the host makes the usual async call. Errors are FsErrors, as
+ * from the async methods. No caller check, no deadline: a blocking call cannot be bounded.
+ */
+export interface VfsNow {
+  getattr(path: string): Attr | undefined;
+  /** getattr, but null when nothing has that name (no error made: an untar looks up every name it creates). */
+  lookup(path: string): Attr | null | undefined;
+  /** Creates a regular file as Vfs.create (owned by `caller` where the guest can); undefined when not done inline. */
+  create(path: string, mode: number, caller: Caller | undefined): FileHandle | undefined;
+  /** Creates a folder as Vfs.mkdir; false when not done inline. */
+  mkdir(path: string, mode: number, caller: Caller | undefined): boolean;
+  /** Removes a file or symlink; false when not done inline. */
+  unlink(path: string): boolean;
+  /** Removes an empty folder; false when not done inline. */
+  rmdir(path: string): boolean;
+  /** Changes attributes as Vfs.setattr; false when not done inline. */
+  setattr(path: string, attr: SetAttr): boolean;
+  /**
+   * The whole listing of a small folder (the order of readdir), or undefined when it cannot
+   * be read inline (a big folder is listed in batches by readdirBatches, off this path).
+   */
+  readdir(path: string): readonly DirEntry[] | undefined;
+}
+
+/**
  * A file system Berth can present. The read side is required; writers are optional
  * and hosts answer ReadOnly (EROFS / NFS3ERR_ROFS) when they are absent.
  */
@@ -154,6 +198,11 @@ export interface Vfs {
    * security.capability before every single write.
    */
   readonly noXattrs?: boolean;
+  /**
+   * Optional synchronous calls (VfsNow); only layers that add nothing a blocking call needs
+   * pass it on (a deadline cannot bound it; a cache that holds attributes must see changes).
+   */
+  now?: VfsNow;
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**

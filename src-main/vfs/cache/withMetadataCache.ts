@@ -172,6 +172,19 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
     if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
+    if (h.now) {
+      const now = h.now;
+      out.now = {
+        readInto: (buf, pos) => now.readInto(buf, pos),
+        write: (pos, data) => {
+          try {
+            return now.write(pos, data);
+          } finally {
+            forget(path);
+          }
+        },
+      };
+    }
     if (h.write) {
       const w = h.write.bind(h);
       out.write = async (pos, data, opts) => {
@@ -234,6 +247,54 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       await vfs.close();
     },
   };
+  if (vfs.now) {
+    // The synchronous face through the same cache: hits answer from memory, changes forget
+    // what they touched (also when they failed half-way), exactly as the async calls do.
+    const inner = vfs.now;
+    const changeNow = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+      let done = true;
+      try {
+        done = fn();
+        return done;
+      } finally {
+        if (done) forget(path, subtree);
+      }
+    };
+    wrapped.now = {
+      getattr: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = inner.getattr(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      lookup: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = inner.lookup(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      create: (path, mode, caller) => {
+        let h: FileHandle | undefined;
+        changeNow(path, false, () => (h = inner.create(path, mode, caller)) !== undefined);
+        return h && watchHandle(h, path);
+      },
+      mkdir: (path, mode, caller) => changeNow(path, false, () => inner.mkdir(path, mode, caller)),
+      unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
+      rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
+      setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+      readdir: (path) => {
+        const hit = fresh(dirs.get(path));
+        if (hit) return hit;
+        const got = inner.readdir(path);
+        if (!got || got.length > maxListing) return got;
+        const forever = known(path)?.immutable === true;
+        if (forever || options.expiryMs > 0) dirs.set(path, { value: [...got], until: forever ? Infinity : now() + options.expiryMs });
+        return got;
+      },
+    };
+  }
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) => watchHandle(await change([path], false, () => f(path, mode, opts)), path);
