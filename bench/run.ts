@@ -68,15 +68,17 @@ async function main(): Promise<void> {
     sections.push(table('The browser face: 500 mounts in Chromium vs a plain EventSource', rows, notes));
   }
   const out = resolve(import.meta.dirname, 'RESULTS.md');
-  const text = only.length === 0 ? sections.join('\n') : merge(await readFile(out, 'utf8').catch(() => ''), sections);
+  // Always merged: a full run too keeps the hand-written sections (profiles, what changed).
+  const text = merge(await readFile(out, 'utf8').catch(() => ''), sections);
   await writeFile(out, text);
   console.log(sections.join('\n'));
   console.error(`bench: wrote ${out}`);
 }
 
 /**
- * RESULTS.md after a run of some sections (`npm run bench -- nfs`): the header and those
- * sections new, every other section as it was, hand-written ones included, in their place.
+ * RESULTS.md after a run (`npm run bench`, or some sections: `npm run bench -- nfs`): the
+ * header and the sections run new, every other section as it was, hand-written ones
+ * included, in their place.
  */
 function merge(old: string, fresh: string[]): string {
   const split = (text: string): string[] => text.split(/\n(?=## )/);
