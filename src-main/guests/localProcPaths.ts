@@ -135,7 +135,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         closeSync(fd);
         throw err;
       }
-      return new LocalFileSync(fd, guestPath, canWrite);
+      return new LocalFileSync(fd, guestPath, canWrite, this.shown);
     }
     const fh = await fsp.open(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
     try {
@@ -164,7 +164,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         }
         throw err;
       }
-      return new LocalFileSync(fd, guestPath, true);
+      return new LocalFileSync(fd, guestPath, true, this.shown);
     }
     const fh = await fsp.open(p, flags, mode & 0o7777);
     try {

@@ -112,6 +112,25 @@ export interface FileHandle {
   truncate?(size: number, opts: CallOpts): Promise<void>;
   flush?(opts: CallOpts): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: the same file's calls as blocking ones, present only when none can wait on
+   * anything but a local disk (the local guest's inline files). A host may answer a request
+   * from them at once: no promise, no deadline (nothing to time out), no copy of the data.
+   */
+  now?: FileHandleNow;
+}
+
+/** Blocking calls on one open file (FileHandle.now); they throw FsError like the async ones. */
+export interface FileHandleNow {
+  readInto(buffer: Uint8Array, position: number): number;
+  write(position: number, data: Uint8Array): number;
+  /** The open file's attributes (fstat): the node it names, whatever path it has now. */
+  stat(): Attr;
+  /**
+   * Applies `attr` to the open file itself (fchown, fchmod, ftruncate, futimens, in that
+   * order), with no path to resolve. A size needs the file open for writing.
+   */
+  setattr(attr: SetAttr): void;
 }
 
 /** Attribute changes for setattr; absent fields stay as they are. */

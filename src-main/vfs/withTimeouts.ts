@@ -137,6 +137,8 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
       read: (pos, len, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => h.read(pos, len, o)),
       close: () => h.close(),
     };
+    // Blocking calls on a local disk return before any deadline could fire: passed as they are.
+    if (h.now) out.now = h.now;
     if (h.readInto) {
       const ri = h.readInto.bind(h);
       out.readInto = (buf, pos, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => ri(buf, pos, o));

@@ -1,4 +1,4 @@
-import type { SetAttr, Vfs } from '../../vfs/types.ts';
+import type { Attr, SetAttr, Vfs } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
@@ -12,7 +12,7 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, nowOf, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
   const ops: OpHandlers = {
     create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
       let path: string;
@@ -25,7 +25,8 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       serve(req, async () => {
         const h = await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o);
         try {
-          return { h, a: await vfs.getattr(path, o) };
+          // The new file's attributes from its descriptor where it has one (no second lookup).
+          return { h, a: h.now ? h.now.stat() : await vfs.getattr(path, o) };
         } catch (err) {
           await h.close().catch(() => {});
           throw err;
@@ -33,10 +34,21 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }, ({ h, a }) => {
         const n = nodes.remember(path);
         writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-        lib.replyCreate(req, entryBuf, fillFi(keep(h)));
+        lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
       });
     }) as never,
     write: ((req: Req, _ino: number, buf: unknown, size: number, off: number, fi: unknown) => {
+      const now = handles.get(fhOf(fi))?.now;
+      if (now) {
+        // Written before this returns: straight from libfuse's buffer, no copy, no promise.
+        let n: number;
+        try {
+          n = now.write(off, new Uint8Array(koffi.view(buf, size) as ArrayBuffer));
+        } catch (err) {
+          return fail(req, err);
+        }
+        return void lib.replyWrite(req, n);
+      }
       // Copied now: libfuse reuses its buffer for the next request once this returns.
       const data = Buffer.from(koffi.view(buf, size) as ArrayBuffer);
       const copy = Buffer.allocUnsafe(size);
@@ -61,13 +73,13 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       if (toSet & SET.uid) set.uid = st.uid;
       if (toSet & SET.gid) set.gid = st.gid;
       if (toSet & SET.size) set.size = st.size;
-      const now = Date.now();
-      if (toSet & SET.atimeNow) set.atime = now;
+      const nowMs = Date.now();
+      if (toSet & SET.atimeNow) set.atime = nowMs;
       else if (toSet & SET.atime) {
         set.atime = Number(st.atimeNs) / 1e6;
         set.atimeNs = st.atimeNs;
       }
-      if (toSet & SET.mtimeNow) set.mtime = now;
+      if (toSet & SET.mtimeNow) set.mtime = nowMs;
       else if (toSet & SET.mtime) {
         set.mtime = Number(st.mtimeNs) / 1e6;
         set.mtimeNs = st.mtimeNs;
@@ -76,6 +88,21 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const explicit = ((toSet & SET.atime) !== 0 && (toSet & SET.atimeNow) === 0) || ((toSet & SET.mtime) !== 0 && (toSet & SET.mtimeNow) === 0);
       if ((toSet & (SET.atimeNow | SET.mtimeNow)) !== 0 && !explicit) set.timesNow = true;
       const fh = fi ? fhOf(fi) : 0;
+      // On a file open here (tar's fchown, fchmod, futimens after writing it): by its
+      // descriptor, answered at once with its fstat. A size keeps the path below (the guest
+      // opens the file for writing itself; this descriptor may be read-only).
+      const now = set.size === undefined ? nowOf(ino, fi) : undefined;
+      if (now) {
+        let a: Attr;
+        try {
+          now.setattr(set);
+          a = now.stat();
+        } catch (err) {
+          return fail(req, err);
+        }
+        writeStat(statBuf, 0, a, own);
+        return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+      }
       const o = opts(req);
       serve(req, async () => {
         const path = node(ino).path;

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { errnoFor } from '../../vfs/errno.ts';
-import type { Attr, CallOpts, Caller, FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, Caller, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
 import { DirListings } from './DirListings.ts';
 import type { Req } from './FuseSession.ts';
 import { FI, FI_BIT, type LibFuse3 } from './libfuse3.ts';
@@ -99,10 +99,32 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
     lib.replyEntry(req, entryBuf);
   };
-  const keep = (h: FileHandle): number => {
+  /**
+   * Node -> the latest file open on it whose handle has blocking calls (FileHandle.now).
+   * fchmod, fchown and futimens reach FUSE as a SETATTR of the node with no file handle
+   * (only ftruncate carries one), and so does the GETATTR the kernel sends before a chown;
+   * through this they still act on the open descriptor, not on a path resolved anew.
+   */
+  const openNow = new Map<number, number>();
+  const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
+    if (ino !== undefined && h.now) openNow.set(ino, fh);
     return fh;
+  };
+  /** The handle `fh` of node `ino` was released. */
+  const drop = (ino: number, fh: number): void => {
+    handles.delete(fh);
+    if (openNow.get(ino) === fh) openNow.delete(ino);
+  };
+  /** Blocking calls on node `ino`: of the file the request names, else of one open on the node. */
+  const nowOf = (ino: number, fi: unknown): FileHandleNow | undefined => {
+    if (fi) {
+      const h = handles.get(fhOf(fi));
+      if (h) return h.now;
+    }
+    const fh = openNow.get(ino);
+    return fh === undefined ? undefined : handles.get(fh)?.now;
   };
   const fhOf = (fi: unknown): number => Number(koffi.decode(fi, FI.fh, 'uint64_t'));
   const handle = (fi: unknown): FileHandle => {
@@ -134,5 +156,5 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold };
+  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi, readOnly, cannotHold };
 }

@@ -168,8 +168,30 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
 
   /** Wraps a writable handle so writes invalidate the file's cached size and times. */
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
-    if (!h.write && !h.truncate) return h;
+    if (!h.write && !h.truncate && !h.now) return h;
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
+    if (h.now) {
+      const n = h.now;
+      // Like write and truncate below: what the blocking calls change is forgotten at once.
+      out.now = {
+        readInto: (buf, pos) => n.readInto(buf, pos),
+        write: (pos, data) => {
+          try {
+            return n.write(pos, data);
+          } finally {
+            forget(path);
+          }
+        },
+        stat: () => n.stat(),
+        setattr: (attr) => {
+          try {
+            n.setattr(attr);
+          } finally {
+            forget(path);
+          }
+        },
+      };
+    }
     if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
     if (h.write) {
@@ -222,7 +244,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       }
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
-      return flags.write || flags.truncate ? watchHandle(h, path) : h;
+      return flags.write || flags.truncate || h.now ? watchHandle(h, path) : h;
     },
     readlink: (path, opts) => vfs.readlink(path, opts),
     statfs: (opts) => vfs.statfs(opts),
