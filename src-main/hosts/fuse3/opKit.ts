@@ -117,14 +117,24 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     handles.delete(fh);
     if (openNow.get(ino) === fh) openNow.delete(ino);
   };
-  /** Blocking calls on node `ino`: of the file the request names, else of one open on the node. */
+  /**
+   * Blocking calls on node `ino`: of the file the request names, else of one open on the
+   * node while that file still has a name (a file replaced or removed in the backing folder
+   * meanwhile is no longer what the node's path names: the path is asked then).
+   */
   const nowOf = (ino: number, fi: unknown): FileHandleNow | undefined => {
     if (fi) {
       const h = handles.get(fhOf(fi));
       if (h) return h.now;
     }
     const fh = openNow.get(ino);
-    return fh === undefined ? undefined : handles.get(fh)?.now;
+    const now = fh === undefined ? undefined : handles.get(fh)?.now;
+    if (!now) return undefined;
+    try {
+      return now.stat().nlink > 0 ? now : undefined;
+    } catch {
+      return undefined;
+    }
   };
   const fhOf = (fi: unknown): number => Number(koffi.decode(fi, FI.fh, 'uint64_t'));
   const handle = (fi: unknown): FileHandle => {
