@@ -99,8 +99,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
             if (st) out.push({ name, attr: attrOf(st, this.shown) });
             continue;
           }
-          const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
-          if (st) out.push({ name, attr: attrOf(st, this.shown) });
+          // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
+          const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+          if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
         }
         yield out;
       }
