@@ -156,6 +156,25 @@ export class LocalGuest implements Vfs {
     return this.inParent(path, (d, name) => this.paths.stat(d, name));
   }
 
+  /**
+   * getattr by blocking calls (Vfs.getattrNow) where the node's path is inline
+   * (localInline.ts): one readlink proving the kept folder and one lstat, no promise, and
+   * no Error for a name that is not there (most lookups of an untar).
+   */
+  getattrNow(path: string): Attr | null | undefined {
+    if (this.closed || !this.paths.statNow) return undefined;
+    const parts = splitGuestPath(path);
+    const name = parts.pop();
+    if (name === undefined) return undefined;
+    if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
+    if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
+    try {
+      return this.paths.statNow(parts, name, path) ?? null;
+    } catch (err) {
+      throw fromNode(err, path);
+    }
+  }
+
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {
     return flatten(this.readdirBatches(path, opts));
   }

@@ -53,7 +53,35 @@ export class LocalDirs {
    * With `inline`, a folder not kept yet is opened by a blocking call (localInline.ts).
    */
   async open(parts: readonly string[], guestPath: string, inline = false): Promise<OpenDir> {
+    if (inline) return this.openNow(parts, guestPath);
     const lexical = this.lexical(parts);
+    const k = this.reuse(lexical);
+    if (k) return k;
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+    } catch (err) {
+      throw openError(err, guestPath);
+    }
+    return this.keep(lexical, fh, guestPath);
+  }
+
+  /** open(), by blocking calls only: for inline folders (localInline.ts). Throws what open() rejects with. */
+  openNow(parts: readonly string[], guestPath: string): OpenDir {
+    const lexical = this.lexical(parts);
+    const k = this.reuse(lexical);
+    if (k) return k;
+    let fh: number;
+    try {
+      fh = openSync(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+    } catch (err) {
+      throw openError(err, guestPath);
+    }
+    return this.keep(lexical, fh, guestPath);
+  }
+
+  /** The kept folder at `lexical` when it still is there (refreshed in the LRU order). */
+  private reuse(lexical: string): OpenDir | undefined {
     const k = this.kept.get(lexical);
     if (k && this.stillThere(k)) {
       this.kept.delete(lexical);
@@ -61,14 +89,11 @@ export class LocalDirs {
       return this.use(k);
     }
     if (k) this.drop(k);
-    let fh: fsp.FileHandle | number;
-    try {
-      fh = inline ? openSync(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW) : await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
-    } catch (err) {
-      // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
-      throw fromNode(err, guestPath);
-    }
+    return undefined;
+  }
+
+  /** Proves a folder just opened inside the root and keeps it. */
+  private keep(lexical: string, fh: fsp.FileHandle | number, guestPath: string): OpenDir {
     const fresh: Kept = { fh, ref: `/proc/self/fd/${fdOf(fh)}`, lexical, users: 0, dropped: false };
     // An intermediate symlink (even one pointing back inside) shows up as a different path.
     if (!this.stillThere(fresh)) {
@@ -132,6 +157,13 @@ export class LocalDirs {
     k.dropped = true;
     if (k.users === 0) closeKept(k.fh);
   }
+}
+
+/** An error opening a folder, as the guest reports it. */
+function openError(err: unknown, guestPath: string): FsError {
+  // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
+  if ((err as NodeJS.ErrnoException).code === 'ELOOP') return new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
+  return fromNode(err, guestPath);
 }
 
 function fdOf(fh: fsp.FileHandle | number): number {

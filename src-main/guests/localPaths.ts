@@ -42,6 +42,8 @@ export interface LocalPaths<D extends DirRef = DirRef> {
   close(): void;
   /** Attributes with exact ns times of `name` in `d` (never followed), or of `d` itself. */
   stat(d: D, name: string | undefined): Promise<Attr>;
+  /** Optional: stat() of `name` in the folder at `parts` by blocking calls (an inline path); undefined when nothing is there. */
+  statNow?(parts: readonly string[], name: string, guestPath: string): Attr | undefined;
   /** The folder's mode and group, which a new node's owner depends on. */
   folderOwner(d: D): Promise<FolderOwner>;
   /** The folder's entries with attributes, sorted by name, a batch at a time. */

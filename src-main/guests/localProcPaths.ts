@@ -82,6 +82,16 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     return attrOfNs(d.inline ? lstatSync(p, { bigint: true }) : await fsp.lstat(p, { bigint: true }), this.shown);
   }
 
+  statNow(parts: readonly string[], name: string, guestPath: string): Attr | undefined {
+    const d = this.dirs.openNow(parts, guestPath);
+    try {
+      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+      return st && attrOfNs(st, this.shown);
+    } finally {
+      d.release();
+    }
+  }
+
   async folderOwner(d: ProcDir): Promise<FolderOwner> {
     return d.inline ? statSync(d.ref) : fsp.stat(d.ref);
   }

@@ -176,6 +176,13 @@ export interface Vfs {
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**
+   * Optional: getattr by blocking calls, where the guest can answer without waiting on
+   * anything but a local disk (the local guest's inline paths): the attributes, null when
+   * nothing is at `path` (NotExist without an Error), undefined when it must be asked the
+   * usual way. Throws FsError like getattr rejects. A lookup answered so costs no promise.
+   */
+  getattrNow?(path: string): Attr | null | undefined;
+  /**
    * Optional: the attributes of `path` when they are known in memory right now (a cache
    * layer), else undefined; never asks the guest. Lets a host answer a lookup at once
    * (`ls -l` of 5,000 entries is 5,000 lookups after one listing).

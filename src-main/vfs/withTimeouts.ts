@@ -181,6 +181,8 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     listxattr: (path, opts) => call(opts, () => `${vfs.name}: listxattr ${path}`, (o) => vfs.listxattr(path, o)),
     close: () => vfs.close(),
   };
+  // Blocking calls on a local disk return before any deadline could fire: passed as they are.
+  if (vfs.getattrNow) wrapped.getattrNow = vfs.getattrNow.bind(vfs);
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) =>

@@ -71,6 +71,17 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       // Known in memory (the metadata cache after a listing): answered at once, no promise.
       const known = vfs.cachedAttr?.(path);
       if (known) return replyEntry(req, path, known);
+      // A guest that can answer at once (a local disk): no promise, no Error for a missing name.
+      if (vfs.getattrNow) {
+        let a: Attr | null | undefined;
+        try {
+          a = vfs.getattrNow(path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a === null) return lib.replyErr(req, E.ENOENT);
+        if (a) return replyEntry(req, path, a);
+      }
       serve(req, () => vfs.getattr(path, opts(req)), (a) => replyEntry(req, path, a));
     }) as never,
     forget: ((req: Req, ino: number, nlookup: number) => {
@@ -95,6 +106,19 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         }
         writeStat(statBuf, 0, a, own);
         return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+      }
+      if (vfs.getattrNow) {
+        let a: Attr | null | undefined;
+        try {
+          a = vfs.getattrNow(node(ino).path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a === null) return lib.replyErr(req, E.ENOENT);
+        if (a) {
+          writeStat(statBuf, 0, a, own);
+          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+        }
       }
       serve(req, () => vfs.getattr(node(ino).path, opts(req)), (a) => {
         writeStat(statBuf, 0, a, own);
@@ -147,6 +171,11 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       const h = handles.get(fh);
       drop(ino, fh);
       if (!h) return lib.replyErr(req, 0);
+      if (h.now) {
+        // A local file is closed within the call (closeSync); the kernel takes no error from a release anyway.
+        void h.close().catch((err: unknown) => console.error(`berth: closing a file failed: ${(err as Error).message}`));
+        return void lib.replyErr(req, 0);
+      }
       serve(req, () => h.close(), okErr(req));
     }) as never,
     opendir: ((req: Req, ino: number, _fi: unknown) => {

@@ -8,7 +8,9 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
 // per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
 // mkdir, mknod, symlink, link, unlink, rmdir, rename. Nodes made are answered with their
-// attributes and counted as a lookup the kernel holds.
+// attributes and counted as a lookup the kernel holds: read at once where the guest can
+// (Vfs.getattrNow: a local disk), else asked. On a file open here, tar's fchown, fchmod and
+// futimens act on its descriptor (FileHandle.now: opKit.ts's nowOf).
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
@@ -110,7 +112,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (set.size !== undefined && h?.truncate && Object.keys(set).length === 1) await h.truncate(set.size, o);
         else if (vfs.setattr) await vfs.setattr(path, set, o);
         else readOnly();
-        return vfs.getattr(path, o);
+        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
       }, (a) => {
         writeStat(statBuf, 0, a, own);
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
@@ -126,7 +128,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const o = opts(req);
       serve(req, async () => {
         await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
-        return vfs.getattr(path, o);
+        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     mknod: ((req: Req, parent: number, name: string, mode: number, rdev: number) => {
@@ -142,7 +144,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (type === undefined) await (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o)).close();
         else if (!vfs.mknod) cannotHold('fifos, sockets or device nodes');
         else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
-        return vfs.getattr(path, o);
+        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     symlink: ((req: Req, target: string, parent: number, name: string) => {
@@ -155,7 +157,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const o = opts(req);
       serve(req, async () => {
         await (vfs.symlink ?? readOnly).call(vfs, target, path, o);
-        return vfs.getattr(path, o);
+        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     link: ((req: Req, ino: number, newparent: number, newname: string) => {
@@ -171,7 +173,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       serve(req, async () => {
         if (!vfs.link) cannotHold('hard links');
         await vfs.link!(from, path, o);
-        return vfs.getattr(path, o);
+        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     unlink: ((req: Req, parent: number, name: string) => {

@@ -256,6 +256,16 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       await vfs.close();
     },
   };
+  if (vfs.getattrNow) {
+    const g = vfs.getattrNow.bind(vfs);
+    wrapped.getattrNow = (path) => {
+      const hit = known(path);
+      if (hit) return hit;
+      const a = g(path);
+      if (a) putAttr(path, a);
+      return a;
+    };
+  }
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) => watchHandle(await change([path], false, () => f(path, mode, opts)), path);

@@ -74,6 +74,22 @@ describe('metadata cache over the local guest', () => {
     await v.unlink!('/n', o);
   });
 
+  it('answers getattr at once where the local guest can (Vfs.getattrNow): attributes, null for nothing, undefined for the root', async () => {
+    const v = wrapGuest(local, { cacheExpiryMs: 60_000 });
+    writeFileSync(join(dir, 'now'), 'abc');
+    expect(v.getattrNow!('/now')).toMatchObject({ type: 'file', size: 3 });
+    expect(v.getattrNow!('/now')).toEqual(await local.getattr('/now', o));
+    expect(v.getattrNow!('/missing')).toBeNull();
+    expect(v.getattrNow!('/')).toBeUndefined();
+    expect(() => v.getattrNow!('/now/below')).toThrow(expect.objectContaining({ kind: 'NotDir' }));
+    expect(() => v.getattrNow!('/a/../b')).toThrow(expect.objectContaining({ kind: 'InvalidItem' }));
+    // Kept like getattr's answers: an outside change shows after the expiry, one made through the wrapper at once.
+    writeFileSync(join(dir, 'now'), 'abcdef');
+    expect(v.getattrNow!('/now')).toMatchObject({ size: 3 });
+    await v.unlink!('/now', o);
+    expect(v.getattrNow!('/now')).toBeNull();
+  });
+
   it('policy off always asks the guest', async () => {
     const v = withMetadataCache(local, { policy: 'off', expiryMs: 60_000 });
     expect(v).toBe(local);
