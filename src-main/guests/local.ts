@@ -2,7 +2,7 @@ import { constants as C } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { LocalGuestSchema } from '../../src-shared/mountSpec.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
-import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs } from '../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, FileHandle, OpenFlags, SetAttr, SpecialType, StatFs, Vfs, VfsNow } from '../vfs/types.ts';
 import type { z } from 'zod';
 import { fromNode } from './localErrors.ts';
 import { InlinePolicy } from './localInline.ts';
@@ -61,6 +61,12 @@ export class LocalGuest implements Vfs {
   /** Node has no xattr API: a local folder presents none. */
   readonly noXattrs = true;
   private closed = false;
+  /** Blocking calls where the path is inline (Vfs.now). */
+  readonly now: VfsNow = {
+    getattr: (path) => this.getattrNow(path),
+    unlink: (path) => this.removeNow(path, false),
+    rmdir: (path) => this.removeNow(path, true),
+  };
 
   private constructor(
     /** The folder's real path (symlinks resolved once at open). */
@@ -157,22 +163,41 @@ export class LocalGuest implements Vfs {
   }
 
   /**
-   * getattr by blocking calls (Vfs.getattrNow) where the node's path is inline
-   * (localInline.ts): one readlink proving the kept folder and one lstat, no promise, and
-   * no Error for a name that is not there (most lookups of an untar).
+   * The node at `path` split for a blocking call (Vfs.now), or undefined when it must go the
+   * usual way: the root, a closed guest, a path that is not inline (localInline.ts).
    */
-  getattrNow(path: string): Attr | null | undefined {
-    if (this.closed || !this.paths.statNow) return undefined;
+  private inlineNode(path: string): { parts: string[]; name: string } | undefined {
+    if (this.closed) return undefined;
     const parts = splitGuestPath(path);
     const name = parts.pop();
     if (name === undefined) return undefined;
     if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
-    if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
+    return this.policy.inline(`${this.lexical(parts)}/${name}`) ? { parts, name } : undefined;
+  }
+
+  /** getattr inline: one readlink proving the kept folder and one lstat, and no Error for a name that is not there (most lookups of an untar). */
+  private getattrNow(path: string): Attr | null | undefined {
+    const at = this.paths.statNow && this.inlineNode(path);
+    if (!at) return undefined;
     try {
-      return this.paths.statNow(parts, name, path) ?? null;
+      return this.paths.statNow!(at.parts, at.name, path) ?? null;
     } catch (err) {
       throw fromNode(err, path);
     }
+  }
+
+  /** unlink or rmdir inline (what rm -rf sends per entry). */
+  private removeNow(path: string, dir: boolean): boolean {
+    if (this.readOnly || !this.paths.removeNow) return false;
+    const at = this.inlineNode(path);
+    if (!at) return false;
+    try {
+      this.paths.removeNow(at.parts, at.name, path, dir);
+    } catch (err) {
+      throw fromNode(err, path);
+    }
+    if (dir) this.paths.forget([...at.parts, at.name]);
+    return true;
   }
 
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {

@@ -44,6 +44,8 @@ export interface LocalPaths<D extends DirRef = DirRef> {
   stat(d: D, name: string | undefined): Promise<Attr>;
   /** Optional: stat() of `name` in the folder at `parts` by blocking calls (an inline path); undefined when nothing is there. */
   statNow?(parts: readonly string[], name: string, guestPath: string): Attr | undefined;
+  /** Optional: unlink() (or rmdir() with `dir`) of `name` in the folder at `parts` by blocking calls (an inline path). */
+  removeNow?(parts: readonly string[], name: string, guestPath: string, dir: boolean): void;
   /** The folder's mode and group, which a new node's owner depends on. */
   folderOwner(d: D): Promise<FolderOwner>;
   /** The folder's entries with attributes, sorted by name, a batch at a time. */

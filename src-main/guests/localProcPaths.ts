@@ -92,6 +92,16 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     }
   }
 
+  removeNow(parts: readonly string[], name: string, guestPath: string, dir: boolean): void {
+    const d = this.dirs.openNow(parts, guestPath);
+    try {
+      if (dir) rmdirSync(`${d.ref}/${name}`);
+      else unlinkSync(`${d.ref}/${name}`);
+    } finally {
+      d.release();
+    }
+  }
+
   async folderOwner(d: ProcDir): Promise<FolderOwner> {
     return d.inline ? statSync(d.ref) : fsp.stat(d.ref);
   }

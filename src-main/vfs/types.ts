@@ -133,6 +133,16 @@ export interface FileHandleNow {
   setattr(attr: SetAttr): void;
 }
 
+/** Blocking calls of a vfs (Vfs.now); each throws FsError like its async form rejects. */
+export interface VfsNow {
+  /** The attributes; null when nothing is at `path` (NotExist without an Error); undefined: ask getattr. */
+  getattr(path: string): Attr | null | undefined;
+  /** Removes a non-folder; false when it must be asked by unlink instead. */
+  unlink(path: string): boolean;
+  /** Removes an empty folder; false when it must be asked by rmdir instead. */
+  rmdir(path: string): boolean;
+}
+
 /** Attribute changes for setattr; absent fields stay as they are. */
 export interface SetAttr {
   mode?: number;
@@ -176,12 +186,11 @@ export interface Vfs {
 
   getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**
-   * Optional: getattr by blocking calls, where the guest can answer without waiting on
-   * anything but a local disk (the local guest's inline paths): the attributes, null when
-   * nothing is at `path` (NotExist without an Error), undefined when it must be asked the
-   * usual way. Throws FsError like getattr rejects. A lookup answered so costs no promise.
+   * Optional: some calls as blocking ones, where the guest can answer without waiting on
+   * anything but a local disk (the local guest's inline paths). A host answers a request
+   * from them at once (no promise, no deadline), and asks the usual way when they decline.
    */
-  getattrNow?(path: string): Attr | null | undefined;
+  now?: VfsNow;
   /**
    * Optional: the attributes of `path` when they are known in memory right now (a cache
    * layer), else undefined; never asks the guest. Lets a host answer a lookup at once

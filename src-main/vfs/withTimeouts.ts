@@ -182,7 +182,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     close: () => vfs.close(),
   };
   // Blocking calls on a local disk return before any deadline could fire: passed as they are.
-  if (vfs.getattrNow) wrapped.getattrNow = vfs.getattrNow.bind(vfs);
+  if (vfs.now) wrapped.now = vfs.now;
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) =>

@@ -72,10 +72,10 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       const known = vfs.cachedAttr?.(path);
       if (known) return replyEntry(req, path, known);
       // A guest that can answer at once (a local disk): no promise, no Error for a missing name.
-      if (vfs.getattrNow) {
+      if (vfs.now) {
         let a: Attr | null | undefined;
         try {
-          a = vfs.getattrNow(path);
+          a = vfs.now.getattr(path);
         } catch (err) {
           return fail(req, err);
         }
@@ -107,10 +107,10 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         writeStat(statBuf, 0, a, own);
         return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
       }
-      if (vfs.getattrNow) {
+      if (vfs.now) {
         let a: Attr | null | undefined;
         try {
-          a = vfs.getattrNow(node(ino).path);
+          a = vfs.now.getattr(node(ino).path);
         } catch (err) {
           return fail(req, err);
         }

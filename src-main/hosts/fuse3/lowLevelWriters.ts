@@ -9,12 +9,26 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 // per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
 // mkdir, mknod, symlink, link, unlink, rmdir, rename. Nodes made are answered with their
 // attributes and counted as a lookup the kernel holds: read at once where the guest can
-// (Vfs.getattrNow: a local disk), else asked. On a file open here, tar's fchown, fchmod and
+// (Vfs.now: a local disk), else asked. On a file open here, tar's fchown, fchmod and
 // futimens act on its descriptor (FileHandle.now: opKit.ts's nowOf).
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
   const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, nowOf, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+  /** unlink or rmdir answered at once where the guest can (Vfs.now); false: ask the usual way. */
+  const removedNow = (req: Req, path: string, dir: boolean): boolean => {
+    const now = vfs.now;
+    if (!now) return false;
+    try {
+      if (!(dir ? now.rmdir(path) : now.unlink(path))) return false;
+    } catch (err) {
+      fail(req, err);
+      return true;
+    }
+    nodes.unlinked(path);
+    lib.replyErr(req, 0);
+    return true;
+  };
   const ops: OpHandlers = {
     create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
       let path: string;
@@ -112,7 +126,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (set.size !== undefined && h?.truncate && Object.keys(set).length === 1) await h.truncate(set.size, o);
         else if (vfs.setattr) await vfs.setattr(path, set, o);
         else readOnly();
-        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => {
         writeStat(statBuf, 0, a, own);
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
@@ -128,7 +142,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const o = opts(req);
       serve(req, async () => {
         await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
-        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     mknod: ((req: Req, parent: number, name: string, mode: number, rdev: number) => {
@@ -144,7 +158,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (type === undefined) await (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o)).close();
         else if (!vfs.mknod) cannotHold('fifos, sockets or device nodes');
         else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
-        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     symlink: ((req: Req, target: string, parent: number, name: string) => {
@@ -157,7 +171,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const o = opts(req);
       serve(req, async () => {
         await (vfs.symlink ?? readOnly).call(vfs, target, path, o);
-        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     link: ((req: Req, ino: number, newparent: number, newname: string) => {
@@ -173,7 +187,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       serve(req, async () => {
         if (!vfs.link) cannotHold('hard links');
         await vfs.link!(from, path, o);
-        return vfs.getattrNow?.(path) ?? vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     unlink: ((req: Req, parent: number, name: string) => {
@@ -183,6 +197,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
+      if (removedNow(req, path, false)) return;
       serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);
@@ -195,6 +210,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
+      if (removedNow(req, path, true)) return;
       serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);

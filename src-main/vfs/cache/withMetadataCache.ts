@@ -256,14 +256,26 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       await vfs.close();
     },
   };
-  if (vfs.getattrNow) {
-    const g = vfs.getattrNow.bind(vfs);
-    wrapped.getattrNow = (path) => {
-      const hit = known(path);
-      if (hit) return hit;
-      const a = g(path);
-      if (a) putAttr(path, a);
-      return a;
+  if (vfs.now) {
+    const n = vfs.now;
+    // Cached and forgotten as their async forms are (change() above, without the promise).
+    const removed = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+      try {
+        return fn();
+      } finally {
+        forget(path, subtree);
+      }
+    };
+    wrapped.now = {
+      getattr: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = n.getattr(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      unlink: (path) => removed(path, false, () => n.unlink(path)),
+      rmdir: (path) => removed(path, true, () => n.rmdir(path)),
     };
   }
   if (vfs.create) {

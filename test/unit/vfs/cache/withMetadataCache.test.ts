@@ -74,20 +74,27 @@ describe('metadata cache over the local guest', () => {
     await v.unlink!('/n', o);
   });
 
-  it('answers getattr at once where the local guest can (Vfs.getattrNow): attributes, null for nothing, undefined for the root', async () => {
+  it('answers getattr at once where the local guest can (Vfs.now): attributes, null for nothing, undefined for the root', async () => {
     const v = wrapGuest(local, { cacheExpiryMs: 60_000 });
     writeFileSync(join(dir, 'now'), 'abc');
-    expect(v.getattrNow!('/now')).toMatchObject({ type: 'file', size: 3 });
-    expect(v.getattrNow!('/now')).toEqual(await local.getattr('/now', o));
-    expect(v.getattrNow!('/missing')).toBeNull();
-    expect(v.getattrNow!('/')).toBeUndefined();
-    expect(() => v.getattrNow!('/now/below')).toThrow(expect.objectContaining({ kind: 'NotDir' }));
-    expect(() => v.getattrNow!('/a/../b')).toThrow(expect.objectContaining({ kind: 'InvalidItem' }));
+    expect(v.now!.getattr('/now')).toMatchObject({ type: 'file', size: 3 });
+    expect(v.now!.getattr('/now')).toEqual(await local.getattr('/now', o));
+    expect(v.now!.getattr('/missing')).toBeNull();
+    expect(v.now!.getattr('/')).toBeUndefined();
+    expect(() => v.now!.getattr('/now/below')).toThrow(expect.objectContaining({ kind: 'NotDir' }));
+    expect(() => v.now!.getattr('/a/../b')).toThrow(expect.objectContaining({ kind: 'InvalidItem' }));
     // Kept like getattr's answers: an outside change shows after the expiry, one made through the wrapper at once.
     writeFileSync(join(dir, 'now'), 'abcdef');
-    expect(v.getattrNow!('/now')).toMatchObject({ size: 3 });
-    await v.unlink!('/now', o);
-    expect(v.getattrNow!('/now')).toBeNull();
+    expect(v.now!.getattr('/now')).toMatchObject({ size: 3 });
+    expect(v.now!.unlink('/now')).toBe(true);
+    expect(v.now!.getattr('/now')).toBeNull();
+    expect(() => v.now!.unlink('/now')).toThrow(expect.objectContaining({ kind: 'NotExist' }));
+    await v.mkdir!('/d', 0o755, o);
+    writeFileSync(join(dir, 'd/x'), '');
+    expect(() => v.now!.rmdir('/d')).toThrow(expect.objectContaining({ kind: 'NotEmpty' }));
+    expect(v.now!.unlink('/d/x')).toBe(true);
+    expect(v.now!.rmdir('/d')).toBe(true);
+    await expect(v.getattr('/d', o)).rejects.toMatchObject({ kind: 'NotExist' });
   });
 
   it('policy off always asks the guest', async () => {
