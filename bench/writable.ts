@@ -103,18 +103,21 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
   try {
     const { tar, entries } = await tarOf(work);
     notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries. Medians of ${runs} runs; Berth and its peer alternate.`);
-    // 1. FUSE: Berth's host over a local folder vs bindfs over another.
-    const dirs = ['berth-src', 'bindfs-src', 'berth-mnt', 'bindfs-mnt'].map((d) => join(work, d));
-    for (const d of dirs) await mkdir(d);
-    const [bSrc, pSrc, bMnt, pMnt] = dirs as [string, string, string, string];
-    const berth: ForegroundMount = await foregroundMount(['fuse', 'local', '--path', bSrc, '--rw'], bMnt);
-    sides.push({ mnt: bMnt, stop: () => berth.stop(), ...(berth.child.pid ? { pid: berth.child.pid } : {}) });
-    await run('bindfs', [pSrc, pMnt]);
-    const bindfsPid = await pidOf(['bindfs', pSrc, pMnt]);
-    sides.push({ mnt: pMnt, stop: () => run('fusermount', ['-u', pMnt]).then(() => {}), ...(bindfsPid ? { pid: bindfsPid } : {}) });
-    const fuseHost = process.env.BERTH_FUSE === '2' ? 'fuse-native (libfuse 2)' : 'libfuse 3 low-level';
-    rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: `\`berth mount fuse local --rw\` (${fuseHost})`, peer: 'bindfs 1.14 (libfuse 2)' }, { tree: '≤ 1.5×', writes: '≤ 2×' })));
-    for (const s of sides.splice(0)) await s.stop();
+    // 1. FUSE: Berth's host over a local folder vs bindfs over another (BENCH_WRITABLE_FUSE=0 skips it).
+    if (process.env.BENCH_WRITABLE_FUSE !== '0') await fuseHalf();
+    async function fuseHalf(): Promise<void> {
+      const dirs = ['berth-src', 'bindfs-src', 'berth-mnt', 'bindfs-mnt'].map((d) => join(work, d));
+      for (const d of dirs) await mkdir(d);
+      const [bSrc, pSrc, bMnt, pMnt] = dirs as [string, string, string, string];
+      const berth: ForegroundMount = await foregroundMount(['fuse', 'local', '--path', bSrc, '--rw'], bMnt);
+      sides.push({ mnt: bMnt, stop: () => berth.stop(), ...(berth.child.pid ? { pid: berth.child.pid } : {}) });
+      await run('bindfs', [pSrc, pMnt]);
+      const bindfsPid = await pidOf(['bindfs', pSrc, pMnt]);
+      sides.push({ mnt: pMnt, stop: () => run('fusermount', ['-u', pMnt]).then(() => {}), ...(bindfsPid ? { pid: bindfsPid } : {}) });
+      const fuseHost = process.env.BERTH_FUSE === '2' ? 'fuse-native (libfuse 2)' : 'libfuse 3 low-level';
+      rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: `\`berth mount fuse local --rw\` (${fuseHost})`, peer: 'bindfs 1.14 (libfuse 2)' }, { tree: '≤ 1.5×', writes: '≤ 2×' })));
+      for (const s of sides.splice(0)) await s.stop();
+    }
 
     // 2. NFS: Berth's NFS host vs ganesha, both through Berth's NFS client mounted with FUSE.
     if (process.env.BENCH_WRITABLE_NFS !== '0') {

@@ -8,7 +8,7 @@ import { fromNode } from './localErrors.ts';
 import { InlinePolicy } from './localInline.ts';
 import { flatten } from '../vfs/listing.ts';
 import { CAN_CHOWN, ownerFor } from './localOwner.ts';
-import { type DirRef, type LocalPaths, type PathsKind, pathsKind } from './localPaths.ts';
+import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, pathsKind } from './localPaths.ts';
 import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
 
@@ -28,6 +28,8 @@ export { fromNode } from './localErrors.ts';
 
 /** Longest name of one path component (Linux NAME_MAX). */
 const NAME_MAX = 255;
+/** Folders up to this many entries are listed by the synchronous face; bigger ones in batches (readdirBatches). */
+const NOW_LIST_MAX = 1024;
 
 /** Options of the guest that are not part of the spec (tests, the environment). */
 export interface LocalGuestOptions {
@@ -61,12 +63,6 @@ export class LocalGuest implements Vfs {
   /** Node has no xattr API: a local folder presents none. */
   readonly noXattrs = true;
   private closed = false;
-  /** Blocking calls where the path is inline (Vfs.now). */
-  readonly now: VfsNow = {
-    getattr: (path) => this.getattrNow(path),
-    unlink: (path) => this.removeNow(path, false),
-    rmdir: (path) => this.removeNow(path, true),
-  };
 
   private constructor(
     /** The folder's real path (symlinks resolved once at open). */
@@ -79,6 +75,102 @@ export class LocalGuest implements Vfs {
   ) {
     this.name = `local ${root}`;
     this.readOnly = readOnly;
+    if (paths.now) this.now = this.nowFace(paths.now);
+  }
+
+  /**
+   * The synchronous face (VfsNow): the calls hosts make most, by blocking calls when the
+   * inline policy allows the node's path (else `undefined`/false, nothing done), with the
+   * same checks and errors as the async methods.
+   */
+  readonly now?: VfsNow;
+
+  private nowFace(p: LocalPathsNow): VfsNow {
+    /** Runs fn with the parent folder of `path` when inline; undefined (nothing done) otherwise. */
+    const inParentNow = <T>(path: string, fn: (d: DirRef, name: string) => T): { v: T } | undefined => {
+      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+      const parts = splitGuestPath(path);
+      const name = parts.pop();
+      if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
+      if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
+      if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
+      let d: DirRef;
+      try {
+        d = p.dir(parts, path);
+      } catch (err) {
+        throw fromNode(err, path);
+      }
+      try {
+        return { v: fn(d, name) };
+      } catch (err) {
+        throw fromNode(err, path);
+      } finally {
+        d.release();
+      }
+    };
+    const now: VfsNow = {
+      getattr: (path) => {
+        if (path !== '/') return inParentNow(path, (d, name) => p.stat(d, name))?.v;
+        if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+        if (!this.policy.inline(this.root)) return undefined;
+        let d: DirRef;
+        try {
+          d = p.dir([], path);
+        } catch (err) {
+          throw fromNode(err, path);
+        }
+        try {
+          return p.stat(d, undefined);
+        } catch (err) {
+          throw fromNode(err, path);
+        } finally {
+          d.release();
+        }
+      },
+      lookup: (path) => (path === '/' ? now.getattr(path) : inParentNow(path, (d, name) => p.lookup(d, name))?.v),
+      create: (path, mode, caller) => {
+        this.writable(path);
+        return inParentNow(path, (d, name) => p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined)))?.v;
+      },
+      mkdir: (path, mode, caller) => {
+        this.writable(path);
+        return inParentNow(path, (d, name) => p.mkdir(d, name, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined))) !== undefined;
+      },
+      unlink: (path) => {
+        this.writable(path);
+        return inParentNow(path, (d, name) => p.unlink(d, name)) !== undefined;
+      },
+      rmdir: (path) => {
+        this.writable(path);
+        const done = inParentNow(path, (d, name) => p.rmdir(d, name)) !== undefined;
+        if (done) this.paths.forget(splitGuestPath(path));
+        return done;
+      },
+      readdir: (path) => {
+        if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+        const parts = splitGuestPath(path);
+        if (!this.policy.inline(this.lexical(parts))) return undefined;
+        let d: DirRef;
+        try {
+          d = p.dir(parts, path);
+        } catch (err) {
+          throw fromNode(err, path);
+        }
+        try {
+          return p.list(d, NOW_LIST_MAX);
+        } catch (err) {
+          throw fromNode(err, path);
+        } finally {
+          d.release();
+        }
+      },
+      setattr: (path, attr) => {
+        this.writable(path);
+        if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);
+        return inParentNow(path, (d, name) => p.setattr(d, name, path, attr)) !== undefined;
+      },
+    };
+    return now;
   }
 
   /** Opens a folder; fails when it is missing or not a folder. */
@@ -160,44 +252,6 @@ export class LocalGuest implements Vfs {
     this.check(opts);
     if (path === '/') return this.inDir([], this.root, path, (d) => this.paths.stat(d, undefined));
     return this.inParent(path, (d, name) => this.paths.stat(d, name));
-  }
-
-  /**
-   * The node at `path` split for a blocking call (Vfs.now), or undefined when it must go the
-   * usual way: the root, a closed guest, a path that is not inline (localInline.ts).
-   */
-  private inlineNode(path: string): { parts: string[]; name: string } | undefined {
-    if (this.closed) return undefined;
-    const parts = splitGuestPath(path);
-    const name = parts.pop();
-    if (name === undefined) return undefined;
-    if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
-    return this.policy.inline(`${this.lexical(parts)}/${name}`) ? { parts, name } : undefined;
-  }
-
-  /** getattr inline: one readlink proving the kept folder and one lstat, and no Error for a name that is not there (most lookups of an untar). */
-  private getattrNow(path: string): Attr | null | undefined {
-    const at = this.paths.statNow && this.inlineNode(path);
-    if (!at) return undefined;
-    try {
-      return this.paths.statNow!(at.parts, at.name, path) ?? null;
-    } catch (err) {
-      throw fromNode(err, path);
-    }
-  }
-
-  /** unlink or rmdir inline (what rm -rf sends per entry). */
-  private removeNow(path: string, dir: boolean): boolean {
-    if (this.readOnly || !this.paths.removeNow) return false;
-    const at = this.inlineNode(path);
-    if (!at) return false;
-    try {
-      this.paths.removeNow(at.parts, at.name, path, dir);
-    } catch (err) {
-      throw fromNode(err, path);
-    }
-    if (dir) this.paths.forget([...at.parts, at.name]);
-    return true;
   }
 
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry> {

@@ -57,16 +57,16 @@ export class LocalDirs {
     const lexical = this.lexical(parts);
     const k = this.reuse(lexical);
     if (k) return k;
-    let fh: fsp.FileHandle;
+    let fh: fsp.FileHandle | number;
     try {
       fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(lexical, fh, guestPath);
+    return this.keep(fh, lexical, guestPath);
   }
 
-  /** open(), by blocking calls only: for inline folders (localInline.ts). Throws what open() rejects with. */
+  /** open() by blocking calls only (inline folders, and the guest's synchronous face). */
   openNow(parts: readonly string[], guestPath: string): OpenDir {
     const lexical = this.lexical(parts);
     const k = this.reuse(lexical);
@@ -77,10 +77,10 @@ export class LocalDirs {
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(lexical, fh, guestPath);
+    return this.keep(fh, lexical, guestPath);
   }
 
-  /** The kept folder at `lexical` when it still is there (refreshed in the LRU order). */
+  /** The kept folder at `lexical` when it is still there, in use; drops it when it moved. */
   private reuse(lexical: string): OpenDir | undefined {
     const k = this.kept.get(lexical);
     if (k && this.stillThere(k)) {
@@ -92,8 +92,8 @@ export class LocalDirs {
     return undefined;
   }
 
-  /** Proves a folder just opened inside the root and keeps it. */
-  private keep(lexical: string, fh: fsp.FileHandle | number, guestPath: string): OpenDir {
+  /** Proves a freshly opened folder descriptor inside the root and keeps it. */
+  private keep(fh: fsp.FileHandle | number, lexical: string, guestPath: string): OpenDir {
     const fresh: Kept = { fh, ref: `/proc/self/fd/${fdOf(fh)}`, lexical, users: 0, dropped: false };
     // An intermediate symlink (even one pointing back inside) shows up as a different path.
     if (!this.stillThere(fresh)) {
@@ -159,9 +159,8 @@ export class LocalDirs {
   }
 }
 
-/** An error opening a folder, as the guest reports it. */
+/** A folder's open error as an FsError: O_NOFOLLOW on the last component answers ELOOP for a symlink. */
 function openError(err: unknown, guestPath: string): FsError {
-  // O_NOFOLLOW on the last component answers ELOOP for a symlink: it is not a folder.
   if ((err as NodeJS.ErrnoException).code === 'ELOOP') return new FsError('NotDir', `${guestPath}: is a symlink, not a folder`, { cause: err });
   return fromNode(err, guestPath);
 }

@@ -8,15 +8,13 @@ import { hasUtimensat, setTimesFdSync } from './localTimes.ts';
 // An open local file on a local disk, read and written by blocking calls on the JavaScript
 // thread (localInline.ts says when that is safe). No read-ahead of its own: the kernel's
 // page cache and readahead already make a pread of cached bytes a memcpy. Its calls are
-// also offered as blocking ones (FileHandle.now), so a host answers a write, a read, or an
-// fchmod/fchown/futimens/fstat of an open file at once, by descriptor, with no path to
-// resolve and no promise (what `tar x` does to every file it writes).
+// also offered as blocking ones (FileHandle.now), with fstat and fchown/fchmod/futimens, so
+// a host answers what `tar x` does to every file it writes by descriptor, with no path to
+// resolve and no promise.
 
 /** One open local file served inline. */
 export class LocalFileSync implements FileHandle {
   private closed = false;
-  /** The blocking calls (FileHandle.now). */
-  readonly now: FileHandleNow;
 
   constructor(
     private readonly fd: number,
@@ -24,51 +22,22 @@ export class LocalFileSync implements FileHandle {
     private readonly canWrite: boolean,
     /** Owner shown instead of the file's (the spec's uid/gid). */
     private readonly shown: OwnerShown = { uid: undefined, gid: undefined },
-  ) {
-    this.now = {
-      readInto: (buf, pos) => {
-        this.live();
-        return this.preadInto(buf, pos);
-      },
-      write: (pos, data) => this.writeNow(pos, data),
-      stat: () => this.statNow(),
-      setattr: (attr) => this.setattrNow(attr),
-    };
-  }
+  ) {}
 
-  private live(): void {
-    if (this.closed) throw new FsError('Closed', `${this.path}: file handle is closed`);
-  }
-
-  private writable(): void {
-    if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);
-  }
-
-  private preadInto(buf: Uint8Array, position: number): number {
-    let got = 0;
-    try {
-      while (got < buf.length) {
-        const n = readSync(this.fd, buf, got, buf.length - got, position + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } catch (err) {
-      throw fromNode(err, this.path);
-    }
-    return got;
-  }
-
-  private writeNow(position: number, data: Uint8Array): number {
-    this.live();
-    this.writable();
-    try {
-      let done = 0;
-      while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, position + done);
-      return done;
-    } catch (err) {
-      throw fromNode(err, this.path);
-    }
-  }
+  /** The same reads and writes without a promise (FileHandleNow): every call here is inline already. */
+  readonly now: FileHandleNow = {
+    readInto: (buffer, position) => {
+      this.live();
+      return this.preadInto(buffer, position);
+    },
+    write: (position, data) => {
+      this.live();
+      this.writable();
+      return this.pwriteAll(position, data);
+    },
+    stat: () => this.statNow(),
+    setattr: (attr) => this.setattrNow(attr),
+  };
 
   private statNow(): Attr {
     this.live();
@@ -100,6 +69,28 @@ export class LocalFileSync implements FileHandle {
     }
   }
 
+  private live(): void {
+    if (this.closed) throw new FsError('Closed', `${this.path}: file handle is closed`);
+  }
+
+  private writable(): void {
+    if (!this.canWrite) throw new FsError('ReadOnly', `${this.path}: read-only`);
+  }
+
+  private preadInto(buf: Uint8Array, position: number): number {
+    let got = 0;
+    try {
+      while (got < buf.length) {
+        const n = readSync(this.fd, buf, got, buf.length - got, position + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+    return got;
+  }
+
   async read(position: number, length: number, _opts: CallOpts): Promise<Uint8Array> {
     this.live();
     const buf = Buffer.allocUnsafe(length);
@@ -113,7 +104,19 @@ export class LocalFileSync implements FileHandle {
   }
 
   async write(position: number, data: Uint8Array, _opts: CallOpts): Promise<number> {
-    return this.writeNow(position, data);
+    this.live();
+    this.writable();
+    return this.pwriteAll(position, data);
+  }
+
+  private pwriteAll(position: number, data: Uint8Array): number {
+    try {
+      let done = 0;
+      while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, position + done);
+      return done;
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
   }
 
   async truncate(size: number, _opts: CallOpts): Promise<void> {

@@ -28,12 +28,34 @@ export interface DirRef {
   release(): void;
 }
 
+/**
+ * A strategy's blocking forms of the calls the guest's synchronous face makes (VfsNow in
+ * vfs/types.ts); used only for folders the inline policy allows.
+ */
+export interface LocalPathsNow<D extends DirRef = DirRef> {
+  /** dir() by blocking calls; the folder is inline. */
+  dir(parts: readonly string[], guestPath: string): D;
+  stat(d: D, name: string | undefined): Attr;
+  /** stat of `name`, or null when nothing has that name. */
+  lookup(d: D, name: string): Attr | null;
+  folderOwner(d: D): FolderOwner;
+  create(d: D, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle;
+  mkdir(d: D, name: string, mode: number, owner: NewOwner): void;
+  unlink(d: D, name: string): void;
+  rmdir(d: D, name: string): void;
+  setattr(d: D, name: string, guestPath: string, attr: SetAttr): void;
+  /** The sorted listing of `d` with attributes when it has at most `max` entries, all inline; else undefined. */
+  list(d: D, max: number): DirEntry[] | undefined;
+}
+
 /** The strategies: the /proc proof (Linux) and the openat walk (every platform with libc's *at calls). */
 export type PathsKind = 'proc' | 'openat';
 
 /** One strategy, owned by one guest. Every name is one checked path component. */
 export interface LocalPaths<D extends DirRef = DirRef> {
   readonly kind: PathsKind;
+  /** Blocking forms of some calls, where the strategy has them (the /proc one). */
+  readonly now?: LocalPathsNow<D>;
   /** Opens the folder at `parts`; `inline` says whether its nodes' calls may block this thread. */
   dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<D>;
   /** Forgets folders kept at and under `parts` (after rmdir or rename). */
@@ -42,10 +64,6 @@ export interface LocalPaths<D extends DirRef = DirRef> {
   close(): void;
   /** Attributes with exact ns times of `name` in `d` (never followed), or of `d` itself. */
   stat(d: D, name: string | undefined): Promise<Attr>;
-  /** Optional: stat() of `name` in the folder at `parts` by blocking calls (an inline path); undefined when nothing is there. */
-  statNow?(parts: readonly string[], name: string, guestPath: string): Attr | undefined;
-  /** Optional: unlink() (or rmdir() with `dir`) of `name` in the folder at `parts` by blocking calls (an inline path). */
-  removeNow?(parts: readonly string[], name: string, guestPath: string, dir: boolean): void;
   /** The folder's mode and group, which a new node's owner depends on. */
   folderOwner(d: D): Promise<FolderOwner>;
   /** The folder's entries with attributes, sorted by name, a batch at a time. */

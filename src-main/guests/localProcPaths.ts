@@ -8,7 +8,7 @@ import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
-import type { DirRef, FolderOwner, LocalPaths, NewOwner, PathsKind } from './localPaths.ts';
+import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
 import { setattrAt, setattrAtSync } from './localSetattr.ts';
 import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
@@ -20,6 +20,8 @@ import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 
 /** Entries of one folder lstat-ed per listing step (bounds memory for huge folders; one worker batch). */
 export const READDIR_BATCH = 1024;
+/** open(2) flags of a new regular file: exclusive, never through a symlink, never blocking on a fifo. */
+const CREATE_FLAGS = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK;
 /** lstat calls kept in flight while listing. */
 const LSTAT_WINDOW = 64;
 
@@ -67,6 +69,36 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     return { ...(await this.dirs.open(parts, guestPath, inline)), inline };
   }
 
+  /** The blocking forms (the guest's synchronous face): the same calls as the inline branches below. */
+  readonly now: LocalPathsNow<ProcDir> = {
+    dir: (parts, guestPath) => ({ ...this.dirs.openNow(parts, guestPath), inline: true }),
+    stat: (d, name) => (name === undefined ? attrOfNs(statSync(d.ref, { bigint: true }), this.shown) : attrOfNs(lstatSync(`${d.ref}/${name}`, { bigint: true }), this.shown)),
+    lookup: (d, name) => {
+      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+      return st ? attrOfNs(st, this.shown) : null;
+    },
+    folderOwner: (d) => statSync(d.ref),
+    create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
+    mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
+    unlink: (d, name) => unlinkSync(`${d.ref}/${name}`),
+    rmdir: (d, name) => rmdirSync(`${d.ref}/${name}`),
+    setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
+    list: (d, max) => {
+      const names = readdirSync(d.ref);
+      if (names.length > max) return undefined;
+      names.sort();
+      const out: DirEntry[] = [];
+      for (const name of names) {
+        // An entry that is itself a mount point of another kind is not lstat-ed on this thread.
+        if (!this.policy.inline(`${d.lexical}/${name}`)) return undefined;
+        // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
+        const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+        if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
+      }
+      return out;
+    },
+  };
+
   forget(parts: readonly string[]): void {
     this.dirs.forget(parts);
   }
@@ -80,26 +112,6 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     if (name === undefined) return attrOfNs(d.inline ? statSync(d.ref, { bigint: true }) : await fsp.stat(d.ref, { bigint: true }), this.shown);
     const p = `${d.ref}/${name}`;
     return attrOfNs(d.inline ? lstatSync(p, { bigint: true }) : await fsp.lstat(p, { bigint: true }), this.shown);
-  }
-
-  statNow(parts: readonly string[], name: string, guestPath: string): Attr | undefined {
-    const d = this.dirs.openNow(parts, guestPath);
-    try {
-      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
-      return st && attrOfNs(st, this.shown);
-    } finally {
-      d.release();
-    }
-  }
-
-  removeNow(parts: readonly string[], name: string, guestPath: string, dir: boolean): void {
-    const d = this.dirs.openNow(parts, guestPath);
-    try {
-      if (dir) rmdirSync(`${d.ref}/${name}`);
-      else unlinkSync(`${d.ref}/${name}`);
-    } finally {
-      d.release();
-    }
   }
 
   async folderOwner(d: ProcDir): Promise<FolderOwner> {
@@ -119,7 +131,6 @@ export class ProcPaths implements LocalPaths<ProcDir> {
             if (st) out.push({ name, attr: attrOf(st, this.shown) });
             continue;
           }
-          // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
           const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
           if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
         }
@@ -169,25 +180,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async create(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): Promise<FileHandle> {
+    if (d.inline) return this.createInline(d, name, guestPath, mode, owner);
     const p = `${d.ref}/${name}`;
-    const flags = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK;
-    if (d.inline) {
-      const fd = openSync(p, flags, mode & 0o7777);
-      try {
-        if (owner) fchownSync(fd, owner.uid, owner.gid);
-        if (needsChmod(mode, owner !== undefined)) fchmodSync(fd, mode & 0o7777);
-      } catch (err) {
-        closeSync(fd);
-        try {
-          unlinkSync(p);
-        } catch {
-          // Gone already.
-        }
-        throw err;
-      }
-      return new LocalFileSync(fd, guestPath, true, this.shown);
-    }
-    const fh = await fsp.open(p, flags, mode & 0o7777);
+    const fh = await fsp.open(p, CREATE_FLAGS, mode & 0o7777);
     try {
       if (owner) await fh.chown(owner.uid, owner.gid);
       if (needsChmod(mode, owner !== undefined)) await fh.chmod(mode & 0o7777);
@@ -199,20 +194,28 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     return new LocalFile(fh, guestPath, true);
   }
 
-  async mkdir(d: ProcDir, name: string, mode: number, owner: NewOwner): Promise<void> {
+  /** create() by blocking calls (inline folders and the synchronous face). */
+  private createInline(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle {
     const p = `${d.ref}/${name}`;
-    if (d.inline) {
-      mkdirSync(p, mode & 0o7777);
-      if (!owner && !needsChmod(mode, false)) return;
-      const fd = openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const fd = openSync(p, CREATE_FLAGS, mode & 0o7777);
+    try {
+      if (owner) fchownSync(fd, owner.uid, owner.gid);
+      if (needsChmod(mode, owner !== undefined)) fchmodSync(fd, mode & 0o7777);
+    } catch (err) {
+      closeSync(fd);
       try {
-        if (owner) fchownSync(fd, owner.uid, owner.gid);
-        fchmodSync(fd, folderMode(mode, fstatSync(fd)));
-      } finally {
-        closeSync(fd);
+        unlinkSync(p);
+      } catch {
+        // Gone already.
       }
-      return;
+      throw err;
     }
+    return new LocalFileSync(fd, guestPath, true, this.shown);
+  }
+
+  async mkdir(d: ProcDir, name: string, mode: number, owner: NewOwner): Promise<void> {
+    if (d.inline) return this.mkdirInline(d, name, mode, owner);
+    const p = `${d.ref}/${name}`;
     await fsp.mkdir(p, mode & 0o7777);
     if (!owner && !needsChmod(mode, false)) return;
     // A folder cannot be opened O_NOFOLLOW|O_DIRECTORY and then be a symlink: safe to fix through it.
@@ -222,6 +225,20 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       await fh.chmod(folderMode(mode, await fh.stat()));
     } finally {
       await fh.close();
+    }
+  }
+
+  /** mkdir() by blocking calls (inline folders and the synchronous face). */
+  private mkdirInline(d: ProcDir, name: string, mode: number, owner: NewOwner): void {
+    const p = `${d.ref}/${name}`;
+    mkdirSync(p, mode & 0o7777);
+    if (!owner && !needsChmod(mode, false)) return;
+    const fd = openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    try {
+      if (owner) fchownSync(fd, owner.uid, owner.gid);
+      fchmodSync(fd, folderMode(mode, fstatSync(fd)));
+    } finally {
+      closeSync(fd);
     }
   }
 

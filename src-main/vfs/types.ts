@@ -98,8 +98,29 @@ export interface OpenFlags {
   truncate?: boolean;
 }
 
+/**
+ * An open file's synchronous face (like VfsNow): blocking reads and writes on a local disk,
+ * for hosts whose per-call overhead would otherwise exceed the call (a 4 KiB NFS WRITE).
+ * Only offered by handles whose every call is inline; errors are FsErrors.
+ */
+export interface FileHandleNow {
+  /** Reads up to `buffer.length` bytes at `position` into `buffer`; fewer only at end of file. */
+  readInto(buffer: Uint8Array, position: number): number;
+  /** Writes all of `data` at `position`; returns the bytes written. */
+  write(position: number, data: Uint8Array): number;
+  /** Optional: the open file's attributes (fstat): the node it names, whatever path it has now. */
+  stat?(): Attr;
+  /**
+   * Optional: applies `attr` to the open file itself (fchown, fchmod, ftruncate, futimens,
+   * in that order), with no path to resolve: what `tar x` does to each file it writes.
+   */
+  setattr?(attr: SetAttr): void;
+}
+
 /** An open file. Reads may be concurrent and out of order. */
 export interface FileHandle {
+  /** Optional synchronous reads and writes (FileHandleNow); wrappers pass it on as they pass the async calls. */
+  now?: FileHandleNow;
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
   /**
@@ -112,35 +133,6 @@ export interface FileHandle {
   truncate?(size: number, opts: CallOpts): Promise<void>;
   flush?(opts: CallOpts): Promise<void>;
   close(): Promise<void>;
-  /**
-   * Optional: the same file's calls as blocking ones, present only when none can wait on
-   * anything but a local disk (the local guest's inline files). A host may answer a request
-   * from them at once: no promise, no deadline (nothing to time out), no copy of the data.
-   */
-  now?: FileHandleNow;
-}
-
-/** Blocking calls on one open file (FileHandle.now); they throw FsError like the async ones. */
-export interface FileHandleNow {
-  readInto(buffer: Uint8Array, position: number): number;
-  write(position: number, data: Uint8Array): number;
-  /** The open file's attributes (fstat): the node it names, whatever path it has now. */
-  stat(): Attr;
-  /**
-   * Applies `attr` to the open file itself (fchown, fchmod, ftruncate, futimens, in that
-   * order), with no path to resolve. A size needs the file open for writing.
-   */
-  setattr(attr: SetAttr): void;
-}
-
-/** Blocking calls of a vfs (Vfs.now); each throws FsError like its async form rejects. */
-export interface VfsNow {
-  /** The attributes; null when nothing is at `path` (NotExist without an Error); undefined: ask getattr. */
-  getattr(path: string): Attr | null | undefined;
-  /** Removes a non-folder; false when it must be asked by unlink instead. */
-  unlink(path: string): boolean;
-  /** Removes an empty folder; false when it must be asked by rmdir instead. */
-  rmdir(path: string): boolean;
 }
 
 /** Attribute changes for setattr; absent fields stay as they are. */
@@ -159,6 +151,36 @@ export interface SetAttr {
    * which needs only write access, where explicit times need ownership (POSIX utimensat).
    */
   timesNow?: boolean;
+}
+
+/**
+ * A guest's synchronous face: calls that block this thread for a few microseconds (system
+ * calls on a local disk) instead of a threadpool hop, a promise chain and a deadline. Hosts
+ * whose per-call overhead dominates (the NFS host answers a GETATTR in far less than one
+ * promise chain costs) try it first. Each method answers `undefined` (or false) when the
+ * call cannot be made inline right now (a path on a network mount, another platform):
+ * nothing was done then, and the host makes the usual async call. Errors are FsErrors, as
+ * from the async methods. No caller check, no deadline: a blocking call cannot be bounded.
+ */
+export interface VfsNow {
+  getattr(path: string): Attr | undefined;
+  /** getattr, but null when nothing has that name (no error made: an untar looks up every name it creates). */
+  lookup(path: string): Attr | null | undefined;
+  /** Creates a regular file as Vfs.create (owned by `caller` where the guest can); undefined when not done inline. */
+  create(path: string, mode: number, caller: Caller | undefined): FileHandle | undefined;
+  /** Creates a folder as Vfs.mkdir; false when not done inline. */
+  mkdir(path: string, mode: number, caller: Caller | undefined): boolean;
+  /** Removes a file or symlink; false when not done inline. */
+  unlink(path: string): boolean;
+  /** Removes an empty folder; false when not done inline. */
+  rmdir(path: string): boolean;
+  /** Changes attributes as Vfs.setattr; false when not done inline. */
+  setattr(path: string, attr: SetAttr): boolean;
+  /**
+   * The whole listing of a small folder (the order of readdir), or undefined when it cannot
+   * be read inline (a big folder is listed in batches by readdirBatches, off this path).
+   */
+  readdir(path: string): readonly DirEntry[] | undefined;
 }
 
 /**
@@ -183,14 +205,13 @@ export interface Vfs {
    * security.capability before every single write.
    */
   readonly noXattrs?: boolean;
-
-  getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**
-   * Optional: some calls as blocking ones, where the guest can answer without waiting on
-   * anything but a local disk (the local guest's inline paths). A host answers a request
-   * from them at once (no promise, no deadline), and asks the usual way when they decline.
+   * Optional synchronous calls (VfsNow); only layers that add nothing a blocking call needs
+   * pass it on (a deadline cannot bound it; a cache that holds attributes must see changes).
    */
   now?: VfsNow;
+
+  getattr(path: string, opts: CallOpts): Promise<Attr>;
   /**
    * Optional: the attributes of `path` when they are known in memory right now (a cache
    * layer), else undefined; never asks the guest. Lets a host answer a lookup at once

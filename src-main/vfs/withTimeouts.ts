@@ -136,9 +136,9 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     const out: FileHandle = {
       read: (pos, len, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => h.read(pos, len, o)),
       close: () => h.close(),
+      // As the guest's synchronous face (wrapped below): a blocking call cannot be bounded.
+      ...(h.now ? { now: h.now } : {}),
     };
-    // Blocking calls on a local disk return before any deadline could fire: passed as they are.
-    if (h.now) out.now = h.now;
     if (h.readInto) {
       const ri = h.readInto.bind(h);
       out.readInto = (buf, pos, opts) => call(opts, () => `${vfs.name}: read ${path} @${pos}`, (o) => ri(buf, pos, o));
@@ -181,8 +181,19 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     listxattr: (path, opts) => call(opts, () => `${vfs.name}: listxattr ${path}`, (o) => vfs.listxattr(path, o)),
     close: () => vfs.close(),
   };
-  // Blocking calls on a local disk return before any deadline could fire: passed as they are.
-  if (vfs.now) wrapped.now = vfs.now;
+  if (vfs.now) {
+    // Passed on as it is: a blocking call cannot be bounded, and a guest offers one only
+    // for calls that cannot hang (system calls on a local disk, localInline.ts). A file it
+    // creates is wrapped like any other, so its later async calls get their deadlines.
+    const now = vfs.now;
+    wrapped.now = {
+      ...now,
+      create: (path, mode, caller) => {
+        const h = now.create(path, mode, caller);
+        return h && wrapHandle(h, path);
+      },
+    };
+  }
   if (vfs.create) {
     const f = vfs.create.bind(vfs);
     wrapped.create = async (path, mode, opts) =>

@@ -33,6 +33,9 @@ function jittery(inner: Vfs): Vfs & { maxConcurrent: number } {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'maxConcurrent') return stats.maxConcurrent;
+      // No synchronous face: every call here must take the async path, to come back out of order
+      // (nfs-sync-paths.test.ts pipelines the synchronous answers with the async ones).
+      if (prop === 'now') return undefined;
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       if (prop === 'getattr') return (p: string, o: CallOpts) => delay(() => target.getattr(p, o));

@@ -75,7 +75,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       if (vfs.now) {
         let a: Attr | null | undefined;
         try {
-          a = vfs.now.getattr(path);
+          a = vfs.now.lookup(path);
         } catch (err) {
           return fail(req, err);
         }

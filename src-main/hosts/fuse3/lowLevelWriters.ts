@@ -42,7 +42,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         const h = await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o);
         try {
           // The new file's attributes from its descriptor where it has one (no second lookup).
-          return { h, a: h.now ? h.now.stat() : await vfs.getattr(path, o) };
+          return { h, a: h.now?.stat ? h.now.stat() : await vfs.getattr(path, o) };
         } catch (err) {
           await h.close().catch(() => {});
           throw err;

@@ -13,6 +13,14 @@ import { closeOnEnd } from '../openFiles.ts';
 // caller of a request, and the one way a request is answered (serve: the vfs call's value
 // to a reply, its error to the errno of vfs/errno.ts, nothing once the session is gone).
 
+/** The calls on an open file that answer a SETATTR or GETATTR by its descriptor. */
+export type DescriptorCalls = Required<Pick<FileHandleNow, 'stat' | 'setattr'>>;
+
+/** `now` when it can stat and change its file by descriptor. */
+function byDescriptor(now: FileHandleNow | undefined): DescriptorCalls | undefined {
+  return now?.stat && now.setattr ? (now as DescriptorCalls) : undefined;
+}
+
 /** errno numbers of this platform. */
 export const E = constants.errno;
 
@@ -109,7 +117,7 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
   const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
-    if (ino !== undefined && h.now) openNow.set(ino, fh);
+    if (ino !== undefined && byDescriptor(h.now)) openNow.set(ino, fh);
     return fh;
   };
   /** The handle `fh` of node `ino` was released. */
@@ -122,13 +130,13 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
    * node while that file still has a name (a file replaced or removed in the backing folder
    * meanwhile is no longer what the node's path names: the path is asked then).
    */
-  const nowOf = (ino: number, fi: unknown): FileHandleNow | undefined => {
+  const nowOf = (ino: number, fi: unknown): DescriptorCalls | undefined => {
     if (fi) {
       const h = handles.get(fhOf(fi));
-      if (h) return h.now;
+      if (h) return byDescriptor(h.now);
     }
     const fh = openNow.get(ino);
-    const now = fh === undefined ? undefined : handles.get(fh)?.now;
+    const now = fh === undefined ? undefined : byDescriptor(handles.get(fh)?.now);
     if (!now) return undefined;
     try {
       return now.stat().nlink > 0 ? now : undefined;

@@ -20,6 +20,7 @@ import {
 } from './messages.ts';
 import { DEFAULT_MAX_RECORD, RecordDecoder, RecordError } from './RecordDecoder.ts';
 import { RpcAuthError } from './RpcAuthError.ts';
+import { RpcStats } from './RpcStats.ts';
 
 // An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
 // and each reply is written as soon as its call finishes, tagged with its xid (§9),
@@ -142,6 +143,8 @@ export class RpcServer {
   private readonly programs = new Map<number, Map<number, RpcProgram>>();
   private readonly connections = new Set<Connection>();
   private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError'>> & RpcServerOptions;
+  /** Per-procedure counts and time when BERTH_RPC_STATS names a file (RpcStats.ts). */
+  readonly stats = RpcStats.fromEnv();
 
   constructor(opts: RpcServerOptions) {
     this.opts = { maxRecord: DEFAULT_MAX_RECORD, maxInFlight: 32, ...opts };
@@ -166,6 +169,7 @@ export class RpcServer {
 
   /** Stops accepting, aborts calls in flight and closes every connection. */
   async close(): Promise<void> {
+    this.stats?.dump();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await closed;
@@ -333,9 +337,12 @@ class Connection {
       return;
     }
     for (const r of records) {
-      // Only with nothing queued: a call answered at once never overtakes one that came first.
+      // Only with nothing queued: a call answered at once never overtakes one waiting for
+      // its turn. One already started may finish after it (calls in flight at once have no
+      // order, §9: each reply carries its xid), so each call is started before the next is read.
       if (this.queue.length === 0 && this.fast(r)) continue;
       this.queue.push(r);
+      this.pump();
     }
     this.pump();
   }
@@ -343,8 +350,10 @@ class Connection {
   /** Answers a record synchronously when its program can (RpcServer.tryFast); false otherwise. */
   private fast(record: Buffer): boolean {
     let reply: FastReply | undefined;
+    const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
     try {
       reply = this.server.tryFast(record, this.remote, this.creds);
+      if (reply && this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
     } catch (err) {
       // A fast path must never throw; if one does, the usual path answers the call.
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
@@ -388,8 +397,10 @@ class Connection {
   }
 
   private async run(record: Buffer): Promise<void> {
+    const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
     try {
       const reply = await this.server.handle(record, this.remote, this.abort.signal, this.creds);
+      if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, false);
       if (!reply || this.socket.destroyed) {
         if (reply) runAll(reply.sent);
         this.socket.destroy();
@@ -405,6 +416,11 @@ class Connection {
       this.maybeResume();
     }
   }
+}
+
+/** Counts one call in the stats (prog and proc read from the record, when it holds them). */
+function account(stats: RpcStats, record: Buffer, ns: bigint, fast: boolean): void {
+  if (record.length >= 24) stats.add(record.readUInt32BE(12), record.readUInt32BE(20), ns, fast);
 }
 
 /** Runs callbacks, none of which may stop the others. */

@@ -49,6 +49,22 @@ export class DirListingCache {
       for (const e of batch) entries.push(e);
       if (entries.length > MAX_ENTRIES) throw new Error(`directory ${path} has more than ${MAX_ENTRIES} entries`);
     }
+    return this.store(path, entries);
+  }
+
+  /**
+   * get() with the guest's synchronous face (VfsNow.readdir of a small folder); undefined
+   * when the folder cannot be listed so (then get() lists it).
+   */
+  getNow(path: string, cookie: bigint, verf: bigint): Listing | undefined {
+    const known = this.continued(path, cookie, verf);
+    if (known) return known;
+    const entries = this.vfs.now?.readdir(path);
+    return entries && this.store(path, entries);
+  }
+
+  /** Keeps a fresh snapshot of `path` under a new verifier. */
+  private store(path: string, entries: readonly DirEntry[]): Listing {
     const previous = this.byVerf.get(this.latest.get(path) ?? -1n);
     if (previous) previous.previous = undefined; // one step back only
     const listing: Listing = { verf: this.nextVerf, path, entries, ...(previous ? { previous } : {}) };

@@ -1,4 +1,4 @@
-import type { Attr, CallOpts, FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead, type ReadResult } from './ReadAhead.ts';
 
@@ -10,11 +10,22 @@ export type { ReadResult } from './ReadAhead.ts';
 
 interface Entry {
   handle: Promise<FileHandle>;
+  /** The handle once open (synchronous READ/WRITE use it: procedures/write.ts). */
+  ready?: FileHandle;
   /** Signal of read-aheads (they outlive the READ that started them); aborted on eviction. */
   aheadAbort: AbortController;
   /** Chunks read ahead of a sequential reader (ReadAhead.ts); made by the first READ. */
   readAhead?: ReadAhead;
   write: boolean;
+  /**
+   * Writes made through it (counted): closing flushes only when some came after the last
+   * successful flush (a COMMIT). A COMMIT flushes what
+   * the client wrote; flushing again at close doubled the fdatasyncs of an untar, and each
+   * one stalls the disk's journal for every other call.
+   */
+  writes: number;
+  /** `writes` as it was when the last successful flush started. */
+  flushed: number;
   refs: number;
   lastUsed: number;
   evicted: boolean;
@@ -51,17 +62,23 @@ export class OpenFileCache {
     let e = this.entries.get(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
-      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() };
+      const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, writes: 0, flushed: 0, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() };
       this.entries.set(path, entry);
       // A failed open must not stay cached.
-      entry.handle.catch(() => {
-        if (this.entries.get(path) === entry) this.entries.delete(path);
-      });
+      entry.handle.then(
+        (h) => (entry.ready = h),
+        () => {
+          if (this.entries.get(path) === entry) this.entries.delete(path);
+        },
+      );
       e = entry;
       if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
     }
     e.refs++;
-    if (write) e.readAhead?.clear();
+    if (write) {
+      e.writes++;
+      e.readAhead?.clear();
+    }
     try {
       return await fn(await e.handle);
     } finally {
@@ -125,6 +142,60 @@ export class OpenFileCache {
     return { got, ahead: e.readAhead };
   }
 
+  /**
+   * Keeps a handle just opened for writing (a CREATE's) as the writable handle of `path`,
+   * so the WRITEs that follow a create need no open of their own.
+   */
+  adopt(path: string, h: FileHandle): void {
+    const old = this.entries.get(path);
+    if (old) this.evict(path, old);
+    this.entries.set(path, { handle: Promise.resolve(h), ready: h, write: true, writes: 0, flushed: 0, refs: 0, lastUsed: Date.now(), evicted: false, aheadAbort: new AbortController() });
+    if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
+  }
+
+  /**
+   * The open writable handle of `path` when it can write synchronously (FileHandleNow);
+   * undefined when WRITE must go the async way (no such handle yet, or only a reader).
+   */
+  writerNow(path: string): FileHandleNow | undefined {
+    const e = this.entries.get(path);
+    if (!e || !e.write || e.evicted || !e.ready?.now) return undefined;
+    e.lastUsed = Date.now();
+    e.writes++;
+    return e.ready.now;
+  }
+
+  /**
+   * A READ's bytes read synchronously from the open handle of `path` when it is one without
+   * read-ahead (a writable one: a file being read and written); undefined when read() must.
+   * A read-only handle's READs all go through its ReadAhead, which alone knows whether its
+   * chunks still hold what the file holds (a reader bypassing it would leave it a stream
+   * position that a later READ could wrongly continue with chunks read before a change).
+   */
+  readOnceNow(path: string, offset: number, count: number): ReadResult | undefined {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || !e.write || e.readAhead || !now || count > this.pool.size) return undefined;
+    e.lastUsed = Date.now();
+    const buf = this.pool.take();
+    let n: number;
+    try {
+      n = now.readInto(buf.subarray(0, count), offset);
+    } catch (err) {
+      this.pool.give(buf);
+      throw err;
+    }
+    let released = false;
+    return {
+      data: buf.subarray(0, n),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.pool.give(buf);
+      },
+    };
+  }
+
   /** One guest read, into a pooled buffer when the guest can fill one. */
   private async readOnce(h: FileHandle, offset: number, count: number, signal: AbortSignal): Promise<ReadResult> {
     if (!h.readInto || count > this.pool.size) return { data: await h.read(offset, count, { signal }) };
@@ -142,10 +213,14 @@ export class OpenFileCache {
     };
   }
 
-  /** The open writable handle of `path`, if any (COMMIT flushes it). */
-  writer(path: string): Promise<FileHandle> | undefined {
+  /** Flushes the open writable handle of `path`, if any (COMMIT). */
+  async flush(path: string, opts: CallOpts): Promise<void> {
     const e = this.entries.get(path);
-    return e?.write ? e.handle : undefined;
+    if (!e?.write) return;
+    const upTo = e.writes; // a write landing while the flush runs is not covered by it
+    const h = await e.handle;
+    await h.flush?.(opts);
+    e.flushed = Math.max(e.flushed, upTo);
   }
 
   /** Closes handles of `path` and everything under it (after remove or rename). */
@@ -179,7 +254,7 @@ export class OpenFileCache {
   private async closeEntry(e: Entry): Promise<void> {
     try {
       const h = await e.handle;
-      await h.flush?.({ signal: AbortSignal.timeout(30_000) });
+      if (e.writes > e.flushed) await h.flush?.({ signal: AbortSignal.timeout(30_000) });
       await h.close();
     } catch {
       // the handle failed to open or the guest is gone: nothing left to release

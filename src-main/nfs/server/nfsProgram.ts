@@ -1,31 +1,32 @@
 import type { Credentials } from '../rpc/messages.ts';
-import type { FastCall, FastProcedure, RpcCall, RpcProgram } from '../rpc/RpcServer.ts';
+import type { FastCall, FastProcedure, FastReply, RpcCall, RpcProgram } from '../rpc/RpcServer.ts';
+import { XdrError } from '../xdr/XdrError.ts';
 import type { Caller } from '../../vfs/types.ts';
 import { NFS_PROGRAM, NFS_V3, NfsProc } from '../nfs3/constants.ts';
 import { callerOf } from './credentials.ts';
 import type { NfsContext, NfsProcedure } from './NfsContext.ts';
-import { access } from './procedures/access.ts';
+import { access, accessNow } from './procedures/access.ts';
 import { commit } from './procedures/commit.ts';
-import { create } from './procedures/create.ts';
+import { create, createNow } from './procedures/create.ts';
 import { fsinfo } from './procedures/fsinfo.ts';
 import { fsstat } from './procedures/fsstat.ts';
-import { getattr } from './procedures/getattr.ts';
+import { getattr, getattrNow } from './procedures/getattr.ts';
 import { link } from './procedures/link.ts';
-import { lookup } from './procedures/lookup.ts';
-import { mkdir } from './procedures/mkdir.ts';
+import { lookup, lookupNow } from './procedures/lookup.ts';
+import { mkdir, mkdirNow } from './procedures/mkdir.ts';
 import { mknod } from './procedures/mknod.ts';
 import { pathconf } from './procedures/pathconf.ts';
 import { nullProc } from './procedures/null.ts';
 import { read, readNow } from './procedures/read.ts';
 import { readdir } from './procedures/readdir.ts';
-import { readdirplus } from './procedures/readdirplus.ts';
+import { readdirplus, readdirplusNow } from './procedures/readdirplus.ts';
 import { readlink } from './procedures/readlink.ts';
-import { remove } from './procedures/remove.ts';
+import { remove, removeNow } from './procedures/remove.ts';
 import { rename } from './procedures/rename.ts';
-import { rmdir } from './procedures/rmdir.ts';
-import { setattr } from './procedures/setattr.ts';
+import { rmdir, rmdirNow } from './procedures/rmdir.ts';
+import { setattr, setattrNow } from './procedures/setattr.ts';
 import { symlink } from './procedures/symlink.ts';
-import { write } from './procedures/write.ts';
+import { write, writeNow } from './procedures/write.ts';
 
 /** The NFSv3 dispatch table: every procedure of RFC 1813 §3.3 by its number. */
 export const NFS3_PROCEDURES = {
@@ -77,18 +78,41 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
         ? (call: RpcCall) => proc(ctx, call)
         : (call: RpcCall) => proc(ctx, { ...call, caller: callerFor(call.header.cred, call.remote) });
   }
-  // READ's synchronous path (procedures/read.ts), only with the table's own READ: the same
-  // credential rules first; refused credentials go the usual way, which says why.
+  // Synchronous paths (FastProcedure), each only beside the table's own async twin: the
+  // same credential rules first; refused credentials go the usual way, which says why.
+  // READ's answers bytes read ahead (procedures/read.ts); the others need the guest's
+  // synchronous face (now.ts), and bad arguments go the usual way too (GARBAGE_ARGS).
   const fast: FastProcedure[] = [];
-  if (table[NfsProc.READ] === read) {
-    fast[NfsProc.READ] = (call: FastCall) => {
+  const sync: [number, NfsProcedure, (ctx: NfsContext, call: FastCall, caller: Caller) => FastReply | undefined][] = [[NfsProc.READ, read, readNow]];
+  if (ctx.vfs.now) {
+    sync.push(
+      [NfsProc.GETATTR, getattr, getattrNow],
+      [NfsProc.ACCESS, access, accessNow],
+      [NfsProc.LOOKUP, lookup, lookupNow],
+      [NfsProc.SETATTR, setattr, setattrNow],
+      [NfsProc.REMOVE, remove, removeNow],
+      [NfsProc.RMDIR, rmdir, rmdirNow],
+      [NfsProc.WRITE, write, writeNow],
+      [NfsProc.READDIRPLUS, readdirplus, readdirplusNow],
+      [NfsProc.CREATE, create, createNow],
+      [NfsProc.MKDIR, mkdir, mkdirNow],
+    );
+  }
+  for (const [num, twin, now] of sync) {
+    if (table[num] !== twin) continue;
+    fast[num] = (call: FastCall) => {
       let caller: Caller;
       try {
         caller = callerFor(call.cred, call.remote);
       } catch {
         return undefined;
       }
-      return readNow(ctx, call, caller);
+      try {
+        return now(ctx, call, caller);
+      } catch (err) {
+        if (err instanceof XdrError) return undefined;
+        throw err;
+      }
     };
   }
   return { prog: NFS_PROGRAM, vers: NFS_V3, procedures, fast };

@@ -2,6 +2,7 @@ import { writePostOpAttr, writeWcc } from '../nfs3/attrs.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import type { XdrWriter } from '../xdr/XdrWriter.ts';
 import { attrOf, type NfsContext } from './NfsContext.ts';
+import { attrNow } from './now.ts';
 import { statusOf } from './nfsstat.ts';
 
 // Reply bodies shared by several procedures of RFC 1813 §3.3.
@@ -12,6 +13,13 @@ export async function replyNewObject(ctx: NfsContext, w: XdrWriter, path: string
   w.uint32(Nfsstat3.OK).bool(true).opaque(ctx.handles.handleFor(path));
   writePostOpAttr(w, a, ctx.fsid);
   writeWcc(w, d, ctx.fsid);
+}
+
+/** replyNewObject with attributes read synchronously (now.ts). */
+export function replyNewObjectNow(ctx: NfsContext, w: XdrWriter, path: string, dir: string): void {
+  w.uint32(Nfsstat3.OK).bool(true).opaque(ctx.handles.handleFor(path));
+  writePostOpAttr(w, attrNow(ctx, path), ctx.fsid);
+  writeWcc(w, attrNow(ctx, dir), ctx.fsid);
 }
 
 /** A failure followed by one wcc_data of `dir` (CREATE, MKDIR, REMOVE...). */

@@ -168,32 +168,34 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
 
   /** Wraps a writable handle so writes invalidate the file's cached size and times. */
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
-    if (!h.write && !h.truncate && !h.now) return h;
+    if (!h.write && !h.truncate) return h;
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
+    if (h.readInto) out.readInto = h.readInto.bind(h);
+    if (h.flush) out.flush = h.flush.bind(h);
     if (h.now) {
-      const n = h.now;
-      // Like write and truncate below: what the blocking calls change is forgotten at once.
+      const now = h.now;
       out.now = {
-        readInto: (buf, pos) => n.readInto(buf, pos),
+        readInto: (buf, pos) => now.readInto(buf, pos),
         write: (pos, data) => {
           try {
-            return n.write(pos, data);
-          } finally {
-            forget(path);
-          }
-        },
-        stat: () => n.stat(),
-        setattr: (attr) => {
-          try {
-            n.setattr(attr);
+            return now.write(pos, data);
           } finally {
             forget(path);
           }
         },
       };
+      if (now.stat) out.now.stat = now.stat.bind(now);
+      if (now.setattr) {
+        const set = now.setattr.bind(now);
+        out.now.setattr = (attr) => {
+          try {
+            set(attr);
+          } finally {
+            forget(path);
+          }
+        };
+      }
     }
-    if (h.readInto) out.readInto = h.readInto.bind(h);
-    if (h.flush) out.flush = h.flush.bind(h);
     if (h.write) {
       const w = h.write.bind(h);
       out.write = async (pos, data, opts) => {
@@ -244,7 +246,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       }
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
-      return flags.write || flags.truncate || h.now ? watchHandle(h, path) : h;
+      // A handle that can change attributes by descriptor (FileHandleNow.setattr) is watched too.
+      return flags.write || flags.truncate || h.now?.setattr ? watchHandle(h, path) : h;
     },
     readlink: (path, opts) => vfs.readlink(path, opts),
     statfs: (opts) => vfs.statfs(opts),
@@ -257,25 +260,51 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     },
   };
   if (vfs.now) {
-    const n = vfs.now;
-    // Cached and forgotten as their async forms are (change() above, without the promise).
-    const removed = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+    // The synchronous face through the same cache: hits answer from memory, changes forget
+    // what they touched (also when they failed half-way), exactly as the async calls do.
+    const inner = vfs.now;
+    const changeNow = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+      let done = true;
       try {
-        return fn();
+        done = fn();
+        return done;
       } finally {
-        forget(path, subtree);
+        if (done) forget(path, subtree);
       }
     };
     wrapped.now = {
       getattr: (path) => {
         const hit = known(path);
         if (hit) return hit;
-        const a = n.getattr(path);
+        const a = inner.getattr(path);
         if (a) putAttr(path, a);
         return a;
       },
-      unlink: (path) => removed(path, false, () => n.unlink(path)),
-      rmdir: (path) => removed(path, true, () => n.rmdir(path)),
+      lookup: (path) => {
+        const hit = known(path);
+        if (hit) return hit;
+        const a = inner.lookup(path);
+        if (a) putAttr(path, a);
+        return a;
+      },
+      create: (path, mode, caller) => {
+        let h: FileHandle | undefined;
+        changeNow(path, false, () => (h = inner.create(path, mode, caller)) !== undefined);
+        return h && watchHandle(h, path);
+      },
+      mkdir: (path, mode, caller) => changeNow(path, false, () => inner.mkdir(path, mode, caller)),
+      unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
+      rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
+      setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+      readdir: (path) => {
+        const hit = fresh(dirs.get(path));
+        if (hit) return hit;
+        const got = inner.readdir(path);
+        if (!got || got.length > maxListing) return got;
+        const forever = known(path)?.immutable === true;
+        if (forever || options.expiryMs > 0) dirs.set(path, { value: [...got], until: forever ? Infinity : now() + options.expiryMs });
+        return got;
+      },
     };
   }
   if (vfs.create) {

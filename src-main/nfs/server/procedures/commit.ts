@@ -12,8 +12,7 @@ export const commit: NfsProcedure = async (ctx, call) => {
   try {
     path = ctx.handles.pathOf(fh);
     requireWritableExport(ctx);
-    const h = await ctx.files.writer(path);
-    await h?.flush?.(call);
+    await ctx.files.flush(path, call);
     const after = await attrOf(ctx, path, call.signal);
     call.reply.uint32(Nfsstat3.OK);
     writeWcc(call.reply, after, ctx.fsid);

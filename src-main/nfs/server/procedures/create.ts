@@ -1,20 +1,56 @@
-import { readSattr3 } from '../../nfs3/attrs.ts';
+import { readSattr3, writeWcc } from '../../nfs3/attrs.ts';
 import { CreateMode, Nfsstat3, VERF_SIZE } from '../../nfs3/constants.ts';
-import type { Attr } from '../../../vfs/types.ts';
-import { checkEnum, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
+import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
+import type { XdrReader } from '../../xdr/XdrReader.ts';
+import type { Attr, Caller, SetAttr } from '../../../vfs/types.ts';
+import { checkEnum, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
-import { replyDirWccError, replyNewObject } from '../replies.ts';
+import { statusOf } from '../nfsstat.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
+import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
 import { requireAccess, requireMaySetattr, W, X } from '../../../vfs/permissions.ts';
 
-/** CREATE, RFC 1813 §3.3.8: UNCHECKED, GUARDED and EXCLUSIVE (verifier kept per path). */
-export const create: NfsProcedure = async (ctx, call) => {
-  const r = call.args;
+/** CREATE3args: where, how, and the attributes (or the EXCLUSIVE verifier). */
+function readArgs(r: XdrReader): { dirFh: Buffer; name: string; how: number; attrs: SetAttr; verf: string } {
   const dirFh = readFh(r);
   const name = readName(r);
   const how = checkEnum(r.uint32(), CreateMode.EXCLUSIVE, 'createmode3');
   const attrs = how === CreateMode.EXCLUSIVE ? {} : readSattr3(r);
   const verf = how === CreateMode.EXCLUSIVE ? r.fixedOpaque(VERF_SIZE).toString('hex') : '';
+  return { dirFh, name, how, attrs, verf };
+}
+
+/**
+ * What an existing name means for a CREATE: EXIST unless UNCHECKED (or an EXCLUSIVE
+ * retransmission, §3.3.8); returns the size to truncate to, if any (UNCHECKED with a size).
+ */
+function onExisting(ctx: NfsContext, path: string, name: string, existing: Attr, how: number, verf: string, attrs: SetAttr, caller: Caller | undefined): number | undefined {
+  const retransmit = how === CreateMode.EXCLUSIVE && ctx.exclusive.get(path) === verf;
+  if (how !== CreateMode.UNCHECKED && !retransmit) throw new NfsStatusError(Nfsstat3.EXIST, `${name} exists`);
+  if (existing.type === 'dir') throw new NfsStatusError(Nfsstat3.EXIST, `${name} is a directory`);
+  if (how !== CreateMode.UNCHECKED || attrs.size === undefined) return undefined;
+  requireWritable(ctx, 'setattr');
+  requireAccess(existing, caller, W, path);
+  return attrs.size;
+}
+
+/** Remembers an EXCLUSIVE create's verifier, so a retransmission succeeds (bounded). */
+function keepVerifier(ctx: NfsContext, how: number, path: string, verf: string): void {
+  if (how !== CreateMode.EXCLUSIVE) return;
+  ctx.exclusive.set(path, verf);
+  if (ctx.exclusive.size > 1024) ctx.exclusive.delete(ctx.exclusive.keys().next().value as string);
+}
+
+/** The attributes a create sets after making the file (owner, times): not the mode nor the size. */
+function laterAttrs(attrs: SetAttr): SetAttr {
+  const { mode: _mode, size: _size, ...rest } = attrs;
+  return rest;
+}
+
+/** CREATE, RFC 1813 §3.3.8: UNCHECKED, GUARDED and EXCLUSIVE (verifier kept per path). */
+export const create: NfsProcedure = async (ctx, call) => {
+  const { dirFh, name, how, attrs, verf } = readArgs(call.args);
   let dir: string | undefined;
   try {
     dir = ctx.handles.pathOf(dirFh);
@@ -29,23 +65,16 @@ export const create: NfsProcedure = async (ctx, call) => {
       existing = undefined;
     }
     if (existing) {
-      const retransmit = how === CreateMode.EXCLUSIVE && ctx.exclusive.get(path) === verf;
-      if (how !== CreateMode.UNCHECKED && !retransmit) throw new NfsStatusError(Nfsstat3.EXIST, `${name} exists`);
-      if (existing.type === 'dir') throw new NfsStatusError(Nfsstat3.EXIST, `${name} is a directory`);
-      if (how === CreateMode.UNCHECKED && attrs.size !== undefined) {
-        const set = requireWritable(ctx, 'setattr');
-        requireAccess(existing, call.caller, W, path);
+      const size = onExisting(ctx, path, name, existing, how, verf, attrs, call.caller);
+      if (size !== undefined) {
         ctx.files.invalidate(path);
-        await set(path, { size: attrs.size }, call);
+        await requireWritable(ctx, 'setattr')(path, { size }, call);
       }
     } else {
       const h = await createFn(path, attrs.mode ?? 0o644, call);
       await h.close();
-      if (how === CreateMode.EXCLUSIVE) {
-        ctx.exclusive.set(path, verf);
-        if (ctx.exclusive.size > 1024) ctx.exclusive.delete(ctx.exclusive.keys().next().value as string);
-      }
-      const { mode: _mode, size: _size, ...rest } = attrs;
+      keepVerifier(ctx, how, path, verf);
+      const rest = laterAttrs(attrs);
       if (Object.keys(rest).length > 0 && ctx.vfs.setattr) {
         // An owner asked for in the create is a chown like any other: only root may give a file away.
         if (call.caller) requireMaySetattr(await ctx.vfs.getattr(path, call), rest, call.caller, path);
@@ -57,3 +86,60 @@ export const create: NfsProcedure = async (ctx, call) => {
     await replyDirWccError(ctx, call.reply, err, dir, call.signal);
   }
 };
+
+/**
+ * CREATE answered synchronously (now.ts), the same steps as `create`; undefined (nothing
+ * made) when not inline. The new file's handle is kept open for the WRITEs that follow.
+ */
+export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
+  const { dirFh, name, how, attrs, verf } = readArgs(nowArgs(call));
+  const now = nowOf(ctx);
+  let w = nowReply(call.xid);
+  let dir: string | undefined;
+  try {
+    dir = ctx.handles.pathOf(dirFh);
+    requireWritable(ctx, 'create');
+    checkName(name);
+    if (!unchecked(caller)) {
+      const d = now.getattr(dir);
+      if (!d) return undefined;
+      requireAccess(d, caller, W | X, dir);
+    }
+    const path = childPath(dir, name);
+    let existing: Attr | null | undefined;
+    try {
+      existing = now.lookup(path);
+    } catch {
+      existing = null;
+    }
+    if (existing === undefined) return undefined;
+    if (existing) {
+      const size = onExisting(ctx, path, name, existing, how, verf, attrs, caller);
+      if (size !== undefined) {
+        ctx.files.invalidate(path);
+        if (!now.setattr(path, { size })) return undefined;
+      }
+    } else {
+      const h = now.create(path, attrs.mode ?? 0o644, caller);
+      if (!h) return undefined;
+      ctx.files.adopt(path, h);
+      keepVerifier(ctx, how, path, verf);
+      const rest = laterAttrs(attrs);
+      if (Object.keys(rest).length > 0 && ctx.vfs.setattr) {
+        // Made already: from here on nothing may fall back to the async path (it would find the file).
+        if (!unchecked(caller)) {
+          const a = now.getattr(path);
+          if (!a) throw new NfsStatusError(Nfsstat3.SERVERFAULT, 'could not read the new file\'s attributes');
+          requireMaySetattr(a, rest, caller, path);
+        }
+        if (!now.setattr(path, rest)) throw new NfsStatusError(Nfsstat3.SERVERFAULT, 'could not set the new file\'s attributes');
+      }
+    }
+    replyNewObjectNow(ctx, w, path, dir);
+  } catch (err) {
+    w = nowReply(call.xid);
+    w.uint32(statusOf(err));
+    writeWcc(w, dir === undefined ? undefined : attrNow(ctx, dir), ctx.fsid);
+  }
+  return nowDone(w);
+}

@@ -1,7 +1,11 @@
-import { readSattr3 } from '../../nfs3/attrs.ts';
-import { readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
+import { readSattr3, writeWcc } from '../../nfs3/attrs.ts';
+import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
+import { readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
-import { replyDirWccError, replyNewObject } from '../replies.ts';
+import { statusOf } from '../nfsstat.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
+import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
+import type { Caller } from '../../../vfs/types.ts';
 import { requireAccess, W, X } from '../../../vfs/permissions.ts';
 
 /** MKDIR, RFC 1813 §3.3.9. */
@@ -23,3 +27,32 @@ export const mkdir: NfsProcedure = async (ctx, call) => {
     await replyDirWccError(ctx, call.reply, err, dir, call.signal);
   }
 };
+
+/** MKDIR answered synchronously (now.ts), the same steps as `mkdir`; undefined (nothing made) when not inline. */
+export function mkdirNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
+  const r = nowArgs(call);
+  const dirFh = readFh(r);
+  const name = readName(r);
+  const attrs = readSattr3(r);
+  const now = nowOf(ctx);
+  let w = nowReply(call.xid);
+  let dir: string | undefined;
+  try {
+    dir = ctx.handles.pathOf(dirFh);
+    requireWritable(ctx, 'mkdir');
+    checkName(name);
+    if (!unchecked(caller)) {
+      const d = now.getattr(dir);
+      if (!d) return undefined;
+      requireAccess(d, caller, W | X, dir);
+    }
+    const path = childPath(dir, name);
+    if (!now.mkdir(path, attrs.mode ?? 0o755, caller)) return undefined;
+    replyNewObjectNow(ctx, w, path, dir);
+  } catch (err) {
+    w = nowReply(call.xid);
+    w.uint32(statusOf(err));
+    writeWcc(w, dir === undefined ? undefined : attrNow(ctx, dir), ctx.fsid);
+  }
+  return nowDone(w);
+}

@@ -7,6 +7,7 @@ import { readFh, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
 import { owns, R, requireAccess } from '../../../vfs/permissions.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
+import type { ReadResult } from '../OpenFileCache.ts';
 
 /**
  * The access check of a READ by `caller`: not a folder, and read permission unless the
@@ -75,7 +76,7 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
   if (path === undefined || hi > 0x1f_ffff || count === 0) return undefined;
   const offset = hi * 0x1_0000_0000 + b.readUInt32BE(at + 4 + HANDLE_BYTES + 4);
   const now = ctx.files.readNow(path, offset, count);
-  if (!now) return undefined;
+  if (!now) return readOnceNow(ctx, call.xid, path, offset, count, caller);
   const { got, ahead } = now;
   if (caller) {
     try {
@@ -85,8 +86,35 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
       return undefined;
     }
   }
+  return readReply(call.xid, got, count, () => ahead.prefetch());
+}
+
+/**
+ * A random READ of a file whose handle is open, read synchronously (FileHandleNow) after
+ * the access check on attributes read afresh, as `read` checks a lone READ; undefined
+ * when anything must go the async way (no synchronous face, a failed check: `read` says why).
+ */
+function readOnceNow(ctx: NfsContext, xid: number, path: string, offset: number, count: number, caller: Caller | undefined): FastReply | undefined {
+  const vnow = ctx.vfs.now;
+  if (!vnow) return undefined;
+  let got: ReadResult | undefined;
+  try {
+    if (caller) {
+      const a = vnow.getattr(path);
+      if (!a) return undefined;
+      readCheck(caller, path)(a);
+    }
+    got = ctx.files.readOnceNow(path, offset, count);
+  } catch {
+    return undefined;
+  }
+  return got && readReply(xid, got, count);
+}
+
+/** READ3resok for bytes in memory: a 48-byte head and a view of the bytes, sent by reference. */
+function readReply(xid: number, got: ReadResult, count: number, after?: () => void): FastReply {
   const data = got.data;
-  const head = acceptedReply(call.xid, RESULT_HEAD);
+  const head = acceptedReply(xid, RESULT_HEAD);
   head.writeUInt32BE(Nfsstat3.OK, ACCEPTED_HEAD);
   head.writeUInt32BE(0, ACCEPTED_HEAD + 4);
   head.writeUInt32BE(data.length, ACCEPTED_HEAD + 8);
@@ -97,6 +125,6 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
   return {
     chunks: pad ? [head, body, PAD.subarray(0, pad)] : [head, body],
     ...(got.release ? { sent: got.release } : {}),
-    after: () => ahead.prefetch(),
+    ...(after ? { after } : {}),
   };
 }

@@ -6,6 +6,8 @@ import { EncodedEntries } from '../EncodedEntries.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
 import { R, requireAccess } from '../../../vfs/permissions.ts';
+import type { Attr, Caller } from '../../../vfs/types.ts';
+import type { Listing } from '../DirListingCache.ts';
 
 /** Bytes of a READDIR3resok without entries: status, post_op_attr, verifier, list end, eof. */
 const FIXED = 4 + 4 + 84 + 8 + 4 + 4;
@@ -15,20 +17,52 @@ const FIXED = 4 + 4 + 84 + 8 + 4 + 4;
  * anything else), its cached listing for this verifier, and the index the cookie names
  * (BAD_COOKIE past the end).
  */
-export async function openListing(ctx: NfsContext, call: RpcCall, path: string, cookie: bigint, verf: bigint) {
-  // A later page of a snapshot answers with the folder's attributes of when it was taken:
-  // the entries are of that moment too, and it spares a guest getattr per page (nfs-ls -R
-  // of 10,000 files asks ~190 pages). Read permission is checked on every page all the same.
-  const known = ctx.dirs.continued(path, cookie, verf);
-  if (known?.dirAttr) {
-    requireAccess(known.dirAttr, call.caller, R, path);
-    if (cookie > BigInt(known.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
-    return { dirAttr: known.dirAttr, listing: known, start: Number(cookie) };
-  }
+export async function openListing(ctx: NfsContext, call: RpcCall, path: string, cookie: bigint, verf: bigint): Promise<OpenedListing> {
+  const known = continuedListing(ctx, call.caller, path, cookie, verf);
+  if (known) return known;
   const dirAttr = await ctx.vfs.getattr(path, call);
+  checkListable(dirAttr, call.caller, path);
+  return opened(await ctx.dirs.get(path, cookie, verf, call), dirAttr, cookie);
+}
+
+/** openListing() by the guest's synchronous face (now.ts); undefined when it must be the async one. */
+export function openListingNow(ctx: NfsContext, caller: Caller | undefined, path: string, cookie: bigint, verf: bigint): OpenedListing | undefined {
+  const known = continuedListing(ctx, caller, path, cookie, verf);
+  if (known) return known;
+  const dirAttr = ctx.vfs.now?.getattr(path);
+  if (!dirAttr) return undefined;
+  checkListable(dirAttr, caller, path);
+  const listing = ctx.dirs.getNow(path, cookie, verf);
+  return listing && opened(listing, dirAttr, cookie);
+}
+
+/** A snapshot, its folder's attributes and the index a cookie names. */
+export interface OpenedListing {
+  dirAttr: Attr;
+  listing: Listing;
+  start: number;
+}
+
+/**
+ * A later page of a snapshot answers with the folder's attributes of when it was taken:
+ * the entries are of that moment too, and it spares a guest getattr per page (nfs-ls -R
+ * of 10,000 files asks ~190 pages). Read permission is checked on every page all the same.
+ */
+function continuedListing(ctx: NfsContext, caller: Caller | undefined, path: string, cookie: bigint, verf: bigint): OpenedListing | undefined {
+  const known = ctx.dirs.continued(path, cookie, verf);
+  if (!known?.dirAttr) return undefined;
+  requireAccess(known.dirAttr, caller, R, path);
+  return opened(known, known.dirAttr, cookie);
+}
+
+/** NOTDIR for anything but a folder; read permission on it. */
+function checkListable(dirAttr: Attr, caller: Caller | undefined, path: string): void {
   if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR, 'not a directory');
-  requireAccess(dirAttr, call.caller, R, path);
-  const listing = await ctx.dirs.get(path, cookie, verf, call);
+  requireAccess(dirAttr, caller, R, path);
+}
+
+/** The snapshot opened at `cookie` (BAD_COOKIE past its end). */
+function opened(listing: Listing, dirAttr: Attr, cookie: bigint): OpenedListing {
   listing.dirAttr ??= dirAttr;
   if (cookie > BigInt(listing.entries.length)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE, 'cookie past the end of the directory');
   return { dirAttr, listing, start: Number(cookie) };

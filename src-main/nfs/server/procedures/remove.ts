@@ -1,8 +1,12 @@
 import { writeWcc } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
-import { attrOf, readFh, readName, requireWritable, type NfsProcedure } from '../NfsContext.ts';
+import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
+import { attrOf, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
+import { statusOf } from '../nfsstat.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
 import { replyDirWccError } from '../replies.ts';
+import type { Caller } from '../../../vfs/types.ts';
 import { requireMayDelete } from '../../../vfs/permissions.ts';
 
 /** REMOVE, RFC 1813 §3.3.12: files and symlinks; handles of the removed path become STALE. */
@@ -25,3 +29,33 @@ export const remove: NfsProcedure = async (ctx, call) => {
     await replyDirWccError(ctx, call.reply, err, dir, call.signal);
   }
 };
+
+/** REMOVE answered synchronously (now.ts), the same steps as `remove`; undefined (nothing removed) when not inline. */
+export function removeNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
+  const r = nowArgs(call);
+  const dirFh = readFh(r);
+  const name = readName(r);
+  const now = nowOf(ctx);
+  const w = nowReply(call.xid);
+  let dir: string | undefined;
+  try {
+    dir = ctx.handles.pathOf(dirFh);
+    requireWritable(ctx, 'unlink');
+    checkName(name);
+    const path = childPath(dir, name);
+    if (!unchecked(caller)) {
+      const d = now.getattr(dir);
+      const v = d && now.getattr(path);
+      if (!d || !v) return undefined;
+      requireMayDelete(d, v, caller, path);
+    }
+    ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
+    if (!now.unlink(path)) return undefined;
+    ctx.handles.forget(path);
+    w.uint32(Nfsstat3.OK);
+  } catch (err) {
+    w.uint32(statusOf(err));
+  }
+  writeWcc(w, dir === undefined ? undefined : attrNow(ctx, dir), ctx.fsid);
+  return nowDone(w);
+}

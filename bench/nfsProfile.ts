@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
+import { run } from './lib/measure.ts';
+import { cpuMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
+
+// Profiling aid for the NFS host (not part of `npm run bench`): runs issue 9's workloads
+// through Berth's FUSE NFS client against Berth's NFS host and nfs-ganesha, one after the
+// other, and prints each workload's wall time and the serving process's CPU. With
+// BERTH_RPC_STATS=<file> the host appends per-procedure counts and time per workload
+// (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`.
+// Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
+
+const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
+
+async function main(): Promise<void> {
+  const want = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['untar', 'find', 'du', 'rm', 'fio']);
+  const sides = (process.env.NFS_PROFILE_SIDES ?? 'berth,ganesha').split(',');
+  const work = await mkdtemp(join(tmpdir(), 'berth-nfsprof-'));
+  const tar = join(work, 'doc.tar');
+  await run('tar', ['cf', tar, '-C', '/usr/share', 'doc']);
+  const mounts: ForegroundMount[] = [];
+  let ganesha: Ganesha | undefined;
+  let host: ReturnType<typeof spawn> | undefined;
+  try {
+    const targets: { name: string; mnt: string; pid: number }[] = [];
+    if (sides.includes('berth')) {
+      const src = join(work, 'b-src');
+      const mnt = join(work, 'b-mnt');
+      await mkdir(src);
+      await mkdir(mnt);
+      const flags = process.env.NFS_PROFILE_CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NFS_PROFILE_CPUPROF}`] : [];
+      host = spawn(process.execPath, [...flags, LAUNCHER, 'mount', 'nfs', 'local', '--path', src, '--rw', '--nfs-no-root-squash', '--foreground', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      const port = await new Promise<number>((res, rej) => {
+        const on = (b: Buffer): void => {
+          log += b.toString();
+          const m = /^\s*port: (\d+)$/m.exec(log);
+          if (m && log.includes('press Ctrl-C')) res(Number(m[1]));
+        };
+        host!.stdout!.on('data', on);
+        host!.stderr!.on('data', on);
+        host!.once('exit', () => rej(new Error(log)));
+      });
+      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${port}`, '--nfs-export', '/', '--rw'], mnt);
+      mounts.push(m);
+      targets.push({ name: 'berth', mnt, pid: host.pid! });
+    }
+    if (sides.includes('ganesha')) {
+      const src = join(work, 'g-src');
+      const mnt = join(work, 'g-mnt');
+      await mkdir(src);
+      await mkdir(mnt);
+      ganesha = await startGanesha(src);
+      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, '--nfs-export', ganesha.exportPath, '--nfs-mount-port', String(ganesha.mountPort), '--rw'], mnt);
+      mounts.push(m);
+      targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)! });
+    }
+    const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
+      for (const t of targets) {
+        const c0 = await cpuMs(t.pid);
+        const t0 = performance.now();
+        await fn(t.mnt);
+        const ms = performance.now() - t0;
+        const cpu = (await cpuMs(t.pid)) - c0;
+        if (t.name === 'berth') host!.kill('SIGUSR2');
+        console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${cpu.toFixed(0).padStart(5)} ms`);
+      }
+    };
+    const tree = (mnt: string): string => join(mnt, 't');
+    for (const t of targets) await mkdir(tree(t.mnt), { recursive: true });
+    if (want.has('untar')) await step('untar', (m) => run('tar', ['xf', tar, '-C', tree(m)]));
+    else for (const t of targets) await run('tar', ['xf', tar, '-C', tree(t.mnt)]);
+    if (want.has('find')) await step('find', (m) => run('find', [tree(m)]));
+    if (want.has('du')) await step('du', (m) => run('du', ['-s', tree(m)]));
+    if (want.has('rm')) await step('rm', (m) => run('rm', ['-rf', tree(m)]));
+    if (want.has('fio')) {
+      await step('fio', (m) => run('fio', ['--name=rand', `--filename=${join(m, 'rand.bin')}`, '--rw=randrw', '--bs=4k', '--size=8m', '--number_ios=20000', '--ioengine=psync', '--randrepeat=1', '--output=/dev/null']));
+    }
+    for (const t of targets) if (existsSync(tree(t.mnt))) await run('rm', ['-rf', tree(t.mnt)]);
+  } finally {
+    for (const m of mounts) await m.stop().catch(() => {});
+    if (host && host.exitCode === null) {
+      const exited = new Promise((r) => host!.once('exit', r));
+      host.kill('SIGINT');
+      await exited;
+    }
+    await ganesha?.stop().catch(() => {});
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+  }
+  if (process.env.BERTH_RPC_STATS) console.log(await readFile(process.env.BERTH_RPC_STATS, 'utf8').catch(() => ''));
+}
+
+await main();

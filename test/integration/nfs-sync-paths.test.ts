@@ -1,0 +1,292 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalGuest } from '../../src-main/guests/local.ts';
+import { readFattr3 } from '../../src-main/nfs/nfs3/attrs.ts';
+import { NfsProc, Nfsstat3, StableHow } from '../../src-main/nfs/nfs3/constants.ts';
+import { encodeAuthSys } from '../../src-main/nfs/rpc/messages.ts';
+import { RecordDecoder } from '../../src-main/nfs/rpc/RecordDecoder.ts';
+import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
+import { XdrReader } from '../../src-main/nfs/xdr/XdrReader.ts';
+import { XdrWriter } from '../../src-main/nfs/xdr/XdrWriter.ts';
+import { FsError } from '../../src-main/vfs/FsError.ts';
+import type { CallOpts, Vfs } from '../../src-main/vfs/types.ts';
+import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+
+// The NFS host answers the calls it can from the local guest's synchronous face (GETATTR,
+// LOOKUP, ACCESS, SETATTR, CREATE, MKDIR, REMOVE, RMDIR, WRITE, READDIRPLUS; now.ts). Here
+// the guest's async getattr/readdir are made to fail, so an answer that is right can only
+// have come from the synchronous path: it must see every change made in the backing folder
+// at once (no old size with new bytes, issue 9), interleave with calls that wait (each reply
+// with its own xid, in order of completion), and answer a malformed call with an error.
+
+const PROG = 100003;
+
+/** The local guest, but once `state.strict`, its async getattr/readdir fail; its open waits `openDelay` ms. */
+function syncOnly(inner: Vfs, openDelay: number, state: { strict: boolean }): Vfs {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (!state.strict) return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (prop === 'getattr') return () => Promise.reject(new FsError('IO', 'async getattr used'));
+      if (prop === 'readdirBatches' || prop === 'readdir') {
+        return () => ({
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new FsError('IO', 'async listing used')) }),
+        });
+      }
+      if (prop === 'open') {
+        return async (p: string, f: object, o: CallOpts) => {
+          await new Promise((r) => setTimeout(r, openDelay));
+          return target.open(p, f, o);
+        };
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A raw RPC connection speaking AUTH_SYS as this process's user; replies by xid, and the order they came in. */
+class Raw {
+  readonly socket: Socket;
+  readonly replies = new Map<number, XdrReader>();
+  readonly order: number[] = [];
+  private readonly waiters = new Map<number, () => void>();
+  private xid = 1;
+  /** One AUTH_SYS body for the connection, as clients send it (the server decodes a connection's credentials once). */
+  private readonly cred = ((): Buffer => {
+    const w = new XdrWriter();
+    encodeAuthSys(w, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    return w.toBuffer();
+  })();
+
+  constructor(port: number) {
+    this.socket = connect({ host: '127.0.0.1', port });
+    const dec = new RecordDecoder(64 << 20);
+    this.socket.on('data', (c: Buffer) => {
+      for (const r of dec.push(c)) {
+        const xid = r.readUInt32BE(0);
+        const rd = new XdrReader(r.subarray(4));
+        rd.uint32(); // REPLY
+        expect(rd.uint32()).toBe(0); // MSG_ACCEPTED
+        rd.uint32();
+        rd.opaque(400); // verifier
+        this.replies.set(xid, rd);
+        this.order.push(xid);
+        this.waiters.get(xid)?.();
+      }
+    });
+  }
+
+  ready(): Promise<void> {
+    return new Promise((r) => this.socket.once('connect', () => r()));
+  }
+
+  /** Encodes one call; returns its xid and the record (mark included). */
+  record(prog: number, proc: number, args: (w: XdrWriter) => void): { xid: number; rec: Buffer } {
+    const xid = this.xid++;
+    const w = new XdrWriter().uint32(0).uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(3).uint32(proc);
+    w.fixedOpaque(this.cred);
+    w.uint32(0).uint32(0);
+    args(w);
+    return { xid, rec: Buffer.concat(w.recordOut()) };
+  }
+
+  /** Sends records in one write (so the server reads them together). */
+  send(...recs: { rec: Buffer }[]): void {
+    this.socket.write(Buffer.concat(recs.map((r) => r.rec)));
+  }
+
+  /** The reply to `xid`, positioned at accept_stat. */
+  reply(xid: number): Promise<XdrReader> {
+    const got = this.replies.get(xid);
+    if (got) return Promise.resolve(got);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no reply to xid ${xid}`)), 20_000);
+      this.waiters.set(xid, () => {
+        clearTimeout(t);
+        resolve(this.replies.get(xid)!);
+      });
+    });
+  }
+
+  /** Sends one call and returns its reply's results (after accept_stat SUCCESS). */
+  async call(prog: number, proc: number, args: (w: XdrWriter) => void): Promise<XdrReader> {
+    const c = this.record(prog, proc, args);
+    this.send(c);
+    const r = await this.reply(c.xid);
+    expect(r.uint32()).toBe(0);
+    return r;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+describe('NFS host: calls answered synchronously', () => {
+  let dir: string;
+  let local: Vfs;
+  let server: NfsServer;
+  let raw: Raw;
+  let root: Buffer;
+  /** While strict, the guest's async getattr and listing fail (syncOnly). */
+  const state = { strict: false };
+
+  const lookup = async (name: string): Promise<{ status: number; fh?: Buffer }> => {
+    const r = await raw.call(PROG, NfsProc.LOOKUP, (w) => w.opaque(root).string(name));
+    const status = r.uint32();
+    return status === 0 ? { status, fh: Buffer.from(r.opaque(64)) } : { status };
+  };
+  const getattr = async (fh: Buffer): Promise<{ status: number; size?: number }> => {
+    const r = await raw.call(PROG, NfsProc.GETATTR, (w) => w.opaque(fh));
+    const status = r.uint32();
+    return status === 0 ? { status, size: readFattr3(r).size } : { status };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-nfs-sync-'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'a.txt'), 'first');
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'sub', `f${i}`), 'x'.repeat(i));
+    local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
+    // As a mount serves it (deadlines and caches), with the async calls disabled below them.
+    server = new NfsServer(wrapGuest(syncOnly(local, 150, state)), { readOnly: false, auth: { rootSquash: false }, onError: () => {} });
+    const port = (await server.listen(0)).port;
+    raw = new Raw(port);
+    await raw.ready();
+    const m = await raw.call(100005, 1, (w) => w.string('/'));
+    expect(m.uint32()).toBe(0);
+    root = Buffer.from(m.opaque(64));
+    state.strict = true; // MOUNT asks the root's attributes the async way; from here on nothing may
+  });
+
+  afterAll(async () => {
+    raw?.close();
+    await server?.close();
+    await local?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sees every change made in the backing folder at once: sizes, removals, new names', async () => {
+    const a = await lookup('a.txt');
+    expect(a.status).toBe(Nfsstat3.OK);
+    expect((await getattr(a.fh!)).size).toBe(5);
+    writeFileSync(join(dir, 'a.txt'), 'second, longer');
+    expect((await getattr(a.fh!)).size).toBe(14);
+    truncateSync(join(dir, 'a.txt'), 2);
+    expect((await getattr(a.fh!)).size).toBe(2);
+    writeFileSync(join(dir, 'b.txt'), 'new');
+    expect((await lookup('b.txt')).status).toBe(Nfsstat3.OK);
+    unlinkSync(join(dir, 'b.txt'));
+    expect((await lookup('b.txt')).status).toBe(Nfsstat3.NOENT);
+
+    // A listing of a small folder: a name added outside shows up in the next one.
+    const sub = (await lookup('sub')).fh!;
+    const names = async (): Promise<string[]> => {
+      const r = await raw.call(PROG, NfsProc.READDIRPLUS, (w) => w.opaque(sub).uint64(0).fixedOpaque(Buffer.alloc(8)).uint32(8192).uint32(65536));
+      expect(r.uint32()).toBe(Nfsstat3.OK);
+      if (r.bool()) readFattr3(r);
+      r.uint64();
+      const out: string[] = [];
+      while (r.bool()) {
+        r.uint64();
+        out.push(r.string(255));
+        r.uint64();
+        if (r.bool()) readFattr3(r);
+        if (r.bool()) r.opaque(64);
+      }
+      return out;
+    };
+    expect(await names()).toHaveLength(20);
+    writeFileSync(join(dir, 'sub', 'g'), 'g');
+    expect(await names()).toContain('g');
+  });
+
+  it('creates, writes, truncates and removes synchronously, and the folder holds exactly that', async () => {
+    const c = await raw.call(PROG, NfsProc.CREATE, (w) => w.opaque(root).string('made.bin').uint32(0).bool(true).uint32(0o640).bool(false).bool(false).bool(false).uint32(0).uint32(0));
+    expect(c.uint32()).toBe(Nfsstat3.OK);
+    expect(c.bool()).toBe(true);
+    const fh = Buffer.from(c.opaque(64));
+    const write = async (offset: number, data: Buffer): Promise<void> => {
+      const r = await raw.call(PROG, NfsProc.WRITE, (w) => w.opaque(fh).uint64(offset).uint32(data.length).uint32(StableHow.UNSTABLE).opaque(data));
+      expect(r.uint32()).toBe(Nfsstat3.OK);
+    };
+    await write(0, Buffer.from('hello '));
+    await write(6, Buffer.from('world'));
+    expect(readFileSync(join(dir, 'made.bin'), 'utf8')).toBe('hello world');
+    expect((await getattr(fh)).size).toBe(11);
+    // SETATTR size (truncate): the wcc data and the next GETATTR give the new size.
+    const s = await raw.call(PROG, NfsProc.SETATTR, (w) => w.opaque(fh).bool(false).bool(false).bool(false).bool(true).uint64(5).uint32(0).uint32(0).bool(false));
+    expect(s.uint32()).toBe(Nfsstat3.OK);
+    expect(s.bool()).toBe(false); // no pre-op attributes
+    expect(s.bool()).toBe(true);
+    expect(readFattr3(s).size).toBe(5);
+    expect(readFileSync(join(dir, 'made.bin'), 'utf8')).toBe('hello');
+    expect((await getattr(fh)).size).toBe(5);
+    const m = await raw.call(PROG, NfsProc.MKDIR, (w) => w.opaque(root).string('newdir').bool(true).uint32(0o750).bool(false).bool(false).bool(false).uint32(0).uint32(0));
+    expect(m.uint32()).toBe(Nfsstat3.OK);
+    expect(existsSync(join(dir, 'newdir'))).toBe(true);
+    const rm = await raw.call(PROG, NfsProc.REMOVE, (w) => w.opaque(root).string('made.bin'));
+    expect(rm.uint32()).toBe(Nfsstat3.OK);
+    const rd = await raw.call(PROG, NfsProc.RMDIR, (w) => w.opaque(root).string('newdir'));
+    expect(rd.uint32()).toBe(Nfsstat3.OK);
+    expect(existsSync(join(dir, 'made.bin')) || existsSync(join(dir, 'newdir'))).toBe(false);
+    // The removed file's handle is stale now.
+    expect((await getattr(fh)).status).toBe(Nfsstat3.STALE);
+  });
+
+  it('answers calls that wait and calls answered at once, pipelined, each with its own xid, in order of completion', async () => {
+    const sub = (await lookup('sub')).fh!;
+    const fhs: Buffer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await raw.call(PROG, NfsProc.LOOKUP, (w) => w.opaque(sub).string(`f${i}`));
+      expect(r.uint32()).toBe(Nfsstat3.OK);
+      fhs.push(Buffer.from(r.opaque(64)));
+    }
+    // A READ of a file not open yet waits (its open takes 150 ms here); the GETATTRs behind it do not.
+    state.strict = false; // the READ waits on an async open, and a lone READ's access check reads attributes the async way
+    const read = raw.record(PROG, NfsProc.READ, (w) => w.opaque(fhs[19]!).uint64(0).uint32(100));
+    const gets = fhs.map((fh) => raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(fh)));
+    const before = raw.order.length;
+    raw.send(read, ...gets);
+    const rr = await raw.reply(read.xid);
+    expect(rr.uint32()).toBe(0);
+    expect(rr.uint32()).toBe(Nfsstat3.OK);
+    if (rr.bool()) readFattr3(rr);
+    expect(rr.uint32()).toBe(19);
+    for (const [i, g] of gets.entries()) {
+      const r = await raw.reply(g.xid);
+      expect(r.uint32()).toBe(0);
+      expect(r.uint32()).toBe(Nfsstat3.OK);
+      expect(readFattr3(r).size, `f${i}`).toBe(i);
+    }
+    const order = raw.order.slice(before);
+    expect(order).toHaveLength(21);
+    expect(order.at(-1)).toBe(read.xid);
+    expect(order.slice(0, 20)).toEqual(gets.map((g) => g.xid));
+  });
+
+  it('answers malformed calls with an error and keeps serving the connection', async () => {
+    const a = (await lookup('a.txt')).fh!;
+    // A call the synchronous path cannot decode goes the async way, and so do the calls behind
+    // it (none overtakes one queued before it): the guest's async calls are needed here.
+    state.strict = false;
+    const truncated = raw.record(PROG, NfsProc.GETATTR, (w) => w.uint32(20).uint32(1));
+    const notOurs = raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(Buffer.alloc(20, 7)));
+    const badName = raw.record(PROG, NfsProc.REMOVE, (w) => w.opaque(root).string('a/b'));
+    const good = raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(a));
+    raw.send(truncated, notOurs, badName, good);
+    expect((await raw.reply(truncated.xid)).uint32()).toBe(4); // GARBAGE_ARGS
+    const n = await raw.reply(notOurs.xid);
+    expect(n.uint32()).toBe(0);
+    expect(n.uint32()).toBe(Nfsstat3.BADHANDLE);
+    const b = await raw.reply(badName.xid);
+    expect(b.uint32()).toBe(0);
+    expect(b.uint32()).toBe(Nfsstat3.INVAL);
+    const g = await raw.reply(good.xid);
+    expect(g.uint32()).toBe(0);
+    expect(g.uint32()).toBe(Nfsstat3.OK);
+  });
+});
