@@ -1,4 +1,4 @@
-import type { Attr, SetAttr, Vfs } from '../../vfs/types.ts';
+import type { Attr, FileHandle, SetAttr, Vfs } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
@@ -38,8 +38,29 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return fail(req, err);
       }
       const o = opts(req);
+      // Created at once where the guest can (Vfs.now: a local disk) and, with a descriptor
+      // to fstat, answered at once too.
+      let made: FileHandle | undefined;
+      try {
+        made = vfs.now?.create(path, mode & 0o7777, o.caller);
+        if (made?.now?.stat) {
+          const h = made;
+          let a: Attr;
+          try {
+            a = h.now!.stat!();
+          } catch (err) {
+            void h.close().catch(() => {});
+            throw err;
+          }
+          const n = nodes.remember(path);
+          writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
+          return void lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
+        }
+      } catch (err) {
+        return fail(req, err);
+      }
       serve(req, async () => {
-        const h = await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        const h = made ?? (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o));
         try {
           // The new file's attributes from its descriptor where it has one (no second lookup).
           return { h, a: h.now?.stat ? h.now.stat() : await vfs.getattr(path, o) };
@@ -120,10 +141,25 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
       }
       const o = opts(req);
+      const h = fh ? handles.get(fh) : undefined;
+      const truncate = set.size !== undefined && h?.truncate !== undefined && Object.keys(set).length === 1;
+      // By path at once where the guest can (a folder's chmod, chown and utimensat in an untar).
+      if (!truncate && vfs.now) {
+        let a: Attr | undefined;
+        try {
+          const path = node(ino).path;
+          if (vfs.now.setattr(path, set)) a = vfs.now.getattr(path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a) {
+          writeStat(statBuf, 0, a, own);
+          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+        }
+      }
       serve(req, async () => {
         const path = node(ino).path;
-        const h = fh ? handles.get(fh) : undefined;
-        if (set.size !== undefined && h?.truncate && Object.keys(set).length === 1) await h.truncate(set.size, o);
+        if (truncate) await h!.truncate!(set.size!, o);
         else if (vfs.setattr) await vfs.setattr(path, set, o);
         else readOnly();
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
@@ -140,8 +176,17 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return fail(req, err);
       }
       const o = opts(req);
+      // Made and answered at once where the guest can (Vfs.now).
+      let made = false;
+      try {
+        made = vfs.now?.mkdir(path, mode & 0o7777, o.caller) === true;
+        const a = made ? vfs.now!.getattr(path) : undefined;
+        if (a) return replyEntry(req, path, a);
+      } catch (err) {
+        return fail(req, err);
+      }
       serve(req, async () => {
-        await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        if (!made) await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
