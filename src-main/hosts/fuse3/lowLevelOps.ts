@@ -43,6 +43,18 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
   /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing taken now. */
   const listPage = (req: Req, ino: number, size: number, off: number, fi: unknown, plus: boolean): void => {
     const fh = fhOf(fi);
+    if (vfs.now) {
+      // A snapshot already taken, or a small folder the guest lists at once: no promise.
+      let page: Buffer | undefined;
+      try {
+        const dir = node(ino);
+        const at = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.atNow(vfs, dir.path, off);
+        if (at) page = dirs.page(at.id, dir, size, at.index, plus, nodes, own, ctx);
+      } catch (err) {
+        return fail(req, err);
+      }
+      if (page) return void lib.replyBuf(req, page, page.length);
+    }
     serve(req, async () => {
       const dir = node(ino);
       const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : await dirs.at(vfs, dir.path, off, opts(req));
