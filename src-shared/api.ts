@@ -51,6 +51,8 @@ export const SettingsSchema = z.object({
   offline: z.boolean().optional(),
   /** Bytes of fetched blocks the embedded node keeps (least recently used go first; pinned and MFS content never). */
   blockCacheMaxBytes: z.number().int().min(16 * 1024 * 1024, 'expected at least 16 MiB').max(2 ** 50).optional(),
+  /** Bytes of IPFS folder listings kept on disk by CID (least recently used go first); 0 turns it off; absent = 64 MiB. */
+  listingCacheMaxBytes: z.number().int().min(0, 'expected 0 (off) or a number of bytes').max(2 ** 50).optional(),
   /** Where new FUSE mounts go by default (`<mountFolder>/<name or short CID>`); absent = ~/Berth. */
   mountFolder: z
     .string()
@@ -78,6 +80,7 @@ export const SettingsPatchSchema = z
     trustlessGateways: SettingsSchema.shape.trustlessGateways.unwrap().nullable().optional(),
     offline: SettingsSchema.shape.offline.unwrap().nullable().optional(),
     blockCacheMaxBytes: SettingsSchema.shape.blockCacheMaxBytes.unwrap().nullable().optional(),
+    listingCacheMaxBytes: SettingsSchema.shape.listingCacheMaxBytes.unwrap().nullable().optional(),
     mountFolder: SettingsSchema.shape.mountFolder.unwrap().nullable().optional(),
     fileManagerMenu: SettingsSchema.shape.fileManagerMenu.unwrap().optional(),
   })

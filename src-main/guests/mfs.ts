@@ -508,5 +508,6 @@ export function mfsGuestOn(node: IpfsNode, spec: Omit<MfsGuestSpec, 'kind'>, env
 
 /** Opens the mfs guest a spec describes. */
 export async function openMfsGuest(spec: MfsGuestSpec, ctx: NodeContext = {}): Promise<Vfs> {
-  return new MfsGuest(await connectNode(spec.node, ctx), spec, ctx.env);
+  // MFS folders change with every write: listings kept by CID would only pile up (issue 11)
+  return new MfsGuest(await connectNode(spec.node, { ...ctx, listingCacheMaxBytes: 0 }), spec, ctx.env);
 }

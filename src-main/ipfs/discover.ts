@@ -6,6 +6,8 @@ import { FsError } from '../vfs/FsError.ts';
 import type { IpfsNode } from './IpfsNode.ts';
 import { JS_IPFS_MESSAGES, JsIpfsAware } from './jsIpfsPeer.ts';
 import { KuboNode } from './kubo.ts';
+import { ListingCachedNode } from './ListingCachedNode.ts';
+import { DEFAULT_LISTING_CACHE_MAX_BYTES, ListingStore, listingCacheDir } from './ListingStore.ts';
 import { MonitoredNode, monitorFor } from './nodeHealth.ts';
 
 // Which IPFS node a mount uses (DESIGN.md "Data model"): the spec's `node`, else the
@@ -30,6 +32,8 @@ export interface NodeContext {
   offline?: boolean;
   /** Embedded node: block cache cap in bytes. */
   cacheMaxBytes?: number;
+  /** Cap in bytes of the folder listings kept on disk by CID (ListingStore.ts); 0 turns them off. */
+  listingCacheMaxBytes?: number;
   /** Environment for paths and discovery (tests point it at temp folders). */
   env?: NodeJS.ProcessEnv;
 }
@@ -89,6 +93,11 @@ export async function discoverNode(ctx: NodeContext = {}): Promise<string> {
  * the start; a node that is down still connects: its calls fail fast until it answers.
  */
 export async function connectNode(ref: string | undefined, ctx: NodeContext = {}): Promise<IpfsNode> {
+  return withListings(await connectBare(ref, ctx), ctx);
+}
+
+/** The node itself, without kept listings. */
+async function connectBare(ref: string | undefined, ctx: NodeContext): Promise<IpfsNode> {
   const chosen = ref ?? (await discoverNode(ctx));
   if (chosen !== 'embedded') {
     const node = kuboAt(chosen);
@@ -103,4 +112,11 @@ export async function connectNode(ref: string | undefined, ctx: NodeContext = {}
     offline: ctx.offline ?? false,
     maxBytes: ctx.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
   });
+}
+
+/** The node with folder listings kept on disk by CID, unless the settings turn that off. */
+function withListings(node: IpfsNode, ctx: NodeContext): IpfsNode {
+  const max = ctx.listingCacheMaxBytes ?? DEFAULT_LISTING_CACHE_MAX_BYTES;
+  if (max <= 0) return node;
+  return new ListingCachedNode(node, new ListingStore(listingCacheDir(ctx.env), max));
 }

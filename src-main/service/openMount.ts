@@ -31,5 +31,6 @@ export function nodeContext(settings: Settings): GuestContext {
     ...(settings.trustlessGateways ? { gateways: settings.trustlessGateways } : {}),
     ...(settings.offline !== undefined ? { offline: settings.offline } : {}),
     ...(settings.blockCacheMaxBytes !== undefined ? { cacheMaxBytes: settings.blockCacheMaxBytes } : {}),
+    ...(settings.listingCacheMaxBytes !== undefined ? { listingCacheMaxBytes: settings.listingCacheMaxBytes } : {}),
   };
 }

@@ -18,6 +18,11 @@ import type { SharedAnswer } from './sharedPeers.ts';
 /** Starts the control server; vitest calls the returned function when the run ends. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const base = await mkdtemp(join(tmpdir(), 'berth-shared-'));
+  // Listings kept by CID and MFS buffers go to the run's own cache folder, never the
+  // user's: a kept listing from an earlier run would answer a test meant to ask the node.
+  // Workers start after this and inherit it; a test that needs its own sets its own.
+  const cacheBefore = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = join(base, 'cache');
   let tree: Promise<FixtureTree & { outside: string }> | undefined;
   let peer: Promise<IpfsPeer> | undefined;
   let added: Promise<AddedFixture> | undefined;
@@ -91,5 +96,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const p = await peer?.catch(() => undefined);
     await p?.stop();
     await rm(base, { recursive: true, force: true });
+    if (cacheBefore === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = cacheBefore;
   };
 }
