@@ -115,7 +115,13 @@ export class LocalDirs {
   /** Forgets kept folders at and under `lexicalGuestPath` (after rmdir or rename). */
   forget(parts: readonly string[]): void {
     const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
-    for (const k of [...this.kept.values()]) if (k.lexical === lexical || k.lexical.startsWith(`${lexical}/`)) this.drop(k);
+    const own = this.kept.get(lexical);
+    if (own) this.drop(own);
+    // Folders kept under it (only after a rename, or changes made outside: rmdir needs it
+    // empty) would fail their next proof anyway; dropping them frees their descriptors.
+    // One pass, no copy (deleting while iterating a Map is safe), no string built per entry.
+    const n = lexical.length;
+    for (const k of this.kept.values()) if (k.lexical.length > n && k.lexical.charCodeAt(n) === 47 && k.lexical.startsWith(lexical)) this.drop(k);
   }
 
   /** Closes every kept descriptor (those in use close when released). */

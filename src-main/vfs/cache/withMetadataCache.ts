@@ -1,6 +1,6 @@
 import type { Attr, CallOpts, DirEntry, FileHandle, Vfs } from '../types.ts';
 import { flatten, readdirBatches as listBatches } from '../listing.ts';
-import { Lru } from './Lru.ts';
+import { PathLru } from './PathLru.ts';
 
 // Attribute and directory caches as one wrapper around any vfs, with a named policy
 // (like rclone's vfs cache modes). Mutable entries live `expiryMs`; entries the guest marks
@@ -51,8 +51,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const now = options.now ?? Date.now;
   const maxListing = options.maxListing ?? 50_000;
   // Owned by this wrapper; guests never see them.
-  const attrs = new Lru<string, Fresh<Attr>>(options.maxAttrs ?? 100_000);
-  const dirs = new Lru<string, Listed>(options.maxDirs ?? 2_000);
+  const attrs = new PathLru<Fresh<Attr>>(options.maxAttrs ?? 100_000);
+  const dirs = new PathLru<Listed>(options.maxDirs ?? 2_000);
   const pending = new Map<string, Promise<Attr>>();
   // Bumped by every change so that a listing started before it is not stored after it.
   let generation = 0;
@@ -101,9 +101,9 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     attrs.delete(parent);
     dirs.delete(parent);
     if (subtree) {
-      const prefix = path === '/' ? '/' : `${path}/`;
-      attrs.deleteWhere((k) => k.startsWith(prefix));
-      dirs.deleteWhere((k) => k.startsWith(prefix));
+      // In time proportional to what is cached under it (PathLru), not to the whole cache.
+      attrs.deleteUnder(path);
+      dirs.deleteUnder(path);
     }
   };
 
