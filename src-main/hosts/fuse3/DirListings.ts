@@ -146,13 +146,15 @@ export class DirListings {
    * One page of at most `size` bytes of snapshot `id` from entry `index`. With `plus`, each
    * entry carries its node id and attributes, and counts as a lookup the kernel now holds.
    */
-  page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext): Buffer {
+  page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext, scratch?: Buffer): Buffer {
     const list = this.open_.get(id);
     if (!list) throw new FsError('Closed', 'folder not open');
     // Used: the most recent at the end of the map's order.
     this.open_.delete(id);
     this.open_.set(id, list);
-    const b = Buffer.alloc(size);
+    // A scratch buffer (replied before anything else runs) spares a zeroed allocation per
+    // page: off-heap bytes that made V8 run a full collection every ~150 ms during rm -rf.
+    const b = scratch && scratch.length >= size ? scratch : Buffer.alloc(size);
     let pos = 0;
     const [ev, evn] = valid(ctx.entryTimeoutS);
     const [av, avn] = valid(ctx.attrTimeoutS);
@@ -161,6 +163,7 @@ export class DirListings {
       const len = e.nameBytes.length;
       const rec = align8((plus ? ENTRY_OUT : 0) + DIRENT_NAME + len);
       if (pos + rec > size) break;
+      if (b === scratch) b.fill(0, pos, pos + rec);
       let d = pos;
       let ino = e.attr?.ino ?? 0;
       const type = e.attr ? typeBits(e.attr.type) >>> 12 : 4; // DT_DIR for "." and ".."

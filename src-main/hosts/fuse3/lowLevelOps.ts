@@ -46,14 +46,23 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
     if (vfs.now) {
       // A snapshot already taken, or a small folder the guest lists at once: no promise.
       let page: Buffer | undefined;
+      // The reply copies the page to the kernel at once (fuse_reply_buf writes it), so the
+      // page can be built in a pooled buffer given back right after.
+      const scratch = pool.take(size);
       try {
         const dir = node(ino);
         const at = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.atNow(vfs, dir.path, off);
-        if (at) page = dirs.page(at.id, dir, size, at.index, plus, nodes, own, ctx);
+        if (at) page = dirs.page(at.id, dir, size, at.index, plus, nodes, own, ctx, scratch);
       } catch (err) {
+        pool.give(scratch);
         return fail(req, err);
       }
-      if (page) return void lib.replyBuf(req, page, page.length);
+      if (page) {
+        lib.replyBuf(req, page, page.length);
+        pool.give(scratch);
+        return;
+      }
+      pool.give(scratch);
     }
     serve(req, async () => {
       const dir = node(ino);
