@@ -134,6 +134,25 @@ describe.skipIf(skipHost)(`issue 9: the write path through FUSE (${hostName})`, 
     expect((await sh(`stat -c '%s %a %u %g %Y' '${mnt}/f'`)).out.trim()).toBe('200001 4750 65534 65534 1600000000');
   });
 
+  it('after rm -rf of a tree, the same names made anew in the backing folder show their new kinds, sizes and bytes at once', async () => {
+    await mount();
+    // Through the mount: the tree made, walked (listings, lookups and attributes cached), removed.
+    const made = await sh(`tar -xf '${tarball}' -C '${mnt}' && ls -laR '${mnt}/tree' > /dev/null && cat '${mnt}/tree/d/sub/leaf' && rm -rf '${mnt}/tree' && ls -A '${mnt}'`);
+    expect(made.err).toBe('');
+    expect(made.out).toBe('leaf');
+    // In the backing folder: the same names, other kinds and sizes (a folder where a file was, and back).
+    const t = join(src, 'tree');
+    mkdirSync(join(t, 'd', 'sub'), { recursive: true });
+    mkdirSync(join(t, 'one'));
+    writeFileSync(join(t, 'one', 'x'), 'inner');
+    writeFileSync(join(t, 'd', 'sub', 'leaf'), 'a longer leaf, made outside');
+    writeFileSync(join(t, 'd', 'link'), 'no longer a symlink');
+    writeFileSync(join(t, 'mid'), '');
+    const seen = await sh(`cd '${mnt}/tree' && find . -mindepth 1 -printf '%y %s %p\\n' | grep -v '^d' | LC_ALL=C sort && cat d/sub/leaf one/x`);
+    expect(seen.err).toBe('');
+    expect(seen.out).toBe(['f 0 ./mid', 'f 19 ./d/link', 'f 27 ./d/sub/leaf', 'f 5 ./one/x', 'a longer leaf, made outsideinner'].join('\n'));
+  });
+
   it('a change in the backing folder shows at the next open, also while the file is held open through the mount', async () => {
     await mount();
     const r1 = await sh(`printf version1 > '${mnt}/v' && cat '${mnt}/v' && stat -c %s '${mnt}/v'`);
