@@ -1,4 +1,4 @@
-import { closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
+import { close, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { fromNode } from './localErrors.ts';
@@ -175,13 +175,13 @@ function fdOf(fh: fsp.FileHandle | number): number {
   return typeof fh === 'number' ? fh : fh.fd;
 }
 
-/** Closes a kept descriptor (an O_PATH close never blocks, so a number is closed in place). */
+/**
+ * Closes a kept descriptor on the threadpool. The last descriptor of a folder removed since
+ * is what frees its inode: ext4 truncates it and (mounted with `discard`) waits for the disk
+ * there, measured at ~0.3 ms per folder, which in place held up the RMDIR's reply and
+ * every request after it during `rm -rf`.
+ */
 function closeKept(fh: fsp.FileHandle | number): void {
-  if (typeof fh === 'number') {
-    try {
-      closeSync(fh);
-    } catch {
-      // Already closed.
-    }
-  } else void fh.close().catch(() => {});
+  if (typeof fh === 'number') close(fh, () => {});
+  else void fh.close().catch(() => {});
 }
