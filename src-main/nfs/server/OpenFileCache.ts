@@ -108,7 +108,8 @@ export class OpenFileCache {
           (buf, at, s) => readChunk(h, buf, at, s),
           this.chunks,
           e.aheadAbort.signal,
-          check ? (s) => this.vfs.getattr(path, { signal: s }) : undefined,
+          // A guest that answers getattr inline does so: a threadpool lstat per chunk cost a hop and its wake-ups.
+          check ? (s) => this.vfs.now?.getattr(path) ?? this.vfs.getattr(path, { signal: s }) : undefined,
         );
         const got = await e.readAhead.take(offset, count);
         if (got) {

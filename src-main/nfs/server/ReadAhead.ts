@@ -31,8 +31,8 @@ export interface ReadResult {
 
 /** Reads `buf.length` bytes at `offset` into `buf` (fewer only at end of file). */
 export type ReadInto = (buf: Buffer, offset: number, signal: AbortSignal) => Promise<number>;
-/** The file's attributes, read afresh. */
-export type StatFile = (signal: AbortSignal) => Promise<Attr>;
+/** The file's attributes, read afresh (at once when the guest can: no threadpool hop, no wake-up per chunk). */
+export type StatFile = (signal: AbortSignal) => Promise<Attr> | Attr;
 
 /** Budget of chunk buffers shared by the read-aheads of one server (bounds memory). */
 export interface ChunkBudget {
@@ -72,12 +72,20 @@ class Chunk {
         this.poisoned = true;
       },
     );
-    const attr = stat?.(signal).then(
-      (a) => {
-        this.attr = a;
-      },
-      () => {},
-    );
+    let attr: Promise<void> | undefined;
+    try {
+      const a = stat?.(signal);
+      if (a instanceof Promise)
+        attr = a.then(
+          (got) => {
+            this.attr = got;
+          },
+          () => {},
+        );
+      else this.attr = a;
+    } catch {
+      // no attributes: the READ is checked against a getattr of its own (OpenFileCache.read)
+    }
     this.ready = attr ? Promise.all([bytes, attr]).then(() => {}) : bytes;
   }
 
