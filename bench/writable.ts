@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
-import { run, timePair } from './lib/measure.ts';
-import { foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost } from './lib/proc.ts';
+import { run, summarize, timePair } from './lib/measure.ts';
+import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
 
 // Issue 9's benchmark: the write and metadata paths. (1) A local folder through Berth's
@@ -17,6 +17,28 @@ import type { Row } from './lib/report.ts';
 interface Side {
   mnt: string;
   stop(): Promise<void>;
+  /** The process serving the mount, when one process does (its CPU per run is reported). */
+  pid?: number;
+}
+
+/** The pid of the process whose command line is `argv` exactly (bindfs forks into the background: its pid is not ours). */
+async function pidOf(argv: string[]): Promise<number | undefined> {
+  const want = `${argv.join('\0')}\0`;
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const cmd = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+    if (cmd === want) return Number(d);
+  }
+  return undefined;
+}
+
+/** Wraps a timed function so the CPU its side's serving process spent in each run is kept in `into` (ms). */
+function withCpu(s: Side, fn: () => Promise<unknown>, into: number[]): () => Promise<void> {
+  return async () => {
+    const c0 = s.pid ? await cpuMs(s.pid) : 0;
+    await fn();
+    if (s.pid) into.push((await cpuMs(s.pid)) - c0);
+  };
 }
 
 const tarOf = async (work: string): Promise<{ tar: string; entries: number }> => {
@@ -35,17 +57,26 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
     await mkdir(tree(s), { recursive: true });
   };
   const untar = (s: Side) => () => run('tar', ['xf', tar, '-C', tree(s)]);
-  const row = (what: string, g: string, [x, y]: Awaited<ReturnType<typeof timePair>>, extra = ''): Row => ({
-    what, berth: names.berth, peer: names.peer, berthMs: x, peerMs: y, ratio: y.median / x.median,
-    goal: g, extra: `${extra}${extra ? '; ' : ''}Berth ${(x.median / y.median).toFixed(2)}× the peer's time`,
-  });
-  rows.push(row('untar /usr/share/doc', goal.tree, await timePair(untar(a), untar(b), { runs, warmup: 0, before: async () => Promise.all([clear(a), clear(b)]).then(() => {}) })));
+  /** CPU of each side's serving process per run of the workload being timed (reset per row). */
+  let cpu: [number[], number[]] = [[], []];
+  const pair = (fa: () => Promise<unknown>, fb: () => Promise<unknown>, opts: Parameters<typeof timePair>[2]) => {
+    cpu = [[], []];
+    return timePair(withCpu(a, fa, cpu[0]), withCpu(b, fb, cpu[1]), opts);
+  };
+  const row = (what: string, g: string, [x, y]: Awaited<ReturnType<typeof timePair>>, extra = ''): Row => {
+    const used = cpu[0].length && cpu[1].length ? `; serving process CPU per run (median) ${summarize(cpu[0]).median.toFixed(0)} ms vs the peer's ${summarize(cpu[1]).median.toFixed(0)} ms` : '';
+    return {
+      what, berth: names.berth, peer: names.peer, berthMs: x, peerMs: y, ratio: y.median / x.median,
+      goal: g, extra: `${extra}${extra ? '; ' : ''}Berth ${(x.median / y.median).toFixed(2)}× the peer's time${used}`,
+    };
+  };
+  rows.push(row('untar /usr/share/doc', goal.tree, await pair(untar(a), untar(b), { runs, warmup: 0, before: async () => Promise.all([clear(a), clear(b)]).then(() => {}) })));
   // The tree stays for the readers.
   await Promise.all([clear(a), clear(b)]);
   await Promise.all([untar(a)(), untar(b)()]);
-  rows.push(row('find', goal.tree, await timePair(() => run('find', [tree(a)]), () => run('find', [tree(b)]), { runs })));
-  rows.push(row('du -s', goal.tree, await timePair(() => run('du', ['-s', tree(a)]), () => run('du', ['-s', tree(b)]), { runs })));
-  rows.push(row('rm -rf', goal.tree, await timePair(() => run('rm', ['-rf', tree(a)]), () => run('rm', ['-rf', tree(b)]), {
+  rows.push(row('find', goal.tree, await pair(() => run('find', [tree(a)]), () => run('find', [tree(b)]), { runs })));
+  rows.push(row('du -s', goal.tree, await pair(() => run('du', ['-s', tree(a)]), () => run('du', ['-s', tree(b)]), { runs })));
+  rows.push(row('rm -rf', goal.tree, await pair(() => run('rm', ['-rf', tree(a)]), () => run('rm', ['-rf', tree(b)]), {
     runs, warmup: 0,
     // Untimed: the tree back on both sides before each removal.
     before: async () => {
@@ -57,7 +88,7 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
   })));
   // fsx-style: 20,000 random 4 KiB reads and writes on one 8 MiB file (fio, buffered).
   const fio = (s: Side) => () => run('fio', ['--name=rand', `--filename=${join(s.mnt, 'rand.bin')}`, '--rw=randrw', '--bs=4k', '--size=8m', '--number_ios=20000', '--ioengine=psync', '--randrepeat=1', '--output=/dev/null']);
-  rows.push(row('20,000 random 4 KiB reads and writes, one 8 MiB file', goal.writes, await timePair(fio(a), fio(b), { runs }), 'fio --rw=randrw --ioengine=psync'));
+  rows.push(row('20,000 random 4 KiB reads and writes, one 8 MiB file', goal.writes, await pair(fio(a), fio(b), { runs }), 'fio --rw=randrw --ioengine=psync'));
   return rows;
 }
 
@@ -79,9 +110,10 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
       for (const d of dirs) await mkdir(d);
       const [bSrc, pSrc, bMnt, pMnt] = dirs as [string, string, string, string];
       const berth: ForegroundMount = await foregroundMount(['fuse', 'local', '--path', bSrc, '--rw'], bMnt);
-      sides.push({ mnt: bMnt, stop: () => berth.stop() });
+      sides.push({ mnt: bMnt, stop: () => berth.stop(), ...(berth.child.pid ? { pid: berth.child.pid } : {}) });
       await run('bindfs', [pSrc, pMnt]);
-      sides.push({ mnt: pMnt, stop: () => run('fusermount', ['-u', pMnt]).then(() => {}) });
+      const bindfsPid = await pidOf(['bindfs', pSrc, pMnt]);
+      sides.push({ mnt: pMnt, stop: () => run('fusermount', ['-u', pMnt]).then(() => {}), ...(bindfsPid ? { pid: bindfsPid } : {}) });
       const fuseHost = process.env.BERTH_FUSE === '2' ? 'fuse-native (libfuse 2)' : 'libfuse 3 low-level';
       rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: `\`berth mount fuse local --rw\` (${fuseHost})`, peer: 'bindfs 1.14 (libfuse 2)' }, { tree: '≤ 1.5×', writes: '≤ 2×' })));
       for (const s of sides.splice(0)) await s.stop();

@@ -194,7 +194,7 @@ export class AtPaths implements LocalPaths<AtDir> {
   }
 
   private handle(d: AtDir, fd: number, guestPath: string, canWrite: boolean): FileHandle {
-    return d.inline ? new LocalFileSync(fd, guestPath, canWrite) : new LocalFile(fdIo(fd), guestPath, canWrite);
+    return d.inline ? new LocalFileSync(fd, guestPath, canWrite, this.shown) : new LocalFile(fdIo(fd), guestPath, canWrite);
   }
 
   async open(d: AtDir, name: string, guestPath: string, flags: number, canWrite: boolean): Promise<FileHandle> {

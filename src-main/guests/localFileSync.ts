@@ -1,11 +1,16 @@
-import { closeSync, fdatasync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fdatasync, fstatSync, ftruncateSync, futimesSync, readSync, writeSync } from 'node:fs';
 import { FsError } from '../vfs/FsError.ts';
-import type { CallOpts, FileHandle, FileHandleNow } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, FileHandleNow, SetAttr } from '../vfs/types.ts';
+import { attrOfNs, type OwnerShown } from './localAttrs.ts';
 import { fromNode } from './localErrors.ts';
+import { hasUtimensat, setTimesFdSync } from './localTimes.ts';
 
 // An open local file on a local disk, read and written by blocking calls on the JavaScript
 // thread (localInline.ts says when that is safe). No read-ahead of its own: the kernel's
-// page cache and readahead already make a pread of cached bytes a memcpy.
+// page cache and readahead already make a pread of cached bytes a memcpy. Its calls are
+// also offered as blocking ones (FileHandle.now), with fstat and fchown/fchmod/futimens, so
+// a host answers what `tar x` does to every file it writes by descriptor, with no path to
+// resolve and no promise.
 
 /** One open local file served inline. */
 export class LocalFileSync implements FileHandle {
@@ -15,6 +20,8 @@ export class LocalFileSync implements FileHandle {
     private readonly fd: number,
     private readonly path: string,
     private readonly canWrite: boolean,
+    /** Owner shown instead of the file's (the spec's uid/gid). */
+    private readonly shown: OwnerShown = { uid: undefined, gid: undefined },
   ) {}
 
   /** The same reads and writes without a promise (FileHandleNow): every call here is inline already. */
@@ -28,7 +35,39 @@ export class LocalFileSync implements FileHandle {
       this.writable();
       return this.pwriteAll(position, data);
     },
+    stat: () => this.statNow(),
+    setattr: (attr) => this.setattrNow(attr),
   };
+
+  private statNow(): Attr {
+    this.live();
+    try {
+      return attrOfNs(fstatSync(this.fd, { bigint: true }), this.shown);
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+  }
+
+  /** As setattrAtSync (localSetattr.ts) does by path: owner, then mode (chown clears set-id bits), size, times last (truncate moves mtime). */
+  private setattrNow(attr: SetAttr): void {
+    this.live();
+    // canWrite is the guest's: a read-only guest changes nothing, even by descriptor.
+    this.writable();
+    try {
+      if (attr.uid !== undefined || attr.gid !== undefined) fchownSync(this.fd, attr.uid ?? -1, attr.gid ?? -1);
+      if (attr.mode !== undefined) fchmodSync(this.fd, attr.mode & 0o7777);
+      if (attr.size !== undefined) ftruncateSync(this.fd, attr.size);
+      if (attr.atime !== undefined || attr.mtime !== undefined) {
+        if (hasUtimensat()) setTimesFdSync(this.fd, attr, this.path);
+        else {
+          const st = fstatSync(this.fd);
+          futimesSync(this.fd, (attr.atime ?? st.atimeMs) / 1000, (attr.mtime ?? st.mtimeMs) / 1000);
+        }
+      }
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
+  }
 
   private live(): void {
     if (this.closed) throw new FsError('Closed', `${this.path}: file handle is closed`);

@@ -91,8 +91,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       for (const name of names) {
         // An entry that is itself a mount point of another kind is not lstat-ed on this thread.
         if (!this.policy.inline(`${d.lexical}/${name}`)) return undefined;
-        const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
-        if (st) out.push({ name, attr: attrOf(st, this.shown) });
+        // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
+        const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+        if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
       }
       return out;
     },
@@ -130,8 +131,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
             if (st) out.push({ name, attr: attrOf(st, this.shown) });
             continue;
           }
-          const st = lstatSync(`${d.ref}/${name}`, { throwIfNoEntry: false });
-          if (st) out.push({ name, attr: attrOf(st, this.shown) });
+          const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+          if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
         }
         yield out;
       }
@@ -166,7 +167,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         closeSync(fd);
         throw err;
       }
-      return new LocalFileSync(fd, guestPath, canWrite);
+      return new LocalFileSync(fd, guestPath, canWrite, this.shown);
     }
     const fh = await fsp.open(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
     try {
@@ -209,7 +210,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       }
       throw err;
     }
-    return new LocalFileSync(fd, guestPath, true);
+    return new LocalFileSync(fd, guestPath, true, this.shown);
   }
 
   async mkdir(d: ProcDir, name: string, mode: number, owner: NewOwner): Promise<void> {

@@ -15,8 +15,9 @@ const UTIME_OMIT = process.platform === 'darwin' ? -2 : (1 << 30) - 2;
 const AT = process.platform === 'darwin' ? { cwd: -2, nofollow: 0x20 } : { cwd: -100, nofollow: 0x100 };
 
 type Utimensat = (dirfd: number, path: string, times: Buffer, flags: number) => number;
+type Futimens = (fd: number, times: Buffer) => number;
 
-let bound: { utimensat: Utimensat; errno: () => number } | null | undefined;
+let bound: { utimensat: Utimensat; futimens: Futimens; errno: () => number } | null | undefined;
 
 function bind(): typeof bound {
   if (bound !== undefined) return bound;
@@ -25,7 +26,12 @@ function bind(): typeof bound {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const koffi = createRequire(import.meta.url)('koffi') as any;
     const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
-    bound = { utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)') as Utimensat, errno: () => koffi.errno() as number };
+    bound = {
+      utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)') as Utimensat,
+      // glibc's utimensat refuses a null path (EINVAL): futimens is its form for a descriptor.
+      futimens: libc.func('int futimens(int fd, const void *times)') as Futimens,
+      errno: () => koffi.errno() as number,
+    };
   } catch {
     bound = null;
   }
@@ -72,6 +78,12 @@ function errnoError(code: number, path: string): Error {
   e.errno = -code;
   e.code = Object.keys(table).find((k) => table[k] === code) ?? 'EIO';
   return e;
+}
+
+/** Sets the times of `attr` on the open file `fd` (futimens), inline; `what` names it in errors. */
+export function setTimesFdSync(fd: number, attr: SetAttr, what: string): void {
+  const b = bind()!;
+  if (b.futimens(fd, timespecs(attr)) !== 0) throw errnoError(b.errno(), what);
 }
 
 /** Sets the times of `attr` on `p` without following a symlink, inline. */

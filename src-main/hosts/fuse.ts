@@ -1,17 +1,16 @@
-import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { addServedMount, removeServedMount } from '../vfs/servedMounts.ts';
 import type { Vfs } from '../vfs/types.ts';
 import type { ShutdownLevel } from '../../src-shared/api.ts';
-import { checkMountPoint } from './fuseMountPoint.ts';
+import { prepareFuseMount, unmountByLevel } from './fuseMountPoint.ts';
 import { lazyUnmount, unmountFuse } from './fuseUnmount.ts';
 import { isMounted, mountAt } from './mountInfo.ts';
 import { installFastPath, type FastBinding } from './fuseFastPath.ts';
 import { fastAnswers, type FastAnswers, makeFuseOps } from './fuseOps.ts';
 import { watchUnmount } from './mountInfoWatch.ts';
-import { detachIfProcessDies, startCommandHelper } from '../sys/runCommand.ts';
+import { detachIfProcessDies } from '../sys/runCommand.ts';
 import type { Host, MountedHost, MountEnd } from './types.ts';
 
 // The fallback FUSE host, on fuse-native 2.2.6 (libfuse 2), where libfuse 3 does not load
@@ -208,18 +207,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export const fuseHost: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const { Fuse, binding } = loadFuse();
-    startCommandHelper();
-    await checkMountPoint(mountpoint);
-    // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
-    const ac = new AbortController();
-    // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
-    setMaxListeners(0, ac.signal);
-    const rootAttr = await vfs.getattr('/', { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
-      throw toFsError(err);
-    });
-    if (rootAttr.type !== 'dir') throw new FsError('NotDir', `${vfs.name}: the root is a ${rootAttr.type}, not a folder`);
-    const immutable = opts.immutable ?? rootAttr.immutable === true;
-    const writable = !vfs.readOnly && !opts.readOnly;
+    const { ac, immutable, writable } = await prepareFuseMount(vfs, mountpoint, opts);
     const ops = makeFuseOps(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }, writable);
     const Berth = withOptions(Fuse, binding, fuseOptions(opts, immutable, writable), fastAnswers(vfs, { signal: ac.signal, uid: opts.uid, gid: opts.gid }));
     // timeout:false: fuse-native's own per-request timer is redundant, every vfs call
@@ -280,7 +268,6 @@ export const fuseHost: Host<FuseMountOptions> = {
     const unwatch = watchUnmount(mountpoint, end);
 
     const graceMs = opts.shortGraceMs ?? 10_000;
-    let gentle: Promise<string | undefined> | undefined;
     /** Runs one unmount and ends the mount as soon as the kernel no longer lists it. */
     const take = async (level: ShutdownLevel): Promise<string | undefined> => {
       asked = true;
@@ -296,16 +283,7 @@ export const fuseHost: Host<FuseMountOptions> = {
       target: mountpoint,
       info: { options: fuseOptions(opts, immutable, writable).join(','), cache: immutable ? 'immutable' : 'mutable' },
       done,
-      unmount(level: ShutdownLevel = 'short'): Promise<string | undefined> {
-        // `immediate` never waits behind a gentler unmount still waiting for busy files.
-        if (level === 'immediate') return take('immediate');
-        gentle ??= take(level).catch((err: unknown) => {
-          // A failed attempt (the mount could not even be detached) may be tried again.
-          gentle = undefined;
-          throw err;
-        });
-        return gentle;
-      },
+      unmount: unmountByLevel(take),
     };
   },
 };

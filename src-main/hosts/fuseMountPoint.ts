@@ -1,10 +1,14 @@
+import { setMaxListeners } from 'node:events';
 import * as fsp from 'node:fs/promises';
-import { FsError } from '../vfs/FsError.ts';
+import type { ShutdownLevel } from '../../src-shared/api.ts';
+import { startCommandHelper } from '../sys/runCommand.ts';
+import { FsError, toFsError } from '../vfs/FsError.ts';
+import type { Vfs } from '../vfs/types.ts';
 import { isFuseType, readMountInfo } from './mountInfo.ts';
 import { firstEntryInChild, statInChild } from './probeInChild.ts';
 
 // Facts about mount points: whether a folder can take a FUSE mount, and whether a mount
-// there still answers. Only /proc/self/mountinfo is read through node:fs (mountInfo.ts);
+// there still answers; and what both FUSE hosts do before mounting and to unmount. Only /proc/self/mountinfo is read through node:fs (mountInfo.ts);
 // mount points are probed by child processes.
 
 /** How long a probe of a mount point may take before it counts as hung. */
@@ -99,4 +103,48 @@ export async function probeMountpoint(mountpoint: string, timeoutMs = 2000): Pro
       // Any other error comes from a live FUSE process.
       return 'ok';
   }
+}
+
+/** What both FUSE hosts establish before a mount: the signal of its requests and how it presents the guest. */
+export interface PreparedFuseMount {
+  /** Aborted when the mount goes away (owned by the host); every request's calls get its signal. */
+  ac: AbortController;
+  /** Content never changes: the kernel may keep pages and attributes. */
+  immutable: boolean;
+  writable: boolean;
+}
+
+/**
+ * The preamble of every FUSE mount: the command helper running (it detaches a mount whose
+ * process dies), the mount point free, and the guest's root answering as a folder, so a
+ * guest that cannot start fails here, before the kernel waits on it.
+ */
+export async function prepareFuseMount(vfs: Vfs, mountpoint: string, opts: { immutable?: boolean; readOnly?: boolean }): Promise<PreparedFuseMount> {
+  startCommandHelper();
+  await checkMountPoint(mountpoint);
+  const ac = new AbortController();
+  // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
+  setMaxListeners(0, ac.signal);
+  const rootAttr = await vfs.getattr('/', { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
+    throw toFsError(err);
+  });
+  if (rootAttr.type !== 'dir') throw new FsError('NotDir', `${vfs.name}: the root is a ${rootAttr.type}, not a folder`);
+  return { ac, immutable: opts.immutable ?? rootAttr.immutable === true, writable: !vfs.readOnly && !opts.readOnly };
+}
+
+/**
+ * A mounted host's unmount(level) over its one attempt `take`: gentle levels share one
+ * attempt (tried again after one that failed), and `immediate` never waits behind a gentler
+ * one still waiting for busy files.
+ */
+export function unmountByLevel(take: (level: ShutdownLevel) => Promise<string | undefined>): (level?: ShutdownLevel) => Promise<string | undefined> {
+  let gentle: Promise<string | undefined> | undefined;
+  return (level = 'short') => {
+    if (level === 'immediate') return take('immediate');
+    gentle ??= take(level).catch((err: unknown) => {
+      gentle = undefined;
+      throw err;
+    });
+    return gentle;
+  };
 }

@@ -108,6 +108,13 @@ export interface FileHandleNow {
   readInto(buffer: Uint8Array, position: number): number;
   /** Writes all of `data` at `position`; returns the bytes written. */
   write(position: number, data: Uint8Array): number;
+  /** Optional: the open file's attributes (fstat): the node it names, whatever path it has now. */
+  stat?(): Attr;
+  /**
+   * Optional: applies `attr` to the open file itself (fchown, fchmod, ftruncate, futimens,
+   * in that order), with no path to resolve: what `tar x` does to each file it writes.
+   */
+  setattr?(attr: SetAttr): void;
 }
 
 /** An open file. Reads may be concurrent and out of order. */

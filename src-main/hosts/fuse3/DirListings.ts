@@ -77,6 +77,14 @@ function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverride): voi
   b.writeUInt32LE(0, off + 84);
 }
 
+/** A listing's first two entries. */
+function dots(): Listed[] {
+  return [
+    { name: '.', nameBytes: Buffer.from('.'), attr: undefined },
+    { name: '..', nameBytes: Buffer.from('..'), attr: undefined },
+  ];
+}
+
 /** Splits a timeout in seconds into the kernel's (seconds, nanoseconds). */
 function valid(s: number): [number, number] {
   const whole = Math.floor(s);
@@ -90,12 +98,14 @@ export class DirListings {
 
   /** Lists `path` now; the id goes in fuse_file_info.fh (0 where no OPENDIR is sent). */
   async open(vfs: Vfs, path: string, opts: CallOpts): Promise<number> {
-    const list: Listed[] = [
-      { name: '.', nameBytes: Buffer.from('.'), attr: undefined },
-      { name: '..', nameBytes: Buffer.from('..'), attr: undefined },
-    ];
+    const list = dots();
     // A batch at a time (vfs/listing.ts): each wrapper layer costs promises per step.
     for await (const batch of readdirBatches(vfs, path, opts)) for (const e of batch) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+    return this.keep(list);
+  }
+
+  /** A new snapshot of `list`; its id. */
+  private keep(list: Listed[]): number {
     const id = this.next++;
     this.open_.set(id, list);
     if (this.open_.size > LISTINGS_KEPT) {
@@ -114,10 +124,22 @@ export class DirListings {
    * it is still kept, else a fresh listing (at offset 0, or when it was dropped).
    */
   async at(vfs: Vfs, path: string, off: number, opts: CallOpts): Promise<{ id: number; index: number }> {
+    return this.atNow(vfs, path, off) ?? { id: await this.open(vfs, path, opts), index: off % PER_LISTING };
+  }
+
+  /**
+   * at(), by blocking calls only: the snapshot the offset names, else a listing the guest
+   * gives at once (Vfs.now.readdir: a small folder on a local disk); undefined when neither.
+   */
+  atNow(vfs: Vfs, path: string, off: number): { id: number; index: number } | undefined {
     const id = Math.floor(off / PER_LISTING);
     const index = off % PER_LISTING;
     if (off > 0 && this.open_.has(id)) return { id, index };
-    return { id: await this.open(vfs, path, opts), index };
+    const entries = vfs.now?.readdir(path);
+    if (!entries) return undefined;
+    const list = dots();
+    for (const e of entries) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+    return { id: this.keep(list), index };
   }
 
   /**

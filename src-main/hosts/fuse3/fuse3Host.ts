@@ -1,11 +1,10 @@
-import { setMaxListeners } from 'node:events';
 import type { ShutdownLevel } from '../../../src-shared/api.ts';
-import { detachIfProcessDies, startCommandHelper } from '../../sys/runCommand.ts';
+import { detachIfProcessDies } from '../../sys/runCommand.ts';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { addServedMount, removeServedMount } from '../../vfs/servedMounts.ts';
 import type { Vfs } from '../../vfs/types.ts';
 import type { FuseMountOptions } from '../fuse.ts';
-import { checkMountPoint } from '../fuseMountPoint.ts';
+import { prepareFuseMount, unmountByLevel } from '../fuseMountPoint.ts';
 import { lazyUnmount, unmountFuse } from '../fuseUnmount.ts';
 import { isMounted, mountAt } from '../mountInfo.ts';
 import type { Host, MountedHost, MountEnd } from '../types.ts';
@@ -83,18 +82,7 @@ async function waitListed(mountpoint: string, deadlineMs: number): Promise<numbe
 export const fuse3Host: Host<FuseMountOptions> = {
   async mount(vfs: Vfs, mountpoint: string, opts: FuseMountOptions): Promise<MountedHost> {
     const lib = loadLibFuse3();
-    startCommandHelper();
-    await checkMountPoint(mountpoint);
-    const ac = new AbortController();
-    // Every request in flight listens on this one signal (vfs/withTimeouts.ts links to it).
-    setMaxListeners(0, ac.signal);
-    // The root answers first: a guest that cannot start fails here, before the kernel waits on it.
-    const rootAttr = await vfs.getattr('/', { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
-      throw toFsError(err);
-    });
-    if (rootAttr.type !== 'dir') throw new FsError('NotDir', `${vfs.name}: the root is a ${rootAttr.type}, not a folder`);
-    const immutable = opts.immutable ?? rootAttr.immutable === true;
-    const writable = !vfs.readOnly && !opts.readOnly;
+    const { ac, immutable, writable } = await prepareFuseMount(vfs, mountpoint, opts);
     const caching = fuse3Options(opts, immutable, writable);
 
     let initDone = (): void => {};
@@ -157,7 +145,6 @@ export const fuse3Host: Host<FuseMountOptions> = {
     });
 
     const graceMs = opts.shortGraceMs ?? 10_000;
-    let gentle: Promise<string | undefined> | undefined;
     /** Runs one unmount; once the kernel no longer lists the mount, stops serving it. */
     const take = async (level: ShutdownLevel): Promise<string | undefined> => {
       asked = true;
@@ -178,16 +165,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
       target: mountpoint,
       info: { options: caching.mountOptions.join(','), cache: immutable ? 'immutable' : 'mutable', fuse: `libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}` },
       done,
-      unmount(level: ShutdownLevel = 'short'): Promise<string | undefined> {
-        // `immediate` never waits behind a gentler unmount still waiting for busy files.
-        if (level === 'immediate') return take('immediate');
-        gentle ??= take(level).catch((err: unknown) => {
-          // A failed attempt (the mount could not even be detached) may be tried again.
-          gentle = undefined;
-          throw err;
-        });
-        return gentle;
-      },
+      unmount: unmountByLevel(take),
     };
   },
 };

@@ -4,7 +4,7 @@ import { CAP, CONN, FI, type LibFuse3 } from './libfuse3.ts';
 import { E, makeOpKit, type LowLevelContext } from './opKit.ts';
 import { STATVFS_SIZE, writeStat, writeStatvfs } from './structs.ts';
 import { makeWriterOps } from './lowLevelWriters.ts';
-import type { FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, FileHandle, Vfs } from '../../vfs/types.ts';
 
 // The low-level FUSE operations over one vfs. The kernel names nodes by number; the node
 // table (NodeTable.ts) turns them into vfs paths. Each request becomes one vfs call (a few
@@ -43,13 +43,25 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
   /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing taken now. */
   const listPage = (req: Req, ino: number, size: number, off: number, fi: unknown, plus: boolean): void => {
     const fh = fhOf(fi);
+    if (vfs.now) {
+      // A snapshot already taken, or a small folder the guest lists at once: no promise.
+      let page: Buffer | undefined;
+      try {
+        const dir = node(ino);
+        const at = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.atNow(vfs, dir.path, off);
+        if (at) page = dirs.page(at.id, dir, size, at.index, plus, nodes, own, ctx);
+      } catch (err) {
+        return fail(req, err);
+      }
+      if (page) return void lib.replyBuf(req, page, page.length);
+    }
     serve(req, async () => {
       const dir = node(ino);
       const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : await dirs.at(vfs, dir.path, off, opts(req));
       return dirs.page(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => lib.replyBuf(req, buf, buf.length));
   };
-  const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi } = kit;
+  const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi } = kit;
   const ops: OpHandlers = {
     init: ((_userdata: unknown, conn: unknown) => {
       const v = new DataView(koffi.view(conn, 40) as ArrayBuffer);
@@ -71,6 +83,17 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       // Known in memory (the metadata cache after a listing): answered at once, no promise.
       const known = vfs.cachedAttr?.(path);
       if (known) return replyEntry(req, path, known);
+      // A guest that can answer at once (a local disk): no promise, no Error for a missing name.
+      if (vfs.now) {
+        let a: Attr | null | undefined;
+        try {
+          a = vfs.now.lookup(path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a === null) return lib.replyErr(req, E.ENOENT);
+        if (a) return replyEntry(req, path, a);
+      }
       serve(req, () => vfs.getattr(path, opts(req)), (a) => replyEntry(req, path, a));
     }) as never,
     forget: ((req: Req, ino: number, nlookup: number) => {
@@ -82,7 +105,33 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       for (let i = 0; i < count; i++) nodes.forget(Number(v.getBigUint64(i * 16, true)), Number(v.getBigUint64(i * 16 + 8, true)));
       lib.replyNone(req);
     }) as never,
-    getattr: ((req: Req, ino: number) => {
+    getattr: ((req: Req, ino: number, fi: unknown) => {
+      // A file open here (its fstat, or the kernel asking before tar's fchown): from its
+      // descriptor, answered at once.
+      const now = nowOf(ino, fi);
+      if (now) {
+        let a: Attr;
+        try {
+          a = now.stat();
+        } catch (err) {
+          return fail(req, err);
+        }
+        writeStat(statBuf, 0, a, own);
+        return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+      }
+      if (vfs.now) {
+        let a: Attr | null | undefined;
+        try {
+          a = vfs.now.getattr(node(ino).path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a === null) return lib.replyErr(req, E.ENOENT);
+        if (a) {
+          writeStat(statBuf, 0, a, own);
+          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+        }
+      }
       serve(req, () => vfs.getattr(node(ino).path, opts(req)), (a) => {
         writeStat(statBuf, 0, a, own);
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
@@ -95,7 +144,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       serve(req, () => vfs.open(node(ino).path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => {
         // Close-to-open: a mutable file's size is asked afresh after every open (fuse3Host.ts).
         if (!ctx.immutable) ctx.invalidateAttrs(ino);
-        lib.replyOpen(req, fillFi(keep(h)));
+        lib.replyOpen(req, fillFi(keep(h, ino)));
       });
     }) as never,
     read: ((req: Req, _ino: number, size: number, off: number, fi: unknown) => {
@@ -104,6 +153,19 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         h = handle(fi);
       } catch (err) {
         return fail(req, err);
+      }
+      if (h.now) {
+        // A local file: read before this returns, into a pooled buffer given back at once.
+        const b = pool.take(size);
+        let n: number;
+        try {
+          n = h.now.readInto(b, off);
+        } catch (err) {
+          pool.give(b);
+          return fail(req, err);
+        }
+        lib.replyBuf(req, b, n);
+        return pool.give(b);
       }
       if (!h.readInto) return serve(req, () => h.read(off, size, base), (data) => lib.replyBuf(req, data, data.length));
       // Into a pooled buffer: a fresh one per 128 KiB request costs page faults. libfuse has
@@ -116,11 +178,16 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         pool.give(b);
       });
     }) as never,
-    release: ((req: Req, _ino: number, fi: unknown) => {
+    release: ((req: Req, ino: number, fi: unknown) => {
       const fh = fhOf(fi);
       const h = handles.get(fh);
-      handles.delete(fh);
+      drop(ino, fh);
       if (!h) return lib.replyErr(req, 0);
+      if (h.now) {
+        // A local file is closed within the call (closeSync); the kernel takes no error from a release anyway.
+        void h.close().catch((err: unknown) => console.error(`berth: closing a file failed: ${(err as Error).message}`));
+        return void lib.replyErr(req, 0);
+      }
       serve(req, () => h.close(), okErr(req));
     }) as never,
     opendir: ((req: Req, ino: number, _fi: unknown) => {

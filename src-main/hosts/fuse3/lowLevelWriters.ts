@@ -1,4 +1,4 @@
-import type { SetAttr, Vfs } from '../../vfs/types.ts';
+import type { Attr, FileHandle, SetAttr, Vfs } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
@@ -8,11 +8,27 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
 // per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
 // mkdir, mknod, symlink, link, unlink, rmdir, rename. Nodes made are answered with their
-// attributes and counted as a lookup the kernel holds.
+// attributes and counted as a lookup the kernel holds: read at once where the guest can
+// (Vfs.now: a local disk), else asked. On a file open here, tar's fchown, fchmod and
+// futimens act on its descriptor (FileHandle.now: opKit.ts's nowOf).
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, nowOf, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+  /** unlink or rmdir answered at once where the guest can (Vfs.now); false: ask the usual way. */
+  const removedNow = (req: Req, path: string, dir: boolean): boolean => {
+    const now = vfs.now;
+    if (!now) return false;
+    try {
+      if (!(dir ? now.rmdir(path) : now.unlink(path))) return false;
+    } catch (err) {
+      fail(req, err);
+      return true;
+    }
+    nodes.unlinked(path);
+    lib.replyErr(req, 0);
+    return true;
+  };
   const ops: OpHandlers = {
     create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
       let path: string;
@@ -22,10 +38,32 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return fail(req, err);
       }
       const o = opts(req);
+      // Created at once where the guest can (Vfs.now: a local disk) and, with a descriptor
+      // to fstat, answered at once too.
+      let made: FileHandle | undefined;
+      try {
+        made = vfs.now?.create(path, mode & 0o7777, o.caller);
+        if (made?.now?.stat) {
+          const h = made;
+          let a: Attr;
+          try {
+            a = h.now!.stat!();
+          } catch (err) {
+            void h.close().catch(() => {});
+            throw err;
+          }
+          const n = nodes.remember(path);
+          writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
+          return void lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
+        }
+      } catch (err) {
+        return fail(req, err);
+      }
       serve(req, async () => {
-        const h = await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        const h = made ?? (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o));
         try {
-          return { h, a: await vfs.getattr(path, o) };
+          // The new file's attributes from its descriptor where it has one (no second lookup).
+          return { h, a: h.now?.stat ? h.now.stat() : await vfs.getattr(path, o) };
         } catch (err) {
           await h.close().catch(() => {});
           throw err;
@@ -33,10 +71,21 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }, ({ h, a }) => {
         const n = nodes.remember(path);
         writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-        lib.replyCreate(req, entryBuf, fillFi(keep(h)));
+        lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
       });
     }) as never,
     write: ((req: Req, _ino: number, buf: unknown, size: number, off: number, fi: unknown) => {
+      const now = handles.get(fhOf(fi))?.now;
+      if (now) {
+        // Written before this returns: straight from libfuse's buffer, no copy, no promise.
+        let n: number;
+        try {
+          n = now.write(off, new Uint8Array(koffi.view(buf, size) as ArrayBuffer));
+        } catch (err) {
+          return fail(req, err);
+        }
+        return void lib.replyWrite(req, n);
+      }
       // Copied now: libfuse reuses its buffer for the next request once this returns.
       const data = Buffer.from(koffi.view(buf, size) as ArrayBuffer);
       const copy = Buffer.allocUnsafe(size);
@@ -61,13 +110,13 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       if (toSet & SET.uid) set.uid = st.uid;
       if (toSet & SET.gid) set.gid = st.gid;
       if (toSet & SET.size) set.size = st.size;
-      const now = Date.now();
-      if (toSet & SET.atimeNow) set.atime = now;
+      const nowMs = Date.now();
+      if (toSet & SET.atimeNow) set.atime = nowMs;
       else if (toSet & SET.atime) {
         set.atime = Number(st.atimeNs) / 1e6;
         set.atimeNs = st.atimeNs;
       }
-      if (toSet & SET.mtimeNow) set.mtime = now;
+      if (toSet & SET.mtimeNow) set.mtime = nowMs;
       else if (toSet & SET.mtime) {
         set.mtime = Number(st.mtimeNs) / 1e6;
         set.mtimeNs = st.mtimeNs;
@@ -76,14 +125,44 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const explicit = ((toSet & SET.atime) !== 0 && (toSet & SET.atimeNow) === 0) || ((toSet & SET.mtime) !== 0 && (toSet & SET.mtimeNow) === 0);
       if ((toSet & (SET.atimeNow | SET.mtimeNow)) !== 0 && !explicit) set.timesNow = true;
       const fh = fi ? fhOf(fi) : 0;
+      // On a file open here (tar's fchown, fchmod, futimens after writing it): by its
+      // descriptor, answered at once with its fstat. A size keeps the path below (the guest
+      // opens the file for writing itself; this descriptor may be read-only).
+      const now = set.size === undefined ? nowOf(ino, fi) : undefined;
+      if (now) {
+        let a: Attr;
+        try {
+          now.setattr(set);
+          a = now.stat();
+        } catch (err) {
+          return fail(req, err);
+        }
+        writeStat(statBuf, 0, a, own);
+        return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+      }
       const o = opts(req);
+      const h = fh ? handles.get(fh) : undefined;
+      const truncate = set.size !== undefined && h?.truncate !== undefined && Object.keys(set).length === 1;
+      // By path at once where the guest can (a folder's chmod, chown and utimensat in an untar).
+      if (!truncate && vfs.now) {
+        let a: Attr | undefined;
+        try {
+          const path = node(ino).path;
+          if (vfs.now.setattr(path, set)) a = vfs.now.getattr(path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (a) {
+          writeStat(statBuf, 0, a, own);
+          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+        }
+      }
       serve(req, async () => {
         const path = node(ino).path;
-        const h = fh ? handles.get(fh) : undefined;
-        if (set.size !== undefined && h?.truncate && Object.keys(set).length === 1) await h.truncate(set.size, o);
+        if (truncate) await h!.truncate!(set.size!, o);
         else if (vfs.setattr) await vfs.setattr(path, set, o);
         else readOnly();
-        return vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => {
         writeStat(statBuf, 0, a, own);
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
@@ -97,9 +176,18 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return fail(req, err);
       }
       const o = opts(req);
+      // Made and answered at once where the guest can (Vfs.now).
+      let made = false;
+      try {
+        made = vfs.now?.mkdir(path, mode & 0o7777, o.caller) === true;
+        const a = made ? vfs.now!.getattr(path) : undefined;
+        if (a) return replyEntry(req, path, a);
+      } catch (err) {
+        return fail(req, err);
+      }
       serve(req, async () => {
-        await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
-        return vfs.getattr(path, o);
+        if (!made) await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     mknod: ((req: Req, parent: number, name: string, mode: number, rdev: number) => {
@@ -115,7 +203,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (type === undefined) await (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o)).close();
         else if (!vfs.mknod) cannotHold('fifos, sockets or device nodes');
         else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
-        return vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     symlink: ((req: Req, target: string, parent: number, name: string) => {
@@ -128,7 +216,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       const o = opts(req);
       serve(req, async () => {
         await (vfs.symlink ?? readOnly).call(vfs, target, path, o);
-        return vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     link: ((req: Req, ino: number, newparent: number, newname: string) => {
@@ -144,7 +232,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       serve(req, async () => {
         if (!vfs.link) cannotHold('hard links');
         await vfs.link!(from, path, o);
-        return vfs.getattr(path, o);
+        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     }) as never,
     unlink: ((req: Req, parent: number, name: string) => {
@@ -154,6 +242,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
+      if (removedNow(req, path, false)) return;
       serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);
@@ -166,6 +255,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
+      if (removedNow(req, path, true)) return;
       serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { errnoFor } from '../../vfs/errno.ts';
-import type { Attr, CallOpts, Caller, FileHandle, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, Caller, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
 import { DirListings } from './DirListings.ts';
 import type { Req } from './FuseSession.ts';
 import { FI, FI_BIT, type LibFuse3 } from './libfuse3.ts';
@@ -12,6 +12,14 @@ import { closeOnEnd } from '../openFiles.ts';
 // What every low-level op of one mount shares: its node table, open files and folders, the
 // caller of a request, and the one way a request is answered (serve: the vfs call's value
 // to a reply, its error to the errno of vfs/errno.ts, nothing once the session is gone).
+
+/** The calls on an open file that answer a SETATTR or GETATTR by its descriptor. */
+export type DescriptorCalls = Required<Pick<FileHandleNow, 'stat' | 'setattr'>>;
+
+/** `now` when it can stat and change its file by descriptor. */
+function byDescriptor(now: FileHandleNow | undefined): DescriptorCalls | undefined {
+  return now?.stat && now.setattr ? (now as DescriptorCalls) : undefined;
+}
 
 /** errno numbers of this platform. */
 export const E = constants.errno;
@@ -99,10 +107,42 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
     lib.replyEntry(req, entryBuf);
   };
-  const keep = (h: FileHandle): number => {
+  /**
+   * Node -> the latest file open on it whose handle has blocking calls (FileHandle.now).
+   * fchmod, fchown and futimens reach FUSE as a SETATTR of the node with no file handle
+   * (only ftruncate carries one), and so does the GETATTR the kernel sends before a chown;
+   * through this they still act on the open descriptor, not on a path resolved anew.
+   */
+  const openNow = new Map<number, number>();
+  const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
+    if (ino !== undefined && byDescriptor(h.now)) openNow.set(ino, fh);
     return fh;
+  };
+  /** The handle `fh` of node `ino` was released. */
+  const drop = (ino: number, fh: number): void => {
+    handles.delete(fh);
+    if (openNow.get(ino) === fh) openNow.delete(ino);
+  };
+  /**
+   * Blocking calls on node `ino`: of the file the request names, else of one open on the
+   * node while that file still has a name (a file replaced or removed in the backing folder
+   * meanwhile is no longer what the node's path names: the path is asked then).
+   */
+  const nowOf = (ino: number, fi: unknown): DescriptorCalls | undefined => {
+    if (fi) {
+      const h = handles.get(fhOf(fi));
+      if (h) return byDescriptor(h.now);
+    }
+    const fh = openNow.get(ino);
+    const now = fh === undefined ? undefined : byDescriptor(handles.get(fh)?.now);
+    if (!now) return undefined;
+    try {
+      return now.stat().nlink > 0 ? now : undefined;
+    } catch {
+      return undefined;
+    }
   };
   const fhOf = (fi: unknown): number => Number(koffi.decode(fi, FI.fh, 'uint64_t'));
   const handle = (fi: unknown): FileHandle => {
@@ -134,5 +174,5 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, fhOf, handle, fillFi, readOnly, cannotHold };
+  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi, readOnly, cannotHold };
 }

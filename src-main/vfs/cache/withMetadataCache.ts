@@ -184,6 +184,17 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
           }
         },
       };
+      if (now.stat) out.now.stat = now.stat.bind(now);
+      if (now.setattr) {
+        const set = now.setattr.bind(now);
+        out.now.setattr = (attr) => {
+          try {
+            set(attr);
+          } finally {
+            forget(path);
+          }
+        };
+      }
     }
     if (h.write) {
       const w = h.write.bind(h);
@@ -235,7 +246,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       }
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
-      return flags.write || flags.truncate ? watchHandle(h, path) : h;
+      // A handle that can change attributes by descriptor (FileHandleNow.setattr) is watched too.
+      return flags.write || flags.truncate || h.now?.setattr ? watchHandle(h, path) : h;
     },
     readlink: (path, opts) => vfs.readlink(path, opts),
     statfs: (opts) => vfs.statfs(opts),

@@ -55,6 +55,25 @@ describe('metadata cache over the local guest', () => {
     expect(await names(v, '/')).toEqual(['f']);
   });
 
+  it('forgets what the blocking calls of an open file change (FileHandle.now), through the deadlines too', async () => {
+    const v = wrapGuest(local, { cacheExpiryMs: 60_000 });
+    const h = await v.create!('/n', 0o600, o);
+    expect(h.now).toBeDefined();
+    expect((await v.getattr('/n', o)).size).toBe(0);
+    expect(h.now!.write(0, Buffer.from('1234567'))).toBe(7);
+    expect((await v.getattr('/n', o)).size).toBe(7);
+    h.now!.setattr!({ mode: 0o4640, mtime: 1_600_000_000_500, mtimeNs: 1_600_000_000_500_000_001n });
+    const a = await v.getattr('/n', o);
+    expect([a.mode, a.mtimeNs]).toEqual([0o4640, 1_600_000_000_500_000_001n]);
+    expect(h.now!.stat!()).toMatchObject({ size: 7, mode: 0o4640, mtimeNs: 1_600_000_000_500_000_001n });
+    const buf = Buffer.alloc(16);
+    expect(h.now!.readInto(buf, 2)).toBe(5);
+    expect(buf.subarray(0, 5).toString()).toBe('34567');
+    await h.close();
+    expect(() => h.now!.stat!()).toThrow(expect.objectContaining({ kind: 'Closed' }));
+    await v.unlink!('/n', o);
+  });
+
   it('policy off always asks the guest', async () => {
     const v = withMetadataCache(local, { policy: 'off', expiryMs: 60_000 });
     expect(v).toBe(local);
