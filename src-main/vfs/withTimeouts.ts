@@ -1,3 +1,4 @@
+import { listenAbort as listen, unlistenAbort as unlisten } from './abortFanOut.ts';
 import { DeadlineQueue, type Timed } from './DeadlineQueue.ts';
 import { FsError, toFsError } from './FsError.ts';
 import { flatten, gather } from './listing.ts';
@@ -10,40 +11,6 @@ import type { Attr, CallOpts, FileHandle, OpenFlags, SetAttr, StatFs, Vfs } from
 // on Node 20 keeps every combined signal alive as long as the caller's (long-lived) signal,
 // which leaks under millions of FUSE requests. All deadlines of one wrapped guest share one
 // timer (DeadlineQueue): a timer per call cost more than many guest calls themselves.
-
-/**
- * Calls in flight per caller signal, behind ONE abort listener per signal: a host hands the
- * same signal to every request of a mount or connection, and a listener per call piled
- * up past Node's limit (issue 9: MaxListenersExceededWarning under NFS load). Owned here.
- */
-const waiting = new WeakMap<AbortSignal, Set<{ handleEvent(): void }>>();
-
-function onAbortFanOut(this: AbortSignal): void {
-  const set = waiting.get(this);
-  waiting.delete(this);
-  if (set) for (const c of [...set]) c.handleEvent();
-}
-
-/** Adds a call to its signal's waiting set (adding the one listener when it is the first). */
-function listen(signal: AbortSignal, c: { handleEvent(): void }): void {
-  let set = waiting.get(signal);
-  if (!set) {
-    set = new Set();
-    waiting.set(signal, set);
-    signal.addEventListener('abort', onAbortFanOut, { once: true });
-  }
-  set.add(c);
-}
-
-/**
- * Takes a call out of its signal's waiting set. The signal's one listener stays: calls on
- * one signal (a mount's, a connection's) mostly come one after another, and adding and
- * removing an EventTarget listener per call cost more than the rest of the call's wrapper
- * (measured on the NFS host's reads). It holds only the empty set, weakly keyed by the signal.
- */
-function unlisten(signal: AbortSignal, c: { handleEvent(): void }): void {
-  waiting.get(signal)?.delete(c);
-}
 
 function aborted(signal: AbortSignal): FsError {
   return toFsError(signal.reason ?? new DOMException('aborted', 'AbortError'));

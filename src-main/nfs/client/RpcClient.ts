@@ -6,6 +6,7 @@ import { AcceptStat, decodeReplyBody, REPLY, writeCallHeader } from '../rpc/mess
 import { DEFAULT_MAX_RECORD, frameRecord } from '../rpc/RecordDecoder.ts';
 import { RecordReceiver } from '../rpc/RecordReceiver.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
+import { listenAbort, unlistenAbort } from '../../vfs/abortFanOut.ts';
 import { DeadlineQueue, type Timed } from '../../vfs/DeadlineQueue.ts';
 
 // An ONC RPC v2 client over TCP (RFC 5531). Many calls share one connection: each gets
@@ -135,7 +136,7 @@ export class RpcClient {
       const p = new Pending(xid, frameRecord(w.chunksOut()), this, signal);
       this.pending.set(xid, p);
       this.deadlines.add(p);
-      signal?.addEventListener('abort', p, { once: true });
+      if (signal) listenAbort(signal, p);
       void this.send(xid);
       return await p.reply;
     } finally {
@@ -158,7 +159,7 @@ export class RpcClient {
 
   private finish(p: Pending): void {
     this.deadlines.settle(p);
-    p.signal?.removeEventListener('abort', p);
+    if (p.signal) unlistenAbort(p.signal, p);
   }
 
   /** Closes the connection; calls in flight fail. */
@@ -172,18 +173,21 @@ export class RpcClient {
     this.socket?.destroy();
   }
 
+  /** Waits for a free slot (maxInFlight); an abort of `signal` meanwhile rejects and gives up the place. */
   private slot(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       const go = (): void => {
-        signal?.removeEventListener('abort', stop);
+        if (signal) unlistenAbort(signal, stop);
         resolve();
       };
-      const stop = (): void => {
-        const i = this.waiting.indexOf(go);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
+      const stop = {
+        handleEvent: (): void => {
+          const i = this.waiting.indexOf(go);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason)));
+        },
       };
-      signal?.addEventListener('abort', stop, { once: true });
+      if (signal) listenAbort(signal, stop);
       this.waiting.push(go);
     });
   }

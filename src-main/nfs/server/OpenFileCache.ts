@@ -108,7 +108,8 @@ export class OpenFileCache {
           (buf, at, s) => readChunk(h, buf, at, s),
           this.chunks,
           e.aheadAbort.signal,
-          check ? (s) => this.vfs.getattr(path, { signal: s }) : undefined,
+          // A guest that answers getattr inline does so: a threadpool lstat per chunk cost a hop and its wake-ups.
+          check ? (s) => this.vfs.now?.getattr(path) ?? this.vfs.getattr(path, { signal: s }) : undefined,
         );
         const got = await e.readAhead.take(offset, count);
         if (got) {
@@ -262,8 +263,18 @@ export class OpenFileCache {
   }
 }
 
-/** Fills a chunk buffer from the guest (straight into it when the guest can). */
-async function readChunk(h: FileHandle, buf: Buffer, at: number, signal: AbortSignal): Promise<number> {
+/**
+ * Fills a chunk buffer from the guest: inline when the handle has a synchronous face (the
+ * local guest's async readInto blocks on the same pread anyway, and its deadline wrapper
+ * cost an AbortController, a timer entry and promise steps per chunk), else straight into
+ * it when the guest can.
+ */
+function readChunk(h: FileHandle, buf: Buffer, at: number, signal: AbortSignal): Promise<number> | number {
+  if (h.now) return h.now.readInto(buf, at);
+  return readChunkAsync(h, buf, at, signal);
+}
+
+async function readChunkAsync(h: FileHandle, buf: Buffer, at: number, signal: AbortSignal): Promise<number> {
   if (h.readInto) return await h.readInto(buf, at, { signal });
   const data = await h.read(at, buf.length, { signal });
   buf.set(data.length > buf.length ? data.subarray(0, buf.length) : data);

@@ -29,10 +29,13 @@ export interface ReadResult {
   attr?: Attr;
 }
 
-/** Reads `buf.length` bytes at `offset` into `buf` (fewer only at end of file). */
-export type ReadInto = (buf: Buffer, offset: number, signal: AbortSignal) => Promise<number>;
-/** The file's attributes, read afresh. */
-export type StatFile = (signal: AbortSignal) => Promise<Attr>;
+/**
+ * Reads `buf.length` bytes at `offset` into `buf` (fewer only at end of file); a number
+ * when the guest read inline (FileHandleNow), so the chunk is ready with no promise step.
+ */
+export type ReadInto = (buf: Buffer, offset: number, signal: AbortSignal) => Promise<number> | number;
+/** The file's attributes, read afresh (at once when the guest can: no threadpool hop, no wake-up per chunk). */
+export type StatFile = (signal: AbortSignal) => Promise<Attr> | Attr;
 
 /** Budget of chunk buffers shared by the read-aheads of one server (bounds memory). */
 export interface ChunkBudget {
@@ -63,21 +66,41 @@ class Chunk {
     stat: StatFile | undefined,
     signal: AbortSignal,
   ) {
-    const bytes = read(buf, index * CHUNK_BYTES, signal).then(
-      (n) => {
-        this.n = n;
-      },
-      () => {
-        this.n = -1;
-        this.poisoned = true;
-      },
-    );
-    const attr = stat?.(signal).then(
-      (a) => {
-        this.attr = a;
-      },
-      () => {},
-    );
+    let bytes: Promise<void>;
+    try {
+      const got = read(buf, index * CHUNK_BYTES, signal);
+      if (typeof got === 'number') {
+        this.n = got;
+        bytes = Promise.resolve();
+      } else {
+        bytes = got.then(
+          (n) => {
+            this.n = n;
+          },
+          () => {
+            this.n = -1;
+            this.poisoned = true;
+          },
+        );
+      }
+    } catch {
+      this.poisoned = true; // as a failed async read: the buffer is not reused
+      bytes = Promise.resolve();
+    }
+    let attr: Promise<void> | undefined;
+    try {
+      const a = stat?.(signal);
+      if (a instanceof Promise)
+        attr = a.then(
+          (got) => {
+            this.attr = got;
+          },
+          () => {},
+        );
+      else this.attr = a;
+    } catch {
+      // no attributes: the READ is checked against a getattr of its own (OpenFileCache.read)
+    }
     this.ready = attr ? Promise.all([bytes, attr]).then(() => {}) : bytes;
   }
 

@@ -3,7 +3,9 @@ import { AcceptStat, writeAcceptedHeader } from '../rpc/messages.ts';
 import type { FastCall, FastReply } from '../rpc/RpcServer.ts';
 import { XdrReader } from '../xdr/XdrReader.ts';
 import { XdrWriter } from '../xdr/XdrWriter.ts';
-import type { NfsContext } from './NfsContext.ts';
+import { requireWritable, type NfsContext } from './NfsContext.ts';
+import { checkName } from './names.ts';
+import { requireAccess, W, X } from '../../vfs/permissions.ts';
 
 // Procedures answered synchronously, from the guest's synchronous face (VfsNow: blocking
 // system calls on a local disk). Measured on the NFS host serving a local folder: a
@@ -54,4 +56,19 @@ export function attrNow(ctx: NfsContext, path: string): Attr | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CREATE's and MKDIR's checks before making `name` in `dir`, inline: throws as their async
+ * forms refuse (read-only export, bad name, no write and search right on the folder);
+ * false when the folder's attributes cannot be read inline (nothing done).
+ */
+export function mayMakeNow(ctx: NfsContext, op: 'create' | 'mkdir', dir: string, name: string, caller: Caller | undefined): boolean {
+  requireWritable(ctx, op);
+  checkName(name);
+  if (unchecked(caller)) return true;
+  const d = nowOf(ctx).getattr(dir);
+  if (!d) return false;
+  requireAccess(d, caller, W | X, dir);
+  return true;
 }

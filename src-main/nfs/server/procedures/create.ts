@@ -7,7 +7,7 @@ import { checkEnum, readFh, readName, requireWritable, type NfsContext, type Nfs
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, mayMakeNow, unchecked } from '../now.ts';
 import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
 import { requireAccess, requireMaySetattr, W, X } from '../../../vfs/permissions.ts';
 
@@ -98,13 +98,7 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
   let dir: string | undefined;
   try {
     dir = ctx.handles.pathOf(dirFh);
-    requireWritable(ctx, 'create');
-    checkName(name);
-    if (!unchecked(caller)) {
-      const d = now.getattr(dir);
-      if (!d) return undefined;
-      requireAccess(d, caller, W | X, dir);
-    }
+    if (!mayMakeNow(ctx, 'create', dir, name, caller)) return undefined;
     const path = childPath(dir, name);
     let existing: Attr | null | undefined;
     try {

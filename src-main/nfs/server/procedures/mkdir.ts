@@ -3,7 +3,7 @@ import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import { readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, mayMakeNow } from '../now.ts';
 import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
 import type { Caller } from '../../../vfs/types.ts';
 import { requireAccess, W, X } from '../../../vfs/permissions.ts';
@@ -39,13 +39,7 @@ export function mkdirNow(ctx: NfsContext, call: FastCall, caller: Caller | undef
   let dir: string | undefined;
   try {
     dir = ctx.handles.pathOf(dirFh);
-    requireWritable(ctx, 'mkdir');
-    checkName(name);
-    if (!unchecked(caller)) {
-      const d = now.getattr(dir);
-      if (!d) return undefined;
-      requireAccess(d, caller, W | X, dir);
-    }
+    if (!mayMakeNow(ctx, 'mkdir', dir, name, caller)) return undefined;
     const path = childPath(dir, name);
     if (!now.mkdir(path, attrs.mode ?? 0o755, caller)) return undefined;
     replyNewObjectNow(ctx, w, path, dir);

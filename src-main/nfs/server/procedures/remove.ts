@@ -32,6 +32,14 @@ export const remove: NfsProcedure = async (ctx, call) => {
 
 /** REMOVE answered synchronously (now.ts), the same steps as `remove`; undefined (nothing removed) when not inline. */
 export function removeNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
+  return removeEntryNow(ctx, call, caller, 'unlink');
+}
+
+/**
+ * REMOVE or RMDIR answered synchronously: the same steps as `remove` and `rmdir` (they
+ * differ only in the guest call); undefined (nothing removed) when not inline.
+ */
+export function removeEntryNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined, op: 'unlink' | 'rmdir'): FastReply | undefined {
   const r = nowArgs(call);
   const dirFh = readFh(r);
   const name = readName(r);
@@ -40,7 +48,7 @@ export function removeNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
   let dir: string | undefined;
   try {
     dir = ctx.handles.pathOf(dirFh);
-    requireWritable(ctx, 'unlink');
+    requireWritable(ctx, op);
     checkName(name);
     const path = childPath(dir, name);
     if (!unchecked(caller)) {
@@ -49,8 +57,8 @@ export function removeNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
       if (!d || !v) return undefined;
       requireMayDelete(d, v, caller, path);
     }
-    ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
-    if (!now.unlink(path)) return undefined;
+    if (op === 'unlink') ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
+    if (!(op === 'unlink' ? now.unlink(path) : now.rmdir(path))) return undefined;
     ctx.handles.forget(path);
     w.uint32(Nfsstat3.OK);
   } catch (err) {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BufferPool } from '../../../../../src-main/nfs/rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead } from '../../../../../src-main/nfs/server/ReadAhead.ts';
+import type { Attr } from '../../../../../src-main/vfs/types.ts';
 
 const MiB = 1 << 20;
 
@@ -108,6 +109,47 @@ describe('ReadAhead: sequential READs from chunks read ahead', () => {
     expect(await ra.take(MiB, MiB)).toBeUndefined();
     fail = false;
     ra.clear();
+    await vi.waitFor(() => expect(b.live).toBe(0));
+  });
+  it('with inline reads and attributes, serves the next chunk synchronously right after prefetch, and an inline failure falls back', async () => {
+    const data = Buffer.alloc(3 * CHUNK_BYTES, 5);
+    data.writeUInt32BE(0xcafe, CHUNK_BYTES);
+    const reads: number[] = [];
+    let failAt = -1;
+    const read = (buf: Buffer, at: number): number => {
+      reads.push(at);
+      if (at === failAt) throw new Error('EIO');
+      return data.copy(buf, 0, at, Math.min(at + buf.length, data.length));
+    };
+    const attr = { type: 'file', size: data.length, mode: 0o644, uid: 1, gid: 1 } as unknown as Attr;
+    let stats = 0;
+    const b = budget();
+    const ra = new ReadAhead(read, b, new AbortController().signal, () => (stats++, attr));
+    expect(await ra.take(0, MiB)).toBeUndefined();
+    (await ra.take(MiB, MiB))!.release!(); // chunk 0 served; chunks 1 and 2 read inline by now
+    expect(reads).toEqual([0, CHUNK_BYTES, 2 * CHUNK_BYTES]);
+    expect(stats).toBe(3);
+    let pos = 2 * MiB;
+    for (; pos < 2 * CHUNK_BYTES; pos += MiB) {
+      const got = ra.takeNow(pos, MiB); // no await anywhere: the chunk was read in prefetch
+      expect(got?.attr).toBe(attr);
+      if (pos === CHUNK_BYTES) expect(Buffer.from(got!.data).readUInt32BE(0)).toBe(0xcafe);
+      got!.release!();
+      ra.prefetch();
+    }
+    ra.clear();
+    // A failing inline read: takeNow declines, take() gives up on the chunk (the caller's own read reports why).
+    failAt = 2 * CHUNK_BYTES;
+    const again = new ReadAhead(read, b, new AbortController().signal, () => attr);
+    expect(await again.take(CHUNK_BYTES - MiB, MiB)).toBeUndefined();
+    (await again.take(CHUNK_BYTES, MiB))!.release!();
+    for (pos = CHUNK_BYTES + MiB; pos < 2 * CHUNK_BYTES; pos += MiB) {
+      again.takeNow(pos, MiB)!.release!();
+      again.prefetch();
+    }
+    expect(again.takeNow(pos, MiB)).toBeUndefined();
+    expect(await again.take(pos, MiB)).toBeUndefined();
+    again.clear();
     await vi.waitFor(() => expect(b.live).toBe(0));
   });
 });
