@@ -108,24 +108,28 @@ export class LocalGuest implements Vfs {
         d.release();
       }
     };
+    /** Runs `fn` on the folder `parts` held open, system errors as FsErrors naming `path`. */
+    const inDirNow = <T>(parts: string[], path: string, fn: (d: DirRef) => T): T => {
+      let d: DirRef;
+      try {
+        d = p.dir(parts, path);
+      } catch (err) {
+        throw fromNode(err, path);
+      }
+      try {
+        return fn(d);
+      } catch (err) {
+        throw fromNode(err, path);
+      } finally {
+        d.release();
+      }
+    };
     const now: VfsNow = {
       getattr: (path) => {
         if (path !== '/') return inParentNow(path, (d, name) => p.stat(d, name))?.v;
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
-        let d: DirRef;
-        try {
-          d = p.dir([], path);
-        } catch (err) {
-          throw fromNode(err, path);
-        }
-        try {
-          return p.stat(d, undefined);
-        } catch (err) {
-          throw fromNode(err, path);
-        } finally {
-          d.release();
-        }
+        return inDirNow([], path, (d) => p.stat(d, undefined));
       },
       lookup: (path) => (path === '/' ? now.getattr(path) : inParentNow(path, (d, name) => p.lookup(d, name))?.v),
       create: (path, mode, caller) => {
@@ -150,19 +154,7 @@ export class LocalGuest implements Vfs {
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         const parts = splitGuestPath(path);
         if (!this.policy.inline(this.lexical(parts))) return undefined;
-        let d: DirRef;
-        try {
-          d = p.dir(parts, path);
-        } catch (err) {
-          throw fromNode(err, path);
-        }
-        try {
-          return p.list(d, NOW_LIST_MAX);
-        } catch (err) {
-          throw fromNode(err, path);
-        } finally {
-          d.release();
-        }
+        return inDirNow(parts, path, (d) => p.list(d, NOW_LIST_MAX));
       },
       setattr: (path, attr) => {
         this.writable(path);

@@ -186,6 +186,11 @@ export class OpenFileCache {
       this.pool.give(buf);
       throw err;
     }
+    return this.pooled(buf, n);
+  }
+
+  /** The first `n` bytes of a pooled buffer as a read's result; release() gives the buffer back once. */
+  private pooled(buf: Buffer, n: number): ReadResult {
     let released = false;
     return {
       data: buf.subarray(0, n),
@@ -203,15 +208,7 @@ export class OpenFileCache {
     const buf = this.pool.take();
     // On failure the buffer is not returned: a timed-out guest read may still write into it.
     const n = await h.readInto(buf.subarray(0, count), offset, { signal });
-    let released = false;
-    return {
-      data: buf.subarray(0, n),
-      release: () => {
-        if (released) return;
-        released = true;
-        this.pool.give(buf);
-      },
-    };
+    return this.pooled(buf, n);
   }
 
   /** Flushes the open writable handle of `path`, if any (COMMIT). */
