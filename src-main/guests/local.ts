@@ -86,28 +86,6 @@ export class LocalGuest implements Vfs {
   readonly now?: VfsNow;
 
   private nowFace(p: LocalPathsNow): VfsNow {
-    /** Runs fn with the parent folder of `path` when inline; undefined (nothing done) otherwise. */
-    const inParentNow = <T>(path: string, fn: (d: DirRef, name: string) => T): { v: T } | undefined => {
-      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
-      const parts = splitGuestPath(path);
-      const name = parts.pop();
-      if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
-      if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
-      if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
-      let d: DirRef;
-      try {
-        d = p.dir(parts, path);
-      } catch (err) {
-        throw fromNode(err, path);
-      }
-      try {
-        return { v: fn(d, name) };
-      } catch (err) {
-        throw fromNode(err, path);
-      } finally {
-        d.release();
-      }
-    };
     /** Runs `fn` on the folder `parts` held open, system errors as FsErrors naming `path`. */
     const inDirNow = <T>(parts: string[], path: string, fn: (d: DirRef) => T): T => {
       let d: DirRef;
@@ -123,6 +101,16 @@ export class LocalGuest implements Vfs {
       } finally {
         d.release();
       }
+    };
+    /** Runs fn with the parent folder of `path` when inline; undefined (nothing done) otherwise. */
+    const inParentNow = <T>(path: string, fn: (d: DirRef, name: string) => T): { v: T } | undefined => {
+      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+      const parts = splitGuestPath(path);
+      const name = parts.pop();
+      if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
+      if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
+      if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
+      return { v: inDirNow(parts, path, (d) => fn(d, name)) };
     };
     const now: VfsNow = {
       getattr: (path) => {

@@ -4,6 +4,8 @@ import type { FastCall, FastReply } from '../rpc/RpcServer.ts';
 import { XdrReader } from '../xdr/XdrReader.ts';
 import { XdrWriter } from '../xdr/XdrWriter.ts';
 import { requireWritable, type NfsContext } from './NfsContext.ts';
+import { statusOf } from './nfsstat.ts';
+import { writeWcc } from '../nfs3/attrs.ts';
 import { checkName } from './names.ts';
 import { requireAccess, W, X } from '../../vfs/permissions.ts';
 
@@ -71,4 +73,16 @@ export function mayMakeNow(ctx: NfsContext, op: 'create' | 'mkdir', dir: string,
   if (!d) return false;
   requireAccess(d, caller, W | X, dir);
   return true;
+}
+
+/**
+ * The error reply of a synchronous call whose results are a wcc_data of `path` (CREATE,
+ * MKDIR, WRITE): a fresh reply, so nothing half-written before the error goes out; the
+ * synchronous twin of replies.ts's replyDirWccError.
+ */
+export function wccErrorNow(ctx: NfsContext, xid: number, err: unknown, path: string | undefined): XdrWriter {
+  const w = nowReply(xid);
+  w.uint32(statusOf(err));
+  writeWcc(w, path === undefined ? undefined : attrNow(ctx, path), ctx.fsid);
+  return w;
 }

@@ -1,4 +1,4 @@
-import { readSattr3, writeWcc } from '../../nfs3/attrs.ts';
+import { readSattr3 } from '../../nfs3/attrs.ts';
 import { CreateMode, Nfsstat3, VERF_SIZE } from '../../nfs3/constants.ts';
 import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import type { XdrReader } from '../../xdr/XdrReader.ts';
@@ -6,8 +6,7 @@ import type { Attr, Caller, SetAttr } from '../../../vfs/types.ts';
 import { checkEnum, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
-import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, mayMakeNow, unchecked } from '../now.ts';
+import { nowArgs, nowDone, nowOf, nowReply, mayMakeNow, unchecked, wccErrorNow } from '../now.ts';
 import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
 import { requireAccess, requireMaySetattr, W, X } from '../../../vfs/permissions.ts';
 
@@ -131,9 +130,7 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
     }
     replyNewObjectNow(ctx, w, path, dir);
   } catch (err) {
-    w = nowReply(call.xid);
-    w.uint32(statusOf(err));
-    writeWcc(w, dir === undefined ? undefined : attrNow(ctx, dir), ctx.fsid);
+    w = wccErrorNow(ctx, call.xid, err, dir);
   }
   return nowDone(w);
 }

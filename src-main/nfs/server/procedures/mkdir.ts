@@ -1,9 +1,8 @@
-import { readSattr3, writeWcc } from '../../nfs3/attrs.ts';
+import { readSattr3 } from '../../nfs3/attrs.ts';
 import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import { readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { checkName, childPath } from '../names.ts';
-import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, mayMakeNow } from '../now.ts';
+import { nowArgs, nowDone, nowOf, nowReply, mayMakeNow, wccErrorNow } from '../now.ts';
 import { replyDirWccError, replyNewObject, replyNewObjectNow } from '../replies.ts';
 import type { Caller } from '../../../vfs/types.ts';
 import { requireAccess, W, X } from '../../../vfs/permissions.ts';
@@ -44,9 +43,7 @@ export function mkdirNow(ctx: NfsContext, call: FastCall, caller: Caller | undef
     if (!now.mkdir(path, attrs.mode ?? 0o755, caller)) return undefined;
     replyNewObjectNow(ctx, w, path, dir);
   } catch (err) {
-    w = nowReply(call.xid);
-    w.uint32(statusOf(err));
-    writeWcc(w, dir === undefined ? undefined : attrNow(ctx, dir), ctx.fsid);
+    w = wccErrorNow(ctx, call.xid, err, dir);
   }
   return nowDone(w);
 }

@@ -6,7 +6,7 @@ import type { XdrWriter } from '../../xdr/XdrWriter.ts';
 import { attrOf, checkEnum, readFh, requireWritableExport, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked, wccErrorNow } from '../now.ts';
 import type { Attr, Caller } from '../../../vfs/types.ts';
 import { owns, requireAccess, W } from '../../../vfs/permissions.ts';
 
@@ -78,10 +78,7 @@ export function writeNow(ctx: NfsContext, call: FastCall, caller: Caller | undef
     }
     written = h.write(offset, data.subarray(0, count));
   } catch (err) {
-    const w = nowReply(call.xid);
-    w.uint32(statusOf(err));
-    writeWcc(w, path === undefined ? undefined : attrNow(ctx, path), ctx.fsid);
-    return nowDone(w);
+    return nowDone(wccErrorNow(ctx, call.xid, err, path));
   }
   const w = nowReply(call.xid);
   replyWritten(ctx, w, attrNow(ctx, path), written, stable);
