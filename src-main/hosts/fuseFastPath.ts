@@ -4,7 +4,7 @@ import type { FastAnswers } from './fuseOps.ts';
 // request crosses the event loop (PERF.md); fuse-native then binds a signal, copies its
 // arguments twice, allocates an 18-word stat array and answers on the next tick. `ls -l`
 // of 5,000 entries is 5,000 lookups (libfuse 2 has no READDIRPLUS) and 10,000 getxattr
-// calls (security.selinux, system.posix_acl_access) after one listing: here a lookup whose
+// calls (security.selinux, system.posix_acl_access; 2 once it answers EOPNOTSUPP) after one listing: here a lookup whose
 // attributes the metadata cache holds, and a getxattr of a name no guest holds, are
 // answered in the dispatch itself, with one reused stat array. Anything else goes the
 // usual way.
@@ -20,8 +20,13 @@ export interface FastBinding {
   fuse_native_signal_getxattr(locals: Buffer, res: number, value: ArrayBuffer): void;
 }
 
-/** ENODATA on Linux (ENOATTR, 93, on macOS): "no such attribute". */
-const NO_ATTR = process.platform === 'darwin' ? -93 : -61;
+/**
+ * The answer for a name no guest holds: EOPNOTSUPP on Linux (95: the namespace is not
+ * supported, as the kernel says for a name no handler takes; GNU ls -l asks every file for
+ * security.selinux and system.posix_acl_access and stops asking a device that said so,
+ * issue 11), ENOATTR (93, "no such attribute") on macOS, where Finder expects it.
+ */
+const NO_ATTR = process.platform === 'darwin' ? -93 : -95;
 
 /** Wraps fuse-native's getattr and getxattr handlers (in place) with the answers known in memory. */
 export function installFastPath(handlers: unknown[], binding: FastBinding, fast: FastAnswers): void {

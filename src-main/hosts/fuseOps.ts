@@ -1,4 +1,5 @@
 import { constants as C } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import { errnoFor } from '../vfs/errno.ts';
 import { readdirBatches } from '../vfs/listing.ts';
@@ -250,9 +251,9 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
       ),
     // Linux passes no position; macOS's extra argument is only for resource forks.
     getxattr: (path: string, name: string, _position: number, cb: Cb) => {
-      // `ls -l` asks every file for security.selinux and system.posix_acl_*; guests only
-      // ever hold user.* attributes, so the rest is answered "none" without a guest call.
-      if (!name.startsWith('user.')) return cb(0, undefined);
+      // Guests only ever hold user.* attributes: the rest is answered without a guest call,
+      // "not supported" on Linux (GNU ls -l then stops asking the device: fuseFastPath.ts).
+      if (!name.startsWith('user.')) return process.platform === 'linux' ? cb(-osConstants.errno.EOPNOTSUPP) : cb(0, undefined);
       serve(cb, () => vfs.getxattr(path, name, opts), (v) => [v === undefined ? undefined : Buffer.from(v.buffer, v.byteOffset, v.byteLength)]);
     },
     listxattr: (path: string, cb: Cb) => serve(cb, () => vfs.listxattr(path, opts), (l) => [l]),
