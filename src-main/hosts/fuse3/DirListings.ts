@@ -12,6 +12,12 @@ import { type OwnerOverride, typeBits } from './structs.ts';
 // du), and a listing is taken when a read starts at offset 0. Snapshots are kept for the
 // last LISTINGS_KEPT folders; a read whose snapshot is gone lists the folder again and
 // goes on from the same index.
+// A snapshot fills while the guest lists (issue 11: a node's `ls` of a 5,000-entry IPFS
+// folder takes seconds): a page is answered as soon as entries past its offset arrive, so
+// `ls -l`'s work per entry overlaps the guest's listing instead of following it. Entries
+// are only appended, so offsets stay stable; an empty page (end of folder) is sent only
+// once the listing is whole, and a listing that fails fails every later page of it (the
+// reader gets the error, never a shorter folder).
 // Pages are written in the kernel's own wire format (struct fuse_dirent and
 // fuse_direntplus of <linux/fuse.h>, a stable ABI) here in JavaScript: one FFI call per
 // entry (fuse_add_direntry_plus) would cost more than the entry itself.
@@ -25,6 +31,17 @@ interface Listed {
   name: string;
   nameBytes: Buffer;
   attr: Attr | undefined;
+}
+
+/** One folder's snapshot: entries so far, and how its listing ended. */
+interface Snapshot {
+  readonly list: Listed[];
+  /** Undefined while the guest still lists; then whole, or the error it failed with. */
+  end: { ok: true } | { ok: false; error: unknown } | undefined;
+  /** Pages waiting for more entries or the end (woken by every batch). */
+  waiting: (() => void)[];
+  /** Stops the guest's listing when the kernel closes the folder before its end. */
+  stop: AbortController | undefined;
 }
 
 /** What a page needs from its mount. */
@@ -93,38 +110,67 @@ function valid(s: number): [number, number] {
 
 /** The listings of one mount (owned by its ops), in least-recently-used order. */
 export class DirListings {
-  private readonly open_ = new Map<number, Listed[]>();
+  private readonly open_ = new Map<number, Snapshot>();
   private next = 1;
 
-  /** Lists `path` now; the id goes in fuse_file_info.fh (0 where no OPENDIR is sent). */
-  async open(vfs: Vfs, path: string, opts: CallOpts): Promise<number> {
-    const list = dots();
-    // A batch at a time (vfs/listing.ts): each wrapper layer costs promises per step.
-    for await (const batch of readdirBatches(vfs, path, opts)) for (const e of batch) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
-    return this.keep(list);
+  /**
+   * Starts listing `path` and returns at once; the id goes in fuse_file_info.fh (0 where no
+   * OPENDIR is sent). Pages wait for the entries they need (pageWhenReady).
+   */
+  open(vfs: Vfs, path: string, opts: CallOpts): number {
+    const stop = new AbortController();
+    const snap: Snapshot = { list: dots(), end: undefined, waiting: [], stop };
+    const id = this.keep(snap);
+    void this.fill(snap, vfs, path, { ...opts, signal: AbortSignal.any([opts.signal, stop.signal]) });
+    return id;
   }
 
-  /** A new snapshot of `list`; its id. */
-  private keep(list: Listed[]): number {
+  /** Appends the guest's batches to `snap` as they come (vfs/listing.ts: each layer costs promises per step, not per entry). */
+  private async fill(snap: Snapshot, vfs: Vfs, path: string, opts: CallOpts): Promise<void> {
+    try {
+      for await (const batch of readdirBatches(vfs, path, opts)) {
+        for (const e of batch) snap.list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+        DirListings.wake(snap);
+      }
+      snap.end = { ok: true };
+    } catch (err) {
+      snap.end = { ok: false, error: err };
+    }
+    snap.stop = undefined;
+    DirListings.wake(snap);
+  }
+
+  private static wake(snap: Snapshot): void {
+    const w = snap.waiting;
+    snap.waiting = [];
+    for (const f of w) f();
+  }
+
+  /** A new snapshot; its id. */
+  private keep(snap: Snapshot): number {
     const id = this.next++;
-    this.open_.set(id, list);
+    this.open_.set(id, snap);
     if (this.open_.size > LISTINGS_KEPT) {
       const oldest = this.open_.keys().next().value;
+      // forgotten, not stopped: a page may still be waiting on it (it holds the snapshot)
       if (oldest !== undefined) this.open_.delete(oldest);
     }
     return id;
   }
 
+  /** RELEASEDIR: forgets the snapshot, and stops its listing when it has not ended (nobody can read it any more). */
   close(id: number): void {
+    const snap = this.open_.get(id);
     this.open_.delete(id);
+    snap?.stop?.abort(new FsError('Closed', 'folder closed before its listing ended'));
   }
 
   /**
    * The snapshot and entry index a read at `off` continues: the one the offset names when
    * it is still kept, else a fresh listing (at offset 0, or when it was dropped).
    */
-  async at(vfs: Vfs, path: string, off: number, opts: CallOpts): Promise<{ id: number; index: number }> {
-    return this.atNow(vfs, path, off) ?? { id: await this.open(vfs, path, opts), index: off % PER_LISTING };
+  at(vfs: Vfs, path: string, off: number, opts: CallOpts): { id: number; index: number } {
+    return this.atNow(vfs, path, off) ?? { id: this.open(vfs, path, opts), index: off % PER_LISTING };
   }
 
   /**
@@ -139,19 +185,56 @@ export class DirListings {
     if (!entries) return undefined;
     const list = dots();
     for (const e of entries) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
-    return { id: this.keep(list), index };
+    return { id: this.keep({ list, end: { ok: true }, waiting: [], stop: undefined }), index };
+  }
+
+  /**
+   * Resolves once snapshot `id` holds its first entries or its listing ended; rejects (and
+   * drops it) when the listing failed first, so OPENDIR reports what it always did.
+   */
+  async ready(id: number): Promise<void> {
+    for (;;) {
+      const snap = this.open_.get(id);
+      if (!snap) throw new FsError('Closed', 'folder not open');
+      if (snap.end?.ok === false) {
+        this.open_.delete(id);
+        throw snap.end.error;
+      }
+      if (snap.end || snap.list.length > 2) return;
+      await new Promise<void>((r) => snap.waiting.push(r));
+    }
+  }
+
+  /** page(), once the snapshot holds entries past `index` or its listing ended. */
+  async pageWhenReady(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext): Promise<Buffer> {
+    const snap = this.open_.get(id);
+    if (!snap) throw new FsError('Closed', 'folder not open');
+    for (;;) {
+      const b = this.pageOf(snap, id, dir, size, index, plus, nodes, own, ctx);
+      if (b) return b;
+      await new Promise<void>((r) => snap.waiting.push(r));
+    }
   }
 
   /**
    * One page of at most `size` bytes of snapshot `id` from entry `index`. With `plus`, each
    * entry carries its node id and attributes, and counts as a lookup the kernel now holds.
+   * Undefined when no entry past `index` (nor past the dots) has arrived yet and the
+   * listing goes on; throws the listing's error once it failed.
    */
-  page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext, scratch?: Buffer): Buffer {
-    const list = this.open_.get(id);
-    if (!list) throw new FsError('Closed', 'folder not open');
-    // Used: the most recent at the end of the map's order.
-    this.open_.delete(id);
-    this.open_.set(id, list);
+  page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext, scratch?: Buffer): Buffer | undefined {
+    const snap = this.open_.get(id);
+    if (!snap) throw new FsError('Closed', 'folder not open');
+    return this.pageOf(snap, id, dir, size, index, plus, nodes, own, ctx, scratch);
+  }
+
+  private pageOf(snap: Snapshot, id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext, scratch?: Buffer): Buffer | undefined {
+    if (snap.end?.ok === false) throw snap.end.error;
+    const list = snap.list;
+    // ("." and ".." alone are not worth a round trip: the reader can do nothing with them)
+    if (!snap.end && (index >= list.length || list.length <= 2)) return undefined;
+    // Used: the most recent at the end of the map's order (when still kept).
+    if (this.open_.delete(id)) this.open_.set(id, snap);
     // A scratch buffer (replied before anything else runs) spares a zeroed allocation per
     // page: off-heap bytes that made V8 run a full collection every ~150 ms during rm -rf.
     const b = scratch && scratch.length >= size ? scratch : Buffer.alloc(size);

@@ -40,7 +40,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
   const pool = new BufferPool();
   /** Whether the kernel takes ENOSYS from OPENDIR as success (decided at INIT). */
   let zeroOpendir = false;
-  /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing taken now. */
+  /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing started now (DirListings.ts: pages wait only for their own entries). */
   const listPage = (req: Req, ino: number, size: number, off: number, fi: unknown, plus: boolean): void => {
     const fh = fhOf(fi);
     if (vfs.now) {
@@ -66,8 +66,8 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
     }
     serve(req, async () => {
       const dir = node(ino);
-      const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : await dirs.at(vfs, dir.path, off, opts(req));
-      return dirs.page(id, dir, size, index, plus, nodes, own, ctx);
+      const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.at(vfs, dir.path, off, opts(req));
+      return await dirs.pageWhenReady(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => lib.replyBuf(req, buf, buf.length));
   };
   const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi } = kit;
@@ -203,7 +203,11 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       // Zero-message opendir: ENOSYS here means "open", and the kernel stops sending OPENDIR
       // and RELEASEDIR (DirListings.ts); the listing is taken by the first read.
       if (zeroOpendir) return lib.replyErr(req, E.ENOSYS);
-      serve(req, () => dirs.open(vfs, node(ino).path, opts(req)), (id) => {
+      serve(req, async () => {
+        const id = dirs.open(vfs, node(ino).path, opts(req));
+        await dirs.ready(id);
+        return id;
+      }, (id) => {
         lib.replyOpen(req, fillFi(id, false));
       });
     }) as never,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DirListings } from '../../../../../src-main/hosts/fuse3/DirListings.ts';
 import { NodeTable } from '../../../../../src-main/hosts/fuse3/NodeTable.ts';
 import { ENTRY_SIZE, readStat, STAT_SIZE, writeEntry, writeStat } from '../../../../../src-main/hosts/fuse3/structs.ts';
+import { FsError } from '../../../../../src-main/vfs/FsError.ts';
 import type { Attr, Vfs } from '../../../../../src-main/vfs/types.ts';
 
 // The C structs the libfuse 3 host writes by hand: struct stat round trips with exact
@@ -42,36 +43,102 @@ describe('libfuse 3 structs', () => {
     const vfs = { readdir: async function* () { yield* entries; } } as unknown as Vfs;
     const dirs = new DirListings();
     const nodes = new NodeTable();
-    const id = await dirs.open(vfs, '/', { signal: new AbortController().signal });
+    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
     const root = nodes.get(1)!;
-    const plain = dirs.page(id, root, 4096, 0, false, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    const plain = await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
     // ".", "..", "a" (24+1 → 32), "long-name.txt" (24+13 → 40)
     expect(plain.length).toBe(32 + 32 + 32 + 40);
     // The third entry's offset: the snapshot's id times 2^24, plus its index + 1.
     expect(plain.readBigUInt64LE(64 + 8)).toBe(BigInt(id) * 0x100_0000n + 3n);
     expect(plain.subarray(64 + 24, 64 + 25).toString()).toBe('a');
     expect(nodes.size).toBe(1);
-    const plus = dirs.page(id, root, 4096, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    const plus = await dirs.pageWhenReady(id, root, 4096, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
     expect(plus.length).toBe(160 + 168);
     const aNode = nodes.remember('/a');
     expect(aNode.lookups).toBe(2);
     expect(plus.readBigUInt64LE(0)).toBe(BigInt(aNode.id));
     expect(plus.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
     // A page too small for the next entry ends before it; the kernel asks again from there.
-    expect(dirs.page(id, root, 200, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 }).length).toBe(160);
+    expect((await dirs.pageWhenReady(id, root, 200, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 })).length).toBe(160);
   });
 
   it('finds a snapshot by the offset alone, and lists again when it is gone (no OPENDIR)', async () => {
     let listed = 0;
     const vfs = { readdir: async function* () { listed++; yield { name: 'a', attr: attr() }; } } as unknown as Vfs;
     const dirs = new DirListings();
-    const first = await dirs.at(vfs, '/', 0, { signal: new AbortController().signal });
+    const first = dirs.at(vfs, '/', 0, { signal: new AbortController().signal });
     expect([first.index, listed]).toEqual([0, 1]);
-    const again = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    const again = dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
     expect([again.id, again.index, listed]).toEqual([first.id, 2, 1]);
     dirs.close(first.id);
-    const relisted = await dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
+    const relisted = dirs.at(vfs, '/', first.id * 0x100_0000 + 2, { signal: new AbortController().signal });
     expect([relisted.index, listed]).toEqual([2, 2]);
     expect(relisted.id).not.toBe(first.id);
+  });
+
+  it('answers a page as soon as its entries arrive, and the end of the folder only once the listing is whole', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const vfs = {
+      readdirBatches: async function* () {
+        yield [{ name: 'a', attr: attr({ ino: 11 }) }];
+        await gate;
+        yield [{ name: 'b', attr: attr({ ino: 12 }) }];
+      },
+    } as unknown as Vfs;
+    const dirs = new DirListings();
+    const nodes = new NodeTable();
+    const root = nodes.get(1)!;
+    const ctx = { attrTimeoutS: 0, entryTimeoutS: 1 };
+    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
+    // ".", "..", "a" while "b" is still being listed
+    expect((await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).length).toBe(96);
+    let next: Buffer | undefined;
+    const waiting = dirs.pageWhenReady(id, root, 4096, 3, false, nodes, {}, ctx).then((b) => (next = b));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(next).toBeUndefined();
+    open();
+    await waiting;
+    expect(next!.subarray(24, 25).toString()).toBe('b');
+    // past the last entry of a whole listing: the empty page that ends the folder
+    expect((await dirs.pageWhenReady(id, root, 4096, 4, false, nodes, {}, ctx)).length).toBe(0);
+  });
+
+  it('fails every later page of a listing that failed midway, never ending the folder early', async () => {
+    const vfs = {
+      readdirBatches: async function* () {
+        yield [{ name: 'a', attr: attr() }];
+        await new Promise((r) => setTimeout(r, 5));
+        throw new FsError('IO', 'child block missing');
+      },
+    } as unknown as Vfs;
+    const dirs = new DirListings();
+    const nodes = new NodeTable();
+    const root = nodes.get(1)!;
+    const ctx = { attrTimeoutS: 0, entryTimeoutS: 1 };
+    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
+    expect((await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).length).toBe(96);
+    await expect(dirs.pageWhenReady(id, root, 4096, 3, false, nodes, {}, ctx)).rejects.toMatchObject({ kind: 'IO' });
+    await expect(dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).rejects.toMatchObject({ kind: 'IO' });
+    // OPENDIR (kernels without zero-message opendir) reports a listing that fails at once
+    const bad = { readdirBatches: async function* () { throw new FsError('NotPermitted', 'no'); } } as unknown as Vfs; // eslint-disable-line require-yield
+    await expect(dirs.ready(dirs.open(bad, '/', { signal: new AbortController().signal }))).rejects.toMatchObject({ kind: 'NotPermitted' });
+  });
+
+  it('stops the guest listing when the kernel closes the folder before its end', async () => {
+    let aborted = false;
+    const vfs = {
+      readdirBatches: async function* (_p: string, o: { signal: AbortSignal }) {
+        yield [{ name: 'a', attr: attr() }];
+        await new Promise<void>((r) => o.signal.addEventListener('abort', () => r()));
+        aborted = true;
+      },
+    } as unknown as Vfs;
+    const dirs = new DirListings();
+    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
+    await dirs.ready(id);
+    dirs.close(id);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(aborted).toBe(true);
   });
 });
