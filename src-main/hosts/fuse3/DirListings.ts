@@ -29,7 +29,8 @@ const ENTRY_OUT = 128;
 
 interface Listed {
   name: string;
-  nameBytes: Buffer;
+  /** The name's length in UTF-8 (written into the page from the string: no Buffer per entry). */
+  len: number;
   attr: Attr | undefined;
 }
 
@@ -97,8 +98,8 @@ function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverride): voi
 /** A listing's first two entries. */
 function dots(): Listed[] {
   return [
-    { name: '.', nameBytes: Buffer.from('.'), attr: undefined },
-    { name: '..', nameBytes: Buffer.from('..'), attr: undefined },
+    { name: '.', len: 1, attr: undefined },
+    { name: '..', len: 2, attr: undefined },
   ];
 }
 
@@ -129,7 +130,7 @@ export class DirListings {
   private async fill(snap: Snapshot, vfs: Vfs, path: string, opts: CallOpts): Promise<void> {
     try {
       for await (const batch of readdirBatches(vfs, path, opts)) {
-        for (const e of batch) snap.list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+        for (const e of batch) snap.list.push({ name: e.name, len: Buffer.byteLength(e.name), attr: e.attr });
         DirListings.wake(snap);
       }
       snap.end = { ok: true };
@@ -184,7 +185,7 @@ export class DirListings {
     const entries = vfs.now?.readdir(path);
     if (!entries) return undefined;
     const list = dots();
-    for (const e of entries) list.push({ name: e.name, nameBytes: Buffer.from(e.name), attr: e.attr });
+    for (const e of entries) list.push({ name: e.name, len: Buffer.byteLength(e.name), attr: e.attr });
     return { id: this.keep({ list, end: { ok: true }, waiting: [], stop: undefined }), index };
   }
 
@@ -243,7 +244,7 @@ export class DirListings {
     const [av, avn] = valid(ctx.attrTimeoutS);
     for (let i = index; i < list.length; i++) {
       const e = list[i]!;
-      const len = e.nameBytes.length;
+      const len = e.len;
       const rec = align8((plus ? ENTRY_OUT : 0) + DIRENT_NAME + len);
       if (pos + rec > size) break;
       if (b === scratch) b.fill(0, pos, pos + rec);
@@ -268,7 +269,7 @@ export class DirListings {
       u64(b, d + 8, id * PER_LISTING + i + 1);
       b.writeUInt32LE(len, d + 16);
       b.writeUInt32LE(type, d + 20);
-      e.nameBytes.copy(b, d + DIRENT_NAME);
+      b.write(e.name, d + DIRENT_NAME, len, 'utf8');
       pos += rec;
     }
     return b.subarray(0, pos);
