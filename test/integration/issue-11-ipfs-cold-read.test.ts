@@ -132,8 +132,9 @@ describe.skipIf(skip)('issue 11: a cold sequential read through FUSE, block by b
 
   it('a reader that stops early leaves no request at the node, and the blocks it asked ahead for are never sent', async () => {
     const f = await addFile(64 * MIB);
-    // a slow node: blocks fetched ahead pile up in Berth's queue, as they do on a busy peer
-    proxy.blockDelayMs = 100;
+    // a slow node (8 in flight at 200 ms each: 40 blocks a second): blocks fetched ahead
+    // pile up in Berth's queue, as they do on a busy peer
+    proxy.blockDelayMs = 200;
     try {
       const before = proxy.count('block/get');
       const r = await sh(`head -c ${MIB} ${q(f.path)} | sha256sum`);
@@ -144,10 +145,11 @@ describe.skipIf(skip)('issue 11: a cold sequential read through FUSE, block by b
       await new Promise((r) => setTimeout(r, 1_000));
       expect(proxy.count('block/get') - before).toBe(asked);
       expect(proxy.open()).toBe(0);
-      // 1 MiB is 16 leaves; the kernel's read-ahead and the fetches already running when the
-      // file closed add some. Berth's 8 MiB read-ahead (128 leaves) was dropped unsent.
+      // 1 MiB is 16 leaves; the kernel's read-ahead and the fetches sent while head read
+      // and closed add some. Berth's 8 MiB read-ahead (128 leaves) was not all sent: the
+      // rest was dropped when the file closed (without that: 16 + 128 and more).
       expect(asked).toBeGreaterThanOrEqual(16);
-      expect(asked).toBeLessThan(16 + 64);
+      expect(asked).toBeLessThan(16 + 96);
     } finally {
       proxy.blockDelayMs = 0;
     }
@@ -156,7 +158,7 @@ describe.skipIf(skip)('issue 11: a cold sequential read through FUSE, block by b
   it('a reader that jumps elsewhere in an open file drops what it asked ahead for at the old place', async () => {
     const f = await addFile(64 * MIB);
     const leaves = await leavesOf(f.cid);
-    proxy.blockDelayMs = 100;
+    proxy.blockDelayMs = 200;
     // one open file: 1 MiB read from the start in 128 KiB reads, then 128 KiB at 48 MiB; it
     // stays open (stdin) while the test looks at the node
     const script = `
@@ -186,11 +188,11 @@ describe.skipIf(skip)('issue 11: a cold sequential read through FUSE, block by b
       await new Promise((r) => setTimeout(r, 1_000));
       expect(proxy.count('block/get') - before).toBe(asked);
       // leaves between the first 1 MiB and the jump: only the kernel's read-ahead and the
-      // fetches already running at the jump, not Berth's 8 MiB (128 leaves) ahead of 1 MiB.
+      // fetches sent before the jump, not all of Berth's 8 MiB (128 leaves) ahead of 1 MiB.
       // (At 48 MiB the kernel reads ahead too, so Berth reads ahead there: a new sequential run.)
       const between = new Set(leaves.slice(MIB / LEAF, (48 * MIB) / LEAF));
       const askedBetween = proxy.blockCids.slice(before).filter((c) => between.has(v1(c))).length;
-      expect(askedBetween).toBeLessThan(40);
+      expect(askedBetween).toBeLessThan(64);
     } finally {
       proxy.blockDelayMs = 0;
       child.stdin.end();
