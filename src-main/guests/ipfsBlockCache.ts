@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid';
 import { type FileNode, childAt, fileNodeOf } from '../ipfs/unixfsFileNode.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { CallOpts } from '../vfs/types.ts';
+import { BadBlockError } from '../ipfs/verifyBlock.ts';
 import { BlockBuffers } from './ipfsBlockBuffers.ts';
 
 // File content of immutable UnixFS DAGs, read a block at a time (issue 11) and kept in one
@@ -124,26 +125,28 @@ export class BlockCache {
     const p = this.fetchBlock(cid, hint, ac.signal, this.buffers.take).then(
       (block) => {
         settle();
-        const n = fileNodeOf(CID.parse(cid), block);
-        if (expect >= 0 && n.size !== expect) {
-          throw new FsError('IO', `${cid}: malformed file: its parent says ${expect} bytes, the block holds ${n.size}`);
+        let n: FileNode;
+        try {
+          n = fileNodeOf(CID.parse(cid), block);
+          if (expect >= 0 && n.size !== expect) {
+            throw new FsError('IO', `${cid}: malformed file: its parent says ${expect} bytes, the block holds ${n.size}`);
+          }
+        } catch (err) {
+          // a verified block that is no part of a file: the content is broken, not the link
+          if (err instanceof FsError && err.kind === 'IO') this.tell(cid, err);
+          throw err;
         }
         this.keep(cid, n);
         return n;
       },
       (err: unknown) => {
         settle();
+        if (err instanceof BadBlockError) this.tell(cid, err);
         throw toFsError(err);
       },
     );
-    // a prefetch nobody waits for must not surface as an unhandled rejection; a bad block
-    // is said once in the log (the reader only sees EIO)
-    p.catch((err: unknown) => {
-      if (ac.signal.aborted || !(err instanceof FsError) || err.kind !== 'IO' || this.logged.has(cid)) return;
-      if (this.logged.size >= LOGGED_MAX) this.logged.clear();
-      this.logged.add(cid);
-      this.log(`berth: ipfs: ${err.message}`);
-    });
+    // a prefetch nobody waits for must not surface as an unhandled rejection
+    p.catch(() => undefined);
     const f: Fetch = { p, ac, owners: new Set(owner ? [owner] : []), waiters: 0 };
     this.inflight.set(cid, f);
     return f;
@@ -159,6 +162,17 @@ export class BlockCache {
     } finally {
       f.waiters--;
     }
+  }
+
+  /**
+   * Says in the log, once per CID, that the node's block was wrong (the reader only sees
+   * EIO). A node that cannot be reached is not said here: that is the node's health.
+   */
+  private tell(cid: string, err: FsError): void {
+    if (this.logged.has(cid)) return;
+    if (this.logged.size >= LOGGED_MAX) this.logged.clear();
+    this.logged.add(cid);
+    this.log(`berth: ipfs: ${err.message}`);
   }
 
   /**
