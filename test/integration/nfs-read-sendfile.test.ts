@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,17 @@ describe.skipIf(skip)('NFS host: READ of a local file sent from the file as it i
       expect(got.length).toBe(size);
       expect(got.equals(content)).toBe(true);
     }
+  });
+
+  it('a file replaced by rename (an editor\'s save) is read anew, not from the descriptor still open on the old one', async () => {
+    const first = randomBytes(2 * MIB + 5);
+    writeFileSync(join(dir, 'saved.txt'), first);
+    expect((await nfsCat('saved.txt')).equals(first)).toBe(true);
+    const second = randomBytes(MIB + 3);
+    writeFileSync(join(dir, 'saved.txt.tmp'), second);
+    renameSync(join(dir, 'saved.txt.tmp'), join(dir, 'saved.txt'));
+    expect((await nfsCat('saved.txt')).equals(second)).toBe(true);
+    expect((await nfsCp('saved.txt')).equals(second)).toBe(true);
   });
 
   it('nfs-cat of files of every length modulo 4 (XDR padding), twice (the second from the open handle)', async () => {

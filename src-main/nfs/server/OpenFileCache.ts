@@ -99,6 +99,7 @@ export class OpenFileCache {
    * old as the chunk's bytes: 1 s).
    */
   async read(path: string, offset: number, count: number, opts: CallOpts, check?: (a: Attr) => void): Promise<ReadResult> {
+    this.dropIfGone(path);
     const streaming = this.entries.get(path)?.readAhead?.follows(offset, count) === true;
     if (check && !streaming) check(await this.vfs.getattr(path, opts));
     return this.use(path, false, opts.signal, async (h) => {
@@ -159,9 +160,29 @@ export class OpenFileCache {
     } catch {
       return undefined; // closed under us: read() reopens and says why if it cannot
     }
-    if (fd === undefined) return undefined;
     e.lastUsed = Date.now();
     return { now, fd };
+  }
+
+  /**
+   * Closes the open descriptor of `path` when its file is no longer in the folder (fstat
+   * says no links: replaced by a rename, as editors save, or removed outside Berth), so the
+   * next READ opens whatever the path names now. Only for handles read through their
+   * descriptor (fileNow): they are read-only, nothing is lost by closing them.
+   */
+  dropIfGone(path: string, attr?: Attr): boolean {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || !now?.fd || !now.stat) return false;
+    let links: number;
+    try {
+      links = (attr ?? now.stat()).nlink;
+    } catch {
+      links = 0; // a descriptor that cannot be read is as good as gone
+    }
+    if (links > 0) return false;
+    this.evict(path, e);
+    return true;
   }
 
   /** `count` bytes at `offset` read inline from `now` into a pooled buffer (fewer at end of file). */

@@ -116,6 +116,8 @@ function readFileNow(
   } catch {
     return undefined;
   }
+  // The path names another file now (or none): `read` opens it afresh.
+  if (ctx.files.dropIfGone(path, a)) return undefined;
   const n = offset >= a.size ? 0 : Math.min(count, a.size - offset);
   const w = nowReply(xid);
   w.uint32(Nfsstat3.OK);
