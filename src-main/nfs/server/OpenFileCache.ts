@@ -154,7 +154,7 @@ export class OpenFileCache {
     const e = this.entries.get(path);
     const now = e?.ready?.now;
     if (!e || e.evicted || !now?.fd || !now.stat) return undefined;
-    let fd: number | undefined;
+    let fd: number;
     try {
       fd = now.fd();
     } catch {
@@ -167,13 +167,13 @@ export class OpenFileCache {
   /**
    * Closes the open descriptor of `path` when its file is no longer in the folder (fstat
    * says no links: replaced by a rename, as editors save, or removed outside Berth), so the
-   * next READ opens whatever the path names now. Only for handles read through their
-   * descriptor (fileNow): they are read-only, nothing is lost by closing them.
+   * next READ opens whatever the path names now. Only for read-only handles read through
+   * their descriptor (fileNow): nothing is lost by closing them.
    */
   dropIfGone(path: string, attr?: Attr): boolean {
     const e = this.entries.get(path);
     const now = e?.ready?.now;
-    if (!e || e.evicted || !now?.fd || !now.stat) return false;
+    if (!e || e.evicted || e.write || !now?.fd || !now.stat) return false;
     let links: number;
     try {
       links = (attr ?? now.stat()).nlink;
