@@ -1,22 +1,22 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
 import { readFattr3 } from '../../src-main/nfs/nfs3/attrs.ts';
-import { NfsProc, Nfsstat3 } from '../../src-main/nfs/nfs3/constants.ts';
 import { encodeAuthSys } from '../../src-main/nfs/rpc/messages.ts';
-import { RecordDecoder } from '../../src-main/nfs/rpc/RecordDecoder.ts';
+import { NfsProc, Nfsstat3 } from '../../src-main/nfs/nfs3/constants.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
 import { XdrReader } from '../../src-main/nfs/xdr/XdrReader.ts';
 import { XdrWriter } from '../../src-main/nfs/xdr/XdrWriter.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
 import { hasCommand, missingPeer } from '../helpers/peers.ts';
+import { RawRpc } from '../helpers/rawRpc.ts';
 
 // The NFS host answers a READ of an open local file from the file as it is now: fstat for
 // the size, eof and post-op attributes, the bytes sent from the descriptor with sendfile
@@ -45,73 +45,56 @@ interface Read3 {
   data?: Buffer;
 }
 
-/** A raw RPC connection (AUTH_SYS as this process's user) that sends READs and GETATTRs and decodes their replies by xid. */
+/** Raw READs and GETATTRs on one connection (RawRpc: AUTH_SYS as this process's user), replies decoded by xid. */
 class Raw {
-  readonly socket: Socket;
-  private readonly replies = new Map<number, Buffer>();
-  private readonly waiters = new Map<number, () => void>();
+  readonly rpc: RawRpc;
   private xid = 1;
+
+  constructor(port: number) {
+    this.rpc = new RawRpc(port);
+  }
+
+  get socket(): Socket {
+    return this.rpc.socket;
+  }
+
+  ready(): Promise<void> {
+    return this.rpc.ready();
+  }
+
+  /**
+   * One AUTH_SYS body for the connection, as clients send it: the server answers from its
+   * synchronous paths only calls whose credentials match the ones it decoded last (a body
+   * encoded per call changes its stamp each second).
+   */
   private readonly cred = ((): Buffer => {
     const w = new XdrWriter();
     encodeAuthSys(w, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
     return w.toBuffer();
   })();
 
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port });
-    const dec = new RecordDecoder(64 << 20);
-    this.socket.on('data', (c: Buffer) => {
-      for (const r of dec.push(c)) {
-        const xid = r.readUInt32BE(0);
-        this.replies.set(xid, r);
-        this.waiters.get(xid)?.();
-      }
-    });
-    this.socket.on('error', () => {});
-  }
-
-  ready(): Promise<void> {
-    return new Promise((r) => this.socket.once('connect', () => r()));
-  }
-
-  record(prog: number, proc: number, args: (w: XdrWriter) => void): { xid: number; rec: Buffer } {
+  record(prog: number, proc: number, args: (w: XdrWriter) => void): { xid: number; body: Buffer } {
     const xid = this.xid++;
-    const w = new XdrWriter().uint32(0).uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(3).uint32(proc);
-    w.fixedOpaque(this.cred);
-    w.uint32(0).uint32(0);
+    const w = new XdrWriter().uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(3).uint32(proc);
+    w.fixedOpaque(this.cred).uint32(0).uint32(0);
     args(w);
-    return { xid, rec: Buffer.concat(w.recordOut()) };
+    return { xid, body: w.toBuffer() };
   }
 
   /** A READ call's record. */
-  read(fh: Buffer, offset: number, count: number): { xid: number; rec: Buffer } {
+  read(fh: Buffer, offset: number, count: number): { xid: number; body: Buffer } {
     return this.record(PROG, NfsProc.READ, (w) => w.opaque(fh).uint64(offset).uint32(count));
   }
 
-  send(...recs: { rec: Buffer }[]): void {
-    this.socket.write(Buffer.concat(recs.map((r) => r.rec)));
+  send(...calls: { body: Buffer }[]): void {
+    this.rpc.send(...calls.map((c) => c.body));
   }
 
-  /** The results of `xid`'s reply (after an accepted SUCCESS). */
+  /** The results of `xid`'s reply (after an accepted SUCCESS); forgotten once read (1 MiB each). */
   async reply(xid: number): Promise<XdrReader> {
-    let got = this.replies.get(xid);
-    if (!got) {
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no reply to xid ${xid}`)), 30_000);
-        this.waiters.set(xid, () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      got = this.replies.get(xid)!;
-    }
-    this.replies.delete(xid);
-    const r = new XdrReader(got.subarray(4));
-    expect(r.uint32()).toBe(1); // REPLY
-    expect(r.uint32()).toBe(0); // MSG_ACCEPTED
-    r.uint32();
-    r.opaque(400);
-    expect(r.uint32()).toBe(0); // SUCCESS
+    const { stat, r } = await this.rpc.accepted(xid);
+    this.rpc.replies.delete(xid);
+    expect(stat).toBe(0);
     return r;
   }
 
@@ -135,16 +118,8 @@ class Raw {
     return this.readReply(c.xid);
   }
 
-  async getattrSize(fh: Buffer): Promise<number> {
-    const c = this.record(PROG, NfsProc.GETATTR, (w) => w.opaque(fh));
-    this.send(c);
-    const r = await this.reply(c.xid);
-    expect(r.uint32()).toBe(Nfsstat3.OK);
-    return readFattr3(r).size;
-  }
-
   close(): void {
-    this.socket.destroy();
+    this.rpc.close();
   }
 }
 
@@ -280,7 +255,7 @@ describe.skipIf(skip)('NFS host: READ of a local file sent from the file as it i
     await raw.readNow(fh, 0, 1);
     // Sent in one write: the server reads them together; 1 MiB replies fill the socket, so
     // some go out with sendfile and the rest through the socket's queue, in order.
-    const calls: { xid: number; rec: Buffer; offset?: number; count?: number }[] = [];
+    const calls: { xid: number; body: Buffer; offset?: number; count?: number }[] = [];
     for (let i = 0; i < 96; i++) {
       if (i % 4 === 3) {
         calls.push(raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(fh)));
