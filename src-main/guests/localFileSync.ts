@@ -16,28 +16,39 @@ import { hasUtimensat, setTimesFdSync } from './localTimes.ts';
 export class LocalFileSync implements FileHandle {
   private closed = false;
 
+  /**
+   * The same reads and writes without a promise (FileHandleNow): every call here is inline
+   * already. A read-only guest's handle has no setattr (it could change nothing), so the
+   * metadata cache passes it on unwatched, descriptor (fd) included: the NFS host sends a
+   * READ's bytes from it with sendfile.
+   */
+  readonly now: FileHandleNow;
+
   constructor(
     private readonly fd: number,
     private readonly path: string,
     private readonly canWrite: boolean,
     /** Owner shown instead of the file's (the spec's uid/gid). */
     private readonly shown: OwnerShown = { uid: undefined, gid: undefined },
-  ) {}
-
-  /** The same reads and writes without a promise (FileHandleNow): every call here is inline already. */
-  readonly now: FileHandleNow = {
-    readInto: (buffer, position) => {
-      this.live();
-      return this.preadInto(buffer, position);
-    },
-    write: (position, data) => {
-      this.live();
-      this.writable();
-      return this.pwriteAll(position, data);
-    },
-    stat: () => this.statNow(),
-    setattr: (attr) => this.setattrNow(attr),
-  };
+  ) {
+    this.now = {
+      readInto: (buffer, position) => {
+        this.live();
+        return this.preadInto(buffer, position);
+      },
+      write: (position, data) => {
+        this.live();
+        this.writable();
+        return this.pwriteAll(position, data);
+      },
+      stat: () => this.statNow(),
+      fd: () => {
+        this.live();
+        return this.fd;
+      },
+      ...(canWrite ? { setattr: (attr: SetAttr) => this.setattrNow(attr) } : {}),
+    };
+  }
 
   private statNow(): Attr {
     this.live();

@@ -111,6 +111,12 @@ export interface FileHandleNow {
   /** Optional: the open file's attributes (fstat): the node it names, whatever path it has now. */
   stat?(): Attr;
   /**
+   * Optional: the file's descriptor on this machine, for a host that sends its bytes to a
+   * socket with sendfile(2) (the NFS host's READ). Borrowed: valid until the handle is
+   * closed, only read through, never closed by the caller.
+   */
+  fd?(): number;
+  /**
    * Optional: applies `attr` to the open file itself (fchown, fchmod, ftruncate, futimens,
    * in that order), with no path to resolve: what `tar x` does to each file it writes.
    */

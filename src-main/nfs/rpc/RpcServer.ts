@@ -21,6 +21,7 @@ import {
 import { DEFAULT_MAX_RECORD, RecordDecoder, RecordError } from './RecordDecoder.ts';
 import { RpcAuthError } from './RpcAuthError.ts';
 import { RpcStats } from './RpcStats.ts';
+import { canSendDirect, sendFileRange, sendHead } from './sendFile.ts';
 
 // An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
 // and each reply is written as soon as its call finishes, tagged with its xid (§9),
@@ -79,9 +80,28 @@ export interface FastCall {
   readonly at: number;
 }
 
+/**
+ * A reply's body taken from an open file: `length` bytes at `offset` of descriptor `fd`,
+ * then `pad` zero bytes (XDR). Sent with sendfile(2) when the socket has nothing queued;
+ * whatever the socket did not take goes through its stream, read by `read`.
+ */
+export interface FileBody {
+  fd: number;
+  offset: number;
+  length: number;
+  pad: number;
+  /**
+   * Reads `length` bytes at `offset` of the file (inline); fewer only when the file shrank
+   * since the reply's head was written, which closes the connection (the client retries).
+   */
+  read(offset: number, length: number): { data: Buffer; release?: () => void };
+}
+
 /** A reply made synchronously: the record's chunks, the first from acceptedReply(). */
 export interface FastReply {
   chunks: Buffer[];
+  /** The rest of the record, from a file (after `chunks`). */
+  file?: FileBody;
   /** Runs once the bytes are handed to the kernel (or dropped): returns pooled buffers. */
   sent?: () => void;
   /** Runs right after the reply is written: work that must not delay it (read-ahead). */
@@ -216,6 +236,7 @@ export class RpcServer {
     if (reply) {
       let n = -4;
       for (const c of reply.chunks) n += c.length;
+      if (reply.file) n += reply.file.length + reply.file.pad;
       reply.chunks[0]!.writeUInt32BE((0x8000_0000 | n) >>> 0, 0);
     }
     return reply;
@@ -356,6 +377,9 @@ class Connection {
 
   /** Answers a record synchronously when its program can (RpcServer.tryFast); false otherwise. */
   private fast(record: Buffer): boolean {
+    // A client that stops reading gets no more answers here: its calls queue, and the
+    // queue's bound stops reading its socket (each answer may hold a pooled buffer).
+    if (this.socket.writableLength > MAX_UNSENT) return false;
     let reply: FastReply | undefined;
     const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
     try {
@@ -368,9 +392,74 @@ class Connection {
     }
     if (!reply) return false;
     if (this.socket.destroyed) reply.sent?.();
+    else if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
     else this.send(reply.chunks, reply.sent);
     reply.after?.();
     return true;
+  }
+
+  /**
+   * Writes a reply whose body comes from a file: straight to the socket (send + sendfile)
+   * when its stream holds nothing (else bytes would reorder), and whatever the kernel did
+   * not take through the stream, in order: the head's rest, the body read into memory, the pad.
+   */
+  private sendWithFile(chunks: Buffer[], file: FileBody, done: (() => void) | undefined): void {
+    const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    let headSent = 0;
+    let bodySent = 0;
+    const fd = this.directFd();
+    if (fd !== undefined) {
+      const h = sendHead(fd, head);
+      if (h === 'failed') return this.broken(done);
+      headSent = h;
+      if (headSent === head.length && file.length > 0) {
+        const b = sendFileRange(fd, file.fd, file.offset, file.length);
+        if (b === 'failed') return this.broken(done);
+        bodySent = b;
+      }
+    }
+    const rest: Buffer[] = [];
+    const releases: (() => void)[] = [];
+    if (headSent < head.length) rest.push(headSent ? head.subarray(headSent) : head);
+    if (bodySent < file.length) {
+      let got: { data: Buffer; release?: () => void };
+      try {
+        got = file.read(file.offset + bodySent, file.length - bodySent);
+      } catch {
+        return this.broken(done);
+      }
+      if (got.release) releases.push(got.release);
+      // The file shrank after the head promised its length: the record cannot be finished.
+      if (got.data.length < file.length - bodySent) return this.broken(() => runAll([...releases, ...(done ? [done] : [])]));
+      rest.push(got.data);
+    }
+    if (file.pad) rest.push(PAD.subarray(0, file.pad));
+    if (done) releases.push(done);
+    if (rest.length === 0) runAll(releases);
+    else this.send(rest, releases.length ? (): void => runAll(releases) : undefined);
+  }
+
+  /**
+   * The socket's descriptor when bytes may be written to it directly now: Linux, and nothing
+   * waiting in its stream (replies corked earlier in this batch are flushed first).
+   */
+  private directFd(): number | undefined {
+    if (!canSendDirect()) return undefined;
+    const s = this.socket;
+    if (s.writableLength > 0 && s.writableCorked > 0) {
+      const corks = s.writableCorked;
+      for (let i = 0; i < corks; i++) s.uncork();
+      for (let i = 0; i < corks; i++) s.cork();
+    }
+    if (s.writableLength > 0) return undefined;
+    const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  }
+
+  /** A direct write failed or a record cannot be finished: the connection ends (clients retry on a new one). */
+  private broken(done: (() => void) | undefined): void {
+    done?.();
+    this.socket.destroy();
   }
 
   /** Writes one reply's chunks as one writev; `done` runs once they are handed to the kernel. */
@@ -429,6 +518,9 @@ class Connection {
 function account(stats: RpcStats, record: Buffer, ns: bigint, fast: boolean): void {
   if (record.length >= 24) stats.add(record.readUInt32BE(12), record.readUInt32BE(20), ns, fast);
 }
+
+/** XDR padding bytes. */
+const PAD = Buffer.alloc(4);
 
 /** Runs callbacks, none of which may stop the others. */
 function runAll(fns: (() => void)[]): void {

@@ -99,11 +99,13 @@ export class OpenFileCache {
    * old as the chunk's bytes: 1 s).
    */
   async read(path: string, offset: number, count: number, opts: CallOpts, check?: (a: Attr) => void): Promise<ReadResult> {
+    this.dropIfGone(path);
     const streaming = this.entries.get(path)?.readAhead?.follows(offset, count) === true;
     if (check && !streaming) check(await this.vfs.getattr(path, opts));
     return this.use(path, false, opts.signal, async (h) => {
       const e = this.entries.get(path);
-      if (e && !e.write && !e.evicted && count <= CHUNK_BYTES) {
+      // A file with a descriptor here is sent with sendfile from now on (fileNow): no read-ahead.
+      if (e && !e.write && !e.evicted && count <= CHUNK_BYTES && !h.now?.fd) {
         e.readAhead ??= new ReadAhead(
           (buf, at, s) => readChunk(h, buf, at, s),
           this.chunks,
@@ -144,6 +146,63 @@ export class OpenFileCache {
   }
 
   /**
+   * The open handle of `path` when its bytes can be sent from its descriptor (a local
+   * file: FileHandleNow.fd) and its attributes read inline, for a READ answered with
+   * sendfile (procedures/read.ts); undefined when read() must serve it (not open yet).
+   */
+  fileNow(path: string): { now: FileHandleNow; fd: number } | undefined {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || !now?.fd || !now.stat) return undefined;
+    let fd: number;
+    try {
+      fd = now.fd();
+    } catch {
+      return undefined; // closed under us: read() reopens and says why if it cannot
+    }
+    e.lastUsed = Date.now();
+    return { now, fd };
+  }
+
+  /**
+   * Closes the open descriptor of `path` when its file is no longer in the folder (fstat
+   * says no links: replaced by a rename, as editors save, or removed outside Berth), so the
+   * next READ opens whatever the path names now. Only for read-only handles read through
+   * their descriptor (fileNow): nothing is lost by closing them.
+   */
+  dropIfGone(path: string, attr?: Attr): boolean {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || e.write || !now?.fd || !now.stat) return false;
+    let links: number;
+    try {
+      links = (attr ?? now.stat()).nlink;
+    } catch {
+      links = 0; // a descriptor that cannot be read is as good as gone
+    }
+    if (links > 0) return false;
+    this.evict(path, e);
+    return true;
+  }
+
+  /** `count` bytes at `offset` read inline from `now` into a pooled buffer (fewer at end of file). */
+  readPooledNow(now: FileHandleNow, offset: number, count: number): ReadResult {
+    if (count > this.pool.size) {
+      const b = Buffer.allocUnsafe(count);
+      return { data: b.subarray(0, now.readInto(b, offset)) };
+    }
+    const buf = this.pool.take();
+    let n: number;
+    try {
+      n = now.readInto(buf.subarray(0, count), offset);
+    } catch (err) {
+      this.pool.give(buf);
+      throw err;
+    }
+    return this.pooled(buf, n);
+  }
+
+  /**
    * Keeps a handle just opened for writing (a CREATE's) as the writable handle of `path`,
    * so the WRITEs that follow a create need no open of their own.
    */
@@ -178,15 +237,7 @@ export class OpenFileCache {
     const now = e?.ready?.now;
     if (!e || e.evicted || !e.write || e.readAhead || !now || count > this.pool.size) return undefined;
     e.lastUsed = Date.now();
-    const buf = this.pool.take();
-    let n: number;
-    try {
-      n = now.readInto(buf.subarray(0, count), offset);
-    } catch (err) {
-      this.pool.give(buf);
-      throw err;
-    }
-    return this.pooled(buf, n);
+    return this.readPooledNow(now, offset, count);
   }
 
   /** The first `n` bytes of a pooled buffer as a read's result; release() gives the buffer back once. */

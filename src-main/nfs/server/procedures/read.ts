@@ -1,6 +1,6 @@
 import { writePostOpAttr } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
-import type { Attr, Caller } from '../../../vfs/types.ts';
+import type { Attr, Caller, FileHandleNow } from '../../../vfs/types.ts';
 import { ACCEPTED_HEAD, acceptedReply, type FastCall, type FastReply } from '../../rpc/RpcServer.ts';
 import { HANDLE_BYTES } from '../HandleTable.ts';
 import { readFh, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
@@ -8,7 +8,7 @@ import { statusOf } from '../nfsstat.ts';
 import { owns, R, requireAccess } from '../../../vfs/permissions.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import type { ReadResult } from '../OpenFileCache.ts';
-import { unchecked } from '../now.ts';
+import { nowReply, unchecked } from '../now.ts';
 
 /**
  * The access check of a READ by `caller`: not a folder, and read permission unless the
@@ -76,6 +76,8 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
   const count = Math.min(b.readUInt32BE(at + 4 + HANDLE_BYTES + 8), ctx.maxIo);
   if (path === undefined || hi > 0x1f_ffff || count === 0) return undefined;
   const offset = hi * 0x1_0000_0000 + b.readUInt32BE(at + 4 + HANDLE_BYTES + 4);
+  const open = ctx.files.fileNow(path);
+  if (open) return readFileNow(ctx, call.xid, path, open, offset, count, caller);
   const now = ctx.files.readNow(path, offset, count);
   if (!now) return readOnceNow(ctx, call.xid, path, offset, count, caller);
   const { got, ahead } = now;
@@ -88,6 +90,50 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
     }
   }
   return readReply(call.xid, got, count, () => ahead.prefetch());
+}
+
+/**
+ * A READ of a local file whose handle is open, answered from the file as it is now: its
+ * attributes read afresh (fstat: the access check, the size that sets the count and eof,
+ * and the reply's post-op attributes), the head written here and the bytes sent by the RPC
+ * layer from the file's descriptor (sendfile: page cache to socket, no copy through this
+ * process; read into a pooled buffer when the socket is busy). Undefined when `read`
+ * must answer (a failed fstat or check: it says why).
+ */
+function readFileNow(
+  ctx: NfsContext,
+  xid: number,
+  path: string,
+  open: { now: FileHandleNow; fd: number },
+  offset: number,
+  count: number,
+  caller: Caller | undefined,
+): FastReply | undefined {
+  let a: Attr;
+  try {
+    a = open.now.stat!();
+    if (caller) readCheck(caller, path)(a);
+  } catch {
+    return undefined;
+  }
+  // The path names another file now (or none): `read` opens it afresh.
+  if (ctx.files.dropIfGone(path, a)) return undefined;
+  const n = offset >= a.size ? 0 : Math.min(count, a.size - offset);
+  const w = nowReply(xid);
+  w.uint32(Nfsstat3.OK);
+  writePostOpAttr(w, a, ctx.fsid);
+  w.uint32(n).bool(offset + n >= a.size).uint32(n);
+  const { now } = open;
+  return {
+    chunks: w.recordOut(),
+    file: { fd: open.fd, offset, length: n, pad: (4 - (n & 3)) & 3, read: (at, len) => pooledBuffer(ctx.files.readPooledNow(now, at, len)) },
+  };
+}
+
+/** A read's result as a Buffer (the RPC layer writes Buffers). */
+function pooledBuffer(got: ReadResult): { data: Buffer; release?: () => void } {
+  const d = got.data;
+  return { data: Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.length), ...(got.release ? { release: got.release } : {}) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { attrOf, checkEnum, readFh, requireWritableExport, type NfsContext, type
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
 import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked, wccErrorNow } from '../now.ts';
-import type { Attr, Caller } from '../../../vfs/types.ts';
+import type { Attr, Caller, FileHandleNow } from '../../../vfs/types.ts';
 import { owns, requireAccess, W } from '../../../vfs/permissions.ts';
 
 /** WRITE3args. */
@@ -57,6 +57,19 @@ export const write: NfsProcedure = async (ctx, call) => {
 };
 
 /**
+ * The written file's attributes from its open descriptor (fstat), when the handle offers
+ * them: the file just written whatever its path names now, and no path to resolve through the guest's
+ * layers (a statx of the path and its cache and deadline steps, per WRITE of an untar).
+ */
+function statNow(h: FileHandleNow): Attr | undefined {
+  try {
+    return h.stat?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * An UNSTABLE WRITE to a file whose writable handle is open, answered synchronously
  * (now.ts, FileHandleNow) with the same check as `write`; undefined (nothing written) for
  * anything else: a first WRITE (the file gets opened), a stable one (a flush waits on the disk).
@@ -66,10 +79,11 @@ export function writeNow(ctx: NfsContext, call: FastCall, caller: Caller | undef
   if (stable !== StableHow.UNSTABLE || count > data.length) return undefined;
   let path: string | undefined;
   let written: number;
+  let h: FileHandleNow | undefined;
   try {
     path = ctx.handles.pathOf(fh);
     requireWritableExport(ctx);
-    const h = ctx.files.writerNow(path);
+    h = ctx.files.writerNow(path);
     if (!h) return undefined;
     if (caller && !unchecked(caller)) {
       const a = nowOf(ctx).getattr(path);
@@ -81,6 +95,6 @@ export function writeNow(ctx: NfsContext, call: FastCall, caller: Caller | undef
     return nowDone(wccErrorNow(ctx, call.xid, err, path));
   }
   const w = nowReply(call.xid);
-  replyWritten(ctx, w, attrNow(ctx, path), written, stable);
+  replyWritten(ctx, w, statNow(h) ?? attrNow(ctx, path), written, stable);
   return nowDone(w);
 }
