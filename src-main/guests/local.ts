@@ -20,7 +20,8 @@ import { type AttrCacheStats, DEFAULT_MAX_WATCHES, LocalAttrCache } from './loca
 // by an openat walk), so a symlink swapped in for a folder between two calls can never lead
 // outside. Nodes are created with exactly the mode asked and, when Berth runs as root,
 // owned by the caller (localOwner.ts). On a local disk, calls are made inline, by blocking
-// system calls on this thread (localInline.ts says when that is safe and why it is worth it).
+// system calls on this thread (localInline.ts says when that is safe and why it is worth it),
+// and their attributes and listings are kept while inotify proves them fresh (localAttrCache.ts).
 
 /** The local guest spec after schema defaults. */
 export type LocalGuestSpec = z.infer<typeof LocalGuestSchema>;
@@ -65,7 +66,10 @@ export function splitGuestPath(path: string): string[] {
 export class LocalGuest implements Vfs {
   readonly name: string;
   readonly readOnly: boolean;
-  /** Not cached by default: the folder changes under Berth (issue 9: old sizes beside new bytes), and lstat is cheap. */
+  /**
+   * No expiry-based cache by default: the folder changes under Berth (issue 9: old sizes
+   * beside new bytes). What is kept is kept by this guest, proven fresh by inotify (localAttrCache.ts).
+   */
   readonly cacheExpiryMs = 0;
   /** Node has no xattr API: a local folder presents none. */
   readonly noXattrs = true;
