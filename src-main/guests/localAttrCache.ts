@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { type Attr, type DirEntry } from '../vfs/types.ts';
 import { ENOSPC, IN, Inotify } from '../sys/inotify.ts';
 
@@ -10,16 +11,23 @@ import { ENOSPC, IN, Inotify } from '../sys/inotify.ts';
 // What is kept is only what inotify covers: a folder's data only while the folder and every
 // folder above it up to the root are watched (a rename of any of them changes what its paths
 // name, and is reported to the watch of its parent); a non-folder only with one link (a
-// change through another link reaches only that link's folder); a folder's own attributes
+// change through another link reaches only that link's folder; a new link to a kept file is
+// reported as a creation in the new link's folder only, so each file created in a watched
+// folder with more than one link forgets the folder that kept a file of that inode); a
+// folder's own attributes
 // only while it is itself watched; a listing only when every subfolder in it is watched (a
 // change inside one changes its times, reported to its own watch). Not covered by inotify,
 // hence bounded by MAX_AGE_MS: writes through a shared mmap, a hard link made to a cached
 // file from a folder not watched, a file system mounted inside the folder (the guest's
 // mount-table check sees it within a second and drops everything).
 
-/** inotify events that change what a folder's cache holds. */
+/**
+ * inotify events that change what a folder's cache holds. IN_ACCESS too: a change of the
+ * access time alone (utimensat with UTIME_OMIT for mtime, a read under relatime) is reported
+ * as an access, not as IN_ATTRIB.
+ */
 const MASK =
-  IN.MODIFY | IN.ATTRIB | IN.CLOSE_WRITE | IN.MOVED_FROM | IN.MOVED_TO | IN.CREATE | IN.DELETE | IN.DELETE_SELF | IN.MOVE_SELF | IN.ONLYDIR | IN.EXCL_UNLINK;
+  IN.ACCESS | IN.MODIFY | IN.ATTRIB | IN.CLOSE_WRITE | IN.MOVED_FROM | IN.MOVED_TO | IN.CREATE | IN.DELETE | IN.DELETE_SELF | IN.MOVE_SELF | IN.ONLYDIR | IN.EXCL_UNLINK;
 /** Events that change which node a name names (its subtree's watches then name other paths). */
 const RENAMING = IN.MOVED_FROM | IN.MOVED_TO | IN.CREATE | IN.DELETE;
 /** Events after which a watch names nothing any more. */
@@ -33,6 +41,8 @@ const REFUSED_BACKOFF_MS = 1_000;
  * walk to list a folder and then ask each entry's attributes (du, rm -rf, ls -l).
  */
 export const MAX_AGE_MS = 5_000;
+/** Files indexed by inode (to notice new links to them) before everything kept is dropped and the index with it. */
+const MAX_INDEXED = 500_000;
 
 /** One watched folder and what is kept about it (owned by the LocalAttrCache). */
 interface Watch {
@@ -84,19 +94,23 @@ export class LocalAttrCache {
   private readonly byPath = new Map<string, Watch>();
   private readonly byWd = new Map<number, Watch>();
   private refusedUntil = 0;
+  /** The folder that kept a file, by the file's inode (may name a folder dropped since: checked on use). */
+  private readonly byIno = new Map<number, Watch>();
   private readonly onEvent = (wd: number, mask: number, name: string | undefined): void => this.event(wd, mask, name);
 
   private constructor(
     private ino: Inotify,
     private readonly maxWatches: number,
+    /** The host path of a guest path (lexical: only an inode number is read through it). */
+    private readonly hostPath: (guestPath: string) => string,
     /** Clock (ms), for the age bound. */
     private readonly now: () => number,
   ) {}
 
   /** A cache, or undefined when inotify is unavailable (off Linux, the instance limit reached). */
-  static open(maxWatches = DEFAULT_MAX_WATCHES, now: () => number = Date.now): LocalAttrCache | undefined {
+  static open(hostPath: (guestPath: string) => string, maxWatches = DEFAULT_MAX_WATCHES, now: () => number = Date.now): LocalAttrCache | undefined {
     const ino = Inotify.open();
-    return ino && new LocalAttrCache(ino, Math.max(1, maxWatches), now);
+    return ino && new LocalAttrCache(ino, Math.max(1, maxWatches), hostPath, now);
   }
 
   /** Reads every queued event and forgets what they name: call before answering from memory. */
@@ -199,7 +213,9 @@ export class LocalAttrCache {
     if (a.nlink !== 1 || path === '/') return;
     const i = path.lastIndexOf('/');
     const w = this.byPath.get(i === 0 ? '/' : path.slice(0, i));
-    w?.children.set(path.slice(i + 1), { a, at });
+    if (!w) return;
+    w.children.set(path.slice(i + 1), { a, at });
+    this.index(a.ino, w);
   }
 
   /**
@@ -221,9 +237,15 @@ export class LocalAttrCache {
       w.listing = entries;
       w.listingAt = at;
       w.byName = undefined;
+      for (const e of entries) if (e.attr.type !== 'dir') this.index(e.attr.ino, w);
       return;
     }
-    for (const e of entries) if (e.attr.type !== 'dir' && e.attr.nlink === 1) w.children.set(e.name, { a: e.attr, at });
+    for (const e of entries) {
+      if (e.attr.type !== 'dir' && e.attr.nlink === 1) {
+        w.children.set(e.name, { a: e.attr, at });
+        this.index(e.attr.ino, w);
+      }
+    }
   }
 
   /** Forgets the kept attributes of `path` (an open: a shared mmap's writes give no event). */
@@ -241,6 +263,7 @@ export class LocalAttrCache {
     const fresh = Inotify.open();
     this.byPath.clear();
     this.byWd.clear();
+    this.byIno.clear();
     this.stats.watches = 0;
     if (fresh) this.ino = fresh;
     else this.refusedUntil = Infinity;
@@ -251,6 +274,7 @@ export class LocalAttrCache {
     this.ino.close();
     this.byPath.clear();
     this.byWd.clear();
+    this.byIno.clear();
     this.refusedUntil = Infinity;
     this.stats.watches = 0;
   }
@@ -292,15 +316,46 @@ export class LocalAttrCache {
       if (w.parent) this.unlist(w.parent);
       return;
     }
-    // A child changed: the folder's times, its listing and the parent's listing with them.
+    // A child changed: its entry and the listing holding it go.
     w.children.delete(name);
-    w.self = undefined;
     this.unlist(w);
-    if (w.parent) this.unlist(w.parent);
     const sub = w.subs.get(name);
-    if (!sub) return;
-    if (mask & RENAMING) this.drop(sub, true);
-    else sub.self = undefined;
+    if (mask & RENAMING) {
+      // The folder's own times changed, and its parent's listing holds them.
+      w.self = undefined;
+      if (w.parent) this.unlist(w.parent);
+      if (sub) this.drop(sub, true);
+      else if (mask & IN.CREATE) this.linked(w, name);
+    } else if (sub) {
+      sub.self = undefined;
+    }
+  }
+
+  /**
+   * A file was created as `name` in `w`: when it is a new link to a file kept elsewhere, that
+   * file's link count changed with no event to its own folder, whose kept files then go.
+   */
+  private linked(w: Watch, name: string): void {
+    if (this.byIno.size === 0) return;
+    const st = lstatSync(this.hostPath(childPath(w.path, name)), { bigint: true, throwIfNoEntry: false });
+    if (!st || st.nlink < 2n || st.isDirectory()) return;
+    const owner = this.byIno.get(Number(st.ino));
+    if (!owner || this.byWd.get(owner.wd) !== owner) return;
+    owner.children.clear();
+    this.unlist(owner);
+  }
+
+  /** Remembers which folder kept the file `ino`; past MAX_INDEXED, everything kept goes (a link could no longer be noticed). */
+  private index(ino: number, w: Watch): void {
+    if (this.byIno.size >= MAX_INDEXED) {
+      this.byIno.clear();
+      for (const x of this.byPath.values()) {
+        x.children.clear();
+        this.unlist(x);
+      }
+      if (w.children.size === 0 && !w.listing) return;
+    }
+    this.byIno.set(ino, w);
   }
 
   /** Drops a watch and every watch under it (their paths may now name other folders). */

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 
 /** Event bits (linux/inotify.h). */
 export const IN = {
+  ACCESS: 0x1,
   MODIFY: 0x2,
   ATTRIB: 0x4,
   CLOSE_WRITE: 0x8,

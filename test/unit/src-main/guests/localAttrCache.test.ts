@@ -1,4 +1,4 @@
-import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     mkdirSync(join(root, 'a/b'), { recursive: true });
     writeFileSync(join(root, 'a/b/f'), 'one');
     clock = 1_000_000;
-    cache = LocalAttrCache.open(16, () => clock)!;
+    cache = LocalAttrCache.open((p) => root + p, 16, () => clock)!;
     expect(cache).toBeDefined();
   });
 
@@ -77,6 +77,20 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     mkdirSync(join(root, 'a/c'));
     keep('/a/c'); // not watched itself: not kept
     expect(attr('/a/c')).toBeUndefined();
+  });
+
+  it('a new link to a kept file, made in a watched folder, forgets it (its link count changed)', () => {
+    keep('/a/b/f');
+    expect(watch(['a'])).toBe(true);
+    linkSync(join(root, 'a/b/f'), join(root, 'a/g')); // IN_CREATE of g in /a; nothing in /a/b
+    expect(attr('/a/b/f')).toBeUndefined();
+  });
+
+  it('a read forgets the file: IN_ACCESS is how an access time changed alone is reported', () => {
+    utimesSync(join(root, 'a/b/f'), new Date(5_000_000), new Date()); // atime before mtime: a read under relatime updates it
+    keep('/a/b/f');
+    readFileSync(join(root, 'a/b/f'));
+    expect(attr('/a/b/f')).toBeUndefined();
   });
 
   it('a hard link made from a folder not watched is not seen, so nothing is kept past MAX_AGE_MS', () => {
