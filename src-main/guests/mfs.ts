@@ -13,6 +13,7 @@ import { BlockCache } from './ipfsBlockCache.ts';
 import { IpfsFileHandle } from './ipfsFileHandle.ts';
 import { CID_XATTR, inoOf } from './ipfsTree.ts';
 import { FreshDirs } from './mfsFreshDirs.ts';
+import { MfsPending } from './mfsPending.ts';
 import { DEFAULT_FILE_MODE, OpenFile } from './mfsOpenFile.ts';
 import { PutQueue } from './mfsPutQueue.ts';
 
@@ -51,16 +52,12 @@ export class MfsGuest implements Vfs {
   /** Node metadata by CID (immutable). */
   private readonly stats = new Lru<string, Promise<IpfsStat>>(20_000);
   private readonly blocks: BlockCache;
-  /** Files open for writing, by MFS path. */
-  private readonly writing = new Map<string, OpenFile>();
-  /** Files whose last handle closed and whose put is under way, by MFS path: opened again only once done. */
-  private readonly closing = new Map<string, { file: OpenFile; done: Promise<void> }>();
+  /** Files not in MFS yet (open, or closed with their put under way), and the write lock (mfsPending.ts). */
+  private readonly pending = new MfsPending(() => this.puts.hurry());
   /** File puts, batched (mfsPutQueue.ts). */
   private readonly puts: PutQueue;
   /** Folders made here and the names put in them since: negative lookups without the node (mfsFreshDirs.ts). */
   private readonly fresh = new FreshDirs();
-  /** Namespace writes and flushes run one after another. */
-  private lock: Promise<unknown> = Promise.resolve();
   private seq = 0;
   private cacheDir: Promise<string> | undefined;
   private readonly readers = new Set<FileHandle>();
@@ -77,66 +74,7 @@ export class MfsGuest implements Vfs {
     this.uid = spec.uid ?? process.getuid?.() ?? 0;
     this.gid = spec.gid ?? process.getgid?.() ?? 0;
     this.blocks = new BlockCache((cid, sizeHint, signal, alloc) => this.node.block(cid, { signal, sizeHint, alloc }));
-    this.puts = new PutQueue((items, o) => this.backend.putFiles(items, o), (fn) => this.exclusive(fn));
-  }
-
-  /** Waits until the pending put of `mp` (if any) is done, whatever its outcome. */
-  private async settled(mp: string): Promise<void> {
-    const c = this.closing.get(mp);
-    if (!c) return;
-    this.puts.hurry();
-    await c.done.catch(() => undefined);
-  }
-
-  /**
-   * Waits for the pending puts of `mp` and of everything below it: a namespace change
-   * there (rmdir, rename, unlink) must see them in MFS. Called outside the write lock
-   * (the puts need it).
-   */
-  private async settledBelow(mp: string): Promise<void> {
-    const below = `${mp === '/' ? '' : mp}/`;
-    const waits = [...this.closing].filter(([p]) => p === mp || p.startsWith(below)).map(([, c]) => c.done.catch(() => undefined));
-    if (waits.length === 0) return;
-    this.puts.hurry();
-    await Promise.all(waits);
-  }
-
-  /** Waits for the pending puts of files directly in folder `mp` (a listing shows them from the node). */
-  private async settledIn(mp: string): Promise<void> {
-    const waits = [...this.closing].filter(([p]) => posix.dirname(p) === mp).map(([, c]) => c.done.catch(() => undefined));
-    if (waits.length === 0) return;
-    this.puts.hurry();
-    await Promise.all(waits);
-  }
-
-  /** Files whose bytes are not in MFS yet: open for writing, or closed and waiting for their put. */
-  private pendingFiles(): Array<readonly [string, OpenFile]> {
-    return [...this.writing, ...[...this.closing].map(([p, c]) => [p, c.file] as const)];
-  }
-
-  /** True when a put of `mp` (`below`: or of something below it) is pending. */
-  private pendingAt(mp: string, below: boolean): boolean {
-    if (!below) return this.closing.has(mp);
-    const prefix = `${mp === '/' ? '' : mp}/`;
-    for (const p of this.closing.keys()) if (p === mp || p.startsWith(prefix)) return true;
-    return false;
-  }
-
-  /**
-   * Runs the namespace change `fn` in the write lock once no put is pending at the
-   * `exact` paths or at or below the `below` ones. A file closed while we waited queued a
-   * new put there: then the lock is left and the wait done again (the puts need the lock,
-   * so `fn` cannot wait for them inside it).
-   */
-  private async afterPuts<T>(exact: readonly string[], below: readonly string[], fn: () => Promise<T>): Promise<T> {
-    for (;;) {
-      await Promise.all([...exact.map((p) => this.settled(p)), ...below.map((p) => this.settledBelow(p))]);
-      const done = await this.exclusive(async () => {
-        if (exact.some((p) => this.pendingAt(p, false)) || below.some((p) => this.pendingAt(p, true))) return undefined;
-        return { value: await fn() };
-      });
-      if (done) return done.value;
-    }
+    this.puts = new PutQueue((items, o) => this.backend.putFiles(items, o), (fn) => this.pending.exclusive(fn));
   }
 
   private mfsPath(p: string): string {
@@ -149,13 +87,6 @@ export class MfsGuest implements Vfs {
     const mp = this.mfsPath(p);
     if (Buffer.byteLength(posix.basename(mp)) > NAME_MAX) throw new FsError('NameTooLong', `${posix.basename(mp).slice(0, 40)}…: names are at most ${NAME_MAX} bytes`);
     return mp;
-  }
-
-  /** Runs a namespace write after every earlier one. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(fn);
-    this.lock = next.catch(() => undefined);
-    return next;
   }
 
   private async stat(cid: string, opts: CallOpts): Promise<IpfsStat> {
@@ -210,7 +141,7 @@ export class MfsGuest implements Vfs {
   async getattr(path: string, opts: CallOpts): Promise<Attr> {
     const mp = this.mfsPath(path);
     // a file being written, or closed and waiting for its put: what it will be in MFS
-    const f = this.writing.get(mp) ?? this.closing.get(mp)?.file;
+    const f = this.pending.fileAt(mp);
     if (f && !f.orphaned) return this.openAttr(f, mp);
     if (this.fresh.absent(mp)) throw new FsError('NotExist', `${mp}: no such file or folder in MFS`);
     return this.attrOf(await this.need(mp, opts), mp);
@@ -220,21 +151,21 @@ export class MfsGuest implements Vfs {
     const mp = this.mfsPath(path);
     // A closed file waiting for its put is in neither `writing` nor (yet) the folder node:
     // list the folder once those puts are in.
-    await this.settledIn(mp);
+    await this.pending.settledIn(mp);
     // Files not in MFS now (open, or closed since and queued): one whose put lands while the
     // node lists the folder is missing from the listing taken, so it is listed from here.
-    const pending = this.pendingFiles().filter(([p]) => posix.dirname(p) === mp);
+    const pending = this.pending.files().filter(([p]) => posix.dirname(p) === mp);
     const dir = await this.need(mp, opts);
     if (dir.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
     const seen = new Set<string>();
     for await (const e of this.node.ls(dir.cid, opts)) {
       const child = posix.join(mp, e.name);
       seen.add(e.name);
-      const f = this.writing.get(child);
+      const f = this.pending.writing.get(child);
       yield { name: e.name, attr: f ? this.openAttr(f, child) : this.attrOf(e, child) };
     }
     // files created and not yet in MFS (open, or closed and waiting for their put)
-    for (const [p, f] of [...pending, ...this.pendingFiles()]) {
+    for (const [p, f] of [...pending, ...this.pending.files()]) {
       const name = posix.basename(p);
       if (posix.dirname(p) === mp && f.path === p && !seen.has(name) && !f.orphaned) {
         seen.add(name);
@@ -245,9 +176,9 @@ export class MfsGuest implements Vfs {
 
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
     const mp = this.mfsPath(path);
-    let f = this.writing.get(mp);
-    if (!f) await this.settled(mp);
-    f = this.writing.get(mp);
+    let f = this.pending.writing.get(mp);
+    if (!f) await this.pending.settled(mp);
+    f = this.pending.writing.get(mp);
     if (f) {
       const h = f.handle();
       if (flags.truncate) await h.truncate!(0, opts);
@@ -279,28 +210,19 @@ export class MfsGuest implements Vfs {
     if (current?.mtimeMs !== undefined) f.keepMtime = true;
     // a file that existed and was opened without O_TRUNC is only put once written
     if (current && keep) f.dirty = false;
-    const raced = this.writing.get(mp);
+    const raced = this.pending.writing.get(mp);
     if (raced) {
       // another open won meanwhile: use its buffer (one per path)
       void f.handle().close();
       return raced;
     }
-    this.writing.set(mp, f);
+    this.pending.writing.set(mp, f);
     return f;
   }
 
+  /** The last handle of `f` closed: its put is under way; nobody waits for a release, so a failure is said where the mount's output goes. */
   private forget(f: OpenFile, finished: Promise<void>): void {
-    if (this.writing.get(f.path) === f) this.writing.delete(f.path);
-    const entry = { file: f, done: finished };
-    this.closing.set(f.path, entry);
-    finished.then(
-      () => this.closing.get(f.path) === entry && this.closing.delete(f.path),
-      (err: unknown) => {
-        if (this.closing.get(f.path) === entry) this.closing.delete(f.path);
-        // nobody waits for a release: say it where the mount's output goes
-        console.error(`berth: ${this.name}: ${f.path} could not be saved to MFS: ${toFsError(err).message}`);
-      },
-    );
+    this.pending.closed(f, finished, (err) => console.error(`berth: ${this.name}: ${f.path} could not be saved to MFS: ${toFsError(err).message}`));
   }
 
   async readlink(path: string, opts: CallOpts): Promise<string> {
@@ -326,8 +248,8 @@ export class MfsGuest implements Vfs {
     const mp = this.mfsPath(path);
     // the CID of what is in MFS: pending bytes are flushed first, and for a folder the
     // puts of files closed below it (they are in the folder for everyone else too)
-    await this.writing.get(mp)?.flush(opts);
-    await this.settledBelow(mp);
+    await this.pending.writing.get(mp)?.flush(opts);
+    await this.pending.settledBelow(mp);
     return new TextEncoder().encode(await this.backend.cidOf(mp, opts));
   }
 
@@ -341,9 +263,9 @@ export class MfsGuest implements Vfs {
     const mp = this.newPath(path);
     // no parent check here: the host looked the parent up to get here, and the put on
     // close fails (and says so) if it went away meanwhile; one RPC less per new file
-    let f = this.writing.get(mp);
-    if (!f) await this.settled(mp);
-    f = this.writing.get(mp);
+    let f = this.pending.writing.get(mp);
+    if (!f) await this.pending.settled(mp);
+    f = this.pending.writing.get(mp);
     if (!f) {
       f = await this.openForWrite(mp, undefined, false, opts);
       f.mode = mode & 0o7777;
@@ -354,7 +276,7 @@ export class MfsGuest implements Vfs {
 
   async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
     const mp = this.newPath(path);
-    await this.afterPuts([mp], [], async () => {
+    await this.pending.afterPuts([mp], [], async () => {
       await this.backend.mkdir(mp, opts);
       this.fresh.made(mp);
       if ((mode & 0o7777) !== DEFAULT_DIR_MODE) await this.backend.chmod(mp, mode & 0o7777, opts);
@@ -363,8 +285,8 @@ export class MfsGuest implements Vfs {
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     const mp = this.newPath(path);
-    await this.afterPuts([mp], [], async () => {
-      if (this.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
+    await this.pending.afterPuts([mp], [], async () => {
+      if (this.pending.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
       await this.backend.symlink(target, mp, opts);
       this.fresh.added(mp);
     });
@@ -372,15 +294,15 @@ export class MfsGuest implements Vfs {
 
   async unlink(path: string, opts: CallOpts): Promise<void> {
     const mp = this.mfsPath(path);
-    await this.afterPuts([mp], [], async () => {
-      const f = this.writing.get(mp);
+    await this.pending.afterPuts([mp], [], async () => {
+      const f = this.pending.writing.get(mp);
       const s = await this.lookup(mp, opts);
       if (s?.type === 'dir') throw new FsError('IsDir', `${path} is a folder`);
       if (!s && !f) throw new FsError('NotExist', `${path}: no such file`);
       if (f) {
         // still open: its bytes go nowhere now
         f.orphaned = true;
-        this.writing.delete(mp);
+        this.pending.writing.delete(mp);
       }
       if (s) await this.backend.rm(mp, opts);
       this.fresh.removed(mp);
@@ -390,11 +312,11 @@ export class MfsGuest implements Vfs {
   async rmdir(path: string, opts: CallOpts): Promise<void> {
     const mp = this.mfsPath(path);
     if (mp === this.root) throw new FsError('InvalidOperation', 'the mount root cannot be removed');
-    await this.afterPuts([], [mp], async () => {
+    await this.pending.afterPuts([], [mp], async () => {
       const s = await this.need(mp, opts);
       if (s.type !== 'dir') throw new FsError('NotDir', `${path} is not a folder`);
       for await (const _ of this.node.ls(s.cid, opts)) throw new FsError('NotEmpty', `${path} is not empty`);
-      for (const p of this.writing.keys()) if (posix.dirname(p) === mp) throw new FsError('NotEmpty', `${path} is not empty`);
+      for (const p of this.pending.writing.keys()) if (posix.dirname(p) === mp) throw new FsError('NotEmpty', `${path} is not empty`);
       await this.backend.rm(mp, opts);
       this.fresh.removed(mp);
     });
@@ -406,35 +328,35 @@ export class MfsGuest implements Vfs {
     if (src === dst) return;
     if (dst.startsWith(`${src}/`)) throw new FsError('InvalidItem', `cannot move ${from} into itself`);
     // a file written and not yet flushed gets into MFS first (its bytes move with it)
-    const pending = this.writing.get(src);
+    const pending = this.pending.writing.get(src);
     if (pending) await pending.flush(opts);
     // Files closing at or below either name are not in MFS yet: a folder moved before its
     // child's put lands would leave the child behind, and a folder would count as empty
     // while a file in it waits for its put (a rename over it then lost the file).
-    await this.afterPuts([], [src, dst], async () => {
+    await this.pending.afterPuts([], [src, dst], async () => {
       const s = await this.need(src, opts);
       const d = await this.lookup(dst, opts);
       if (d) {
         if (d.type === 'dir' && s.type !== 'dir') throw new FsError('IsDir', `${to} is a folder`);
         if (d.type !== 'dir' && s.type === 'dir') throw new FsError('NotDir', `${to} is not a folder`);
         if (d.type === 'dir') for await (const _ of this.node.ls(d.cid, opts)) throw new FsError('NotEmpty', `${to} is not empty`);
-        if (d.type === 'dir') for (const p of this.writing.keys()) if (posix.dirname(p) === dst) throw new FsError('NotEmpty', `${to} is not empty`);
+        if (d.type === 'dir') for (const p of this.pending.writing.keys()) if (posix.dirname(p) === dst) throw new FsError('NotEmpty', `${to} is not empty`);
       }
-      const replaced = this.writing.get(dst);
+      const replaced = this.pending.writing.get(dst);
       if (replaced) {
         replaced.orphaned = true;
-        this.writing.delete(dst);
+        this.pending.writing.delete(dst);
       }
       await this.backend.mv(src, dst, opts);
       // what was known of either folder (a folder moved over an empty one) is stale now
       this.fresh.removed(src);
       this.fresh.removed(dst);
       this.fresh.added(dst);
-      const moving = this.writing.get(src);
+      const moving = this.pending.writing.get(src);
       if (moving) {
-        this.writing.delete(src);
+        this.pending.writing.delete(src);
         moving.path = dst;
-        this.writing.set(dst, moving);
+        this.pending.writing.set(dst, moving);
       }
     });
   }
@@ -454,7 +376,7 @@ export class MfsGuest implements Vfs {
     // A file whose bytes are still to be put (written and open, or closed and queued):
     // the metadata goes in with them, no RPC now (tar sets mtime and mode on every file
     // it writes; cp -p and rsync set the mtime of theirs).
-    const pending = this.writing.get(mp) ?? this.closing.get(mp)?.file;
+    const pending = this.pending.fileAt(mp);
     if (pending && !pending.orphaned && (pending.dirty || pending.queued)) {
       if (mode !== undefined) pending.mode = mode;
       if (attr.mtime !== undefined) {
@@ -464,21 +386,21 @@ export class MfsGuest implements Vfs {
       return;
     }
     // metadata lives in the UnixFS node: a put under way finishes first
-    await this.writing.get(mp)?.flush(opts);
-    await this.settled(mp);
-    await this.exclusive(async () => {
+    await this.pending.writing.get(mp)?.flush(opts);
+    await this.pending.settled(mp);
+    await this.pending.exclusive(async () => {
       const now = await this.need(mp, opts);
       // tar and cp -p set the mode a new file already has: no RPC for that
       if (mode !== undefined && mode !== (now.mode ?? (now.type === 'dir' ? DEFAULT_DIR_MODE : DEFAULT_FILE_MODE))) {
         await this.backend.chmod(mp, mode, opts);
-        const open = this.writing.get(mp);
+        const open = this.pending.writing.get(mp);
         if (open) open.mode = mode;
       }
       if (attr.mtime !== undefined) {
         await this.backend.touch(mp, attr.mtime, opts);
         // a file kept open (the NFS server keeps handles) shows the time just set, and
         // its next put keeps storing one
-        const open = this.writing.get(mp);
+        const open = this.pending.writing.get(mp);
         if (open) {
           open.mtime = attr.mtime;
           open.keepMtime = true;
@@ -491,9 +413,8 @@ export class MfsGuest implements Vfs {
   async close(): Promise<void> {
     await Promise.all([...this.readers].map((h) => h.close()));
     // files still open when the host goes: their bytes are put before the guest closes
-    await Promise.allSettled([...this.writing.values()].map((f) => f.flush({ signal: AbortSignal.timeout(60_000) })));
-    this.puts.hurry();
-    await Promise.allSettled([...this.closing.values()].map((c) => c.done));
+    await Promise.allSettled([...this.pending.writing.values()].map((f) => f.flush({ signal: AbortSignal.timeout(60_000) })));
+    await this.pending.settledAll();
     this.blocks.clear();
     const dir = this.cacheDir ? await this.cacheDir.catch(() => undefined) : undefined;
     if (dir) await rm(dir, { recursive: true, force: true });

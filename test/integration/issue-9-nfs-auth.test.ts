@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,12 +8,10 @@ import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { nfsHost } from '../../src-main/hosts/nfs.ts';
 import type { MountedHost } from '../../src-main/hosts/types.ts';
 import { MOUNT_PROGRAM, MOUNT_V3, MountProc } from '../../src-main/nfs/nfs3/constants.ts';
-import { AuthStat, decodeReplyBody, writeCallHeader } from '../../src-main/nfs/rpc/messages.ts';
-import { frameRecord } from '../../src-main/nfs/rpc/RecordDecoder.ts';
-import { XdrReader } from '../../src-main/nfs/xdr/XdrReader.ts';
-import { XdrWriter } from '../../src-main/nfs/xdr/XdrWriter.ts';
+import { AuthStat, decodeReplyBody } from '../../src-main/nfs/rpc/messages.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 import { hasCommand, missingPeer } from '../helpers/peers.ts';
+import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 
 // Issue 9, finding 1: the NFS host ignored AUTH_SYS, so any local account reached the
 // whole export with the server's (root's) rights. Here the server runs as root in this
@@ -132,11 +129,13 @@ describe.skipIf(skip)('issue 9: the NFS host enforces AUTH_SYS credentials', () 
   });
 
   it('refuses AUTH_NONE on a writable export with an RPC auth error', async () => {
-    const reply = await rawCall(Number(rw.info!.port), (w) => {
-      writeCallHeader(w, 7, MOUNT_PROGRAM, MOUNT_V3, MountProc.MNT);
-      w.string('/');
-    });
-    expect(reply).toEqual({ xid: 7, accepted: false, reject: 1, detail: AuthStat.AUTH_TOOWEAK });
+    const raw = new RawRpc(Number(rw.info!.port));
+    await raw.ready();
+    raw.send(callBody(7, MOUNT_PROGRAM, MOUNT_V3, MountProc.MNT, (w) => w.string('/'), { cred: { flavor: 0 } }));
+    const r = await raw.reply(7);
+    raw.close();
+    r!.uint32(); // REPLY
+    expect(decodeReplyBody(7, r!)).toEqual({ xid: 7, accepted: false, reject: 1, detail: AuthStat.AUTH_TOOWEAK });
   });
 
   it('with a reserved port required, refuses nobody calling from an unprivileged port', async () => {
@@ -146,27 +145,3 @@ describe.skipIf(skip)('issue 9: the NFS host enforces AUTH_SYS credentials', () 
     expect(r.out).toBe('');
   });
 });
-
-/** Sends one RPC record on a fresh connection and decodes the reply header. */
-function rawCall(port: number, write: (w: XdrWriter) => void): Promise<unknown> {
-  const w = new XdrWriter(128);
-  write(w);
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    s.on('data', (d: Buffer) => {
-      chunks.push(d);
-      const all = Buffer.concat(chunks);
-      if (all.length < 4) return;
-      const len = all.readUInt32BE(0) & 0x7fffffff;
-      if (all.length < 4 + len) return;
-      const r = new XdrReader(all.subarray(4, 4 + len));
-      const xid = r.uint32();
-      r.uint32(); // REPLY
-      s.destroy();
-      resolve(decodeReplyBody(xid, r));
-    });
-    s.on('error', reject);
-    for (const c of frameRecord(w.chunksOut())) s.write(c);
-  });
-}

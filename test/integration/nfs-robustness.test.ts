@@ -1,15 +1,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { NfsGuest } from '../../src-main/guests/nfs.ts';
 import { NfsProc, Nfsstat3 } from '../../src-main/nfs/nfs3/constants.ts';
-import { RecordDecoder } from '../../src-main/nfs/rpc/RecordDecoder.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
 import { waitFor } from '../helpers/berthDaemon.ts';
-import { XdrReader } from '../../src-main/nfs/xdr/XdrReader.ts';
+import { acceptStat, callBody, RawRpc } from '../helpers/rawRpc.ts';
 import { XdrWriter } from '../../src-main/nfs/xdr/XdrWriter.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 
@@ -30,92 +28,6 @@ function prng(s: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** A raw RPC connection: sends records, collects replies by xid. */
-class Raw {
-  readonly socket: Socket;
-  readonly replies = new Map<number, XdrReader>();
-  closed = false;
-  private readonly waiters = new Map<number, () => void>();
-  private readonly closeWaiters: (() => void)[] = [];
-
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port });
-    const dec = new RecordDecoder(64 << 20);
-    this.socket.on('data', (c: Buffer) => {
-      for (const r of dec.push(c)) {
-        const xid = r.readUInt32BE(0);
-        this.replies.set(xid, new XdrReader(r.subarray(4)));
-        this.waiters.get(xid)?.();
-      }
-    });
-    this.socket.on('error', () => {});
-    this.socket.on('close', () => {
-      this.closed = true;
-      for (const w of [...this.waiters.values(), ...this.closeWaiters]) w();
-    });
-  }
-
-  ready(): Promise<void> {
-    return new Promise((r) => this.socket.once('connect', () => r()));
-  }
-
-  sendRecord(body: Buffer): void {
-    const h = Buffer.alloc(4);
-    h.writeUInt32BE((0x8000_0000 | body.length) >>> 0);
-    this.socket.write(Buffer.concat([h, body]));
-  }
-
-  /** Resolves with the reply to xid, or undefined when the connection closes first. */
-  reply(xid: number, ms = 20_000): Promise<XdrReader | undefined> {
-    if (this.replies.has(xid)) return Promise.resolve(this.replies.get(xid));
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no reply to xid ${xid} and no close within ${ms} ms`)), ms);
-      this.waiters.set(xid, () => {
-        clearTimeout(t);
-        this.waiters.delete(xid);
-        resolve(this.replies.get(xid));
-      });
-    });
-  }
-
-  whenClosed(ms = 10_000): Promise<boolean> {
-    if (this.closed) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      this.closeWaiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-function call(xid: number, prog: number, vers: number, proc: number, args: (w: XdrWriter) => void = () => {}, opts: { rpcvers?: number; flavor?: number } = {}): Buffer {
-  const w = new XdrWriter();
-  w.uint32(xid).uint32(0).uint32(opts.rpcvers ?? 2).uint32(prog).uint32(vers).uint32(proc);
-  if (opts.flavor === undefined) {
-    const body = new XdrWriter().uint32(0).string('fuzz').uint32(0).uint32(0).uint32(0).toBuffer();
-    w.uint32(1).opaque(body);
-  } else w.uint32(opts.flavor).uint32(0);
-  w.uint32(0).uint32(0);
-  args(w);
-  return w.toBuffer();
-}
-
-/** accept_stat of a reply (after xid), or 'denied'. */
-function acceptStat(r: XdrReader): number | 'denied' {
-  r.uint32(); // REPLY
-  if (r.uint32() !== 0) return 'denied';
-  r.uint32();
-  r.opaque(400);
-  return r.uint32();
 }
 
 describe('NFS server under hostile input', () => {
@@ -139,16 +51,16 @@ describe('NFS server under hostile input', () => {
     local = await openLocalGuest({ kind: 'local', path: dir, readOnly: false });
     server = new NfsServer(local, { readOnly: false, onError: () => {} });
     port = (await server.listen(0)).port;
-    const raw = new Raw(port);
+    const raw = new RawRpc(port);
     await raw.ready();
-    raw.sendRecord(call(1, 100005, 3, 1, (w) => w.string('/')));
+    raw.send(callBody(1, 100005, 3, 1, (w) => w.string('/')));
     const r = (await raw.reply(1))!;
     acceptStat(r);
     expect(r.uint32()).toBe(0);
     rootFh = Buffer.from(r.opaque(64));
     handles.push(rootFh);
     for (const [i, name] of ['file.txt', 'sub', 'escape', 'abs-escape'].entries()) {
-      raw.sendRecord(call(10 + i, 100003, 3, NfsProc.LOOKUP, (w) => w.opaque(rootFh).string(name)));
+      raw.send(callBody(10 + i, 100003, 3, NfsProc.LOOKUP, (w) => w.opaque(rootFh).string(name)));
       const lr = (await raw.reply(10 + i))!;
       acceptStat(lr);
       expect(lr.uint32()).toBe(0);
@@ -164,18 +76,18 @@ describe('NFS server under hostile input', () => {
   });
 
   it('answers wrong programs, versions, procedures and garbage with the right RPC errors', async () => {
-    const raw = new Raw(port);
+    const raw = new RawRpc(port);
     await raw.ready();
     const cases: [Buffer, number | 'denied'][] = [
-      [call(101, 100099, 3, 0), 1], // PROG_UNAVAIL
-      [call(102, 100003, 2, 0), 2], // PROG_MISMATCH
-      [call(103, 100003, 3, 22), 3], // PROC_UNAVAIL
-      [call(104, 100003, 3, NfsProc.READ, (w) => w.opaque(rootFh)), 4], // GARBAGE_ARGS (truncated)
-      [call(105, 100003, 3, 0, () => {}, { rpcvers: 3 }), 'denied'], // RPC_MISMATCH
-      [call(106, 100003, 3, 0, () => {}, { flavor: 6 }), 'denied'], // AUTH_ERROR
-      [call(107, 100003, 3, NfsProc.LOOKUP, (w) => w.uint32(0xffff_ffff)), 4], // huge handle length
+      [callBody(101, 100099, 3, 0), 1], // PROG_UNAVAIL
+      [callBody(102, 100003, 2, 0), 2], // PROG_MISMATCH
+      [callBody(103, 100003, 3, 22), 3], // PROC_UNAVAIL
+      [callBody(104, 100003, 3, NfsProc.READ, (w) => w.opaque(rootFh)), 4], // GARBAGE_ARGS (truncated)
+      [callBody(105, 100003, 3, 0, () => {}, { rpcvers: 3 }), 'denied'], // RPC_MISMATCH
+      [callBody(106, 100003, 3, 0, () => {}, { cred: { flavor: 6 } }), 'denied'], // AUTH_ERROR
+      [callBody(107, 100003, 3, NfsProc.LOOKUP, (w) => w.uint32(0xffff_ffff)), 4], // huge handle length
     ];
-    for (const [rec] of cases) raw.sendRecord(rec);
+    for (const [rec] of cases) raw.send(rec);
     for (const [rec, want] of cases) {
       const r = await raw.reply(rec.readUInt32BE(0));
       expect(r, `xid ${rec.readUInt32BE(0)}`).toBeDefined();
@@ -185,10 +97,10 @@ describe('NFS server under hostile input', () => {
   });
 
   it('refuses bogus handles and names that would leave the export', async () => {
-    const raw = new Raw(port);
+    const raw = new RawRpc(port);
     await raw.ready();
     const status = async (xid: number, proc: number, args: (w: XdrWriter) => void): Promise<number> => {
-      raw.sendRecord(call(xid, 100003, 3, proc, args));
+      raw.send(callBody(xid, 100003, 3, proc, args));
       const r = (await raw.reply(xid))!;
       expect(acceptStat(r)).toBe(0);
       return r.uint32();
@@ -202,21 +114,21 @@ describe('NFS server under hostile input', () => {
       expect([Nfsstat3.INVAL, Nfsstat3.NAMETOOLONG, Nfsstat3.NOENT], JSON.stringify(name)).toContain(s);
     }
     // ".." at the root is the root itself.
-    raw.sendRecord(call(220, 100003, 3, NfsProc.LOOKUP, (w) => w.opaque(rootFh).string('..')));
+    raw.send(callBody(220, 100003, 3, NfsProc.LOOKUP, (w) => w.opaque(rootFh).string('..')));
     const up = (await raw.reply(220))!;
     acceptStat(up);
     expect(up.uint32()).toBe(0);
     expect(Buffer.from(up.opaque(64)).equals(rootFh)).toBe(true);
     // Reading through an escaping symlink's handle gives nothing from outside.
     for (const [i, fh] of [handles[3]!, handles[4]!].entries()) {
-      raw.sendRecord(call(230 + i, 100003, 3, NfsProc.READ, (w) => w.opaque(fh).uint64(0).uint32(100)));
+      raw.send(callBody(230 + i, 100003, 3, NfsProc.READ, (w) => w.opaque(fh).uint64(0).uint32(100)));
       const rr = (await raw.reply(230 + i))!;
       acceptStat(rr);
       const st = rr.uint32();
       expect(st).not.toBe(0);
     }
     for (const [i, p] of ['/..', '/../', '/sub/../..', '/etc'].entries()) {
-      raw.sendRecord(call(240 + i, 100005, 3, 1, (w) => w.string(p)));
+      raw.send(callBody(240 + i, 100005, 3, 1, (w) => w.string(p)));
       const mr = (await raw.reply(240 + i))!;
       acceptStat(mr);
       expect(mr.uint32(), p).not.toBe(0);
@@ -225,12 +137,12 @@ describe('NFS server under hostile input', () => {
   });
 
   it('closes a connection that announces an oversized record, and only that one', async () => {
-    const bad = new Raw(port);
-    const good = new Raw(port);
+    const bad = new RawRpc(port);
+    const good = new RawRpc(port);
     await Promise.all([bad.ready(), good.ready()]);
     bad.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     expect(await bad.whenClosed()).toBe(true);
-    good.sendRecord(call(301, 100003, 3, 0));
+    good.send(callBody(301, 100003, 3, 0));
     expect(acceptStat((await good.reply(301))!)).toBe(0);
     good.close();
   });
@@ -264,9 +176,9 @@ describe('NFS server under hostile input', () => {
     };
     const record = (xid: number): Buffer => {
       const k = int(10);
-      if (k < 6) return call(xid, rnd() < 0.9 ? 100003 : 100005, rnd() < 0.95 ? 3 : int(5), int(24), args);
+      if (k < 6) return callBody(xid, rnd() < 0.9 ? 100003 : 100005, rnd() < 0.95 ? 3 : int(5), int(24), args);
       if (k < 8) {
-        const rec = call(xid, 100003, 3, int(22), args);
+        const rec = callBody(xid, 100003, 3, int(22), args);
         const m = Buffer.from(rec);
         for (let i = 0, n = 1 + int(4); i < n; i++) {
           const at = 8 + int(Math.max(1, m.length - 8)); // keep xid and msg_type so the reply is expected
@@ -274,7 +186,7 @@ describe('NFS server under hostile input', () => {
         }
         return rnd() < 0.5 ? m.subarray(0, 8 + int(m.length - 7)) : m;
       }
-      if (k === 8) return call(xid, int(0xffff_ffff), int(10), int(100));
+      if (k === 8) return callBody(xid, int(0xffff_ffff), int(10), int(100));
       const w = new XdrWriter();
       w.uint32(xid).uint32(0);
       for (let i = 0, n = int(30); i < n; i++) w.uint32(rnd() < 0.5 ? int(256) : 0xffff_ffff);
@@ -293,13 +205,13 @@ describe('NFS server under hostile input', () => {
     for (let b = 0; b < batches; b++) {
       await Promise.all(
         Array.from({ length: connections }, async () => {
-          const raw = new Raw(port);
+          const raw = new RawRpc(port);
           await raw.ready();
           const xids: number[] = [];
           for (let i = 0; i < BATCH && sent < TOTAL; i++, sent++) {
             const x = xid++;
             xids.push(x);
-            raw.sendRecord(record(x));
+            raw.send(record(x));
           }
           for (const x of xids) {
             const r = await raw.reply(x, 30_000);
@@ -310,7 +222,7 @@ describe('NFS server under hostile input', () => {
           // xid, or not a call): the server must close that connection.
           const ender = int(4);
           if (ender < 2 && !raw.closed) {
-            raw.sendRecord(ender === 0 ? Buffer.from([1, 2, 3]) : new XdrWriter().uint32(xid++).uint32(1).uint32(0).toBuffer());
+            raw.send(ender === 0 ? Buffer.from([1, 2, 3]) : new XdrWriter().uint32(xid++).uint32(1).uint32(0).toBuffer());
             expect(await raw.whenClosed()).toBe(true);
             closedConnections++;
           }

@@ -1,19 +1,17 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { readFattr3 } from '../../src-main/nfs/nfs3/attrs.ts';
 import { NfsProc, Nfsstat3, StableHow } from '../../src-main/nfs/nfs3/constants.ts';
-import { encodeAuthSys } from '../../src-main/nfs/rpc/messages.ts';
-import { RecordDecoder } from '../../src-main/nfs/rpc/RecordDecoder.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
 import { XdrReader } from '../../src-main/nfs/xdr/XdrReader.ts';
 import { XdrWriter } from '../../src-main/nfs/xdr/XdrWriter.ts';
 import { FsError } from '../../src-main/vfs/FsError.ts';
 import type { CallOpts, Vfs } from '../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 
 // The NFS host answers the calls it can from the local guest's synchronous face (GETATTR,
 // LOOKUP, ACCESS, SETATTR, CREATE, MKDIR, REMOVE, RMDIR, WRITE, READDIRPLUS; now.ts). Here
@@ -47,81 +45,28 @@ function syncOnly(inner: Vfs, openDelay: number, state: { strict: boolean }): Vf
   });
 }
 
-/** A raw RPC connection speaking AUTH_SYS as this process's user; replies by xid, and the order they came in. */
-class Raw {
-  readonly socket: Socket;
-  readonly replies = new Map<number, XdrReader>();
-  readonly order: number[] = [];
-  private readonly waiters = new Map<number, () => void>();
+/** A raw RPC connection speaking NFS v3 as this process's user, its calls numbered in order. */
+class Raw extends RawRpc {
   private xid = 1;
-  /** One AUTH_SYS body for the connection, as clients send it (the server decodes a connection's credentials once). */
-  private readonly cred = ((): Buffer => {
-    const w = new XdrWriter();
-    encodeAuthSys(w, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-    return w.toBuffer();
-  })();
 
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port });
-    const dec = new RecordDecoder(64 << 20);
-    this.socket.on('data', (c: Buffer) => {
-      for (const r of dec.push(c)) {
-        const xid = r.readUInt32BE(0);
-        const rd = new XdrReader(r.subarray(4));
-        rd.uint32(); // REPLY
-        expect(rd.uint32()).toBe(0); // MSG_ACCEPTED
-        rd.uint32();
-        rd.opaque(400); // verifier
-        this.replies.set(xid, rd);
-        this.order.push(xid);
-        this.waiters.get(xid)?.();
-      }
-    });
-  }
-
-  ready(): Promise<void> {
-    return new Promise((r) => this.socket.once('connect', () => r()));
-  }
-
-  /** Encodes one call; returns its xid and the record (mark included). */
-  record(prog: number, proc: number, args: (w: XdrWriter) => void): { xid: number; rec: Buffer } {
+  /** Encodes one call; returns its xid and body. */
+  record(prog: number, proc: number, args: (w: XdrWriter) => void): { xid: number; body: Buffer } {
     const xid = this.xid++;
-    const w = new XdrWriter().uint32(0).uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(3).uint32(proc);
-    w.fixedOpaque(this.cred);
-    w.uint32(0).uint32(0);
-    args(w);
-    return { xid, rec: Buffer.concat(w.recordOut()) };
+    return { xid, body: callBody(xid, prog, 3, proc, args) };
   }
 
-  /** Sends records in one write (so the server reads them together). */
-  send(...recs: { rec: Buffer }[]): void {
-    this.socket.write(Buffer.concat(recs.map((r) => r.rec)));
-  }
-
-  /** The reply to `xid`, positioned at accept_stat. */
-  reply(xid: number): Promise<XdrReader> {
-    const got = this.replies.get(xid);
-    if (got) return Promise.resolve(got);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no reply to xid ${xid}`)), 20_000);
-      this.waiters.set(xid, () => {
-        clearTimeout(t);
-        resolve(this.replies.get(xid)!);
-      });
-    });
+  /** Sends calls in one write (so the server reads them together). */
+  sendCalls(...calls: { body: Buffer }[]): void {
+    this.send(...calls.map((c) => c.body));
   }
 
   /** Sends one call and returns its reply's results (after accept_stat SUCCESS). */
   async call(prog: number, proc: number, args: (w: XdrWriter) => void): Promise<XdrReader> {
     const c = this.record(prog, proc, args);
-    this.send(c);
-    const r = await this.reply(c.xid);
-    expect(r.uint32()).toBe(0);
+    this.sendCalls(c);
+    const { stat, r } = await this.accepted(c.xid);
+    expect(stat).toBe(0);
     return r;
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 
@@ -250,15 +195,15 @@ describe('NFS host: calls answered synchronously', () => {
     const read = raw.record(PROG, NfsProc.READ, (w) => w.opaque(fhs[19]!).uint64(0).uint32(100));
     const gets = fhs.map((fh) => raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(fh)));
     const before = raw.order.length;
-    raw.send(read, ...gets);
-    const rr = await raw.reply(read.xid);
-    expect(rr.uint32()).toBe(0);
+    raw.sendCalls(read, ...gets);
+    const { stat: readStat, r: rr } = await raw.accepted(read.xid);
+    expect(readStat).toBe(0);
     expect(rr.uint32()).toBe(Nfsstat3.OK);
     if (rr.bool()) readFattr3(rr);
     expect(rr.uint32()).toBe(19);
     for (const [i, g] of gets.entries()) {
-      const r = await raw.reply(g.xid);
-      expect(r.uint32()).toBe(0);
+      const { stat, r } = await raw.accepted(g.xid);
+      expect(stat).toBe(0);
       expect(r.uint32()).toBe(Nfsstat3.OK);
       expect(readFattr3(r).size, `f${i}`).toBe(i);
     }
@@ -277,16 +222,16 @@ describe('NFS host: calls answered synchronously', () => {
     const notOurs = raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(Buffer.alloc(20, 7)));
     const badName = raw.record(PROG, NfsProc.REMOVE, (w) => w.opaque(root).string('a/b'));
     const good = raw.record(PROG, NfsProc.GETATTR, (w) => w.opaque(a));
-    raw.send(truncated, notOurs, badName, good);
-    expect((await raw.reply(truncated.xid)).uint32()).toBe(4); // GARBAGE_ARGS
-    const n = await raw.reply(notOurs.xid);
-    expect(n.uint32()).toBe(0);
+    raw.sendCalls(truncated, notOurs, badName, good);
+    expect((await raw.accepted(truncated.xid)).stat).toBe(4); // GARBAGE_ARGS
+    const { stat: nStat, r: n } = await raw.accepted(notOurs.xid);
+    expect(nStat).toBe(0);
     expect(n.uint32()).toBe(Nfsstat3.BADHANDLE);
-    const b = await raw.reply(badName.xid);
-    expect(b.uint32()).toBe(0);
+    const { stat: bStat, r: b } = await raw.accepted(badName.xid);
+    expect(bStat).toBe(0);
     expect(b.uint32()).toBe(Nfsstat3.INVAL);
-    const g = await raw.reply(good.xid);
-    expect(g.uint32()).toBe(0);
+    const { stat: gStat, r: g } = await raw.accepted(good.xid);
+    expect(gStat).toBe(0);
     expect(g.uint32()).toBe(Nfsstat3.OK);
   });
 });

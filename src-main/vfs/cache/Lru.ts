@@ -2,8 +2,17 @@
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
 
-  constructor(private readonly max: number) {
+  /** `onEvict` hears of each key pushed out by the bound (not of `delete` or `clear`). */
+  constructor(
+    private readonly max: number,
+    private readonly onEvict?: (key: K) => void,
+  ) {
     if (!(max >= 1)) throw new Error(`an LRU needs room for at least one entry, got ${max}`);
+  }
+
+  /** Whether the key is held, without marking it used. */
+  has(key: K): boolean {
+    return this.map.has(key);
   }
 
   /** The value, marked as just used; undefined when absent. */
@@ -23,6 +32,7 @@ export class Lru<K, V> {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
       this.map.delete(oldest.value);
+      this.onEvict?.(oldest.value);
     }
   }
 

@@ -3,6 +3,8 @@
 // every rmdir and rename; scanning every cached key for a prefix cost `rm -rf` of a 1,000
 // folder tree a million string compares and an array of all keys per folder (issue 9).
 
+import { Lru } from './Lru.ts';
+
 /** The parent of an absolute path ("/" for top-level names and for "/" itself). */
 function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
@@ -11,43 +13,34 @@ function parentOf(path: string): string {
 
 /** A size-bounded map of path → value, least recently used first out, with subtree deletion. */
 export class PathLru<V> {
-  private readonly map = new Map<string, V>();
+  /** The entries; a key pushed out by the bound leaves the subtree index too. */
+  private readonly lru: Lru<string, V>;
   /**
    * Path → the paths one level under it that are keys or lead to keys. A path has a node
    * here while anything under it is kept, so a subtree is found by walking down from it.
    */
   private readonly below = new Map<string, Set<string>>();
 
-  constructor(private readonly max: number) {
-    if (!(max >= 1)) throw new Error(`an LRU needs room for at least one entry, got ${max}`);
+  constructor(max: number) {
+    this.lru = new Lru(max, (evicted) => this.unlink(evicted));
   }
 
   /** The value, marked as just used; undefined when absent. */
   get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, v);
-    return v;
+    return this.lru.get(key);
   }
 
   /** Stores a value, evicting the oldest entries past the bound. */
   set(key: string, value: V): void {
-    if (this.map.delete(key)) this.map.set(key, value);
-    else {
-      this.map.set(key, value);
-      this.link(key);
-    }
-    while (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (oldest.done) break;
-      this.delete(oldest.value);
-    }
+    if (!this.lru.has(key)) this.link(key);
+    this.lru.set(key, value);
   }
 
   /** Forgets one key. */
   delete(key: string): void {
-    if (this.map.delete(key)) this.unlink(key);
+    if (!this.lru.has(key)) return;
+    this.lru.delete(key);
+    this.unlink(key);
   }
 
   /** Forgets every key strictly under `path` (not `path` itself). */
@@ -56,7 +49,7 @@ export class PathLru<V> {
     if (!top) return;
     const stack = [...top];
     for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
-      this.map.delete(p);
+      this.lru.delete(p);
       const kids = this.below.get(p);
       if (kids) {
         for (const k of kids) stack.push(k);
@@ -64,18 +57,18 @@ export class PathLru<V> {
       }
     }
     this.below.delete(path);
-    if (path !== '/' && !this.map.has(path)) this.prune(path);
+    if (path !== '/' && !this.lru.has(path)) this.prune(path);
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.map.clear();
+    this.lru.clear();
     this.below.clear();
   }
 
   /** How many entries are held. */
   get size(): number {
-    return this.map.size;
+    return this.lru.size;
   }
 
   /** How many paths the subtree index holds (keys and the folders leading to them); for tests. */
@@ -112,7 +105,7 @@ export class PathLru<V> {
       s.delete(p);
       if (s.size > 0) return;
       this.below.delete(parent);
-      if (this.map.has(parent)) return;
+      if (this.lru.has(parent)) return;
       p = parent;
     }
   }
