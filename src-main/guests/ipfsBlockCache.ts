@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid';
 import { type FileNode, childAt, fileNodeOf } from '../ipfs/unixfsFileNode.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { CallOpts } from '../vfs/types.ts';
+import { BadBlockError } from '../ipfs/verifyBlock.ts';
 import { BlockBuffers } from './ipfsBlockBuffers.ts';
 
 // File content of immutable UnixFS DAGs, read a block at a time (issue 11) and kept in one
@@ -13,6 +14,9 @@ import { BlockBuffers } from './ipfsBlockBuffers.ts';
 // come through IpfsNode.block, verified against their CIDs there, into memory this cache
 // reuses (ipfsBlockBuffers.ts). So no view of a block ever leaves it: a Leaf's bytes are
 // valid until the caller awaits again, and callers copy them out before that.
+// A prefetch belongs to the reader that asked for it: when that reader closes or jumps
+// elsewhere (release), the fetches nobody else waits for are aborted, queued or not, so a
+// reader that stops leaves no request running at the node.
 
 /**
  * Fetches one block (verified); `hint` is the expected size; `alloc` gives memory to put it
@@ -26,7 +30,22 @@ export interface BlockCacheOptions {
   maxBytes?: number;
   /** How long one block fetch may take before it is given up (default 60 s, a guest call's deadline). */
   fetchTimeoutMs?: number;
+  /** Where a block the node got wrong is said (default stderr); once per CID. */
+  log?: (line: string) => void;
 }
+
+/** One block on its way, shared by the readers that wait for it and the prefetches that asked for it. */
+interface Fetch {
+  readonly p: Promise<FileNode>;
+  readonly ac: AbortController;
+  /** Readers whose prefetch asked for it (released when they close or jump away). */
+  readonly owners: Set<object>;
+  /** Reads awaiting it now: while there is one, no release aborts it. */
+  waiters: number;
+}
+
+/** CIDs whose bad block was logged, at most this many remembered (a log line per CID, not per read). */
+const LOGGED_MAX = 1024;
 
 /** The leaf holding an offset: its bytes and where they start in the file. */
 export interface Leaf {
@@ -42,11 +61,11 @@ export class BlockCache {
   private readonly nodes = new Map<string, FileNode>();
   private bytes = 0;
   /** Fetches in flight, shared by every reader of the block. */
-  private readonly inflight = new Map<string, Promise<FileNode>>();
+  private readonly inflight = new Map<string, Fetch>();
   /** Memory of the blocks, reused after eviction. */
   private readonly buffers = new BlockBuffers();
-  /** Fetches under way, aborted when the guest closes (one controller each: AbortSignal.any on a long-lived signal leaks on Node 20). */
-  private readonly fetching = new Set<AbortController>();
+  private readonly log: (line: string) => void;
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly fetchBlock: BlockFetch,
@@ -54,6 +73,12 @@ export class BlockCache {
   ) {
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
     this.fetchTimeoutMs = opts.fetchTimeoutMs ?? 60_000;
+    this.log = opts.log ?? ((line) => console.error(line));
+  }
+
+  /** Block fetches under way (queued at the node client or running). */
+  get fetchesInFlight(): number {
+    return this.inflight.size;
   }
 
   /** The node when it is cached (marked as just used), else undefined. */
@@ -80,45 +105,87 @@ export class BlockCache {
   }
 
   /**
-   * Starts (or joins) the fetch of a node. It runs under a signal of its own: readers share
-   * it, so one reader's deadline must not fail the others; each waits under its own.
+   * Starts (or joins) the fetch of a node; `owner` is the reader whose prefetch asks for it.
+   * It runs under a signal of its own: readers share it, so one reader's deadline must not
+   * fail the others; each waits under its own.
    */
-  private fetchNode(cid: string, hint: number, expect: number): Promise<FileNode> {
-    let p = this.inflight.get(cid);
-    if (p) return p;
+  private fetchNode(cid: string, hint: number, expect: number, owner?: object): Fetch {
+    const joined = this.inflight.get(cid);
+    if (joined) {
+      if (owner) joined.owners.add(owner);
+      return joined;
+    }
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new FsError('Timeout', `block ${cid}: no answer within ${this.fetchTimeoutMs} ms`)), this.fetchTimeoutMs);
-    this.fetching.add(ac);
     const settle = (): void => {
       clearTimeout(timer);
-      this.fetching.delete(ac);
-      this.inflight.delete(cid);
+      // an aborted fetch was taken out already, and a new one may stand in its place
+      if (this.inflight.get(cid) === f) this.inflight.delete(cid);
     };
-    p = this.fetchBlock(cid, hint, ac.signal, this.buffers.take).then(
+    const p = this.fetchBlock(cid, hint, ac.signal, this.buffers.take).then(
       (block) => {
         settle();
-        const n = fileNodeOf(CID.parse(cid), block);
-        if (expect >= 0 && n.size !== expect) {
-          throw new FsError('IO', `${cid}: malformed file: its parent says ${expect} bytes, the block holds ${n.size}`);
+        let n: FileNode;
+        try {
+          n = fileNodeOf(CID.parse(cid), block);
+          if (expect >= 0 && n.size !== expect) {
+            throw new FsError('IO', `${cid}: malformed file: its parent says ${expect} bytes, the block holds ${n.size}`);
+          }
+        } catch (err) {
+          // a verified block that is no part of a file: the content is broken, not the link
+          if (err instanceof FsError && err.kind === 'IO') this.tell(cid, err);
+          throw err;
         }
         this.keep(cid, n);
         return n;
       },
       (err: unknown) => {
         settle();
+        if (err instanceof BadBlockError) this.tell(cid, err);
         throw toFsError(err);
       },
     );
     // a prefetch nobody waits for must not surface as an unhandled rejection
     p.catch(() => undefined);
-    this.inflight.set(cid, p);
-    return p;
+    const f: Fetch = { p, ac, owners: new Set(owner ? [owner] : []), waiters: 0 };
+    this.inflight.set(cid, f);
+    return f;
   }
 
   private async node(cid: string, hint: number, expect: number, opts: CallOpts): Promise<FileNode> {
     const hit = this.cached(cid);
     if (hit) return hit;
-    return await waitFor(this.fetchNode(cid, hint, expect), opts.signal);
+    const f = this.fetchNode(cid, hint, expect);
+    f.waiters++;
+    try {
+      return await waitFor(f.p, opts.signal);
+    } finally {
+      f.waiters--;
+    }
+  }
+
+  /**
+   * Says in the log, once per CID, that the node's block was wrong (the reader only sees
+   * EIO). A node that cannot be reached is not said here: that is the node's health.
+   */
+  private tell(cid: string, err: FsError): void {
+    if (this.logged.has(cid)) return;
+    if (this.logged.size >= LOGGED_MAX) this.logged.clear();
+    this.logged.add(cid);
+    this.log(`berth: ipfs: ${err.message}`);
+  }
+
+  /**
+   * Forgets `owner`'s prefetches (it closed, or jumped elsewhere in the file) and aborts
+   * those no other reader asked for or waits on: a queued one is never sent, a running one
+   * has its connection closed.
+   */
+  release(owner: object): void {
+    for (const [cid, f] of this.inflight) {
+      if (!f.owners.delete(owner) || f.owners.size > 0 || f.waiters > 0) continue;
+      this.inflight.delete(cid);
+      f.ac.abort(new FsError('Closed', `block ${cid}: its reader went away`));
+    }
   }
 
   /**
@@ -166,7 +233,7 @@ export class BlockCache {
    * without waiting (the block fetcher bounds how many run at once). An inner node on the
    * way is fetched first; its leaves are asked for by a later call, once it is here.
    */
-  prefetch(root: string, from: number, to: number): void {
+  prefetch(root: string, from: number, to: number, owner: object): void {
     const top = this.nodes.get(root);
     if (!top) return;
     const stop = Math.min(to, top.size);
@@ -189,7 +256,7 @@ export class BlockCache {
           n = child;
           continue;
         }
-        this.fetchNode(cid, n.hints[i]!, n.starts[i + 1]! - n.starts[i]!);
+        this.fetchNode(cid, n.hints[i]!, n.starts[i + 1]! - n.starts[i]!, owner);
         pos = base + n.starts[i + 1]!;
         break;
       }
@@ -198,7 +265,8 @@ export class BlockCache {
 
   /** Drops every block and stops every fetch (the guest closed). */
   clear(): void {
-    for (const ac of [...this.fetching]) ac.abort(new FsError('Closed', 'the mount was closed'));
+    for (const f of [...this.inflight.values()]) f.ac.abort(new FsError('Closed', 'the mount was closed'));
+    this.inflight.clear();
     this.nodes.clear();
     this.bytes = 0;
     this.buffers.clear();

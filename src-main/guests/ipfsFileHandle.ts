@@ -7,7 +7,8 @@ import type { BlockCache, Leaf } from './ipfsBlockCache.ts';
 // host's buffer (readInto: the FUSE hosts pool theirs) or into a new one (read). A reader
 // that moves forward (FUSE's 128 KiB reads, several in flight and slightly out of order;
 // an NFS server's 4 MiB chunks) gets the blocks ahead of it fetched while it reads; a
-// random reader gets only the leaf each read needs.
+// random reader gets only the leaf each read needs. The blocks fetched ahead are this
+// handle's: when it closes or jumps out of them, those nobody else needs are aborted.
 
 /** Bytes fetched ahead of a sequential reader. */
 export const READ_AHEAD = 8 * 1024 * 1024;
@@ -58,6 +59,9 @@ export class IpfsFileHandle implements FileHandle {
   private async fill(into: Uint8Array, position: number, opts: CallOpts): Promise<void> {
     const end = position + into.length;
     const sequential = Math.abs(position - this.lastEnd) <= SEQUENTIAL_SLACK;
+    // a jump out of the window fetched ahead drops it; one into it (parallel reads arriving
+    // out of order, an NFS client's several 4 MiB reads) still wants it
+    if (!sequential && (position > this.lastEnd + this.readAhead || end < this.lastEnd - this.readAhead)) this.blocks.release(this);
     if (end > this.lastEnd || !sequential) this.lastEnd = end;
     let written = 0;
     while (written < into.length) {
@@ -68,8 +72,14 @@ export class IpfsFileHandle implements FileHandle {
       const n = Math.min(leaf.data.length - off, into.length - written);
       into.set(off === 0 && n === leaf.data.length ? leaf.data : leaf.data.subarray(off, off + n), written);
       written += n;
-      // after the first leaf, so the root is known and the walk ahead costs no fetch of it
-      if (written === n && sequential && this.readAhead > 0) this.blocks.prefetch(this.cid, end, end + this.readAhead);
+      // after the first leaf, so the root is known and the walk ahead costs no fetch of it;
+      // from the rest of this read on, so its own leaves are asked for before those ahead
+      // (the node client serves them in order: a read waited behind the whole 8 MiB);
+      // only while this read is still where the reader is (a jump during the wait released
+      // this place's prefetches, and a late read here must not ask for them again)
+      if (written === n && sequential && this.readAhead > 0 && Math.abs(end - this.lastEnd) <= SEQUENTIAL_SLACK) {
+        this.blocks.prefetch(this.cid, position + written, end + this.readAhead, this);
+      }
     }
   }
 
@@ -83,6 +93,7 @@ export class IpfsFileHandle implements FileHandle {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.blocks.release(this);
     this.onClose();
   }
 }

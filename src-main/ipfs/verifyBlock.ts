@@ -14,16 +14,23 @@ const HASHERS = new Map<number, { name: string; digest(b: Uint8Array): Promise<{
   [identity.code, identity],
 ]);
 
-/** Throws FsError IO unless `bytes` hash to `cid`'s multihash; `from` says where the block came from. */
+/** A block whose bytes are not what its CID names (kind IO): the node's fault, never the reader's; callers may log it. */
+export class BadBlockError extends FsError {
+  constructor(message: string) {
+    super('IO', message);
+  }
+}
+
+/** Throws BadBlockError (an FsError IO) unless `bytes` hash to `cid`'s multihash; `from` says where the block came from. */
 export async function verifyBlock(cid: CID, bytes: Uint8Array, from: string): Promise<void> {
   const hasher = HASHERS.get(cid.multihash.code);
   if (!hasher) {
-    throw new FsError('IO', `block ${cid} from ${from}: its hash function 0x${cid.multihash.code.toString(16)} is not one Berth can verify (sha2-256, sha2-512, identity)`);
+    throw new BadBlockError(`block ${cid} from ${from}: its hash function 0x${cid.multihash.code.toString(16)} is not one Berth can verify (sha2-256, sha2-512, identity)`);
   }
   const got = (await hasher.digest(bytes)).bytes;
   const want = cid.multihash.bytes;
   if (got.length !== want.length || !got.every((b, i) => b === want[i])) {
-    throw new FsError('IO', `block ${cid} from ${from} failed verification: its ${hasher.name} hash does not match the CID (corrupt or forged data; nothing of it was used)`);
+    throw new BadBlockError(`block ${cid} from ${from} failed verification: its ${hasher.name} hash does not match the CID (corrupt or forged data; nothing of it was used)`);
   }
 }
 

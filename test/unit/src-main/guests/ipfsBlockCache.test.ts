@@ -7,6 +7,7 @@ import { sha256 } from 'multiformats/hashes/sha2';
 import { describe, expect, it, vi } from 'vitest';
 import { BlockCache } from '../../../../src-main/guests/ipfsBlockCache.ts';
 import { IpfsFileHandle } from '../../../../src-main/guests/ipfsFileHandle.ts';
+import { BadBlockError } from '../../../../src-main/ipfs/verifyBlock.ts';
 import { FsError } from '../../../../src-main/vfs/FsError.ts';
 
 // File content read a block at a time (issue 11): a DAG built with the importer js-ipfs and
@@ -201,5 +202,85 @@ describe('BlockCache and IpfsFileHandle', () => {
     await expect(h.read(0, 10, o())).rejects.toMatchObject({ kind: 'IO' });
     fail = false;
     expect(Buffer.from(await h.read(0, 10, o())).equals(dag.bytes.subarray(0, 10))).toBe(true);
+  });
+
+  it('closing a sequential reader aborts the blocks it asked ahead for; a block another reader waits on goes on', async () => {
+    const dag = await buildDag(4 * 1024 * 1024, { chunk: 64 * 1024, fanout: 8, rawLeaves: true });
+    const aborted: string[] = [];
+    const pending = new Map<string, () => void>();
+    let holding = true;
+    // blocks past the first 256 KiB are held until released by the test, as a slow node would
+    const cache = new BlockCache(
+      (cid, _hint, signal) =>
+        new Promise((resolve, reject) => {
+          const b = dag.blocks.get(cid)!;
+          const hold = holding && cid !== dag.root && !isFirstLeaves(cid);
+          const go = (): void => resolve(b);
+          signal.addEventListener('abort', () => {
+            aborted.push(cid);
+            reject(signal.reason);
+          });
+          if (hold) pending.set(cid, go);
+          else go();
+        }),
+    );
+    const rootNode = dagPb.decode(dag.blocks.get(dag.root)!);
+    const firstInner = rootNode.Links.slice(0, 1).map((l) => l.Hash.toString());
+    function isFirstLeaves(cid: string): boolean {
+      if (firstInner.includes(cid)) return true;
+      const inner = dagPb.decode(dag.blocks.get(firstInner[0]!)!);
+      return inner.Links.slice(0, 4).some((l) => l.Hash.toString() === cid);
+    }
+    const h = new IpfsFileHandle(dag.root, dag.size, cache, () => {}, 1024 * 1024);
+    const other = new IpfsFileHandle(dag.root, dag.size, cache, () => {}, 0);
+    expect(Buffer.from(await h.read(0, 128 * 1024, o())).equals(dag.bytes.subarray(0, 128 * 1024))).toBe(true);
+    expect(cache.fetchesInFlight).toBeGreaterThan(0);
+    // another reader waits on the inner node above 512 KiB (h fetches it ahead)
+    const waiting = other.read(512 * 1024, 10, o());
+    await h.close();
+    // everything h asked ahead for is aborted but the block `other` waits on
+    expect(cache.fetchesInFlight).toBe(1);
+    expect(aborted.length).toBeGreaterThan(0);
+    holding = false;
+    for (const go of pending.values()) go();
+    expect(Buffer.from(await waiting).equals(dag.bytes.subarray(512 * 1024, 512 * 1024 + 10))).toBe(true);
+    expect(cache.fetchesInFlight).toBe(0);
+  });
+
+  it('a reader that jumps elsewhere in the file drops what it asked ahead for, then reads right from there', async () => {
+    const dag = await buildDag(4 * 1024 * 1024, { chunk: 64 * 1024, fanout: 8, rawLeaves: true });
+    const { cache, asked } = served(dag, 30);
+    const h = new IpfsFileHandle(dag.root, dag.size, cache, () => {}, 1024 * 1024);
+    await h.read(0, 64 * 1024, o());
+    const ahead = cache.fetchesInFlight;
+    expect(ahead).toBeGreaterThan(0);
+    const far = 3 * 1024 * 1024 + 100;
+    const got = h.read(far, 1000, o());
+    // the jump released the prefetches at once: only the path to the new offset is on its way
+    expect(cache.fetchesInFlight).toBeLessThan(ahead);
+    expect(Buffer.from(await got).equals(dag.bytes.subarray(far, far + 1000))).toBe(true);
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
+  it('a block that fails verification is said once in the log, and every read of it is an IO error; a node that cannot be reached is not logged here', async () => {
+    const dag = await buildDag(512 * 1024, { chunk: 64 * 1024, fanout: 4, rawLeaves: true });
+    const lines: string[] = [];
+    let down = false;
+    const cache = new BlockCache(
+      async (cid) => {
+        if (down) throw new FsError('IO', `block get ${cid}: cannot talk to the IPFS node`);
+        if (cid !== dag.root) throw new BadBlockError(`block ${cid} from the test failed verification`);
+        return dag.blocks.get(cid)!;
+      },
+      { log: (l) => lines.push(l) },
+    );
+    const h = new IpfsFileHandle(dag.root, dag.size, cache, () => {}, 0);
+    await expect(h.read(0, 10, o())).rejects.toMatchObject({ kind: 'IO' });
+    await expect(h.read(0, 10, o())).rejects.toMatchObject({ kind: 'IO' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^berth: ipfs: block \S+ from the test failed verification$/);
+    down = true;
+    await expect(h.read(300 * 1024, 10, o())).rejects.toMatchObject({ kind: 'IO' });
+    expect(lines).toHaveLength(1);
   });
 });
