@@ -11,6 +11,7 @@ import { CAN_CHOWN, ownerFor } from './localOwner.ts';
 import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, pathsKind } from './localPaths.ts';
 import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
+import { type AttrCacheStats, DEFAULT_MAX_WATCHES, LocalAttrCache } from './localAttrCache.ts';
 
 // A folder on this machine as a guest. The one promise it keeps: nothing reached through
 // it lies outside the folder. Paths are checked component by component (no "..", ".",
@@ -19,7 +20,8 @@ import { AtPaths } from './localAtPaths.ts';
 // by an openat walk), so a symlink swapped in for a folder between two calls can never lead
 // outside. Nodes are created with exactly the mode asked and, when Berth runs as root,
 // owned by the caller (localOwner.ts). On a local disk, calls are made inline, by blocking
-// system calls on this thread (localInline.ts says when that is safe and why it is worth it).
+// system calls on this thread (localInline.ts says when that is safe and why it is worth it),
+// and their attributes and listings are kept while inotify proves them fresh (localAttrCache.ts).
 
 /** The local guest spec after schema defaults. */
 export type LocalGuestSpec = z.infer<typeof LocalGuestSchema>;
@@ -37,6 +39,12 @@ export interface LocalGuestOptions {
   paths?: PathsKind;
   /** False: no call is made inline even on a local disk (localInline.ts; for tests). */
   inline?: boolean;
+  /**
+   * The inotify-validated attribute cache of the synchronous face (localAttrCache.ts): false
+   * turns it off, a number bounds the folders watched. Default: on, unless
+   * BERTH_LOCAL_ATTR_CACHE=0 (benchmarks compare both).
+   */
+  attrCache?: boolean | { maxWatches: number };
 }
 
 /** Splits a guest path into checked components; "/" is []. */
@@ -58,7 +66,10 @@ export function splitGuestPath(path: string): string[] {
 export class LocalGuest implements Vfs {
   readonly name: string;
   readonly readOnly: boolean;
-  /** Not cached by default: the folder changes under Berth (issue 9: old sizes beside new bytes), and lstat is cheap. */
+  /**
+   * No expiry-based cache by default: the folder changes under Berth (issue 9: old sizes
+   * beside new bytes). What is kept is kept by this guest, proven fresh by inotify (localAttrCache.ts).
+   */
   readonly cacheExpiryMs = 0;
   /** Node has no xattr API: a local folder presents none. */
   readonly noXattrs = true;
@@ -72,10 +83,17 @@ export class LocalGuest implements Vfs {
     private readonly policy: InlinePolicy,
     /** How nodes are reached inside the root (owned by this guest). */
     private readonly paths: LocalPaths,
+    /** Attributes and listings proven fresh by inotify (owned by this guest; undefined: none). */
+    private readonly cache: LocalAttrCache | undefined,
   ) {
     this.name = `local ${root}`;
     this.readOnly = readOnly;
     if (paths.now) this.now = this.nowFace(paths.now);
+  }
+
+  /** The attribute cache's counters, or undefined when it is off (tests, benchmarks). */
+  get attrCacheStats(): AttrCacheStats | undefined {
+    return this.cache?.stats;
   }
 
   /**
@@ -112,14 +130,69 @@ export class LocalGuest implements Vfs {
       if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
       return { v: inDirNow(parts, path, (d) => fn(d, name)) };
     };
+    const cache = p.watchPath ? this.cache : undefined;
+    const watchPath = p.watchPath?.bind(p);
+    let epoch = this.policy.epoch;
+    /** The cache, with every queued event applied (undefined when off): call before answering from it. */
+    const synced = (): LocalAttrCache | undefined => {
+      if (!cache) return undefined;
+      if (epoch !== this.policy.epoch) {
+        epoch = this.policy.epoch;
+        cache.clear();
+      }
+      cache.sync();
+      return cache;
+    };
+    /** Watches the folder `parts` (open as `d`) and those above it; false when the cache cannot keep what is read in it. */
+    const watchNow = (c: LocalAttrCache, parts: string[], path: string, d: DirRef): boolean => {
+      try {
+        return c.watch(parts, (i) => {
+          if (i === parts.length) return { path: watchPath!(d), release: () => {} };
+          const up = p.dir(parts.slice(0, i), path);
+          return { path: watchPath!(up), release: () => up.release() };
+        });
+      } catch {
+        return false;
+      }
+    };
+    /**
+     * The attributes of `path` (not the root): from the cache, else read by `read` in its
+     * folder, watched first so that a change made after the read is reported.
+     */
+    const attrNow = <A extends Attr | null>(path: string, read: (d: DirRef, name: string) => A): A | undefined => {
+      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+      const c = synced();
+      const parts = splitGuestPath(path);
+      const name = parts.pop();
+      if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
+      if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
+      if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
+      const hit = c?.attr(path);
+      if (hit) return hit as A;
+      return inDirNow(parts, path, (d) => {
+        const keep = c !== undefined && watchNow(c, parts, path, d);
+        const selfWatched = keep && c.watched(path);
+        const a = read(d, name);
+        if (keep && a) c.keep(path, a, selfWatched);
+        return a;
+      });
+    };
     const now: VfsNow = {
       getattr: (path) => {
-        if (path !== '/') return inParentNow(path, (d, name) => p.stat(d, name))?.v;
+        if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
-        return inDirNow([], path, (d) => p.stat(d, undefined));
+        const c = synced();
+        const hit = c?.attr(path);
+        if (hit) return hit;
+        return inDirNow([], path, (d) => {
+          const keep = c !== undefined && watchNow(c, [], path, d);
+          const a = p.stat(d, undefined);
+          if (keep) c.keep(path, a, true);
+          return a;
+        });
       },
-      lookup: (path) => (path === '/' ? now.getattr(path) : inParentNow(path, (d, name) => p.lookup(d, name))?.v),
+      lookup: (path) => (path === '/' ? now.getattr(path) : attrNow(path, (d, name) => p.lookup(d, name))),
       create: (path, mode, caller) => {
         this.writable(path);
         return inParentNow(path, (d, name) => p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined)))?.v;
@@ -142,7 +215,15 @@ export class LocalGuest implements Vfs {
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         const parts = splitGuestPath(path);
         if (!this.policy.inline(this.lexical(parts))) return undefined;
-        return inDirNow(parts, path, (d) => p.list(d, NOW_LIST_MAX));
+        const c = synced();
+        const hit = c?.listing(path);
+        if (hit) return hit;
+        return inDirNow(parts, path, (d) => {
+          const keep = c !== undefined && watchNow(c, parts, path, d);
+          const got = p.list(d, NOW_LIST_MAX);
+          if (keep && got) c.keepListing(path, got);
+          return got;
+        });
       },
       setattr: (path, attr) => {
         this.writable(path);
@@ -170,7 +251,9 @@ export class LocalGuest implements Vfs {
     await policy.refresh();
     const shown = { uid: spec.uid, gid: spec.gid };
     const paths = kind === 'proc' ? new ProcPaths(real, policy, shown) : new AtPaths(real, policy, shown);
-    return new LocalGuest(real, spec.readOnly ?? false, policy, paths);
+    const asked = opts.attrCache ?? process.env.BERTH_LOCAL_ATTR_CACHE !== '0';
+    const cache = asked === false ? undefined : LocalAttrCache.open((p) => (p === '/' ? real : real + p), asked === true ? DEFAULT_MAX_WATCHES : asked.maxWatches);
+    return new LocalGuest(real, spec.readOnly ?? false, policy, paths, cache);
   }
 
   /** Which strategy proves folders inside the root (localPaths.ts). */
@@ -268,6 +351,8 @@ export class LocalGuest implements Vfs {
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
     this.check(opts);
     if (flags.write || flags.truncate) this.writable(path);
+    // Close-to-open: writes through a shared mmap give no inotify event, so an open asks afresh.
+    this.cache?.forget(path);
     let mode = flags.write ? C.O_RDWR : C.O_RDONLY;
     if (flags.truncate) mode |= C.O_TRUNC | (flags.write ? 0 : C.O_RDWR);
     return this.inParent(path, (d, name) => this.paths.open(d, name, path, mode, !this.readOnly));
@@ -368,6 +453,7 @@ export class LocalGuest implements Vfs {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.cache?.close();
     this.paths.close();
   }
 }

@@ -50,6 +50,13 @@ export class InlinePolicy {
   /** Mount points inside the root that are not local disks: nothing at or below them is inline. */
   private foreign: string[] = [];
   private readAt = 0;
+  /** The mounts at or below the root when last read, one per line. */
+  private inside = '';
+  /**
+   * Bumped when the mounts at or below the root changed (a file system mounted inside the
+   * folder): what a path names changed with no inotify event, so the attribute cache drops all.
+   */
+  epoch = 0;
   private reading: Promise<void> | undefined;
 
   constructor(
@@ -72,6 +79,14 @@ export class InlinePolicy {
           if (above && (!holder || m.mountpoint.length >= holder.mountpoint.length)) holder = m;
         }
         this.rootLocal = holder !== undefined && LOCAL_TYPES.has(holder.fstype);
+        const inside = mounts
+          .filter((m) => m.mountpoint === this.root || m.mountpoint.startsWith(`${this.root}/`))
+          .map((m) => `${m.mountpoint} ${m.fstype}`)
+          .join('\n');
+        if (inside !== this.inside) {
+          this.inside = inside;
+          this.epoch++;
+        }
         this.foreign = mounts.filter((m) => !LOCAL_TYPES.has(m.fstype) && m.mountpoint.startsWith(`${this.root}/`)).map((m) => m.mountpoint);
       } finally {
         this.reading = undefined;

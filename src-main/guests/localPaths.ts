@@ -46,6 +46,8 @@ export interface LocalPathsNow<D extends DirRef = DirRef> {
   setattr(d: D, name: string, guestPath: string, attr: SetAttr): void;
   /** The sorted listing of `d` with attributes when it has at most `max` entries, all inline; else undefined. */
   list(d: D, max: number): DirEntry[] | undefined;
+  /** A path naming the folder `d` itself (its /proc/self/fd link), for inotify_add_watch; absent: no attribute cache. */
+  watchPath?(d: D): string;
 }
 
 /** The strategies: the /proc proof (Linux) and the openat walk (every platform with libc's *at calls). */

@@ -97,6 +97,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       }
       return out;
     },
+    watchPath: (d) => d.ref,
   };
 
   forget(parts: readonly string[]): void {

@@ -1,0 +1,128 @@
+import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalAttrCache, MAX_AGE_MS } from '../../../../src-main/guests/localAttrCache.ts';
+import type { Attr } from '../../../../src-main/vfs/types.ts';
+
+// The cache's own rules on a real folder with real inotify events (the guest's use of it,
+// through the NFS host and FUSE, is test/integration/issue-11-local-attr-cache.test.ts).
+
+const linux = process.platform === 'linux';
+
+function attrOf(p: string): Attr {
+  const s = lstatSync(p);
+  return { type: s.isDirectory() ? 'dir' : 'file', mode: s.mode & 0o7777, size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid, ino: s.ino, mtime: s.mtimeMs, atime: s.atimeMs, ctime: s.ctimeMs };
+}
+
+describe.skipIf(!linux)('LocalAttrCache', () => {
+  let base: string;
+  let root: string;
+  let clock: number;
+  let cache: LocalAttrCache;
+  /** Watches the folder of `parts` and those above it, by their real paths (the guest passes /proc/self/fd links). */
+  const watch = (parts: string[]): boolean => cache.watch(parts, (i) => ({ path: join(root, ...parts.slice(0, i)), release: () => {} }));
+  /** Reads and keeps `path` as the guest does: watch its folder first, then read. */
+  const keep = (path: string): Attr => {
+    const parts = path.split('/').filter(Boolean);
+    expect(watch(parts.slice(0, -1))).toBe(true);
+    const a = attrOf(join(root, path));
+    cache.keep(path, a, cache.watched(path));
+    return a;
+  };
+  const attr = (path: string): Attr | undefined => {
+    cache.sync();
+    return cache.attr(path);
+  };
+
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'berth-attrcache-unit-'));
+    root = join(base, 'root');
+    mkdirSync(join(root, 'a/b'), { recursive: true });
+    writeFileSync(join(root, 'a/b/f'), 'one');
+    clock = 1_000_000;
+    cache = LocalAttrCache.open((p) => root + p, 16, () => clock)!;
+    expect(cache).toBeDefined();
+  });
+
+  afterEach(() => {
+    cache.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('answers what it kept until an event names it', () => {
+    keep('/a/b/f');
+    expect(attr('/a/b/f')?.size).toBe(3);
+    appendFileSync(join(root, 'a/b/f'), 'two');
+    expect(attr('/a/b/f')).toBeUndefined();
+    expect(cache.stats.events).toBeGreaterThan(0);
+  });
+
+  it('a rename of a folder above drops what was kept below it (its paths name other nodes)', () => {
+    keep('/a/b/f');
+    renameSync(join(root, 'a'), join(root, 'z'));
+    mkdirSync(join(root, 'a/b'), { recursive: true });
+    expect(attr('/a/b/f')).toBeUndefined();
+    expect(cache.watched('/a/b')).toBe(false);
+    expect(cache.watched('/a')).toBe(false);
+  });
+
+  it('keeps no file with more than one link, nor a folder that is not itself watched', () => {
+    linkSync(join(root, 'a/b/f'), join(root, 'a/g'));
+    keep('/a/b/f');
+    expect(attr('/a/b/f')).toBeUndefined();
+    rmSync(join(root, 'a/g'));
+    keep('/a/b'); // the folder /a/b is watched (its own watch exists): kept
+    expect(attr('/a/b')?.type).toBe('dir');
+    mkdirSync(join(root, 'a/c'));
+    keep('/a/c'); // not watched itself: not kept
+    expect(attr('/a/c')).toBeUndefined();
+  });
+
+  it('a new link to a kept file, made in a watched folder, forgets it (its link count changed)', () => {
+    keep('/a/b/f');
+    expect(watch(['a'])).toBe(true);
+    linkSync(join(root, 'a/b/f'), join(root, 'a/g')); // IN_CREATE of g in /a; nothing in /a/b
+    expect(attr('/a/b/f')).toBeUndefined();
+  });
+
+  it('a read forgets the file: IN_ACCESS is how an access time changed alone is reported', () => {
+    utimesSync(join(root, 'a/b/f'), new Date(5_000_000), new Date()); // atime before mtime: a read under relatime updates it
+    keep('/a/b/f');
+    readFileSync(join(root, 'a/b/f'));
+    expect(attr('/a/b/f')).toBeUndefined();
+  });
+
+  it('a hard link made from a folder not watched is not seen, so nothing is kept past MAX_AGE_MS', () => {
+    keep('/a/b/f');
+    const outside = join(base, 'outside');
+    linkSync(join(root, 'a/b/f'), outside); // IN_ATTRIB on the file's own inode only
+    appendFileSync(outside, 'more'); // reported to the watches of `outside`'s folder only
+    expect(attr('/a/b/f')?.size, 'the limit this bound exists for').toBe(3);
+    clock += MAX_AGE_MS + 1;
+    expect(attr('/a/b/f')).toBeUndefined();
+  });
+
+  it('a listing is kept whole only when every subfolder in it is watched', () => {
+    expect(watch(['a'])).toBe(true);
+    const entries = [{ name: 'b', attr: attrOf(join(root, 'a/b')) }];
+    cache.keepListing('/a', entries);
+    expect(cache.listing('/a')).toBeUndefined();
+    expect(watch(['a', 'b'])).toBe(true);
+    cache.keepListing('/a', entries);
+    expect(cache.listing('/a')).toBe(entries);
+    // A change inside the subfolder changes its times, which the parent's listing holds.
+    writeFileSync(join(root, 'a/b/new'), '');
+    cache.sync();
+    expect(cache.listing('/a')).toBeUndefined();
+  });
+
+  it('stays under its bound by dropping the least recently used folders', () => {
+    for (let k = 0; k < 40; k++) {
+      mkdirSync(join(root, `d${k}`));
+      expect(watch([`d${k}`])).toBe(true);
+    }
+    expect(cache.stats.watches).toBeLessThanOrEqual(16);
+    expect(cache.stats.evicted).toBeGreaterThan(0);
+  });
+});
