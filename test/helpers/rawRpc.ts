@@ -14,6 +14,26 @@ export type RawCred = { uid: number; gid: number } | { flavor: number };
 /** This process's own AUTH_SYS identity. */
 const self = (): RawCred => ({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
 
+/**
+ * Each identity's AUTH_SYS credential, encoded once: its stamp must not change between calls,
+ * as real clients send it (the NFS host decodes a connection's credentials once and answers
+ * at once only calls that carry the same bytes; a stamp ticking each second sent calls down
+ * the async path now and then).
+ */
+const authSysBodies = new Map<string, Buffer>();
+
+function authSys(cred: { uid: number; gid: number }): Buffer {
+  const key = `${cred.uid}:${cred.gid}`;
+  let body = authSysBodies.get(key);
+  if (!body) {
+    const w = new XdrWriter();
+    encodeAuthSys(w, cred);
+    body = w.toBuffer();
+    authSysBodies.set(key, body);
+  }
+  return body;
+}
+
 /** Encodes a call message (RFC 5531 §9) without its record mark. */
 export function callBody(
   xid: number,
@@ -27,7 +47,7 @@ export function callBody(
   w.uint32(xid).uint32(0).uint32(opts.rpcvers ?? 2).uint32(prog).uint32(vers).uint32(proc);
   const cred = opts.cred ?? self();
   if ('flavor' in cred) w.uint32(cred.flavor).uint32(0);
-  else encodeAuthSys(w, cred);
+  else w.fixedOpaque(authSys(cred));
   w.uint32(0).uint32(0); // AUTH_NONE verifier
   args(w);
   return w.toBuffer();
