@@ -103,7 +103,8 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
     ganesha = await startGanesha(data);
     // The same export without attribute caching: ganesha's mdcache keeps attributes 60 s by
     // default (a file changed outside shows its old size that long), Berth's local guest
-    // reads them afresh; this one reads them afresh too (Attr_Expiration_Time = 0).
+    // keeps them only while inotify proves them fresh; this one reads them afresh
+    // (Attr_Expiration_Time = 0).
     ganeshaFresh = await startGanesha(data, { exportParams: 'Attr_Expiration_Time = 0;' });
     host = await foregroundNfsHost(['local', '--path', data, '--read-only']);
     const ganeshaPid = listenerPid(ganesha.nfsPort);
@@ -268,7 +269,7 @@ export async function benchNfs(runs: number): Promise<{ rows: Row[]; notes: stri
     });
     notes.push(
       `Listing, server CPU per \`nfs-ls -R\`: Berth's host ${per(hostLsCpu)} ms (${per(hostLsCpu2)} ms in the fresh-attributes row), ganesha ${per(ganeshaLsCpu)} ms, ganesha without attribute caching ${per(freshCpu)} ms. ` +
-        "Berth's local guest caches nothing (a folder changes under Berth: no old size with new bytes, issue 9), so every listing lstats every entry (in a worker thread, in batches); " +
+        "Berth's local guest keeps attributes and listings only while inotify proves them fresh (a folder changes under Berth: no old size with new bytes, issue 9; guests/localAttrCache.ts), so the first listing lstats every entry and later ones answer from memory unless something changed; " +
         "ganesha's mdcache keeps attributes 60 s by default, and showed a file's old size after it changed (the row with `Attr_Expiration_Time = 0` is the like-for-like one).",
     );
 
