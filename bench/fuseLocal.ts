@@ -48,7 +48,7 @@ export async function benchFuseLocal(runs: number): Promise<{ rows: Row[]; notes
       goal: '≥ 0.67×',
       extra: `load ${l0}–${load()}`,
     });
-    notes.push('Measured for issue 11, worked on under issue 9 (the local guest). A local folder changes under Berth, so Berth keeps its listings and attributes only while inotify proves them fresh (guests/localAttrCache.ts) and the kernel none (timeouts 0); bindfs answers from the kernel\'s attribute cache for 1 s.');
+    notes.push('Measured for issue 11, worked on under issue 9 (the local guest). A local folder changes under Berth, so Berth keeps its listings and attributes only while inotify proves them fresh (guests/localAttrCache.ts); the kernel keeps them 1 s, as bindfs\'s does, and drops a node\'s at every open.');
     return { rows, notes };
   } finally {
     await mount?.stop().catch(() => {});
