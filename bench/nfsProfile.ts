@@ -66,7 +66,8 @@ async function main(): Promise<void> {
         await fn(t.mnt);
         const ms = performance.now() - t0;
         const cpu = (await cpuMs(t.pid)) - c0;
-        if (t.name === 'berth') host!.kill('SIGUSR2');
+        // A stats report per workload (the host only handles SIGUSR2 with BERTH_RPC_STATS set: else it would end it).
+        if (t.name === 'berth' && process.env.BERTH_RPC_STATS) host!.kill('SIGUSR2');
         console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${cpu.toFixed(0).padStart(5)} ms`);
       }
     };
