@@ -18,10 +18,10 @@ import {
   MSG_ACCEPTED,
   REPLY,
 } from './messages.ts';
-import { DEFAULT_MAX_RECORD, RecordDecoder, RecordError } from './RecordDecoder.ts';
+import { DEFAULT_MAX_RECORD } from './RecordDecoder.ts';
 import { RpcAuthError } from './RpcAuthError.ts';
 import { RpcStats } from './RpcStats.ts';
-import { canSendDirect, sendFileRange, sendHead } from './sendFile.ts';
+import { RpcConnection, runAll } from './RpcConnection.ts';
 
 // An ONC RPC v2 server over TCP (RFC 5531). Calls on one connection run concurrently
 // and each reply is written as soon as its call finishes, tagged with its xid (§9),
@@ -161,7 +161,7 @@ export interface RpcServerOptions {
 export class RpcServer {
   private readonly server: Server;
   private readonly programs = new Map<number, Map<number, RpcProgram>>();
-  private readonly connections = new Set<Connection>();
+  private readonly connections = new Set<RpcConnection>();
   private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError'>> & RpcServerOptions;
   /** Per-procedure counts and time when BERTH_RPC_STATS names a file (RpcStats.ts). */
   readonly stats = RpcStats.fromEnv();
@@ -207,7 +207,7 @@ export class RpcServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, remote, this);
+    const conn = new RpcConnection(socket, remote, this);
     this.connections.add(conn);
     socket.once('close', () => this.connections.delete(conn));
   }
@@ -313,222 +313,6 @@ export class RpcServer {
       this.opts.onError?.(err, remote);
     } catch {
       // a reporter must never take the server down
-    }
-  }
-}
-
-/** Records decoded but not yet started, past which the socket stops being read. */
-const MAX_QUEUED = 64;
-/** Reply bytes buffered for a slow reader, past which the socket stops being read. */
-const MAX_UNSENT = 16 * 1024 * 1024;
-
-/** One client connection; owns its decoder, its call queue and its abort signal. */
-class Connection {
-  private readonly decoder: RecordDecoder;
-  private readonly queue: Buffer[] = [];
-  private inFlight = 0;
-  private readonly abort = new AbortController();
-  private paused = false;
-  /** The client's credentials as last decoded (messages.ts: decoded once per connection). */
-  private readonly creds: { last?: CredCache } = {};
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly remote: string,
-    private readonly server: RpcServer,
-  ) {
-    this.decoder = new RecordDecoder(server.limits.maxRecord);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => {}); // 'close' follows; a reset by the peer is not our failure
-    socket.on('close', () => this.abort.abort(new Error('connection closed')));
-    socket.on('drain', () => this.maybeResume());
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    let records: Buffer[];
-    try {
-      records = this.decoder.push(chunk);
-    } catch (err) {
-      if (err instanceof RecordError) this.server.report(err, this.remote);
-      this.socket.destroy();
-      return;
-    }
-    // Replies answered synchronously from one batch of records leave in one writev (a
-    // client that pipelines, as the kernel's does, gets them with one system call).
-    this.socket.cork();
-    try {
-      for (const r of records) {
-        // Only with nothing queued: a call answered at once never overtakes one waiting for
-        // its turn. One already started may finish after it (calls in flight at once have no
-        // order, §9: each reply carries its xid), so each call is started before the next is read.
-        if (this.queue.length === 0 && this.fast(r)) continue;
-        this.queue.push(r);
-        this.pump();
-      }
-    } finally {
-      this.socket.uncork();
-    }
-    this.pump();
-  }
-
-  /** Answers a record synchronously when its program can (RpcServer.tryFast); false otherwise. */
-  private fast(record: Buffer): boolean {
-    // A client that stops reading gets no more answers here: its calls queue, and the
-    // queue's bound stops reading its socket (each answer may hold a pooled buffer).
-    if (this.socket.writableLength > MAX_UNSENT) return false;
-    let reply: FastReply | undefined;
-    const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
-    try {
-      reply = this.server.tryFast(record, this.remote, this.creds);
-      if (reply && this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
-    } catch (err) {
-      // A fast path must never throw; if one does, the usual path answers the call.
-      this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
-      return false;
-    }
-    if (!reply) return false;
-    if (this.socket.destroyed) reply.sent?.();
-    else if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
-    else this.send(reply.chunks, reply.sent);
-    reply.after?.();
-    return true;
-  }
-
-  /**
-   * Writes a reply whose body comes from a file: straight to the socket (send + sendfile)
-   * when its stream holds nothing (else bytes would reorder), and whatever the kernel did
-   * not take through the stream, in order: the head's rest, the body read into memory, the pad.
-   */
-  private sendWithFile(chunks: Buffer[], file: FileBody, done: (() => void) | undefined): void {
-    const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    let headSent = 0;
-    let bodySent = 0;
-    const fd = this.directFd();
-    if (fd !== undefined) {
-      const h = sendHead(fd, head);
-      if (h === 'failed') return this.broken(done);
-      headSent = h;
-      if (headSent === head.length && file.length > 0) {
-        const b = sendFileRange(fd, file.fd, file.offset, file.length);
-        if (b === 'failed') return this.broken(done);
-        bodySent = b;
-      }
-    }
-    const rest: Buffer[] = [];
-    const releases: (() => void)[] = [];
-    if (headSent < head.length) rest.push(headSent ? head.subarray(headSent) : head);
-    if (bodySent < file.length) {
-      let got: { data: Buffer; release?: () => void };
-      try {
-        got = file.read(file.offset + bodySent, file.length - bodySent);
-      } catch {
-        return this.broken(done);
-      }
-      if (got.release) releases.push(got.release);
-      // The file shrank after the head promised its length: the record cannot be finished.
-      if (got.data.length < file.length - bodySent) return this.broken(() => runAll([...releases, ...(done ? [done] : [])]));
-      rest.push(got.data);
-    }
-    if (file.pad) rest.push(PAD.subarray(0, file.pad));
-    if (done) releases.push(done);
-    if (rest.length === 0) runAll(releases);
-    else this.send(rest, releases.length ? (): void => runAll(releases) : undefined);
-  }
-
-  /**
-   * The socket's descriptor when bytes may be written to it directly now: Linux, and nothing
-   * waiting in its stream (replies corked earlier in this batch are flushed first).
-   */
-  private directFd(): number | undefined {
-    if (!canSendDirect()) return undefined;
-    const s = this.socket;
-    if (s.writableLength > 0 && s.writableCorked > 0) {
-      const corks = s.writableCorked;
-      for (let i = 0; i < corks; i++) s.uncork();
-      for (let i = 0; i < corks; i++) s.cork();
-    }
-    if (s.writableLength > 0) return undefined;
-    const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
-  }
-
-  /** A direct write failed or a record cannot be finished: the connection ends (clients retry on a new one). */
-  private broken(done: (() => void) | undefined): void {
-    done?.();
-    this.socket.destroy();
-  }
-
-  /** Writes one reply's chunks as one writev; `done` runs once they are handed to the kernel. */
-  private send(chunks: Buffer[], done: (() => void) | undefined): void {
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0]!, done);
-      return;
-    }
-    this.socket.cork();
-    for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
-    this.socket.uncork();
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.server.limits.maxInFlight && this.queue.length > 0 && !this.socket.destroyed) {
-      const record = this.queue.shift()!;
-      this.inFlight++;
-      void this.run(record);
-    }
-    if (!this.paused && (this.queue.length >= MAX_QUEUED || this.socket.writableLength > MAX_UNSENT)) {
-      this.paused = true;
-      this.socket.pause();
-    }
-  }
-
-  private maybeResume(): void {
-    if (this.paused && this.queue.length < MAX_QUEUED / 2 && this.socket.writableLength <= MAX_UNSENT) {
-      this.paused = false;
-      this.socket.resume();
-    }
-  }
-
-  private async run(record: Buffer): Promise<void> {
-    const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
-    try {
-      const reply = await this.server.handle(record, this.remote, this.abort.signal, this.creds);
-      if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, false);
-      if (!reply || this.socket.destroyed) {
-        if (reply) runAll(reply.sent);
-        this.socket.destroy();
-        return;
-      }
-      this.send(reply.chunks, reply.sent.length ? (): void => runAll(reply.sent) : undefined);
-    } catch (err) {
-      this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
-      this.socket.destroy();
-    } finally {
-      this.inFlight--;
-      this.pump();
-      this.maybeResume();
-    }
-  }
-}
-
-/** Counts one call in the stats (prog and proc read from the record, when it holds them). */
-function account(stats: RpcStats, record: Buffer, ns: bigint, fast: boolean): void {
-  if (record.length >= 24) stats.add(record.readUInt32BE(12), record.readUInt32BE(20), ns, fast);
-}
-
-/** XDR padding bytes. */
-const PAD = Buffer.alloc(4);
-
-/** Runs callbacks, none of which may stop the others. */
-function runAll(fns: (() => void)[]): void {
-  for (const fn of fns) {
-    try {
-      fn();
-    } catch {
-      // a release hook failing must not break the connection
     }
   }
 }
