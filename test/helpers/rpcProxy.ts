@@ -6,7 +6,10 @@ import { CID } from 'multiformats/cid';
 // from outside Berth's process: how many requests are open at the node right now, and how
 // many block bytes it served. `corrupt` makes it flip one byte of the block/get answer of
 // one CID (the rest of the node stays real), to prove Berth verifies every block it uses;
-// `blockDelayMs` holds each block/get that long first, as a slow node would.
+// `blockDelayMs` holds each block/get that long first, as a slow node would. `refuse`
+// answers chosen commands with the node's error shape, `lsStream` makes `ls` stream its
+// answer line by line (as Kubo does), and `cutAfter` drops a command's answer midway (no
+// end of the chunked body, no error trailer), as a connection that dies would.
 
 /** A running proxy. */
 export interface RpcProxy {
@@ -24,6 +27,16 @@ export interface RpcProxy {
   corrupt: string | undefined;
   /** Milliseconds each block/get waits before it is forwarded (0: none). */
   blockDelayMs: number;
+  /** Every command asked for, in order, refused ones included (`ls`, `block/get`…). */
+  readonly commands: string[];
+  /** Commands answered with an error (HTTP 500, the node's JSON) instead of forwarded; undefined: none. */
+  refuse: ((command: string) => boolean) | undefined;
+  /** Whether `ls` is forwarded with stream=true (answered line by line, as Kubo does). */
+  lsStream: boolean;
+  /** The answer of `command` is cut after `bytes` body bytes (its connection dropped); undefined: none. */
+  cutAfter: { command: string; bytes: number } | undefined;
+  /** Answers cut so far. */
+  readonly cuts: number;
   close(): Promise<void>;
 }
 
@@ -41,8 +54,17 @@ export async function startRpcProxy(apiUrl: string): Promise<RpcProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const open = new Map<string, number>();
   const counts = new Map<string, number>();
-  const state = { corrupt: undefined as string | undefined, blockBytes: 0, blockDelayMs: 0 };
+  const state = {
+    corrupt: undefined as string | undefined,
+    blockBytes: 0,
+    blockDelayMs: 0,
+    refuse: undefined as ((command: string) => boolean) | undefined,
+    lsStream: false,
+    cutAfter: undefined as { command: string; bytes: number } | undefined,
+    cuts: 0,
+  };
   const blockCids: string[] = [];
+  const commands: string[] = [];
   const bump = (m: Map<string, number>, k: string, by: number): void => {
     m.set(k, (m.get(k) ?? 0) + by);
   };
@@ -50,6 +72,13 @@ export async function startRpcProxy(apiUrl: string): Promise<RpcProxy> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const command = url.pathname.replace(/^\/api\/v0\//, '');
+    commands.push(command);
+    if (state.refuse?.(command)) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Message: `refused by the test proxy: ${command}`, Code: 0, Type: 'error' }));
+      return;
+    }
+    if (command === 'ls' && state.lsStream) url.searchParams.set('stream', 'true');
     bump(open, command, 1);
     bump(counts, command, 1);
     if (command === 'block/get') blockCids.push(url.searchParams.get('arg') ?? '');
@@ -66,7 +95,7 @@ export async function startRpcProxy(apiUrl: string): Promise<RpcProxy> {
     const forward = (delayed: boolean): void => {
       if (ended) return;
       up = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: `${url.pathname}${url.search}`, headers: { ...req.headers, host: upstream.host }, agent },
       (answer: IncomingMessage) => {
         const target = url.searchParams.get('arg') ?? '';
         const isBlock = command === 'block/get';
@@ -84,7 +113,15 @@ export async function startRpcProxy(apiUrl: string): Promise<RpcProxy> {
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const cut = state.cutAfter?.command === command ? state.cutAfter.bytes : undefined;
+        let sent = 0;
         answer.on('data', (b: Buffer) => {
+          if (cut !== undefined && (sent += b.length) > cut) {
+            state.cuts++;
+            answer.destroy();
+            res.socket?.destroy();
+            return;
+          }
           if (isBlock) state.blockBytes += b.length;
           res.write(b);
         });
@@ -120,6 +157,28 @@ export async function startRpcProxy(apiUrl: string): Promise<RpcProxy> {
     },
     set blockDelayMs(ms: number) {
       state.blockDelayMs = ms;
+    },
+    commands,
+    get refuse() {
+      return state.refuse;
+    },
+    set refuse(pick: ((command: string) => boolean) | undefined) {
+      state.refuse = pick;
+    },
+    get lsStream() {
+      return state.lsStream;
+    },
+    set lsStream(on: boolean) {
+      state.lsStream = on;
+    },
+    get cutAfter() {
+      return state.cutAfter;
+    },
+    set cutAfter(cut: { command: string; bytes: number } | undefined) {
+      state.cutAfter = cut;
+    },
+    get cuts() {
+      return state.cuts;
     },
     close: async () => {
       server.closeAllConnections();

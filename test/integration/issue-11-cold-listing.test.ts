@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
@@ -11,6 +10,7 @@ import type { AddedFixture } from '../helpers/fixtures.ts';
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
+import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
 
 // Issue 11, row 3 cold: the first listing ever of the 5,000-entry sharded folder on a fresh
 // FUSE mount (no listing kept on disk). `ls -l` gets every name, type and size; GNU ls asks
@@ -34,50 +34,11 @@ const skip =
   missingIpfsPeer() ??
   missingPeer('getfattr', () => hasCommand('getfattr'), 'apt-get install attr');
 
-/** How the proxy treats `ls`: as asked, streamed line by line (as Kubo answers), or streamed and cut after `cutAfter` bytes. */
-interface LsMode {
-  stream: boolean;
-  cutAfter?: number;
-}
-
-/** An RPC proxy in front of the peer that can make `ls` stream, and cut its answer midway. */
-async function lsProxy(target: string): Promise<{ server: Server; multiaddr: string; mode: LsMode; cuts: { n: number } }> {
-  const to = new URL(target);
-  const mode: LsMode = { stream: false };
-  const cuts = { n: 0 };
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const isLs = url.pathname === '/api/v0/ls';
-    if (isLs && mode.stream) url.searchParams.set('stream', 'true');
-    const up = request({ host: to.hostname, port: to.port, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      const cutAfter = isLs ? mode.cutAfter : undefined;
-      if (cutAfter === undefined) return void r.pipe(res);
-      let n = 0;
-      r.on('data', (c: Buffer) => {
-        n += c.length;
-        if (n <= cutAfter) return void res.write(c);
-        // the connection dies midway: no end of the chunked body, no error trailer
-        cuts.n++;
-        r.destroy();
-        res.socket?.destroy();
-      });
-      r.on('end', () => res.end());
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { server, multiaddr: `/ip4/127.0.0.1/tcp/${port}`, mode, cuts };
-}
-
 describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the first time', () => {
   let base: string;
   let peer: SharedIpfsPeer;
   let added: AddedFixture;
-  let proxy: Awaited<ReturnType<typeof lsProxy>>;
+  let proxy: RpcProxy | undefined;
   let manyCid: string;
   /** The node's own listing of many/: name -> "d|size" or "-|size". */
   const truth = new Map<string, string>();
@@ -89,7 +50,7 @@ describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the fi
     const mnt = join(base, `m${++n}`);
     const cache = join(base, `cache${n}`);
     mkdirSync(mnt, { recursive: true });
-    const m = await cliMount(['fuse', 'ipfs', '--ipfs-api', proxy.multiaddr, '--timeout', timeout, mnt], { ...process.env, XDG_CACHE_HOME: cache, ...env });
+    const m = await cliMount(['fuse', 'ipfs', '--ipfs-api', proxy!.multiaddr, '--timeout', timeout, mnt], { ...process.env, XDG_CACHE_HOME: cache, ...env });
     mounts.push(m);
     return { mnt, m, cache };
   };
@@ -113,16 +74,13 @@ describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the fi
     manyCid = added.cids.get('many')!;
     for await (const e of peer.client.ls(manyCid)) truth.set(e.name, `${e.type === 'dir' ? 'd' : '-'}|${e.size}`);
     expect(truth.size).toBe(5000);
-    proxy = await lsProxy(peer.apiUrl);
+    proxy = await startRpcProxy(peer.apiUrl);
   }, 600_000);
 
   afterAll(async () => {
     for (const m of mounts) await m.stop().catch(() => {});
     for (const p of fuseMounts().filter((p) => base && p.startsWith(base))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
-    if (proxy) {
-      await new Promise((r) => proxy.server.close(r));
-      proxy.server.closeAllConnections();
-    }
+    await proxy?.close();
     expect(fuseMounts().filter((p) => base && p.startsWith(base))).toEqual([]);
     if (base) rmSync(base, { recursive: true, force: true });
   });
@@ -162,14 +120,14 @@ describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the fi
   });
 
   it('pages are answered while the node streams its listing, and the whole listing is right and kept', async () => {
-    proxy.mode.stream = true;
+    proxy!.lsStream = true;
     try {
       const { mnt, m, cache } = await mount();
       expectSameAsNode(await listed(mnt));
       expect(await m.stop()).toBe(0);
       expect(kept(cache, manyCid)).toBe(true);
     } finally {
-      proxy.mode.stream = false;
+      proxy!.lsStream = false;
     }
   });
 
@@ -177,17 +135,20 @@ describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the fi
     const { mnt, m, cache } = await mount();
     try {
       // ~200 bytes a streamed entry: the cut comes after a few hundred of the 5,000
-      Object.assign(proxy.mode, { stream: true, cutAfter: 64 * 1024 });
-      const cutsBefore = proxy.cuts.n;
+      proxy!.lsStream = true;
+      proxy!.cutAfter = { command: 'ls', bytes: 64 * 1024 };
+      const cutsBefore = proxy!.cuts;
       const r = await sh(`ls -l ${q(join(mnt, manyCid))} | tail -n +2 | wc -l; exit \${PIPESTATUS[0]}`, 60_000);
-      expect(proxy.cuts.n).toBeGreaterThan(cutsBefore);
+      expect(proxy!.cuts).toBeGreaterThan(cutsBefore);
       expect({ code: r.code, err: /reading directory .*: (Input\/output error|Connection timed out|Host is down|Transport endpoint)/.test(r.err) }).toEqual({ code: 2, err: true });
       expect(Number(r.out.trim())).toBeLessThan(5000);
       expect(kept(cache, manyCid)).toBe(false);
-      Object.assign(proxy.mode, { stream: false, cutAfter: undefined });
+      proxy!.lsStream = false;
+      proxy!.cutAfter = undefined;
       expectSameAsNode(await listed(mnt));
     } finally {
-      Object.assign(proxy.mode, { stream: false, cutAfter: undefined });
+      proxy!.lsStream = false;
+      proxy!.cutAfter = undefined;
       expect(await m.stop()).toBe(0);
     }
     expect(kept(cache, manyCid)).toBe(true);

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
@@ -13,6 +12,7 @@ import type { AddedFixture } from '../helpers/fixtures.ts';
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
+import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
 
 // Issue 11, row 3: folder listings kept on disk by CID. A fresh FUSE mount of the 5,000-entry
 // sharded folder lists it from the kept listing without the node's `ls`, for any mount and
@@ -33,38 +33,12 @@ const skip =
   missingIpfsPeer() ??
   missingPeer('getfattr', () => hasCommand('getfattr'), 'apt-get install attr');
 
-/** An RPC proxy in front of the peer: records the paths asked, refuses `ls` or every call when told. */
-async function rpcProxy(target: string): Promise<{ server: Server; multiaddr: string; paths: string[]; mode: { refuse: 'none' | 'ls' | 'all' } }> {
-  const to = new URL(target);
-  const paths: string[] = [];
-  const mode = { refuse: 'none' as 'none' | 'ls' | 'all' };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    paths.push(path);
-    if (mode.refuse === 'all' || (mode.refuse === 'ls' && path === '/api/v0/ls')) {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Message: `refused by the test proxy: ${path}`, Code: 0, Type: 'error' }));
-      return;
-    }
-    const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { server, multiaddr: `/ip4/127.0.0.1/tcp/${port}`, paths, mode };
-}
-
 describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
   let base: string;
   let cacheHome: string;
   let peer: SharedIpfsPeer;
   let added: AddedFixture;
-  let proxy: Awaited<ReturnType<typeof rpcProxy>>;
+  let proxy: RpcProxy | undefined;
   let manyCid: string;
   /** The node's own listing of many/: name -> "type|size|cid". */
   const truth = new Map<string, string>();
@@ -77,7 +51,7 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
   const mount = async (name: string): Promise<{ mnt: string; m: CliMount }> => {
     const mnt = join(base, name);
     mkdirSync(mnt, { recursive: true });
-    const m = await cliMount(['fuse', 'ipfs', '--ipfs-api', proxy.multiaddr, '--timeout', '10s', mnt], { ...process.env, XDG_CACHE_HOME: cacheHome });
+    const m = await cliMount(['fuse', 'ipfs', '--ipfs-api', proxy!.multiaddr, '--timeout', '10s', mnt], { ...process.env, XDG_CACHE_HOME: cacheHome });
     mounts.push(m);
     return { mnt, m };
   };
@@ -104,23 +78,22 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
     manyCid = added.cids.get('many')!;
     for await (const e of peer.client.ls(manyCid)) truth.set(e.name, `${e.type}|${e.size}|${e.cid.toString()}`);
     expect(truth.size).toBe(5000);
-    proxy = await rpcProxy(peer.apiUrl);
+    proxy = await startRpcProxy(peer.apiUrl);
   }, 600_000);
 
   afterAll(async () => {
     for (const m of mounts) await m.stop().catch(() => {});
     for (const p of fuseMounts().filter((p) => base && p.startsWith(base))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
-    await new Promise((r) => proxy?.server.close(r));
-    proxy?.server.closeAllConnections();
+    await proxy?.close();
     expect(fuseMounts().filter((p) => base && p.startsWith(base))).toEqual([]);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
   it('cold: the first fresh mount lists the sharded folder as the node does, asks its `ls` once and keeps the listing', async () => {
     const { mnt, m } = await mount('cold');
-    proxy.paths.length = 0;
+    proxy!.commands.length = 0;
     expectSameAsNode(await listed(mnt));
-    expect(proxy.paths.filter((p) => p === '/api/v0/ls')).toHaveLength(1);
+    expect(proxy!.commands.filter((c) => c === 'ls')).toHaveLength(1);
     expect(await m.stop()).toBe(0);
     const kept = decodeListing(manyCid, readFileSync(keptFile()));
     expect(kept.map((e) => `${e.name}|${e.type}|${e.size}|${e.cid}`).sort()).toEqual([...truth].map(([n, t]) => `${n}|${t}`).sort());
@@ -129,10 +102,10 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
   it('warm: a second fresh mount lists it with the node refusing `ls`; reading a file still needs the node', async () => {
     const { mnt, m } = await mount('warm');
     try {
-      proxy.mode.refuse = 'ls';
-      proxy.paths.length = 0;
+      proxy!.refuse = (c) => c === 'ls';
+      proxy!.commands.length = 0;
       expectSameAsNode(await listed(mnt));
-      expect(proxy.paths).not.toContain('/api/v0/ls');
+      expect(proxy!.commands).not.toContain('ls');
       expect((await sh(`cat ${q(join(mnt, manyCid, 'f0001.txt'))}`)).out).toBe('entry 1\n');
       // user.ipfs.cid still answers on every entry; what `ls -l` asks is "none", as before
       const attrs = await sh(`cd ${q(join(mnt, manyCid))} && getfattr --absolute-names -n user.ipfs.cid -- * | grep -c '^user.ipfs.cid="'`);
@@ -144,11 +117,11 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
         expect({ name, code: r.code, none: /No such attribute|Operation not supported/.test(r.err) }).toEqual({ name, code: 1, none: true });
       }
       // with the node gone, content not read yet cannot be served
-      proxy.mode.refuse = 'all';
+      proxy!.refuse = () => true;
       const r = await sh(`cat ${q(join(mnt, manyCid, 'f0002.txt'))}`, 30_000);
       expect({ code: r.code, eio: /Input\/output error|timed out/.test(r.err) }).toEqual({ code: 1, eio: true });
     } finally {
-      proxy.mode.refuse = 'none';
+      proxy!.refuse = undefined;
       expect(await m.stop()).toBe(0);
     }
   });
@@ -161,9 +134,9 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
     expect(bad.equals(bytes)).toBe(false);
     writeFileSync(file, bad);
     const { mnt, m } = await mount('corrupt');
-    proxy.paths.length = 0;
+    proxy!.commands.length = 0;
     expectSameAsNode(await listed(mnt));
-    expect(proxy.paths.filter((p) => p === '/api/v0/ls')).toHaveLength(1);
+    expect(proxy!.commands.filter((c) => c === 'ls')).toHaveLength(1);
     expect(await m.stop()).toBe(0);
     expect(m.log.err).toMatch(/listing cache: ignoring .*checksum mismatch/);
     expect(decodeListing(manyCid, readFileSync(file))).toHaveLength(5000);
@@ -172,9 +145,9 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
     expect(other).toEqual([`${v1(manyCid)}.lst`]);
     writeFileSync(file, 'not a listing at all\n');
     const again = await mount('foreign');
-    proxy.paths.length = 0;
+    proxy!.commands.length = 0;
     expectSameAsNode(await listed(again.mnt));
-    expect(proxy.paths.filter((p) => p === '/api/v0/ls')).toHaveLength(1);
+    expect(proxy!.commands.filter((c) => c === 'ls')).toHaveLength(1);
     expect(await again.m.stop()).toBe(0);
     expect(again.m.log.err).toMatch(/listing cache: ignoring .*bad header/);
   });
