@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,20 +10,11 @@ import { type AddedFixture, BIG_SIZE, type FixtureTree, pseudoRandomChunks } fro
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
+import { q, sh } from '../helpers/shell.ts';
 
 // Issue 2's integration list: the fixture tree added to a real js-ipfs peer, mounted with
 // `berth mount fuse ipfs` (a child process, as a user runs it) and read with real shell tools.
 
-function sh(cmd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', cmd], { maxBuffer: 256 << 20, timeout: timeoutMs }, (e, out, err) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err, ms: Date.now() - t0 }),
-    );
-  });
-}
-
-const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const sameCid = (a: string, b: string): boolean => CID.parse(a.trim()).toV1().equals(CID.parse(b.trim()).toV1());
 
 const skip =

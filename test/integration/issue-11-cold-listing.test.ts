@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
+import { q, sh } from '../helpers/shell.ts';
 
 // Issue 11, row 3 cold: the first listing ever of the 5,000-entry sharded folder on a fresh
 // FUSE mount (no listing kept on disk). `ls -l` gets every name, type and size; GNU ls asks
@@ -20,13 +20,6 @@ import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
 // fails midway, or cannot finish (a child block missing), is an error to `ls`, never a
 // shorter folder, never a hang, and is not kept.
 
-function sh(cmd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', cmd], { maxBuffer: 64 << 20, timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
-  });
-}
-
-const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const v1 = (c: string): string => CID.parse(c).toV1().toString();
 
 const skip =

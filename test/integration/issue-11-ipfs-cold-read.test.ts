@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
+import { q, sh } from '../helpers/shell.ts';
 
 // Issue 11, the cold sequential read: a file of a multi-level DAG (64 KiB leaves, 174 per
 // node: three levels) read through `berth mount fuse ipfs` from a real js-ipfs peer, with a
@@ -23,15 +24,6 @@ import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 const MIB = 1024 * 1024;
 const LEAF = 64 * 1024;
 
-function sh(cmd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', cmd], { maxBuffer: 1 << 20, timeout: timeoutMs }, (e, out, err) =>
-      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
-}
-
-const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Waits until `ok()` holds, checking every 50 ms, at most `ms` (then returns false). */

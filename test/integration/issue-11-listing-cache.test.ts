@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,19 +12,13 @@ import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
+import { q, sh } from '../helpers/shell.ts';
 
 // Issue 11, row 3: folder listings kept on disk by CID. A fresh FUSE mount of the 5,000-entry
 // sharded folder lists it from the kept listing without the node's `ls`, for any mount and
 // process; file content still comes from the node. The node is reached through a small HTTP
 // proxy that records every RPC path and can refuse `ls`, or everything.
 
-function sh(cmd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', cmd], { maxBuffer: 64 << 20, timeout: timeoutMs }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
-  });
-}
-
-const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const v1 = (c: string): string => CID.parse(c).toV1().toString();
 
 const skip =

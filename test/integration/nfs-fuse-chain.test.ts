@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,15 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliMount, type CliMount } from '../conformance/cliMount.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
+import { sh } from '../helpers/shell.ts';
 
 // The reference tool's demo chain, through the CLI: a FUSE mount of an NFS guest whose
 // server is Berth's own NFS host serving a local folder. sha256sum must agree end to end.
-
-function sh(cmd: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('sh', ['-c', cmd], { maxBuffer: 64 << 20 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
-  });
-}
 
 const skip = missingFuse();
 
