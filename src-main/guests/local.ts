@@ -120,15 +120,20 @@ export class LocalGuest implements Vfs {
         d.release();
       }
     };
-    /** Runs fn with the parent folder of `path` when inline; undefined (nothing done) otherwise. */
-    const inParentNow = <T>(path: string, fn: (d: DirRef, name: string) => T): { v: T } | undefined => {
+    /** The folder parts and name of `path` (not the root), checked, when its node may be reached inline; undefined otherwise. */
+    const parentOf = (path: string): { parts: string[]; name: string } | undefined => {
       if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
       const parts = splitGuestPath(path);
       const name = parts.pop();
       if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
       if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
       if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
-      return { v: inDirNow(parts, path, (d) => fn(d, name)) };
+      return { parts, name };
+    };
+    /** Runs fn with the parent folder of `path` when inline; undefined (nothing done) otherwise. */
+    const inParentNow = <T>(path: string, fn: (d: DirRef, name: string) => T): { v: T } | undefined => {
+      const at = parentOf(path);
+      return at && { v: inDirNow(at.parts, path, (d) => fn(d, at.name)) };
     };
     const cache = p.watchPath ? this.cache : undefined;
     const watchPath = p.watchPath?.bind(p);
@@ -156,41 +161,33 @@ export class LocalGuest implements Vfs {
       }
     };
     /**
-     * The attributes of `path` (not the root): from the cache, else read by `read` in its
-     * folder, watched first so that a change made after the read is reported.
+     * The attributes of `path`, read by `read` in the folder `parts` held open: from the
+     * cache when kept there, else read after that folder is watched (so a change made after
+     * the read is reported), and kept.
      */
-    const attrNow = <A extends Attr | null>(path: string, read: (d: DirRef, name: string) => A): A | undefined => {
-      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+    const keptNow = <A extends Attr | null>(path: string, parts: string[], read: (d: DirRef) => A): A => {
       const c = synced();
-      const parts = splitGuestPath(path);
-      const name = parts.pop();
-      if (name === undefined) throw new FsError('InvalidOperation', `${path}: not allowed on the root`);
-      if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('NameTooLong', `${path}: a name is longer than ${NAME_MAX} bytes`);
-      if (!this.policy.inline(`${this.lexical(parts)}/${name}`)) return undefined;
       const hit = c?.attr(path);
       if (hit) return hit as A;
       return inDirNow(parts, path, (d) => {
         const keep = c !== undefined && watchNow(c, parts, path, d);
         const selfWatched = keep && c.watched(path);
-        const a = read(d, name);
+        const a = read(d);
         if (keep && a) c.keep(path, a, selfWatched);
         return a;
       });
+    };
+    /** The attributes of `path` (not the root) read by `read` in its folder, through keptNow; undefined when not inline. */
+    const attrNow = <A extends Attr | null>(path: string, read: (d: DirRef, name: string) => A): A | undefined => {
+      const at = parentOf(path);
+      return at && keptNow(path, at.parts, (d) => read(d, at.name));
     };
     const now: VfsNow = {
       getattr: (path) => {
         if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
-        const c = synced();
-        const hit = c?.attr(path);
-        if (hit) return hit;
-        return inDirNow([], path, (d) => {
-          const keep = c !== undefined && watchNow(c, [], path, d);
-          const a = p.stat(d, undefined);
-          if (keep) c.keep(path, a, true);
-          return a;
-        });
+        return keptNow(path, [], (d) => p.stat(d, undefined));
       },
       lookup: (path) => (path === '/' ? now.getattr(path) : attrNow(path, (d, name) => p.lookup(d, name))),
       create: (path, mode, caller) => {
