@@ -6,12 +6,15 @@ import { spawn } from 'node:child_process';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
 import { cpuMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
+import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): runs issue 9's workloads
 // through Berth's FUSE NFS client against Berth's NFS host and nfs-ganesha, one after the
 // other, and prints each workload's wall time and the serving process's CPU. With
 // BERTH_RPC_STATS=<file> the host appends per-procedure counts and time per workload
-// (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`.
+// (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`;
+// NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
+// the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
 const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
@@ -25,8 +28,15 @@ async function main(): Promise<void> {
   const mounts: ForegroundMount[] = [];
   let ganesha: Ganesha | undefined;
   let host: ReturnType<typeof spawn> | undefined;
+  const counters: RpcCounter[] = [];
+  const via = async (port: number): Promise<{ port: number; counter?: RpcCounter }> => {
+    if (process.env.NFS_PROFILE_COUNT !== '1') return { port };
+    const counter = await startRpcCounter(port);
+    counters.push(counter);
+    return { port: counter.port, counter };
+  };
   try {
-    const targets: { name: string; mnt: string; pid: number }[] = [];
+    const targets: { name: string; mnt: string; pid: number; counter?: RpcCounter }[] = [];
     if (sides.includes('berth')) {
       const src = join(work, 'b-src');
       const mnt = join(work, 'b-mnt');
@@ -45,9 +55,10 @@ async function main(): Promise<void> {
         host!.stderr!.on('data', on);
         host!.once('exit', () => rej(new Error(log)));
       });
-      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${port}`, '--nfs-export', '/', '--rw'], mnt);
+      const front = await via(port);
+      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${front.port}`, '--nfs-export', '/', '--rw'], mnt);
       mounts.push(m);
-      targets.push({ name: 'berth', mnt, pid: host.pid! });
+      targets.push({ name: 'berth', mnt, pid: host.pid!, counter: front.counter });
     }
     if (sides.includes('ganesha')) {
       const src = join(work, 'g-src');
@@ -55,12 +66,14 @@ async function main(): Promise<void> {
       await mkdir(src);
       await mkdir(mnt);
       ganesha = await startGanesha(src);
-      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, '--nfs-export', ganesha.exportPath, '--nfs-mount-port', String(ganesha.mountPort), '--rw'], mnt);
+      const front = await via(ganesha.nfsPort);
+      const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${front.port}`, '--nfs-export', ganesha.exportPath, '--nfs-mount-port', String(ganesha.mountPort), '--rw'], mnt);
       mounts.push(m);
-      targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)! });
+      targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)!, counter: front.counter });
     }
     const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
       for (const t of targets) {
+        t.counter?.reset();
         const c0 = await cpuMs(t.pid);
         const t0 = performance.now();
         await fn(t.mnt);
@@ -69,6 +82,7 @@ async function main(): Promise<void> {
         // A stats report per workload (the host only handles SIGUSR2 with BERTH_RPC_STATS set: else it would end it).
         if (t.name === 'berth' && process.env.BERTH_RPC_STATS) host!.kill('SIGUSR2');
         console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${cpu.toFixed(0).padStart(5)} ms`);
+        if (t.counter) console.log(t.counter.report());
       }
     };
     const tree = (mnt: string): string => join(mnt, 't');
@@ -84,6 +98,7 @@ async function main(): Promise<void> {
     for (const t of targets) if (existsSync(tree(t.mnt))) await run('rm', ['-rf', tree(t.mnt)]);
   } finally {
     for (const m of mounts) await m.stop().catch(() => {});
+    for (const c of counters) await c.close();
     if (host && host.exitCode === null) {
       const exited = new Promise((r) => host!.once('exit', r));
       host.kill('SIGINT');
