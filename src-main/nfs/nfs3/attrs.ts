@@ -138,7 +138,13 @@ export function readSattr3(r: XdrReader): Sattr3 {
       s[key] = Date.now();
       s.timesNow = true;
     }
-    else if (how === TimeHow.SET_TO_CLIENT_TIME) s[key] = readTime(r);
+    else if (how === TimeHow.SET_TO_CLIENT_TIME) {
+      // The exact nanoseconds too: a time in ms as a double keeps only ~µs at today's dates.
+      const sec = r.uint32();
+      const nsec = r.uint32();
+      s[key] = sec * 1000 + nsec / 1_000_000;
+      s[key === 'atime' ? 'atimeNs' : 'mtimeNs'] = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+    }
     else if (how !== TimeHow.DONT_CHANGE) throw new XdrError(`unknown time_how ${how}`);
   }
   // "Now" needs only write access, but not when an explicit time rides along.

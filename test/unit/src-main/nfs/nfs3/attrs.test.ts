@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFattr3, writeFattr3 } from '../../../../../src-main/nfs/nfs3/attrs.ts';
+import { readFattr3, readSattr3, writeFattr3 } from '../../../../../src-main/nfs/nfs3/attrs.ts';
+import { TimeHow } from '../../../../../src-main/nfs/nfs3/constants.ts';
 import { XdrReader } from '../../../../../src-main/nfs/xdr/XdrReader.ts';
 import { XdrWriter } from '../../../../../src-main/nfs/xdr/XdrWriter.ts';
 import type { Attr } from '../../../../../src-main/vfs/types.ts';
@@ -28,5 +29,20 @@ describe('fattr3 (RFC 1813 §2.6)', () => {
       expect(r.uint32()).toBe(7);
       expect(b.length % 4).toBe(0);
     }
+  });
+});
+
+describe('sattr3 (RFC 1813 §2.6)', () => {
+  it('keeps a client time to the nanosecond, and the server time as "now"', () => {
+    const w = new XdrWriter();
+    w.bool(false).bool(false).bool(false).bool(false); // mode, uid, gid, size unchanged
+    w.uint32(TimeHow.SET_TO_SERVER_TIME);
+    w.uint32(TimeHow.SET_TO_CLIENT_TIME).uint32(1_700_000_000).uint32(123_456_789);
+    const s = readSattr3(new XdrReader(w.toBuffer()));
+    expect(s.mtimeNs).toBe(1_700_000_000_123_456_789n);
+    expect(s.mtime).toBeCloseTo(1_700_000_000_123.457, 3);
+    expect(s.atimeNs).toBeUndefined();
+    expect(s.atime).toBeGreaterThan(0);
+    expect(s.timesNow).toBeUndefined(); // an explicit time rides along: not a plain "now"
   });
 });
