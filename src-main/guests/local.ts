@@ -12,6 +12,7 @@ import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, paths
 import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
 import { type AttrCacheStats, DEFAULT_MAX_WATCHES, LocalAttrCache } from './localAttrCache.ts';
+import { LocalFileSync } from './localFileSync.ts';
 
 // A folder on this machine as a guest. The one promise it keeps: nothing reached through
 // it lies outside the folder. Paths are checked component by component (no "..", ".",
@@ -192,7 +193,18 @@ export class LocalGuest implements Vfs {
       lookup: (path) => (path === '/' ? now.getattr(path) : attrNow(path, (d, name) => p.lookup(d, name))),
       create: (path, mode, caller) => {
         this.writable(path);
-        return inParentNow(path, (d, name) => p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined)))?.v;
+        return inParentNow(path, (d, name) => {
+          const c = synced();
+          const before = c?.names(path.slice(0, path.lastIndexOf('/')) || '/');
+          const h = p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined));
+          // The create is the one name made in the folder since `before` (O_EXCL: a new file): from
+          // here on, while no other name changes there, the handle is the file its path names.
+          if (before && h instanceof LocalFileSync && synced()?.sameNames(before, 1)) {
+            const made = { watch: before.watch, renames: before.renames + 1 };
+            h.provenBy(() => synced()?.sameNames(made) === true);
+          }
+          return h;
+        })?.v;
       },
       mkdir: (path, mode, caller) => {
         this.writable(path);

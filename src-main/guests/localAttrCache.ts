@@ -63,6 +63,19 @@ interface Watch {
   listingAt: number;
   /** The listing by name, built on first lookup. */
   byName?: Map<string, Attr>;
+  /** Names made, removed or renamed in it since it was watched (NamesToken). */
+  renames: number;
+}
+
+/**
+ * What a folder's names were at one moment (LocalAttrCache.names): while sameNames() holds,
+ * no name in it was made, removed or renamed, so a file opened there by name is still the
+ * file that name names.
+ */
+export interface NamesToken {
+  /** The folder's watch (opaque outside this file). */
+  readonly watch: object;
+  readonly renames: number;
 }
 
 /** Counters (read by tests and benchmarks). */
@@ -180,7 +193,7 @@ export class LocalAttrCache {
       }
       // The same folder under another path (a bind mount inside the root): kept under the first only.
       if (this.byWd.has(wd)) return false;
-      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, children: new Map(), listingAt: 0 };
+      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, children: new Map(), listingAt: 0, renames: 0 };
       this.byPath.set(path, w);
       this.byWd.set(wd, w);
       parent?.subs.set(w.name, w);
@@ -189,6 +202,22 @@ export class LocalAttrCache {
     }
     this.stats.watches = this.byPath.size;
     return true;
+  }
+
+  /** A token of the names in the watched folder `dir` now, after sync(); undefined when it is not watched. */
+  names(dir: string): NamesToken | undefined {
+    const w = this.byPath.get(dir);
+    return w && { watch: w, renames: w.renames };
+  }
+
+  /**
+   * Whether, after sync(), exactly `made` names were made, removed or renamed in the
+   * folder of `t` since the token was taken, and it is still watched at the same path
+   * (a rename of it or of a folder above it drops its watch; an overflow drops all).
+   */
+  sameNames(t: NamesToken, made = 0): boolean {
+    const w = t.watch as Watch;
+    return this.byWd.get(w.wd) === w && w.renames === t.renames + made;
   }
 
   /** Whether the folder `path` is watched now (a folder's own attributes are kept only then). */
@@ -321,6 +350,7 @@ export class LocalAttrCache {
     this.unlist(w);
     const sub = w.subs.get(name);
     if (mask & RENAMING) {
+      w.renames++;
       // The folder's own times changed, and its parent's listing holds them.
       w.self = undefined;
       if (w.parent) this.unlist(w.parent);

@@ -47,7 +47,16 @@ export class LocalFileSync implements FileHandle {
         return this.fd;
       },
       ...(canWrite ? { setattr: (attr: SetAttr) => this.setattrNow(attr) } : {}),
+      named: () => !this.closed && this.proof !== undefined && this.proof(),
     };
+  }
+
+  /** What proves the path still names this file (FileHandleNow.named); none: it is never said. */
+  private proof: (() => boolean) | undefined;
+
+  /** Sets what proves the file's path still names it (the guest's inotify watch of its folder). */
+  provenBy(proof: () => boolean): void {
+    this.proof = proof;
   }
 
   private statNow(): Attr {

@@ -121,6 +121,12 @@ export interface FileHandleNow {
    * in that order), with no path to resolve: what `tar x` does to each file it writes.
    */
   setattr?(attr: SetAttr): void;
+  /**
+   * Optional: whether the path the file was opened by still names this very file, proven
+   * without a system call (the local guest: inotify saw no name made, removed or renamed in
+   * its folder since). False when that cannot be said; a host then goes by the path.
+   */
+  named?(): boolean;
 }
 
 /** An open file. Reads may be concurrent and out of order. */

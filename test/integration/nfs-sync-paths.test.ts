@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,39 @@ describe('NFS host: calls answered synchronously', () => {
     expect(existsSync(join(dir, 'made.bin')) || existsSync(join(dir, 'newdir'))).toBe(false);
     // The removed file's handle is stale now.
     expect((await getattr(fh)).status).toBe(Nfsstat3.STALE);
+  });
+
+  it('sets and reads a file it created by its open descriptor only while its name still names it', async () => {
+    const c = await raw.call(PROG, NfsProc.CREATE, (w) => w.opaque(root).string('kept.bin').uint32(0).bool(true).uint32(0o640).bool(false).bool(false).bool(false).uint32(0).uint32(0));
+    expect(c.uint32()).toBe(Nfsstat3.OK);
+    expect(c.bool()).toBe(true);
+    const fh = Buffer.from(c.opaque(64));
+    expect(c.bool()).toBe(true);
+    expect(readFattr3(c).size).toBe(0);
+    const w3 = await raw.call(PROG, NfsProc.WRITE, (w) => w.opaque(fh).uint64(0).uint32(3).uint32(StableHow.UNSTABLE).opaque(Buffer.from('abc')));
+    expect(w3.uint32()).toBe(Nfsstat3.OK);
+    /** SETATTR of the mode and mtime (to `mtimeSec` s + 5 ns); the post-op attributes it answered. */
+    const setattr = async (mode: number, mtimeSec: number): Promise<{ mode: number; size: number; mtime: number }> => {
+      const r = await raw.call(PROG, NfsProc.SETATTR, (w) => w.opaque(fh).bool(true).uint32(mode).bool(false).bool(false).bool(false).uint32(0).uint32(2).uint32(mtimeSec).uint32(5).bool(false));
+      expect(r.uint32()).toBe(Nfsstat3.OK);
+      expect(r.bool()).toBe(false);
+      expect(r.bool()).toBe(true);
+      const a = readFattr3(r);
+      return { mode: a.mode & 0o7777, size: a.size, mtime: Math.floor(a.mtime) };
+    };
+    const file = join(dir, 'kept.bin');
+    expect(await setattr(0o600, 1_000_000)).toEqual({ mode: 0o600, size: 3, mtime: 1_000_000_000 });
+    expect(statSync(file).mode & 0o7777).toBe(0o600);
+    expect(statSync(file, { bigint: true }).mtimeNs).toBe(1_000_000_000_000_005n);
+    // Replaced in the backing folder while the host still holds the old file open (as an
+    // editor saves): the name's new file is what GETATTR and SETATTR reach, not the old one.
+    writeFileSync(join(dir, 'kept.new'), 'replacement!');
+    chmodSync(join(dir, 'kept.new'), 0o644);
+    renameSync(join(dir, 'kept.new'), file);
+    expect((await getattr(fh)).size).toBe(12);
+    expect(await setattr(0o604, 2_000_000)).toEqual({ mode: 0o604, size: 12, mtime: 2_000_000_000 });
+    expect(statSync(file).mode & 0o7777).toBe(0o604);
+    expect(readFileSync(file, 'utf8')).toBe('replacement!');
   });
 
   it('answers calls that wait and calls answered at once, pipelined, each with its own xid, in order of completion', async () => {

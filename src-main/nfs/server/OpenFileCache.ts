@@ -166,6 +166,19 @@ export class OpenFileCache {
   }
 
   /**
+   * The open handle of `path` when the guest proves it is the file the path names now
+   * (FileHandleNow.named: no system call), so its attributes can be read and set by
+   * descriptor; undefined otherwise.
+   */
+  namedNow(path: string): FileHandleNow | undefined {
+    const e = this.entries.get(path);
+    const now = e?.ready?.now;
+    if (!e || e.evicted || !now?.named?.()) return undefined;
+    this.touch(path, e);
+    return now;
+  }
+
+  /**
    * Closes the open descriptor of `path` when its file is no longer in the folder (fstat
    * says no links: replaced by a rename, as editors save, or removed outside Berth), so the
    * next READ opens whatever the path names now. Only for read-only handles read through

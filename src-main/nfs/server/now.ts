@@ -1,4 +1,4 @@
-import type { Attr, Caller, VfsNow } from '../../vfs/types.ts';
+import type { Attr, Caller, FileHandleNow, VfsNow } from '../../vfs/types.ts';
 import { AcceptStat, writeAcceptedHeader } from '../rpc/messages.ts';
 import type { FastCall, FastReply } from '../rpc/RpcServer.ts';
 import { XdrReader } from '../xdr/XdrReader.ts';
@@ -55,6 +55,15 @@ export function unchecked(caller: Caller | undefined): boolean {
 export function attrNow(ctx: NfsContext, path: string): Attr | undefined {
   try {
     return nowOf(ctx).getattr(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Post-op attributes of an open file (fstat): undefined when they cannot be read. */
+export function statOf(h: FileHandleNow): Attr | undefined {
+  try {
+    return h.stat?.();
   } catch {
     return undefined;
   }

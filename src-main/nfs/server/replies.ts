@@ -1,8 +1,9 @@
 import { writePostOpAttr, writeWcc } from '../nfs3/attrs.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import type { XdrWriter } from '../xdr/XdrWriter.ts';
+import type { FileHandleNow } from '../../vfs/types.ts';
 import { attrOf, type NfsContext } from './NfsContext.ts';
-import { attrNow } from './now.ts';
+import { attrNow, statOf } from './now.ts';
 import { statusOf } from './nfsstat.ts';
 
 // Reply bodies shared by several procedures of RFC 1813 §3.3.
@@ -15,10 +16,13 @@ export async function replyNewObject(ctx: NfsContext, w: XdrWriter, path: string
   writeWcc(w, d, ctx.fsid);
 }
 
-/** replyNewObject with attributes read synchronously (now.ts). */
-export function replyNewObjectNow(ctx: NfsContext, w: XdrWriter, path: string, dir: string): void {
+/**
+ * replyNewObject with attributes read synchronously (now.ts); those of a file just created
+ * from its open handle (`made`, fstat) while it is proven to be what the path names.
+ */
+export function replyNewObjectNow(ctx: NfsContext, w: XdrWriter, path: string, dir: string, made?: FileHandleNow): void {
   w.uint32(Nfsstat3.OK).bool(true).opaque(ctx.handles.handleFor(path));
-  writePostOpAttr(w, attrNow(ctx, path), ctx.fsid);
+  writePostOpAttr(w, made?.stat && made.named?.() ? statOf(made) : attrNow(ctx, path), ctx.fsid);
   writeWcc(w, attrNow(ctx, dir), ctx.fsid);
 }
 

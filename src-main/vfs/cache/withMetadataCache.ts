@@ -185,6 +185,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
         },
       };
       if (now.stat) out.now.stat = now.stat.bind(now);
+      if (now.named) out.now.named = now.named.bind(now);
       if (now.setattr) {
         const set = now.setattr.bind(now);
         out.now.setattr = (attr) => {

@@ -2,7 +2,7 @@ import { readSattr3 } from '../../nfs3/attrs.ts';
 import { CreateMode, Nfsstat3, VERF_SIZE } from '../../nfs3/constants.ts';
 import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import type { XdrReader } from '../../xdr/XdrReader.ts';
-import type { Attr, Caller, SetAttr } from '../../../vfs/types.ts';
+import type { Attr, Caller, FileHandleNow, SetAttr } from '../../../vfs/types.ts';
 import { checkEnum, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
@@ -95,6 +95,7 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
   const now = nowOf(ctx);
   let w = nowReply(call.xid);
   let dir: string | undefined;
+  let made: FileHandleNow | undefined;
   try {
     dir = ctx.handles.pathOf(dirFh);
     if (!mayMakeNow(ctx, 'create', dir, name, caller)) return undefined;
@@ -116,6 +117,7 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
       const h = now.create(path, attrs.mode ?? 0o644, caller);
       if (!h) return undefined;
       ctx.files.adopt(path, h);
+      made = h.now;
       keepVerifier(ctx, how, path, verf);
       const rest = laterAttrs(attrs);
       if (Object.keys(rest).length > 0 && ctx.vfs.setattr) {
@@ -128,7 +130,7 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
         if (!now.setattr(path, rest)) throw new NfsStatusError(Nfsstat3.SERVERFAULT, 'could not set the new file\'s attributes');
       }
     }
-    replyNewObjectNow(ctx, w, path, dir);
+    replyNewObjectNow(ctx, w, path, dir, made);
   } catch (err) {
     w = wccErrorNow(ctx, call.xid, err, dir);
   }

@@ -22,7 +22,10 @@ export function getattrNow(ctx: NfsContext, call: FastCall): FastReply | undefin
   const fh = readFh(nowArgs(call));
   const w = nowReply(call.xid);
   try {
-    const a = nowOf(ctx).getattr(ctx.handles.pathOf(fh));
+    const path = ctx.handles.pathOf(fh);
+    // A file open here and proven to be what its path names is read by descriptor (fstat).
+    const open = ctx.files.namedNow(path);
+    const a = open?.stat ? open.stat() : nowOf(ctx).getattr(path);
     if (!a) return undefined;
     w.uint32(Nfsstat3.OK);
     writeFattr3(w, a, ctx.fsid);

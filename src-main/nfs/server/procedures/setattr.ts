@@ -6,8 +6,8 @@ import type { XdrReader } from '../../xdr/XdrReader.ts';
 import { attrOf, readFh, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, unchecked } from '../now.ts';
-import type { Attr, Caller } from '../../../vfs/types.ts';
+import { attrNow, nowArgs, nowDone, nowOf, nowReply, statOf, unchecked } from '../now.ts';
+import type { Attr, Caller, FileHandleNow } from '../../../vfs/types.ts';
 import { requireMaySetattr } from '../../../vfs/permissions.ts';
 
 /** SETATTR3args: the handle, the new attributes and the ctime guard. */
@@ -46,25 +46,34 @@ export const setattr: NfsProcedure = async (ctx, call) => {
 /** SETATTR answered synchronously (now.ts), the same steps as `setattr`; undefined (nothing changed) when not inline. */
 export function setattrNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
   const { fh, attrs, guard } = readArgs(nowArgs(call));
-  const now = nowOf(ctx);
   let path: string | undefined;
   let status: number = Nfsstat3.OK;
+  let open: FileHandleNow | undefined;
   try {
     path = ctx.handles.pathOf(fh);
     requireWritable(ctx, 'setattr');
+    // What `tar x` sets on each file it just wrote (owner, mode, times) goes by the file's open
+    // descriptor when it is proven to be the file the path names: fchown, fchmod, futimens and
+    // fstat instead of resolving the path for each. A size goes by path (it drops read-aheads).
+    open = attrs.size === undefined ? ctx.files.namedNow(path) : undefined;
+    if (!open?.setattr || !open.stat) open = undefined;
+    const now = nowOf(ctx);
     if (guard !== undefined || !unchecked(caller)) {
-      const a = now.getattr(path);
+      const a = open ? open.stat!() : now.getattr(path);
       if (!a) return undefined;
       if (guard !== undefined) checkGuard(a, guard);
       requireMaySetattr(a, attrs, caller, path);
     }
     if (attrs.size !== undefined) ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
-    if (Object.keys(attrs).length > 0 && !now.setattr(path, attrs)) return undefined;
+    if (Object.keys(attrs).length > 0) {
+      if (open) open.setattr!(attrs);
+      else if (!now.setattr(path, attrs)) return undefined;
+    }
   } catch (err) {
     status = statusOf(err);
   }
   const w = nowReply(call.xid);
   w.uint32(status);
-  writeWcc(w, path === undefined ? undefined : attrNow(ctx, path), ctx.fsid);
+  writeWcc(w, path === undefined ? undefined : open ? statOf(open) : attrNow(ctx, path), ctx.fsid);
   return nowDone(w);
 }
