@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { fromNode } from './localErrors.ts';
 import { InlinePolicy } from './localInline.ts';
 import { flatten } from '../vfs/listing.ts';
-import { CAN_CHOWN, ownerFor } from './localOwner.ts';
+import { needsFolderOwner, ownerFor } from './localOwner.ts';
 import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, pathsKind } from './localPaths.ts';
 import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
@@ -196,10 +196,11 @@ export class LocalGuest implements Vfs {
         return inParentNow(path, (d, name) => {
           const c = synced();
           const before = c?.names(path.slice(0, path.lastIndexOf('/')) || '/');
-          const h = p.create(d, name, path, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined));
+          const h = p.create(d, name, path, mode, ownerFor(caller, needsFolderOwner(caller) ? p.folderOwner(d) : undefined));
           // The create is the one name made in the folder since `before` (O_EXCL: a new file): from
           // here on, while no other name changes there, the handle is the file its path names.
-          if (before && h instanceof LocalFileSync && synced()?.sameNames(before, 1)) {
+          c?.syncMade(path);
+          if (before && h instanceof LocalFileSync && c!.sameNames(before, 1)) {
             const made = { watch: before.watch, renames: before.renames + 1 };
             h.provenBy(() => synced()?.sameNames(made) === true);
           }
@@ -208,7 +209,7 @@ export class LocalGuest implements Vfs {
       },
       mkdir: (path, mode, caller) => {
         this.writable(path);
-        return inParentNow(path, (d, name) => p.mkdir(d, name, mode, ownerFor(caller, CAN_CHOWN && caller ? p.folderOwner(d) : undefined))) !== undefined;
+        return inParentNow(path, (d, name) => p.mkdir(d, name, mode, ownerFor(caller, needsFolderOwner(caller) ? p.folderOwner(d) : undefined))) !== undefined;
       },
       unlink: (path) => {
         this.writable(path);
@@ -316,7 +317,7 @@ export class LocalGuest implements Vfs {
 
   /** Who a new node in `d` belongs to (the caller, when Berth runs as root). */
   private async owner(d: DirRef, opts: CallOpts): Promise<{ uid: number; gid: number } | undefined> {
-    if (!CAN_CHOWN || !opts.caller) return undefined;
+    if (!needsFolderOwner(opts.caller)) return undefined;
     return ownerFor(opts.caller, await this.paths.folderOwner(d));
   }
 

@@ -131,6 +131,24 @@ export class LocalAttrCache {
     this.stats.events += this.ino.drain(this.onEvent);
   }
 
+  /** The file this guest just created (new, O_EXCL), during syncMade. */
+  private made: { dir: string; name: string } | undefined;
+
+  /**
+   * sync() right after this guest created the regular file `path` with O_EXCL: its creation
+   * event names a new file, not a new link to a kept one, so it is not looked at (an lstat
+   * per file of an untar). Only the first such event is passed over.
+   */
+  syncMade(path: string): void {
+    const i = path.lastIndexOf('/');
+    this.made = { dir: i === 0 ? '/' : path.slice(0, i), name: path.slice(i + 1) };
+    try {
+      this.sync();
+    } finally {
+      this.made = undefined;
+    }
+  }
+
   /** The attributes of `path` kept in memory, after sync(); undefined when not kept. */
   attr(path: string): Attr | undefined {
     const t = this.now() - MAX_AGE_MS;
@@ -355,7 +373,11 @@ export class LocalAttrCache {
       w.self = undefined;
       if (w.parent) this.unlist(w.parent);
       if (sub) this.drop(sub, true);
-      else if (mask & IN.CREATE) this.linked(w, name);
+      // A folder cannot be a new link, nor can the file this guest just made with O_EXCL.
+      else if (mask & IN.CREATE && !(mask & IN.ISDIR)) {
+        if (this.made?.name === name && this.made.dir === w.path) this.made = undefined;
+        else this.linked(w, name);
+      }
     } else if (sub) {
       sub.self = undefined;
     }

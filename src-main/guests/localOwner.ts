@@ -16,6 +16,17 @@ const S_ISVTX = 0o1000;
 
 /** Whether this process may chown nodes to their creator. */
 export const CAN_CHOWN = process.getuid?.() === 0;
+/** This process's own user and group, read once (two system calls per create otherwise; Berth never changes them). */
+const SELF = { uid: process.getuid?.(), gid: process.getgid?.() };
+
+/**
+ * Whether ownerFor needs the parent folder's mode and group for a node `caller` creates:
+ * not when the caller is this process's own user and group, as the kernel then gives the
+ * node exactly what ownerFor would (the folder's group when it is set-group-id).
+ */
+export function needsFolderOwner(caller: Caller | undefined): caller is Caller {
+  return CAN_CHOWN && caller !== undefined && (caller.uid !== SELF.uid || caller.gid !== SELF.gid);
+}
 
 /**
  * This process's umask, read once: umask() without an argument is racy only against
@@ -27,7 +38,7 @@ const UMASK = process.umask();
 export function ownerFor(caller: Caller | undefined, parent: Pick<Stats, 'mode' | 'gid'> | undefined): { uid: number; gid: number } | undefined {
   if (!CAN_CHOWN || !caller) return undefined;
   const gid = parent && (parent.mode & S_ISGID) !== 0 ? parent.gid : caller.gid;
-  if (caller.uid === process.getuid?.() && gid === process.getgid?.()) return undefined;
+  if (caller.uid === SELF.uid && gid === SELF.gid) return undefined;
   return { uid: caller.uid, gid };
 }
 
