@@ -19,7 +19,7 @@ export interface RpcCounter {
 
 /** Splits one direction's bytes into RPC records and hands each record's head to `onRecord`. */
 function recordReader(onRecord: (head: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let fragment: Buffer[] = [];
   return (chunk) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
