@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +43,10 @@ describe('npm start and the desktop build', () => {
     const built = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(START)}).then((m) => process.exit(m.buildIfStale() ? 0 : 1))`], { cwd: ROOT, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
   });
-  afterAll(() => sb.cleanup());
+  afterAll(async () => {
+    await sb.cleanup();
+    if (noElectron) await rm(noElectron, { recursive: true, force: true });
+  });
 
   it('without the Electron binary: one line saying so, then the daemon with the browser UI and its URL', async () => {
     const child = spawn(process.execPath, [START, '--ui', '127.0.0.1:0'], { cwd: ROOT, env: { ...sb.env, ELECTRON_OVERRIDE_DIST_PATH: noElectron }, stdio: ['ignore', 'pipe', 'pipe'] });
