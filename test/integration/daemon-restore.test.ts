@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MountInput } from '../../src-shared/mountSpec.ts';
@@ -14,11 +14,15 @@ const skip = missingLauncher() ?? missingFuse();
 
 describe.skipIf(skip)('daemon restore and health', () => {
   let sb: BerthSandbox;
+  /** The working folder of a command helper a test killed, if any. */
+  let helperDir: string | undefined;
   beforeEach(async () => {
     sb = await berthSandbox();
   });
   afterEach(async () => {
     await sb.cleanup();
+    if (helperDir) await rm(helperDir, { recursive: true, force: true });
+    helperDir = undefined;
     expect(fuseMounts().filter((m) => m.startsWith(sb.base))).toEqual([]);
   });
 
@@ -53,6 +57,9 @@ describe.skipIf(skip)('daemon restore and health', () => {
     // The helper first (a child of the daemon running /bin/sh), so nothing detaches the mounts.
     const helper = Number(execFileSync('pgrep', ['-P', String(first.pid), '-f', 'berth-run'], { encoding: 'utf8' }).trim().split('\n')[0]);
     expect(helper).toBeGreaterThan(0);
+    // Its working folder (its last argument), which a killed helper cannot remove: this test does.
+    helperDir = (await readFile(`/proc/${helper}/cmdline`, 'utf8')).split('\0').filter(Boolean).at(-1);
+    expect(helperDir).toMatch(/berth-run-/);
     process.kill(helper, 'SIGKILL');
     first.child.kill('SIGKILL');
     await first.exited;
