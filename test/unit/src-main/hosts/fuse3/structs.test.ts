@@ -14,6 +14,16 @@ const attr = (over: Partial<Attr> = {}): Attr => ({
   atime: 1_000_000_000_500, mtime: 1_600_000_000_123.457, ctime: 1_700_000_000_000, ...over,
 });
 
+/** `vfs`'s root folder opened as the kernel would, and its pages from `offset` (`size` bytes at most, with attributes when `plus`). */
+function opened(vfs: Vfs): { dirs: DirListings; nodes: NodeTable; id: number; page(offset: number, plus?: boolean, size?: number): Promise<Buffer> } {
+  const dirs = new DirListings();
+  const nodes = new NodeTable();
+  const root = nodes.get(1)!;
+  const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
+  const page = (offset: number, plus = false, size = 4096): Promise<Buffer> => dirs.pageWhenReady(id, root, size, offset, plus, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+  return { dirs, nodes, id, page };
+}
+
 describe('libfuse 3 structs', () => {
   it('writes struct stat that reads back the same, nanoseconds exact', () => {
     const b = Buffer.alloc(STAT_SIZE);
@@ -40,26 +50,22 @@ describe('libfuse 3 structs', () => {
 
   it('pages a listing in the kernel format, counting a lookup per entry only with plus', async () => {
     const entries = [{ name: 'a', attr: attr({ ino: 11 }) }, { name: 'long-name.txt', attr: attr({ type: 'dir', ino: 12 }) }];
-    const vfs = { readdir: async function* () { yield* entries; } } as unknown as Vfs;
-    const dirs = new DirListings();
-    const nodes = new NodeTable();
-    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
-    const root = nodes.get(1)!;
-    const plain = await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    const { nodes, id, page } = opened({ readdir: async function* () { yield* entries; } } as unknown as Vfs);
+    const plain = await page(0);
     // ".", "..", "a" (24+1 → 32), "long-name.txt" (24+13 → 40)
     expect(plain.length).toBe(32 + 32 + 32 + 40);
     // The third entry's offset: the snapshot's id times 2^24, plus its index + 1.
     expect(plain.readBigUInt64LE(64 + 8)).toBe(BigInt(id) * 0x100_0000n + 3n);
     expect(plain.subarray(64 + 24, 64 + 25).toString()).toBe('a');
     expect(nodes.size).toBe(1);
-    const plus = await dirs.pageWhenReady(id, root, 4096, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 });
+    const plus = await page(2, true);
     expect(plus.length).toBe(160 + 168);
     const aNode = nodes.remember('/a');
     expect(aNode.lookups).toBe(2);
     expect(plus.readBigUInt64LE(0)).toBe(BigInt(aNode.id));
     expect(plus.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
     // A page too small for the next entry ends before it; the kernel asks again from there.
-    expect((await dirs.pageWhenReady(id, root, 200, 2, true, nodes, {}, { attrTimeoutS: 0, entryTimeoutS: 1 })).length).toBe(160);
+    expect((await page(2, true, 200)).length).toBe(160);
   });
 
   it('finds a snapshot by the offset alone, and lists again when it is gone (no OPENDIR)', async () => {
@@ -86,22 +92,18 @@ describe('libfuse 3 structs', () => {
         yield [{ name: 'b', attr: attr({ ino: 12 }) }];
       },
     } as unknown as Vfs;
-    const dirs = new DirListings();
-    const nodes = new NodeTable();
-    const root = nodes.get(1)!;
-    const ctx = { attrTimeoutS: 0, entryTimeoutS: 1 };
-    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
+    const { page } = opened(vfs);
     // ".", "..", "a" while "b" is still being listed
-    expect((await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).length).toBe(96);
+    expect((await page(0)).length).toBe(96);
     let next: Buffer | undefined;
-    const waiting = dirs.pageWhenReady(id, root, 4096, 3, false, nodes, {}, ctx).then((b) => (next = b));
+    const waiting = page(3).then((b) => (next = b));
     await new Promise((r) => setTimeout(r, 10));
     expect(next).toBeUndefined();
     open();
     await waiting;
     expect(next!.subarray(24, 25).toString()).toBe('b');
     // past the last entry of a whole listing: the empty page that ends the folder
-    expect((await dirs.pageWhenReady(id, root, 4096, 4, false, nodes, {}, ctx)).length).toBe(0);
+    expect((await page(4)).length).toBe(0);
   });
 
   it('fails every later page of a listing that failed midway, never ending the folder early', async () => {
@@ -112,14 +114,10 @@ describe('libfuse 3 structs', () => {
         throw new FsError('IO', 'child block missing');
       },
     } as unknown as Vfs;
-    const dirs = new DirListings();
-    const nodes = new NodeTable();
-    const root = nodes.get(1)!;
-    const ctx = { attrTimeoutS: 0, entryTimeoutS: 1 };
-    const id = dirs.open(vfs, '/', { signal: new AbortController().signal });
-    expect((await dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).length).toBe(96);
-    await expect(dirs.pageWhenReady(id, root, 4096, 3, false, nodes, {}, ctx)).rejects.toMatchObject({ kind: 'IO' });
-    await expect(dirs.pageWhenReady(id, root, 4096, 0, false, nodes, {}, ctx)).rejects.toMatchObject({ kind: 'IO' });
+    const { dirs, page } = opened(vfs);
+    expect((await page(0)).length).toBe(96);
+    await expect(page(3)).rejects.toMatchObject({ kind: 'IO' });
+    await expect(page(0)).rejects.toMatchObject({ kind: 'IO' });
     // OPENDIR (kernels without zero-message opendir) reports a listing that fails at once
     const bad = { readdirBatches: async function* () { throw new FsError('NotPermitted', 'no'); } } as unknown as Vfs; // eslint-disable-line require-yield
     await expect(dirs.ready(dirs.open(bad, '/', { signal: new AbortController().signal }))).rejects.toMatchObject({ kind: 'NotPermitted' });
