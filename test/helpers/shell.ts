@@ -23,3 +23,13 @@ export function sh(cmd: string, timeoutMs = 120_000): Promise<ShResult> {
 
 /** `s` quoted for the shell (single quotes). */
 export const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * `ls -ln` of `dir` as a user runs it: its result (the exit code is ls's, not awk's), and
+ * each entry as name -> "type|size", the type as ls shows it (`d`, `-`, `l`…).
+ */
+export async function lsLn(dir: string): Promise<{ r: ShResult; entries: Map<string, string> }> {
+  const r = await sh(`ls -ln ${q(dir)} | awk 'NR > 1 { print $9 "|" substr($1, 1, 1) "|" $5 }'; exit \${PIPESTATUS[0]}`);
+  const lines = r.out.trim() ? r.out.trim().split('\n') : [];
+  return { r, entries: new Map(lines.map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')] as const)) };
+}

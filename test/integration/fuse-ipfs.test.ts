@@ -10,7 +10,7 @@ import { type AddedFixture, BIG_SIZE, type FixtureTree, pseudoRandomChunks } fro
 import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
-import { q, sh } from '../helpers/shell.ts';
+import { lsLn, q, sh } from '../helpers/shell.ts';
 
 // Issue 2's integration list: the fixture tree added to a real js-ipfs peer, mounted with
 // `berth mount fuse ipfs` (a child process, as a user runs it) and read with real shell tools.
@@ -201,8 +201,8 @@ describe.skipIf(skip)('ipfs guest through FUSE, read with shell tools', () => {
       }
       expect(listed).toBe(fixture.length);
       // ls -l of the same folder (READDIRPLUS, then a stat and xattr calls per entry) agrees
-      const ll = await sh(`ls -ln ${q(many)} | awk 'NR > 1 { print $9 "|" substr($1, 1, 1) "|" $5 }'`);
-      expect(ll.out.trim().split('\n').sort()).toEqual([...seen.values()].map((l) => l.replace('|f|', '|-|')).sort());
+      const ll = (await lsLn(many)).entries;
+      expect([...ll].map(([name, t]) => `${name}|${t}`).sort()).toEqual([...seen.values()].map((l) => l.replace('|f|', '|-|')).sort());
       // a plain folder holding symlinks, listed fresh: js-ipfs's ls types them as files
       const links = await sh(`find ${q(join(mnt, added.rootCid, 'links'))} -mindepth 1 -printf '%f|%y\\n'`);
       expect(links.out.trim().split('\n').sort()).toEqual(['abs|l', 'loop1|l', 'loop2|l', 'outside|l', 'rel|l', 'reldir|l'].sort());

@@ -10,7 +10,7 @@ import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
-import { q, sh } from '../helpers/shell.ts';
+import { lsLn, q, sh } from '../helpers/shell.ts';
 
 // Issue 11, row 3 cold: the first listing ever of the 5,000-entry sharded folder on a fresh
 // FUSE mount (no listing kept on disk). `ls -l` gets every name, type and size; GNU ls asks
@@ -51,9 +51,9 @@ describe.skipIf(skip)('issue 11: a fresh mount lists a sharded folder for the fi
 
   /** `ls -ln` of many/ through the mount as name -> "type|size"; fails the test unless ls succeeded. */
   const listed = async (mnt: string): Promise<Map<string, string>> => {
-    const r = await sh(`ls -ln ${q(join(mnt, manyCid))} | awk 'NR > 1 { print $9 "|" substr($1, 1, 1) "|" $5 }'; exit \${PIPESTATUS[0]}`);
+    const { r, entries } = await lsLn(join(mnt, manyCid));
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
-    return new Map(r.out.trim().split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')] as const));
+    return entries;
   };
   const expectSameAsNode = (got: Map<string, string>): void => {
     expect(got.size).toBe(5000);

@@ -12,7 +12,7 @@ import { missingIpfsPeer } from '../helpers/ipfsPeer.ts';
 import { sharedIpfsPeer, type SharedIpfsPeer } from '../helpers/sharedPeers.ts';
 import { fuseMounts, hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 import { type RpcProxy, startRpcProxy } from '../helpers/rpcProxy.ts';
-import { q, sh } from '../helpers/shell.ts';
+import { lsLn, q, sh } from '../helpers/shell.ts';
 
 // Issue 11, row 3: folder listings kept on disk by CID. A fresh FUSE mount of the 5,000-entry
 // sharded folder lists it from the kept listing without the node's `ls`, for any mount and
@@ -51,9 +51,9 @@ describe.skipIf(skip)('issue 11: folder listings kept on disk by CID', () => {
 
   /** `ls -ln` of many/ through the mount as name -> "type|size". */
   const listed = async (mnt: string): Promise<Map<string, string>> => {
-    const r = await sh(`ls -ln ${q(join(mnt, manyCid))} | awk 'NR > 1 { print $9 "|" substr($1, 1, 1) "|" $5 }'`);
+    const { r, entries } = await lsLn(join(mnt, manyCid));
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
-    return new Map(r.out.trim().split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')] as const));
+    return entries;
   };
 
   const expectSameAsNode = (got: Map<string, string>): void => {
