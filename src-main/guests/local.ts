@@ -202,7 +202,9 @@ export class LocalGuest implements Vfs {
           c?.syncMade(path);
           if (before && h instanceof LocalFileSync && c!.sameNames(before, 1)) {
             const made = { watch: before.watch, renames: before.renames + 1 };
-            h.provenBy(() => synced()?.sameNames(made) === true);
+            // Once disproven, never again (the count only grows; a dropped watch is not restored): no drain then.
+            let still = true;
+            h.provenBy(() => (still &&= synced()?.sameNames(made) === true));
           }
           return h;
         })?.v;
