@@ -6,6 +6,7 @@ import { attrOf, attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
+import { FreeLater } from './localFreeLater.ts';
 import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
@@ -56,6 +57,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   readonly kind: PathsKind = 'proc';
   /** Open folders of this guest (owned by this strategy). */
   private readonly dirs: LocalDirs;
+  /** Inline removals, their inodes freed on the threadpool (localFreeLater.ts). */
+  private readonly freeLater = new FreeLater();
 
   constructor(
     root: string,
@@ -80,8 +83,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     folderOwner: (d) => statSync(d.ref),
     create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
-    unlink: (d, name) => unlinkSync(`${d.ref}/${name}`),
-    rmdir: (d, name) => rmdirSync(`${d.ref}/${name}`),
+    unlink: (d, name) => this.freeLater.remove(d.lexical, d.ref, `${d.ref}/${name}`, unlinkSync),
+    rmdir: (d, name) => this.freeLater.remove(d.lexical, d.ref, `${d.ref}/${name}`, rmdirSync),
     setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
     list: (d, max) => {
       const names = readdirSync(d.ref);
@@ -267,17 +270,18 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
-    if (from.inline && to.inline) renameSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    // A name replaced by the rename is freed on the threadpool, as by unlink.
+    if (from.inline && to.inline) this.freeLater.remove(to.lexical, to.ref, `${to.ref}/${toName}`, (target) => renameSync(`${from.ref}/${fromName}`, target));
     else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
   }
 
   async unlink(d: ProcDir, name: string): Promise<void> {
-    if (d.inline) unlinkSync(`${d.ref}/${name}`);
+    if (d.inline) this.now.unlink(d, name);
     else await fsp.unlink(`${d.ref}/${name}`);
   }
 
   async rmdir(d: ProcDir, name: string): Promise<void> {
-    if (d.inline) rmdirSync(`${d.ref}/${name}`);
+    if (d.inline) this.now.rmdir(d, name);
     else await fsp.rmdir(`${d.ref}/${name}`);
   }
 
