@@ -14,7 +14,8 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // BERTH_RPC_STATS=<file> the host appends per-procedure counts and time per workload
 // (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`;
 // NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
-// the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts).
+// the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts);
+// NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
 const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       const mnt = join(work, 'b-mnt');
       await mkdir(src);
       await mkdir(mnt);
-      const flags = process.env.NFS_PROFILE_CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NFS_PROFILE_CPUPROF}`] : [];
+      const flags = [...(process.env.NFS_PROFILE_CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NFS_PROFILE_CPUPROF}`] : []), ...(process.env.NFS_PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
       host = spawn(process.execPath, [...flags, LAUNCHER, 'mount', 'nfs', 'local', '--path', src, '--rw', '--nfs-no-root-squash', '--foreground', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let log = '';
       const port = await new Promise<number>((res, rej) => {
