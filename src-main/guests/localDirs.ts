@@ -1,4 +1,4 @@
-import { close, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
+import { close, closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { fromNode } from './localErrors.ts';
@@ -106,7 +106,8 @@ export class LocalDirs {
     if (this.kept.size > MAX_KEPT) {
       for (const old of this.kept.values()) {
         if (this.kept.size <= MAX_KEPT) break;
-        if (old !== fresh) this.drop(old);
+        // The least recently used: almost always a folder still there, closed in place.
+        if (old !== fresh) this.drop(old, true);
       }
     }
     return this.use(fresh);
@@ -157,11 +158,18 @@ export class LocalDirs {
     };
   }
 
-  private drop(k: Kept): void {
+  /**
+   * Stops keeping `k`; closes it now when nobody uses it. `inPlace`: by a blocking close
+   * when it was opened so, for a folder that is most likely still there (its close frees
+   * nothing), sparing a threadpool round trip (`du` of a tree of 1,000 folders evicts ~750).
+   */
+  private drop(k: Kept, inPlace = false): void {
     if (this.kept.get(k.lexical) === k) this.kept.delete(k.lexical);
     if (k.dropped) return;
     k.dropped = true;
-    if (k.users === 0) closeKept(k.fh);
+    if (k.users > 0) return;
+    if (inPlace && typeof k.fh === 'number') closeSync(k.fh);
+    else closeKept(k.fh);
   }
 }
 

@@ -1,0 +1,47 @@
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HAS_PROC_FD, LocalDirs } from '../../../../src-main/guests/localDirs.ts';
+
+// The local guest's open folders: kept for reuse, at most 256, the least recently used
+// closed first, so a walk over more folders than that neither runs out of descriptors nor
+// loses its way back to a folder closed meanwhile.
+
+/** This process's descriptors naming a folder under `root`. */
+function openUnder(root: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${root}/`)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'berth-dirs-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps at most 256 folders open over a walk of 400, and opens the first again after it', async () => {
+    const dirs = new LocalDirs(root);
+    for (let i = 0; i < 400; i++) mkdirSync(join(root, `d${i}`));
+    for (let i = 0; i < 400; i++) {
+      const d = dirs.openNow([`d${i}`], `/d${i}`);
+      expect(readlinkSync(d.ref)).toBe(join(root, `d${i}`));
+      d.release();
+    }
+    expect(openUnder(root)).toBe(256);
+    const again = dirs.openNow(['d0'], '/d0');
+    expect(readlinkSync(again.ref)).toBe(join(root, 'd0'));
+    again.release();
+    dirs.closeAll();
+    await new Promise((r) => setTimeout(r, 50)); // closeAll closes on the threadpool
+    expect(openUnder(root)).toBe(0);
+  });
+});
