@@ -7,6 +7,8 @@ import { GuestSpecSchema } from '../../src-shared/mountSpec.ts';
 import { openGuest } from '../../src-main/guests/index.ts';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { NfsGuest } from '../../src-main/guests/nfs.ts';
+import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
+import { FsfProps } from '../../src-main/nfs/nfs3/constants.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 import { missingGanesha, startGanesha, type Ganesha } from '../helpers/ganesha.ts';
@@ -258,6 +260,46 @@ describe('nfs guest linkSeparator (a server that writes symlink targets with ano
     } finally {
       await vfs.close();
       await server.close();
+      await local.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('FSINFO properties (what a client may try: hard links, settable times)', () => {
+  const props = (p: number): string[] => Object.entries(FsfProps).filter(([, bit]) => p & bit).map(([name]) => name).sort();
+
+  it('our host offers hard links and settable times on a writable export only, as ganesha does on its writable one', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-nfs-fsinfo-'));
+    const local = await openLocalGuest({ kind: 'local', path: base, readOnly: false });
+    const servers = [new NfsServer(local, { readOnly: false, auth: { rootSquash: false } }), new NfsServer(local, { readOnly: true, auth: { rootSquash: false } })];
+    let g: Ganesha | undefined;
+    try {
+      const got: string[][] = [];
+      for (const server of servers) {
+        const { port } = await server.listen(0);
+        const client = new NfsClient({ host: '127.0.0.1', port, cred: { uid: 0, gid: 0 } });
+        try {
+          got.push(props((await client.fsinfo(await client.mount('/'))).properties));
+        } finally {
+          await client.close();
+        }
+      }
+      expect(got).toEqual([
+        ['CANSETTIME', 'HOMOGENEOUS', 'LINK', 'SYMLINK'],
+        ['HOMOGENEOUS', 'SYMLINK'],
+      ]);
+      if (ganeshaSkip) return;
+      g = await startGanesha(base);
+      const client = new NfsClient({ host: '127.0.0.1', port: g.nfsPort, mountPort: g.mountPort, cred: { uid: 0, gid: 0 } });
+      try {
+        expect(props((await client.fsinfo(await client.mount(g.exportPath))).properties)).toEqual(got[0]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await g?.stop();
+      for (const s of servers) await s.close();
       await local.close();
       rmSync(base, { recursive: true, force: true });
     }

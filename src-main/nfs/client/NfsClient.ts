@@ -37,6 +37,8 @@ export interface FsInfo {
   wtmax: number;
   wtpref: number;
   dtpref: number;
+  /** FSF3_* bits (FsfProps): hard links, symlinks, settable times. */
+  properties: number;
 }
 
 /** FSSTAT results. */
@@ -320,7 +322,11 @@ export class NfsClient {
     const wtpref = r.uint32();
     r.uint32();
     const dtpref = r.uint32();
-    return { rtmax, rtpref, wtmax, wtpref, dtpref };
+    r.uint64(); // maxfilesize
+    r.uint32(); // time_delta
+    r.uint32();
+    const properties = r.uint32();
+    return { rtmax, rtpref, wtmax, wtpref, dtpref, properties };
   }
 
   /** COMMIT (§3.3.21) of the whole file; returns the write verifier. */
