@@ -4,7 +4,7 @@ import { MOUNT_PROGRAM, MOUNT_V3, MountProc, Mountstat3 } from '../nfs3/constant
 import type { NfsContext } from '../server/NfsContext.ts';
 import { callerOf } from '../server/credentials.ts';
 import { childPath } from '../server/names.ts';
-import { attrNow } from '../server/now.ts';
+import { attrSoon } from '../server/now.ts';
 import { toFsError } from '../../vfs/FsError.ts';
 import { mayAccess, X } from '../../vfs/permissions.ts';
 import type { FsErrorKind } from '../../../src-shared/errors.ts';
@@ -71,8 +71,8 @@ async function mnt(ctx: NfsContext, call: RpcCall): Promise<void> {
     return;
   }
   try {
-    // The guest's synchronous face where it has one: every client session starts here.
-    const a = (ctx.vfs.now && attrNow(ctx, path)) || (await ctx.vfs.getattr(path, { signal: call.signal, caller }));
+    // Every client session starts here: the guest's synchronous face where it has one.
+    const a = await attrSoon(ctx, path, { signal: call.signal, caller });
     if (a.type !== 'dir') {
       w.uint32(Mountstat3.NOTDIR);
       return;

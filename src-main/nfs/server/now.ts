@@ -1,4 +1,4 @@
-import type { Attr, Caller, FileHandleNow, VfsNow } from '../../vfs/types.ts';
+import type { Attr, Caller, CallOpts, FileHandleNow, VfsNow } from '../../vfs/types.ts';
 import { AcceptStat, writeAcceptedHeader } from '../rpc/messages.ts';
 import type { FastCall, FastReply } from '../rpc/RpcServer.ts';
 import { XdrReader } from '../xdr/XdrReader.ts';
@@ -58,6 +58,14 @@ export function attrNow(ctx: NfsContext, path: string): Attr | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The attributes of `path`: by the guest's synchronous face where it answers (no threadpool
+ * hop), else by its async getattr, which reports the error if there is one.
+ */
+export async function attrSoon(ctx: NfsContext, path: string, opts: CallOpts): Promise<Attr> {
+  return (ctx.vfs.now && attrNow(ctx, path)) || (await ctx.vfs.getattr(path, opts));
 }
 
 /** Post-op attributes of an open file (fstat): undefined when they cannot be read. */

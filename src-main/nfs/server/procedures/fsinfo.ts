@@ -2,7 +2,7 @@ import { writePostOpAttr, writeTime } from '../../nfs3/attrs.ts';
 import { FsfProps, Nfsstat3 } from '../../nfs3/constants.ts';
 import { readFh, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow } from '../now.ts';
+import { attrSoon } from '../now.ts';
 
 /** Preferred READDIR size: big enough for ~100 entries per page. */
 const DTPREF = 64 * 1024;
@@ -16,8 +16,7 @@ const DTPREF = 64 * 1024;
 export const fsinfo: NfsProcedure = async (ctx, call) => {
   const fh = readFh(call.args);
   try {
-    const path = ctx.handles.pathOf(fh);
-    const a = (ctx.vfs.now && attrNow(ctx, path)) || (await ctx.vfs.getattr(path, call));
+    const a = await attrSoon(ctx, ctx.handles.pathOf(fh), call);
     const w = call.reply;
     w.uint32(Nfsstat3.OK);
     writePostOpAttr(w, a, ctx.fsid);
