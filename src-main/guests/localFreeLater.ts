@@ -4,10 +4,10 @@ import { close, constants as C, openSync, statfsSync } from 'node:fs';
 // threadpool. Removing a node's last name frees its inode there and then, inside unlink(2),
 // rmdir(2) or the rename(2) that replaces it: ext4 truncates it and, mounted with `discard`,
 // waits for the disk. Measured here after an untar through the NFS host (every file synced
-// by COMMIT): 90-190 µs per file in unlink, held up the REMOVE's reply and every request
-// queued behind it; nfs-ganesha does not pay it in its request path (its unlinkat took
-// ~40 µs), and a Python loop showed that holding an O_PATH descriptor across the unlink
-// makes it ~7 µs, the freeing moving to that descriptor's close.
+// by COMMIT): 90-190 µs per file in unlink, which held up the REMOVE's reply and every
+// request queued behind it. nfs-ganesha does not pay it in its request path (its unlinkat
+// took ~40 µs), and a Python loop showed that holding an O_PATH descriptor across the
+// unlink makes it ~7 µs, the freeing moving to that descriptor's close.
 //
 // So a removal first opens the name O_PATH (no content opened, nothing followed), removes it,
 // and closes the descriptor on the threadpool, where the inode is freed. The space comes back

@@ -41,7 +41,8 @@ describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
     expect(readlinkSync(again.ref)).toBe(join(root, 'd0'));
     again.release();
     dirs.closeAll();
-    await new Promise((r) => setTimeout(r, 50)); // closeAll closes on the threadpool
+    // closeAll closes on the threadpool
+    for (let i = 0; i < 200 && openUnder(root) > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(openUnder(root)).toBe(0);
   });
 });
