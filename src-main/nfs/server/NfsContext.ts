@@ -45,10 +45,13 @@ export function readName(r: XdrReader): string {
   return raw.toString('utf8');
 }
 
-/** Attributes of a path, or undefined when they cannot be read (post_op_attr is optional). */
+/**
+ * Attributes of a path, or undefined when they cannot be read (post_op_attr is optional):
+ * by the guest's synchronous face where it answers (no threadpool hop), else by its getattr.
+ */
 export async function attrOf(ctx: NfsContext, path: string, signal: AbortSignal): Promise<Attr | undefined> {
   try {
-    return await ctx.vfs.getattr(path, { signal });
+    return ctx.vfs.now?.getattr(path) ?? (await ctx.vfs.getattr(path, { signal }));
   } catch {
     return undefined;
   }

@@ -2,7 +2,6 @@ import { writeWcc } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
 import { attrOf, readFh, requireWritableExport, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow } from '../now.ts';
 
 /** COMMIT, RFC 1813 §3.3.21: flushes the file's open writable handle, if any. */
 export const commit: NfsProcedure = async (ctx, call) => {
@@ -14,8 +13,7 @@ export const commit: NfsProcedure = async (ctx, call) => {
     path = ctx.handles.pathOf(fh);
     requireWritableExport(ctx);
     await ctx.files.flush(path, call);
-    // Read inline where the guest can (a threadpool hop and a promise chain less per file of an untar).
-    const after = (ctx.vfs.now && attrNow(ctx, path)) || (await attrOf(ctx, path, call.signal));
+    const after = await attrOf(ctx, path, call.signal);
     call.reply.uint32(Nfsstat3.OK);
     writeWcc(call.reply, after, ctx.fsid);
     call.reply.fixedOpaque(ctx.writeVerf);
