@@ -42,12 +42,13 @@ export class FreeLater {
   }
 
   /**
-   * Runs `remove(path)` for the name `path` (a /proc/self/fd/N/name path in the folder
-   * `folder`, the folder's own path: what the free-space answer is kept by) with the
-   * node's inode freed off this thread when that is safe (see above).
+   * Runs `remove(path)` for `name` in `folder` (path: `folder.ref`/name, a /proc/self/fd/N
+   * path; the free-space answer is kept by `folder.lexical`) with the node's inode freed off
+   * this thread when that is safe (see above).
    */
-  remove(folder: string, folderRef: string, path: string, remove: (path: string) => void): void {
-    const fd = this.held < MAX_HELD && this.hasRoom(folder, folderRef) ? openHeld(path) : undefined;
+  remove(folder: { readonly lexical: string; readonly ref: string }, name: string, remove: (path: string) => void): void {
+    const path = `${folder.ref}/${name}`;
+    const fd = this.held < MAX_HELD && this.hasRoom(folder.lexical, folder.ref) ? openHeld(path) : undefined;
     if (fd === undefined) {
       remove(path);
       return;

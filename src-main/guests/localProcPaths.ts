@@ -83,8 +83,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     folderOwner: (d) => statSync(d.ref),
     create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
-    unlink: (d, name) => this.freeLater.remove(d.lexical, d.ref, `${d.ref}/${name}`, unlinkSync),
-    rmdir: (d, name) => this.freeLater.remove(d.lexical, d.ref, `${d.ref}/${name}`, rmdirSync),
+    unlink: (d, name) => this.freeLater.remove(d, name, unlinkSync),
+    rmdir: (d, name) => this.freeLater.remove(d, name, rmdirSync),
     setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
     list: (d, max) => {
       const names = readdirSync(d.ref);
@@ -271,7 +271,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
     // A name replaced by the rename is freed on the threadpool, as by unlink.
-    if (from.inline && to.inline) this.freeLater.remove(to.lexical, to.ref, `${to.ref}/${toName}`, (target) => renameSync(`${from.ref}/${fromName}`, target));
+    if (from.inline && to.inline) this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target));
     else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
   }
 

@@ -36,8 +36,10 @@ async function settled(f: FreeLater): Promise<void> {
 
 describe.skipIf(process.platform !== 'linux')('local guest: removals freed later', () => {
   let dir: string;
+  let folder: { lexical: string; ref: string };
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'berth-freelater-'));
+    folder = { lexical: dir, ref: dir };
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,9 +51,9 @@ describe.skipIf(process.platform !== 'linux')('local guest: removals freed later
     writeFileSync(join(dir, 'new'), 'kept');
 
     const busy = busyPool();
-    f.remove(dir, dir, join(dir, 'a.bin'), unlinkSync);
-    f.remove(dir, dir, join(dir, 'sub'), rmdirSync);
-    f.remove(dir, dir, join(dir, 'old'), (target) => renameSync(join(dir, 'new'), target));
+    f.remove(folder, 'a.bin', unlinkSync);
+    f.remove(folder, 'sub', rmdirSync);
+    f.remove(folder, 'old', (target) => renameSync(join(dir, 'new'), target));
 
     expect(existsSync(join(dir, 'a.bin'))).toBe(false);
     expect(existsSync(join(dir, 'sub'))).toBe(false);
@@ -68,7 +70,7 @@ describe.skipIf(process.platform !== 'linux')('local guest: removals freed later
   it('frees in place on a file system short of space, and holds nothing when the removal fails', () => {
     const short = new FreeLater(Number.MAX_SAFE_INTEGER);
     writeFileSync(join(dir, 'a.bin'), 'x');
-    short.remove(dir, dir, join(dir, 'a.bin'), unlinkSync);
+    short.remove(folder, 'a.bin', unlinkSync);
     expect(existsSync(join(dir, 'a.bin'))).toBe(false);
     expect(short.waiting).toBe(0);
     expect(heldUnder(dir)).toEqual([]);
@@ -76,8 +78,8 @@ describe.skipIf(process.platform !== 'linux')('local guest: removals freed later
     const roomy = new FreeLater(0);
     mkdirSync(join(dir, 'full'));
     writeFileSync(join(dir, 'full', 'x'), 'x');
-    expect(() => roomy.remove(dir, dir, join(dir, 'full'), rmdirSync)).toThrow(/ENOTEMPTY/);
-    expect(() => roomy.remove(dir, dir, join(dir, 'missing'), unlinkSync)).toThrow(/ENOENT/);
+    expect(() => roomy.remove(folder, 'full', rmdirSync)).toThrow(/ENOTEMPTY/);
+    expect(() => roomy.remove(folder, 'missing', unlinkSync)).toThrow(/ENOENT/);
     expect(existsSync(join(dir, 'full', 'x'))).toBe(true);
   });
 });
