@@ -7,7 +7,7 @@ import { launchApp } from './main.ts';
 // The mount service runs in this process: optimise its hot paths early, as cli/berth.cjs
 // does for the CLI and daemon (docs/architecture.md "Warm-up"). Module bodies ran before
 // this line, but the functions that serve mounts have not been called yet.
-if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=16384');
+if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=32768');
 
 // One failed promise somewhere must not take every mount down with the app.
 process.on('unhandledRejection', (reason) => {
