@@ -1,10 +1,11 @@
 #!/bin/bash
 # How a fresh NFS host warms up: starts `berth mount nfs local --read-only` on TREE (its
-# tree/ made first if missing: 10 folders of 1,000 small files, as in the nfs table), lists it once with `nfs-ls -R` (the cold listing: lstats and
-# watches), then N more times, and prints each listing's wall time and the host's
-# main-thread CPU (from /proc/PID/task/PID/schedstat). NODE_FLAGS go to the host's Node,
-# e.g. NODE_FLAGS=--interrupt-budget=135168 for V8's default budget (bench/RESULTS.md,
-# "Warm-up"). Needs libnfs-utils; run `npm run build:cli` first.
+# tree/ made first if missing: 10 folders of 1,000 small files, as in the nfs table),
+# lists it once with `nfs-ls -R` (the cold listing: lstats and watches), then N more
+# times, and prints each listing's wall time, the host's main-thread CPU (from
+# /proc/PID/task/PID/schedstat) and the whole process's CPU over the N. NODE_FLAGS go
+# to the host's Node, e.g. NODE_FLAGS=--interrupt-budget=135168 for V8's default budget
+# (bench/RESULTS.md, "Warm-up"). Needs libnfs-utils; run `npm run build:cli` first.
 #   usage: TREE=/tmp/bd bench/warmup.sh [N=12]
 set -euo pipefail
 N=${1:-12}
