@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
-import { cpuMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
+import { cpuSplitMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
 import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): runs issue 9's workloads
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     return { port: counter.port, counter };
   };
   try {
-    const targets: { name: string; mnt: string; pid: number; counter?: RpcCounter }[] = [];
+    const targets: { name: string; mnt: string; pid: number; client: number; counter?: RpcCounter }[] = [];
     if (sides.includes('berth')) {
       const src = join(work, 'b-src');
       const mnt = join(work, 'b-mnt');
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       const front = await via(port);
       const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${front.port}`, '--nfs-export', '/', '--rw'], mnt);
       mounts.push(m);
-      targets.push({ name: 'berth', mnt, pid: host.pid!, counter: front.counter });
+      targets.push({ name: 'berth', mnt, pid: host.pid!, client: m.child.pid!, counter: front.counter });
     }
     if (sides.includes('ganesha')) {
       const src = join(work, 'g-src');
@@ -70,19 +70,21 @@ async function main(): Promise<void> {
       const front = await via(ganesha.nfsPort);
       const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${front.port}`, '--nfs-export', ganesha.exportPath, '--nfs-mount-port', String(ganesha.mountPort), '--rw'], mnt);
       mounts.push(m);
-      targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)!, counter: front.counter });
+      targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)!, client: m.child.pid!, counter: front.counter });
     }
     const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
       for (const t of targets) {
         t.counter?.reset();
-        const c0 = await cpuMs(t.pid);
+        const [s0, k0] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
         const t0 = performance.now();
         await fn(t.mnt);
         const ms = performance.now() - t0;
-        const cpu = (await cpuMs(t.pid)) - c0;
+        const [s1, k1] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
+        const used = (a: { user: number; sys: number }, b: { user: number; sys: number }): string =>
+          `${(b.user - a.user + b.sys - a.sys).toFixed(0).padStart(5)} ms (user ${(b.user - a.user).toFixed(0)}, sys ${(b.sys - a.sys).toFixed(0)})`;
         // A stats report per workload (the host only handles SIGUSR2 with BERTH_RPC_STATS set: else it would end it).
         if (t.name === 'berth' && process.env.BERTH_RPC_STATS) host!.kill('SIGUSR2');
-        console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${cpu.toFixed(0).padStart(5)} ms`);
+        console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${used(s0, s1)}  client cpu ${used(k0, k1)}`);
         if (t.counter) console.log(t.counter.report());
       }
     };

@@ -5,11 +5,16 @@ import { isMounted } from '../../src-main/hosts/mountInfo.ts';
 
 /** CPU milliseconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 export async function cpuMs(pid: number): Promise<number> {
+  const { user, sys } = await cpuSplitMs(pid);
+  return user + sys;
+}
+
+/** CPU a process has used so far in user and in kernel mode, ms (utime and stime of /proc/<pid>/stat). */
+export async function cpuSplitMs(pid: number): Promise<{ user: number; sys: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100;
+  return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
 }
 
 /** Resident memory of a process in MiB, from /proc/<pid>/status. */
