@@ -32,6 +32,8 @@ const IN_CLOEXEC = 0o2000000;
 const EINTR = 4;
 /** struct inotify_event before its name: wd, mask, cookie, len. */
 const HEADER = 16;
+/** The largest event: the header and a NAME_MAX name with its NUL. */
+const MAX_EVENT = HEADER + 255 + 1;
 
 /** Called once per event; `name` is the child's name, or undefined for the watched folder itself. */
 export type InotifyListener = (wd: number, mask: number, name: string | undefined) => void;
@@ -106,7 +108,7 @@ export class Inotify {
   }
 
   /**
-   * Reads every queued event, now, until the queue is empty (EAGAIN), calling `fn` for each.
+   * Reads every queued event, now, until the queue is empty, calling `fn` for each.
    * Returns how many events were read.
    */
   drain(fn: InotifyListener): number {
@@ -133,6 +135,9 @@ export class Inotify {
         n++;
         fn(wd, mask, name);
       }
+      // A read takes every queued event that fits: with room left for the largest one, the
+      // queue was empty when it returned, and no second read is needed to see EAGAIN.
+      if (got <= buf.length - MAX_EVENT) break;
     }
     return n;
   }
