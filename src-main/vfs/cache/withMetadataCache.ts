@@ -306,7 +306,6 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
         if (forever || options.expiryMs > 0) dirs.set(path, { value: [...got], until: forever ? Infinity : now() + options.expiryMs });
         return got;
       },
-      ...(inner.settle ? { settle: () => inner.settle!() } : {}),
     };
   }
   if (vfs.create) {
