@@ -242,9 +242,6 @@ export class LocalGuest implements Vfs {
         if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);
         return inParentNow(path, (d, name) => p.setattr(d, name, path, attr)) !== undefined;
       },
-      settle: () => {
-        synced();
-      },
     };
     return now;
   }

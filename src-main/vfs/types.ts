@@ -193,12 +193,6 @@ export interface VfsNow {
    * be read inline (a big folder is listed in batches by readdirBatches, off this path).
    */
   readdir(path: string): readonly DirEntry[] | undefined;
-  /**
-   * Bookkeeping left over from the calls answered so far that no answer waits on (the local
-   * guest reads the inotify events its own changes queued). A host runs it once its replies
-   * are handed to the kernel, while the client reads them: the next call then finds it done.
-   */
-  settle?(): void;
 }
 
 /**

@@ -24,8 +24,6 @@ export class RpcConnection {
   private paused = false;
   /** The client's credentials as last decoded (messages.ts: decoded once per connection). */
   private readonly creds: { last?: CredCache } = {};
-  /** FastReply.after hooks of the batch being answered, run once its replies are written. */
-  private readonly afters: (() => void)[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -54,26 +52,19 @@ export class RpcConnection {
     }
     // Replies answered synchronously from one batch of records leave in one writev (a
     // client that pipelines, as the kernel's does, gets them with one system call).
-    let answered = 0;
     this.socket.cork();
     try {
       for (const r of records) {
         // Only with nothing queued: a call answered at once never overtakes one waiting for
         // its turn. One already started may finish after it (calls in flight at once have no
         // order, §9: each reply carries its xid), so each call is started before the next is read.
-        if (this.queue.length === 0 && this.fast(r)) {
-          answered++;
-          continue;
-        }
+        if (this.queue.length === 0 && this.fast(r)) continue;
         this.queue.push(r);
         this.pump();
       }
     } finally {
       this.socket.uncork();
     }
-    // The replies are with the kernel (the client is reading them): now what they did not wait for.
-    if (this.afters.length) runAll(this.afters.splice(0));
-    if (answered) this.server.afterReplies(this.remote);
     this.pump();
   }
 
@@ -96,7 +87,7 @@ export class RpcConnection {
     if (this.socket.destroyed) reply.sent?.();
     else if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
     else this.send(reply.chunks, reply.sent);
-    if (reply.after) this.afters.push(reply.after);
+    reply.after?.();
     return true;
   }
 
@@ -205,7 +196,6 @@ export class RpcConnection {
         return;
       }
       this.send(reply.chunks, reply.sent.length ? (): void => runAll(reply.sent) : undefined);
-      this.server.afterReplies(this.remote);
     } catch (err) {
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
       this.socket.destroy();

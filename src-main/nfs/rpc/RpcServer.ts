@@ -104,7 +104,7 @@ export interface FastReply {
   file?: FileBody;
   /** Runs once the bytes are handed to the kernel (or dropped): returns pooled buffers. */
   sent?: () => void;
-  /** Runs once the reply (and the others of its batch) is handed to the kernel: work that must not delay it (read-ahead). */
+  /** Runs right after the reply is written: work that must not delay it (read-ahead). */
   after?: () => void;
 }
 
@@ -122,11 +122,6 @@ export interface RpcProgram {
   readonly procedures: readonly (Procedure | undefined)[];
   /** Synchronous paths of some procedures, tried first (see FastProcedure). */
   readonly fast?: readonly (FastProcedure | undefined)[];
-  /**
-   * Work no reply waits on, run after replies answered at once have been handed to the
-   * kernel (while the client reads them); it must not throw.
-   */
-  readonly afterReplies?: () => void;
 }
 
 /** Bytes of an accepted reply's header, record mark included (§9: xid … accept_stat). */
@@ -170,8 +165,6 @@ export class RpcServer {
   private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError'>> & RpcServerOptions;
   /** Per-procedure counts and time when BERTH_RPC_STATS names a file (RpcStats.ts). */
   readonly stats = RpcStats.fromEnv();
-  /** The programs' afterReplies hooks. */
-  private readonly afterHooks: (() => void)[];
 
   constructor(opts: RpcServerOptions) {
     this.opts = { maxRecord: DEFAULT_MAX_RECORD, maxInFlight: 32, ...opts };
@@ -180,7 +173,6 @@ export class RpcServer {
       if (!byVers) this.programs.set(p.prog, (byVers = new Map()));
       byVers.set(p.vers, p);
     }
-    this.afterHooks = opts.programs.flatMap((p) => (p.afterReplies ? [p.afterReplies] : []));
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -308,17 +300,6 @@ export class RpcServer {
     const w = replyWriter(32);
     writeAcceptedHeader(w, xid, stat);
     return { chunks: w.recordOut(), sent: [] };
-  }
-
-  /** Runs the programs' afterReplies hooks (RpcProgram.afterReplies); a failing one is reported, never thrown. */
-  afterReplies(remote: string): void {
-    for (const fn of this.afterHooks) {
-      try {
-        fn();
-      } catch (err) {
-        this.report(err instanceof Error ? err : new Error(String(err)), remote);
-      }
-    }
   }
 
   /** Limits for connections. */

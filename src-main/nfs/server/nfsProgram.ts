@@ -115,7 +115,5 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
       }
     };
   }
-  // The guest's leftover bookkeeping (its own changes' inotify events) runs while the client reads a reply.
-  const now = ctx.vfs.now;
-  return { prog: NFS_PROGRAM, vers: NFS_V3, procedures, fast, ...(now?.settle ? { afterReplies: () => now.settle!() } : {}) };
+  return { prog: NFS_PROGRAM, vers: NFS_V3, procedures, fast };
 }
