@@ -10,7 +10,8 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): runs issue 9's workloads
 // through Berth's FUSE NFS client against Berth's NFS host and nfs-ganesha, one after the
-// other, and prints each workload's wall time and the serving process's CPU. With
+// other, and prints each workload's wall time and the CPU (user and system) of the serving
+// process and of the FUSE NFS client. With
 // BERTH_RPC_STATS=<file> the host appends per-procedure counts and time per workload
 // (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`;
 // NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
