@@ -24,7 +24,7 @@ describe.skipIf(process.platform !== 'linux')('Inotify.drain', () => {
   it('reads every queued event in one drain, past what one read holds, and nothing after', () => {
     const wd = ino.add(dir, IN.CREATE);
     expect(typeof wd).toBe('number');
-    // 200-byte names: each event takes ~220 bytes, so 1,000 of them fill three 64 KiB reads.
+    // 200-byte names: each event takes 224 bytes (the name padded), so 1,000 of them take four 64 KiB reads.
     const names = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}-${'x'.repeat(195)}`);
     for (const n of names) writeFileSync(join(dir, n), '');
     const seen: string[] = [];
