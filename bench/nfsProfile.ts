@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,11 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`;
 // NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
 // the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts);
-// NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`).
+// NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`);
+// NFS_PROFILE_STRACE=<dir> counts each server's system calls per workload there (`strace -c -f`);
+// NFS_PROFILE_PIN=<cpu list> keeps every thread of both servers on those CPUs (taskset), so
+// neither gains from where the scheduler puts it (bench/nfsRoundTrip.ts shows why it matters);
+// NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
 const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
@@ -57,6 +61,11 @@ async function main(): Promise<void> {
         host!.stderr!.on('data', on);
         host!.once('exit', () => rej(new Error(log)));
       });
+      if (process.env.NFS_PROFILE_HOST_LOG) {
+        const log = createWriteStream(process.env.NFS_PROFILE_HOST_LOG);
+        host.stdout!.pipe(log);
+        host.stderr!.pipe(log);
+      }
       const front = await via(port);
       const m = await foregroundMount(['fuse', 'nfs', '--nfs-server', `/ip4/127.0.0.1/tcp/${front.port}`, '--nfs-export', '/', '--rw'], mnt);
       mounts.push(m);
@@ -73,13 +82,16 @@ async function main(): Promise<void> {
       mounts.push(m);
       targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)!, client: m.child.pid!, counter: front.counter });
     }
+    if (process.env.NFS_PROFILE_PIN) for (const t of targets) await run('taskset', ['-a', '-p', '-c', process.env.NFS_PROFILE_PIN, String(t.pid)]);
     const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
       for (const t of targets) {
         t.counter?.reset();
         const [s0, k0] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
+        const strace = process.env.NFS_PROFILE_STRACE ? await attachStrace(t.pid, join(process.env.NFS_PROFILE_STRACE, `${what}-${t.name}.txt`)) : undefined;
         const t0 = performance.now();
         await fn(t.mnt);
         const ms = performance.now() - t0;
+        await strace?.();
         const [s1, k1] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
         const used = (a: { user: number; sys: number }, b: { user: number; sys: number }): string =>
           `${(b.user - a.user + b.sys - a.sys).toFixed(0).padStart(5)} ms (user ${(b.user - a.user).toFixed(0)}, sys ${(b.sys - a.sys).toFixed(0)})`;
@@ -112,6 +124,18 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
   if (process.env.BERTH_RPC_STATS) console.log(await readFile(process.env.BERTH_RPC_STATS, 'utf8').catch(() => ''));
+}
+
+/** Attaches `strace -c -f` to `pid`, writing its summary to `out`; resolves with a function that detaches it. */
+async function attachStrace(pid: number, out: string): Promise<() => Promise<void>> {
+  const s = spawn('strace', ['-c', '-f', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+  // strace attaches to each thread in turn; give it a moment before the workload starts.
+  await new Promise((r) => setTimeout(r, 500));
+  return async () => {
+    const exited = new Promise((r) => s.once('exit', r));
+    s.kill('SIGINT');
+    await exited;
+  };
 }
 
 await main();
