@@ -132,8 +132,9 @@ export class LocalDirs {
 
   /**
    * Whether the descriptor still names its lexical path. A sync readlink on purpose: it
-   * reads a kernel name (d_path), never a disk or a FUSE mount, in about a microsecond; an
-   * async one would cost a threadpool round trip per operation, the very thing kept avoids.
+   * reads a kernel name (d_path), never a disk or a FUSE mount, in a few microseconds (3 µs
+   * for readlinkSync of /proc/self/fd/N on a 2-core VM); an async one would cost a
+   * threadpool round trip per operation, the very thing kept avoids.
    */
   private stillThere(k: Kept): boolean {
     try {
