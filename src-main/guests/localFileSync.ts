@@ -19,8 +19,8 @@ export class LocalFileSync implements FileHandle {
   /**
    * The same reads and writes without a promise (FileHandleNow): every call here is inline
    * already. A read-only guest's handle has no setattr (it could change nothing), so the
-   * metadata cache passes it on unwatched, descriptor (fd) included: the NFS host sends a
-   * READ's bytes from it with sendfile.
+   * metadata cache passes it on unwatched; a writable guest's is watched, and the watch
+   * passes the descriptor (fd) on too: the NFS host sends a READ's bytes from it with sendfile.
    */
   readonly now: FileHandleNow;
 

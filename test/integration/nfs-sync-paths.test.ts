@@ -215,6 +215,41 @@ describe('NFS host: calls answered synchronously', () => {
     expect(readFileSync(file, 'utf8')).toBe('replacement!');
   });
 
+  it('reads a file it holds open for reading from its descriptor at once, and the new file once the name is replaced', async () => {
+    writeFileSync(join(dir, 'r.txt'), 'old content');
+    const fh = (await lookup('r.txt')).fh!;
+    const read = async (offset: number, count: number): Promise<{ status: number; text?: string; eof?: boolean }> => {
+      const r = await raw.call(PROG, NfsProc.READ, (w) => w.opaque(fh).uint64(offset).uint32(count));
+      const status = r.uint32();
+      if (r.bool()) readFattr3(r);
+      if (status !== Nfsstat3.OK) return { status };
+      r.uint32();
+      const eof = r.bool();
+      return { status, text: Buffer.from(r.opaque(count)).toString(), eof };
+    };
+    // The first READ opens the file (the async way: its open waits in this guest).
+    state.strict = false;
+    try {
+      expect(await read(0, 100)).toEqual({ status: Nfsstat3.OK, text: 'old content', eof: true });
+    } finally {
+      state.strict = true;
+    }
+    // Held open now: READs, at any offset, are answered from its descriptor, with no async call.
+    expect(await read(4, 3)).toEqual({ status: Nfsstat3.OK, text: 'con', eof: false });
+    writeFileSync(join(dir, 'r.txt'), 'old content, grown');
+    expect(await read(11, 100)).toEqual({ status: Nfsstat3.OK, text: ', grown', eof: true });
+    // Replaced by a rename (as an editor saves): the next READ gets the new file, not the
+    // one still held open (reopening it takes the async way again).
+    writeFileSync(join(dir, 'r.new'), 'new');
+    renameSync(join(dir, 'r.new'), join(dir, 'r.txt'));
+    state.strict = false;
+    try {
+      expect(await read(0, 100)).toEqual({ status: Nfsstat3.OK, text: 'new', eof: true });
+    } finally {
+      state.strict = true;
+    }
+  });
+
   it('answers calls that wait and calls answered at once, pipelined, each with its own xid, in order of completion', async () => {
     const sub = (await lookup('sub')).fh!;
     const fhs: Buffer[] = [];

@@ -185,6 +185,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
         },
       };
       if (now.stat) out.now.stat = now.stat.bind(now);
+      // Only read through (sendfile): nothing written by it for the cache to forget.
+      if (now.fd) out.now.fd = now.fd.bind(now);
       if (now.named) out.now.named = now.named.bind(now);
       if (now.setattr) {
         const set = now.setattr.bind(now);
