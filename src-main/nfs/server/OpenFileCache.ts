@@ -239,21 +239,6 @@ export class OpenFileCache {
     return e.ready.now;
   }
 
-  /**
-   * A READ's bytes read synchronously from the open handle of `path` when it is one without
-   * read-ahead (a writable one: a file being read and written); undefined when read() must.
-   * A read-only handle's READs all go through its ReadAhead, which alone knows whether its
-   * chunks still hold what the file holds (a reader bypassing it would leave it a stream
-   * position that a later READ could wrongly continue with chunks read before a change).
-   */
-  readOnceNow(path: string, offset: number, count: number): ReadResult | undefined {
-    const e = this.entries.get(path);
-    const now = e?.ready?.now;
-    if (!e || e.evicted || !e.write || e.readAhead || !now || count > this.pool.size) return undefined;
-    this.touch(path, e);
-    return this.readPooledNow(now, offset, count);
-  }
-
   /** The first `n` bytes of a pooled buffer as a read's result; release() gives the buffer back once. */
   private pooled(buf: Buffer, n: number): ReadResult {
     let released = false;

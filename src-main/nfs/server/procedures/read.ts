@@ -8,7 +8,7 @@ import { statusOf } from '../nfsstat.ts';
 import { owns, R, requireAccess } from '../../../vfs/permissions.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import type { ReadResult } from '../OpenFileCache.ts';
-import { nowReply, unchecked } from '../now.ts';
+import { nowReply } from '../now.ts';
 
 /**
  * The access check of a READ by `caller`: not a folder, and read permission unless the
@@ -61,11 +61,13 @@ const RESULT_HEAD = 4 + 4 + 4 + 4 + 4;
 const PAD = Buffer.alloc(4);
 
 /**
- * READ answered synchronously (RpcServer's FastProcedure) when the bytes are already read
- * ahead for a sequential reader: no promise, no guest call, one writev of a 48-byte head
- * and a view of the chunk. The caller's access check runs exactly as in `read` (against
- * the attributes read with the chunk); anything else — another handle size, a failed
- * check, bytes not in memory yet — goes to `read`, which answers it in full.
+ * READ answered synchronously (RpcServer's FastProcedure): from the file's descriptor when
+ * the host holds it open with one (readFileNow, a local file, read or written), else when
+ * the bytes are already read ahead for a sequential reader: no promise, no guest call, one
+ * writev of a 48-byte head and a view of the chunk. The caller's access check runs exactly
+ * as in `read` (against attributes read afresh, or with the chunk); anything else — another
+ * handle size, a failed check, a file not open yet, bytes not in memory yet — goes to
+ * `read`, which answers it in full.
  */
 export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): FastReply | undefined {
   const b = call.record;
@@ -79,7 +81,7 @@ export function readNow(ctx: NfsContext, call: FastCall, caller: Caller | undefi
   const open = ctx.files.fileNow(path);
   if (open) return readFileNow(ctx, call.xid, path, open, offset, count, caller);
   const now = ctx.files.readNow(path, offset, count);
-  if (!now) return readOnceNow(ctx, call.xid, path, offset, count, caller);
+  if (!now) return undefined;
   const { got, ahead } = now;
   if (caller) {
     try {
@@ -134,29 +136,6 @@ function readFileNow(
 function pooledBuffer(got: ReadResult): { data: Buffer; release?: () => void } {
   const d = got.data;
   return { data: Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.length), ...(got.release ? { release: got.release } : {}) };
-}
-
-/**
- * A random READ of a file whose handle is open, read synchronously (FileHandleNow) after
- * the access check on attributes read afresh, as `read` checks a lone READ; undefined
- * when anything must go the async way (no synchronous face, a failed check: `read` says why).
- */
-function readOnceNow(ctx: NfsContext, xid: number, path: string, offset: number, count: number, caller: Caller | undefined): FastReply | undefined {
-  const vnow = ctx.vfs.now;
-  if (!vnow) return undefined;
-  let got: ReadResult | undefined;
-  try {
-    // Root needs no check (it owns everything), and an open file's handle is no folder.
-    if (caller && !unchecked(caller)) {
-      const a = vnow.getattr(path);
-      if (!a) return undefined;
-      readCheck(caller, path)(a);
-    }
-    got = ctx.files.readOnceNow(path, offset, count);
-  } catch {
-    return undefined;
-  }
-  return got && readReply(xid, got, count);
 }
 
 /** READ3resok for bytes in memory: a 48-byte head and a view of the bytes, sent by reference. */
