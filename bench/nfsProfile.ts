@@ -19,7 +19,8 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`);
 // NFS_PROFILE_STRACE=<dir> counts each server's system calls per workload there (`strace -c -f`);
 // NFS_PROFILE_PIN=<cpu list> keeps every thread of both servers on those CPUs (taskset), so
-// neither gains from where the scheduler puts it (bench/nfsRoundTrip.ts shows why it matters);
+// neither gains from where the scheduler puts it (bench/nfsRoundTrip.ts shows why it matters),
+// and NFS_PROFILE_PIN_CLIENT=<cpu list> the FUSE NFS clients, this script and its tar, find, … there;
 // NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
@@ -82,7 +83,11 @@ async function main(): Promise<void> {
       mounts.push(m);
       targets.push({ name: 'ganesha', mnt, pid: listenerPid(ganesha.nfsPort)!, client: m.child.pid!, counter: front.counter });
     }
-    if (process.env.NFS_PROFILE_PIN) for (const t of targets) await run('taskset', ['-a', '-p', '-c', process.env.NFS_PROFILE_PIN, String(t.pid)]);
+    const pin = async (cpus: string | undefined, pids: number[]): Promise<void> => {
+      if (cpus) for (const pid of pids) await run('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+    };
+    await pin(process.env.NFS_PROFILE_PIN, targets.map((t) => t.pid));
+    await pin(process.env.NFS_PROFILE_PIN_CLIENT, [...targets.map((t) => t.client), process.pid]);
     const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
       for (const t of targets) {
         t.counter?.reset();
