@@ -7,19 +7,23 @@ import { run } from './lib/measure.ts';
 import { foregroundNfsHost, listenerPid, type ForegroundNfsHost } from './lib/proc.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): the time of one call at a
-// time (NULL, GETATTR of the export's root, READs of 4 KiB and 128 KiB of a 1 MiB file at
-// offsets that go round it) on Berth's NFS host and on nfs-ganesha, with
-// the server and this client placed three ways: where the scheduler puts them, both on one
-// CPU, and on two CPUs (taskset on every thread of the server and of this process). It
-// separates what a call costs the server from what waking a process on another CPU costs.
-// Usage: npx tsx bench/nfsRoundTrip.ts [calls per measurement, default 10000]
+// time on Berth's NFS host and on nfs-ganesha, for the calls issue 9's workloads make
+// (CALLS below), with the server and this client placed three ways: where the scheduler
+// puts them, both on one CPU, and on two CPUs (taskset on every thread of the server and
+// of this process). It separates what a call costs the server from what waking a process
+// on another CPU costs, and shows which procedure costs more than the peer's.
+// Usage: npx tsx bench/nfsRoundTrip.ts [calls per figure, default 10000] [name ...]
+// (names: the CALLS keys, e.g. "READ 4K"; default all)
 
 interface Server {
   name: string;
   pid: number;
   client: NfsClient;
   root: Buffer;
+  /** A 1 MiB file. */
   file: Buffer;
+  /** A folder of 100 small files. */
+  dir: Buffer;
 }
 
 const placements: { name: string; server?: string; client?: string }[] = [
@@ -40,11 +44,46 @@ async function perCall(n: number, call: () => Promise<unknown>): Promise<number>
   return ((performance.now() - t0) * 1000) / n;
 }
 
-/** One call of `proc` on `s`; READs step through the file (4 KiB-aligned, wrapping at its end). */
-function callOf(s: Server, proc: 'NULL' | 'GETATTR' | 'READ 4K' | 'READ 128K'): () => Promise<unknown> {
-  if (proc === 'NULL') return () => s.client.ping();
-  if (proc === 'GETATTR') return () => s.client.getattr(s.root);
-  const size = proc === 'READ 4K' ? 4096 : 128 * 1024;
+/** Each measured call, made on a server; the READs and WRITEs step through the 1 MiB file. */
+const CALLS: Record<string, (s: Server) => () => Promise<unknown>> = {
+  NULL: (s) => () => s.client.ping(),
+  GETATTR: (s) => () => s.client.getattr(s.root),
+  LOOKUP: (s) => {
+    let i = 0;
+    return () => s.client.lookup(s.dir, `f${i++ % 100}`);
+  },
+  'LOOKUP, no such name': (s) => {
+    let i = 0;
+    return () => s.client.lookup(s.dir, `none${i++ % 100}`).catch(() => {});
+  },
+  'SETATTR mode': (s) => {
+    let i = 0;
+    return () => s.client.setattr(s.file, { mode: i++ & 1 ? 0o644 : 0o640 });
+  },
+  'WRITE 4K': (s) => {
+    let offset = 0;
+    const data = Buffer.alloc(4096, 7);
+    return async () => {
+      await s.client.write(s.file, offset, data);
+      offset = (offset + 3 * 4096) % (1 << 20);
+    };
+  },
+  'READ 4K': (s) => reads(s, 4096),
+  'READ 128K': (s) => reads(s, 128 * 1024),
+  'READDIRPLUS, 100 names': (s) => async () => {
+    for await (const page of s.client.readdirplusPages(s.dir)) void page;
+  },
+  'CREATE + REMOVE': (s) => {
+    let i = 0;
+    return async () => {
+      const name = `new${i++}`;
+      await s.client.create(s.dir, name, 0o644);
+      await s.client.remove(s.dir, name);
+    };
+  },
+};
+
+function reads(s: Server, size: number): () => Promise<unknown> {
   let offset = 0;
   return async () => {
     const r = await s.client.read(s.file, offset, size);
@@ -55,6 +94,8 @@ function callOf(s: Server, proc: 'NULL' | 'GETATTR' | 'READ 4K' | 'READ 128K'): 
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 10_000);
+  const names = process.argv.length > 3 ? process.argv.slice(3) : Object.keys(CALLS);
+  for (const name of names) if (!CALLS[name]) throw new Error(`no call named ${JSON.stringify(name)}; known: ${Object.keys(CALLS).join(', ')}`);
   const all = Array.from({ length: availableParallelism() }, (_, i) => i).join(',');
   const work = await mkdtemp(join(tmpdir(), 'berth-nfsrtt-'));
   let host: ForegroundNfsHost | undefined;
@@ -64,28 +105,31 @@ async function main(): Promise<void> {
     await mkdir(join(work, 'b'));
     await mkdir(join(work, 'g'));
     const data = Buffer.alloc(1 << 20, 7);
-    await writeFile(join(work, 'b', 'f'), data);
-    await writeFile(join(work, 'g', 'f'), data);
+    for (const side of ['b', 'g']) {
+      await writeFile(join(work, side, 'f'), data);
+      await mkdir(join(work, side, 'd'));
+      for (let i = 0; i < 100; i++) await writeFile(join(work, side, 'd', `f${i}`), 'x');
+    }
     host = await foregroundNfsHost(['local', '--path', join(work, 'b'), '--rw', '--nfs-no-root-squash']);
     const cred = { uid: 0, gid: 0 };
     const b = new NfsClient({ host: '127.0.0.1', port: host.port, cred });
     const bRoot = await b.mount('/');
-    servers.push({ name: 'berth', pid: host.child.pid!, client: b, root: bRoot, file: (await b.lookup(bRoot, 'f')).fh });
+    servers.push({ name: 'berth', pid: host.child.pid!, client: b, root: bRoot, file: (await b.lookup(bRoot, 'f')).fh, dir: (await b.lookup(bRoot, 'd')).fh });
     ganesha = await startGanesha(join(work, 'g'));
     const g = new NfsClient({ host: '127.0.0.1', port: ganesha.nfsPort, mountPort: ganesha.mountPort, cred });
     const gRoot = await g.mount(ganesha.exportPath);
-    servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh });
+    servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh, dir: (await g.lookup(gRoot, 'd')).fh });
     console.log(`${n} calls one at a time per figure, µs per call (mean)`);
-    console.log('placement      call       berth  ganesha  berth ÷ ganesha');
+    console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha`);
     for (const p of placements) {
-      for (const proc of ['NULL', 'GETATTR', 'READ 4K', 'READ 128K'] as const) {
+      for (const proc of names) {
         const us: number[] = [];
         for (const s of servers) {
           await pin(s.pid, p.server ?? all);
           await pin(process.pid, p.client ?? all);
-          us.push(await perCall(n, callOf(s, proc)));
+          us.push(await perCall(n, CALLS[proc]!(s)));
         }
-        console.log(`${p.name.padEnd(14)} ${proc.padEnd(9)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×`);
+        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×`);
       }
     }
   } finally {
