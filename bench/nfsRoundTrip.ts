@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NfsClient } from '../src-main/nfs/client/NfsClient.ts';
@@ -11,7 +11,8 @@ import { foregroundNfsHost, listenerPid, type ForegroundNfsHost } from './lib/pr
 // (CALLS below), with the server and this client placed three ways: where the scheduler
 // puts them, both on one CPU, and on two CPUs (taskset on every thread of the server and
 // of this process). It separates what a call costs the server from what waking a process
-// on another CPU costs, and shows which procedure costs more than the peer's.
+// on another CPU costs, and shows which procedure costs more than the peer's. The last
+// columns count how often the client's and each server's threads moved to another CPU.
 // Usage: npx tsx bench/nfsRoundTrip.ts [calls per figure, default 10000] [name ...]
 // (names: the CALLS keys, e.g. "READ 4K"; default all)
 
@@ -34,6 +35,16 @@ const placements: { name: string; server?: string; client?: string }[] = [
 
 async function pin(pid: number, cpus: string): Promise<void> {
   await run('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+}
+
+/** Times the threads of `pid` moved to another CPU (se.nr_migrations in /proc/PID/task/TID/sched, summed). */
+async function migrations(pid: number): Promise<number> {
+  let sum = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const m = /^se\.nr_migrations\s*:\s*(\d+)$/m.exec(await readFile(`/proc/${pid}/task/${tid}/sched`, 'utf8').catch(() => ''));
+    if (m) sum += Number(m[1]);
+  }
+  return sum;
 }
 
 /** Mean µs per call of `n` calls made one after another (after n/10 untimed). */
@@ -120,16 +131,20 @@ async function main(): Promise<void> {
     const gRoot = await g.mount(ganesha.exportPath);
     servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh, dir: (await g.lookup(gRoot, 'd')).fh });
     console.log(`${n} calls one at a time per figure, µs per call (mean)`);
-    console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha`);
+    console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
     for (const p of placements) {
       for (const proc of names) {
         const us: number[] = [];
+        const moves: number[] = [];
         for (const s of servers) {
           await pin(s.pid, p.server ?? all);
           await pin(process.pid, p.client ?? all);
+          const [c0, s0] = [await migrations(process.pid), await migrations(s.pid)];
           us.push(await perCall(n, CALLS[proc]!(s)));
+          // A thread that ended takes its count with it: a negative difference shows as '?'.
+          moves.push((await migrations(process.pid)) - c0, (await migrations(s.pid)) - s0);
         }
-        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×`);
+        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×   ${moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
       }
     }
   } finally {
