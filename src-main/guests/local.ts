@@ -242,6 +242,21 @@ export class LocalGuest implements Vfs {
         if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);
         return inParentNow(path, (d, name) => p.setattr(d, name, path, attr)) !== undefined;
       },
+      rename: (from, to) => {
+        this.writable(to);
+        // Both folders inline, or nothing done (the async rename then does it all).
+        const a = parentOf(from);
+        const b = a && parentOf(to);
+        if (!a || !b) return false;
+        // One folder (most renames): opened, and proven, once.
+        if (a.parts.join('/') === b.parts.join('/')) inDirNow(b.parts, to, (d) => p.rename(d, a.name, d, b.name));
+        else inDirNow(a.parts, from, (fd) => inDirNow(b.parts, to, (td) => p.rename(fd, a.name, td, b.name)));
+        // As the async rename: folders kept under either name now name other paths.
+        this.paths.forget(splitGuestPath(from));
+        this.paths.forget(splitGuestPath(to));
+        return true;
+      },
+      readlink: (path) => inParentNow(path, (d, name) => p.readlink(d, name))?.v,
     };
     return now;
   }

@@ -1,4 +1,4 @@
-import { close, constants as C, openSync, statfsSync } from 'node:fs';
+import { close, constants as C, lstatSync, openSync, statfsSync } from 'node:fs';
 
 // Removals made on the calling thread (the guest's inline calls) whose inode is freed on the
 // threadpool. Removing a node's last name frees its inode there and then, inside unlink(2),
@@ -44,11 +44,15 @@ export class FreeLater {
   /**
    * Runs `remove(path)` for `name` in `folder` (path: `folder.ref`/name, a /proc/self/fd/N
    * path; the free-space answer is kept by `folder.lexical`) with the node's inode freed off
-   * this thread when that is safe (see above).
+   * this thread when that is safe (see above). `mayBeMissing`: nothing may have that name (a
+   * rename's target).
    */
-  remove(folder: { readonly lexical: string; readonly ref: string }, name: string, remove: (path: string) => void): void {
+  remove(folder: { readonly lexical: string; readonly ref: string }, name: string, remove: (path: string) => void, mayBeMissing = false): void {
     const path = `${folder.ref}/${name}`;
-    const fd = this.held < MAX_HELD && this.hasRoom(folder.lexical, folder.ref) ? openHeld(path) : undefined;
+    // A rename's target is often a new name: an lstat that finds nothing costs far less than
+    // the exception of an open that finds nothing (1 against 4 µs, measured).
+    const there = !mayBeMissing || lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+    const fd = there && this.held < MAX_HELD && this.hasRoom(folder.lexical, folder.ref) ? openHeld(path) : undefined;
     if (fd === undefined) {
       remove(path);
       return;

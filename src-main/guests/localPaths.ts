@@ -44,6 +44,8 @@ export interface LocalPathsNow<D extends DirRef = DirRef> {
   unlink(d: D, name: string): void;
   rmdir(d: D, name: string): void;
   setattr(d: D, name: string, guestPath: string, attr: SetAttr): void;
+  rename(from: D, fromName: string, to: D, toName: string): void;
+  readlink(d: D, name: string): string;
   /** The sorted listing of `d` with attributes when it has at most `max` entries, all inline; else undefined. */
   list(d: D, max: number): DirEntry[] | undefined;
   /** A path naming the folder `d` itself (its /proc/self/fd link), for inotify_add_watch; absent: no attribute cache. */

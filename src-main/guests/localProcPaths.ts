@@ -86,6 +86,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     unlink: (d, name) => this.freeLater.remove(d, name, unlinkSync),
     rmdir: (d, name) => this.freeLater.remove(d, name, rmdirSync),
     setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
+    // A name replaced by the rename is freed on the threadpool, as by unlink.
+    rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target), true),
+    readlink: (d, name) => readlinkSync(`${d.ref}/${name}`),
     list: (d, max) => {
       const names = readdirSync(d.ref);
       if (names.length > max) return undefined;
@@ -271,7 +274,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
     // A name replaced by the rename is freed on the threadpool, as by unlink.
-    if (from.inline && to.inline) this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target));
+    if (from.inline && to.inline) this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target), true);
     else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
   }
 

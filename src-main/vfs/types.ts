@@ -188,6 +188,10 @@ export interface VfsNow {
   rmdir(path: string): boolean;
   /** Changes attributes as Vfs.setattr; false when not done inline. */
   setattr(path: string, attr: SetAttr): boolean;
+  /** Renames as Vfs.rename (replacing what `to` names); false when not done inline (either folder). */
+  rename(from: string, to: string): boolean;
+  /** A symlink's target as Vfs.readlink; undefined when not read inline. */
+  readlink(path: string): string | undefined;
   /**
    * The whole listing of a small folder (the order of readdir), or undefined when it cannot
    * be read inline (a big folder is listed in batches by readdirBatches, off this path).

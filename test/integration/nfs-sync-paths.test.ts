@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,8 @@ import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
 import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 
 // The NFS host answers the calls it can from the local guest's synchronous face (GETATTR,
-// LOOKUP, ACCESS, SETATTR, CREATE, MKDIR, REMOVE, RMDIR, WRITE, READDIRPLUS; now.ts). Here
+// LOOKUP, ACCESS, SETATTR, CREATE, MKDIR, REMOVE, RMDIR, RENAME, READLINK, WRITE, READ,
+// READDIRPLUS; now.ts). Here
 // the guest's async getattr/readdir are made to fail, so an answer that is right can only
 // have come from the synchronous path: it must see every change made in the backing folder
 // at once (no old size with new bytes, issue 9), interleave with calls that wait (each reply
@@ -248,6 +249,48 @@ describe('NFS host: calls answered synchronously', () => {
     } finally {
       state.strict = true;
     }
+  });
+
+  it('renames synchronously, over an existing name too, and handles follow what was renamed', async () => {
+    const rename = async (fromDir: Buffer, from: string, toDir: Buffer, to: string): Promise<number> =>
+      (await raw.call(PROG, NfsProc.RENAME, (w) => w.opaque(fromDir).string(from).opaque(toDir).string(to))).uint32();
+    writeFileSync(join(dir, 'mv-a'), 'from a');
+    writeFileSync(join(dir, 'mv-b'), 'was b');
+    const a = (await lookup('mv-a')).fh!;
+    expect(await rename(root, 'mv-a', root, 'mv-c')).toBe(Nfsstat3.OK);
+    expect(existsSync(join(dir, 'mv-a'))).toBe(false);
+    expect(readFileSync(join(dir, 'mv-c'), 'utf8')).toBe('from a');
+    expect((await lookup('mv-a')).status).toBe(Nfsstat3.NOENT);
+    expect((await getattr(a)).size).toBe(6); // the handle now names mv-c
+    // Over an existing file (as rsync and editors save): the old one is gone.
+    expect(await rename(root, 'mv-c', root, 'mv-b')).toBe(Nfsstat3.OK);
+    expect(readFileSync(join(dir, 'mv-b'), 'utf8')).toBe('from a');
+    expect(existsSync(join(dir, 'mv-c'))).toBe(false);
+    expect((await getattr(a)).size).toBe(6);
+    expect(await rename(root, 'no-such', root, 'mv-d')).toBe(Nfsstat3.NOENT);
+    // A folder, then a name in it by its new path; and back, into a folder it holds.
+    const sub = (await lookup('sub')).fh!;
+    expect(await rename(root, 'sub', root, 'sub2')).toBe(Nfsstat3.OK);
+    const f3 = await raw.call(PROG, NfsProc.LOOKUP, (w) => w.opaque(sub).string('f3'));
+    expect(f3.uint32()).toBe(Nfsstat3.OK);
+    expect(readdirSync(join(dir, 'sub2'))).toContain('f3');
+    expect(await rename(root, 'mv-b', sub, 'moved')).toBe(Nfsstat3.OK);
+    expect(readFileSync(join(dir, 'sub2', 'moved'), 'utf8')).toBe('from a');
+    expect(await rename(root, 'sub2', root, 'sub')).toBe(Nfsstat3.OK);
+    expect(readFileSync(join(dir, 'sub', 'moved'), 'utf8')).toBe('from a');
+    unlinkSync(join(dir, 'sub', 'moved'));
+  });
+
+  it('reads a symlink synchronously, and refuses READLINK of anything else', async () => {
+    symlinkSync('a.txt', join(dir, 'ln'));
+    const readlink = async (fh: Buffer): Promise<{ status: number; target?: string }> => {
+      const r = await raw.call(PROG, NfsProc.READLINK, (w) => w.opaque(fh));
+      const status = r.uint32();
+      if (r.bool()) readFattr3(r);
+      return status === Nfsstat3.OK ? { status, target: r.string(1024) } : { status };
+    };
+    expect(await readlink((await lookup('ln')).fh!)).toEqual({ status: Nfsstat3.OK, target: 'a.txt' });
+    expect(await readlink((await lookup('a.txt')).fh!)).toEqual({ status: Nfsstat3.INVAL });
   });
 
   it('answers calls that wait and calls answered at once, pipelined, each with its own xid, in order of completion', async () => {

@@ -20,9 +20,9 @@ import { nullProc } from './procedures/null.ts';
 import { read, readNow } from './procedures/read.ts';
 import { readdir } from './procedures/readdir.ts';
 import { readdirplus, readdirplusNow } from './procedures/readdirplus.ts';
-import { readlink } from './procedures/readlink.ts';
+import { readlink, readlinkNow } from './procedures/readlink.ts';
 import { remove, removeNow } from './procedures/remove.ts';
-import { rename } from './procedures/rename.ts';
+import { rename, renameNow } from './procedures/rename.ts';
 import { rmdir, rmdirNow } from './procedures/rmdir.ts';
 import { setattr, setattrNow } from './procedures/setattr.ts';
 import { symlink } from './procedures/symlink.ts';
@@ -96,6 +96,8 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
       [NfsProc.READDIRPLUS, readdirplus, readdirplusNow],
       [NfsProc.CREATE, create, createNow],
       [NfsProc.MKDIR, mkdir, mkdirNow],
+      [NfsProc.RENAME, rename, renameNow],
+      [NfsProc.READLINK, readlink, readlinkNow],
     );
   }
   for (const [num, twin, now] of sync) {

@@ -266,13 +266,13 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     // The synchronous face through the same cache: hits answer from memory, changes forget
     // what they touched (also when they failed half-way), exactly as the async calls do.
     const inner = vfs.now;
-    const changeNow = (path: string, subtree: boolean, fn: () => boolean): boolean => {
+    const changeNow = (paths: string | string[], subtree: boolean, fn: () => boolean): boolean => {
       let done = true;
       try {
         done = fn();
         return done;
       } finally {
-        if (done) forget(path, subtree);
+        if (done) for (const p of typeof paths === 'string' ? [paths] : paths) forget(p, subtree);
       }
     };
     wrapped.now = {
@@ -299,6 +299,9 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
       rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
       setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+      rename: (from, to) => changeNow([from, to], true, () => inner.rename(from, to)),
+      // Not kept: the async readlink is not either.
+      readlink: (path) => inner.readlink(path),
       readdir: (path) => {
         const hit = fresh(dirs.get(path));
         if (hit) return hit;
