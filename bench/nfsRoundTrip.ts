@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NfsClient } from '../src-main/nfs/client/NfsClient.ts';
@@ -25,6 +25,8 @@ interface Server {
   file: Buffer;
   /** A folder of 100 small files. */
   dir: Buffer;
+  /** A symlink. */
+  link: Buffer;
 }
 
 const placements: { name: string; server?: string; client?: string }[] = [
@@ -84,6 +86,12 @@ const CALLS: Record<string, (s: Server) => () => Promise<unknown>> = {
   'READDIRPLUS, 100 names': (s) => async () => {
     for await (const page of s.client.readdirplusPages(s.dir)) void page;
   },
+  RENAME: (s) => {
+    let i = 0;
+    // f0 moves to g0 and back, one RENAME per call.
+    return () => (i++ & 1 ? s.client.rename(s.dir, 'g0', s.dir, 'f0') : s.client.rename(s.dir, 'f0', s.dir, 'g0'));
+  },
+  READLINK: (s) => () => s.client.readlink(s.link),
   'CREATE + REMOVE': (s) => {
     let i = 0;
     return async () => {
@@ -120,16 +128,17 @@ async function main(): Promise<void> {
       await writeFile(join(work, side, 'f'), data);
       await mkdir(join(work, side, 'd'));
       for (let i = 0; i < 100; i++) await writeFile(join(work, side, 'd', `f${i}`), 'x');
+      await symlink('d/f1', join(work, side, 'l'));
     }
     host = await foregroundNfsHost(['local', '--path', join(work, 'b'), '--rw', '--nfs-no-root-squash']);
     const cred = { uid: 0, gid: 0 };
     const b = new NfsClient({ host: '127.0.0.1', port: host.port, cred });
     const bRoot = await b.mount('/');
-    servers.push({ name: 'berth', pid: host.child.pid!, client: b, root: bRoot, file: (await b.lookup(bRoot, 'f')).fh, dir: (await b.lookup(bRoot, 'd')).fh });
+    servers.push({ name: 'berth', pid: host.child.pid!, client: b, root: bRoot, file: (await b.lookup(bRoot, 'f')).fh, dir: (await b.lookup(bRoot, 'd')).fh, link: (await b.lookup(bRoot, 'l')).fh });
     ganesha = await startGanesha(join(work, 'g'));
     const g = new NfsClient({ host: '127.0.0.1', port: ganesha.nfsPort, mountPort: ganesha.mountPort, cred });
     const gRoot = await g.mount(ganesha.exportPath);
-    servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh, dir: (await g.lookup(gRoot, 'd')).fh });
+    servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh, dir: (await g.lookup(gRoot, 'd')).fh, link: (await g.lookup(gRoot, 'l')).fh });
     console.log(`${n} calls one at a time per figure, µs per call (mean)`);
     console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
     for (const p of placements) {
