@@ -240,7 +240,10 @@ export class LocalGuest implements Vfs {
       setattr: (path, attr) => {
         this.writable(path);
         if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);
-        return inParentNow(path, (d, name) => p.setattr(d, name, path, attr)) !== undefined;
+        return inParentNow(path, (d, name) => {
+          p.setattr(d, name, path, attr);
+          return p.stat(d, name);
+        })?.v;
       },
       rename: (from, to) => {
         this.writable(to);

@@ -186,8 +186,11 @@ export interface VfsNow {
   unlink(path: string): boolean;
   /** Removes an empty folder; false when not done inline. */
   rmdir(path: string): boolean;
-  /** Changes attributes as Vfs.setattr; false when not done inline. */
-  setattr(path: string, attr: SetAttr): boolean;
+  /**
+   * Changes attributes as Vfs.setattr; the node's attributes after the change (read in the
+   * folder the change was made in: no second path resolution), or undefined when not done inline.
+   */
+  setattr(path: string, attr: SetAttr): Attr | undefined;
   /** Renames as Vfs.rename (replacing what `to` names); false when not done inline (either folder). */
   rename(from: string, to: string): boolean;
   /** A symlink's target as Vfs.readlink; undefined when not read inline. */

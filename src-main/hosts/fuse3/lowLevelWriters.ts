@@ -148,7 +148,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         let a: Attr | undefined;
         try {
           const path = node(ino).path;
-          if (vfs.now.setattr(path, set)) a = vfs.now.getattr(path);
+          a = vfs.now.setattr(path, set);
         } catch (err) {
           return fail(req, err);
         }

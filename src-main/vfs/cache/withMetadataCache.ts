@@ -298,7 +298,11 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       mkdir: (path, mode, caller) => changeNow(path, false, () => inner.mkdir(path, mode, caller)),
       unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
       rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
-      setattr: (path, attr) => changeNow(path, false, () => inner.setattr(path, attr)),
+      setattr: (path, attr) => {
+        let after: Attr | undefined;
+        changeNow(path, false, () => (after = inner.setattr(path, attr)) !== undefined);
+        return after;
+      },
       rename: (from, to) => changeNow([from, to], true, () => inner.rename(from, to)),
       // Not kept: the async readlink is not either.
       readlink: (path) => inner.readlink(path),

@@ -49,6 +49,8 @@ export function setattrNow(ctx: NfsContext, call: FastCall, caller: Caller | und
   let path: string | undefined;
   let status: number = Nfsstat3.OK;
   let open: FileHandleNow | undefined;
+  /** The attributes the change left, when it was made by path (read with it). */
+  let after: Attr | undefined;
   try {
     path = ctx.handles.pathOf(fh);
     requireWritable(ctx, 'setattr');
@@ -67,13 +69,13 @@ export function setattrNow(ctx: NfsContext, call: FastCall, caller: Caller | und
     if (attrs.size !== undefined) ctx.files.invalidate(path); // a cache only: harmless when the async path runs instead
     if (Object.keys(attrs).length > 0) {
       if (open) open.setattr!(attrs);
-      else if (!now.setattr(path, attrs)) return undefined;
+      else if (!(after = now.setattr(path, attrs))) return undefined;
     }
   } catch (err) {
     status = statusOf(err);
   }
   const w = nowReply(call.xid);
   w.uint32(status);
-  writeWcc(w, path === undefined ? undefined : open ? statOf(open) : attrNow(ctx, path), ctx.fsid);
+  writeWcc(w, path === undefined ? undefined : open ? statOf(open) : (after ?? attrNow(ctx, path)), ctx.fsid);
   return nowDone(w);
 }
