@@ -266,13 +266,13 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     // The synchronous face through the same cache: hits answer from memory, changes forget
     // what they touched (also when they failed half-way), exactly as the async calls do.
     const inner = vfs.now;
-    const changeNow = (paths: string | string[], subtree: boolean, fn: () => boolean): boolean => {
+    const changeNow = (paths: string[], subtree: boolean, fn: () => boolean): boolean => {
       let done = true;
       try {
         done = fn();
         return done;
       } finally {
-        if (done) for (const p of typeof paths === 'string' ? [paths] : paths) forget(p, subtree);
+        if (done) for (const p of paths) forget(p, subtree);
       }
     };
     wrapped.now = {
@@ -292,15 +292,15 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       },
       create: (path, mode, caller) => {
         let h: FileHandle | undefined;
-        changeNow(path, false, () => (h = inner.create(path, mode, caller)) !== undefined);
+        changeNow([path], false, () => (h = inner.create(path, mode, caller)) !== undefined);
         return h && watchHandle(h, path);
       },
-      mkdir: (path, mode, caller) => changeNow(path, false, () => inner.mkdir(path, mode, caller)),
-      unlink: (path) => changeNow(path, false, () => inner.unlink(path)),
-      rmdir: (path) => changeNow(path, true, () => inner.rmdir(path)),
+      mkdir: (path, mode, caller) => changeNow([path], false, () => inner.mkdir(path, mode, caller)),
+      unlink: (path) => changeNow([path], false, () => inner.unlink(path)),
+      rmdir: (path) => changeNow([path], true, () => inner.rmdir(path)),
       setattr: (path, attr) => {
         let after: Attr | undefined;
-        changeNow(path, false, () => (after = inner.setattr(path, attr)) !== undefined);
+        changeNow([path], false, () => (after = inner.setattr(path, attr)) !== undefined);
         return after;
       },
       rename: (from, to) => changeNow([from, to], true, () => inner.rename(from, to)),
