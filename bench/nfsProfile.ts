@@ -133,9 +133,16 @@ async function main(): Promise<void> {
 
 /** Attaches `strace -c -f` to `pid`, writing its summary to `out`; resolves with a function that detaches it. */
 async function attachStrace(pid: number, out: string): Promise<() => Promise<void>> {
-  const s = spawn('strace', ['-c', '-f', '-o', out, '-p', String(pid)], { stdio: 'ignore' });
-  // strace attaches to each thread in turn; give it a moment before the workload starts.
-  await new Promise((r) => setTimeout(r, 500));
+  const s = spawn('strace', ['-c', '-f', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // strace says "Process N attached with M threads" once it holds every thread.
+  await new Promise<void>((resolve, reject) => {
+    let said = '';
+    s.stderr!.on('data', (b: Buffer) => {
+      said += b.toString();
+      if (/attached/.test(said)) resolve();
+    });
+    s.once('exit', () => reject(new Error(`strace did not attach to ${pid}: ${said.trim()}`)));
+  });
   return async () => {
     const exited = new Promise((r) => s.once('exit', r));
     s.kill('SIGINT');
