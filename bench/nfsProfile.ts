@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -21,6 +21,8 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // NFS_PROFILE_PIN=<cpu list> keeps every thread of both servers on those CPUs (taskset), so
 // neither gains from where the scheduler puts it (bench/nfsRoundTrip.ts shows why it matters),
 // and NFS_PROFILE_PIN_CLIENT=<cpu list> the FUSE NFS clients, this script and its tar, find, … there;
+// NFS_PROFILE_TIMELINE=<dir> (with NFS_PROFILE_COUNT=1) writes every call as `name start-µs end-µs` there, per workload and side;
+// NFS_PROFILE_SIDES=ganesha,berth runs ganesha first (default berth,ganesha);
 // NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
     const pin = async (cpus: string | undefined, pids: number[]): Promise<void> => {
       if (cpus) for (const pid of pids) await run('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
     };
+    // The sides run each workload in NFS_PROFILE_SIDES' order.
+    targets.sort((x, y) => sides.indexOf(x.name) - sides.indexOf(y.name));
     await pin(process.env.NFS_PROFILE_PIN, targets.map((t) => t.pid));
     await pin(process.env.NFS_PROFILE_PIN_CLIENT, [...targets.map((t) => t.client), process.pid]);
     const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
         if (t.name === 'berth' && process.env.BERTH_RPC_STATS) host!.kill('SIGUSR2');
         console.log(`${what.padEnd(6)} ${t.name.padEnd(8)} wall ${ms.toFixed(0).padStart(6)} ms  server cpu ${used(s0, s1)}  client cpu ${used(k0, k1)}`);
         if (t.counter) console.log(t.counter.report());
+        if (t.counter && process.env.NFS_PROFILE_TIMELINE) await writeFile(join(process.env.NFS_PROFILE_TIMELINE, `${what}-${t.name}.txt`), t.counter.timeline());
       }
     };
     const tree = (mnt: string): string => join(mnt, 't');

@@ -14,6 +14,8 @@ export interface RpcCounter {
   /** `NAME count avg-µs` lines, most called first, and a total. */
   report(): string;
   reset(): void;
+  /** Every call since start or the last reset, as `name start-µs end-µs` lines (times from the first call). */
+  timeline(): string;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ function recordReader(onRecord: (head: Buffer) => void): (chunk: Buffer) => void
 /** Starts a counting proxy on 127.0.0.1 (port 0) in front of 127.0.0.1:`target`. */
 export async function startRpcCounter(target: number): Promise<RpcCounter> {
   const stats = new Map<string, { n: number; us: number }>();
+  const calls: { name: string; at: bigint; end: bigint }[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
@@ -62,8 +65,10 @@ export async function startRpcCounter(target: number): Promise<RpcCounter> {
       if (!call) return;
       sent.delete(head.readUInt32BE(0));
       const s = stats.get(call.name) ?? { n: 0, us: 0 };
+      const end = process.hrtime.bigint();
       s.n += 1;
-      s.us += Number(process.hrtime.bigint() - call.at) / 1000;
+      s.us += Number(end - call.at) / 1000;
+      calls.push({ name: call.name, at: call.at, end });
       stats.set(call.name, s);
     }));
     client.pipe(upstream).pipe(client);
@@ -89,6 +94,11 @@ export async function startRpcCounter(target: number): Promise<RpcCounter> {
     },
     reset() {
       stats.clear();
+      calls.length = 0;
+    },
+    timeline() {
+      const t0 = calls.reduce((m, c) => (c.at < m ? c.at : m), calls[0]?.at ?? 0n);
+      return calls.map((c) => `${c.name} ${Number(c.at - t0) / 1000} ${Number(c.end - t0) / 1000}`).join('\n');
     },
     async close() {
       for (const s of sockets) s.destroy();
