@@ -301,7 +301,7 @@ export class LocalAttrCache {
     const w = this.byPath.get(i <= 0 ? '/' : path.slice(0, i));
     if (!w) return;
     w.children.delete(path.slice(i + 1));
-    this.unlist(w);
+    this.unlist(w, path.slice(i + 1));
   }
 
   /** Drops everything (the mount table inside the folder changed); watches are made again on use. */
@@ -341,8 +341,27 @@ export class LocalAttrCache {
     return undefined;
   }
 
-  /** A folder's listing (and so its parent's, which holds its times) no longer answers. */
-  private unlist(w: Watch): void {
+  /**
+   * A folder's listing (and so its parent's, which holds its times) no longer answers as a
+   * whole. Its files other than `changed` are still what it says (an event names each file
+   * that changes): they stay, one by one, so the first REMOVE of an `rm -rf` in a folder
+   * does not send every GETATTR after it to the disk.
+   */
+  private unlist(w: Watch, changed?: string): void {
+    const listing = w.listing;
+    w.listing = undefined;
+    w.byName = undefined;
+    if (!listing) return;
+    for (const e of listing) {
+      if (e.attr.type === 'dir' || e.name === changed) continue;
+      const c = w.children.get(e.name);
+      if (!c || c.at < w.listingAt) w.children.set(e.name, { a: e.attr, at: w.listingAt });
+    }
+  }
+
+  /** Nothing kept in `w` answers any more (a new link to one of its files, whichever). */
+  private forgetAll(w: Watch): void {
+    w.children.clear();
     w.listing = undefined;
     w.byName = undefined;
   }
@@ -365,7 +384,7 @@ export class LocalAttrCache {
     }
     // A child changed: its entry and the listing holding it go.
     w.children.delete(name);
-    this.unlist(w);
+    this.unlist(w, name);
     const sub = w.subs.get(name);
     if (mask & RENAMING) {
       w.renames++;
@@ -393,18 +412,14 @@ export class LocalAttrCache {
     if (!st || st.nlink < 2n || st.isDirectory()) return;
     const owner = this.byIno.get(Number(st.ino));
     if (!owner || this.byWd.get(owner.wd) !== owner) return;
-    owner.children.clear();
-    this.unlist(owner);
+    this.forgetAll(owner);
   }
 
   /** Remembers which folder kept the file `ino`; past MAX_INDEXED, everything kept goes (a link could no longer be noticed). */
   private index(ino: number, w: Watch): void {
     if (this.byIno.size >= MAX_INDEXED) {
       this.byIno.clear();
-      for (const x of this.byPath.values()) {
-        x.children.clear();
-        this.unlist(x);
-      }
+      for (const x of this.byPath.values()) this.forgetAll(x);
       if (w.children.size === 0 && !w.listing) return;
     }
     this.byIno.set(ino, w);

@@ -117,6 +117,31 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     expect(cache.listing('/a')).toBeUndefined();
   });
 
+  it('a change to one file of a kept listing forgets that file and the listing, not the other files', () => {
+    writeFileSync(join(root, 'a/b/g'), 'three');
+    writeFileSync(join(root, 'a/b/h'), 'four');
+    expect(watch(['a', 'b'])).toBe(true);
+    const entries = ['f', 'g', 'h'].map((name) => ({ name, attr: attrOf(join(root, 'a/b', name)) }));
+    cache.keepListing('/a/b', entries);
+    expect(cache.listing('/a/b')).toBe(entries);
+    rmSync(join(root, 'a/b/f')); // as `rm -rf` does, one file after another
+    expect(attr('/a/b/f')).toBeUndefined();
+    expect(cache.listing('/a/b')).toBeUndefined();
+    const hits = cache.stats.hits;
+    expect(attr('/a/b/g')?.size).toBe(5);
+    expect(attr('/a/b/h')?.size).toBe(4);
+    expect(cache.stats.hits).toBe(hits + 2);
+    appendFileSync(join(root, 'a/b/g'), '!');
+    expect(attr('/a/b/g')).toBeUndefined();
+    expect(attr('/a/b/h')?.size).toBe(4);
+    // A new link to one of them, made elsewhere in a watched folder: every file kept in /a/b goes.
+    expect(watch(['a'])).toBe(true);
+    linkSync(join(root, 'a/b/h'), join(root, 'a/h2'));
+    expect(attr('/a/b/h')).toBeUndefined();
+    clock += MAX_AGE_MS + 1;
+    expect(attr('/a/b/g')).toBeUndefined();
+  });
+
   it('stays under its bound by dropping the least recently used folders', () => {
     for (let k = 0; k < 40; k++) {
       mkdirSync(join(root, `d${k}`));
