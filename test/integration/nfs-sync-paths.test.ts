@@ -183,6 +183,33 @@ describe('NFS host: calls answered synchronously', () => {
     expect((await getattr(fh)).status).toBe(Nfsstat3.STALE);
   });
 
+  it('creates over an existing name as each mode says: GUARDED refuses, UNCHECKED truncates, EXCLUSIVE takes its own retransmission only', async () => {
+    writeFileSync(join(dir, 'there.txt'), 'existing content');
+    mkdirSync(join(dir, 'there.d'));
+    /** CREATE in `how` (0 UNCHECKED, 1 GUARDED) with mode 0640 and, when given, a size. */
+    const create = async (name: string, how: number, size?: number): Promise<number> => {
+      const r = await raw.call(PROG, NfsProc.CREATE, (w) => {
+        w.opaque(root).string(name).uint32(how).bool(true).uint32(0o640).bool(false).bool(false).bool(size !== undefined);
+        if (size !== undefined) w.uint64(size);
+        w.uint32(0).uint32(0);
+      });
+      return r.uint32();
+    };
+    const exclusive = async (name: string, verf: string): Promise<number> => (await raw.call(PROG, NfsProc.CREATE, (w) => w.opaque(root).string(name).uint32(2).fixedOpaque(Buffer.from(verf)))).uint32();
+    expect(await create('there.txt', 1)).toBe(Nfsstat3.EXIST);
+    expect(readFileSync(join(dir, 'there.txt'), 'utf8')).toBe('existing content');
+    expect(await create('there.txt', 0)).toBe(Nfsstat3.OK);
+    expect(readFileSync(join(dir, 'there.txt'), 'utf8')).toBe('existing content');
+    expect(await create('there.txt', 0, 0)).toBe(Nfsstat3.OK);
+    expect(readFileSync(join(dir, 'there.txt'), 'utf8')).toBe('');
+    expect(await create('there.d', 0)).toBe(Nfsstat3.EXIST);
+    expect(statSync(join(dir, 'there.d')).isDirectory()).toBe(true);
+    expect(await exclusive('ex.bin', 'verifier')).toBe(Nfsstat3.OK);
+    expect(await exclusive('ex.bin', 'verifier')).toBe(Nfsstat3.OK);
+    expect(await exclusive('ex.bin', 'another!')).toBe(Nfsstat3.EXIST);
+    expect(existsSync(join(dir, 'ex.bin'))).toBe(true);
+  });
+
   it('sets and reads a file it created by its open descriptor only while its name still names it', async () => {
     const c = await raw.call(PROG, NfsProc.CREATE, (w) => w.opaque(root).string('kept.bin').uint32(0).bool(true).uint32(0o640).bool(false).bool(false).bool(false).uint32(0).uint32(0));
     expect(c.uint32()).toBe(Nfsstat3.OK);

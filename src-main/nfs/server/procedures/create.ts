@@ -2,7 +2,8 @@ import { readSattr3 } from '../../nfs3/attrs.ts';
 import { CreateMode, Nfsstat3, VERF_SIZE } from '../../nfs3/constants.ts';
 import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import type { XdrReader } from '../../xdr/XdrReader.ts';
-import type { Attr, Caller, FileHandleNow, SetAttr } from '../../../vfs/types.ts';
+import type { Attr, Caller, FileHandle, FileHandleNow, SetAttr } from '../../../vfs/types.ts';
+import { FsError } from '../../../vfs/FsError.ts';
 import { checkEnum, readFh, readName, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { checkName, childPath } from '../names.ts';
@@ -100,22 +101,23 @@ export function createNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
     dir = ctx.handles.pathOf(dirFh);
     if (!mayMakeNow(ctx, 'create', dir, name, caller)) return undefined;
     const path = childPath(dir, name);
-    let existing: Attr | null | undefined;
+    // The create first (O_EXCL): a new name, as in an untar, costs no lookup before it.
+    let h: FileHandle | undefined;
     try {
-      existing = now.lookup(path);
-    } catch {
-      existing = null;
+      h = now.create(path, attrs.mode ?? 0o644, caller);
+      if (!h) return undefined;
+    } catch (err) {
+      if (!(err instanceof FsError && err.kind === 'Exist')) throw err;
     }
-    if (existing === undefined) return undefined;
-    if (existing) {
+    if (!h) {
+      const existing = now.lookup(path);
+      if (!existing) return undefined; // gone again, or not inline: the async CREATE decides
       const size = onExisting(ctx, path, name, existing, how, verf, attrs, caller);
       if (size !== undefined) {
         ctx.files.invalidate(path);
         if (!now.setattr(path, { size })) return undefined;
       }
     } else {
-      const h = now.create(path, attrs.mode ?? 0o644, caller);
-      if (!h) return undefined;
       ctx.files.adopt(path, h);
       made = h.now;
       keepVerifier(ctx, how, path, verf);
