@@ -149,6 +149,8 @@ export class LocalGuest implements Vfs {
       cache.sync();
       return cache;
     };
+    // A folder whose watch was in place when it was last proven needs no new proof while the watch stays.
+    if (cache) p.vouchBy?.({ token: (parts) => synced()?.watchOf(parts.length ? `/${parts.join('/')}` : '/'), holds: (t) => synced()?.holds(t) === true });
     /** Watches the folder `parts` (open as `d`) and those above it; false when the cache cannot keep what is read in it. */
     const watchNow = (c: LocalAttrCache, parts: string[], path: string, d: DirRef): boolean => {
       try {

@@ -238,6 +238,21 @@ export class LocalAttrCache {
     return this.byWd.get(w.wd) === w && w.renames === t.renames + made;
   }
 
+  /** The watch of the folder `path` now, after sync(), as a token for holds(); undefined when it is not watched. */
+  watchOf(path: string): object | undefined {
+    return this.byPath.get(path);
+  }
+
+  /**
+   * Whether the watch `token` (watchOf) is still in place, after sync(): then neither its
+   * folder nor any folder above it has been renamed or removed since it was made, so the
+   * path names the same folder (localDirs.ts FolderWitness).
+   */
+  holds(token: object): boolean {
+    const w = token as Watch;
+    return this.byWd.get(w.wd) === w;
+  }
+
   /** Whether the folder `path` is watched now (a folder's own attributes are kept only then). */
   watched(path: string): boolean {
     return this.byPath.has(path);

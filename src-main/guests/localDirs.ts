@@ -8,7 +8,9 @@ import { fromNode } from './localErrors.ts';
 // on "/proc/self/fd/N/name", which acts like openat, so a symlink swapped in for a folder
 // can never lead outside. Descriptors are kept (an LRU) and re-proven on every use by
 // reading their link, so a folder renamed or removed since is noticed, and a busy tree
-// costs one system call per operation instead of three (open, readlink, close).
+// costs one system call per operation instead of three (open, readlink, close). Where the
+// guest's inotify watches vouch that nothing moved since the last proof (FolderWitness),
+// a use costs none.
 
 /** Linux's O_PATH: a descriptor naming a node without opening its content (not in Node's constants). */
 const O_PATH = 0o10000000;
@@ -27,6 +29,21 @@ export interface OpenDir {
   release(): void;
 }
 
+/**
+ * What can vouch that a kept folder is still where its last proof found it, without reading
+ * its link again: the guest's inotify watches (localAttrCache.ts). A watch stays in place
+ * only while neither its folder nor any folder above it up to the root has been renamed or
+ * removed (each is reported to the watch of its parent, and the cache then drops the
+ * watches below), so a folder proven while its watch was already in place is still there
+ * while that watch is.
+ */
+export interface FolderWitness {
+  /** A token for the folder at `parts` (guest path components), taken before a proof; undefined when nothing can vouch for it. */
+  token(parts: readonly string[]): object | undefined;
+  /** Whether the token's watch is still in place now (every queued event applied). */
+  holds(token: object): boolean;
+}
+
 interface Kept {
   /** The descriptor, opened by fsp.open (a FileHandle) or by openSync (a number). */
   fh: fsp.FileHandle | number;
@@ -34,12 +51,16 @@ interface Kept {
   lexical: string;
   users: number;
   dropped: boolean;
+  /** The witness's token taken before the last proof by link (undefined: none could vouch then). */
+  vouched?: object;
 }
 
 /** The open folders of one guest; owned by it. */
 export class LocalDirs {
   /** By lexical path, in least-recently-used order (Map order, refreshed on use). */
   private readonly kept = new Map<string, Kept>();
+  /** What spares a proof by link while it vouches (set by the guest when it has an attribute cache). */
+  witness: FolderWitness | undefined;
 
   constructor(private readonly root: string) {}
 
@@ -55,7 +76,7 @@ export class LocalDirs {
   async open(parts: readonly string[], guestPath: string, inline = false): Promise<OpenDir> {
     if (inline) return this.openNow(parts, guestPath);
     const lexical = this.lexical(parts);
-    const k = this.reuse(lexical);
+    const k = this.reuse(lexical, parts);
     if (k) return k;
     let fh: fsp.FileHandle | number;
     try {
@@ -63,13 +84,13 @@ export class LocalDirs {
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(fh, lexical, guestPath);
+    return this.keep(fh, lexical, guestPath, parts);
   }
 
   /** open() by blocking calls only (inline folders, and the guest's synchronous face). */
   openNow(parts: readonly string[], guestPath: string): OpenDir {
     const lexical = this.lexical(parts);
-    const k = this.reuse(lexical);
+    const k = this.reuse(lexical, parts);
     if (k) return k;
     let fh: number;
     try {
@@ -77,13 +98,13 @@ export class LocalDirs {
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(fh, lexical, guestPath);
+    return this.keep(fh, lexical, guestPath, parts);
   }
 
   /** The kept folder at `lexical` when it is still there, in use; drops it when it moved. */
-  private reuse(lexical: string): OpenDir | undefined {
+  private reuse(lexical: string, parts: readonly string[]): OpenDir | undefined {
     const k = this.kept.get(lexical);
-    if (k && this.stillThere(k)) {
+    if (k && ((k.vouched !== undefined && this.witness?.holds(k.vouched)) || this.prove(k, parts))) {
       this.kept.delete(lexical);
       this.kept.set(lexical, k);
       return this.use(k);
@@ -93,10 +114,10 @@ export class LocalDirs {
   }
 
   /** Proves a freshly opened folder descriptor inside the root and keeps it. */
-  private keep(fh: fsp.FileHandle | number, lexical: string, guestPath: string): OpenDir {
+  private keep(fh: fsp.FileHandle | number, lexical: string, guestPath: string, parts: readonly string[]): OpenDir {
     const fresh: Kept = { fh, ref: `/proc/self/fd/${fdOf(fh)}`, lexical, users: 0, dropped: false };
     // An intermediate symlink (even one pointing back inside) shows up as a different path.
-    if (!this.stillThere(fresh)) {
+    if (!this.prove(fresh, parts)) {
       closeKept(fh);
       throw new FsError('NotDir', `${guestPath}: a component is a symlink or moved while in use`);
     }
@@ -128,6 +149,17 @@ export class LocalDirs {
   /** Closes every kept descriptor (those in use close when released). */
   closeAll(): void {
     for (const k of [...this.kept.values()]) this.drop(k);
+  }
+
+  /**
+   * Proves `k` by its link, with the witness's token taken first: while that token holds,
+   * nothing has moved the folder since this proof (nor before it, since the watch was made).
+   */
+  private prove(k: Kept, parts: readonly string[]): boolean {
+    const token = this.witness?.token(parts);
+    if (!this.stillThere(k)) return false;
+    k.vouched = token;
+    return true;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { FsError } from '../vfs/FsError.ts';
-import { HAS_PROC_FD } from './localDirs.ts';
+import { type FolderWitness, HAS_PROC_FD } from './localDirs.ts';
 
 // How the local guest reaches the nodes of its folder without ever leaving it, behind one
 // interface so that local.ts (paths checked, read-only refused, owners decided) does not
@@ -50,6 +50,8 @@ export interface LocalPathsNow<D extends DirRef = DirRef> {
   list(d: D, max: number): DirEntry[] | undefined;
   /** A path naming the folder `d` itself (its /proc/self/fd link), for inotify_add_watch; absent: no attribute cache. */
   watchPath?(d: D): string;
+  /** Lets the attribute cache's watches vouch for kept folders, sparing their proof by link (localDirs.ts FolderWitness). */
+  vouchBy?(witness: FolderWitness): void;
 }
 
 /** The strategies: the /proc proof (Linux) and the openat walk (every platform with libc's *at calls). */

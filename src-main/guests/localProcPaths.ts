@@ -104,6 +104,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       return out;
     },
     watchPath: (d) => d.ref,
+    vouchBy: (witness) => {
+      this.dirs.witness = witness;
+    },
   };
 
   forget(parts: readonly string[]): void {

@@ -114,3 +114,54 @@ describe.each(KINDS)('local guest containment under a folder/symlink swap (%s, i
     expect(readdirSync(join(root, 'race')).some((n) => n.startsWith('new-'))).toBe(true);
   });
 });
+
+describe('local guest: a kept folder, once its inotify watch vouches for it (proc, inline)', () => {
+  it('is given up the moment it is renamed away or moved out of the root, for the folder or symlink put in its place', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-vouch-'));
+    bases.push(base);
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(root, 'a', 'f'), 'old');
+    writeFileSync(join(outside, 'f'), 'OUTSIDE, longer');
+    const g = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: 'proc', inline: true, attrCache: true });
+    try {
+      const now = g.now!;
+      // The first call opens /a and watches it; the next ones find it vouched for by that watch.
+      for (let i = 0; i < 3; i++) expect(now.getattr('/a/f')?.size).toBe(3);
+      await now.create('/a/made-1', 0o644, undefined)?.close();
+      expect(existsSync(join(root, 'a', 'made-1'))).toBe(true);
+
+      // Renamed away, another folder in its place: the next calls are about the new one.
+      renameSync(join(root, 'a'), join(root, 'a.old'));
+      mkdirSync(join(root, 'a'));
+      writeFileSync(join(root, 'a', 'f'), 'new, longer');
+      expect(now.getattr('/a/f')?.size).toBe(11);
+      await now.create('/a/made-2', 0o644, undefined)?.close();
+      expect(existsSync(join(root, 'a', 'made-2'))).toBe(true);
+      expect(existsSync(join(root, 'a.old', 'made-2'))).toBe(false);
+      for (let i = 0; i < 3; i++) expect(now.getattr('/a/f')?.size).toBe(11);
+
+      // Moved out of the root: the kept descriptor would now reach outside; it is not used.
+      renameSync(join(root, 'a'), join(base, 'moved-out'));
+      expect(() => now.getattr('/a/f')).toThrow();
+      expect(() => now.create('/a/made-out', 0o644, undefined)).toThrow();
+      expect(existsSync(join(base, 'moved-out', 'made-out'))).toBe(false);
+      mkdirSync(join(root, 'a'));
+      for (let i = 0; i < 3; i++) expect(now.getattr('/a')?.type).toBe('dir');
+      await now.create('/a/made-in', 0o644, undefined)?.close();
+      expect(existsSync(join(root, 'a', 'made-in'))).toBe(true);
+
+      // Renamed away again, a symlink to a folder outside in its place: nothing reaches outside.
+      renameSync(join(root, 'a'), join(root, 'a.new'));
+      symlinkSync(outside, join(root, 'a'));
+      expect(() => now.getattr('/a/f')).toThrow();
+      expect(() => now.create('/a/made-3', 0o644, undefined)).toThrow();
+      expect(existsSync(join(outside, 'made-3'))).toBe(false);
+      expect(existsSync(join(root, 'a.new', 'made-3'))).toBe(false);
+    } finally {
+      await g.close();
+    }
+  });
+});
