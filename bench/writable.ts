@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run, summarize, timePair } from './lib/measure.ts';
-import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost } from './lib/proc.ts';
+import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost, listenerPid } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
 
 // Issue 9's benchmark: the write and metadata paths. (1) A local folder through Berth's
@@ -131,9 +131,10 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
       const client = (server: string, exp: string, mountPort: number | undefined, mnt: string): Promise<ForegroundMount> =>
         foregroundMount(['fuse', 'nfs', '--nfs-server', server, '--nfs-export', exp, ...(mountPort ? ['--nfs-mount-port', String(mountPort)] : []), '--rw'], mnt);
       const ours = await client(`/ip4/127.0.0.1/tcp/${nfsHost.port}`, '/', undefined, nMnt);
-      sides.push({ mnt: nMnt, stop: () => ours.stop() });
+      // The serving processes are the hosts, not the FUSE NFS clients: their CPU per run is reported.
+      sides.push({ mnt: nMnt, stop: () => ours.stop(), pid: nfsHost.child.pid });
       const theirs = await client(`/ip4/127.0.0.1/tcp/${ganesha.nfsPort}`, ganesha.exportPath, ganesha.mountPort, gMnt);
-      sides.push({ mnt: gMnt, stop: () => theirs.stop() });
+      sides.push({ mnt: gMnt, stop: () => theirs.stop(), pid: listenerPid(ganesha.nfsPort) });
       rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: 'Berth NFS host, through `berth mount fuse nfs`', peer: 'nfs-ganesha 4 (VFS FSAL), same client' }, { tree: '≤ 1.0×', writes: '≤ 1.0×' })));
     }
     notes.push('"vs peer" is the peer\'s time ÷ Berth\'s (above 1×: Berth is faster); the notes give Berth\'s time as a multiple of the peer\'s, the form of issue 9\'s goals.');
