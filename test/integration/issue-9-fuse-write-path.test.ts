@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import type { Host, MountedHost } from '../../src-main/hosts/types.ts';
 import { runCommand } from '../../src-main/sys/runCommand.ts';
 import type { Vfs } from '../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+import { FsError } from '../../src-main/vfs/FsError.ts';
 import { fuseMounts, missingFuse, missingPeer } from '../helpers/peers.ts';
 
 // Issue 9, the write path made fast: a file open through the mount is written, read,
@@ -165,5 +166,55 @@ describe.skipIf(skipHost)(`issue 9: the write path through FUSE (${hostName})`, 
     const r3 = await sh(`exec 3>>'${mnt}/v' && mv '${src}/v.new' '${src}/v' && stat -c %s '${mnt}/v' && cat '${mnt}/v' && exec 3>&-`);
     expect(r3.err).toBe('');
     expect(r3.out).toBe('17\nversion3-longest!');
+  });
+});
+
+describe.skipIf(HOSTS[0]![2])('issue 9: rename and readlink through libfuse 3 answered at once (Vfs.now)', () => {
+  it('mv (within a folder, across folders, over a file, a folder) and readlink work with the guest\'s async rename and readlink failing', async () => {
+    const dir = mkdtempSync(join(base, 'now-'));
+    const src = join(dir, 'src');
+    const mnt = join(dir, 'mnt');
+    mkdirSync(join(src, 'a/sub'), { recursive: true });
+    mkdirSync(join(src, 'b'));
+    mkdirSync(mnt);
+    writeFileSync(join(src, 'a/one'), 'one');
+    writeFileSync(join(src, 'a/two'), 'two');
+    writeFileSync(join(src, 'b/old'), 'old');
+    symlinkSync('a/one', join(src, 'ln'));
+    const local = await openLocalGuest({ kind: 'local', path: src, readOnly: false });
+    // Only the synchronous face can rename and read links here.
+    const guest = new Proxy(local, {
+      get(target, prop, receiver) {
+        if (prop === 'rename' || prop === 'readlink') return () => Promise.reject(new FsError('IO', `async ${String(prop)} used`));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const vfs = wrapGuest(guest, { timeoutMs: 10_000 });
+    const m = await fuse3Host.mount(vfs, mnt, {});
+    try {
+      const r = await sh([
+        `cd '${mnt}'`,
+        'readlink ln',
+        'mv a/one a/uno',
+        'mv a/two b/dos',
+        'mv a/uno b/old',
+        'mv a/sub b/sub2',
+        'cat b/old b/dos',
+      ].join(' && '));
+      expect(r.err).toBe('');
+      expect(r.out).toBe('a/one\nonetwo');
+      expect(readdirSync(join(src, 'a'))).toEqual([]);
+      expect(readdirSync(join(src, 'b')).sort()).toEqual(['dos', 'old', 'sub2']);
+      expect(readFileSync(join(src, 'b/old'), 'utf8')).toBe('one');
+      expect(statSync(join(src, 'b/sub2')).isDirectory()).toBe(true);
+      // The guest's errors come through as the kernel's: a missing name, and a folder over a file.
+      expect((await sh(`mv '${mnt}/a/none' '${mnt}/b/x'`)).code).not.toBe(0);
+      expect((await sh(`mv -T '${mnt}/b/sub2' '${mnt}/b/dos'`)).err).toMatch(/Not a directory|cannot overwrite/);
+    } finally {
+      await m.unmount().catch(() => {});
+      await vfs.close().catch(() => {});
+      for (const p of fuseMounts().filter((p) => p.startsWith(dir))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
+    }
   });
 });

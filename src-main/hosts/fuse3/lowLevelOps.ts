@@ -146,7 +146,19 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
       });
     }) as never,
-    readlink: ((req: Req, ino: number) => serve(req, () => vfs.readlink(node(ino).path, opts(req)), (t) => lib.replyReadlink(req, t))) as never,
+    readlink: ((req: Req, ino: number) => {
+      // Read at once where the guest can (Vfs.now: a local disk).
+      if (vfs.now) {
+        let t: string | undefined;
+        try {
+          t = vfs.now.readlink(node(ino).path);
+        } catch (err) {
+          return fail(req, err);
+        }
+        if (t !== undefined) return void lib.replyReadlink(req, t);
+      }
+      serve(req, () => vfs.readlink(node(ino).path, opts(req)), (t) => lib.replyReadlink(req, t));
+    }) as never,
     open: ((req: Req, ino: number, fi: unknown) => {
       const flags = koffi.decode(fi, FI.flags, 'int') as number;
       const write = (flags & O_ACCMODE) !== C.O_RDONLY;

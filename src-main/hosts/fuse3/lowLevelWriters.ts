@@ -7,10 +7,11 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
 // per-field validity (an omitted time is simply absent; UTIME_NOW arrives as its own flag),
-// mkdir, mknod, symlink, link, unlink, rmdir, rename. Nodes made are answered with their
-// attributes and counted as a lookup the kernel holds: read at once where the guest can
-// (Vfs.now: a local disk), else asked. On a file open here, tar's fchown, fchmod and
-// futimens act on its descriptor (FileHandle.now: opKit.ts's nowOf).
+// mkdir, mknod, symlink, link, unlink, rmdir, rename (the last three at once where the guest
+// can: Vfs.now). Nodes made are answered with their attributes and counted as a lookup the
+// kernel holds: read at once where the guest can (Vfs.now: a local disk), else asked. On a
+// file open here, tar's fchown, fchmod and futimens act on its descriptor (FileHandle.now:
+// opKit.ts's nowOf).
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
@@ -26,6 +27,20 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       return true;
     }
     nodes.unlinked(path);
+    lib.replyErr(req, 0);
+    return true;
+  };
+  /** rename answered at once where the guest can (Vfs.now: both folders on a local disk); false: ask the usual way. */
+  const renamedNow = (req: Req, from: string, to: string): boolean => {
+    const now = vfs.now;
+    if (!now) return false;
+    try {
+      if (!now.rename(from, to)) return false;
+    } catch (err) {
+      fail(req, err);
+      return true;
+    }
+    nodes.renamed(from, to);
     lib.replyErr(req, 0);
     return true;
   };
@@ -272,6 +287,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }
       // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
       if (flags !== 0) return lib.replyErr(req, E.EINVAL);
+      if (renamedNow(req, from, to)) return;
       serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
         nodes.renamed(from, to);
         lib.replyErr(req, 0);
