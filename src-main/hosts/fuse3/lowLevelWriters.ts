@@ -1,4 +1,4 @@
-import type { Attr, FileHandle, SetAttr, Vfs } from '../../vfs/types.ts';
+import type { Attr, FileHandle, SetAttr, Vfs, VfsNow } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
@@ -16,31 +16,20 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
   const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, nowOf, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
-  /** unlink or rmdir answered at once where the guest can (Vfs.now); false: ask the usual way. */
-  const removedNow = (req: Req, path: string, dir: boolean): boolean => {
+  /**
+   * A change (unlink, rmdir, rename) made and answered at once where the guest can (Vfs.now),
+   * then `after` (the nodes' bookkeeping); false when it was not done: ask the usual way.
+   */
+  const changedNow = (req: Req, change: (now: VfsNow) => boolean, after: () => void): boolean => {
     const now = vfs.now;
     if (!now) return false;
     try {
-      if (!(dir ? now.rmdir(path) : now.unlink(path))) return false;
+      if (!change(now)) return false;
     } catch (err) {
       fail(req, err);
       return true;
     }
-    nodes.unlinked(path);
-    lib.replyErr(req, 0);
-    return true;
-  };
-  /** rename answered at once where the guest can (Vfs.now: both folders on a local disk); false: ask the usual way. */
-  const renamedNow = (req: Req, from: string, to: string): boolean => {
-    const now = vfs.now;
-    if (!now) return false;
-    try {
-      if (!now.rename(from, to)) return false;
-    } catch (err) {
-      fail(req, err);
-      return true;
-    }
-    nodes.renamed(from, to);
+    after();
     lib.replyErr(req, 0);
     return true;
   };
@@ -257,7 +246,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
-      if (removedNow(req, path, false)) return;
+      if (changedNow(req, (now) => now.unlink(path), () => nodes.unlinked(path))) return;
       serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);
@@ -270,7 +259,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       } catch (err) {
         return fail(req, err);
       }
-      if (removedNow(req, path, true)) return;
+      if (changedNow(req, (now) => now.rmdir(path), () => nodes.unlinked(path))) return;
       serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
         lib.replyErr(req, 0);
@@ -287,7 +276,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       }
       // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
       if (flags !== 0) return lib.replyErr(req, E.EINVAL);
-      if (renamedNow(req, from, to)) return;
+      if (changedNow(req, (now) => now.rename(from, to), () => nodes.renamed(from, to))) return;
       serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
         nodes.renamed(from, to);
         lib.replyErr(req, 0);
