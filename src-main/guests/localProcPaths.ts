@@ -276,8 +276,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
-    // A name replaced by the rename is freed on the threadpool, as by unlink.
-    if (from.inline && to.inline) this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target), true);
+    if (from.inline && to.inline) this.now.rename(from, fromName, to, toName);
     else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
   }
 
@@ -292,11 +291,11 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async readlink(d: ProcDir, name: string): Promise<string> {
-    return d.inline ? readlinkSync(`${d.ref}/${name}`) : fsp.readlink(`${d.ref}/${name}`);
+    return d.inline ? this.now.readlink(d, name) : fsp.readlink(`${d.ref}/${name}`);
   }
 
   async setattr(d: ProcDir, name: string, guestPath: string, attr: SetAttr): Promise<void> {
-    if (d.inline) setattrAtSync(`${d.ref}/${name}`, guestPath, attr);
+    if (d.inline) this.now.setattr(d, name, guestPath, attr);
     else await setattrAt(`${d.ref}/${name}`, guestPath, attr);
   }
 }
