@@ -257,8 +257,8 @@ export class LocalGuest implements Vfs {
         if (a.parts.join('/') === b.parts.join('/')) inDirNow(b.parts, to, (d) => p.rename(d, a.name, d, b.name));
         else inDirNow(a.parts, from, (fd) => inDirNow(b.parts, to, (td) => p.rename(fd, a.name, td, b.name)));
         // As the async rename: folders kept under either name now name other paths.
-        this.paths.forget(splitGuestPath(from));
-        this.paths.forget(splitGuestPath(to));
+        this.paths.forget([...a.parts, a.name]);
+        this.paths.forget([...b.parts, b.name]);
         return true;
       },
       readlink: (path) => inParentNow(path, (d, name) => p.readlink(d, name))?.v,
