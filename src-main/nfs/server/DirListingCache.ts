@@ -32,6 +32,13 @@ const MAX_ENTRIES = 2_000_000;
 export class DirListingCache {
   private readonly byVerf = new Map<bigint, Listing>();
   private readonly latest = new Map<string, bigint>();
+  /**
+   * The newest snapshot made of each entries array a guest handed out. A guest that keeps
+   * its listings (the local guest, while inotify proves them fresh) hands out the same array
+   * again, and its snapshot's encodings are reused even after MAX_LISTINGS others pushed it
+   * out: a walk of a tree lists each folder once per pass, more than 64 folders apart.
+   */
+  private readonly byEntries = new WeakMap<readonly DirEntry[], Listing>();
   private nextVerf = randomBytes(8).readBigUInt64BE(0) | 1n;
 
   constructor(private readonly vfs: Vfs) {}
@@ -65,9 +72,11 @@ export class DirListingCache {
 
   /** Keeps a fresh snapshot of `path` under a new verifier. */
   private store(path: string, entries: readonly DirEntry[]): Listing {
-    const previous = this.byVerf.get(this.latest.get(path) ?? -1n);
+    const same = this.byEntries.get(entries);
+    const previous = same?.path === path ? same : this.byVerf.get(this.latest.get(path) ?? -1n);
     if (previous) previous.previous = undefined; // one step back only
     const listing: Listing = { verf: this.nextVerf, path, entries, ...(previous ? { previous } : {}) };
+    this.byEntries.set(entries, listing);
     this.nextVerf = BigInt.asUintN(64, this.nextVerf + 2n);
     this.touch(listing);
     while (this.byVerf.size > MAX_LISTINGS) {
