@@ -1,6 +1,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
@@ -23,6 +24,7 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // and NFS_PROFILE_PIN_CLIENT=<cpu list> the FUSE NFS clients, this script and its tar, find, … there;
 // NFS_PROFILE_TIMELINE=<dir> (with NFS_PROFILE_COUNT=1) writes every call as `name start-µs end-µs` there, per workload and side;
 // NFS_PROFILE_SIDES=ganesha,berth runs ganesha first (default berth,ganesha);
+// NFS_PROFILE_SETTLE_MS=1100 waits that long before each side's find and du (the client's cache expired, as bench/writable.ts does);
 // NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
@@ -92,8 +94,10 @@ async function main(): Promise<void> {
     targets.sort((x, y) => sides.indexOf(x.name) - sides.indexOf(y.name));
     await pin(process.env.NFS_PROFILE_PIN, targets.map((t) => t.pid));
     await pin(process.env.NFS_PROFILE_PIN_CLIENT, [...targets.map((t) => t.client), process.pid]);
-    const step = async (what: string, fn: (mnt: string) => Promise<unknown>): Promise<void> => {
+    const settleMs = Number(process.env.NFS_PROFILE_SETTLE_MS ?? 0);
+    const step = async (what: string, fn: (mnt: string) => Promise<unknown>, settle = false): Promise<void> => {
       for (const t of targets) {
+        if (settle && settleMs > 0) await sleep(settleMs);
         t.counter?.reset();
         const [s0, k0] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
         const strace = process.env.NFS_PROFILE_STRACE ? await attachStrace(t.pid, join(process.env.NFS_PROFILE_STRACE, `${what}-${t.name}.txt`)) : undefined;
@@ -117,8 +121,8 @@ async function main(): Promise<void> {
     else for (const t of targets) await run('tar', ['xf', tar, '-C', tree(t.mnt)]);
     // NFS_PROFILE_FIND_RUNS=n: find n times in a row (what the client's cache keeps between runs).
     const finds = Number(process.env.NFS_PROFILE_FIND_RUNS ?? 1);
-    if (want.has('find')) for (let k = 0; k < finds; k++) await step('find', (m) => run('find', [tree(m)]));
-    if (want.has('du')) await step('du', (m) => run('du', ['-s', tree(m)]));
+    if (want.has('find')) for (let k = 0; k < finds; k++) await step('find', (m) => run('find', [tree(m)]), true);
+    if (want.has('du')) await step('du', (m) => run('du', ['-s', tree(m)]), true);
     if (want.has('rm')) await step('rm', (m) => run('rm', ['-rf', tree(m)]));
     if (want.has('fio')) {
       await step('fio', (m) => run('fio', ['--name=rand', `--filename=${join(m, 'rand.bin')}`, '--rw=randrw', '--bs=4k', '--size=8m', '--number_ios=20000', '--ioengine=psync', '--randrepeat=1', '--output=/dev/null']));
