@@ -273,7 +273,9 @@ export class OpenFileCache {
 
   /** Closes handles of `path` and everything under it (after remove or rename). */
   invalidate(path: string): void {
-    for (const [p, e] of this.entries) if (p === path || p.startsWith(path + '/')) this.evict(p, e);
+    // Called per REMOVE of an `rm -rf` with up to MAX_OPEN entries here: no string built per entry.
+    const n = path.length;
+    for (const [p, e] of this.entries) if (p.startsWith(path) && (p.length === n || p.charCodeAt(n) === 47)) this.evict(p, e);
   }
 
   /** Closes every handle; the cache stays usable. */

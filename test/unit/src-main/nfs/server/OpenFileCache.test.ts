@@ -65,4 +65,21 @@ describe('OpenFileCache', () => {
     expect(files.writerNow(b)).toBeUndefined();
     await files.closeAll();
   });
+
+  it('invalidate() closes the file and everything under a folder of that name, not a sibling sharing its first letters', async () => {
+    const files = new OpenFileCache(guest, 1 << 20);
+    guest.now!.mkdir('/d', 0o755, undefined);
+    const adopt = (path: string): void => {
+      const h = guest.now!.create(path, 0o644, undefined);
+      if (!h) throw new Error('the local guest did not create inline');
+      files.adopt(path, h);
+    };
+    for (const p of ['/d/x', '/dd', '/d2', '/e']) adopt(p);
+    files.invalidate('/d');
+    expect(['/d/x', '/dd', '/d2', '/e'].map((p) => files.writerNow(p) !== undefined)).toEqual([false, true, true, true]);
+    files.invalidate('/e');
+    expect(files.writerNow('/e')).toBeUndefined();
+    expect(files.writerNow('/dd')).toBeDefined();
+    await files.closeAll();
+  });
 });
