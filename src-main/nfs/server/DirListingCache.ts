@@ -37,6 +37,8 @@ export class DirListingCache {
    * its listings (the local guest, while inotify proves them fresh) hands out the same array
    * again, and its snapshot's encodings are reused even after MAX_LISTINGS others pushed it
    * out: a walk of a tree lists each folder once per pass, more than 64 folders apart.
+   * Those encodings then live as long as the guest keeps the listing (the local guest: at
+   * most 1,024 entries each, in folders it watches), about as much memory as the listing.
    */
   private readonly byEntries = new WeakMap<readonly DirEntry[], Listing>();
   private nextVerf = randomBytes(8).readBigUInt64BE(0) | 1n;
