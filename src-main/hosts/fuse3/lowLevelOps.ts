@@ -70,7 +70,7 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       return await dirs.pageWhenReady(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => lib.replyBuf(req, buf, buf.length));
   };
-  const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi } = kit;
+  const { koffi, nodes, handles, dirs, own, statBuf, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi } = kit;
   const ops: OpHandlers = {
     init: ((_userdata: unknown, conn: unknown) => {
       const v = new DataView(koffi.view(conn, 40) as ArrayBuffer);
@@ -93,17 +93,8 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
       const known = vfs.cachedAttr?.(path);
       if (known) return replyEntry(req, path, known);
       // A guest that can answer at once (a local disk): no promise, no Error for a missing name.
-      if (vfs.now) {
-        let a: Attr | null | undefined;
-        try {
-          a = vfs.now.lookup(path);
-        } catch (err) {
-          return fail(req, err);
-        }
-        if (a === null) return lib.replyErr(req, E.ENOENT);
-        if (a) return replyEntry(req, path, a);
-      }
-      serve(req, () => vfs.getattr(path, opts(req)), (a) => replyEntry(req, path, a));
+      const now = vfs.now;
+      serveNow(req, now && (() => now.lookup(path)), () => vfs.getattr(path, opts(req)), (a) => replyEntry(req, path, a));
     }) as never,
     forget: ((req: Req, ino: number, nlookup: number) => {
       nodes.forget(ino, nlookup);
@@ -128,36 +119,16 @@ export function makeLowLevelOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext): 
         writeStat(statBuf, 0, a, own);
         return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
       }
-      if (vfs.now) {
-        let a: Attr | null | undefined;
-        try {
-          a = vfs.now.getattr(node(ino).path);
-        } catch (err) {
-          return fail(req, err);
-        }
-        if (a === null) return lib.replyErr(req, E.ENOENT);
-        if (a) {
-          writeStat(statBuf, 0, a, own);
-          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
-        }
-      }
-      serve(req, () => vfs.getattr(node(ino).path, opts(req)), (a) => {
+      const vnow = vfs.now;
+      serveNow(req, vnow && (() => vnow.getattr(node(ino).path)), () => vfs.getattr(node(ino).path, opts(req)), (a) => {
         writeStat(statBuf, 0, a, own);
         lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
       });
     }) as never,
     readlink: ((req: Req, ino: number) => {
       // Read at once where the guest can (Vfs.now: a local disk).
-      if (vfs.now) {
-        let t: string | undefined;
-        try {
-          t = vfs.now.readlink(node(ino).path);
-        } catch (err) {
-          return fail(req, err);
-        }
-        if (t !== undefined) return void lib.replyReadlink(req, t);
-      }
-      serve(req, () => vfs.readlink(node(ino).path, opts(req)), (t) => lib.replyReadlink(req, t));
+      const now = vfs.now;
+      serveNow(req, now && (() => now.readlink(node(ino).path)), () => vfs.readlink(node(ino).path, opts(req)), (t) => lib.replyReadlink(req, t));
     }) as never,
     open: ((req: Req, ino: number, fi: unknown) => {
       const flags = koffi.decode(fi, FI.flags, 'int') as number;

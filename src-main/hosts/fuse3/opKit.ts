@@ -94,6 +94,24 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
       (err: unknown) => fail(req, err),
     );
   };
+  /**
+   * Answers from the guest's synchronous face where it can (`now`, when given: its value; null
+   * for no such name, answered ENOENT without an Error; undefined when it cannot answer at
+   * once), else as serve() does with `later`.
+   */
+  const serveNow = <T>(req: Req, now: (() => T | null | undefined) | undefined, later: () => Promise<T>, ok: (v: T) => void): void => {
+    if (now) {
+      let v: T | null | undefined;
+      try {
+        v = now();
+      } catch (err) {
+        return fail(req, err);
+      }
+      if (v === null) return lib.replyErr(req, E.ENOENT);
+      if (v !== undefined) return ok(v);
+    }
+    serve(req, later, ok);
+  };
   const node = (id: number): FuseNode => {
     const n = nodes.get(id);
     if (!n) throw new FsError('Closed', `no node ${id} (forgotten)`);
@@ -174,5 +192,5 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi, readOnly, cannotHold };
+  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi, readOnly, cannotHold };
 }
