@@ -33,14 +33,20 @@ afterAll(() => {
   for (const b of bases) rmSync(b, { recursive: true, force: true });
 });
 
+/** A fresh base (removed after the file) holding the guest's root, with the folder `inside` in it, and a folder outside the root. */
+function rootAndOutside(prefix: string, inside: string): { base: string; root: string; outside: string } {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  bases.push(base);
+  const root = join(base, 'root');
+  const outside = join(base, 'outside');
+  mkdirSync(join(root, inside), { recursive: true });
+  mkdirSync(outside);
+  return { base, root, outside };
+}
+
 describe.each(KINDS)('local guest containment under a folder/symlink swap (%s, inline %s)', (kind, inline) => {
   it('never reads, lists or changes anything outside', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'berth-race-'));
-    bases.push(base);
-    const root = join(base, 'root');
-    const outside = join(base, 'outside');
-    mkdirSync(join(root, 'race'), { recursive: true });
-    mkdirSync(outside);
+    const { root, outside } = rootAndOutside('berth-race-', 'race');
     writeFileSync(join(root, 'race', 'f'), 'inside');
     writeFileSync(join(outside, 'f'), 'OUTSIDE');
     writeFileSync(join(outside, 'only-outside'), 'OUTSIDE');
@@ -117,12 +123,7 @@ describe.each(KINDS)('local guest containment under a folder/symlink swap (%s, i
 
 describe('local guest: a kept folder, once its inotify watch vouches for it (proc, inline)', () => {
   it('is given up the moment it is renamed away or moved out of the root, for the folder or symlink put in its place', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'berth-vouch-'));
-    bases.push(base);
-    const root = join(base, 'root');
-    const outside = join(base, 'outside');
-    mkdirSync(join(root, 'a'), { recursive: true });
-    mkdirSync(outside);
+    const { base, root, outside } = rootAndOutside('berth-vouch-', 'a');
     writeFileSync(join(root, 'a', 'f'), 'old');
     writeFileSync(join(outside, 'f'), 'OUTSIDE, longer');
     const g = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: 'proc', inline: true, attrCache: true });
