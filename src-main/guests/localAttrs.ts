@@ -1,11 +1,12 @@
-import { type BigIntStats, type Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import type { Attr, NodeType } from '../vfs/types.ts';
 import { typeOfMode } from '../vfs/modeType.ts';
 import { F } from './localStatBatch.ts';
 
-// The local guest's attributes from what the system reports: a Stats of a listing (times
-// in ms), a BigIntStats of one node (exact nanoseconds), a row of a batched lstat
-// (localStatBatch.ts). The owner shown may be overridden (the spec's uid/gid).
+// The local guest's attributes from what the system reports: a BigIntStats of one node or a
+// row of a batched lstat (localStatBatch.ts), both with exact nanosecond times, so that a
+// node listed and the same node looked up give the same times (an NFS or FUSE client that
+// sees a time move drops what it cached). The owner shown may be overridden (the spec's uid/gid).
 
 /** Owner shown instead of the file's (the local guest spec's uid/gid). */
 export interface OwnerShown {
@@ -14,7 +15,7 @@ export interface OwnerShown {
 }
 
 /** The node type of a stat. */
-export function nodeType(st: Stats | BigIntStats): NodeType {
+export function nodeType(st: BigIntStats): NodeType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -24,24 +25,7 @@ export function nodeType(st: Stats | BigIntStats): NodeType {
   return 'block';
 }
 
-/** Attributes of a listing's entry (times in ms). */
-export function attrOf(st: Stats, own: OwnerShown): Attr {
-  return {
-    type: nodeType(st),
-    mode: st.mode & 0o7777,
-    size: st.isFile() || st.isSymbolicLink() || st.isDirectory() ? st.size : 0,
-    nlink: st.nlink,
-    uid: own.uid ?? st.uid,
-    gid: own.gid ?? st.gid,
-    ino: st.ino,
-    mtime: st.mtimeMs,
-    atime: st.atimeMs,
-    ctime: st.ctimeMs,
-    ...(st.isCharacterDevice() || st.isBlockDevice() ? { rdev: st.rdev } : {}),
-  };
-}
-
-/** Attributes with exact nanosecond times (a stat of one node; listings use attrOf). */
+/** Attributes with exact nanosecond times. */
 export function attrOfNs(st: BigIntStats, own: OwnerShown): Attr {
   const file = st.isFile() || st.isSymbolicLink() || st.isDirectory();
   return {
@@ -62,10 +46,15 @@ export function attrOfNs(st: BigIntStats, own: OwnerShown): Attr {
   };
 }
 
-/** Attributes of a row of a batched lstat (localStatBatch.ts). */
+const nsOf = (sec: number, nsec: number): bigint => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+
+/** Attributes of a row of a batched lstat (localStatBatch.ts), with exact nanosecond times. */
 export function attrOfRow(r: Float64Array, o: number, own: OwnerShown): Attr {
   const mode = r[o + F.mode]!;
   const type = typeOfMode(mode);
+  const mtimeNs = nsOf(r[o + F.mtimeS]!, r[o + F.mtimeNsec]!);
+  const atimeNs = nsOf(r[o + F.atimeS]!, r[o + F.atimeNsec]!);
+  const ctimeNs = nsOf(r[o + F.ctimeS]!, r[o + F.ctimeNsec]!);
   const a: Attr = {
     type,
     mode: mode & 0o7777,
@@ -74,9 +63,13 @@ export function attrOfRow(r: Float64Array, o: number, own: OwnerShown): Attr {
     uid: own.uid ?? r[o + F.uid]!,
     gid: own.gid ?? r[o + F.gid]!,
     ino: r[o + F.ino]!,
-    mtime: r[o + F.mtimeMs]!,
-    atime: r[o + F.atimeMs]!,
-    ctime: r[o + F.ctimeMs]!,
+    // ms from the nanoseconds, as attrOfNs makes them: the same node gives the same numbers either way.
+    mtime: Number(mtimeNs) / 1e6,
+    atime: Number(atimeNs) / 1e6,
+    ctime: Number(ctimeNs) / 1e6,
+    atimeNs,
+    mtimeNs,
+    ctimeNs,
   };
   if (type === 'char' || type === 'block') a.rdev = r[o + F.rdev]!;
   return a;

@@ -1,8 +1,8 @@
-import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type Stats, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type BigIntStats, symlinkSync, unlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
-import { attrOf, attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
+import { attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -34,15 +34,15 @@ interface ProcDir extends DirRef, OpenDir {}
  * time. Callback lstat, not fs/promises: measured here, a promise per call cost ~2x the
  * main-thread CPU, and listing big folders is all lstat.
  */
-function lstatAll(dir: string, names: readonly string[]): Promise<(Stats | undefined)[]> {
-  const out = new Array<Stats | undefined>(names.length);
+function lstatAll(dir: string, names: readonly string[]): Promise<(BigIntStats | undefined)[]> {
+  const out = new Array<BigIntStats | undefined>(names.length);
   if (names.length === 0) return Promise.resolve(out);
   return new Promise((resolve) => {
     let next = 0;
     let done = 0;
     const start = (): void => {
       const i = next++;
-      lstat(`${dir}/${names[i]}`, (err, st) => {
+      lstat(`${dir}/${names[i]}`, { bigint: true }, (err, st) => {
         out[i] = err ? undefined : st;
         if (++done === names.length) resolve(out);
         else if (next < names.length) start();
@@ -137,8 +137,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         for (const name of names.slice(i, i + READDIR_BATCH)) {
           // Each entry may itself be a mount point of another kind: judged one by one.
           if (!this.policy.inline(`${d.lexical}/${name}`)) {
-            const st = await fsp.lstat(`${d.ref}/${name}`).catch(() => undefined);
-            if (st) out.push({ name, attr: attrOf(st, this.shown) });
+            const st = await fsp.lstat(`${d.ref}/${name}`, { bigint: true }).catch(() => undefined);
+            if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
             continue;
           }
           const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
@@ -160,7 +160,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         const stats = await lstatAll(d.ref, batch);
         for (let j = 0; j < batch.length; j++) {
           const st = stats[j];
-          if (st) out.push({ name: batch[j]!, attr: attrOf(st, this.shown) });
+          if (st) out.push({ name: batch[j]!, attr: attrOfNs(st, this.shown) });
         }
       }
       yield out;

@@ -10,9 +10,13 @@ import { Worker } from 'node:worker_threads';
 // network mount below the folder); the caller then falls back to threadpool lstat.
 
 /** Numbers per name in a batch's answer. */
-export const STAT_FIELDS = 10;
-/** Field offsets in a row (mode is -1 for a name that could not be lstat-ed: it vanished). */
-export const F = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, ino: 5, mtimeMs: 6, atimeMs: 7, ctimeMs: 8, rdev: 9 } as const;
+export const STAT_FIELDS = 13;
+/**
+ * Field offsets in a row (mode is -1 for a name that could not be lstat-ed: it vanished).
+ * Each time is two numbers, whole seconds and the nanoseconds past them, so that it stays
+ * exact (a lookup of the same node gives exact nanoseconds: the two must agree).
+ */
+export const F = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, ino: 5, mtimeS: 6, mtimeNsec: 7, atimeS: 8, atimeNsec: 9, ctimeS: 10, ctimeNsec: 11, rdev: 12 } as const;
 
 /**
  * Fewer names than this go through the threadpool (undefined is answered): a message each
@@ -27,16 +31,21 @@ const STUCK_MS = 5_000;
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { lstatSync } = require('node:fs');
+const NS = 1000000000n;
 parentPort.on('message', (m) => {
   const names = m.names;
   const out = new Float64Array(names.length * ${STAT_FIELDS});
   for (let i = 0; i < names.length; i++) {
     const o = i * ${STAT_FIELDS};
     let st;
-    try { st = lstatSync(m.dir + '/' + names[i], { throwIfNoEntry: false }); } catch { st = undefined; }
+    try { st = lstatSync(m.dir + '/' + names[i], { bigint: true, throwIfNoEntry: false }); } catch { st = undefined; }
     if (!st) { out[o] = -1; continue; }
-    out[o] = st.mode; out[o + 1] = st.nlink; out[o + 2] = st.uid; out[o + 3] = st.gid; out[o + 4] = st.size;
-    out[o + 5] = st.ino; out[o + 6] = st.mtimeMs; out[o + 7] = st.atimeMs; out[o + 8] = st.ctimeMs; out[o + 9] = st.rdev;
+    out[o] = Number(st.mode); out[o + 1] = Number(st.nlink); out[o + 2] = Number(st.uid); out[o + 3] = Number(st.gid); out[o + 4] = Number(st.size);
+    out[o + 5] = Number(st.ino);
+    out[o + 6] = Number(st.mtimeNs / NS); out[o + 7] = Number(st.mtimeNs % NS);
+    out[o + 8] = Number(st.atimeNs / NS); out[o + 9] = Number(st.atimeNs % NS);
+    out[o + 10] = Number(st.ctimeNs / NS); out[o + 11] = Number(st.ctimeNs % NS);
+    out[o + 12] = Number(st.rdev);
   }
   parentPort.postMessage({ id: m.id, buf: out.buffer }, [out.buffer]);
 });
