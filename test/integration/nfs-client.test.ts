@@ -10,7 +10,7 @@ import { NfsGuest } from '../../src-main/guests/nfs.ts';
 import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
 import { FsfProps } from '../../src-main/nfs/nfs3/constants.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
-import type { Vfs } from '../../src-main/vfs/types.ts';
+import type { Attr, Vfs } from '../../src-main/vfs/types.ts';
 import { missingGanesha, startGanesha, type Ganesha } from '../helpers/ganesha.ts';
 
 // Our NFS client (the nfs guest) against two servers: nfs-ganesha and our own server.
@@ -74,6 +74,20 @@ function exerciseAgainstDisk(name: string, setup: () => Promise<{ vfs: Vfs; dir:
         expect(a.size, p).toBe(st.isDirectory() ? a.size : st.size);
         expect(a.mode, p).toBe(st.mode & 0o7777);
         expect(Math.floor(a.mtime / 1000), p).toBe(Math.floor(st.mtimeMs / 1000));
+      }
+      // Times to the nanosecond: set so, they reach the disk; read back from a lookup and
+      // from a listing alike (a client that sees a time move between the two drops what it
+      // cached). A double in ms would be ~0.25 µs off.
+      await vfs.setattr!('/hello.txt', { mtime: 1_600_000_000_987.6543, mtimeNs: 1_600_000_000_987_654_321n }, opts());
+      expect(lstatSync(join(dir, 'hello.txt'), { bigint: true }).mtimeNs).toBe(1_600_000_000_987_654_321n);
+      const listed = new Map<string, Attr>();
+      for await (const e of vfs.readdir('/', opts())) listed.set(e.name, e.attr);
+      for (const p of ['hello.txt', 'big.bin', 'a', 'rel-link']) {
+        const st = lstatSync(join(dir, p), { bigint: true });
+        const a = await vfs.getattr(`/${p}`, opts());
+        const want = { m: st.mtimeNs, c: st.ctimeNs };
+        expect({ m: a.mtimeNs, c: a.ctimeNs }, p).toEqual(want);
+        expect({ m: listed.get(p)?.mtimeNs, c: listed.get(p)?.ctimeNs }, `${p} listed`).toEqual(want);
       }
       await expect(vfs.getattr('/nope', opts())).rejects.toMatchObject({ kind: 'NotExist' });
       await expect(vfs.getattr('/hello.txt/x', opts())).rejects.toMatchObject({ kind: expect.stringMatching(/NotDir|NotExist/) });

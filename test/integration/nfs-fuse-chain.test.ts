@@ -68,4 +68,34 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     const w = await sh(`echo x > '${mnt}/new.txt'`);
     expect(w.code).not.toBe(0);
   });
+
+  it('keeps times to the nanosecond end to end, read and set (writable)', async () => {
+    const rwSrc = join(base, 'rw-src');
+    const rwMnt = join(base, 'rw-mnt');
+    mkdirSync(join(rwSrc, 'sub'), { recursive: true });
+    mkdirSync(rwMnt);
+    writeFileSync(join(rwSrc, 'f'), 'f\n');
+    const server = await cliMount(['nfs', 'local', '--path', rwSrc, '--rw', '--nfs-no-root-squash', '/ip4/127.0.0.1/tcp/0']);
+    children.push(server);
+    const listen = /^mounted .* at (\/ip4\/127\.0\.0\.1\/tcp\/\d+)$/m.exec(server.log.out)?.[1];
+    expect(listen, server.log.out).toBeDefined();
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen!, '--rw', '--timeout', '20s', rwMnt]));
+    const mtime = async (p: string): Promise<string> => {
+      const r = await sh(`date -r '${p}' +%s.%N`);
+      expect(r.code, r.err).toBe(0);
+      return r.out.trim();
+    };
+    // read: a time a double in ms cannot hold, from a listing (ls -l) and from a lookup (stat)
+    await sh(`touch -m -d @1704067200.123456789 '${rwSrc}/f' '${rwSrc}/sub'`);
+    const ls = await sh(`ls -l --time-style=+%s.%N '${rwMnt}'`);
+    expect(ls.out).toMatch(/ 1704067200\.123456789 f$/m);
+    expect(ls.out).toMatch(/ 1704067200\.123456789 sub$/m);
+    expect(await mtime(`${rwMnt}/f`)).toBe('1704067200.123456789');
+    // set: the nanoseconds reach the backing folder
+    const t = await sh(`touch -m -d @1600000000.987654321 '${rwMnt}/f' && touch -m -d @1600000001.000000001 '${rwMnt}/sub'`);
+    expect(t.code, t.err).toBe(0);
+    expect(await mtime(`${rwSrc}/f`)).toBe('1600000000.987654321');
+    expect(await mtime(`${rwSrc}/sub`)).toBe('1600000001.000000001');
+    expect(await mtime(`${rwMnt}/f`)).toBe('1600000000.987654321');
+  });
 });

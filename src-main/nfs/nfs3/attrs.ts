@@ -18,8 +18,22 @@ const FTYPE: Record<NodeType, number> = {
 
 const TYPE_OF_FTYPE: Partial<Record<number, NodeType>> = Object.fromEntries(Object.entries(FTYPE).map(([t, f]) => [f, t as NodeType]));
 
-/** Writes nfstime3 from milliseconds since the epoch. */
-export function writeTime(w: XdrWriter, ms: number): void {
+const NS_PER_S = 1_000_000_000n;
+
+/**
+ * Writes nfstime3: from the exact nanoseconds when given (a double in ms is only ~0.25 µs
+ * exact at today's dates, and a client that sees a time move drops what it cached), else
+ * from milliseconds since the epoch. Times before the epoch are written as the epoch.
+ */
+export function writeTime(w: XdrWriter, ms: number, ns?: bigint): void {
+  if (ns !== undefined) {
+    if (ns <= 0n) w.uint32(0).uint32(0);
+    else {
+      const sec = ns / NS_PER_S;
+      w.uint32(Math.min(Number(sec), 0xffff_ffff)).uint32(Number(ns - sec * NS_PER_S));
+    }
+    return;
+  }
   const t = Number.isFinite(ms) && ms > 0 ? ms : 0;
   const sec = Math.floor(t / 1000);
   w.uint32(Math.min(sec, 0xffff_ffff)).uint32(Math.round((t - sec * 1000) * 1_000_000) % 1_000_000_000);
@@ -31,6 +45,13 @@ export function readTime(r: XdrReader): number {
   const nsec = r.uint32();
   // Fractions of a millisecond kept (Attr times may carry them).
   return sec * 1000 + nsec / 1_000_000;
+}
+
+/** Reads nfstime3 as [milliseconds since the epoch, the exact nanoseconds]. */
+function readTimeNs(r: XdrReader): [number, bigint] {
+  const sec = r.uint32();
+  const nsec = r.uint32();
+  return [sec * 1000 + nsec / 1_000_000, BigInt(sec) * NS_PER_S + BigInt(nsec)];
 }
 
 /** The last fsid written and its halves: a server has one fsid, and a BigInt write per fattr3 cost more than the rest of it. */
@@ -57,9 +78,9 @@ export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
   w.uint32((rdev & 0xfff00) >>> 8).uint32((rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
   w.uint32(fsidHi).uint32(fsidLo);
   w.uint64(a.ino);
-  writeTime(w, a.atime);
-  writeTime(w, a.mtime);
-  writeTime(w, a.ctime);
+  writeTime(w, a.atime, a.atimeNs);
+  writeTime(w, a.mtime, a.mtimeNs);
+  writeTime(w, a.ctime, a.ctimeNs);
 }
 
 /** post_op_attr (§2.6): attributes when known. */
@@ -97,10 +118,10 @@ export function readFattr3(r: XdrReader): Fattr3 {
   const minor = r.uint32(); // rdev (specdata3)
   r.skip(8); // fsid
   const ino = r.uint64Low53();
-  const atime = readTime(r);
-  const mtime = readTime(r);
-  const ctime = readTime(r);
-  const out: Fattr3 = { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime };
+  const [atime, atimeNs] = readTimeNs(r);
+  const [mtime, mtimeNs] = readTimeNs(r);
+  const [ctime, ctimeNs] = readTimeNs(r);
+  const out: Fattr3 = { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime, atimeNs, mtimeNs, ctimeNs };
   if (type === 'char' || type === 'block') out.rdev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
   return out;
 }
@@ -160,11 +181,13 @@ export function writeSattr3(w: XdrWriter, s: Sattr3): void {
   }
   w.bool(s.size !== undefined);
   if (s.size !== undefined) w.uint64(s.size);
-  for (const t of [s.atime, s.mtime]) {
+  for (const [t, ns] of [[s.atime, s.atimeNs], [s.mtime, s.mtimeNs]] as const) {
     if (t === undefined) w.uint32(TimeHow.DONT_CHANGE);
+    // "Now" on the server's clock, which needs only write access there (readSattr3).
+    else if (s.timesNow) w.uint32(TimeHow.SET_TO_SERVER_TIME);
     else {
       w.uint32(TimeHow.SET_TO_CLIENT_TIME);
-      writeTime(w, t);
+      writeTime(w, t, ns);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFattr3, readSattr3, writeFattr3 } from '../../../../../src-main/nfs/nfs3/attrs.ts';
+import { readFattr3, readSattr3, writeFattr3, writeSattr3 } from '../../../../../src-main/nfs/nfs3/attrs.ts';
 import { TimeHow } from '../../../../../src-main/nfs/nfs3/constants.ts';
 import { XdrReader } from '../../../../../src-main/nfs/xdr/XdrReader.ts';
 import { XdrWriter } from '../../../../../src-main/nfs/xdr/XdrWriter.ts';
@@ -19,6 +19,21 @@ describe('fattr3 (RFC 1813 §2.6)', () => {
       expect(back).toMatchObject({ type: 'file', mode: 0o640, size: attr.size, nlink: 2, uid: 1000, gid: 100, ino: attr.ino, atime: attr.atime, ctime: attr.ctime });
       expect(back.mtime).toBeCloseTo(attr.mtime, 3);
     }
+  });
+
+  it('carries exact nanoseconds both ways where the guest has them (a double in ms cannot)', () => {
+    const ns = { atimeNs: 1_704_067_200_123_456_789n, mtimeNs: 1_704_067_201_000_000_001n, ctimeNs: 1_704_067_202_999_999_999n };
+    const exact: Attr = { ...attr, ...ns, atime: Number(ns.atimeNs) / 1e6, mtime: Number(ns.mtimeNs) / 1e6, ctime: Number(ns.ctimeNs) / 1e6 };
+    const w = new XdrWriter();
+    writeFattr3(w, exact, 1n);
+    const b = w.toBuffer();
+    // nfstime3 seconds and nanoseconds on the wire: atime, mtime, ctime at the end
+    expect([b.readUInt32BE(60), b.readUInt32BE(64), b.readUInt32BE(68), b.readUInt32BE(72), b.readUInt32BE(76), b.readUInt32BE(80)]).toEqual([1_704_067_200, 123_456_789, 1_704_067_201, 1, 1_704_067_202, 999_999_999]);
+    expect(readFattr3(new XdrReader(b))).toMatchObject(ns);
+    // before the epoch: written as the epoch, as a time in ms is
+    const early = new XdrWriter();
+    writeFattr3(early, { ...exact, mtimeNs: -5n, mtime: -0.000005 }, 1n);
+    expect(early.toBuffer().readBigUInt64BE(68)).toBe(0n);
   });
 
   it('writes names as XDR strings straight into the buffer, multi-byte and long ones too', () => {
@@ -44,5 +59,17 @@ describe('sattr3 (RFC 1813 §2.6)', () => {
     expect(s.atimeNs).toBeUndefined();
     expect(s.atime).toBeGreaterThan(0);
     expect(s.timesNow).toBeUndefined(); // an explicit time rides along: not a plain "now"
+  });
+
+  it('sends a client time to the nanosecond, and "now" as the server\'s time', () => {
+    const w = new XdrWriter();
+    writeSattr3(w, { atime: 1_600_000_000_123.4568, atimeNs: 1_600_000_000_123_456_789n, mtime: 1_600_000_001_000 });
+    const back = readSattr3(new XdrReader(w.toBuffer()));
+    expect({ a: back.atimeNs, m: back.mtimeNs }).toEqual({ a: 1_600_000_000_123_456_789n, m: 1_600_000_001_000_000_000n });
+    const now = new XdrWriter();
+    writeSattr3(now, { mtime: Date.now(), timesNow: true });
+    const b = now.toBuffer();
+    expect([b.readUInt32BE(16), b.readUInt32BE(20), b.length]).toEqual([TimeHow.DONT_CHANGE, TimeHow.SET_TO_SERVER_TIME, 24]);
+    expect(readSattr3(new XdrReader(b)).timesNow).toBe(true);
   });
 });
