@@ -284,7 +284,8 @@ export class LocalGuest implements Vfs {
     const shown = { uid: spec.uid, gid: spec.gid };
     const paths = kind === 'proc' ? new ProcPaths(real, policy, shown) : new AtPaths(real, policy, shown);
     const asked = opts.attrCache ?? process.env.BERTH_LOCAL_ATTR_CACHE !== '0';
-    const cache = asked === false ? undefined : LocalAttrCache.open((p) => (p === '/' ? real : real + p), asked === true ? DEFAULT_MAX_WATCHES : asked.maxWatches);
+    const hostPath = (p: string): string => (p === '/' ? real : real + p);
+    const cache = asked === false ? undefined : LocalAttrCache.open(hostPath, asked === true ? DEFAULT_MAX_WATCHES : asked.maxWatches, Date.now, (p) => policy.inline(hostPath(p)));
     return new LocalGuest(real, spec.readOnly ?? false, policy, paths, cache);
   }
 

@@ -19,7 +19,11 @@ import { ENOSPC, IN, Inotify } from '../sys/inotify.ts';
 // change inside one changes its times, reported to its own watch). Not covered by inotify,
 // hence bounded by MAX_AGE_MS: writes through a shared mmap, a hard link made to a cached
 // file from a folder not watched, a file system mounted inside the folder (the guest's
-// mount-table check sees it within a second and drops everything).
+// mount-table check sees it within a second and drops everything), and any change made by
+// another machine to a folder on a network file system. A folder's own attributes on a
+// local disk have none of these (what changes them, a name made, removed or renamed in it,
+// a chmod, a read of it, is reported to its watch), so there they are kept without the bound:
+// a walk that comes back after MAX_AGE_MS (find, du) is answered from memory.
 
 /**
  * inotify events that change what a folder's cache holds. IN_ACCESS too: a change of the
@@ -57,6 +61,8 @@ interface Watch {
   /** The folder's own attributes. */
   self?: Attr;
   selfAt: number;
+  /** Whether every change to the folder's own attributes is reported to its watch (a local disk): `self` is then kept past MAX_AGE_MS. */
+  seen: boolean;
   /** Non-folder children with one link, by name, with the time kept. */
   children: Map<string, { a: Attr; at: number }>;
   listing?: readonly DirEntry[];
@@ -118,12 +124,19 @@ export class LocalAttrCache {
     private readonly hostPath: (guestPath: string) => string,
     /** Clock (ms), for the age bound. */
     private readonly now: () => number,
+    /** Whether the folder at a guest path lies on a local disk, asked when it is first watched (see `Watch.seen`). */
+    private readonly onLocalDisk: (guestPath: string) => boolean,
   ) {}
 
   /** A cache, or undefined when inotify is unavailable (off Linux, the instance limit reached). */
-  static open(hostPath: (guestPath: string) => string, maxWatches = DEFAULT_MAX_WATCHES, now: () => number = Date.now): LocalAttrCache | undefined {
+  static open(
+    hostPath: (guestPath: string) => string,
+    maxWatches = DEFAULT_MAX_WATCHES,
+    now: () => number = Date.now,
+    onLocalDisk: (guestPath: string) => boolean = () => false,
+  ): LocalAttrCache | undefined {
     const ino = Inotify.open();
-    return ino && new LocalAttrCache(ino, Math.max(1, maxWatches), hostPath, now);
+    return ino && new LocalAttrCache(ino, Math.max(1, maxWatches), hostPath, now, onLocalDisk);
   }
 
   /** Reads every queued event and forgets what they name: call before answering from memory. */
@@ -152,7 +165,7 @@ export class LocalAttrCache {
   /** The attributes of `path` kept in memory, after sync(); undefined when not kept. */
   attr(path: string): Attr | undefined {
     const t = this.now() - MAX_AGE_MS;
-    if (path === '/') return this.hit(this.byPath.get('/'), (w) => (w.self && w.selfAt > t ? w.self : undefined));
+    if (path === '/') return this.hit(this.byPath.get('/'), (w) => (w.self && (w.seen || w.selfAt > t) ? w.self : undefined));
     const i = path.lastIndexOf('/');
     const dir = i === 0 ? '/' : path.slice(0, i);
     const name = path.slice(i + 1);
@@ -161,7 +174,7 @@ export class LocalAttrCache {
     const c = w.children.get(name);
     if (c && c.at > t) return this.hit(w, () => c.a);
     const sub = w.subs.get(name);
-    if (sub?.self && sub.selfAt > t) return this.hit(sub, () => sub.self);
+    if (sub?.self && (sub.seen || sub.selfAt > t)) return this.hit(sub, () => sub.self);
     if (w.listing && w.listingAt > t) {
       if (!w.byName) {
         w.byName = new Map();
@@ -211,7 +224,7 @@ export class LocalAttrCache {
       }
       // The same folder under another path (a bind mount inside the root): kept under the first only.
       if (this.byWd.has(wd)) return false;
-      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, children: new Map(), listingAt: 0, renames: 0 };
+      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, seen: this.onLocalDisk(path), children: new Map(), listingAt: 0, renames: 0 };
       this.byPath.set(path, w);
       this.byWd.set(wd, w);
       parent?.subs.set(w.name, w);

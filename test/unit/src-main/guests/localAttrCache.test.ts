@@ -1,4 +1,4 @@
-import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -101,6 +101,36 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     expect(attr('/a/b/f')?.size, 'the limit this bound exists for').toBe(3);
     clock += MAX_AGE_MS + 1;
     expect(attr('/a/b/f')).toBeUndefined();
+  });
+
+  it("a folder's own attributes on a local disk outlive MAX_AGE_MS, and go at the first event that changes them", () => {
+    const local = LocalAttrCache.open((p) => root + p, 16, () => clock, (p) => p !== '/a')!;
+    try {
+      const keepDir = (path: string): void => {
+        const parts = path.split('/').filter(Boolean);
+        expect(local.watch(parts, (i) => ({ path: join(root, ...parts.slice(0, i)), release: () => {} }))).toBe(true);
+        local.keep(path, attrOf(join(root, path)), true);
+      };
+      const dirAttr = (path: string): Attr | undefined => {
+        local.sync();
+        return local.attr(path);
+      };
+      keepDir('/a/b');
+      keepDir('/a');
+      clock += 10 * MAX_AGE_MS;
+      expect(dirAttr('/a/b')?.type, 'on a local disk: every change to it is reported').toBe('dir');
+      expect(dirAttr('/a'), 'not on a local disk (here: said so): bounded as before').toBeUndefined();
+      // a chmod, new times, a name made in it, a read of it: each forgets it
+      const b = join(root, 'a/b');
+      for (const change of [() => chmodSync(b, 0o700), () => utimesSync(b, new Date(), new Date(5_000_000)), () => writeFileSync(join(b, 'new'), ''), () => readdirSync(b)]) {
+        keepDir('/a/b');
+        expect(dirAttr('/a/b')?.type).toBe('dir');
+        change();
+        expect(dirAttr('/a/b'), String(change)).toBeUndefined();
+      }
+    } finally {
+      local.close();
+    }
   });
 
   it('a listing is kept whole only when every subfolder in it is watched', () => {
