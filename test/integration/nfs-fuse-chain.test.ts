@@ -44,16 +44,22 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
-  it('serves the same bytes end to end', async () => {
-    const server = await cliMount(['nfs', 'local', '--path', src, '/ip4/127.0.0.1/tcp/0']);
+  /** `berth mount nfs local` with `args` on a loopback port: the server and the multiaddr it listens on. */
+  const serveNfs = async (args: string[]): Promise<{ server: CliMount; listen: string }> => {
+    const server = await cliMount(['nfs', 'local', ...args, '/ip4/127.0.0.1/tcp/0']);
     children.push(server);
     const listen = /^mounted .* at (\/ip4\/127\.0\.0\.1\/tcp\/\d+)$/m.exec(server.log.out)?.[1];
     expect(listen, server.log.out).toBeDefined();
+    return { server, listen: listen! };
+  };
+
+  it('serves the same bytes end to end', async () => {
+    const { server, listen } = await serveNfs(['--path', src]);
     // The mount commands follow the "mounted" line; give them a moment to arrive.
     for (let i = 0; i < 50 && !server.log.out.includes('macos:'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(server.log.out).toMatch(/linux: mount -t nfs -o vers=3,proto=tcp,port=\d+,mountport=\d+,nolock 127\.0\.0\.1:\/ \/mnt\/x/);
 
-    const fuse = await cliMount(['fuse', 'nfs', '--nfs-server', listen!, '--timeout', '20s', mnt]);
+    const fuse = await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--timeout', '20s', mnt]);
     children.push(fuse);
 
     const names = (await sh(`ls -A1 '${mnt}'`)).out.trim().split('\n');
@@ -75,11 +81,8 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     mkdirSync(join(rwSrc, 'sub'), { recursive: true });
     mkdirSync(rwMnt);
     writeFileSync(join(rwSrc, 'f'), 'f\n');
-    const server = await cliMount(['nfs', 'local', '--path', rwSrc, '--rw', '--nfs-no-root-squash', '/ip4/127.0.0.1/tcp/0']);
-    children.push(server);
-    const listen = /^mounted .* at (\/ip4\/127\.0\.0\.1\/tcp\/\d+)$/m.exec(server.log.out)?.[1];
-    expect(listen, server.log.out).toBeDefined();
-    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen!, '--rw', '--timeout', '20s', rwMnt]));
+    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
     const mtime = async (p: string): Promise<string> => {
       const r = await sh(`date -r '${p}' +%s.%N`);
       expect(r.code, r.err).toBe(0);
