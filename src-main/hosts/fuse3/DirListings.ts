@@ -3,6 +3,7 @@ import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { type OwnerOverride, typeBits } from './structs.ts';
+import { splitNs } from '../../vfs/times.ts';
 
 // Listings of one mount: a snapshot of a folder's entries (with attributes) that READDIR /
 // READDIRPLUS page through by offset. The offset handed to the kernel is the snapshot's id
@@ -65,8 +66,8 @@ function u64(b: Buffer, off: number, n: number): void {
 /** Seconds and nanoseconds of a time given in ms and maybe exact ns. */
 function secNsec(ms: number, ns: bigint | undefined): [number, number] {
   if (ns !== undefined) {
-    const s = ns / 1_000_000_000n;
-    return [Number(s), Number(ns - s * 1_000_000_000n)];
+    const [s, n] = splitNs(ns);
+    return [Number(s), Number(n)];
   }
   const s = Math.floor(ms / 1000);
   return [s, Math.min(999_999_999, Math.round((ms - s * 1000) * 1000) * 1000)];
