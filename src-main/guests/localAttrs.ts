@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import type { Attr, NodeType } from '../vfs/types.ts';
 import { typeOfMode } from '../vfs/modeType.ts';
 import { F } from './localStatBatch.ts';
+import { joinNs } from '../vfs/times.ts';
 
 // The local guest's attributes from what the system reports: a BigIntStats of one node or a
 // row of a batched lstat (localStatBatch.ts), both with exact nanosecond times, so that a
@@ -46,15 +47,13 @@ export function attrOfNs(st: BigIntStats, own: OwnerShown): Attr {
   };
 }
 
-const nsOf = (sec: number, nsec: number): bigint => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
-
 /** Attributes of a row of a batched lstat (localStatBatch.ts), with exact nanosecond times. */
 export function attrOfRow(r: Float64Array, o: number, own: OwnerShown): Attr {
   const mode = r[o + F.mode]!;
   const type = typeOfMode(mode);
-  const mtimeNs = nsOf(r[o + F.mtimeS]!, r[o + F.mtimeNsec]!);
-  const atimeNs = nsOf(r[o + F.atimeS]!, r[o + F.atimeNsec]!);
-  const ctimeNs = nsOf(r[o + F.ctimeS]!, r[o + F.ctimeNsec]!);
+  const mtimeNs = joinNs(r[o + F.mtimeS]!, r[o + F.mtimeNsec]!);
+  const atimeNs = joinNs(r[o + F.atimeS]!, r[o + F.atimeNsec]!);
+  const ctimeNs = joinNs(r[o + F.ctimeS]!, r[o + F.ctimeNsec]!);
   const a: Attr = {
     type,
     mode: mode & 0o7777,

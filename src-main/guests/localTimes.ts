@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type { SetAttr } from '../vfs/types.ts';
+import { splitNs } from '../vfs/times.ts';
 
 // Times of a local node set with utimensat(2) itself, through koffi: Node's utimes takes
 // double seconds (~1 µs at today's dates) and has no UTIME_OMIT / UTIME_NOW, so `touch -m`
@@ -56,13 +57,7 @@ export function timespecs(attr: SetAttr): Buffer {
       b.writeBigInt64LE(BigInt(UTIME_NOW), off + 8);
       return;
     }
-    const t = ns ?? BigInt(Math.round(ms * 1000)) * 1000n;
-    let s = t / 1_000_000_000n;
-    let n = t % 1_000_000_000n;
-    if (n < 0n) {
-      n += 1_000_000_000n;
-      s -= 1n;
-    }
+    const [s, n] = splitNs(ns ?? BigInt(Math.round(ms * 1000)) * 1000n);
     b.writeBigInt64LE(s, off);
     b.writeBigInt64LE(n, off + 8);
   };

@@ -3,6 +3,11 @@
 
 const NS_PER_S = 1_000_000_000n;
 
+/** The exact nanoseconds of a time given as whole seconds and the nanoseconds past them. */
+export function joinNs(sec: number, nsec: number): bigint {
+  return BigInt(sec) * NS_PER_S + BigInt(nsec);
+}
+
 /**
  * Whole seconds and the nanoseconds past them, 0 ≤ nsec < 10^9: floored, so a time before
  * 1970 (-1.5 s) is -2 s + 500,000,000 ns, as struct timespec has it.

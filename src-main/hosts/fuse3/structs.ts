@@ -1,5 +1,6 @@
 import type { Attr, NodeType } from '../../vfs/types.ts';
 import { TYPE_BITS } from '../../vfs/modeType.ts';
+import { splitNs } from '../../vfs/times.ts';
 import { STAT } from './libfuse3.ts';
 
 // The C structs the libfuse 3 host hands libfuse, written into Buffers field by field:
@@ -34,13 +35,7 @@ function u64(b: Buffer, off: number, n: number): void {
 /** A time in ms (maybe fractional) or exact ns as struct timespec. */
 function timespec(b: Buffer, off: number, ms: number, ns: bigint | undefined): void {
   if (ns !== undefined) {
-    const sec = ns / 1_000_000_000n;
-    let nsec = ns % 1_000_000_000n;
-    let s = sec;
-    if (nsec < 0n) {
-      nsec += 1_000_000_000n;
-      s -= 1n;
-    }
+    const [s, nsec] = splitNs(ns);
     b.writeBigInt64LE(s, off);
     b.writeBigInt64LE(nsec, off + 8);
     return;

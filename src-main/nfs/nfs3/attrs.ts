@@ -3,6 +3,7 @@ import { XdrError } from '../xdr/XdrError.ts';
 import type { XdrReader } from '../xdr/XdrReader.ts';
 import type { XdrWriter } from '../xdr/XdrWriter.ts';
 import { Ftype3, TimeHow } from './constants.ts';
+import { joinNs, splitNs } from '../../vfs/times.ts';
 
 // Attribute structures of RFC 1813 §2.6 shared by our server (encode) and client (decode).
 
@@ -18,8 +19,6 @@ const FTYPE: Record<NodeType, number> = {
 
 const TYPE_OF_FTYPE: Partial<Record<number, NodeType>> = Object.fromEntries(Object.entries(FTYPE).map(([t, f]) => [f, t as NodeType]));
 
-const NS_PER_S = 1_000_000_000n;
-
 /**
  * Writes nfstime3: from the exact nanoseconds when given (a double in ms is only ~0.25 µs
  * exact at today's dates, and a client that sees a time move drops what it cached), else
@@ -29,8 +28,8 @@ export function writeTime(w: XdrWriter, ms: number, ns?: bigint): void {
   if (ns !== undefined) {
     if (ns <= 0n) w.uint32(0).uint32(0);
     else {
-      const sec = ns / NS_PER_S;
-      w.uint32(Math.min(Number(sec), 0xffff_ffff)).uint32(Number(ns - sec * NS_PER_S));
+      const [sec, nsec] = splitNs(ns);
+      w.uint32(Math.min(Number(sec), 0xffff_ffff)).uint32(Number(nsec));
     }
     return;
   }
@@ -51,7 +50,7 @@ export function readTime(r: XdrReader): number {
 function readTimeNs(r: XdrReader): [number, bigint] {
   const sec = r.uint32();
   const nsec = r.uint32();
-  return [sec * 1000 + nsec / 1_000_000, BigInt(sec) * NS_PER_S + BigInt(nsec)];
+  return [sec * 1000 + nsec / 1_000_000, joinNs(sec, nsec)];
 }
 
 /** The last fsid written and its halves: a server has one fsid, and a BigInt write per fattr3 cost more than the rest of it. */
@@ -161,10 +160,7 @@ export function readSattr3(r: XdrReader): Sattr3 {
     }
     else if (how === TimeHow.SET_TO_CLIENT_TIME) {
       // The exact nanoseconds too: a time in ms as a double keeps only ~µs at today's dates.
-      const sec = r.uint32();
-      const nsec = r.uint32();
-      s[key] = sec * 1000 + nsec / 1_000_000;
-      s[key === 'atime' ? 'atimeNs' : 'mtimeNs'] = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+      [s[key], s[key === 'atime' ? 'atimeNs' : 'mtimeNs']] = readTimeNs(r);
     }
     else if (how !== TimeHow.DONT_CHANGE) throw new XdrError(`unknown time_how ${how}`);
   }
