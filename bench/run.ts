@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     '# Berth benchmarks',
     '',
     `Written by \`npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}${only.length ? ' (the other sections are from earlier runs)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}, ${fio}.`,
-    `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating. "vs peer" is the peer's figure ÷ Berth's (above 1×: Berth is faster, or for memory leaner).`,
+    `Medians of ${RUNS} runs after one warm-up, Berth and its peer alternating in ABBA order. "vs peer" is the peer's figure ÷ Berth's (above 1×: Berth is faster, or for memory leaner).`,
     '',
   );
   if (want('ipfs-fuse')) {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run, summarize, timePair } from './lib/measure.ts';
+import { scratchExt4 } from './lib/scratchFs.ts';
 import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost, listenerPid } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
 
@@ -12,7 +12,8 @@ import type { Row } from './lib/report.ts';
 // FUSE host (`berth mount fuse local --rw`) against bindfs, the C FUSE passthrough, on the
 // same tree; (2) a folder exported by Berth's NFS host against nfs-ganesha (VFS FSAL), both
 // read and written through the same client: Berth's own NFS guest mounted with FUSE. The
-// tree is /usr/share/doc as a tar; every workload runs on both sides alternately.
+// tree is /usr/share/doc as a tar; every workload runs on both sides alternately (ABBA),
+// on a fresh journaled ext4 of its own (lib/scratchFs.ts says why not on `/`).
 
 /** One side of a comparison: where to work, and how it is torn down. */
 interface Side {
@@ -106,7 +107,8 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
 
 /** Runs the writable benchmark; rows and notes for bench/RESULTS.md. */
 export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes: string[] }> {
-  const work = await mkdtemp(join(tmpdir(), 'berth-bench-w-'));
+  const scratch = await scratchExt4(4);
+  const work = scratch.dir;
   const sides: Side[] = [];
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -114,7 +116,7 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
   let nfsHost: ForegroundNfsHost | undefined;
   try {
     const { tar, entries } = await tarOf(work);
-    notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries. Medians of ${runs} runs; Berth and its peer alternate.`);
+    notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries, on ${scratch.what}. Medians of ${runs} runs; Berth and its peer alternate (ABBA).`);
     // 1. FUSE: Berth's host over a local folder vs bindfs over another (BENCH_WRITABLE_FUSE=0 skips it).
     if (process.env.BENCH_WRITABLE_FUSE !== '0') await fuseHalf();
     async function fuseHalf(): Promise<void> {
@@ -156,6 +158,6 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
     for (const s of sides.splice(0)) await s.stop().catch(() => {});
     await nfsHost?.stop().catch(() => {});
     await ganesha?.stop().catch(() => {});
-    await rm(work, { recursive: true, force: true }).catch(() => {});
+    await scratch.dispose().catch((err: unknown) => console.error(`bench: could not remove the scratch file system ${work}: ${String(err)}`));
   }
 }

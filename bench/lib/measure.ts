@@ -22,9 +22,18 @@ export function summarize(runs: number[]): Sample {
 }
 
 /**
+ * Which side goes first in round `i`: A, B, B, A, A, B, … (ABBA). Strict alternation
+ * (A, B, A, B) puts A first every round, and what a run leaves behind (freed inodes, a
+ * warm cache, dirty pages still being written) then always lands on B.
+ */
+export function firstInRound(i: number): 'a' | 'b' {
+  return i % 2 === 0 ? 'a' : 'b';
+}
+
+/**
  * Times `fn` `runs` times after `warmup` untimed runs; `before` runs untimed ahead of
- * every run (drop caches, remount). Runs A and B alternately when given a pair, so
- * drift hits both sides alike.
+ * every run (drop caches, remount). Runs A and B alternately when given a pair, in ABBA
+ * order (firstInRound), so drift hits both sides alike.
  */
 export async function timePair(
   a: () => Promise<unknown>,
@@ -34,10 +43,11 @@ export async function timePair(
   const ta: number[] = [];
   const tb: number[] = [];
   for (let i = 0; i < (opts.warmup ?? 1) + opts.runs; i++) {
-    for (const [fn, into] of [
+    const pairs = [
       [a, ta],
       [b, tb],
-    ] as const) {
+    ] as const;
+    for (const [fn, into] of firstInRound(i) === 'a' ? pairs : [pairs[1], pairs[0]]) {
       await opts.before?.();
       const t0 = performance.now();
       await fn();
@@ -50,9 +60,9 @@ export async function timePair(
 
 /**
  * Like timePair, for figures the functions measure themselves (a time inside a longer
- * run, resident memory): each returns its figure; A and B alternate after `warmup`
- * untimed rounds. A NaN figure (a run that failed and was counted by the caller) is
- * left out of the summary.
+ * run, resident memory): each returns its figure; A and B alternate (ABBA, as in
+ * timePair) after `warmup` untimed rounds. A NaN figure (a run that failed and was
+ * counted by the caller) is left out of the summary.
  */
 export async function samplePair(
   a: () => Promise<number>,
@@ -63,8 +73,15 @@ export async function samplePair(
   const vb: number[] = [];
   const warmup = opts.warmup ?? 1;
   for (let i = 0; i < warmup + opts.runs; i++) {
-    const x = await a();
-    const y = await b();
+    let x: number;
+    let y: number;
+    if (firstInRound(i) === 'a') {
+      x = await a();
+      y = await b();
+    } else {
+      y = await b();
+      x = await a();
+    }
     if (i >= warmup) {
       va.push(x);
       vb.push(y);
