@@ -15,7 +15,7 @@ import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 
 // The NFS host answers the calls it can from the local guest's synchronous face (GETATTR,
 // LOOKUP, ACCESS, SETATTR, CREATE, MKDIR, REMOVE, RMDIR, RENAME, READLINK, WRITE, READ,
-// READDIRPLUS; now.ts). Here
+// READDIRPLUS; now.ts; COMMIT decided so, answered once its flush is done). Here
 // the guest's async getattr/readdir are made to fail, so an answer that is right can only
 // have come from the synchronous path: it must see every change made in the backing folder
 // at once (no old size with new bytes, issue 9), interleave with calls that wait (each reply
@@ -349,6 +349,50 @@ describe('NFS host: calls answered synchronously', () => {
     expect(order).toHaveLength(21);
     expect(order.at(-1)).toBe(read.xid);
     expect(order.slice(0, 20)).toEqual(gets.map((g) => g.xid));
+  });
+
+  it('commits what was written: the write verifier and the size after, every one of 100 pipelined COMMITs answered, and a file removed STALE', async () => {
+    const c = await raw.call(PROG, NfsProc.CREATE, (w) => w.opaque(root).string('committed.bin').uint32(0).bool(true).uint32(0o640).bool(false).bool(false).bool(false).uint32(0).uint32(0));
+    expect(c.uint32()).toBe(Nfsstat3.OK);
+    expect(c.bool()).toBe(true);
+    const fh = Buffer.from(c.opaque(64));
+    const wr = await raw.call(PROG, NfsProc.WRITE, (w) => w.opaque(fh).uint64(0).uint32(6000).uint32(StableHow.UNSTABLE).opaque(Buffer.alloc(6000, 1)));
+    expect(wr.uint32()).toBe(Nfsstat3.OK);
+    if (wr.bool()) wr.skip(24); // pre-op: size, mtime, ctime
+    expect(wr.bool()).toBe(true);
+    readFattr3(wr);
+    wr.uint32();
+    expect(wr.uint32()).toBe(StableHow.UNSTABLE);
+    const writeVerf = Buffer.from(wr.fixedOpaque(8)).toString('hex');
+    /** COMMIT's status, post-op size and verifier, from its results. */
+    const commitOf = (r: XdrReader): { status: number; size?: number; verf?: string } => {
+      const status = r.uint32();
+      if (r.bool()) r.skip(24); // pre-op: size, mtime, ctime
+      const size = r.bool() ? readFattr3(r).size : undefined;
+      return status === Nfsstat3.OK ? { status, ...(size === undefined ? {} : { size }), verf: Buffer.from(r.fixedOpaque(8)).toString('hex') } : { status };
+    };
+    const commit = (): { xid: number; body: Buffer } => raw.record(PROG, NfsProc.COMMIT, (w) => w.opaque(fh).uint64(0).uint32(0));
+    const one = commit();
+    raw.sendCalls(one);
+    const { stat, r } = await raw.accepted(one.xid);
+    expect(stat).toBe(0);
+    expect(commitOf(r)).toEqual({ status: Nfsstat3.OK, size: 6000, verf: writeVerf });
+    // More COMMITs at once than the host runs calls at once (32): each is answered, the
+    // ones past the bound by the usual path.
+    const many = Array.from({ length: 100 }, commit);
+    raw.sendCalls(...many);
+    for (const m of many) {
+      const got = await raw.accepted(m.xid);
+      expect(got.stat).toBe(0);
+      expect(commitOf(got.r)).toEqual({ status: Nfsstat3.OK, size: 6000, verf: writeVerf });
+    }
+    const rm = await raw.call(PROG, NfsProc.REMOVE, (w) => w.opaque(root).string('committed.bin'));
+    expect(rm.uint32()).toBe(Nfsstat3.OK);
+    const gone = commit();
+    raw.sendCalls(gone);
+    const g = await raw.accepted(gone.xid);
+    expect(g.stat).toBe(0);
+    expect(commitOf(g.r).status).toBe(Nfsstat3.STALE);
   });
 
   it('answers malformed calls with an error and keeps serving the connection', async () => {

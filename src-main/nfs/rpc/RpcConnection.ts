@@ -68,27 +68,54 @@ export class RpcConnection {
     this.pump();
   }
 
-  /** Answers a record synchronously when its program can (RpcServer.tryFast); false otherwise. */
+  /**
+   * Answers a record synchronously when its program can (RpcServer.tryFast), or takes its
+   * reply to come (a promise: the call is then in flight); false when it must go the usual way.
+   */
   private fast(record: Buffer): boolean {
     // A client that stops reading gets no more answers here: its calls queue, and the
     // queue's bound stops reading its socket (each answer may hold a pooled buffer).
     if (this.socket.writableLength > MAX_UNSENT) return false;
-    let reply: FastReply | undefined;
+    let reply: FastReply | Promise<FastReply> | undefined;
     const t0 = this.server.stats ? process.hrtime.bigint() : 0n;
     try {
-      reply = this.server.tryFast(record, this.remote, this.creds);
-      if (reply && this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
+      reply = this.server.tryFast(record, this.remote, this.creds, this.abort.signal, this.inFlight < this.server.limits.maxInFlight);
     } catch (err) {
       // A fast path must never throw; if one does, the usual path answers the call.
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
       return false;
     }
     if (!reply) return false;
+    if (reply instanceof Promise) {
+      this.inFlight++;
+      reply.then(
+        (r) => {
+          if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
+          this.deliver(r);
+        },
+        (err: unknown) => {
+          // It must not reject: if it does, the call has no answer, and the client retries on a new connection.
+          this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
+          this.socket.destroy();
+        },
+      ).finally(() => {
+        this.inFlight--;
+        this.pump();
+        this.maybeResume();
+      });
+      return true;
+    }
+    if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
+    this.deliver(reply);
+    return true;
+  }
+
+  /** Writes a synchronous path's reply (or releases it when the connection is gone). */
+  private deliver(reply: FastReply): void {
     if (this.socket.destroyed) reply.sent?.();
     else if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
     else this.send(reply.chunks, reply.sent);
     reply.after?.();
-    return true;
   }
 
   /**

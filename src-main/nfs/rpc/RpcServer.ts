@@ -57,6 +57,15 @@ export interface Reply {
   sent: (() => void)[];
 }
 
+/** Fills in a synchronous reply's record mark (its length, last fragment): the reply. */
+function markRecord(reply: FastReply): FastReply {
+  let n = -4;
+  for (const c of reply.chunks) n += c.length;
+  if (reply.file) n += reply.file.length + reply.file.pad;
+  reply.chunks[0]!.writeUInt32BE((0x8000_0000 | n) >>> 0, 0);
+  return reply;
+}
+
 /** A reply writer whose first 4 bytes hold the record mark, filled by recordOut(). */
 function replyWriter(initial: number): XdrWriter {
   return new XdrWriter(initial).uint32(0);
@@ -78,6 +87,10 @@ export interface FastCall {
   /** The whole record; the procedure's arguments start at `at`. */
   readonly record: Buffer;
   readonly at: number;
+  /** Aborted when the connection closes (for a reply given later: see FastProcedure). */
+  readonly signal: AbortSignal;
+  /** Whether a reply may be given later: false while the connection has as many calls in flight as the server allows. */
+  readonly mayDefer: boolean;
 }
 
 /**
@@ -111,9 +124,12 @@ export interface FastReply {
 /**
  * A procedure's synchronous path: the reply when the call can be answered from memory
  * right now, or undefined to run the call as usual (any doubt, any error: the procedure
- * itself decides and reports). It must check everything the procedure checks.
+ * itself decides and reports). It must check everything the procedure checks. A call
+ * that only waits on one system call off this thread (COMMIT's fdatasync) may decide
+ * everything now and give its reply later, as a promise: it never rejects (an error is
+ * the procedure's own reply), and it is in flight, as a call run the usual way is.
  */
-export type FastProcedure = (call: FastCall) => FastReply | undefined;
+export type FastProcedure = (call: FastCall) => FastReply | Promise<FastReply> | undefined;
 
 /** One program version: its procedures indexed by procedure number (the dispatch table). */
 export interface RpcProgram {
@@ -217,7 +233,7 @@ export class RpcServer {
    * the call's credentials are the ones this connection last sent (decoded then); returns
    * the reply, or undefined when the record must go the usual way.
    */
-  tryFast(record: Buffer, remote: string, creds: { last?: CredCache }): FastReply | undefined {
+  tryFast(record: Buffer, remote: string, creds: { last?: CredCache }, signal: AbortSignal, mayDefer: boolean): FastReply | Promise<FastReply> | undefined {
     const last = creds.last;
     // xid, CALL, rpcvers, prog, vers, proc, cred flavor, cred length: 32 bytes.
     if (!last || record.length < 40 || record.readUInt32BE(4) !== CALL || record.readUInt32BE(8) !== 2) return undefined;
@@ -232,14 +248,9 @@ export class RpcServer {
     const verfLen = record.readUInt32BE(verfAt + 4);
     const at = verfAt + 8 + ((verfLen + 3) & ~3);
     if (verfLen > 400 || at > record.length) return undefined;
-    const reply = fast({ xid: record.readUInt32BE(0), cred: last.cred, remote, record, at });
-    if (reply) {
-      let n = -4;
-      for (const c of reply.chunks) n += c.length;
-      if (reply.file) n += reply.file.length + reply.file.pad;
-      reply.chunks[0]!.writeUInt32BE((0x8000_0000 | n) >>> 0, 0);
-    }
-    return reply;
+    const reply = fast({ xid: record.readUInt32BE(0), cred: last.cred, remote, record, at, signal, mayDefer });
+    if (reply instanceof Promise) return reply.then(markRecord);
+    return reply && markRecord(reply);
   }
 
   /** Runs one record and returns the reply, or undefined when the connection must close. */

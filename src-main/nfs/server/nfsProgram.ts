@@ -6,7 +6,7 @@ import { NFS_PROGRAM, NFS_V3, NfsProc } from '../nfs3/constants.ts';
 import { callerOf } from './credentials.ts';
 import type { NfsContext, NfsProcedure } from './NfsContext.ts';
 import { access, accessNow } from './procedures/access.ts';
-import { commit } from './procedures/commit.ts';
+import { commit, commitNow } from './procedures/commit.ts';
 import { create, createNow } from './procedures/create.ts';
 import { fsinfo } from './procedures/fsinfo.ts';
 import { fsstat } from './procedures/fsstat.ts';
@@ -82,8 +82,9 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
   // same credential rules first; refused credentials go the usual way, which says why.
   // READ's answers bytes read ahead (procedures/read.ts); the others need the guest's
   // synchronous face (now.ts), and bad arguments go the usual way too (GARBAGE_ARGS).
+  // COMMIT's is decided now and answers when its fdatasync is done (a promise).
   const fast: FastProcedure[] = [];
-  const sync: [number, NfsProcedure, (ctx: NfsContext, call: FastCall, caller: Caller) => FastReply | undefined][] = [[NfsProc.READ, read, readNow]];
+  const sync: [number, NfsProcedure, (ctx: NfsContext, call: FastCall, caller: Caller) => FastReply | Promise<FastReply> | undefined][] = [[NfsProc.READ, read, readNow]];
   if (ctx.vfs.now) {
     sync.push(
       [NfsProc.GETATTR, getattr, getattrNow],
@@ -98,6 +99,7 @@ export function nfsProgram(ctx: NfsContext, table: Record<number, NfsProcedure> 
       [NfsProc.MKDIR, mkdir, mkdirNow],
       [NfsProc.RENAME, rename, renameNow],
       [NfsProc.READLINK, readlink, readlinkNow],
+      [NfsProc.COMMIT, commit, commitNow],
     );
   }
   for (const [num, twin, now] of sync) {

@@ -1,7 +1,10 @@
 import { writeWcc } from '../../nfs3/attrs.ts';
 import { Nfsstat3 } from '../../nfs3/constants.ts';
-import { attrOf, readFh, requireWritableExport, type NfsProcedure } from '../NfsContext.ts';
+import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
+import type { Attr, Caller } from '../../../vfs/types.ts';
+import { attrOf, readFh, requireWritableExport, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
+import { attrNow, nowArgs, nowDone, nowReply, statOf } from '../now.ts';
 
 /** COMMIT, RFC 1813 §3.3.21: flushes the file's open writable handle, if any. */
 export const commit: NfsProcedure = async (ctx, call) => {
@@ -23,3 +26,42 @@ export const commit: NfsProcedure = async (ctx, call) => {
     writeWcc(call.reply, after, ctx.fsid);
   }
 };
+
+/**
+ * COMMIT without the usual path (now.ts), for a guest with a synchronous face: checked
+ * now, its reply given once the flush is done (a promise: the call waits only on the
+ * guest's fdatasync, off this thread), with the file's attributes read by descriptor when
+ * it is open and proven to be what its path names. Undefined when the usual path must
+ * answer: a handle not known, a read-only export (it says why), or calls enough in flight.
+ */
+export function commitNow(ctx: NfsContext, call: FastCall, caller: Caller | undefined): Promise<FastReply> | undefined {
+  if (!call.mayDefer) return undefined;
+  const args = nowArgs(call);
+  const fh = readFh(args);
+  args.uint64();
+  args.uint32();
+  let path: string;
+  try {
+    path = ctx.handles.pathOf(fh);
+    requireWritableExport(ctx);
+  } catch {
+    return undefined;
+  }
+  const reply = (status: Nfsstat3): FastReply => {
+    const w = nowReply(call.xid);
+    w.uint32(status);
+    writeWcc(w, afterCommit(ctx, path), ctx.fsid);
+    if (status === Nfsstat3.OK) w.fixedOpaque(ctx.writeVerf);
+    return nowDone(w);
+  };
+  return ctx.files.flush(path, { signal: call.signal, ...(caller ? { caller } : {}) }).then(
+    () => reply(Nfsstat3.OK),
+    (err: unknown) => reply(statusOf(err)),
+  );
+}
+
+/** COMMIT's post-op attributes: by descriptor (fstat) when the file is open and proven, else inline by path. */
+function afterCommit(ctx: NfsContext, path: string): Attr | undefined {
+  const open = ctx.files.namedNow(path);
+  return (open && statOf(open)) ?? attrNow(ctx, path);
+}
