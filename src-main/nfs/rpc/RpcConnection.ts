@@ -88,21 +88,22 @@ export class RpcConnection {
     if (!reply) return false;
     if (reply instanceof Promise) {
       this.inFlight++;
-      reply.then(
-        (r) => {
+      void reply
+        .then((r) => {
           if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
           this.deliver(r);
-        },
-        (err: unknown) => {
-          // It must not reject: if it does, the call has no answer, and the client retries on a new connection.
+        })
+        .catch((err: unknown) => {
+          // It must not reject: if it does (or its reply cannot be written), the call has no
+          // answer, and the client retries on a new connection.
           this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);
           this.socket.destroy();
-        },
-      ).finally(() => {
-        this.inFlight--;
-        this.pump();
-        this.maybeResume();
-      });
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          this.maybeResume();
+        });
       return true;
     }
     if (this.server.stats) account(this.server.stats, record, process.hrtime.bigint() - t0, true);
