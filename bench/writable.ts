@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run, summarize, timePair } from './lib/measure.ts';
-import { scratchExt4 } from './lib/scratchFs.ts';
+import { scratchExt4, type ScratchDir } from './lib/scratchFs.ts';
 import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost, listenerPid } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
 
@@ -13,7 +14,7 @@ import type { Row } from './lib/report.ts';
 // same tree; (2) a folder exported by Berth's NFS host against nfs-ganesha (VFS FSAL), both
 // read and written through the same client: Berth's own NFS guest mounted with FUSE. The
 // tree is /usr/share/doc as a tar; every workload runs on both sides alternately (ABBA),
-// on a fresh journaled ext4 of its own (lib/scratchFs.ts says why not on `/`).
+// each half on a fresh journaled ext4 of its own (lib/scratchFs.ts says why not on `/`).
 
 /** One side of a comparison: where to work, and how it is torn down. */
 interface Side {
@@ -107,19 +108,26 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
 
 /** Runs the writable benchmark; rows and notes for bench/RESULTS.md. */
 export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes: string[] }> {
-  const scratch = await scratchExt4(4);
-  const work = scratch.dir;
+  // The tar is read from the page cache; each half works on a fresh file system of its own.
+  const tarDir = await mkdtemp(join(tmpdir(), 'berth-bench-w-'));
+  const scratches: ScratchDir[] = [];
+  const freshFs = async (): Promise<string> => {
+    const fs = await scratchExt4(4);
+    scratches.push(fs);
+    return fs.dir;
+  };
   const sides: Side[] = [];
   const rows: Row[] = [];
   const notes: string[] = [];
   let ganesha: Ganesha | undefined;
   let nfsHost: ForegroundNfsHost | undefined;
   try {
-    const { tar, entries } = await tarOf(work);
-    notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries, on ${scratch.what}. Medians of ${runs} runs; Berth and its peer alternate (ABBA).`);
+    const { tar, entries } = await tarOf(tarDir);
+    notes.push(`The tree: /usr/share/doc of this machine as a tar, ${entries} entries. Medians of ${runs} runs; Berth and its peer alternate (ABBA).`);
     // 1. FUSE: Berth's host over a local folder vs bindfs over another (BENCH_WRITABLE_FUSE=0 skips it).
     if (process.env.BENCH_WRITABLE_FUSE !== '0') await fuseHalf();
     async function fuseHalf(): Promise<void> {
+      const work = await freshFs();
       const dirs = ['berth-src', 'bindfs-src', 'berth-mnt', 'bindfs-mnt'].map((d) => join(work, d));
       for (const d of dirs) await mkdir(d);
       const [bSrc, pSrc, bMnt, pMnt] = dirs as [string, string, string, string];
@@ -135,6 +143,7 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
 
     // 2. NFS: Berth's NFS host vs ganesha, both through Berth's NFS client mounted with FUSE.
     if (process.env.BENCH_WRITABLE_NFS !== '0') {
+      const work = await freshFs();
       const nSrc = join(work, 'nfs-berth-src');
       const gSrc = join(work, 'nfs-ganesha-src');
       const nMnt = join(work, 'nfs-berth-mnt');
@@ -152,12 +161,14 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
       rows.push(...(await workloads(sides[0]!, sides[1]!, tar, runs, { berth: 'Berth NFS host, through `berth mount fuse nfs`', peer: 'nfs-ganesha 4 (VFS FSAL), same client' }, { tree: '≤ 1.0×', writes: '≤ 1.0×' }, CLIENT_CACHE_SETTLE_MS)));
       notes.push(`NFS half: each find and du -s starts ${CLIENT_CACHE_SETTLE_MS} ms after the run before it, when the client's cache (1 s) has expired on both sides alike.`);
     }
+    if (scratches[0]) notes.push(`Each half on ${scratches[0].what}.`);
     notes.push('"vs peer" is the peer\'s time ÷ Berth\'s (above 1×: Berth is faster); the notes give Berth\'s time as a multiple of the peer\'s, the form of issue 9\'s goals.');
     return { rows, notes };
   } finally {
     for (const s of sides.splice(0)) await s.stop().catch(() => {});
     await nfsHost?.stop().catch(() => {});
     await ganesha?.stop().catch(() => {});
-    await scratch.dispose().catch((err: unknown) => console.error(`bench: could not remove the scratch file system ${work}: ${String(err)}`));
+    for (const fs of scratches) await fs.dispose().catch((err: unknown) => console.error(`bench: could not remove the scratch file system ${fs.dir}: ${String(err)}`));
+    await rm(tarDir, { recursive: true, force: true }).catch(() => {});
   }
 }
