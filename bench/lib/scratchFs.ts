@@ -1,4 +1,3 @@
-import { statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +9,7 @@ import { run } from './measure.ts';
 // recently_deleted), reading its inode-table block: a create that takes ~35 µs on a quiet
 // file system took 230–650 µs right after a few thousand removals. A workload that removes
 // a tree before it makes one (the untar row) then measures what the run before it removed.
-// A journal (ext4's default, what users' disks have) turns that check off. The image lives
-// in RAM (/dev/shm) where there is room: this VM's disk made an fdatasync on a loop device
-// take 0.7–0.9 ms at the median, and vary with it, against ~0.3 ms on `/` and on a RAM image
-// (measured with a loop of create, 6,000-byte write and fdatasync; creates ~35 µs on both).
+// A journal (ext4's default, what users' disks have) turns that check off.
 
 /** A scratch directory; dispose() removes it (and the file system under it). */
 export interface ScratchDir {
@@ -23,25 +19,13 @@ export interface ScratchDir {
   dispose(): Promise<void>;
 }
 
-/** Where the image goes: /dev/shm when it has room for it (a sparse image takes what is written), else /var/tmp. */
-function imageDir(gib: number): string {
-  try {
-    const st = statfsSync('/dev/shm');
-    if (st.bavail * st.bsize >= gib * 2 ** 30) return '/dev/shm';
-  } catch {
-    // no /dev/shm
-  }
-  return '/var/tmp';
-}
-
 /**
- * A fresh journaled ext4 of `gib` GiB (sparse image in RAM or under /var/tmp, loop-mounted), or,
+ * A fresh journaled ext4 of `gib` GiB (sparse image under /var/tmp, loop-mounted), or,
  * when that cannot be had (not root, no mkfs.ext4, no loop device), a directory under the
  * system's temporary folder, with the reason in `what`.
  */
 export async function scratchExt4(gib: number): Promise<ScratchDir> {
-  const where = imageDir(gib);
-  const base = await mkdtemp(join(where, 'berth-bench-fs-'));
+  const base = await mkdtemp(join('/var/tmp', 'berth-bench-fs-'));
   const image = join(base, 'fs.img');
   const mnt = join(base, 'mnt');
   let mounted = false;
@@ -54,7 +38,7 @@ export async function scratchExt4(gib: number): Promise<ScratchDir> {
     mounted = true;
     return {
       dir: mnt,
-      what: `a fresh ${gib} GiB ext4 with a journal (loop device, its image in ${where})`,
+      what: `a fresh ${gib} GiB ext4 with a journal (loop device)`,
       async dispose() {
         await umountRetrying(mnt);
         await rm(base, { recursive: true, force: true });
