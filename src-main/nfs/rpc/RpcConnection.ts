@@ -6,7 +6,8 @@ import type { RpcStats } from './RpcStats.ts';
 import { canSendDirect, sendFileRange, sendHead } from './sendFile.ts';
 
 // One TCP connection of the RPC server (RpcServer.ts): records decoded as they arrive, calls
-// answered at once when their program can (tryFast) or queued and run concurrently up to the
+// answered at once when their program can (tryFast; or decided at once and answered when
+// their one system call off this thread is done) or queued and run concurrently up to the
 // server's bound, replies written as each finishes, tagged with its xid, and reading paused
 // while too many calls or unsent reply bytes are waiting (a client that stops reading).
 
