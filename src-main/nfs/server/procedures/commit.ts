@@ -4,6 +4,7 @@ import type { FastCall, FastReply } from '../../rpc/RpcServer.ts';
 import type { Attr, Caller } from '../../../vfs/types.ts';
 import { attrOf, readFh, requireWritableExport, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
+import type { XdrWriter } from '../../xdr/XdrWriter.ts';
 import { attrNow, nowArgs, nowDone, nowReply, statOf } from '../now.ts';
 
 /** COMMIT, RFC 1813 §3.3.21: flushes the file's open writable handle, if any. */
@@ -16,16 +17,18 @@ export const commit: NfsProcedure = async (ctx, call) => {
     path = ctx.handles.pathOf(fh);
     requireWritableExport(ctx);
     await ctx.files.flush(path, call);
-    const after = await attrOf(ctx, path, call.signal);
-    call.reply.uint32(Nfsstat3.OK);
-    writeWcc(call.reply, after, ctx.fsid);
-    call.reply.fixedOpaque(ctx.writeVerf);
+    writeCommitRes(call.reply, ctx, Nfsstat3.OK, await attrOf(ctx, path, call.signal));
   } catch (err) {
-    const after = path === undefined ? undefined : await attrOf(ctx, path, call.signal);
-    call.reply.uint32(statusOf(err));
-    writeWcc(call.reply, after, ctx.fsid);
+    writeCommitRes(call.reply, ctx, statusOf(err), path === undefined ? undefined : await attrOf(ctx, path, call.signal));
   }
 };
+
+/** COMMIT3res: the status, the file's wcc_data (post-op only) and, when it succeeded, the write verifier. */
+function writeCommitRes(w: XdrWriter, ctx: NfsContext, status: Nfsstat3, after: Attr | undefined): void {
+  w.uint32(status);
+  writeWcc(w, after, ctx.fsid);
+  if (status === Nfsstat3.OK) w.fixedOpaque(ctx.writeVerf);
+}
 
 /**
  * COMMIT without the usual path (now.ts), for a guest with a synchronous face: checked
@@ -49,9 +52,7 @@ export function commitNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
   }
   const reply = (status: Nfsstat3): FastReply => {
     const w = nowReply(call.xid);
-    w.uint32(status);
-    writeWcc(w, afterCommit(ctx, path), ctx.fsid);
-    if (status === Nfsstat3.OK) w.fixedOpaque(ctx.writeVerf);
+    writeCommitRes(w, ctx, status, afterCommit(ctx, path));
     return nowDone(w);
   };
   return ctx.files.flush(path, { signal: call.signal, ...(caller ? { caller } : {}) }).then(
