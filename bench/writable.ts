@@ -63,7 +63,7 @@ const tarOf = async (work: string): Promise<{ tar: string; entries: number }> =>
 const CACHE_SETTLE_MS = 1_100;
 
 /** The workloads of issue 9's table, each timed on two sides alternately; `settleMs`: a wait before each run of find and du -s. */
-async function workloads(a: Side, b: Side, tar: string, runs: number, names: { berth: string; peer: string }, goal: { tree: string; writes: string }, settleMs = 0): Promise<Row[]> {
+async function workloads(a: Side, b: Side, tar: string, runs: number, names: { berth: string; peer: string }, goal: { tree: string; writes: string }, settleMs: number): Promise<Row[]> {
   const rows: Row[] = [];
   const tree = (s: Side): string => join(s.mnt, 't');
   const clear = async (s: Side): Promise<void> => {
@@ -88,7 +88,7 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
   // The tree stays for the readers.
   await Promise.all([clear(a), clear(b)]);
   await Promise.all([untar(a)(), untar(b)()]);
-  const settle = settleMs > 0 ? () => sleep(settleMs).then(() => {}) : undefined;
+  const settle = (): Promise<void> => sleep(settleMs).then(() => {});
   rows.push(row('find', goal.tree, await pair(() => run('find', [tree(a)]), () => run('find', [tree(b)]), { runs, before: settle })));
   rows.push(row('du -s', goal.tree, await pair(() => run('du', ['-s', tree(a)]), () => run('du', ['-s', tree(b)]), { runs, before: settle })));
   rows.push(row('rm -rf', goal.tree, await pair(() => run('rm', ['-rf', tree(a)]), () => run('rm', ['-rf', tree(b)]), {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './measure.ts';
@@ -34,7 +34,7 @@ export async function scratchExt4(gib: number): Promise<ScratchDir> {
   let mounted = false;
   try {
     if (process.getuid?.() !== 0) throw new Error('not root');
-    await run('mkdir', [mnt]);
+    await mkdir(mnt);
     await run('truncate', ['-s', `${gib}G`, image]);
     await run('mkfs.ext4', ['-q', '-F', '-O', 'has_journal', image]);
     await run('mount', ['-o', 'loop', image, mnt]);
