@@ -16,3 +16,15 @@ export function splitNs(ns: bigint): [sec: bigint, nsec: bigint] {
   const nsec = ((ns % NS_PER_S) + NS_PER_S) % NS_PER_S;
   return [(ns - nsec) / NS_PER_S, nsec];
 }
+
+/**
+ * Whole seconds and the nanoseconds past them of a time in ms (a double, maybe fractional),
+ * rounded to whole microseconds: a double in ms carries ~0.25 µs at today's dates, and a
+ * time set in µs (Node's utimes, most tools) then reads back exactly. A rounding that
+ * reaches the next second carries into it.
+ */
+export function msToSecNsec(ms: number): [sec: number, nsec: number] {
+  const sec = Math.floor(ms / 1000);
+  const nsec = Math.round((ms - sec * 1000) * 1000) * 1000;
+  return nsec >= 1_000_000_000 ? [sec + 1, nsec - 1_000_000_000] : [sec, nsec];
+}

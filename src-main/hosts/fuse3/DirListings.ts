@@ -3,7 +3,7 @@ import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { type OwnerOverride, typeBits } from './structs.ts';
-import { splitNs } from '../../vfs/times.ts';
+import { msToSecNsec, splitNs } from '../../vfs/times.ts';
 
 // Listings of one mount: a snapshot of a folder's entries (with attributes) that READDIR /
 // READDIRPLUS page through by offset. The offset handed to the kernel is the snapshot's id
@@ -69,8 +69,7 @@ function secNsec(ms: number, ns: bigint | undefined): [number, number] {
     const [s, n] = splitNs(ns);
     return [Number(s), Number(n)];
   }
-  const s = Math.floor(ms / 1000);
-  return [s, Math.min(999_999_999, Math.round((ms - s * 1000) * 1000) * 1000)];
+  return msToSecNsec(ms);
 }
 
 /** Writes struct fuse_attr (88 bytes). */

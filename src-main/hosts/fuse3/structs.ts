@@ -1,6 +1,6 @@
 import type { Attr, NodeType } from '../../vfs/types.ts';
 import { TYPE_BITS } from '../../vfs/modeType.ts';
-import { splitNs } from '../../vfs/times.ts';
+import { msToSecNsec, splitNs } from '../../vfs/times.ts';
 import { STAT } from './libfuse3.ts';
 
 // The C structs the libfuse 3 host hands libfuse, written into Buffers field by field:
@@ -40,15 +40,7 @@ function timespec(b: Buffer, off: number, ms: number, ns: bigint | undefined): v
     b.writeBigInt64LE(nsec, off + 8);
     return;
   }
-  const sec = Math.floor(ms / 1000);
-  // A double in ms carries ~0.25 µs at today's dates: round to whole microseconds so that a
-  // time set in µs (Node's utimes, most tools) reads back exactly.
-  let nsec = Math.round((ms - sec * 1000) * 1000) * 1000;
-  let s = sec;
-  if (nsec >= 1_000_000_000) {
-    nsec -= 1_000_000_000;
-    s += 1;
-  }
+  const [s, nsec] = msToSecNsec(ms);
   b.writeInt32LE(s | 0, off);
   b.writeInt32LE(Math.floor(s / 0x1_0000_0000), off + 4);
   u64(b, off + 8, nsec);

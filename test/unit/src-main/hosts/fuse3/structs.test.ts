@@ -40,6 +40,17 @@ describe('libfuse 3 structs', () => {
     expect([st.uid, st.gid]).toEqual([1000, 1000]);
   });
 
+  it('gives a listed entry the same times as its struct stat, a ms time rounded up into the next second too', async () => {
+    const a = attr({ ino: 11, mtime: 1_600_000_001_000 - 0.0004 }); // 0.4 µs before a whole second
+    const b = Buffer.alloc(STAT_SIZE);
+    writeStat(b, 0, a, {});
+    const st = readStat(new DataView(b.buffer, b.byteOffset, b.length));
+    expect(st.mtimeNs).toBe(1_600_000_001_000_000_000n);
+    const plus = await opened({ readdir: async function* () { yield { name: 'a', attr: a }; } } as unknown as Vfs).page(2, true);
+    // fuse_entry_out (40 bytes of ids and timeouts) then fuse_attr: mtime seconds at 32, mtimensec at 52.
+    expect(BigInt(plus.readBigUInt64LE(40 + 32)) * 1_000_000_000n + BigInt(plus.readUInt32LE(40 + 52))).toBe(st.mtimeNs);
+  });
+
   it('writes fuse_entry_param with the node id and both timeouts', () => {
     const b = Buffer.alloc(ENTRY_SIZE);
     writeEntry(b, 42, attr(), {}, 0, 1.5);
