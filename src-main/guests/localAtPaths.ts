@@ -2,7 +2,7 @@ import { close as closeCb, closeSync, constants as C, fchmod, fchmodSync, fchown
 import { promisify } from 'node:util';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
-import { attrOfNs, type OwnerShown } from './localAttrs.ts';
+import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
 import { inWorker } from './localAtWorker.ts';
 import { type Answer, type CallName, errnoError, libc, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
@@ -134,27 +134,7 @@ export class AtPaths implements LocalPaths<AtDir> {
 
   async stat(d: AtDir, name: string | undefined): Promise<Attr> {
     if (name === undefined) return attrOfNs(d.inline ? fstatSync(d.fd, { bigint: true }) : await promisify(fstat)(d.fd, { bigint: true }), this.shown);
-    return this.attr(await this.lstat(d, name));
-  }
-
-  private attr(s: RawStat): Attr {
-    const sized = s.type === 'file' || s.type === 'symlink' || s.type === 'dir';
-    return {
-      type: s.type,
-      mode: s.mode & 0o7777,
-      size: sized ? s.size : 0,
-      nlink: s.nlink,
-      uid: this.shown.uid ?? s.uid,
-      gid: this.shown.gid ?? s.gid,
-      ino: s.ino,
-      mtime: Number(s.mtimeNs) / 1e6,
-      atime: Number(s.atimeNs) / 1e6,
-      ctime: Number(s.ctimeNs) / 1e6,
-      atimeNs: s.atimeNs,
-      mtimeNs: s.mtimeNs,
-      ctimeNs: s.ctimeNs,
-      ...(s.type === 'char' || s.type === 'block' ? { rdev: s.rdev } : {}),
-    };
+    return attrOfRaw(await this.lstat(d, name), this.shown);
   }
 
   async folderOwner(d: AtDir): Promise<FolderOwner> {
@@ -175,7 +155,7 @@ export class AtPaths implements LocalPaths<AtDir> {
         // serves): judged one by one. Removed between readdir and fstatat: not listed.
         const inline = d.inline && this.policy.inline(`${d.lexical}/${name}`);
         const s = await this.lstat({ fd: d.fd, inline }, name).catch(() => undefined);
-        if (s) out.push({ name, attr: this.attr(s) });
+        if (s) out.push({ name, attr: attrOfRaw(s, this.shown) });
       }
       yield out;
     }

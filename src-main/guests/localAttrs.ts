@@ -3,9 +3,10 @@ import type { Attr, NodeType } from '../vfs/types.ts';
 import { typeOfMode } from '../vfs/modeType.ts';
 import { F } from './localStatBatch.ts';
 import { joinNs } from '../vfs/times.ts';
+import type { RawStat } from './localLibc.ts';
 
 // The local guest's attributes from what the system reports: a BigIntStats of one node or a
-// row of a batched lstat (localStatBatch.ts), both with exact nanosecond times, so that a
+// row of a batched lstat (localStatBatch.ts) or a struct stat read through libc (localLibc.ts), all with exact nanosecond times, so that a
 // node listed and the same node looked up give the same times (an NFS or FUSE client that
 // sees a time move drops what it cached). The owner shown may be overridden (the spec's uid/gid).
 
@@ -72,4 +73,25 @@ export function attrOfRow(r: Float64Array, o: number, own: OwnerShown): Attr {
   };
   if (type === 'char' || type === 'block') a.rdev = r[o + F.rdev]!;
   return a;
+}
+
+/** Attributes of a struct stat read through libc (fstatat: localLibc.ts parseStat), with exact nanosecond times. */
+export function attrOfRaw(s: RawStat, own: OwnerShown): Attr {
+  const sized = s.type === 'file' || s.type === 'symlink' || s.type === 'dir';
+  return {
+    type: s.type,
+    mode: s.mode & 0o7777,
+    size: sized ? s.size : 0,
+    nlink: s.nlink,
+    uid: own.uid ?? s.uid,
+    gid: own.gid ?? s.gid,
+    ino: s.ino,
+    mtime: Number(s.mtimeNs) / 1e6,
+    atime: Number(s.atimeNs) / 1e6,
+    ctime: Number(s.ctimeNs) / 1e6,
+    atimeNs: s.atimeNs,
+    mtimeNs: s.mtimeNs,
+    ctimeNs: s.ctimeNs,
+    ...(s.type === 'char' || s.type === 'block' ? { rdev: s.rdev } : {}),
+  };
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type { NodeType } from '../vfs/types.ts';
 import { typeOfMode } from '../vfs/modeType.ts';
+import { joinNs } from '../vfs/times.ts';
 
 // libc's *at calls for the local guest's openat walk (localAtPaths.ts), through koffi: Node's
 // fs has no call relative to a folder descriptor. Every call here is blocking and made on
@@ -26,6 +27,8 @@ export interface Platform {
   devT: string;
   /** Offset of d_name in struct dirent. */
   direntName: number;
+  /** The fchmodat2 system call's number (Linux 6.6+: a chmod that never follows a symlink, in one call); none on macOS. */
+  fchmodat2?: number;
   /** struct stat: its size and the offset and width of each field used. */
   stat: StatLayout;
 }
@@ -66,6 +69,8 @@ const LINUX: Omit<Platform, 'stat'> = {
   modeT: 'uint32_t',
   devT: 'uint64_t',
   direntName: 19,
+  // The same number on every architecture (added after the system call tables were unified).
+  fchmodat2: 452,
 };
 
 /** macOS: sys/fcntl.h, sys/stat.h (UTIME_NOW is -1 there, not Linux's value). */
@@ -101,7 +106,7 @@ export interface Ops {
 }
 
 /** The calls bound (their C prototypes are in bindOps). */
-export type CallName = 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'utimensat';
+export type CallName = 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'fchmodat2' | 'utimensat';
 
 /**
  * Binds libc's *at calls through koffi. Self-contained on purpose: its source is also run
@@ -126,6 +131,17 @@ export function bindOps(koffi: any, P: Platform): Ops {
     fchmodat: lib.func('int fchmodat(int dirfd, const char *path, ' + P.modeT + ' mode, int flags)'),
     utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
   };
+  if (P.fchmodat2 !== undefined) {
+    const syscall = lib.func('long syscall(long nr, ...)');
+    const nr = P.fchmodat2;
+    fns.fchmodat2 = (dirfd: number, path: string, mode: number, flags: number) => syscall(nr, 'int', dirfd, 'const char *', path, 'uint32_t', mode, 'int', flags);
+  } else {
+    // Answers ENOSYS, as an older kernel does: callers fall back to fchmodat.
+    fns.fchmodat2 = () => {
+      koffi.errno(38);
+      return -1;
+    };
+  }
   const fdopendir = lib.func('fdopendir' + P.inode64, 'void *', ['int']);
   const readdir = lib.func('readdir' + P.inode64, 'void *', ['void *']);
   const closedir = lib.func('int closedir(void *d)');
@@ -222,14 +238,19 @@ export interface RawStat {
   ctimeNs: bigint;
 }
 
+/** 2^32, to join the two halves of a 64-bit field. */
+const TWO_32 = 4_294_967_296;
+
 function field(b: Buffer, [off, w]: [number, number]): number {
-  if (w === 8) return Number(b.readBigUInt64LE(off));
+  // A 64-bit field as a double from its halves (exact below 2^53, as Node's Stats has it): no BigInt made.
+  if (w === 8) return b.readUInt32LE(off) + b.readUInt32LE(off + 4) * TWO_32;
   if (w === 4) return b.readUInt32LE(off);
   return b.readUInt16LE(off);
 }
 
+/** A struct timespec's exact nanoseconds (tv_sec signed, 64-bit on every platform here). */
 function ns(b: Buffer, off: number): bigint {
-  return b.readBigInt64LE(off) * 1_000_000_000n + b.readBigInt64LE(off + 8);
+  return joinNs(b.readUInt32LE(off) + b.readInt32LE(off + 4) * TWO_32, b.readUInt32LE(off + 8));
 }
 
 /** The size of this platform's struct stat (fstatat's out buffer). */
@@ -256,4 +277,26 @@ export function parseStat(u: Uint8Array): RawStat {
     mtimeNs: ns(b, L.mtim),
     ctimeNs: ns(b, L.ctim),
   };
+}
+
+/** ENOSYS: no such system call (a kernel before 6.6 for fchmodat2). */
+const ENOSYS = 38;
+const EPERM = 1;
+/** Whether fchmodat2 answered ENOSYS once here: glibc's fchmodat is used from then on. */
+let noFchmodat2 = false;
+
+/**
+ * chmod of `name` in the folder open as `dirFd`, never following a symlink (a symlink answers
+ * EOPNOTSUPP): fchmodat2 where the kernel has it (one call), else glibc's fchmodat with
+ * AT_SYMLINK_NOFOLLOW (an O_PATH open and a chmod through its /proc link, in C).
+ */
+export function fchmodatNoFollow(ops: Ops, dirFd: number, name: string, mode: number): Answer {
+  const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
+  if (!noFchmodat2) {
+    const r = ops.call('fchmodat2', [dirFd, name, mode, nofollow], 0);
+    // EPERM may also be a sandbox (seccomp) refusing a call it does not know: fchmodat then says.
+    if (r[0] >= 0 || (r[1] !== ENOSYS && r[1] !== EPERM)) return r;
+    if (r[1] === ENOSYS) noFchmodat2 = true;
+  }
+  return ops.call('fchmodat', [dirFd, name, mode, nofollow], 0);
 }

@@ -1,8 +1,9 @@
-import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, type BigIntStats, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, type BigIntStats, symlinkSync, unlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
-import { attrOfNs, attrOfRow, type OwnerShown } from './localAttrs.ts';
+import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
+import { errnoError, libc, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -10,19 +11,26 @@ import { FreeLater } from './localFreeLater.ts';
 import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
-import { setattrAt, setattrAtSync } from './localSetattr.ts';
+import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
 import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
 // descriptor's /proc/self/fd link ("/proc/self/fd/N/name" acts like openat: localDirs.ts
 // proves the descriptor inside the root). Inline folders (localInline.ts) are served by
-// blocking calls on this thread, the rest through libuv's threadpool.
+// blocking calls on this thread, the rest through libuv's threadpool. Where libc's *at calls
+// load (localLibc.ts), the inline calls most made (stat, lookup, listing, create, mkdir,
+// setattr) pass the folder's descriptor and the name to them instead: the same lookup as
+// through the link, without walking /proc/self/fd for each (fstatat 1.7 µs against 4.6 µs
+// for an lstat through the link, measured here).
 
 /** Entries of one folder lstat-ed per listing step (bounds memory for huge folders; one worker batch). */
 export const READDIR_BATCH = 1024;
 /** open(2) flags of a new regular file: exclusive, never through a symlink, never blocking on a fifo. */
 const CREATE_FLAGS = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK;
+/** errno values lstatSync's throwIfNoEntry passes over (nothing has that name). */
+const ENOENT = 2;
+const ENOTDIR = 20;
 /** lstat calls kept in flight while listing. */
 const LSTAT_WINDOW = 64;
 
@@ -59,6 +67,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   private readonly dirs: LocalDirs;
   /** Inline removals, their inodes freed on the threadpool (localFreeLater.ts). */
   private readonly freeLater = new FreeLater();
+  /** libc's *at calls, or null where they do not load (the paths through /proc are used then). */
+  private readonly at: Ops | null = libc();
 
   constructor(
     root: string,
@@ -75,17 +85,18 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** The blocking forms (the guest's synchronous face): the same calls as the inline branches below. */
   readonly now: LocalPathsNow<ProcDir> = {
     dir: (parts, guestPath) => ({ ...this.dirs.openNow(parts, guestPath), inline: true }),
-    stat: (d, name) => (name === undefined ? attrOfNs(statSync(d.ref, { bigint: true }), this.shown) : attrOfNs(lstatSync(`${d.ref}/${name}`, { bigint: true }), this.shown)),
-    lookup: (d, name) => {
-      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
-      return st ? attrOfNs(st, this.shown) : null;
+    stat: (d, name) => {
+      // The folder itself by its descriptor (fstat works on an O_PATH one).
+      if (name === undefined) return attrOfNs(fstatSync(d.fd, { bigint: true }), this.shown);
+      return this.at ? attrOfRaw(this.lstatAt(d, name, false)!, this.shown) : attrOfNs(lstatSync(`${d.ref}/${name}`, { bigint: true }), this.shown);
     },
-    folderOwner: (d) => statSync(d.ref),
+    lookup: (d, name) => this.lookupNow(d, name),
+    folderOwner: (d) => fstatSync(d.fd),
     create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
     unlink: (d, name) => this.freeLater.remove(d, name, unlinkSync),
     rmdir: (d, name) => this.freeLater.remove(d, name, rmdirSync),
-    setattr: (d, name, guestPath, attr) => setattrAtSync(`${d.ref}/${name}`, guestPath, attr),
+    setattr: (d, name, guestPath, attr) => (this.at ? setattrInSync(this.at, d.fd, name, guestPath, attr) : setattrAtSync(`${d.ref}/${name}`, guestPath, attr)),
     // A name replaced by the rename is freed on the threadpool, as by unlink.
     rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target), true),
     readlink: (d, name) => readlinkSync(`${d.ref}/${name}`),
@@ -98,8 +109,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         // An entry that is itself a mount point of another kind is not lstat-ed on this thread.
         if (!this.policy.inline(`${d.lexical}/${name}`)) return undefined;
         // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
-        const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
-        if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
+        const attr = this.lookupNow(d, name);
+        if (attr) out.push({ name, attr });
       }
       return out;
     },
@@ -108,6 +119,31 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       this.dirs.witness = witness;
     },
   };
+
+  /** The attributes of `name` in `d` (never followed), or null when nothing has that name; inline. */
+  private lookupNow(d: ProcDir, name: string): Attr | null {
+    if (this.at) {
+      const st = this.lstatAt(d, name, true);
+      return st ? attrOfRaw(st, this.shown) : null;
+    }
+    const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
+    return st ? attrOfNs(st, this.shown) : null;
+  }
+
+  /** fstatat of `name` in `d`, never followed; null when `missingOk` and nothing has that name (ENOENT, ENOTDIR: as lstatSync's throwIfNoEntry). */
+  private lstatAt(d: ProcDir, name: string, missingOk: boolean): RawStat | null {
+    const [ret, errno, out] = this.at!.call('fstatat', [d.fd, name, null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
+    if (ret >= 0) return parseStat(out!);
+    if (missingOk && (errno === ENOENT || errno === ENOTDIR)) return null;
+    throw errnoError(errno, 'fstatat');
+  }
+
+  /** openat of `name` in `d` (close-on-exec added); the descriptor, or throws as Node's fs would. */
+  private openAt(d: ProcDir, name: string, flags: number, mode: number): number {
+    const [fd, errno] = this.at!.call('openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode], 0);
+    if (fd < 0) throw errnoError(errno, 'openat');
+    return fd;
+  }
 
   forget(parts: readonly string[]): void {
     this.dirs.forget(parts);
@@ -118,14 +154,14 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async stat(d: ProcDir, name: string | undefined): Promise<Attr> {
+    if (d.inline) return this.now.stat(d, name);
     // The folder itself through its descriptor's link: stat follows that link, lstat would not.
-    if (name === undefined) return attrOfNs(d.inline ? statSync(d.ref, { bigint: true }) : await fsp.stat(d.ref, { bigint: true }), this.shown);
-    const p = `${d.ref}/${name}`;
-    return attrOfNs(d.inline ? lstatSync(p, { bigint: true }) : await fsp.lstat(p, { bigint: true }), this.shown);
+    if (name === undefined) return attrOfNs(await fsp.stat(d.ref, { bigint: true }), this.shown);
+    return attrOfNs(await fsp.lstat(`${d.ref}/${name}`, { bigint: true }), this.shown);
   }
 
   async folderOwner(d: ProcDir): Promise<FolderOwner> {
-    return d.inline ? statSync(d.ref) : fsp.stat(d.ref);
+    return d.inline ? this.now.folderOwner(d) : fsp.stat(d.ref);
   }
 
   async *list(d: ProcDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
@@ -141,8 +177,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
             if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
             continue;
           }
-          const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
-          if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
+          const attr = this.lookupNow(d, name);
+          if (attr) out.push({ name, attr });
         }
         yield out;
       }
@@ -170,7 +206,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   async open(d: ProcDir, name: string, guestPath: string, flags: number, canWrite: boolean): Promise<FileHandle> {
     const p = `${d.ref}/${name}`;
     if (d.inline) {
-      const fd = openSync(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+      const fd = this.at ? this.openAt(d, name, flags | C.O_NOFOLLOW | C.O_NONBLOCK, 0) : openSync(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
       try {
         regularOnly(fstatSync(fd), guestPath);
       } catch (err) {
@@ -207,7 +243,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** create() by blocking calls (inline folders and the synchronous face). */
   private createInline(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle {
     const p = `${d.ref}/${name}`;
-    const fd = openSync(p, CREATE_FLAGS, mode & 0o7777);
+    const fd = this.at ? this.openAt(d, name, CREATE_FLAGS, mode & 0o7777) : openSync(p, CREATE_FLAGS, mode & 0o7777);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       if (needsChmod(mode, owner !== undefined)) fchmodSync(fd, mode & 0o7777);
@@ -241,9 +277,15 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** mkdir() by blocking calls (inline folders and the synchronous face). */
   private mkdirInline(d: ProcDir, name: string, mode: number, owner: NewOwner): void {
     const p = `${d.ref}/${name}`;
-    mkdirSync(p, mode & 0o7777);
+    if (this.at) {
+      const [ret, errno] = this.at.call('mkdirat', [d.fd, name, mode & 0o7777], 0);
+      if (ret < 0) throw errnoError(errno, 'mkdirat');
+    } else {
+      mkdirSync(p, mode & 0o7777);
+    }
     if (!owner && !needsChmod(mode, false)) return;
-    const fd = openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const flags = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
+    const fd = this.at ? this.openAt(d, name, flags, 0) : openSync(p, flags);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       fchmodSync(fd, folderMode(mode, fstatSync(fd)));

@@ -1,0 +1,77 @@
+import { closeSync, constants as C, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrOfNs, attrOfRaw } from '../../../../src-main/guests/localAttrs.ts';
+import { type Answer, fchmodatNoFollow, libc, type Ops, parseStat, PLATFORM, statSize } from '../../../../src-main/guests/localLibc.ts';
+
+// libc's *at calls as the local guest's inline calls use them on a folder's O_PATH
+// descriptor (localProcPaths.ts): struct stat read as Node reads it, and a chmod that never
+// follows a symlink, with or without the kernel's fchmodat2.
+
+const O_PATH = 0o10000000;
+const EOPNOTSUPP = 95;
+const ENOSYS = 38;
+const ops = libc();
+const dir = mkdtempSync(join(tmpdir(), 'berth-libc-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on a folder descriptor (Linux)', () => {
+  const folder = (): number => openSync(dir, O_PATH | C.O_DIRECTORY);
+  const shown = { uid: undefined, gid: undefined };
+
+  it('reads a struct stat as Node does: sizes past 4 GiB, nanosecond times, every field', () => {
+    const f = join(dir, 'big');
+    writeFileSync(f, 'x');
+    truncateSync(f, 5 * 2 ** 30 + 123);
+    utimesSync(f, 1_700_000_000.123456, 1_600_000_000.987654);
+    const fd = folder();
+    try {
+      const [ret, errno, out] = ops!.call('fstatat', [fd, 'big', null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
+      expect([ret, errno]).toEqual([0, 0]);
+      expect(attrOfRaw(parseStat(out!), shown)).toEqual(attrOfNs(lstatSync(f, { bigint: true }), shown));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('changes the mode of a name in the folder, and never that of a symlink target', () => {
+    const f = join(dir, 'f');
+    writeFileSync(f, 'x', { mode: 0o644 });
+    symlinkSync('f', join(dir, 'l'));
+    const fd = folder();
+    try {
+      expect(fchmodatNoFollow(ops!, fd, 'f', 0o600)[0]).toBe(0);
+      expect(lstatSync(f).mode & 0o7777).toBe(0o600);
+      const [ret, errno] = fchmodatNoFollow(ops!, fd, 'l', 0o777);
+      expect(ret).toBeLessThan(0);
+      expect(errno).toBe(EOPNOTSUPP);
+      expect(lstatSync(f).mode & 0o7777).toBe(0o600);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('falls back to fchmodat where the kernel has no fchmodat2, and remembers it', () => {
+    const f = join(dir, 'g');
+    writeFileSync(f, 'x', { mode: 0o644 });
+    const asked: string[] = [];
+    const oldKernel: Ops = {
+      ...ops!,
+      call: (name, args, outSize): Answer => {
+        asked.push(name);
+        return name === 'fchmodat2' ? [-1, ENOSYS] : ops!.call(name, args, outSize);
+      },
+    };
+    const fd = folder();
+    try {
+      expect(fchmodatNoFollow(oldKernel, fd, 'g', 0o640)[0]).toBe(0);
+      expect(lstatSync(f).mode & 0o7777).toBe(0o640);
+      expect(fchmodatNoFollow(oldKernel, fd, 'g', 0o604)[0]).toBe(0);
+      expect(lstatSync(f).mode & 0o7777).toBe(0o604);
+      expect(asked).toEqual(['fchmodat2', 'fchmodat', 'fchmodat']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
