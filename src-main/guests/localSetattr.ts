@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import type { SetAttr } from '../vfs/types.ts';
 import { chmodNoFollow, chmodNoFollowSync } from './localSpecial.ts';
-import { type Answer, errnoError, fchmodatNoFollow, type Ops, parseStat, PLATFORM, statSize } from './localLibc.ts';
+import { type Answer, errnoError, fchmodatNoFollow, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { hasUtimensat, setTimesSync, timespecs } from './localTimes.ts';
 
 // SETATTR of the local guest on one node, never following a symlink and never opening a
@@ -39,6 +39,9 @@ export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Pr
     await fsp.lutimes(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
   }
 }
+
+/** What fchmodat2 (and glibc's fchmodat) with AT_SYMLINK_NOFOLLOW answer for a symlink. */
+const EOPNOTSUPP = 95;
 
 /** setattrAt, inline (see localInline.ts). */
 export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void {
@@ -76,14 +79,19 @@ export function setattrInSync(ops: Ops, dirFd: number, name: string, guestPath: 
     if (r[0] < 0) throw errnoError(r[1], call);
     return r;
   };
-  const st = parseStat(must(ops.call('fstatat', [dirFd, name, null, nofollow], statSize()), 'fstatat')[2]!);
+  const lstat = (): RawStat => parseStat(must(ops.call('fstatat', [dirFd, name, null, nofollow], statSize()), 'fstatat')[2]!);
   if (attr.size !== undefined) {
+    const st = lstat();
     if (st.type === 'dir') throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);
     if (st.type !== 'file') throw new FsError('InvalidItem', `${guestPath}: only regular files can be truncated`);
   }
   if (attr.uid !== undefined || attr.gid !== undefined) must(ops.call('fchownat', [dirFd, name, attr.uid ?? 0xffffffff, attr.gid ?? 0xffffffff, nofollow], 0), 'fchownat');
-  // A symlink's mode is not its own (Linux): ignored, as chmod -h does.
-  if (attr.mode !== undefined && st.type !== 'symlink') must(fchmodatNoFollow(ops, dirFd, name, attr.mode & 0o7777), 'fchmodat');
+  if (attr.mode !== undefined) {
+    const r = fchmodatNoFollow(ops, dirFd, name, attr.mode & 0o7777);
+    // A symlink answers EOPNOTSUPP: its mode is not its own (Linux), ignored as chmod -h does.
+    // Asked only then, so a chmod is one call.
+    if (r[0] < 0 && !(r[1] === EOPNOTSUPP && lstat().type === 'symlink')) throw errnoError(r[1], 'fchmodat');
+  }
   if (attr.size !== undefined) {
     const [fd] = must(ops.call('openat', [dirFd, name, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK | PLATFORM!.O_CLOEXEC, 'uint32_t', 0], 0), 'openat');
     try {

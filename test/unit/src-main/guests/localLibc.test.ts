@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrOfNs, attrOfRaw } from '../../../../src-main/guests/localAttrs.ts';
+import { setattrInSync } from '../../../../src-main/guests/localSetattr.ts';
 import { type Answer, fchmodatNoFollow, libc, type Ops, parseStat, PLATFORM, statSize } from '../../../../src-main/guests/localLibc.ts';
 
 // libc's *at calls as the local guest's inline calls use them on a folder's O_PATH
 // descriptor (localProcPaths.ts): struct stat read as Node reads it, and a chmod that never
-// follows a symlink, with or without the kernel's fchmodat2.
+// follows a symlink, with or without the kernel's fchmodat2 (which the tests here, on
+// Linux 6.6+, have).
 
 const O_PATH = 0o10000000;
 const EOPNOTSUPP = 95;
@@ -47,6 +49,26 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
       expect(ret).toBeLessThan(0);
       expect(errno).toBe(EOPNOTSUPP);
       expect(lstatSync(f).mode & 0o7777).toBe(0o600);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('sets a mode by name in one call, and passes over a symlink (its mode is not its own)', () => {
+    const f = join(dir, 'h');
+    writeFileSync(f, 'x', { mode: 0o644 });
+    symlinkSync('h', join(dir, 'hl'));
+    const asked: string[] = [];
+    const counted: Ops = { ...ops!, call: (name, args, outSize) => (asked.push(name), ops!.call(name, args, outSize)) };
+    const fd = folder();
+    try {
+      setattrInSync(counted, fd, 'h', '/h', { mode: 0o600 });
+      expect(lstatSync(f).mode & 0o7777).toBe(0o600);
+      // No lstat first: one fchmodat2 (and glibc's fchmodat after it on a kernel before 6.6).
+      expect(asked).not.toContain('fstatat');
+      setattrInSync(counted, fd, 'hl', '/hl', { mode: 0o777 });
+      expect(lstatSync(f).mode & 0o7777).toBe(0o600);
+      expect(() => setattrInSync(counted, fd, 'none', '/none', { mode: 0o600 })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     } finally {
       closeSync(fd);
     }
