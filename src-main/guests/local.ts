@@ -185,14 +185,16 @@ export class LocalGuest implements Vfs {
       const at = parentOf(path);
       return at && keptNow(path, at.parts, (d) => read(d, at.name));
     };
+    /** A call that changes nothing, with the cache's queue drained once for all of it (LocalAttrCache.settled). */
+    const settled = <R>(fn: () => R): R => (cache ? cache.settled(fn) : fn());
     const now: VfsNow = {
-      getattr: (path) => {
+      getattr: (path) => settled(() => {
         if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
         return keptNow(path, [], (d) => p.stat(d, undefined));
-      },
-      lookup: (path) => (path === '/' ? now.getattr(path) : attrNow(path, (d, name) => p.lookup(d, name))),
+      }),
+      lookup: (path) => (path === '/' ? now.getattr(path) : settled(() => attrNow(path, (d, name) => p.lookup(d, name)))),
       create: (path, mode, caller) => {
         this.writable(path);
         return inParentNow(path, (d, name) => {
@@ -225,7 +227,7 @@ export class LocalGuest implements Vfs {
         if (done) this.paths.forget(splitGuestPath(path));
         return done;
       },
-      readdir: (path) => {
+      readdir: (path) => settled(() => {
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         const parts = splitGuestPath(path);
         if (!this.policy.inline(this.lexical(parts))) return undefined;
@@ -238,7 +240,7 @@ export class LocalGuest implements Vfs {
           if (keep && got) c.keepListing(path, got);
           return got;
         });
-      },
+      }),
       setattr: (path, attr) => {
         this.writable(path);
         if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);

@@ -272,6 +272,37 @@ describe.skipIf(skipNfs)('issue 11: the attribute cache under a bound on watches
   });
 });
 
+describe.skipIf(process.platform !== 'linux')('issue 9: a call that changes nothing reads the inotify queue once', () => {
+  it('a lookup, a getattr and a listing each drain once, and the next call sees a change made after', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-attrcache-drains-'));
+    mkdirSync(join(base, 'a', 'b'), { recursive: true });
+    writeFileSync(join(base, 'a', 'b', 'f'), 'one');
+    const guest = await openLocalGuest({ kind: 'local', path: base, readOnly: false }, { attrCache: true });
+    try {
+      const now = guest.now!;
+      const s = guest.attrCacheStats!;
+      // Warm: the folders watched and proven once.
+      expect(now.readdir('/a/b')!.map((e) => e.name)).toEqual(['f']);
+      const once = (call: () => unknown): number => {
+        const d = s.drains;
+        call();
+        return s.drains - d;
+      };
+      expect(once(() => expect(now.lookup('/a/b/none')).toBeNull())).toBe(1);
+      expect(once(() => expect(now.getattr('/a/b/f')!.size).toBe(3))).toBe(1);
+      expect(once(() => expect(now.readdir('/a/b')!.map((e) => e.name)).toEqual(['f']))).toBe(1);
+      writeFileSync(join(base, 'a', 'b', 'none'), 'longer');
+      writeFileSync(join(base, 'a', 'b', 'f'), 'three');
+      expect(now.lookup('/a/b/none')!.size).toBe(6);
+      expect(now.getattr('/a/b/f')!.size).toBe(5);
+      expect(now.readdir('/a/b')!.map((e) => e.name)).toEqual(['f', 'none']);
+    } finally {
+      await guest.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(skipNs)('issue 11: the attribute cache when the kernel refuses watches or instances', () => {
   /** Runs a script in a user namespace whose inotify limits are `setup` (as root there); its JSON output. */
   const inNamespace = async (setup: string): Promise<{ stats?: Record<string, number>; ok: boolean; errors: string[] }> => {

@@ -58,6 +58,19 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     expect(cache.stats.events).toBeGreaterThan(0);
   });
 
+  it('settled(): one drain before a call that changes nothing; a change made during it is seen after it', () => {
+    keep('/a/b/f');
+    const drains = cache.stats.drains;
+    const inside = cache.settled(() => {
+      appendFileSync(join(root, 'a/b/f'), 'two');
+      // Concurrent with the call: answered as before it.
+      return attr('/a/b/f')?.size;
+    });
+    expect(inside).toBe(3);
+    expect(cache.stats.drains - drains).toBe(1);
+    expect(attr('/a/b/f')).toBeUndefined();
+  });
+
   it('a rename of a folder above drops what was kept below it (its paths name other nodes)', () => {
     keep('/a/b/f');
     renameSync(join(root, 'a'), join(root, 'z'));
