@@ -5,10 +5,11 @@ import { F } from './localStatBatch.ts';
 import { joinNs } from '../vfs/times.ts';
 import type { RawStat } from './localLibc.ts';
 
-// The local guest's attributes from what the system reports: a BigIntStats of one node or a
-// row of a batched lstat (localStatBatch.ts) or a struct stat read through libc (localLibc.ts), all with exact nanosecond times, so that a
-// node listed and the same node looked up give the same times (an NFS or FUSE client that
-// sees a time move drops what it cached). The owner shown may be overridden (the spec's uid/gid).
+// The local guest's attributes from what the system reports: a BigIntStats of one node, a
+// row of a batched lstat (localStatBatch.ts) or a struct stat read through libc
+// (localLibc.ts), all with exact nanosecond times, so that a node listed and the same node
+// looked up give the same times (an NFS or FUSE client that sees a time move drops what it
+// cached). The owner shown may be overridden (the spec's uid/gid).
 
 /** Owner shown instead of the file's (the local guest spec's uid/gid). */
 export interface OwnerShown {

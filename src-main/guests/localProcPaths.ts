@@ -21,8 +21,8 @@ import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 // blocking calls on this thread, the rest through libuv's threadpool. Where libc's *at calls
 // load (localLibc.ts), the inline calls most made (stat, lookup, listing, create, mkdir,
 // setattr) pass the folder's descriptor and the name to them instead: the same lookup as
-// through the link, without walking /proc/self/fd for each (fstatat 1.7 µs against 4.6 µs
-// for an lstat through the link, measured here).
+// through the link, without walking /proc/self/fd for each (bench/localAtCalls.ts, here: an
+// lstat 3.7 µs against 6.9 µs through the link, a chmod 3.8 µs against 11.9 µs).
 
 /** Entries of one folder lstat-ed per listing step (bounds memory for huge folders; one worker batch). */
 export const READDIR_BATCH = 1024;
