@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
-import { errnoError, libc, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { errnoError, libc, type Ops, parseStat, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -88,9 +88,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     stat: (d, name) => {
       // The folder itself by its descriptor (fstat works on an O_PATH one).
       if (name === undefined) return attrOfNs(fstatSync(d.fd, { bigint: true }), this.shown);
-      return this.at ? attrOfRaw(this.lstatAt(d, name, false)!, this.shown) : attrOfNs(lstatSync(`${d.ref}/${name}`, { bigint: true }), this.shown);
+      return this.lstatIn(d, name, false)!;
     },
-    lookup: (d, name) => this.lookupNow(d, name),
+    lookup: (d, name) => this.lstatIn(d, name, true),
     folderOwner: (d) => fstatSync(d.fd),
     create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
@@ -109,7 +109,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         // An entry that is itself a mount point of another kind is not lstat-ed on this thread.
         if (!this.policy.inline(`${d.lexical}/${name}`)) return undefined;
         // Exact nanoseconds, as a lookup gives: the kernel keeps a listing's attributes (READDIRPLUS).
-        const attr = this.lookupNow(d, name);
+        const attr = this.lstatIn(d, name, true);
         if (attr) out.push({ name, attr });
       }
       return out;
@@ -120,29 +120,35 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     },
   };
 
-  /** The attributes of `name` in `d` (never followed), or null when nothing has that name; inline. */
-  private lookupNow(d: ProcDir, name: string): Attr | null {
-    if (this.at) {
-      const st = this.lstatAt(d, name, true);
-      return st ? attrOfRaw(st, this.shown) : null;
+  /**
+   * The attributes of `name` in `d`, never followed, inline: by fstatat on the folder's
+   * descriptor where libc loads, else through its link. Null when `missingOk` and nothing has
+   * that name (ENOENT or ENOTDIR, as lstatSync's throwIfNoEntry).
+   */
+  private lstatIn(d: ProcDir, name: string, missingOk: boolean): Attr | null {
+    if (!this.at) {
+      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: !missingOk });
+      return st ? attrOfNs(st, this.shown) : null;
     }
-    const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: false });
-    return st ? attrOfNs(st, this.shown) : null;
-  }
-
-  /** fstatat of `name` in `d`, never followed; null when `missingOk` and nothing has that name (ENOENT, ENOTDIR: as lstatSync's throwIfNoEntry). */
-  private lstatAt(d: ProcDir, name: string, missingOk: boolean): RawStat | null {
-    const [ret, errno, out] = this.at!.call('fstatat', [d.fd, name, null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
-    if (ret >= 0) return parseStat(out!);
+    const [ret, errno, out] = this.at.call('fstatat', [d.fd, name, null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
+    if (ret >= 0) return attrOfRaw(parseStat(out!), this.shown);
     if (missingOk && (errno === ENOENT || errno === ENOTDIR)) return null;
     throw errnoError(errno, 'fstatat');
   }
 
-  /** openat of `name` in `d` (close-on-exec added); the descriptor, or throws as Node's fs would. */
-  private openAt(d: ProcDir, name: string, flags: number, mode: number): number {
-    const [fd, errno] = this.at!.call('openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode], 0);
+  /** open(2) of `name` in `d` (close-on-exec), inline: by openat on the folder's descriptor where libc loads, else through its link. */
+  private openIn(d: ProcDir, name: string, flags: number, mode = 0): number {
+    if (!this.at) return openSync(`${d.ref}/${name}`, flags, mode);
+    const [fd, errno] = this.at.call('openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode], 0);
     if (fd < 0) throw errnoError(errno, 'openat');
     return fd;
+  }
+
+  /** mkdir(2) of `name` in `d`, inline, as openIn. */
+  private mkdirIn(d: ProcDir, name: string, mode: number): void {
+    if (!this.at) return mkdirSync(`${d.ref}/${name}`, mode);
+    const [ret, errno] = this.at.call('mkdirat', [d.fd, name, mode], 0);
+    if (ret < 0) throw errnoError(errno, 'mkdirat');
   }
 
   forget(parts: readonly string[]): void {
@@ -177,7 +183,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
             if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
             continue;
           }
-          const attr = this.lookupNow(d, name);
+          const attr = this.lstatIn(d, name, true);
           if (attr) out.push({ name, attr });
         }
         yield out;
@@ -204,9 +210,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async open(d: ProcDir, name: string, guestPath: string, flags: number, canWrite: boolean): Promise<FileHandle> {
-    const p = `${d.ref}/${name}`;
     if (d.inline) {
-      const fd = this.at ? this.openAt(d, name, flags | C.O_NOFOLLOW | C.O_NONBLOCK, 0) : openSync(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+      const fd = this.openIn(d, name, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
       try {
         regularOnly(fstatSync(fd), guestPath);
       } catch (err) {
@@ -215,7 +220,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       }
       return new LocalFileSync(fd, guestPath, canWrite, this.shown);
     }
-    const fh = await fsp.open(p, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+    const fh = await fsp.open(`${d.ref}/${name}`, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
     try {
       regularOnly(await fh.stat(), guestPath);
     } catch (err) {
@@ -243,7 +248,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** create() by blocking calls (inline folders and the synchronous face). */
   private createInline(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle {
     const p = `${d.ref}/${name}`;
-    const fd = this.at ? this.openAt(d, name, CREATE_FLAGS, mode & 0o7777) : openSync(p, CREATE_FLAGS, mode & 0o7777);
+    const fd = this.openIn(d, name, CREATE_FLAGS, mode & 0o7777);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       if (needsChmod(mode, owner !== undefined)) fchmodSync(fd, mode & 0o7777);
@@ -276,16 +281,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   /** mkdir() by blocking calls (inline folders and the synchronous face). */
   private mkdirInline(d: ProcDir, name: string, mode: number, owner: NewOwner): void {
-    const p = `${d.ref}/${name}`;
-    if (this.at) {
-      const [ret, errno] = this.at.call('mkdirat', [d.fd, name, mode & 0o7777], 0);
-      if (ret < 0) throw errnoError(errno, 'mkdirat');
-    } else {
-      mkdirSync(p, mode & 0o7777);
-    }
+    this.mkdirIn(d, name, mode & 0o7777);
     if (!owner && !needsChmod(mode, false)) return;
-    const flags = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
-    const fd = this.at ? this.openAt(d, name, flags, 0) : openSync(p, flags);
+    const fd = this.openIn(d, name, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       fchmodSync(fd, folderMode(mode, fstatSync(fd)));
