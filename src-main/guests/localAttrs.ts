@@ -30,54 +30,51 @@ export function nodeType(st: BigIntStats): NodeType {
 
 /** Attributes with exact nanosecond times. */
 export function attrOfNs(st: BigIntStats, own: OwnerShown): Attr {
-  const file = st.isFile() || st.isSymbolicLink() || st.isDirectory();
-  return {
-    type: nodeType(st),
-    mode: Number(st.mode) & 0o7777,
-    size: file ? Number(st.size) : 0,
-    nlink: Number(st.nlink),
-    uid: own.uid ?? Number(st.uid),
-    gid: own.gid ?? Number(st.gid),
-    ino: Number(st.ino),
-    mtime: Number(st.mtimeNs) / 1e6,
-    atime: Number(st.atimeNs) / 1e6,
-    ctime: Number(st.ctimeNs) / 1e6,
-    atimeNs: st.atimeNs,
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    ...(st.isCharacterDevice() || st.isBlockDevice() ? { rdev: Number(st.rdev) } : {}),
-  };
+  return attrOfRaw(
+    {
+      type: nodeType(st),
+      mode: Number(st.mode),
+      nlink: Number(st.nlink),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      rdev: Number(st.rdev),
+      size: Number(st.size),
+      ino: Number(st.ino),
+      atimeNs: st.atimeNs,
+      mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
+    },
+    own,
+  );
 }
 
 /** Attributes of a row of a batched lstat (localStatBatch.ts), with exact nanosecond times. */
 export function attrOfRow(r: Float64Array, o: number, own: OwnerShown): Attr {
   const mode = r[o + F.mode]!;
-  const type = typeOfMode(mode);
-  const mtimeNs = joinNs(r[o + F.mtimeS]!, r[o + F.mtimeNsec]!);
-  const atimeNs = joinNs(r[o + F.atimeS]!, r[o + F.atimeNsec]!);
-  const ctimeNs = joinNs(r[o + F.ctimeS]!, r[o + F.ctimeNsec]!);
-  const a: Attr = {
-    type,
-    mode: mode & 0o7777,
-    size: type === 'file' || type === 'symlink' || type === 'dir' ? r[o + F.size]! : 0,
-    nlink: r[o + F.nlink]!,
-    uid: own.uid ?? r[o + F.uid]!,
-    gid: own.gid ?? r[o + F.gid]!,
-    ino: r[o + F.ino]!,
-    // ms from the nanoseconds, as attrOfNs makes them: the same node gives the same numbers either way.
-    mtime: Number(mtimeNs) / 1e6,
-    atime: Number(atimeNs) / 1e6,
-    ctime: Number(ctimeNs) / 1e6,
-    atimeNs,
-    mtimeNs,
-    ctimeNs,
-  };
-  if (type === 'char' || type === 'block') a.rdev = r[o + F.rdev]!;
-  return a;
+  return attrOfRaw(
+    {
+      type: typeOfMode(mode),
+      mode,
+      nlink: r[o + F.nlink]!,
+      uid: r[o + F.uid]!,
+      gid: r[o + F.gid]!,
+      rdev: r[o + F.rdev]!,
+      size: r[o + F.size]!,
+      ino: r[o + F.ino]!,
+      atimeNs: joinNs(r[o + F.atimeS]!, r[o + F.atimeNsec]!),
+      mtimeNs: joinNs(r[o + F.mtimeS]!, r[o + F.mtimeNsec]!),
+      ctimeNs: joinNs(r[o + F.ctimeS]!, r[o + F.ctimeNsec]!),
+    },
+    own,
+  );
 }
 
-/** Attributes of a struct stat read through libc (fstatat: localLibc.ts parseStat), with exact nanosecond times. */
-export function attrOfRaw(s: RawStat, own: OwnerShown): Attr {
+/**
+ * Attributes of what a stat reported (a struct stat through libc: localLibc.ts parseStat;
+ * the two forms above), with exact nanosecond times: the one place an Attr is made from a
+ * stat, so a node listed and looked up gives the same numbers whichever way it was read.
+ */
+export function attrOfRaw(s: Omit<RawStat, 'dev'>, own: OwnerShown): Attr {
   const sized = s.type === 'file' || s.type === 'symlink' || s.type === 'dir';
   return {
     type: s.type,
@@ -87,6 +84,7 @@ export function attrOfRaw(s: RawStat, own: OwnerShown): Attr {
     uid: own.uid ?? s.uid,
     gid: own.gid ?? s.gid,
     ino: s.ino,
+    // ms from the nanoseconds.
     mtime: Number(s.mtimeNs) / 1e6,
     atime: Number(s.atimeNs) / 1e6,
     ctime: Number(s.ctimeNs) / 1e6,
