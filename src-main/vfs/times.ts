@@ -28,3 +28,10 @@ export function msToSecNsec(ms: number): [sec: number, nsec: number] {
   const nsec = Math.round((ms - sec * 1000) * 1000) * 1000;
   return nsec >= 1_000_000_000 ? [sec + 1, nsec - 1_000_000_000] : [sec, nsec];
 }
+
+/** Whole seconds and nanoseconds of a time given in ms and maybe exact ns (the ns when given). */
+export function secNsecOf(ms: number, ns: bigint | undefined): [sec: number, nsec: number] {
+  if (ns === undefined) return msToSecNsec(ms);
+  const [s, n] = splitNs(ns);
+  return [Number(s), Number(n)];
+}

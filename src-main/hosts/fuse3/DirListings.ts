@@ -2,8 +2,8 @@ import { FsError } from '../../vfs/FsError.ts';
 import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
-import { type OwnerOverride, typeBits } from './structs.ts';
-import { msToSecNsec, splitNs } from '../../vfs/times.ts';
+import { type OwnerOverride, typeBits, u64 } from './structs.ts';
+import { secNsecOf } from '../../vfs/times.ts';
 
 // Listings of one mount: a snapshot of a folder's entries (with attributes) that READDIR /
 // READDIRPLUS page through by offset. The offset handed to the kernel is the snapshot's id
@@ -58,28 +58,14 @@ const PER_LISTING = 0x100_0000;
 /** Snapshots kept when no RELEASEDIR says when to drop them. */
 const LISTINGS_KEPT = 256;
 
-function u64(b: Buffer, off: number, n: number): void {
-  b.writeUInt32LE(n >>> 0, off);
-  b.writeUInt32LE(Math.floor(n / 0x1_0000_0000) >>> 0, off + 4);
-}
-
-/** Seconds and nanoseconds of a time given in ms and maybe exact ns. */
-function secNsec(ms: number, ns: bigint | undefined): [number, number] {
-  if (ns !== undefined) {
-    const [s, n] = splitNs(ns);
-    return [Number(s), Number(n)];
-  }
-  return msToSecNsec(ms);
-}
-
 /** Writes struct fuse_attr (88 bytes). */
 function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverride): void {
   u64(b, off, a.ino);
   u64(b, off + 8, a.size);
   u64(b, off + 16, Math.ceil(a.size / 512));
-  const [as, an] = secNsec(a.atime, a.atimeNs);
-  const [ms, mn] = secNsec(a.mtime, a.mtimeNs);
-  const [cs, cn] = secNsec(a.ctime, a.ctimeNs);
+  const [as, an] = secNsecOf(a.atime, a.atimeNs);
+  const [ms, mn] = secNsecOf(a.mtime, a.mtimeNs);
+  const [cs, cn] = secNsecOf(a.ctime, a.ctimeNs);
   u64(b, off + 24, as);
   u64(b, off + 32, ms);
   u64(b, off + 40, cs);

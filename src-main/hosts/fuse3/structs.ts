@@ -1,6 +1,6 @@
 import type { Attr, NodeType } from '../../vfs/types.ts';
 import { TYPE_BITS } from '../../vfs/modeType.ts';
-import { msToSecNsec, splitNs } from '../../vfs/times.ts';
+import { secNsecOf } from '../../vfs/times.ts';
 import { STAT } from './libfuse3.ts';
 
 // The C structs the libfuse 3 host hands libfuse, written into Buffers field by field:
@@ -26,7 +26,8 @@ export interface OwnerOverride {
   gid?: number;
 }
 
-function u64(b: Buffer, off: number, n: number): void {
+/** A number below 2^53 as a little-endian 64-bit field (two's complement when negative). */
+export function u64(b: Buffer, off: number, n: number): void {
   // Numbers here stay below 2^53; the high half is whatever lies above 32 bits.
   b.writeUInt32LE(n >>> 0, off);
   b.writeUInt32LE(Math.floor(n / 0x1_0000_0000) >>> 0, off + 4);
@@ -34,15 +35,8 @@ function u64(b: Buffer, off: number, n: number): void {
 
 /** A time in ms (maybe fractional) or exact ns as struct timespec. */
 function timespec(b: Buffer, off: number, ms: number, ns: bigint | undefined): void {
-  if (ns !== undefined) {
-    const [s, nsec] = splitNs(ns);
-    b.writeBigInt64LE(s, off);
-    b.writeBigInt64LE(nsec, off + 8);
-    return;
-  }
-  const [s, nsec] = msToSecNsec(ms);
-  b.writeInt32LE(s | 0, off);
-  b.writeInt32LE(Math.floor(s / 0x1_0000_0000), off + 4);
+  const [s, nsec] = secNsecOf(ms, ns);
+  u64(b, off, s);
   u64(b, off + 8, nsec);
 }
 

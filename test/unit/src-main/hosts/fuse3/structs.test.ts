@@ -32,6 +32,13 @@ describe('libfuse 3 structs', () => {
     expect(st).toEqual({ mode: 0o100000 | 0o4755, uid: 65534, gid: 100, size: 5_000_000_000, atimeNs: 1_000_000_000_500_000_000n, mtimeNs: 1_600_000_000_123_456_789n });
   });
 
+  it('keeps the sign of a time before 1970, given in ns or in ms', () => {
+    const b = Buffer.alloc(STAT_SIZE);
+    writeStat(b, 0, attr({ atime: -1500, mtime: -1.5, mtimeNs: -1_500_000n }), {});
+    const st = readStat(new DataView(b.buffer, b.byteOffset, b.length));
+    expect([st.atimeNs, st.mtimeNs]).toEqual([-1_500_000_000n, -1_500_000n]);
+  });
+
   it('rounds ms times to whole microseconds and shows --uid/--gid owners', () => {
     const b = Buffer.alloc(STAT_SIZE);
     writeStat(b, 0, attr({ mtime: 1_600_000_000_123.457 }), { uid: 1000, gid: 1000 });
