@@ -135,12 +135,6 @@ export function bindOps(koffi: any, P: Platform): Ops {
     const syscall = lib.func('long syscall(long nr, ...)');
     const nr = P.fchmodat2;
     fns.fchmodat2 = (dirfd: number, path: string, mode: number, flags: number) => syscall(nr, 'int', dirfd, 'const char *', path, 'uint32_t', mode, 'int', flags);
-  } else {
-    // Answers ENOSYS, as an older kernel does: callers fall back to fchmodat.
-    fns.fchmodat2 = () => {
-      koffi.errno(38);
-      return -1;
-    };
   }
   const fdopendir = lib.func('fdopendir' + P.inode64, 'void *', ['int']);
   const readdir = lib.func('readdir' + P.inode64, 'void *', ['void *']);
@@ -279,10 +273,7 @@ export function parseStat(u: Uint8Array): RawStat {
   };
 }
 
-/** ENOSYS: no such system call (a kernel before 6.6 for fchmodat2). */
-const ENOSYS = 38;
-const EPERM = 1;
-/** Whether fchmodat2 answered ENOSYS once here: glibc's fchmodat is used from then on. */
+/** Whether fchmodat2 answered ENOSYS (a kernel before 6.6) once here: glibc's fchmodat is used from then on. */
 let noFchmodat2 = false;
 
 /**
@@ -292,7 +283,8 @@ let noFchmodat2 = false;
  */
 export function fchmodatNoFollow(ops: Ops, dirFd: number, name: string, mode: number): Answer {
   const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
-  if (!noFchmodat2) {
+  const { ENOSYS, EPERM } = constants.errno;
+  if (!noFchmodat2 && PLATFORM!.fchmodat2 !== undefined) {
     const r = ops.call('fchmodat2', [dirFd, name, mode, nofollow], 0);
     // EPERM may also be a sandbox (seccomp) refusing a call it does not know: fchmodat then says.
     if (r[0] >= 0 || (r[1] !== ENOSYS && r[1] !== EPERM)) return r;

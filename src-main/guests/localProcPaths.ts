@@ -1,5 +1,6 @@
 import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, type BigIntStats, symlinkSync, unlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { constants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
@@ -28,9 +29,6 @@ import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 export const READDIR_BATCH = 1024;
 /** open(2) flags of a new regular file: exclusive, never through a symlink, never blocking on a fifo. */
 const CREATE_FLAGS = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLOCK;
-/** errno values lstatSync's throwIfNoEntry passes over (nothing has that name). */
-const ENOENT = 2;
-const ENOTDIR = 20;
 /** lstat calls kept in flight while listing. */
 const LSTAT_WINDOW = 64;
 
@@ -132,7 +130,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     }
     const [ret, errno, out] = this.at.call('fstatat', [d.fd, name, null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
     if (ret >= 0) return attrOfRaw(parseStat(out!), this.shown);
-    if (missingOk && (errno === ENOENT || errno === ENOTDIR)) return null;
+    if (missingOk && (errno === constants.errno.ENOENT || errno === constants.errno.ENOTDIR)) return null;
     throw errnoError(errno, 'fstatat');
   }
 

@@ -1,5 +1,6 @@
 import { closeSync, constants as C, ftruncateSync, lchownSync, lstatSync, lutimesSync, openSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { constants } from 'node:os';
 import { FsError } from '../vfs/FsError.ts';
 import type { SetAttr } from '../vfs/types.ts';
 import { chmodNoFollow, chmodNoFollowSync } from './localSpecial.ts';
@@ -39,9 +40,6 @@ export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Pr
     await fsp.lutimes(p, (attr.atime ?? now.atimeMs) / 1000, (attr.mtime ?? now.mtimeMs) / 1000);
   }
 }
-
-/** What fchmodat2 (and glibc's fchmodat) with AT_SYMLINK_NOFOLLOW answer for a symlink. */
-const EOPNOTSUPP = 95;
 
 /** setattrAt, inline (see localInline.ts). */
 export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void {
@@ -91,7 +89,7 @@ export function setattrInSync(ops: Ops, dirFd: number, name: string, guestPath: 
     const r = fchmodatNoFollow(ops, dirFd, name, attr.mode & 0o7777);
     // A symlink answers EOPNOTSUPP: its mode is not its own (Linux), ignored as chmod -h does.
     // Asked only then, so a chmod is one call.
-    if (r[0] < 0 && !(r[1] === EOPNOTSUPP && lstat().type === 'symlink')) throw errnoError(r[1], 'fchmodat');
+    if (r[0] < 0 && !(r[1] === constants.errno.EOPNOTSUPP && lstat().type === 'symlink')) throw errnoError(r[1], 'fchmodat');
   }
   if (attr.size !== undefined) {
     const [fd] = must(ops.call('openat', [dirFd, name, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK | PLATFORM!.O_CLOEXEC, 'uint32_t', 0], 0), 'openat');

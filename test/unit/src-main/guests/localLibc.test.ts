@@ -1,5 +1,5 @@
 import { closeSync, constants as C, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrOfNs, attrOfRaw } from '../../../../src-main/guests/localAttrs.ts';
@@ -12,8 +12,7 @@ import { type Answer, fchmodatNoFollow, libc, type Ops, parseStat, PLATFORM, sta
 // Linux 6.6+, have).
 
 const O_PATH = 0o10000000;
-const EOPNOTSUPP = 95;
-const ENOSYS = 38;
+const { EOPNOTSUPP, ENOSYS } = constants.errno;
 const ops = libc();
 const dir = mkdtempSync(join(tmpdir(), 'berth-libc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
