@@ -215,6 +215,13 @@ export function errnoError(code: number, syscall: string): NodeJS.ErrnoException
   return e;
 }
 
+/** A call that must succeed, on this thread: its answer, or its errno thrown as Node's fs would (code, syscall). */
+export function callOrThrow(ops: Ops, name: CallName, args: unknown[], outSize = 0): Answer {
+  const r = ops.call(name, args, outSize);
+  if (r[0] < 0) throw errnoError(r[1], name);
+  return r;
+}
+
 /** One node's attributes as fstatat reports them (times exact, in ns). */
 export interface RawStat {
   type: NodeType;

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
-import { errnoError, libc, type Ops, parseStat, PLATFORM, statSize } from './localLibc.ts';
+import { callOrThrow, errnoError, libc, type Ops, parseStat, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -137,16 +137,13 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** open(2) of `name` in `d` (close-on-exec), inline: by openat on the folder's descriptor where libc loads, else through its link. */
   private openIn(d: ProcDir, name: string, flags: number, mode = 0): number {
     if (!this.at) return openSync(`${d.ref}/${name}`, flags, mode);
-    const [fd, errno] = this.at.call('openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode], 0);
-    if (fd < 0) throw errnoError(errno, 'openat');
-    return fd;
+    return callOrThrow(this.at, 'openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode])[0];
   }
 
   /** mkdir(2) of `name` in `d`, inline, as openIn. */
   private mkdirIn(d: ProcDir, name: string, mode: number): void {
     if (!this.at) return mkdirSync(`${d.ref}/${name}`, mode);
-    const [ret, errno] = this.at.call('mkdirat', [d.fd, name, mode], 0);
-    if (ret < 0) throw errnoError(errno, 'mkdirat');
+    callOrThrow(this.at, 'mkdirat', [d.fd, name, mode]);
   }
 
   forget(parts: readonly string[]): void {

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { FsError } from '../vfs/FsError.ts';
 import type { SetAttr } from '../vfs/types.ts';
 import { chmodNoFollow, chmodNoFollowSync } from './localSpecial.ts';
-import { type Answer, errnoError, fchmodatNoFollow, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { callOrThrow, errnoError, fchmodatNoFollow, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { hasUtimensat, setTimesSync, timespecs } from './localTimes.ts';
 
 // SETATTR of the local guest on one node, never following a symlink and never opening a
@@ -74,17 +74,13 @@ export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void
  */
 export function setattrInSync(ops: Ops, dirFd: number, name: string, guestPath: string, attr: SetAttr): void {
   const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
-  const must = (r: Answer, call: string): Answer => {
-    if (r[0] < 0) throw errnoError(r[1], call);
-    return r;
-  };
-  const lstat = (): RawStat => parseStat(must(ops.call('fstatat', [dirFd, name, null, nofollow], statSize()), 'fstatat')[2]!);
+  const lstat = (): RawStat => parseStat(callOrThrow(ops, 'fstatat', [dirFd, name, null, nofollow], statSize())[2]!);
   if (attr.size !== undefined) {
     const st = lstat();
     if (st.type === 'dir') throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);
     if (st.type !== 'file') throw new FsError('InvalidItem', `${guestPath}: only regular files can be truncated`);
   }
-  if (attr.uid !== undefined || attr.gid !== undefined) must(ops.call('fchownat', [dirFd, name, attr.uid ?? 0xffffffff, attr.gid ?? 0xffffffff, nofollow], 0), 'fchownat');
+  if (attr.uid !== undefined || attr.gid !== undefined) callOrThrow(ops, 'fchownat', [dirFd, name, attr.uid ?? 0xffffffff, attr.gid ?? 0xffffffff, nofollow]);
   if (attr.mode !== undefined) {
     const r = fchmodatNoFollow(ops, dirFd, name, attr.mode & 0o7777);
     // A symlink answers EOPNOTSUPP: its mode is not its own (Linux), ignored as chmod -h does.
@@ -92,12 +88,12 @@ export function setattrInSync(ops: Ops, dirFd: number, name: string, guestPath: 
     if (r[0] < 0 && !(r[1] === constants.errno.EOPNOTSUPP && lstat().type === 'symlink')) throw errnoError(r[1], 'fchmodat');
   }
   if (attr.size !== undefined) {
-    const [fd] = must(ops.call('openat', [dirFd, name, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK | PLATFORM!.O_CLOEXEC, 'uint32_t', 0], 0), 'openat');
+    const [fd] = callOrThrow(ops, 'openat', [dirFd, name, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK | PLATFORM!.O_CLOEXEC, 'uint32_t', 0]);
     try {
       ftruncateSync(fd, attr.size);
     } finally {
       closeSync(fd);
     }
   }
-  if (attr.atime !== undefined || attr.mtime !== undefined) must(ops.call('utimensat', [dirFd, name, timespecs(attr), nofollow], 0), 'utimensat');
+  if (attr.atime !== undefined || attr.mtime !== undefined) callOrThrow(ops, 'utimensat', [dirFd, name, timespecs(attr), nofollow]);
 }
