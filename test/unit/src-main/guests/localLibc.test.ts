@@ -18,7 +18,15 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-libc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on a folder descriptor (Linux)', () => {
-  const folder = (): number => openSync(dir, O_PATH | C.O_DIRECTORY);
+  /** Runs `fn` with the test folder open O_PATH, as the guest holds its folders. */
+  const inFolder = (fn: (fd: number) => void): void => {
+    const fd = openSync(dir, O_PATH | C.O_DIRECTORY);
+    try {
+      fn(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
   const shown = { uid: undefined, gid: undefined };
 
   it('reads a struct stat as Node does: sizes past 4 GiB, nanosecond times, every field', () => {
@@ -26,31 +34,25 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
     writeFileSync(f, 'x');
     truncateSync(f, 5 * 2 ** 30 + 123);
     utimesSync(f, 1_700_000_000.123456, 1_600_000_000.987654);
-    const fd = folder();
-    try {
+    inFolder((fd) => {
       const [ret, errno, out] = ops!.call('fstatat', [fd, 'big', null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
       expect([ret, errno]).toEqual([0, 0]);
       expect(attrOfRaw(parseStat(out!), shown)).toEqual(attrOfNs(lstatSync(f, { bigint: true }), shown));
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('changes the mode of a name in the folder, and never that of a symlink target', () => {
     const f = join(dir, 'f');
     writeFileSync(f, 'x', { mode: 0o644 });
     symlinkSync('f', join(dir, 'l'));
-    const fd = folder();
-    try {
+    inFolder((fd) => {
       expect(fchmodatNoFollow(ops!, fd, 'f', 0o600)[0]).toBe(0);
       expect(lstatSync(f).mode & 0o7777).toBe(0o600);
       const [ret, errno] = fchmodatNoFollow(ops!, fd, 'l', 0o777);
       expect(ret).toBeLessThan(0);
       expect(errno).toBe(EOPNOTSUPP);
       expect(lstatSync(f).mode & 0o7777).toBe(0o600);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('sets a mode by name in one call, and passes over a symlink (its mode is not its own)', () => {
@@ -59,8 +61,7 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
     symlinkSync('h', join(dir, 'hl'));
     const asked: string[] = [];
     const counted: Ops = { ...ops!, call: (name, args, outSize) => (asked.push(name), ops!.call(name, args, outSize)) };
-    const fd = folder();
-    try {
+    inFolder((fd) => {
       setattrInSync(counted, fd, 'h', '/h', { mode: 0o600 });
       expect(lstatSync(f).mode & 0o7777).toBe(0o600);
       // No lstat first: one fchmodat2 (and glibc's fchmodat after it on a kernel before 6.6).
@@ -68,9 +69,7 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
       setattrInSync(counted, fd, 'hl', '/hl', { mode: 0o777 });
       expect(lstatSync(f).mode & 0o7777).toBe(0o600);
       expect(() => setattrInSync(counted, fd, 'none', '/none', { mode: 0o600 })).toThrow(expect.objectContaining({ code: 'ENOENT' }));
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('falls back to fchmodat where the kernel has no fchmodat2, and remembers it', () => {
@@ -84,15 +83,12 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
         return name === 'fchmodat2' ? [-1, ENOSYS] : ops!.call(name, args, outSize);
       },
     };
-    const fd = folder();
-    try {
+    inFolder((fd) => {
       expect(fchmodatNoFollow(oldKernel, fd, 'g', 0o640)[0]).toBe(0);
       expect(lstatSync(f).mode & 0o7777).toBe(0o640);
       expect(fchmodatNoFollow(oldKernel, fd, 'g', 0o604)[0]).toBe(0);
       expect(lstatSync(f).mode & 0o7777).toBe(0o604);
       expect(asked).toEqual(['fchmodat2', 'fchmodat', 'fchmodat']);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 });
