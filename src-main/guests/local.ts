@@ -9,6 +9,7 @@ import { InlinePolicy } from './localInline.ts';
 import { flatten } from '../vfs/listing.ts';
 import { needsFolderOwner, ownerFor } from './localOwner.ts';
 import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, pathsKind } from './localPaths.ts';
+import { libc } from './localLibc.ts';
 import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
 import { type AttrCacheStats, DEFAULT_MAX_WATCHES, LocalAttrCache } from './localAttrCache.ts';
@@ -46,6 +47,8 @@ export interface LocalGuestOptions {
    * BERTH_LOCAL_ATTR_CACHE=0 (benchmarks compare both).
    */
   attrCache?: boolean | { maxWatches: number };
+  /** False: the /proc strategy goes through /proc paths alone, as where koffi or libc does not load (tests). */
+  libc?: boolean;
 }
 
 /** Splits a guest path into checked components; "/" is []. */
@@ -284,7 +287,7 @@ export class LocalGuest implements Vfs {
     const policy = new InlinePolicy(real, opts.inline ?? true);
     await policy.refresh();
     const shown = { uid: spec.uid, gid: spec.gid };
-    const paths = kind === 'proc' ? new ProcPaths(real, policy, shown) : new AtPaths(real, policy, shown);
+    const paths = kind === 'proc' ? new ProcPaths(real, policy, shown, opts.libc === false ? null : libc()) : new AtPaths(real, policy, shown);
     const asked = opts.attrCache ?? process.env.BERTH_LOCAL_ATTR_CACHE !== '0';
     const hostPath = (p: string): string => (p === '/' ? real : real + p);
     const cache = asked === false ? undefined : LocalAttrCache.open(hostPath, asked === true ? DEFAULT_MAX_WATCHES : asked.maxWatches, Date.now, (p) => policy.inline(hostPath(p)));

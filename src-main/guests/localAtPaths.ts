@@ -4,14 +4,14 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
 import { inWorker } from './localAtWorker.ts';
-import { type Answer, type CallName, errnoError, libc, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { type Answer, type CallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
 import { folderMode, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, NewOwner } from './localPaths.ts';
 import { READDIR_BATCH, regularOnly } from './localProcPaths.ts';
-import { splitDev } from './localSpecial.ts';
+import { mknodArgs } from './localSpecial.ts';
 import { timespecs } from './localTimes.ts';
 
 // The local guest's nodes reached without /proc: every call walks from the root's
@@ -219,9 +219,7 @@ export class AtPaths implements LocalPaths<AtDir> {
   }
 
   async mknod(d: AtDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
-    const ifmt = type === 'fifo' ? C.S_IFIFO : type === 'char' ? C.S_IFCHR : type === 'block' ? C.S_IFBLK : undefined;
-    if (ifmt === undefined) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
-    await this.call(d, 'mknodat', [d.fd, name, ifmt | (mode & 0o7777), type === 'fifo' ? 0 : devOf(rdev)]);
+    await this.call(d, 'mknodat', [d.fd, name, ...mknodArgs(name, type, mode, rdev)]);
     await this.own(d, name, owner);
     if (needsChmod(mode, owner !== undefined)) await this.call(d, 'fchmodat', [d.fd, name, mode & 0o7777, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
   }
@@ -244,8 +242,7 @@ export class AtPaths implements LocalPaths<AtDir> {
   }
 
   async readlink(d: AtDir, name: string): Promise<string> {
-    const [n, , out] = await this.call(d, 'readlinkat', [d.fd, name, null, 4096], 4096);
-    return Buffer.from(out!.buffer, out!.byteOffset, n).toString('utf8');
+    return linkText(await this.call(d, 'readlinkat', [d.fd, name, null, PATH_MAX], PATH_MAX));
   }
 
   /** SETATTR in the order localSetattr.ts explains: owner, mode, size, times. */
@@ -269,14 +266,4 @@ export class AtPaths implements LocalPaths<AtDir> {
     }
     if (attr.atime !== undefined || attr.mtime !== undefined) await this.call(d, 'utimensat', [d.fd, name, timespecs(attr), nofollow]);
   }
-}
-
-/** dev_t of a FUSE/NFS rdev (Linux's encoding) for this platform's mknod. */
-function devOf(rdev: number): number | bigint {
-  const { major, minor } = splitDev(rdev);
-  if (process.platform === 'darwin') return ((major & 0xff) << 24) | (minor & 0xffffff);
-  // glibc's makedev.
-  const M = BigInt(major);
-  const m = BigInt(minor);
-  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
 }

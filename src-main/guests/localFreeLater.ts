@@ -1,4 +1,5 @@
 import { close, constants as C, lstatSync, openSync, statfsSync } from 'node:fs';
+import { libc, type Ops, PLATFORM } from './localLibc.ts';
 
 // Removals made on the calling thread (the guest's inline calls) whose inode is freed on the
 // threadpool. Removing a node's last name frees its inode there and then, inside unlink(2),
@@ -10,7 +11,9 @@ import { close, constants as C, lstatSync, openSync, statfsSync } from 'node:fs'
 // unlink makes it ~7 µs, the freeing moving to that descriptor's close.
 //
 // So a removal first opens the name O_PATH (no content opened, nothing followed), removes it,
-// and closes the descriptor on the threadpool, where the inode is freed. The space comes back
+// and closes the descriptor on the threadpool, where the inode is freed. The name is opened
+// by libc's openat on the folder's descriptor where it loads (localLibc.ts), else through the
+// folder's /proc/self/fd link. The space comes back
 // a moment after the removal answers, not within it; that is only done where it cannot
 // matter: on a file system with at least FREE_MIN_BYTES available (statfs, kept per folder for
 // a second), and with at most MAX_HELD descriptors waiting. Elsewhere the removal frees in
@@ -28,13 +31,26 @@ const ROOMY_MS = 1000;
 /** Folders whose answer is kept at most (cleared past it). */
 const MAX_FOLDERS = 1024;
 
+/** A folder as FreeLater reaches it: its descriptor, its /proc/self/fd link and its host path. */
+export interface HeldFolder {
+  readonly fd: number;
+  readonly ref: string;
+  readonly lexical: string;
+}
+
 /** One guest's removals. */
 export class FreeLater {
   private held = 0;
   private readonly roomy = new Map<string, { yes: boolean; until: number }>();
 
-  /** `minFree`: the free bytes a folder's file system needs for its removals to free later (tests change it). */
-  constructor(private readonly minFree = FREE_MIN_BYTES) {}
+  /**
+   * `minFree`: the free bytes a folder's file system needs for its removals to free later
+   * (tests change it); `at`: libc's calls, or null for the paths through /proc alone.
+   */
+  constructor(
+    private readonly minFree = FREE_MIN_BYTES,
+    private readonly at: Ops | null = libc(),
+  ) {}
 
   /** Descriptors whose close is still to come (tests, stats). */
   get waiting(): number {
@@ -42,27 +58,40 @@ export class FreeLater {
   }
 
   /**
-   * Runs `remove(path)` for `name` in `folder` (path: `folder.ref`/name, a /proc/self/fd/N
-   * path; the free-space answer is kept by `folder.lexical`) with the node's inode freed off
-   * this thread when that is safe (see above). `mayBeMissing`: nothing may have that name (a
-   * rename's target).
+   * Runs `remove()`, which removes `name` from `folder` (open as `fd`, linked at `ref`: a
+   * /proc/self/fd/N path; the free-space answer is kept by `lexical`), with the node's inode
+   * freed off this thread when that is safe (see above). `mayBeMissing`: nothing may have
+   * that name (a rename's target).
    */
-  remove(folder: { readonly lexical: string; readonly ref: string }, name: string, remove: (path: string) => void, mayBeMissing = false): void {
-    const path = `${folder.ref}/${name}`;
-    // A rename's target is often a new name: an lstat that finds nothing costs far less than
-    // the exception of an open that finds nothing (1 against 4 µs, measured). Asked last:
-    // only when the descriptor would be held.
-    const hold = this.held < MAX_HELD && this.hasRoom(folder.lexical, folder.ref) && (!mayBeMissing || lstatSync(path, { throwIfNoEntry: false }) !== undefined);
-    const fd = hold ? openHeld(path) : undefined;
+  remove(folder: HeldFolder, name: string, remove: () => void, mayBeMissing = false): void {
+    const fd = this.held < MAX_HELD && this.hasRoom(folder.lexical, folder.ref) ? this.openHeld(folder, name, mayBeMissing) : undefined;
     if (fd === undefined) {
-      remove(path);
+      remove();
       return;
     }
     this.held++;
     try {
-      remove(path);
+      remove();
     } finally {
       close(fd, () => this.held--);
+    }
+  }
+
+  /** An O_PATH descriptor of `name` itself (a symlink is not followed), or undefined when there is none. */
+  private openHeld(folder: HeldFolder, name: string, mayBeMissing: boolean): number | undefined {
+    if (this.at) {
+      // A failed openat costs no exception here: a missing name is simply not held.
+      const [fd] = this.at.call('openat', [folder.fd, name, O_PATH | C.O_NOFOLLOW | PLATFORM!.O_CLOEXEC, 'uint32_t', 0], 0);
+      return fd >= 0 ? fd : undefined;
+    }
+    const path = `${folder.ref}/${name}`;
+    // A rename's target is often a new name: an lstat that finds nothing costs far less than
+    // the exception of an open that finds nothing (1 against 4 µs, measured).
+    if (mayBeMissing && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
+    try {
+      return openSync(path, O_PATH | C.O_NOFOLLOW);
+    } catch {
+      return undefined;
     }
   }
 
@@ -80,14 +109,5 @@ export class FreeLater {
     if (this.roomy.size >= MAX_FOLDERS) this.roomy.clear();
     this.roomy.set(folder, { yes, until: t + ROOMY_MS });
     return yes;
-  }
-}
-
-/** An O_PATH descriptor of the node at `path` itself (a symlink is not followed), or undefined when there is none. */
-function openHeld(path: string): number | undefined {
-  try {
-    return openSync(path, O_PATH | C.O_NOFOLLOW);
-  } catch {
-    return undefined;
   }
 }

@@ -222,6 +222,14 @@ export function callOrThrow(ops: Ops, name: CallName, args: unknown[], outSize =
   return r;
 }
 
+/** The longest symlink text readlinkat is asked for (Linux's PATH_MAX; macOS's is 1024). */
+export const PATH_MAX = 4096;
+
+/** A symlink's text from readlinkat's answer (its length and the out buffer). */
+export function linkText([n, , out]: Answer): string {
+  return Buffer.from(out!.buffer, out!.byteOffset, n).toString('utf8');
+}
+
 /** One node's attributes as fstatat reports them (times exact, in ns). */
 export interface RawStat {
   type: NodeType;

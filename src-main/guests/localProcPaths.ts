@@ -4,7 +4,8 @@ import { constants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
-import { callOrThrow, errnoError, libc, type Ops, parseStat, PLATFORM, statSize } from './localLibc.ts';
+import { inWorker } from './localAtWorker.ts';
+import { callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -13,7 +14,7 @@ import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
 import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
-import { chmodNoFollow, makeSpecial } from './localSpecial.ts';
+import { chmodNoFollow, makeSpecial, mknodArgs } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
@@ -64,16 +65,17 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   /** Open folders of this guest (owned by this strategy). */
   private readonly dirs: LocalDirs;
   /** Inline removals, their inodes freed on the threadpool (localFreeLater.ts). */
-  private readonly freeLater = new FreeLater();
-  /** libc's *at calls, or null where they do not load (the paths through /proc are used then). */
-  private readonly at: Ops | null = libc();
+  private readonly freeLater: FreeLater;
 
+  /** `at`: libc's *at calls, or null where they do not load (the paths through /proc are used then; tests ask for that). */
   constructor(
     root: string,
     private readonly policy: InlinePolicy,
     private readonly shown: OwnerShown,
+    private readonly at: Ops | null = libc(),
   ) {
     this.dirs = new LocalDirs(root);
+    this.freeLater = new FreeLater(undefined, at);
   }
 
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
@@ -92,12 +94,12 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     folderOwner: (d) => fstatSync(d.fd),
     create: (d, name, guestPath, mode, owner) => this.createInline(d, name, guestPath, mode, owner),
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
-    unlink: (d, name) => this.freeLater.remove(d, name, unlinkSync),
-    rmdir: (d, name) => this.freeLater.remove(d, name, rmdirSync),
+    unlink: (d, name) => this.freeLater.remove(d, name, () => this.unlinkIn(d, name, false)),
+    rmdir: (d, name) => this.freeLater.remove(d, name, () => this.unlinkIn(d, name, true)),
     setattr: (d, name, guestPath, attr) => (this.at ? setattrInSync(this.at, d.fd, name, guestPath, attr) : setattrAtSync(`${d.ref}/${name}`, guestPath, attr)),
     // A name replaced by the rename is freed on the threadpool, as by unlink.
-    rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, (target) => renameSync(`${from.ref}/${fromName}`, target), true),
-    readlink: (d, name) => readlinkSync(`${d.ref}/${name}`),
+    rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, () => this.renameIn(from, fromName, to, toName), true),
+    readlink: (d, name) => this.readlinkIn(d, name),
     list: (d, max) => {
       const names = readdirSync(d.ref);
       if (names.length > max) return undefined;
@@ -144,6 +146,34 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   private mkdirIn(d: ProcDir, name: string, mode: number): void {
     if (!this.at) return mkdirSync(`${d.ref}/${name}`, mode);
     callOrThrow(this.at, 'mkdirat', [d.fd, name, mode]);
+  }
+
+  /** unlink(2), or rmdir(2) when `folder`, of `name` in `d`, inline, as openIn. */
+  private unlinkIn(d: ProcDir, name: string, folder: boolean): void {
+    if (!this.at) return (folder ? rmdirSync : unlinkSync)(`${d.ref}/${name}`);
+    callOrThrow(this.at, 'unlinkat', [d.fd, name, folder ? PLATFORM!.AT_REMOVEDIR : 0]);
+  }
+
+  /** rename(2) between two folders, inline, as openIn. */
+  private renameIn(from: ProcDir, fromName: string, to: ProcDir, toName: string): void {
+    if (!this.at) return renameSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    callOrThrow(this.at, 'renameat', [from.fd, fromName, to.fd, toName]);
+  }
+
+  /** readlink(2) of `name` in `d`, inline, as openIn. */
+  private readlinkIn(d: ProcDir, name: string): string {
+    if (!this.at) return readlinkSync(`${d.ref}/${name}`);
+    return linkText(callOrThrow(this.at, 'readlinkat', [d.fd, name, null, PATH_MAX], PATH_MAX));
+  }
+
+  /**
+   * A *at call that must succeed, on `d`'s descriptor: on this thread when `d` is inline,
+   * else in the openat walk's worker (localAtWorker.ts). Only where libc loads.
+   */
+  private async atCall(d: { inline: boolean }, name: CallName, args: unknown[]): Promise<void> {
+    if (d.inline) return void callOrThrow(this.at!, name, args);
+    const [ret, errno] = await inWorker('call', name, args, 0);
+    if (ret < 0) throw errnoError(errno, name);
   }
 
   forget(parts: readonly string[]): void {
@@ -288,6 +318,11 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async symlink(target: string, d: ProcDir, name: string, owner: NewOwner): Promise<void> {
+    if (this.at) {
+      await this.atCall(d, 'symlinkat', [target, d.fd, name]);
+      if (owner) await this.atCall(d, 'fchownat', [d.fd, name, owner.uid, owner.gid, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
+      return;
+    }
     const p = `${d.ref}/${name}`;
     if (d.inline) {
       symlinkSync(target, p);
@@ -299,6 +334,13 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async mknod(d: ProcDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
+    if (this.at) {
+      const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
+      await this.atCall(d, 'mknodat', [d.fd, name, ...mknodArgs(name, type, mode, rdev)]);
+      if (owner) await this.atCall(d, 'fchownat', [d.fd, name, owner.uid, owner.gid, nofollow]);
+      if (needsChmod(mode, owner !== undefined)) await this.atCall(d, 'fchmodat', [d.fd, name, mode & 0o7777, nofollow]);
+      return;
+    }
     await makeSpecial(d.fd, name, type, mode, rdev);
     await lchownNew(`${d.ref}/${name}`, owner);
     if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(`${d.ref}/${name}`, mode & 0o7777);
@@ -306,7 +348,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async link(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
     // link(2) does not follow a symlink named as its source: the new name is that symlink, still inside.
-    if (from.inline && to.inline) linkSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    if (this.at) await this.atCall({ inline: from.inline && to.inline }, 'linkat', [from.fd, fromName, to.fd, toName, 0]);
+    else if (from.inline && to.inline) linkSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
     else await fsp.link(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
   }
 

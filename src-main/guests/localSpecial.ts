@@ -5,14 +5,15 @@ import { FsError } from '../vfs/FsError.ts';
 import type { SpecialType } from '../vfs/types.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
-// Node has no mknod: fifos and devices are made by coreutils' mknod in a child process,
-// which creates "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the
-// very folder this process holds open, so the containment proof of the folder holds there
-// too. The child is started by the command helper (sys/runCommand.ts; a FUSE-serving
-// process must have no child of its own), which is why the folder is reached through
-// /proc/<pid> rather than handed over as fd 3. mknod is rare (mkfifo, cp -a of /dev), so a
-// process per call is fine. Sockets are not made: a socket file only means
-// something to the process that binds it, and binding one has no mknod equivalent here.
+// Node has no mknod: fifos and devices are made by libc's mknodat on the folder's descriptor
+// (mknodArgs, both strategies). Where libc does not load (localLibc.ts), the /proc strategy
+// falls back to coreutils' mknod in a child process (makeSpecial), which creates
+// "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the very folder
+// this process holds open, so the containment proof of the folder holds there too. The
+// child is started by the command helper (sys/runCommand.ts; a FUSE-serving process must
+// have no child of its own), which is why the folder is reached through /proc/<pid> rather
+// than handed over as fd 3. Sockets are not made: a socket file only means something to
+// the process that binds it, and binding one has no mknod equivalent here.
 
 /** Linux's O_PATH (see localDirs.ts). */
 const O_PATH = 0o10000000;
@@ -22,10 +23,31 @@ export function splitDev(rdev: number): { major: number; minor: number } {
   return { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
 }
 
+/** mknodat's mode (type bits and `mode`) and dev arguments for a fifo or device; a socket is refused. */
+export function mknodArgs(name: string, type: SpecialType, mode: number, rdev: number): [mode: number, dev: number | bigint] {
+  const ifmt = type === 'fifo' ? C.S_IFIFO : type === 'char' ? C.S_IFCHR : type === 'block' ? C.S_IFBLK : undefined;
+  if (ifmt === undefined) throw socketRefused(name);
+  return [ifmt | (mode & 0o7777), type === 'fifo' ? 0 : devOf(rdev)];
+}
+
+function socketRefused(name: string): FsError {
+  return new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
+}
+
+/** dev_t of a FUSE/NFS rdev (Linux's encoding) for this platform's mknod. */
+function devOf(rdev: number): number | bigint {
+  const { major, minor } = splitDev(rdev);
+  if (process.platform === 'darwin') return ((major & 0xff) << 24) | (minor & 0xffffff);
+  // glibc's makedev.
+  const M = BigInt(major);
+  const m = BigInt(minor);
+  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+}
+
 /** Creates a fifo or device `name` inside the folder open as `dirFd` (Linux: through /proc). */
 export async function makeSpecial(dirFd: number, name: string, type: SpecialType, mode: number, rdev: number): Promise<void> {
   const kind = type === 'fifo' ? ['p'] : type === 'char' || type === 'block' ? [type === 'char' ? 'c' : 'b', String(splitDev(rdev).major), String(splitDev(rdev).minor)] : undefined;
-  if (!kind) throw new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
+  if (!kind) throw socketRefused(name);
   const target = `/proc/${process.pid}/fd/${dirFd}/${name}`;
   const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
   const r = await runCommand('mknod', args, { timeoutMs: 10_000 });

@@ -66,6 +66,21 @@ writableConformance(
   { folder: () => backing('direct'), skip: needRoot },
 );
 
+// The same, through /proc paths alone: what the /proc strategy does where koffi or libc
+// does not load (localLibc.ts).
+writableConformance(
+  'local guest, direct, as uid 65534, without libc',
+  async (folder) => {
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false }, { paths: 'proc', libc: false }));
+    return {
+      w: vfsWriter(vfs, NOBODY),
+      caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true },
+      close: () => vfs.close(),
+    };
+  },
+  { folder: () => backing('direct-paths'), skip: needRoot },
+);
+
 writableConformance(
   'local guest through FUSE, as root',
   async (folder) => {

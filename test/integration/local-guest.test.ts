@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,10 +25,18 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
 
 // Both ways of staying inside the root run here: the /proc proof (Linux's default) and the
 // openat walk (macOS's default), chosen explicitly so neither depends on BERTH_LOCAL_PATHS,
-// each with its calls inline and off this thread (threadpool, or the walk's worker).
-const KINDS: Array<[PathsKind, boolean]> = [['proc', true], ['proc', false], ['openat', true], ['openat', false]];
+// each with its calls inline and off this thread (threadpool, or the walk's worker). The
+// /proc proof also runs without libc's *at calls, as where koffi or libc does not load.
+const KINDS: Array<[PathsKind, boolean, boolean]> = [
+  ['proc', true, true],
+  ['proc', false, true],
+  ['proc', true, false],
+  ['openat', true, true],
+  ['openat', false, true],
+];
+const ROOT = process.getuid?.() === 0;
 
-describe.each(KINDS)('local guest (%s, inline %s)', (kind, inline) => {
+describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc) => {
   let base: string;
   let root: string;
   let outside: string;
@@ -50,8 +58,8 @@ describe.each(KINDS)('local guest (%s, inline %s)', (kind, inline) => {
     symlinkSync(outside, join(root, 'dir-out'));
     symlinkSync('../outside', join(root, 'dotdot-out'));
     symlinkSync('dir', join(root, 'dir-in'));
-    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline });
-    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true }, { paths: kind, inline });
+    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline, libc });
+    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true }, { paths: kind, inline, libc });
     expect(rw.pathsKind).toBe(kind);
   });
   afterAll(async () => {
@@ -136,6 +144,34 @@ describe.each(KINDS)('local guest (%s, inline %s)', (kind, inline) => {
     await t.write!(0, Buffer.from('z'), o());
     await t.truncate!(0, o());
     await t.close();
+  });
+
+  it('makes hard links, fifos and (as root) devices with the mode asked, and no socket', async () => {
+    await rw.link('/hello.txt', '/dir/hard', o());
+    expect(readFileSync(join(root, 'dir/hard'), 'utf8')).toBe('hello world\n');
+    expect((await rw.getattr('/hello.txt', o())).nlink).toBe(2);
+    // A symlink named as the source is linked itself, not what it points to (outside).
+    await rw.link('/abs-out', '/dir/hard-ln', o());
+    expect(await rw.readlink('/dir/hard-ln', o())).toBe(join(outside, 'secret'));
+    expect(await kindOf(rw.link('/hello.txt', '/dir/hard', o()))).toBe('Exist');
+
+    // 0666 asks for bits this process's umask (022) would take away.
+    await rw.mknod('/dir/fifo', 'fifo', 0o666, 0, o());
+    const f = lstatSync(join(root, 'dir/fifo'));
+    expect({ fifo: f.isFIFO(), mode: f.mode & 0o7777 }).toEqual({ fifo: true, mode: 0o666 });
+    expect(await kindOf(rw.mknod('/dir/fifo', 'fifo', 0o600, 0, o()))).toBe('Exist');
+    expect(await kindOf(rw.mknod('/dir/sock', 'socket', 0o600, 0, o()))).toBe('InvalidOperation');
+    if (ROOT) {
+      // /dev/null's numbers, 1 and 3, as FUSE and NFS pass them (major << 8 | minor).
+      await rw.mknod('/dir/null', 'char', 0o620, (1 << 8) | 3, o());
+      const a = await rw.getattr('/dir/null', o());
+      expect({ type: a.type, mode: a.mode, rdev: a.rdev }).toEqual({ type: 'char', mode: 0o620, rdev: (1 << 8) | 3 });
+      expect(lstatSync(join(root, 'dir/null')).rdev).toBe(lstatSync('/dev/null').rdev);
+      await rw.unlink('/dir/null', o());
+    }
+    for (const name of ['hard', 'hard-ln', 'fifo']) await rw.unlink(`/dir/${name}`, o());
+    expect((await rw.getattr('/hello.txt', o())).nlink).toBe(1);
+    expect(existsSync(join(root, 'dir/fifo'))).toBe(false);
   });
 
   it('refuses every change when read-only', async () => {
