@@ -1,8 +1,8 @@
-import { chmodSync, closeSync, constants as C, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants as C, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attrOfNs, attrOfRaw } from '../src-main/guests/localAttrs.ts';
-import { fchmodatNoFollow, libc, parseStat, PLATFORM, statSize } from '../src-main/guests/localLibc.ts';
+import { callOrThrow, fchmodatNoFollow, libc, linkText, parseStat, PATH_MAX, PLATFORM, statSize } from '../src-main/guests/localLibc.ts';
 
 // Profiling aid (not part of `npm run bench`): what one inline call of the local guest's
 // /proc strategy costs on this thread, made the two ways localProcPaths.ts can make it —
@@ -22,6 +22,7 @@ const work = mkdtempSync(join(tmpdir(), 'berth-atcalls-'));
 try {
   mkdirSync(join(work, 'd'));
   for (let i = 0; i < 100; i++) writeFileSync(join(work, 'd', `f${i}`), 'x');
+  symlinkSync('f0', join(work, 'd', 'ln'));
   const fd = openSync(join(work, 'd'), O_PATH | C.O_DIRECTORY);
   const link = `/proc/self/fd/${fd}`;
   const nofollow = P.AT_SYMLINK_NOFOLLOW;
@@ -39,6 +40,31 @@ try {
         closeSync(f);
       },
       () => fchmodatNoFollow(ops, fd, name(), k & 1 ? 0o644 : 0o640),
+    ],
+    ['readlink', () => readlinkSync(`${link}/ln`), () => linkText(callOrThrow(ops, 'readlinkat', [fd, 'ln', null, PATH_MAX], PATH_MAX))],
+    [
+      'rename there and back',
+      () => {
+        const f = name();
+        renameSync(`${link}/${f}`, `${link}/moved`);
+        renameSync(`${link}/moved`, `${link}/${f}`);
+      },
+      () => {
+        const f = name();
+        callOrThrow(ops, 'renameat', [fd, f, fd, 'moved']);
+        callOrThrow(ops, 'renameat', [fd, 'moved', fd, f]);
+      },
+    ],
+    [
+      'link and unlink',
+      () => {
+        linkSync(`${link}/${name()}`, `${link}/hard`);
+        unlinkSync(`${link}/hard`);
+      },
+      () => {
+        callOrThrow(ops, 'linkat', [fd, name(), fd, 'hard', 0]);
+        callOrThrow(ops, 'unlinkat', [fd, 'hard', 0]);
+      },
     ],
   ];
   const times = pairs.map(() => [[] as number[], [] as number[]]);
