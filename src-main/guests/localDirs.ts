@@ -24,7 +24,7 @@ export interface OpenDir {
   readonly ref: string;
   /** The folder's own path (root + guest path): what the inline policy judges. */
   readonly lexical: string;
-  /** The folder's descriptor (mknod reaches it through /proc: localSpecial.ts). */
+  /** The folder's descriptor (O_PATH): the *at calls' dirfd, and its /proc link is `ref`. */
   readonly fd: number;
   release(): void;
 }
