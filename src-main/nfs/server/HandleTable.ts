@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Lru } from '../../vfs/cache/Lru.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
 
@@ -30,19 +31,20 @@ export class HandleTable {
   private readonly w1: number;
   private readonly w2: number;
   /**
-   * By id, in least-recently-used order (Map order, refreshed on use). Ids are numbers
-   * below 2^53 (8 bytes on the wire): no BigInt per call.
+   * By id, least recently used out first past `max` with the root (which is not here, as
+   * id 0: it is never dropped). Ids are numbers below 2^53 (8 bytes on the wire): no BigInt per call.
    */
-  private readonly byId = new Map<number, string>();
+  private readonly byId: Lru<number, string>;
   private readonly byPath = new Map<string, number>();
   /** Paths in the table by their parent folder's path. */
   private readonly children = new Map<string, Set<string>>();
   private next = 1;
   private removals = 0;
 
-  constructor(private readonly max = DEFAULT_MAX) {
+  constructor(max = DEFAULT_MAX) {
+    // The children of a dropped folder stay: their own handles still name their paths.
+    this.byId = new Lru(Math.max(1, max - 1), (_id, path) => this.unindex(path));
     this.byPath.set('/', 0);
-    this.byId.set(0, '/');
     this.prefix = Buffer.concat([MAGIC, this.instance]);
     this.w1 = this.prefix.readUInt32BE(4);
     this.w2 = this.prefix.readUInt32BE(8);
@@ -61,8 +63,7 @@ export class HandleTable {
     if (id === undefined) {
       id = this.next++;
       this.add(path, id);
-      if (this.byId.size > this.max) this.evictOldest();
-    } else this.touch(id, path);
+    } else if (id !== 0) this.byId.get(id);
     this.prefix.copy(buf, at);
     const hi = Math.floor(id / 0x1_0000_0000);
     buf.writeUInt32BE(hi, at + 12);
@@ -75,10 +76,8 @@ export class HandleTable {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
     if (fh.readUInt32BE(4) !== this.w1 || fh.readUInt32BE(8) !== this.w2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
-    const id = fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16);
-    const path = this.byId.get(id);
+    const path = this.known(fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16));
     if (path === undefined) throw new NfsStatusError(Nfsstat3.STALE, 'file handle no longer known');
-    this.touch(id, path);
     return path;
   }
 
@@ -88,10 +87,12 @@ export class HandleTable {
    */
   pathAt(buf: Buffer, at: number): string | undefined {
     if (buf.readUInt32BE(at) !== MAGIC_WORD || buf.readUInt32BE(at + 4) !== this.w1 || buf.readUInt32BE(at + 8) !== this.w2) return undefined;
-    const id = buf.readUInt32BE(at + 12) * 0x1_0000_0000 + buf.readUInt32BE(at + 16);
-    const path = this.byId.get(id);
-    if (path !== undefined) this.touch(id, path);
-    return path;
+    return this.known(buf.readUInt32BE(at + 12) * 0x1_0000_0000 + buf.readUInt32BE(at + 16));
+  }
+
+  /** The path of handle `id`, marked as just used; undefined when not known. */
+  private known(id: number): string | undefined {
+    return id === 0 ? '/' : this.byId.get(id);
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */
@@ -123,7 +124,7 @@ export class HandleTable {
 
   /** Handles issued and still known (tests check it stays bounded). */
   get size(): number {
-    return this.byId.size;
+    return this.byId.size + 1;
   }
 
   private add(path: string, id: number): void {
@@ -144,9 +145,14 @@ export class HandleTable {
   private remove(path: string): void {
     const id = this.byPath.get(path);
     if (id === undefined || id === 0) return;
+    this.byId.delete(id);
+    this.unindex(path);
+  }
+
+  /** Drops `path` (no longer in byId) from byPath and the child index. */
+  private unindex(path: string): void {
     this.removals++;
     this.byPath.delete(path);
-    this.byId.delete(id);
     // Unlink upwards while nothing is left to reach through a path.
     for (let p = path; p !== '/' && !this.byPath.has(p) && !this.children.get(p)?.size; ) {
       const parent = parentOf(p);
@@ -154,21 +160,6 @@ export class HandleTable {
       set?.delete(p);
       if (set?.size === 0) this.children.delete(parent);
       p = parent;
-    }
-  }
-
-  private touch(id: number, path: string): void {
-    if (id === 0) return;
-    this.byId.delete(id);
-    this.byId.set(id, path);
-  }
-
-  private evictOldest(): void {
-    for (const [id, path] of this.byId) {
-      if (id === 0) continue;
-      // The children of a dropped folder stay: their own handles still name their paths.
-      this.remove(path);
-      return;
     }
   }
 
