@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid';
 import { type FileNode, childAt, fileNodeOf } from '../ipfs/unixfsFileNode.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { CallOpts } from '../vfs/types.ts';
+import { Lru } from '../vfs/cache/Lru.ts';
 import { BadBlockError } from '../ipfs/verifyBlock.ts';
 import { BlockBuffers } from './ipfsBlockBuffers.ts';
 
@@ -57,8 +58,8 @@ export interface Leaf {
 export class BlockCache {
   private readonly maxBytes: number;
   private readonly fetchTimeoutMs: number;
-  /** Decoded nodes, least recently used first (Map keeps insertion order). */
-  private readonly nodes = new Map<string, FileNode>();
+  /** Decoded nodes, least recently used first (evicted by keep() past maxBytes). */
+  private readonly nodes = new Lru<string, FileNode>(Infinity);
   private bytes = 0;
   /** Fetches in flight, shared by every reader of the block. */
   private readonly inflight = new Map<string, Fetch>();
@@ -83,19 +84,14 @@ export class BlockCache {
 
   /** The node when it is cached (marked as just used), else undefined. */
   private cached(cid: string): FileNode | undefined {
-    const n = this.nodes.get(cid);
-    if (n !== undefined) {
-      this.nodes.delete(cid);
-      this.nodes.set(cid, n);
-    }
-    return n;
+    return this.nodes.get(cid);
   }
 
   private keep(cid: string, n: FileNode): void {
     if (this.nodes.has(cid)) return;
     this.nodes.set(cid, n);
     this.bytes += n.cost;
-    for (const [k, v] of this.nodes) {
+    for (const [k, v] of this.nodes.oldestFirst()) {
       if (this.bytes <= this.maxBytes) break;
       this.nodes.delete(k);
       this.bytes -= v.cost;
@@ -234,7 +230,7 @@ export class BlockCache {
    * way is fetched first; its leaves are asked for by a later call, once it is here.
    */
   prefetch(root: string, from: number, to: number, owner: object): void {
-    const top = this.nodes.get(root);
+    const top = this.nodes.peek(root);
     if (!top) return;
     const stop = Math.min(to, top.size);
     let pos = from;
@@ -250,7 +246,7 @@ export class BlockCache {
         }
         const i = childAt(n, rel);
         const cid = n.links[i]!;
-        const child = this.nodes.get(cid);
+        const child = this.nodes.peek(cid);
         if (child) {
           base += n.starts[i]!;
           n = child;

@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { Lru } from '../vfs/cache/Lru.ts';
 import { type Attr, type DirEntry } from '../vfs/types.ts';
 import { ENOSPC, IN, Inotify } from '../sys/inotify.ts';
 
@@ -111,8 +112,8 @@ function childPath(dir: string, name: string): string {
 /** The cache of one local guest; close() with the guest. */
 export class LocalAttrCache {
   readonly stats: AttrCacheStats = { hits: 0, misses: 0, events: 0, drains: 0, overflows: 0, watches: 0, refused: 0, evicted: 0 };
-  /** Watches by guest path, least recently used first. */
-  private readonly byPath = new Map<string, Watch>();
+  /** Watches by guest path, in order of use (a hit marks one used); evictOne drops the oldest it may. */
+  private readonly byPath = new Lru<string, Watch>(Infinity);
   private readonly byWd = new Map<number, Watch>();
   private refusedUntil = 0;
   /** The folder that kept a file, by the file's inode (may name a folder dropped since: checked on use). */
@@ -194,11 +195,11 @@ export class LocalAttrCache {
   /** The attributes of `path` kept in memory, after sync(); undefined when not kept. */
   attr(path: string): Attr | undefined {
     const t = this.now() - MAX_AGE_MS;
-    if (path === '/') return this.hit(this.byPath.get('/'), (w) => (w.self && (w.seen || w.selfAt > t) ? w.self : undefined));
+    if (path === '/') return this.hit(this.byPath.peek('/'), (w) => (w.self && (w.seen || w.selfAt > t) ? w.self : undefined));
     const i = path.lastIndexOf('/');
     const dir = i === 0 ? '/' : path.slice(0, i);
     const name = path.slice(i + 1);
-    const w = this.byPath.get(dir);
+    const w = this.byPath.peek(dir);
     if (!w) return this.miss();
     const c = w.children.get(name);
     if (c && c.at > t) return this.hit(w, () => c.a);
@@ -217,7 +218,7 @@ export class LocalAttrCache {
 
   /** The listing of the folder `path` kept in memory, after sync(); undefined when not kept. */
   listing(path: string): readonly DirEntry[] | undefined {
-    const w = this.byPath.get(path);
+    const w = this.byPath.peek(path);
     return this.hit(w, (x) => (x.listing && x.listingAt > this.now() - MAX_AGE_MS ? x.listing : undefined));
   }
 
@@ -232,7 +233,7 @@ export class LocalAttrCache {
     let path = '/';
     for (let i = 0; i <= parts.length; i++) {
       if (i > 0) path = childPath(path, parts[i - 1]!);
-      const have = this.byPath.get(path);
+      const have = this.byPath.peek(path);
       if (have) {
         parent = have;
         continue;
@@ -266,7 +267,7 @@ export class LocalAttrCache {
 
   /** A token of the names in the watched folder `dir` now, after sync(); undefined when it is not watched. */
   names(dir: string): NamesToken | undefined {
-    const w = this.byPath.get(dir);
+    const w = this.byPath.peek(dir);
     return w && { watch: w, renames: w.renames };
   }
 
@@ -282,7 +283,7 @@ export class LocalAttrCache {
 
   /** The watch of the folder `path` now, after sync(), as a token for holds(); undefined when it is not watched. */
   watchOf(path: string): object | undefined {
-    return this.byPath.get(path);
+    return this.byPath.peek(path);
   }
 
   /**
@@ -307,7 +308,7 @@ export class LocalAttrCache {
   keep(path: string, a: Attr, selfWatched: boolean): void {
     const at = this.now();
     if (a.type === 'dir') {
-      const w = selfWatched ? this.byPath.get(path) : undefined;
+      const w = selfWatched ? this.byPath.peek(path) : undefined;
       if (w) {
         w.self = a;
         w.selfAt = at;
@@ -316,7 +317,7 @@ export class LocalAttrCache {
     }
     if (a.nlink !== 1 || path === '/') return;
     const i = path.lastIndexOf('/');
-    const w = this.byPath.get(i === 0 ? '/' : path.slice(0, i));
+    const w = this.byPath.peek(i === 0 ? '/' : path.slice(0, i));
     if (!w) return;
     w.children.set(path.slice(i + 1), { a, at });
     this.index(a.ino, w);
@@ -327,7 +328,7 @@ export class LocalAttrCache {
    * entry is covered, else the entries that are (files with one link), one by one.
    */
   keepListing(path: string, entries: readonly DirEntry[]): void {
-    const w = this.byPath.get(path);
+    const w = this.byPath.peek(path);
     if (!w) return;
     const at = this.now();
     let whole = true;
@@ -355,7 +356,7 @@ export class LocalAttrCache {
   /** Forgets the kept attributes of `path` (an open: a shared mmap's writes give no event). */
   forget(path: string): void {
     const i = path.lastIndexOf('/');
-    const w = this.byPath.get(i <= 0 ? '/' : path.slice(0, i));
+    const w = this.byPath.peek(i <= 0 ? '/' : path.slice(0, i));
     if (!w) return;
     w.children.delete(path.slice(i + 1));
     this.unlist(w, path.slice(i + 1));
@@ -387,9 +388,7 @@ export class LocalAttrCache {
     const v = w && get(w);
     if (v === undefined) return this.miss();
     this.stats.hits++;
-    // Most recently used last (a re-insert only when it is not already last would cost a scan).
-    this.byPath.delete(w!.path);
-    this.byPath.set(w!.path, w!);
+    this.byPath.get(w!.path);
     return v;
   }
 
@@ -476,7 +475,7 @@ export class LocalAttrCache {
   private index(ino: number, w: Watch): void {
     if (this.byIno.size >= MAX_INDEXED) {
       this.byIno.clear();
-      for (const x of this.byPath.values()) this.forgetAll(x);
+      for (const [, x] of this.byPath.oldestFirst()) this.forgetAll(x);
       if (w.children.size === 0 && !w.listing) return;
     }
     this.byIno.set(ino, w);
@@ -497,7 +496,7 @@ export class LocalAttrCache {
 
   /** Drops the least recently used watch that is not above `keep` (with what lies under it). */
   private evictOne(keep: string): void {
-    for (const w of this.byPath.values()) {
+    for (const [, w] of this.byPath.oldestFirst()) {
       if (w.path === '/' || keep === w.path || keep.startsWith(`${w.path}/`)) continue;
       this.stats.evicted++;
       this.drop(w, true);

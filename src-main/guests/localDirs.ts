@@ -1,6 +1,7 @@
 import { close, closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
+import { Lru } from '../vfs/cache/Lru.ts';
 import { fromNode } from './localErrors.ts';
 
 // Folders of the local guest, opened and proven to lie inside its root. On Linux a folder
@@ -57,8 +58,8 @@ interface Kept {
 
 /** The open folders of one guest; owned by it. */
 export class LocalDirs {
-  /** By lexical path, in least-recently-used order (Map order, refreshed on use). */
-  private readonly kept = new Map<string, Kept>();
+  /** By lexical path, least recently used first (evicted by keep() past MAX_KEPT). */
+  private readonly kept = new Lru<string, Kept>(Infinity);
   /** What spares a proof by link while it vouches (set by the guest when it has an attribute cache). */
   witness: FolderWitness | undefined;
 
@@ -103,10 +104,9 @@ export class LocalDirs {
 
   /** The kept folder at `lexical` when it is still there, in use; drops it when it moved. */
   private reuse(lexical: string, parts: readonly string[]): OpenDir | undefined {
-    const k = this.kept.get(lexical);
+    const k = this.kept.peek(lexical);
     if (k && ((k.vouched !== undefined && this.witness?.holds(k.vouched)) || this.prove(k, parts))) {
-      this.kept.delete(lexical);
-      this.kept.set(lexical, k);
+      this.kept.get(lexical); // marks it used
       return this.use(k);
     }
     if (k) this.drop(k);
@@ -121,11 +121,11 @@ export class LocalDirs {
       closeKept(fh);
       throw new FsError('NotDir', `${guestPath}: a component is a symlink or moved while in use`);
     }
-    const raced = this.kept.get(lexical);
+    const raced = this.kept.peek(lexical);
     if (raced) this.drop(raced);
     this.kept.set(lexical, fresh);
     if (this.kept.size > MAX_KEPT) {
-      for (const old of this.kept.values()) {
+      for (const [, old] of this.kept.oldestFirst()) {
         if (this.kept.size <= MAX_KEPT) break;
         // The least recently used: almost always a folder still there, closed in place.
         if (old !== fresh) this.drop(old, true);
@@ -137,18 +137,18 @@ export class LocalDirs {
   /** Forgets kept folders at and under `lexicalGuestPath` (after rmdir or rename). */
   forget(parts: readonly string[]): void {
     const lexical = parts.length ? `${this.root}/${parts.join('/')}` : this.root;
-    const own = this.kept.get(lexical);
+    const own = this.kept.peek(lexical);
     if (own) this.drop(own);
     // Folders kept under it (only after a rename, or changes made outside: rmdir needs it
     // empty) would fail their next proof anyway; dropping them frees their descriptors.
     // One pass, no copy (deleting while iterating a Map is safe), no string built per entry.
     const n = lexical.length;
-    for (const k of this.kept.values()) if (k.lexical.length > n && k.lexical.charCodeAt(n) === 47 && k.lexical.startsWith(lexical)) this.drop(k);
+    for (const [, k] of this.kept.oldestFirst()) if (k.lexical.length > n && k.lexical.charCodeAt(n) === 47 && k.lexical.startsWith(lexical)) this.drop(k);
   }
 
   /** Closes every kept descriptor (those in use close when released). */
   closeAll(): void {
-    for (const k of [...this.kept.values()]) this.drop(k);
+    for (const [, k] of [...this.kept.oldestFirst()]) this.drop(k);
   }
 
   /**
@@ -197,7 +197,7 @@ export class LocalDirs {
    * nothing), sparing a threadpool round trip (`du` of a tree of 1,000 folders evicts ~750).
    */
   private drop(k: Kept, inPlace = false): void {
-    if (this.kept.get(k.lexical) === k) this.kept.delete(k.lexical);
+    if (this.kept.peek(k.lexical) === k) this.kept.delete(k.lexical);
     if (k.dropped) return;
     k.dropped = true;
     if (k.users > 0) return;

@@ -1,4 +1,5 @@
 import type { Attr, CallOpts, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
+import { Lru } from '../../vfs/cache/Lru.ts';
 import { BufferPool } from '../rpc/BufferPool.ts';
 import { CHUNK_BYTES, type ChunkBudget, ReadAhead, type ReadResult } from './ReadAhead.ts';
 
@@ -43,8 +44,8 @@ const MAX_OPEN = 128;
 
 /** Open guest handles by path; owned by one NFS server. */
 export class OpenFileCache {
-  /** By path, least recently used first (touch() re-inserts), so eviction takes from the front. */
-  private readonly entries = new Map<string, Entry>();
+  /** By path, least recently used first (touch() marks one used), so eviction takes from the front. */
+  private readonly entries = new Lru<string, Entry>(Infinity);
   private readonly timer: NodeJS.Timeout;
   private readonly pool: BufferPool;
   private readonly chunks: ChunkBudget = { pool: new BufferPool(CHUNK_BYTES, FREE_CHUNKS), live: 0, max: MAX_CHUNKS };
@@ -60,7 +61,7 @@ export class OpenFileCache {
 
   /** Runs `fn` with an open handle for `path` (a writable one when `write`). */
   async use<T>(path: string, write: boolean, signal: AbortSignal, fn: (h: FileHandle) => Promise<T>): Promise<T> {
-    let e = this.entries.get(path);
+    let e = this.entries.peek(path);
     if (!e || (write && !e.write)) {
       if (e) this.evict(path, e);
       const entry: Entry = { handle: this.vfs.open(path, { write }, { signal }), write, writes: 0, flushed: 0, refs: 0, lastUsed: Date.now(), evicted: false };
@@ -69,7 +70,7 @@ export class OpenFileCache {
       entry.handle.then(
         (h) => (entry.ready = h),
         () => {
-          if (this.entries.get(path) === entry) this.entries.delete(path);
+          if (this.entries.peek(path) === entry) this.entries.delete(path);
         },
       );
       e = entry;
@@ -101,10 +102,10 @@ export class OpenFileCache {
    */
   async read(path: string, offset: number, count: number, opts: CallOpts, check?: (a: Attr) => void): Promise<ReadResult> {
     this.dropIfGone(path);
-    const streaming = this.entries.get(path)?.readAhead?.follows(offset, count) === true;
+    const streaming = this.entries.peek(path)?.readAhead?.follows(offset, count) === true;
     if (check && !streaming) check(await this.vfs.getattr(path, opts));
     return this.use(path, false, opts.signal, async (h) => {
-      const e = this.entries.get(path);
+      const e = this.entries.peek(path);
       // A file with a descriptor here is sent with sendfile from now on (fileNow): no read-ahead.
       if (e && !e.write && !e.evicted && count <= CHUNK_BYTES && !h.now?.fd) {
         e.readAhead ??= new ReadAhead(
@@ -138,7 +139,7 @@ export class OpenFileCache {
    * The caller checks access against the result's attributes, as read() does for a stream.
    */
   readNow(path: string, offset: number, count: number): { got: ReadResult; ahead: ReadAhead } | undefined {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     if (!e || e.write || e.evicted || !e.readAhead || count > CHUNK_BYTES) return undefined;
     const got = e.readAhead.takeNow(offset, count);
     if (!got) return undefined;
@@ -152,7 +153,7 @@ export class OpenFileCache {
    * sendfile (procedures/read.ts); undefined when read() must serve it (not open yet).
    */
   fileNow(path: string): { now: FileHandleNow; fd: number } | undefined {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     const now = e?.ready?.now;
     if (!e || e.evicted || !now?.fd || !now.stat) return undefined;
     let fd: number;
@@ -171,7 +172,7 @@ export class OpenFileCache {
    * descriptor; undefined otherwise.
    */
   namedNow(path: string): FileHandleNow | undefined {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     const now = e?.ready?.now;
     if (!e || e.evicted || !now?.named?.()) return undefined;
     this.touch(path, e);
@@ -185,7 +186,7 @@ export class OpenFileCache {
    * their descriptor (fileNow): nothing is lost by closing them.
    */
   dropIfGone(path: string, attr?: Attr): boolean {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     const now = e?.ready?.now;
     if (!e || e.evicted || e.write || !now?.fd || !now.stat) return false;
     let links: number;
@@ -221,7 +222,7 @@ export class OpenFileCache {
    * so the WRITEs that follow a create need no open of their own.
    */
   adopt(path: string, h: FileHandle): void {
-    const old = this.entries.get(path);
+    const old = this.entries.peek(path);
     if (old) this.evict(path, old);
     this.entries.set(path, { handle: Promise.resolve(h), ready: h, write: true, writes: 0, flushed: 0, refs: 0, lastUsed: Date.now(), evicted: false });
     if (this.entries.size > MAX_OPEN) this.sweep(Infinity, MAX_OPEN);
@@ -232,7 +233,7 @@ export class OpenFileCache {
    * undefined when WRITE must go the async way (no such handle yet, or only a reader).
    */
   writerNow(path: string): FileHandleNow | undefined {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     if (!e || !e.write || e.evicted || !e.ready?.now) return undefined;
     this.touch(path, e);
     e.writes++;
@@ -263,7 +264,7 @@ export class OpenFileCache {
 
   /** Flushes the open writable handle of `path`, if any (COMMIT). */
   async flush(path: string, opts: CallOpts): Promise<void> {
-    const e = this.entries.get(path);
+    const e = this.entries.peek(path);
     if (!e?.write) return;
     const upTo = e.writes; // a write landing while the flush runs is not covered by it
     const h = await e.handle;
@@ -275,34 +276,33 @@ export class OpenFileCache {
   invalidate(path: string): void {
     // Called per REMOVE of an `rm -rf` with up to MAX_OPEN entries here: no string built per entry.
     const n = path.length;
-    for (const [p, e] of this.entries) if (p.startsWith(path) && (p.length === n || p.charCodeAt(n) === 47)) this.evict(p, e);
+    for (const [p, e] of this.entries.oldestFirst()) if (p.startsWith(path) && (p.length === n || p.charCodeAt(n) === 47)) this.evict(p, e);
   }
 
   /** Closes every handle; the cache stays usable. */
   async closeAll(): Promise<void> {
-    const all = [...this.entries];
+    const all = [...this.entries.oldestFirst()];
     for (const [p, e] of all) this.evict(p, e);
     clearInterval(this.timer);
     await Promise.all(all.map(([, e]) => e.handle.then((h) => h.close()).catch(() => {})));
   }
 
-  /** Marks `e` (the entry of `path`) just used: last in the map's order. */
+  /** Marks `e` (the entry of `path`) just used: last in the order of use. */
   private touch(path: string, e: Entry): void {
     e.lastUsed = Date.now();
-    if (this.entries.get(path) !== e) return; // evicted meanwhile
-    this.entries.delete(path);
-    this.entries.set(path, e);
+    if (this.entries.peek(path) !== e) return; // evicted meanwhile
+    this.entries.get(path);
   }
 
   /**
    * Closes handles idle since before `before`, least recently used first, or with `keep`
-   * as many as it takes to leave `keep`. Entries in use are passed over. The map is in
+   * as many as it takes to leave `keep`. Entries in use are passed over. The entries are in
    * order of use, so this stops at the first entry used since: no scan of the rest, no
    * sort (a copy, filter and sort of all 128 per CREATE had cost 125 µs of each one).
    */
   private sweep(before: number, keep = 0): void {
     let over = keep ? this.entries.size - keep : Infinity;
-    for (const [p, e] of this.entries) {
+    for (const [p, e] of this.entries.oldestFirst()) {
       if (over <= 0 || e.lastUsed >= before) break;
       if (e.refs > 0) continue;
       this.evict(p, e);
@@ -311,7 +311,7 @@ export class OpenFileCache {
   }
 
   private evict(path: string, e: Entry): void {
-    if (this.entries.get(path) === e) this.entries.delete(path);
+    if (this.entries.peek(path) === e) this.entries.delete(path);
     e.evicted = true;
     e.readAhead?.clear();
     e.aheadAbort?.abort(new Error('file handle closed'));
