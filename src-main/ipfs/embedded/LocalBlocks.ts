@@ -6,6 +6,7 @@ import { FsBlockstore } from 'blockstore-fs';
 import { NextToLast } from 'blockstore-fs/sharding';
 import type { CID } from 'multiformats/cid';
 import { FsError } from '../../vfs/FsError.ts';
+import { Lru } from '../../vfs/cache/Lru.ts';
 import { asCid } from '../verifyBlock.ts';
 import { DAG_PB } from '../unixfsStat.ts';
 
@@ -43,8 +44,8 @@ export interface GetOpts {
 export class LocalBlocks {
   private readonly fs: FsBlockstore;
   private readonly sharding = new NextToLast();
-  /** Size of every block on disk by file name, in least-recently-used-first order. */
-  private readonly lru = new Map<string, number>();
+  /** Size of every block on disk by file name, least recently used first (evict() trims it). */
+  private readonly lru = new Lru<string, number>(Infinity);
   private total = 0;
   private scanned: Promise<void> | undefined;
   private evicting: Promise<void> | undefined;
@@ -108,13 +109,8 @@ export class LocalBlocks {
   }
 
   private touch(name: string, size: number): void {
-    const had = this.lru.get(name);
-    if (had !== undefined) {
-      this.lru.delete(name);
-      this.total -= had;
-    }
+    this.total += size - (this.lru.peek(name) ?? 0);
     this.lru.set(name, size);
-    this.total += size;
   }
 
   /** True when the block is on disk (never fetches). */
@@ -188,11 +184,11 @@ export class LocalBlocks {
         await this.scanned;
         const keep = await this.protectedNames();
         const target = this.opts.maxBytes * 0.9;
-        for (const [name, size] of [...this.lru]) {
+        for (const [name, size] of [...this.lru.oldestFirst()]) {
           if (this.total <= target) break;
           if (keep.has(name)) continue;
           await this.fs.delete(this.sharding.decode(name)).catch(() => undefined);
-          if (this.lru.get(name) === size) {
+          if (this.lru.peek(name) === size) {
             this.lru.delete(name);
             this.total -= size;
           }
