@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
-import { inWorker } from './localAtWorker.ts';
+import { callAt, inWorker } from './localAtWorker.ts';
 import { type Answer, type CallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -11,7 +11,7 @@ import type { InlinePolicy } from './localInline.ts';
 import { folderMode, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, NewOwner } from './localPaths.ts';
 import { READDIR_BATCH, regularOnly } from './localProcPaths.ts';
-import { mknodArgs } from './localSpecial.ts';
+import { mknodAt } from './localSpecial.ts';
 import { timespecs } from './localTimes.ts';
 
 // The local guest's nodes reached without /proc: every call walks from the root's
@@ -84,10 +84,8 @@ export class AtPaths implements LocalPaths<AtDir> {
   }
 
   /** A *at call; throws its errno like Node's fs would (code, syscall). */
-  private async call(d: { inline: boolean }, name: CallName, args: unknown[], outSize = 0): Promise<Answer> {
-    const r = await this.run(d.inline, 'call', name, args, outSize);
-    if (r[0] < 0) throw errnoError(r[1], name);
-    return r;
+  private call(d: { inline: boolean }, name: CallName, args: unknown[], outSize = 0): Promise<Answer> {
+    return callAt(this.ops, d.inline, name, args, outSize);
   }
 
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<AtDir> {
@@ -219,9 +217,7 @@ export class AtPaths implements LocalPaths<AtDir> {
   }
 
   async mknod(d: AtDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
-    await this.call(d, 'mknodat', [d.fd, name, ...mknodArgs(name, type, mode, rdev)]);
-    await this.own(d, name, owner);
-    if (needsChmod(mode, owner !== undefined)) await this.call(d, 'fchmodat', [d.fd, name, mode & 0o7777, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
+    await mknodAt((call, args) => this.call(d, call, args), d.fd, name, type, mode, rdev, owner);
   }
 
   async link(from: AtDir, fromName: string, to: AtDir, toName: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { bindOps, koffiPath, type Ops, PLATFORM } from './localLibc.ts';
+import { type Answer, bindOps, type CallName, errnoError, koffiPath, type Ops, PLATFORM } from './localLibc.ts';
 
 // The openat walk's calls that must not block the JavaScript thread (a folder that is not
 // on a local disk, or holds a mount this process serves: localInline.ts) run here, in one
@@ -44,6 +44,16 @@ function start(): Worker {
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`local guest worker exited (${code})`)));
   return w;
+}
+
+/**
+ * A *at call that must succeed: on this thread when `inline` (`ops` being this thread's
+ * binding), else in the worker; its errno thrown as Node's fs would (code, syscall).
+ */
+export async function callAt(ops: Ops, inline: boolean, name: CallName, args: unknown[], outSize = 0): Promise<Answer> {
+  const r = inline ? ops.call(name, args, outSize) : await inWorker('call', name, args, outSize);
+  if (r[0] < 0) throw errnoError(r[1], name);
+  return r;
 }
 
 /** Runs one op of bindOps in the worker. */

@@ -13,12 +13,11 @@ import { libc, type Ops, PLATFORM } from './localLibc.ts';
 // So a removal first opens the name O_PATH (no content opened, nothing followed), removes it,
 // and closes the descriptor on the threadpool, where the inode is freed. The name is opened
 // by libc's openat on the folder's descriptor where it loads (localLibc.ts), else through the
-// folder's /proc/self/fd link. The space comes back
-// a moment after the removal answers, not within it; that is only done where it cannot
-// matter: on a file system with at least FREE_MIN_BYTES available (statfs, kept per folder for
-// a second), and with at most MAX_HELD descriptors waiting. Elsewhere the removal frees in
-// place, as before, so a nearly full disk (a small tmpfs) gets its space back before the
-// reply.
+// folder's /proc/self/fd link. The space comes back a moment after the removal answers, not
+// within it; that is only done where it cannot matter: on a file system with at least
+// FREE_MIN_BYTES available (statfs, kept per folder for a second), and with at most MAX_HELD
+// descriptors waiting. Elsewhere the removal frees in place, as before, so a nearly full
+// disk (a small tmpfs) gets its space back before the reply.
 
 /** Linux's O_PATH (not in Node's constants). */
 const O_PATH = 0o10000000;

@@ -4,8 +4,8 @@ import { constants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
-import { inWorker } from './localAtWorker.ts';
-import { callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
+import { callAt } from './localAtWorker.ts';
+import { type Answer, callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -14,7 +14,7 @@ import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
 import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
-import { chmodNoFollow, makeSpecial, mknodArgs } from './localSpecial.ts';
+import { chmodNoFollow, makeSpecial, mknodAt } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
@@ -167,14 +167,9 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     return linkText(callOrThrow(this.at, 'readlinkat', [d.fd, name, null, PATH_MAX], PATH_MAX));
   }
 
-  /**
-   * A *at call that must succeed, on `d`'s descriptor: on this thread when `d` is inline,
-   * else in the openat walk's worker (localAtWorker.ts). Only where libc loads.
-   */
-  private async atCall(d: { inline: boolean }, name: CallName, args: unknown[]): Promise<void> {
-    if (d.inline) return void callOrThrow(this.at!, name, args);
-    const [ret, errno] = await inWorker('call', name, args, 0);
-    if (ret < 0) throw errnoError(errno, name);
+  /** A *at call that must succeed, on this thread when `d` is inline, else in the openat walk's worker. Only where libc loads. */
+  private atCall(d: { inline: boolean }, name: CallName, args: unknown[]): Promise<Answer> {
+    return callAt(this.at!, d.inline, name, args);
   }
 
   forget(parts: readonly string[]): void {
@@ -335,13 +330,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async mknod(d: ProcDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
-    if (this.at) {
-      const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
-      await this.atCall(d, 'mknodat', [d.fd, name, ...mknodArgs(name, type, mode, rdev)]);
-      if (owner) await this.atCall(d, 'fchownat', [d.fd, name, owner.uid, owner.gid, nofollow]);
-      if (needsChmod(mode, owner !== undefined)) await this.atCall(d, 'fchmodat', [d.fd, name, mode & 0o7777, nofollow]);
-      return;
-    }
+    if (this.at) return mknodAt((call, args) => this.atCall(d, call, args), d.fd, name, type, mode, rdev, owner);
     await makeSpecial(d.fd, name, type, mode, rdev);
     await lchownNew(`${d.ref}/${name}`, owner);
     if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(`${d.ref}/${name}`, mode & 0o7777);

@@ -3,6 +3,9 @@ import * as fsp from 'node:fs/promises';
 import { runCommand } from '../sys/runCommand.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { SpecialType } from '../vfs/types.ts';
+import { type CallName, PLATFORM } from './localLibc.ts';
+import { needsChmod } from './localOwner.ts';
+import type { NewOwner } from './localPaths.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
 // Node has no mknod: fifos and devices are made by libc's mknodat on the folder's descriptor
@@ -23,8 +26,20 @@ export function splitDev(rdev: number): { major: number; minor: number } {
   return { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
 }
 
+/**
+ * Makes the fifo or device `name` in the folder open as `dirFd` by mknodat, given to `owner`
+ * and with exactly `mode`, never following a symlink; `call` makes one *at call that must
+ * succeed (localAtWorker.ts callAt, on this thread or in the worker).
+ */
+export async function mknodAt(call: (name: CallName, args: unknown[]) => Promise<unknown>, dirFd: number, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
+  const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
+  await call('mknodat', [dirFd, name, ...mknodArgs(name, type, mode, rdev)]);
+  if (owner) await call('fchownat', [dirFd, name, owner.uid, owner.gid, nofollow]);
+  if (needsChmod(mode, owner !== undefined)) await call('fchmodat', [dirFd, name, mode & 0o7777, nofollow]);
+}
+
 /** mknodat's mode (type bits and `mode`) and dev arguments for a fifo or device; a socket is refused. */
-export function mknodArgs(name: string, type: SpecialType, mode: number, rdev: number): [mode: number, dev: number | bigint] {
+function mknodArgs(name: string, type: SpecialType, mode: number, rdev: number): [mode: number, dev: number | bigint] {
   const ifmt = type === 'fifo' ? C.S_IFIFO : type === 'char' ? C.S_IFCHR : type === 'block' ? C.S_IFBLK : undefined;
   if (ifmt === undefined) throw socketRefused(name);
   return [ifmt | (mode & 0o7777), type === 'fifo' ? 0 : devOf(rdev)];
