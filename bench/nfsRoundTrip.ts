@@ -4,17 +4,21 @@ import { join } from 'node:path';
 import { NfsClient } from '../src-main/nfs/client/NfsClient.ts';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
-import { foregroundNfsHost, listenerPid, type ForegroundNfsHost } from './lib/proc.ts';
+import { cpuMs, foregroundNfsHost, listenerPid, type ForegroundNfsHost } from './lib/proc.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): the time of one call at a
 // time on Berth's NFS host and on nfs-ganesha, for the calls issue 9's workloads make
 // (CALLS below), with the server and this client placed three ways: where the scheduler
 // puts them, both on one CPU, and on two CPUs (taskset on every thread of the server and
 // of this process). It separates what a call costs the server from what waking a process
-// on another CPU costs, and shows which procedure costs more than the peer's. The last
-// columns count how often the client's and each server's threads moved to another CPU.
+// on another CPU costs, and shows which procedure costs more than the peer's. The CPU
+// columns are each server's own CPU time per call (all its threads, user and kernel, from
+// /proc/PID/stat): what a call costs it, whatever the waits around it. The last columns
+// count how often the client's and each server's threads moved to another CPU.
 // Usage: npx tsx bench/nfsRoundTrip.ts [calls per figure, default 10000] [name ...]
-// (names: the CALLS keys, e.g. "READ 4K"; default all)
+// (names: the CALLS keys, e.g. "READ 4K"; default all). NFS_ROUNDTRIP_HANDLES=N first
+// creates N files through each server (in a folder of their own), so each server knows N
+// more handles, as one serving a big tree for a while does.
 
 interface Server {
   name: string;
@@ -148,21 +152,32 @@ async function main(): Promise<void> {
     const g = new NfsClient({ host: '127.0.0.1', port: ganesha.nfsPort, mountPort: ganesha.mountPort, cred });
     const gRoot = await g.mount(ganesha.exportPath);
     servers.push({ name: 'ganesha', pid: listenerPid(ganesha.nfsPort)!, client: g, root: gRoot, file: (await g.lookup(gRoot, 'f')).fh, dir: (await g.lookup(gRoot, 'd')).fh, link: (await g.lookup(gRoot, 'l')).fh, made: 0, removed: 0 });
-    console.log(`${n} calls one at a time per figure, µs per call (mean)`);
-    console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
+    const handles = Number(process.env.NFS_ROUNDTRIP_HANDLES ?? 0);
+    for (const s of servers) {
+      if (handles <= 0) break;
+      const many = (await s.client.mkdir(s.root, 'many', 0o755))?.fh ?? (await s.client.lookup(s.root, 'many')).fh;
+      for (let i = 0; i < handles; i++) await s.client.create(many, `m${i}`, 0o644);
+    }
+    console.log(`${n} calls one at a time per figure, µs per call (mean)${handles > 0 ? `, after ${handles} files made through each server` : ''}`);
+    console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha  CPU µs: berth ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
     for (const p of placements) {
       for (const proc of names) {
         const us: number[] = [];
+        const cpu: number[] = [];
         const moves: number[] = [];
         for (const s of servers) {
           await pin(s.pid, p.server ?? all);
           await pin(process.pid, p.client ?? all);
           const [c0, s0] = [await migrations(process.pid), await migrations(s.pid)];
+          const cpu0 = await cpuMs(s.pid);
           us.push(await perCall(n, CALLS[proc]!(s)));
+          // perCall also makes n/10 untimed calls first.
+          cpu.push((((await cpuMs(s.pid)) - cpu0) * 1000) / (n + Math.floor(n / 10)));
           // A thread that ended takes its count with it: a negative difference shows as '?'.
           moves.push((await migrations(process.pid)) - c0, (await migrations(s.pid)) - s0);
         }
-        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×   ${moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
+        const cpus = `${cpu[0]!.toFixed(0).padStart(5)} ${cpu[1]!.toFixed(0).padStart(5)}`;
+        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×  ${cpus}   ${moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
       }
     }
   } finally {
