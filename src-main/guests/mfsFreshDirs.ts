@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { Lru } from '../vfs/cache/Lru.ts';
 
 // Folders the mfs guest itself made, with every name it put in them since (issue 10):
 // while it keeps changing such a folder, a lookup of a name it does not know there is
@@ -22,14 +23,14 @@ interface Known {
 
 /** The fresh folders of one mfs guest. Owner: the MfsGuest. */
 export class FreshDirs {
-  /** By MFS path, least recently changed first (Map keeps insertion order). */
-  private readonly dirs = new Map<string, Known>();
+  /** By MFS path, least recently changed first. */
+  private readonly dirs = new Lru<string, Known>(Infinity);
   private total = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   private live(dir: string): Known | undefined {
-    const k = this.dirs.get(dir);
+    const k = this.dirs.peek(dir);
     if (!k) return undefined;
     if (this.now() - k.at > FRESH_MS) {
       this.drop(dir, k);
@@ -45,13 +46,12 @@ export class FreshDirs {
 
   private touch(dir: string, k: Known): void {
     k.at = this.now();
-    this.dirs.delete(dir);
-    this.dirs.set(dir, k);
+    this.dirs.get(dir); // the most recently changed now
   }
 
   /** This guest just made folder `dir` (empty). */
   made(dir: string): void {
-    const old = this.dirs.get(dir);
+    const old = this.dirs.peek(dir);
     if (old) this.drop(dir, old);
     this.dirs.set(dir, { names: new Set(), at: this.now() });
     this.added(dir);
@@ -68,7 +68,7 @@ export class FreshDirs {
       this.total++;
     }
     this.touch(dir, k);
-    for (const [d, v] of this.dirs) {
+    for (const [d, v] of this.dirs.oldestFirst()) {
       if (this.total <= MAX_NAMES) break;
       this.drop(d, v);
     }
@@ -82,7 +82,7 @@ export class FreshDirs {
       this.touch(posix.dirname(path), k);
     }
     const below = `${path}/`;
-    for (const [d, v] of [...this.dirs]) if (d === path || d.startsWith(below)) this.drop(d, v);
+    for (const [d, v] of [...this.dirs.oldestFirst()]) if (d === path || d.startsWith(below)) this.drop(d, v);
   }
 
   /** True when `path` is surely absent: its folder is fresh and holds no such name. */

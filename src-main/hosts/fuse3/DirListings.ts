@@ -1,4 +1,5 @@
 import { FsError } from '../../vfs/FsError.ts';
+import { Lru } from '../../vfs/cache/Lru.ts';
 import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
@@ -97,7 +98,8 @@ function valid(s: number): [number, number] {
 
 /** The listings of one mount (owned by its ops), in least-recently-used order. */
 export class DirListings {
-  private readonly open_ = new Map<number, Snapshot>();
+  /** By id, least recently used out first past LISTINGS_KEPT: forgotten, not stopped (a page may still be waiting on one; it holds the snapshot). */
+  private readonly open_ = new Lru<number, Snapshot>(LISTINGS_KEPT);
   private next = 1;
 
   /**
@@ -137,17 +139,12 @@ export class DirListings {
   private keep(snap: Snapshot): number {
     const id = this.next++;
     this.open_.set(id, snap);
-    if (this.open_.size > LISTINGS_KEPT) {
-      const oldest = this.open_.keys().next().value;
-      // forgotten, not stopped: a page may still be waiting on it (it holds the snapshot)
-      if (oldest !== undefined) this.open_.delete(oldest);
-    }
     return id;
   }
 
   /** RELEASEDIR: forgets the snapshot, and stops its listing when it has not ended (nobody can read it any more). */
   close(id: number): void {
-    const snap = this.open_.get(id);
+    const snap = this.open_.peek(id);
     this.open_.delete(id);
     snap?.stop?.abort(new FsError('Closed', 'folder closed before its listing ended'));
   }
@@ -181,7 +178,7 @@ export class DirListings {
    */
   async ready(id: number): Promise<void> {
     for (;;) {
-      const snap = this.open_.get(id);
+      const snap = this.open_.peek(id);
       if (!snap) throw new FsError('Closed', 'folder not open');
       if (snap.end?.ok === false) {
         this.open_.delete(id);
@@ -194,7 +191,7 @@ export class DirListings {
 
   /** page(), once the snapshot holds entries past `index` or its listing ended. */
   async pageWhenReady(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext): Promise<Buffer> {
-    const snap = this.open_.get(id);
+    const snap = this.open_.peek(id);
     if (!snap) throw new FsError('Closed', 'folder not open');
     for (;;) {
       const b = this.pageOf(snap, id, dir, size, index, plus, nodes, own, ctx);
@@ -210,7 +207,7 @@ export class DirListings {
    * listing goes on; throws the listing's error once it failed.
    */
   page(id: number, dir: FuseNode, size: number, index: number, plus: boolean, nodes: NodeTable, own: OwnerOverride, ctx: PageContext, scratch?: Buffer): Buffer | undefined {
-    const snap = this.open_.get(id);
+    const snap = this.open_.peek(id);
     if (!snap) throw new FsError('Closed', 'folder not open');
     return this.pageOf(snap, id, dir, size, index, plus, nodes, own, ctx, scratch);
   }
@@ -220,8 +217,8 @@ export class DirListings {
     const list = snap.list;
     // ("." and ".." alone are not worth a round trip: the reader can do nothing with them)
     if (!snap.end && (index >= list.length || list.length <= 2)) return undefined;
-    // Used: the most recent at the end of the map's order (when still kept).
-    if (this.open_.delete(id)) this.open_.set(id, snap);
+    // Used: the most recent now (when still kept).
+    this.open_.get(id);
     // A scratch buffer (replied before anything else runs) spares a zeroed allocation per
     // page: off-heap bytes that made V8 run a full collection every ~150 ms during rm -rf.
     const b = scratch && scratch.length >= size ? scratch : Buffer.alloc(size);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readdirBatches } from '../../vfs/listing.ts';
+import { Lru } from '../../vfs/cache/Lru.ts';
 import type { Attr, CallOpts, DirEntry, Vfs } from '../../vfs/types.ts';
 import type { EncodedEntries } from './EncodedEntries.ts';
 
@@ -30,7 +31,11 @@ const MAX_ENTRIES = 2_000_000;
 
 /** Directory snapshots by verifier; owned by one NFS server. */
 export class DirListingCache {
-  private readonly byVerf = new Map<bigint, Listing>();
+  /** By verifier, least recently used out first past MAX_LISTINGS. */
+  private readonly byVerf = new Lru<bigint, Listing>(MAX_LISTINGS, (verf, dropped) => {
+    if (this.latest.get(dropped.path) === verf) this.latest.delete(dropped.path);
+  });
+  /** The newest snapshot's verifier of each directory kept. */
   private readonly latest = new Map<string, bigint>();
   /**
    * The newest snapshot made of each entries array a guest handed out. A guest that keeps
@@ -75,32 +80,26 @@ export class DirListingCache {
   /** Keeps a fresh snapshot of `path` under a new verifier. */
   private store(path: string, entries: readonly DirEntry[]): Listing {
     const same = this.byEntries.get(entries);
-    const previous = same?.path === path ? same : this.byVerf.get(this.latest.get(path) ?? -1n);
+    const previous = same?.path === path ? same : this.byVerf.peek(this.latest.get(path) ?? -1n);
     if (previous) previous.previous = undefined; // one step back only
     const listing: Listing = { verf: this.nextVerf, path, entries, ...(previous ? { previous } : {}) };
     this.byEntries.set(entries, listing);
     this.nextVerf = BigInt.asUintN(64, this.nextVerf + 2n);
     this.touch(listing);
-    while (this.byVerf.size > MAX_LISTINGS) {
-      const oldest = this.byVerf.keys().next().value as bigint;
-      const dropped = this.byVerf.get(oldest)!;
-      this.byVerf.delete(oldest);
-      if (this.latest.get(dropped.path) === oldest) this.latest.delete(dropped.path);
-    }
     return listing;
   }
 
   /** The snapshot a non-zero cookie continues (see get), without listing afresh; undefined when there is none. */
   continued(path: string, cookie: bigint, verf: bigint): Listing | undefined {
     if (cookie === 0n) return undefined;
-    const known = this.byVerf.get(verf) ?? this.byVerf.get(this.latest.get(path) ?? -1n);
+    const known = this.byVerf.peek(verf) ?? this.byVerf.peek(this.latest.get(path) ?? -1n);
     if (!known || known.path !== path) return undefined;
     this.touch(known);
     return known;
   }
 
+  /** Keeps `l` as the most recently used snapshot, and the newest of its directory. */
   private touch(l: Listing): void {
-    this.byVerf.delete(l.verf);
     this.byVerf.set(l.verf, l);
     this.latest.set(l.path, l.verf);
   }
