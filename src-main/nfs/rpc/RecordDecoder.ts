@@ -21,6 +21,12 @@ export class RecordDecoder {
 
   /** Feeds bytes; returns every record completed by them. Throws RecordError on an oversized record. */
   push(chunk: Buffer): Buffer[] {
+    // The usual case: a chunk that is exactly one whole record of one fragment.
+    if (this.pendingBytes === 0 && this.recordBytes === 0 && chunk.length >= 4) {
+      const head = chunk.readUInt32BE(0);
+      const len = head & 0x7fff_ffff;
+      if ((head & 0x8000_0000) !== 0 && chunk.length === 4 + len && len <= this.maxRecord) return [chunk.subarray(4)];
+    }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     const out: Buffer[] = [];

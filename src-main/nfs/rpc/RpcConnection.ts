@@ -52,8 +52,11 @@ export class RpcConnection {
       return;
     }
     // Replies answered synchronously from one batch of records leave in one writev (a
-    // client that pipelines, as the kernel's does, gets them with one system call).
-    this.socket.cork();
+    // client that pipelines, as the kernel's does, gets them with one system call). A lone
+    // record's reply is written straight: corked, the stream would queue it and build a
+    // writev for it (~500 bytes of garbage per call, measured with V8's sampling heap profiler).
+    const batch = records.length > 1;
+    if (batch) this.socket.cork();
     try {
       for (const r of records) {
         // Only with nothing queued: a call answered at once never overtakes one waiting for
@@ -64,7 +67,7 @@ export class RpcConnection {
         this.pump();
       }
     } finally {
-      this.socket.uncork();
+      if (batch) this.socket.uncork();
     }
     this.pump();
   }

@@ -35,6 +35,16 @@ describe('RecordDecoder (RFC 5531 §11 record marking)', () => {
     expect(() => e.push(fragment(Buffer.alloc(100), true))).toThrow(/exceeds the limit/);
   });
 
+  it('takes a chunk that is one whole record as it is, and a record split after it as before', () => {
+    const d = new RecordDecoder(1024);
+    expect(d.push(fragment(Buffer.from('whole'), true)).map(String)).toEqual(['whole']);
+    const split = fragment(Buffer.from('split record'), true);
+    expect(d.push(split.subarray(0, 7))).toEqual([]);
+    expect(d.push(split.subarray(7)).map(String)).toEqual(['split record']);
+    // A whole record over the limit is refused even when it comes in one chunk.
+    expect(() => d.push(fragment(Buffer.alloc(1028), true))).toThrow(RecordError);
+  });
+
   it('frames a reply as one last fragment', () => {
     const chunks = frameRecord([Buffer.from('ab'), Buffer.from('cd')]);
     const whole = Buffer.concat(chunks);
