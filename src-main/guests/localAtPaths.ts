@@ -11,7 +11,7 @@ import type { InlinePolicy } from './localInline.ts';
 import { folderMode, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, NewOwner } from './localPaths.ts';
 import { READDIR_BATCH, regularOnly } from './localProcPaths.ts';
-import { mknodAt } from './localSpecial.ts';
+import { mknodAt, symlinkAt } from './localSpecial.ts';
 import { timespecs } from './localTimes.ts';
 
 // The local guest's nodes reached without /proc: every call walks from the root's
@@ -206,14 +206,8 @@ export class AtPaths implements LocalPaths<AtDir> {
     }
   }
 
-  /** Gives a node just made to `owner`, never following a symlink. */
-  private async own(d: AtDir, name: string, owner: NewOwner): Promise<void> {
-    if (owner) await this.call(d, 'fchownat', [d.fd, name, owner.uid, owner.gid, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
-  }
-
   async symlink(target: string, d: AtDir, name: string, owner: NewOwner): Promise<void> {
-    await this.call(d, 'symlinkat', [target, d.fd, name]);
-    await this.own(d, name, owner);
+    await symlinkAt((call, args) => this.call(d, call, args), target, d.fd, name, owner);
   }
 
   async mknod(d: AtDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {

@@ -14,7 +14,7 @@ import type { InlinePolicy } from './localInline.ts';
 import { folderMode, lchownNew, lchownNewSync, needsChmod } from './localOwner.ts';
 import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKind } from './localPaths.ts';
 import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
-import { chmodNoFollow, makeSpecial, mknodAt } from './localSpecial.ts';
+import { chmodNoFollow, makeSpecial, mknodAt, symlinkAt } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
@@ -314,11 +314,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async symlink(target: string, d: ProcDir, name: string, owner: NewOwner): Promise<void> {
-    if (this.at) {
-      await this.atCall(d, 'symlinkat', [target, d.fd, name]);
-      if (owner) await this.atCall(d, 'fchownat', [d.fd, name, owner.uid, owner.gid, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
-      return;
-    }
+    if (this.at) return symlinkAt((call, args) => this.atCall(d, call, args), target, d.fd, name, owner);
     const p = `${d.ref}/${name}`;
     if (d.inline) {
       symlinkSync(target, p);

@@ -9,7 +9,7 @@ import type { NewOwner } from './localPaths.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
 // Node has no mknod: fifos and devices are made by libc's mknodat on the folder's descriptor
-// (mknodArgs, both strategies). Where libc does not load (localLibc.ts), the /proc strategy
+// (mknodAt, both strategies; symlinkAt makes their symlinks the same way). Where libc does not load (localLibc.ts), the /proc strategy
 // falls back to coreutils' mknod in a child process (makeSpecial), which creates
 // "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the very folder
 // this process holds open, so the containment proof of the folder holds there too. The
@@ -26,16 +26,28 @@ export function splitDev(rdev: number): { major: number; minor: number } {
   return { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
 }
 
+/** Makes one *at call that must succeed (localAtWorker.ts callAt: on this thread or in the worker). */
+type AtCall = (name: CallName, args: unknown[]) => Promise<unknown>;
+
 /**
  * Makes the fifo or device `name` in the folder open as `dirFd` by mknodat, given to `owner`
- * and with exactly `mode`, never following a symlink; `call` makes one *at call that must
- * succeed (localAtWorker.ts callAt, on this thread or in the worker).
+ * and with exactly `mode`, never following a symlink.
  */
-export async function mknodAt(call: (name: CallName, args: unknown[]) => Promise<unknown>, dirFd: number, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
-  const nofollow = PLATFORM!.AT_SYMLINK_NOFOLLOW;
+export async function mknodAt(call: AtCall, dirFd: number, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
   await call('mknodat', [dirFd, name, ...mknodArgs(name, type, mode, rdev)]);
-  if (owner) await call('fchownat', [dirFd, name, owner.uid, owner.gid, nofollow]);
-  if (needsChmod(mode, owner !== undefined)) await call('fchmodat', [dirFd, name, mode & 0o7777, nofollow]);
+  await ownAt(call, dirFd, name, owner);
+  if (needsChmod(mode, owner !== undefined)) await call('fchmodat', [dirFd, name, mode & 0o7777, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
+}
+
+/** Makes the symlink `name` to `target` in the folder open as `dirFd` by symlinkat, given to `owner`. */
+export async function symlinkAt(call: AtCall, target: string, dirFd: number, name: string, owner: NewOwner): Promise<void> {
+  await call('symlinkat', [target, dirFd, name]);
+  await ownAt(call, dirFd, name, owner);
+}
+
+/** Gives a node just made to `owner` (when one is asked), never following a symlink. */
+async function ownAt(call: AtCall, dirFd: number, name: string, owner: NewOwner): Promise<void> {
+  if (owner) await call('fchownat', [dirFd, name, owner.uid, owner.gid, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
 }
 
 /** mknodat's mode (type bits and `mode`) and dev arguments for a fifo or device; a socket is refused. */
