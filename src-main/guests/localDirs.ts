@@ -1,7 +1,8 @@
-import { close, closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
+import { closeLater } from './localCloseLater.ts';
 import { fromNode } from './localErrors.ts';
 
 // Folders of the local guest, opened and proven to lie inside its root. On Linux a folder
@@ -217,12 +218,12 @@ function fdOf(fh: fsp.FileHandle | number): number {
 }
 
 /**
- * Closes a kept descriptor on the threadpool. The last descriptor of a folder removed since
+ * Closes a kept descriptor off this thread (localCloseLater.ts). The last descriptor of a folder removed since
  * is what frees its inode: ext4 truncates it and (mounted with `discard`) waits for the disk
  * there, measured at ~0.3 ms per folder, which in place held up the RMDIR's reply and
  * every request after it during `rm -rf`.
  */
 function closeKept(fh: fsp.FileHandle | number): void {
-  if (typeof fh === 'number') close(fh, () => {});
+  if (typeof fh === 'number') closeLater(fh);
   else void fh.close().catch(() => {});
 }

@@ -1,13 +1,12 @@
 import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { pbkdf2 } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FreeLater, type HeldFolder } from '../../../../src-main/guests/localFreeLater.ts';
 import { libc, type Ops } from '../../../../src-main/guests/localLibc.ts';
 
-// Removals whose inode is freed on the threadpool: the name is gone when the call returns,
-// the removed node is held by a descriptor until its close runs off this thread, and where
+// Removals whose inode is freed later: the name is gone when the call returns, the removed
+// node is held by a descriptor until its close runs off this thread (localCloseLater.ts), and where
 // the file system is short of space nothing is held (the space is back before the reply).
 // Both ways of reaching the name run: libc's openat on the folder's descriptor, and the
 // folder's path alone (where koffi or libc does not load).
@@ -24,13 +23,6 @@ function heldUnder(dir: string): string[] {
     }
   }
   return out;
-}
-
-/** Keeps every threadpool thread busy for a while (FIFO: a close queued now waits behind these). */
-function busyPool(): Promise<unknown> {
-  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const jobs = Array.from({ length: threads * 2 }, () => new Promise((r) => pbkdf2('k', 's', 200_000, 32, 'sha256', r)));
-  return Promise.all(jobs);
 }
 
 async function settled(f: FreeLater): Promise<void> {
@@ -65,7 +57,6 @@ describe.skipIf(process.platform !== 'linux').each(WAYS)('local guest: removals 
     writeFileSync(join(dir, 'old'), 'replaced');
     writeFileSync(join(dir, 'new'), 'kept');
 
-    const busy = busyPool();
     f.remove(folder, 'a.bin', inDir(unlinkSync, 'a.bin'));
     f.remove(folder, 'sub', inDir(rmdirSync, 'sub'));
     f.remove(folder, 'old', () => renameSync(join(dir, 'new'), join(dir, 'old')), true);
@@ -77,9 +68,8 @@ describe.skipIf(process.platform !== 'linux').each(WAYS)('local guest: removals 
     expect(existsSync(join(dir, 'sub'))).toBe(false);
     expect(readFileSync(join(dir, 'old'), 'utf8')).toBe('kept');
     expect(f.waiting).toBe(3);
-    // Their inodes are still held here: the closes that free them wait for a threadpool thread.
+    // Their inodes are still held here: the closes that free them come a moment later, off this thread.
     expect(heldUnder(dir).sort()).toEqual([`${dir}/a.bin (deleted)`, `${dir}/old (deleted)`, `${dir}/sub (deleted)`]);
-    await busy;
     await settled(f);
     expect(f.waiting).toBe(0);
     expect(heldUnder(dir)).toEqual([]);
