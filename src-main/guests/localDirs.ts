@@ -218,10 +218,10 @@ function fdOf(fh: fsp.FileHandle | number): number {
 }
 
 /**
- * Closes a kept descriptor off this thread (localCloseLater.ts). The last descriptor of a folder removed since
- * is what frees its inode: ext4 truncates it and (mounted with `discard`) waits for the disk
- * there, measured at ~0.3 ms per folder, which in place held up the RMDIR's reply and
- * every request after it during `rm -rf`.
+ * Closes a kept descriptor off this thread (localCloseLater.ts). The last descriptor of a
+ * folder removed since is what frees its inode: ext4 truncates it and (mounted with
+ * `discard`) waits for the disk there, measured at ~0.3 ms per folder, which in place held
+ * up the RMDIR's reply and every request after it during `rm -rf`.
  */
 function closeKept(fh: fsp.FileHandle | number): void {
   if (typeof fh === 'number') closeLater(fh);

@@ -2,23 +2,23 @@ import { constants as C, lstatSync, openSync, statfsSync } from 'node:fs';
 import { closeLater } from './localCloseLater.ts';
 import { libc, type Ops, PLATFORM } from './localLibc.ts';
 
-// Removals made on the calling thread (the guest's inline calls) whose inode is freed off
-// it (localCloseLater.ts). Removing a node's last name frees its inode there and then, inside unlink(2),
-// rmdir(2) or the rename(2) that replaces it: ext4 truncates it and, mounted with `discard`,
-// waits for the disk. Measured here after an untar through the NFS host (every file synced
-// by COMMIT): 90-190 µs per file in unlink, which held up the REMOVE's reply and every
-// request queued behind it. nfs-ganesha does not pay it in its request path (its unlinkat
-// took ~40 µs), and a Python loop showed that holding an O_PATH descriptor across the
-// unlink makes it ~7 µs, the freeing moving to that descriptor's close.
+// Removals made on the calling thread (the guest's inline calls) whose inode is freed off it
+// (localCloseLater.ts). Removing a node's last name frees its inode there and then, inside
+// unlink(2), rmdir(2) or the rename(2) that replaces it: ext4 truncates it and, mounted with
+// `discard`, waits for the disk. Measured here after an untar through the NFS host (every
+// file synced by COMMIT): 90-190 µs per file in unlink, which held up the REMOVE's reply and
+// every request queued behind it. nfs-ganesha does not pay it in its request path (its
+// unlinkat took ~40 µs), and a Python loop showed that holding an O_PATH descriptor across
+// the unlink makes it ~7 µs, the freeing moving to that descriptor's close.
 //
-// So a removal first opens the name O_PATH (no content opened, nothing followed), removes it,
-// and closes the descriptor off this thread (closeLater), where the inode is freed. The name is opened
-// by libc's openat on the folder's descriptor where it loads (localLibc.ts), else through the
-// folder's /proc/self/fd link. The space comes back a moment after the removal answers, not
-// within it; that is only done where it cannot matter: on a file system with at least
-// FREE_MIN_BYTES available (statfs, kept per folder for a second), and with at most MAX_HELD
-// descriptors waiting. Elsewhere the removal frees in place, as before, so a nearly full
-// disk (a small tmpfs) gets its space back before the reply.
+// So a removal first opens the name O_PATH (no content opened, nothing followed), removes
+// it, and closes the descriptor off this thread (closeLater), where the inode is freed. The
+// name is opened by libc's openat on the folder's descriptor where it loads (localLibc.ts),
+// else through the folder's /proc/self/fd link. The space comes back a moment after the
+// removal answers, not within it; that is only done where it cannot matter: on a file system
+// with at least FREE_MIN_BYTES available (statfs, kept per folder for a second), and with at
+// most MAX_HELD descriptors waiting. Elsewhere the removal frees in place, as before, so a
+// nearly full disk (a small tmpfs) gets its space back before the reply.
 
 /** Linux's O_PATH (not in Node's constants). */
 const O_PATH = 0o10000000;
