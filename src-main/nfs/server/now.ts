@@ -78,6 +78,14 @@ export function statOf(h: FileHandleNow): Attr | undefined {
 }
 
 /**
+ * Post-op attributes of `path`: by descriptor (fstat) when `open`, a handle proven to be the
+ * file the path names, is given and can answer; else by path. Undefined when neither can.
+ */
+export function postOpAttrNow(ctx: NfsContext, path: string, open: FileHandleNow | undefined): Attr | undefined {
+  return (open && statOf(open)) ?? attrNow(ctx, path);
+}
+
+/**
  * CREATE's and MKDIR's checks before making `name` in `dir`, inline: throws as their async
  * forms refuse (read-only export, bad name, no write and search right on the folder);
  * false when the folder's attributes cannot be read inline (nothing done).

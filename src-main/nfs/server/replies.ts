@@ -3,7 +3,7 @@ import { Nfsstat3 } from '../nfs3/constants.ts';
 import type { XdrWriter } from '../xdr/XdrWriter.ts';
 import type { FileHandleNow } from '../../vfs/types.ts';
 import { attrOf, type NfsContext } from './NfsContext.ts';
-import { attrNow, statOf } from './now.ts';
+import { attrNow, postOpAttrNow } from './now.ts';
 import { statusOf } from './nfsstat.ts';
 
 // Reply bodies shared by several procedures of RFC 1813 §3.3.
@@ -22,7 +22,7 @@ export async function replyNewObject(ctx: NfsContext, w: XdrWriter, path: string
  */
 export function replyNewObjectNow(ctx: NfsContext, w: XdrWriter, path: string, dir: string, made?: FileHandleNow): void {
   w.uint32(Nfsstat3.OK).bool(true).opaque(ctx.handles.handleFor(path));
-  writePostOpAttr(w, made?.stat && made.named?.() ? statOf(made) : attrNow(ctx, path), ctx.fsid);
+  writePostOpAttr(w, postOpAttrNow(ctx, path, made?.named?.() ? made : undefined), ctx.fsid);
   writeWcc(w, attrNow(ctx, dir), ctx.fsid);
 }
 

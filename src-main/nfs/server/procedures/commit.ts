@@ -5,7 +5,7 @@ import type { Attr, Caller } from '../../../vfs/types.ts';
 import { attrOf, readFh, requireWritableExport, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { statusOf } from '../nfsstat.ts';
 import type { XdrWriter } from '../../xdr/XdrWriter.ts';
-import { attrNow, nowArgs, nowDone, nowReply, statOf } from '../now.ts';
+import { nowArgs, nowDone, nowReply, postOpAttrNow } from '../now.ts';
 
 /** COMMIT, RFC 1813 §3.3.21: flushes the file's open writable handle, if any. */
 export const commit: NfsProcedure = async (ctx, call) => {
@@ -52,17 +52,11 @@ export function commitNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
   }
   const reply = (status: Nfsstat3): FastReply => {
     const w = nowReply(call.xid);
-    writeCommitRes(w, ctx, status, afterCommit(ctx, path));
+    writeCommitRes(w, ctx, status, postOpAttrNow(ctx, path, ctx.files.namedNow(path)));
     return nowDone(w);
   };
   return ctx.files.flush(path, { signal: call.signal, ...(caller ? { caller } : {}) }).then(
     () => reply(Nfsstat3.OK),
     (err: unknown) => reply(statusOf(err)),
   );
-}
-
-/** COMMIT's post-op attributes: by descriptor (fstat) when the file is open and proven, else inline by path. */
-function afterCommit(ctx: NfsContext, path: string): Attr | undefined {
-  const open = ctx.files.namedNow(path);
-  return (open && statOf(open)) ?? attrNow(ctx, path);
 }

@@ -6,7 +6,7 @@ import type { XdrReader } from '../../xdr/XdrReader.ts';
 import { attrOf, readFh, requireWritable, type NfsContext, type NfsProcedure } from '../NfsContext.ts';
 import { NfsStatusError } from '../NfsStatusError.ts';
 import { statusOf } from '../nfsstat.ts';
-import { attrNow, nowArgs, nowDone, nowOf, nowReply, statOf, unchecked } from '../now.ts';
+import { nowArgs, nowDone, nowOf, nowReply, postOpAttrNow, unchecked } from '../now.ts';
 import type { Attr, Caller, FileHandleNow } from '../../../vfs/types.ts';
 import { requireMaySetattr } from '../../../vfs/permissions.ts';
 
@@ -76,6 +76,6 @@ export function setattrNow(ctx: NfsContext, call: FastCall, caller: Caller | und
   }
   const w = nowReply(call.xid);
   w.uint32(status);
-  writeWcc(w, path === undefined ? undefined : open ? statOf(open) : (after ?? attrNow(ctx, path)), ctx.fsid);
+  writeWcc(w, path === undefined ? undefined : (after ?? postOpAttrNow(ctx, path, open)), ctx.fsid);
   return nowDone(w);
 }
