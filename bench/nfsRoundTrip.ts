@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,9 @@ import { cpuMs, foregroundNfsHost, listenerPid, type ForegroundNfsHost } from '.
 // (names: the CALLS keys, e.g. "READ 4K"; default all). NFS_ROUNDTRIP_HANDLES=N first
 // creates N files through each server (in a folder of their own), so each server knows N
 // more handles, as one serving a big tree for a while does.
+// With NULL among the calls, a row "NULL, bare Node server" follows it: the same call
+// answered by a Node process that only parses the record mark and writes a fixed reply
+// (FLOOR_SERVER), the least any Node server pays per call where it is placed.
 
 interface Server {
   name: string;
@@ -54,6 +59,37 @@ async function migrations(pid: number): Promise<number> {
     if (m) sum += Number(m[1]);
   }
   return sum;
+}
+
+/**
+ * A Node TCP server answering every ONC RPC call record with an accepted, successful reply
+ * and no results (a NULL's), doing nothing else; it prints its port.
+ */
+const FLOOR_SERVER = `
+const net = require('node:net');
+net.createServer({ noDelay: true }, (s) => {
+  let pending = Buffer.alloc(0);
+  s.on('error', () => {});
+  s.on('data', (chunk) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= 8) {
+      const len = pending.readUInt32BE(0) & 0x7fffffff;
+      if (pending.length < 4 + len) break;
+      const reply = Buffer.alloc(28);
+      reply.writeUInt32BE(0x80000018, 0); // the last fragment, 24 bytes
+      pending.copy(reply, 4, 4, 8); // the xid; then REPLY (1), and zeros: MSG_ACCEPTED, an AUTH_NONE verifier, SUCCESS
+      reply.writeUInt32BE(1, 8);
+      s.write(reply);
+      pending = pending.subarray(4 + len);
+    }
+  });
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+/** Starts FLOOR_SERVER; its pid, its port and how to stop it. */
+async function floorServer(): Promise<{ pid: number; port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { pid: child.pid!, port: Number(line.toString().trim()), stop: () => child.kill() };
 }
 
 /** Mean µs per call of `n` calls made one after another (after n/10 untimed). */
@@ -132,6 +168,8 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'berth-nfsrtt-'));
   let host: ForegroundNfsHost | undefined;
   let ganesha: Ganesha | undefined;
+  let floor: Awaited<ReturnType<typeof floorServer>> | undefined;
+  let floorClient: NfsClient | undefined;
   const servers: Server[] = [];
   try {
     await mkdir(join(work, 'b'));
@@ -158,31 +196,40 @@ async function main(): Promise<void> {
       const many = (await s.client.mkdir(s.root, 'many', 0o755))?.fh ?? (await s.client.lookup(s.root, 'many')).fh;
       for (let i = 0; i < handles; i++) await s.client.create(many, `m${i}`, 0o644);
     }
+    if (names.includes('NULL')) {
+      floor = await floorServer();
+      floorClient = new NfsClient({ host: '127.0.0.1', port: floor.port, cred: { uid: 0, gid: 0 } });
+    }
     console.log(`${n} calls one at a time per figure, µs per call (mean)${handles > 0 ? `, after ${handles} files made through each server` : ''}`);
     console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha  CPU µs: berth ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
+    /** One figure: `call` made n times with the server `pid` and this process placed as `p`. */
+    const measure = async (pid: number, p: (typeof placements)[number], call: () => Promise<unknown>): Promise<{ us: number; cpu: number; moves: number[] }> => {
+      await pin(pid, p.server ?? all);
+      await pin(process.pid, p.client ?? all);
+      const [c0, s0] = [await migrations(process.pid), await migrations(pid)];
+      const cpu0 = await cpuMs(pid);
+      const us = await perCall(n, call);
+      // perCall also makes n/10 untimed calls first.
+      const cpu = (((await cpuMs(pid)) - cpu0) * 1000) / (n + Math.floor(n / 10));
+      // A thread that ended takes its count with it: a negative difference shows as '?'.
+      return { us, cpu, moves: [(await migrations(process.pid)) - c0, (await migrations(pid)) - s0] };
+    };
     for (const p of placements) {
       for (const proc of names) {
-        const us: number[] = [];
-        const cpu: number[] = [];
-        const moves: number[] = [];
-        for (const s of servers) {
-          await pin(s.pid, p.server ?? all);
-          await pin(process.pid, p.client ?? all);
-          const [c0, s0] = [await migrations(process.pid), await migrations(s.pid)];
-          const cpu0 = await cpuMs(s.pid);
-          us.push(await perCall(n, CALLS[proc]!(s)));
-          // perCall also makes n/10 untimed calls first.
-          cpu.push((((await cpuMs(s.pid)) - cpu0) * 1000) / (n + Math.floor(n / 10)));
-          // A thread that ended takes its count with it: a negative difference shows as '?'.
-          moves.push((await migrations(process.pid)) - c0, (await migrations(s.pid)) - s0);
+        const [b, g] = [await measure(servers[0]!.pid, p, CALLS[proc]!(servers[0]!)), await measure(servers[1]!.pid, p, CALLS[proc]!(servers[1]!))];
+        const moves = [...b.moves, ...g.moves].map((m) => (m < 0 ? '?' : m)).join(', ');
+        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${b.us.toFixed(1).padStart(6)}  ${g.us.toFixed(1).padStart(7)}  ${(b.us / g.us).toFixed(2).padStart(8)}×  ${b.cpu.toFixed(0).padStart(5)} ${g.cpu.toFixed(0).padStart(5)}   ${moves}`);
+        if (proc === 'NULL' && floor && floorClient) {
+          const f = await measure(floor.pid, p, () => floorClient!.ping());
+          console.log(`${p.name.padEnd(14)} ${'NULL, bare Node server'.padEnd(22)} ${f.us.toFixed(1).padStart(6)}  ${''.padStart(7)}  ${''.padStart(9)}  ${f.cpu.toFixed(0).padStart(5)}         ${f.moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
         }
-        const cpus = `${cpu[0]!.toFixed(0).padStart(5)} ${cpu[1]!.toFixed(0).padStart(5)}`;
-        console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${us[0]!.toFixed(1).padStart(6)}  ${us[1]!.toFixed(1).padStart(7)}  ${(us[0]! / us[1]!).toFixed(2).padStart(8)}×  ${cpus}   ${moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
       }
     }
   } finally {
     await pin(process.pid, all).catch(() => {});
     for (const s of servers) await s.client.close().catch(() => {});
+    await floorClient?.close().catch(() => {});
+    floor?.stop();
     await host?.stop().catch(() => {});
     await ganesha?.stop().catch(() => {});
     await rm(work, { recursive: true, force: true }).catch(() => {});
