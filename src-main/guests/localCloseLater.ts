@@ -11,12 +11,11 @@ import { libc } from './localLibc.ts';
 //
 // So descriptors are gathered for up to DELAY_MS (or BATCH of them) and closed in one message
 // to the worker thread of the local guest's *at calls (localAtWorker.ts), which answers once.
-// (A call of a folder that is not inline may wait behind a batch there: a few ms at most,
-// beside that folder's own latency.)
-// Where that worker cannot run (koffi or libc not loaded), each is closed on the threadpool
-// as before. A descriptor is never closed twice: one whose batch was lost with a failed
-// worker is left open (its callback still called) rather than closed again after its number
-// may have been reused.
+// A call of a folder that is not inline may wait behind a batch there: a few ms at most,
+// beside that folder's own latency. Where that worker cannot run (koffi or libc not loaded),
+// each is closed on the threadpool as before. A descriptor is never closed twice: one whose
+// batch was lost with a failed worker is left open (its callback still called) rather than
+// closed again after its number may have been reused.
 
 /** Most descriptors gathered before they are sent. */
 const BATCH = 64;
