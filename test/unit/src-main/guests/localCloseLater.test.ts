@@ -1,26 +1,13 @@
-import { mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeLater, closesPending } from '../../../../src-main/guests/localCloseLater.ts';
+import { heldUnder } from '../../../helpers/heldFds.ts';
 
 // Descriptors of removed files closed off this thread in batches: each is closed once, its
 // callback comes after its close, and until then the removed file's inode is still held
 // (its space not yet back).
-
-/** This process's descriptors naming a removed file under `dir`. */
-function heldUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const to = readlinkSync(`/proc/self/fd/${fd}`);
-      if (to.startsWith(dir) && to.endsWith(' (deleted)')) out.push(to);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
 
 describe.skipIf(process.platform !== 'linux')('local guest: descriptors closed later, in batches', () => {
   let dir: string;

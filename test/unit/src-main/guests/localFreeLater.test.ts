@@ -1,29 +1,16 @@
-import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, mkdtempSync, openSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FreeLater, type HeldFolder } from '../../../../src-main/guests/localFreeLater.ts';
 import { libc, type Ops } from '../../../../src-main/guests/localLibc.ts';
+import { heldUnder } from '../../../helpers/heldFds.ts';
 
 // Removals whose inode is freed later: the name is gone when the call returns, the removed
 // node is held by a descriptor until its close runs off this thread (localCloseLater.ts), and where
 // the file system is short of space nothing is held (the space is back before the reply).
 // Both ways of reaching the name run: libc's openat on the folder's descriptor, and the
 // folder's path alone (where koffi or libc does not load).
-
-/** This process's descriptors naming a removed node under `dir`. */
-function heldUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const to = readlinkSync(`/proc/self/fd/${fd}`);
-      if (to.startsWith(dir) && to.endsWith(' (deleted)')) out.push(to);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
 
 async function settled(f: FreeLater): Promise<void> {
   for (let i = 0; i < 200 && f.waiting > 0; i++) await new Promise((r) => setTimeout(r, 5));
