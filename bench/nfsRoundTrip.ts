@@ -63,7 +63,8 @@ async function migrations(pid: number): Promise<number> {
 
 /**
  * A Node TCP server answering every ONC RPC call record with an accepted, successful reply
- * and no results (a NULL's), doing nothing else; it prints its port.
+ * and no results (a NULL's), doing nothing else; it prints its port, and exits when its
+ * stdin closes.
  */
 const FLOOR_SERVER = `
 const net = require('node:net');
@@ -83,11 +84,13 @@ net.createServer({ noDelay: true }, (s) => {
       pending = pending.subarray(4 + len);
     }
   });
-}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });
+// Gone with the benchmark, however it ends: its stdin closes then.
+process.stdin.on('end', () => process.exit(0)).resume();`;
 
 /** Starts FLOOR_SERVER; its pid, its port and how to stop it. */
 async function floorServer(): Promise<{ pid: number; port: number; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   return { pid: child.pid!, port: Number(line.toString().trim()), stop: () => child.kill() };
 }
@@ -211,17 +214,18 @@ async function main(): Promise<void> {
       const us = await perCall(n, call);
       // perCall also makes n/10 untimed calls first.
       const cpu = (((await cpuMs(pid)) - cpu0) * 1000) / (n + Math.floor(n / 10));
-      // A thread that ended takes its count with it: a negative difference shows as '?'.
       return { us, cpu, moves: [(await migrations(process.pid)) - c0, (await migrations(pid)) - s0] };
     };
+    /** Migration counts as printed: a thread that ended took its count with it ('?'). */
+    const movesText = (moves: number[]): string => moves.map((m) => (m < 0 ? '?' : m)).join(', ');
     for (const p of placements) {
       for (const proc of names) {
         const [b, g] = [await measure(servers[0]!.pid, p, CALLS[proc]!(servers[0]!)), await measure(servers[1]!.pid, p, CALLS[proc]!(servers[1]!))];
-        const moves = [...b.moves, ...g.moves].map((m) => (m < 0 ? '?' : m)).join(', ');
+        const moves = movesText([...b.moves, ...g.moves]);
         console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${b.us.toFixed(1).padStart(6)}  ${g.us.toFixed(1).padStart(7)}  ${(b.us / g.us).toFixed(2).padStart(8)}×  ${b.cpu.toFixed(0).padStart(5)} ${g.cpu.toFixed(0).padStart(5)}   ${moves}`);
         if (proc === 'NULL' && floor && floorClient) {
           const f = await measure(floor.pid, p, () => floorClient!.ping());
-          console.log(`${p.name.padEnd(14)} ${'NULL, bare Node server'.padEnd(22)} ${f.us.toFixed(1).padStart(6)}  ${''.padStart(7)}  ${''.padStart(9)}  ${f.cpu.toFixed(0).padStart(5)}         ${f.moves.map((m) => (m < 0 ? '?' : m)).join(', ')}`);
+          console.log(`${p.name.padEnd(14)} ${'NULL, bare Node server'.padEnd(22)} ${f.us.toFixed(1).padStart(6)}  ${''.padStart(7)}  ${''.padStart(9)}  ${f.cpu.toFixed(0).padStart(5)}         ${movesText(f.moves)}`);
         }
       }
     }
