@@ -198,6 +198,11 @@ async function main(): Promise<void> {
       if (handles <= 0) break;
       const many = (await s.client.mkdir(s.root, 'many', 0o755))?.fh ?? (await s.client.lookup(s.root, 'many')).fh;
       for (let i = 0; i < handles; i++) await s.client.create(many, `m${i}`, 0o644);
+      // Berth's host keeps 200,000 handles: the ones taken at the start may be dropped by now
+      // (NFS3ERR_STALE), and are looked up again from the root, as a client does (RFC 1813 §2.6).
+      s.file = (await s.client.lookup(s.root, 'f')).fh;
+      s.dir = (await s.client.lookup(s.root, 'd')).fh;
+      s.link = (await s.client.lookup(s.root, 'l')).fh;
     }
     if (names.includes('NULL')) {
       floor = await floorServer();
