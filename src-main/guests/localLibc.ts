@@ -103,8 +103,6 @@ export interface Ops {
   /** The names in the folder open as `fd` (consumed), without "." and ".."; errno on failure. */
   names(fd: number): [names: string[] | null, errno: number];
   close(fd: number): void;
-  /** Closes each of `fds` (errors ignored: each is this process's own, closed once); how many. */
-  closeAll(fds: readonly number[]): number;
 }
 
 /** The calls bound (their C prototypes are in bindOps). */
@@ -184,10 +182,6 @@ export function bindOps(koffi: any, P: Platform): Ops {
     },
     close(fd) {
       close(fd);
-    },
-    closeAll(fds) {
-      for (const fd of fds) close(fd);
-      return fds.length;
     },
   };
 }
