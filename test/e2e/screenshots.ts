@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { berthSandbox, waitFor } from '../helpers/berthDaemon.ts';
-import { freePort } from '../helpers/ipfsPeer.ts';
+import { unusedPort } from '../helpers/ports.ts';
 import { launchBrowser, watchPage } from './helpers/browser.ts';
 import { addSite, startPeer } from './helpers/site.ts';
 import { startUiDaemon, stopDaemon } from './helpers/uiDaemon.ts';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const c = sb.client;
     await c.add({ name: 'Site docs', host: { kind: 'fuse', mountpoint: join(folder, 'Site docs') }, guest: { kind: 'ipfs', root: `/ipfs/${site.rootCid}` } });
     await c.add({ name: 'Notes', host: { kind: 'fuse', mountpoint: join(folder, 'Notes'), readOnly: false }, guest: { kind: 'local', path: notes, readOnly: false } });
-    const deadPort = await freePort();
+    const deadPort = await unusedPort();
     await c.add(
       { name: 'NAS share', host: { kind: 'fuse', mountpoint: join(folder, 'NAS share') }, guest: { kind: 'nfs', server: `/ip4/127.0.0.1/tcp/${deadPort}`, export: '/export', mountPort: deadPort } },
       { mount: true },

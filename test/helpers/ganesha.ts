@@ -1,13 +1,15 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCommand, missingPeer } from './peers.ts';
+import { unusedPort } from './ports.ts';
 
 // Starts nfs-ganesha (VFS FSAL) exporting a folder, exactly as PEERS.md says: rpcbind
 // first (ganesha registers with it), a config in a temp folder, 127.0.0.1 only, free
-// ports. stop() kills what it started and removes the temp folder.
+// ports. stop() kills what it started and removes the temp folder. A ganesha that does not
+// come up is stopped and started once more on other ports; the reason is printed.
 
 /** Reason ganesha tests cannot run here, or undefined (fails under CI=true). */
 export function missingGanesha(): string | undefined {
@@ -27,18 +29,6 @@ export interface Ganesha {
   /** libnfs URL of the export root (with a trailing query). */
   url(path?: string): string;
   stop(): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -92,6 +82,24 @@ async function end(p: ChildProcess): Promise<void> {
 
 /** Starts rpcbind (when none runs) and ganesha exporting `dir` read-write at /export. */
 export async function startGanesha(dir: string, opts: GaneshaOptions = {}): Promise<Ganesha> {
+  try {
+    return await startOnce(dir, opts);
+  } catch (err) {
+    console.warn(`ganesha did not start; trying once more on other ports. ${(err as Error).message}`);
+    return await startOnce(dir, opts);
+  }
+}
+
+/**
+ * What ganesha's log says of trouble (its WARN, MAJ, CRIT and FATAL lines, but for the
+ * DBUS ones every start here has), then its last lines.
+ */
+function logDigest(text: string): string {
+  const trouble = text.split('\n').filter((l) => /:(WARN|MAJ|CRIT|FATAL) :/.test(l) && !/:DBUS :/.test(l));
+  return [`ganesha's warnings (${trouble.length}):`, ...trouble.slice(0, 20), 'its last lines:', text.slice(-1500)].join('\n');
+}
+
+async function startOnce(dir: string, opts: GaneshaOptions): Promise<Ganesha> {
   const work = mkdtempSync(join(tmpdir(), 'berth-ganesha-'));
   const started: ChildProcess[] = [];
   rpcbindUsers++;
@@ -100,7 +108,7 @@ export async function startGanesha(dir: string, opts: GaneshaOptions = {}): Prom
     ownRpcbind = spawn('rpcbind', ['-f', '-w'], { stdio: 'ignore' });
     await waitFor('rpcbind', rpcbindRunning, 10_000);
   }
-  const [nfsPort, mountPort, nlmPort, rquotaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [nfsPort, mountPort, nlmPort, rquotaPort] = [await unusedPort(), await unusedPort(), await unusedPort(), await unusedPort()];
   const conf = join(work, 'ganesha.conf');
   const log = join(work, 'ganesha.log');
   writeFileSync(
@@ -117,7 +125,9 @@ LOG { Default_Log_Level=EVENT; }
   );
   const ganesha = spawn('ganesha.nfsd', ['-F', '-L', log, '-f', conf, '-p', join(work, 'ganesha.pid'), '-N', 'NIV_EVENT'], { stdio: 'ignore' });
   started.push(ganesha);
-  const readLog = (): string => (existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no log)');
+  /** What the last nfs-ls of the export probe printed, when it failed. */
+  let probeSaid = '';
+  const readLog = (): string => `${probeSaid ? `the last nfs-ls said: ${probeSaid}\n` : ''}${existsSync(log) ? logDigest(readFileSync(log, 'utf8')) : '(no log)'}`;
   // NFSv3 clients mount the export's Path (ganesha serves Pseudo to NFSv4 only).
   const url = (path = '/'): string => `nfs://127.0.0.1${dir}${path === '/' ? '/' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`;
   const otherGaneshas = (): boolean => {
@@ -138,14 +148,26 @@ LOG { Default_Log_Level=EVENT; }
     }
     rmSync(work, { recursive: true, force: true });
   };
+  /**
+   * Throws at once when ganesha is gone (a port it could not bind is FATAL to it) or says it
+   * could not create the export (it then refuses every MNT, for good). The latter was seen
+   * in CI with FUSE mounts coming and going around it.
+   */
+  const alive = (): void => {
+    if (ganesha.exitCode !== null || ganesha.signalCode !== null) throw new Error(`ganesha exited (${ganesha.signalCode ?? `exit ${String(ganesha.exitCode)}`}) before it served\n${readLog()}`);
+    if (existsSync(log) && readFileSync(log, 'utf8').includes('Could not create export')) throw new Error(`ganesha could not create the export\n${readLog()}`);
+  };
   try {
-    await waitFor('ganesha', async () => (await canConnect(nfsPort)) && (await canConnect(mountPort)), 30_000, readLog);
+    await waitFor('ganesha', async () => (alive(), (await canConnect(nfsPort)) && (await canConnect(mountPort))), 30_000, readLog);
     // The ports open before the export is ready; wait until a client can list it.
     await waitFor('the ganesha export', () => {
+      alive();
       try {
-        execFileSync('nfs-ls', [url()], { stdio: 'ignore', timeout: 5_000 });
+        execFileSync('nfs-ls', [url()], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
         return true;
-      } catch {
+      } catch (err) {
+        const e = err as { stderr?: Buffer; signal?: string; status?: number };
+        probeSaid = `${e.stderr?.toString().trim() || '(nothing)'} (${e.signal ?? `exit ${String(e.status)}`})`;
         return false;
       }
     }, 30_000, readLog);

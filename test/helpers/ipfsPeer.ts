@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { create, type KuboRPCClient } from 'kubo-rpc-client';
 import { missingPeer } from './peers.ts';
+import { unusedPort } from './ports.ts';
 
 // Starts the js-ipfs daemon (PEERS.md) as a child process: offline, loopback only,
 // random ports, a throw-away repo. Tests and benchmarks use it as "a Kubo RPC node".
@@ -64,19 +64,6 @@ export function missingIpfsPeer(): string | undefined {
   );
 }
 
-/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return await new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
 function peerEnv(repoPath: string, extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const prev = process.env.NODE_OPTIONS ?? '';
   return {
@@ -120,7 +107,7 @@ export async function startIpfsPeer(opts: IpfsPeerOptions = {}): Promise<IpfsPee
   repos.add(repoPath);
   const env = peerEnv(repoPath, opts.env);
   // RPC is js-ipfs's own gRPC-over-websocket server; it needs a port of its own.
-  const [apiPort, gwPort, rpcPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, gwPort, rpcPort] = [await unusedPort(), await unusedPort(), await unusedPort()];
   const apiMultiaddr = `/ip4/127.0.0.1/tcp/${apiPort}`;
   const gwMultiaddr = `/ip4/127.0.0.1/tcp/${gwPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KuboBlockClient } from '../../../../src-main/ipfs/KuboBlockClient.ts';
-import { freePort } from '../../../helpers/ipfsPeer.ts';
+import { unusedPort } from '../../../helpers/ports.ts';
 
 // block/get over raw keep-alive sockets against node:http's server, which frames answers
 // both ways the RPC peers do (Content-Length as js-ipfs, chunked as Kubo).
@@ -90,7 +90,7 @@ describe('KuboBlockClient', () => {
   });
 
   it('a node that is not there fails with the system error as cause (ECONNREFUSED)', async () => {
-    client = new KuboBlockClient(`http://127.0.0.1:${await freePort()}`);
+    client = new KuboBlockClient(`http://127.0.0.1:${await unusedPort()}`);
     await expect(client.get('a', o())).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });
