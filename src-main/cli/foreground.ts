@@ -63,7 +63,7 @@ async function serve(
   }
   let mounted;
   try {
-    mounted = await mountHost(host, vfs, guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {});
+    mounted = await mountHost(host, vfs, { exportKey: describeGuest(guest), ...(guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {}) });
   } catch (e) {
     await vfs.close().catch(() => {});
     throw e;

@@ -14,6 +14,12 @@ export type { MountedHost, MountEnd } from './types.ts';
 export interface HostContext {
   /** Kernel attribute cache for mutable guests (FUSE), usually the guest's cacheExpiryMs. */
   attrTimeoutMs?: number;
+  /**
+   * What is served, in words that stay the same across restarts (describeGuest): the NFS
+   * host derives its handles' export bytes and fsid from it, so an NFS client's root handle
+   * still works after Berth restarts.
+   */
+  exportKey?: string;
 }
 
 /**
@@ -44,6 +50,7 @@ export async function mountHost(host: HostSpec, vfs: Vfs, ctx: HostContext = {})
         rootSquash: host.rootSquash,
         reservedPort: host.reservedPort,
         allowUids: host.allowUids,
+        ...(ctx.exportKey !== undefined ? { exportKey: ctx.exportKey } : {}),
       });
     default: {
       const never: never = host;

@@ -26,6 +26,8 @@ export interface NfsHostOptions {
   allowUids?: readonly number[];
   /** Told about refused clients and connection-level failures. */
   onError?: (err: Error, remote: string) => void;
+  /** What is served, the same across restarts (NfsServerOptions.exportKey). */
+  exportKey?: string;
 }
 
 /** True for 127.0.0.0/8 and ::1 (and their IPv4-mapped forms). */
@@ -117,6 +119,7 @@ export const nfsHost: Host<NfsHostOptions> = {
       auth: { rootSquash: opts.rootSquash ?? true, reservedPort: opts.reservedPort ?? false, allowUids: opts.allowUids ?? [], serverUid },
       allow: clientAllowList(clients),
       ...(opts.maxIo ? { maxIo: opts.maxIo } : {}),
+      ...(opts.exportKey !== undefined ? { exportKey: opts.exportKey } : {}),
       onError: opts.onError ?? logRefusals(),
     });
     let bound;

@@ -1,5 +1,5 @@
 import type { Settings } from '../../src-shared/api.ts';
-import type { MountSpec } from '../../src-shared/mountSpec.ts';
+import { describeGuest, type MountSpec } from '../../src-shared/mountSpec.ts';
 import { type GuestContext, openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
@@ -16,7 +16,7 @@ export async function openMount(spec: MountSpec, settings: Settings): Promise<Op
     ...(cacheExpiryMs !== undefined ? { cacheExpiryMs } : {}),
   });
   try {
-    const host = await mountHost(spec.host, vfs, cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {});
+    const host = await mountHost(spec.host, vfs, { exportKey: describeGuest(spec.guest), ...(cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {}) });
     return { vfs, host };
   } catch (err) {
     await vfs.close().catch(() => undefined);

@@ -4,17 +4,22 @@ import { Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
 
 // File handles (RFC 1813 §2.4: opaque, at most 64 bytes) mapped to guest paths. A
-// handle is: "BRT1" + 8 bytes naming this table (so handles of an earlier server are
-// recognised as stale, not misread) + an 8-byte id. Ids never change for a path while
-// it stays in the table, so handles are stable; renames move them. The table is bounded:
-// the least recently used handle is dropped past `max`, and a client that still holds it
-// gets NFS3ERR_STALE, which clients answer by looking the name up again (§2.6). A child
-// index per folder makes removing or renaming a subtree cost its size, not the table's.
+// handle is: "BRT2" + 8 bytes naming the export + 4 bytes naming this table's run + an
+// 8-byte id. The export's 8 bytes are derived from what it serves (NfsServer's exportKey)
+// and stay the same when the server restarts; the root's handle has run 0 and id 0, so a
+// client that mounted the export keeps a working root across a restart and finds every
+// path again from there. Other handles carry this run's 4 (random, never 0) bytes: ids are
+// handed out anew each run, so a handle of an earlier run answers STALE, never another
+// file. Ids never change for a path while it stays in the table, so handles are stable;
+// renames move them. The table is bounded: the least recently used handle is dropped past
+// `max`, and a client that still holds it gets NFS3ERR_STALE, which clients answer by
+// looking the name up again (§2.6). A child index per folder makes removing or renaming a
+// subtree cost its size, not the table's.
 
-const MAGIC = Buffer.from('BRT1');
+const MAGIC = Buffer.from('BRT2');
 const MAGIC_WORD = MAGIC.readUInt32BE(0);
 /** Length of the handles this table issues. */
-export const HANDLE_BYTES = 20;
+export const HANDLE_BYTES = 24;
 /** Handles kept by default (about 100 bytes each). */
 const DEFAULT_MAX = 200_000;
 
@@ -25,11 +30,15 @@ function parentOf(path: string): string {
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
-  private readonly instance = randomBytes(8);
-  /** The first 12 bytes of every handle (magic and instance); the instance also as two words to compare. */
+  /** This run's 4 bytes (never 0: run 0 is the root's). */
+  private readonly run = randomBytes(4).readUInt32BE(0) || 1;
+  /** The first 16 bytes of every handle but the root's (magic, export, run). */
   private readonly prefix: Buffer;
-  private readonly w1: number;
-  private readonly w2: number;
+  /** The root's whole handle (run 0, id 0). */
+  private readonly rootHandle: Buffer;
+  /** The export's 8 bytes as two words, to compare. */
+  private readonly e1: number;
+  private readonly e2: number;
   /**
    * By id, least recently used out first past `max` with the root (which is not here, as
    * id 0: it is never dropped). Ids are numbers below 2^53 (8 bytes on the wire): no BigInt per call.
@@ -41,13 +50,18 @@ export class HandleTable {
   private next = 1;
   private removals = 0;
 
-  constructor(max = DEFAULT_MAX) {
+  /** `exportId`: 8 bytes naming the export, the same across restarts (random when not given). */
+  constructor(max = DEFAULT_MAX, exportId: Buffer = randomBytes(8)) {
+    if (exportId.length !== 8) throw new RangeError(`an export id is 8 bytes, got ${exportId.length}`);
     // The children of a dropped folder stay: their own handles still name their paths.
     this.byId = new Lru(Math.max(1, max - 1), (_id, path) => this.unindex(path));
     this.byPath.set('/', 0);
-    this.prefix = Buffer.concat([MAGIC, this.instance]);
-    this.w1 = this.prefix.readUInt32BE(4);
-    this.w2 = this.prefix.readUInt32BE(8);
+    const run = Buffer.alloc(4);
+    run.writeUInt32BE(this.run);
+    this.prefix = Buffer.concat([MAGIC, exportId, run]);
+    this.rootHandle = Buffer.concat([MAGIC, exportId, Buffer.alloc(12)]);
+    this.e1 = exportId.readUInt32BE(0);
+    this.e2 = exportId.readUInt32BE(4);
   }
 
   /** The handle for a guest path, issuing one on first sight. */
@@ -63,11 +77,14 @@ export class HandleTable {
     if (id === undefined) {
       id = this.next++;
       this.add(path, id);
-    } else if (id !== 0) this.byId.get(id);
+    } else if (id === 0) {
+      this.rootHandle.copy(buf, at);
+      return;
+    } else this.byId.get(id);
     this.prefix.copy(buf, at);
     const hi = Math.floor(id / 0x1_0000_0000);
-    buf.writeUInt32BE(hi, at + 12);
-    buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 16);
+    buf.writeUInt32BE(hi, at + 16);
+    buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 20);
   }
 
   /** The guest path of a handle; BADHANDLE when it is not ours, STALE when it is no longer known. */
@@ -75,10 +92,10 @@ export class HandleTable {
     if (fh.length !== HANDLE_BYTES || fh.readUInt32BE(0) !== MAGIC_WORD) {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
-    if (fh.readUInt32BE(4) !== this.w1 || fh.readUInt32BE(8) !== this.w2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of an earlier server');
-    const path = this.known(fh.readUInt32BE(12) * 0x1_0000_0000 + fh.readUInt32BE(16));
-    if (path === undefined) throw new NfsStatusError(Nfsstat3.STALE, 'file handle no longer known');
-    return path;
+    if (fh.readUInt32BE(4) !== this.e1 || fh.readUInt32BE(8) !== this.e2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of another export');
+    const path = this.pathAt(fh, 0);
+    if (path !== undefined) return path;
+    throw new NfsStatusError(Nfsstat3.STALE, fh.readUInt32BE(12) !== this.run ? 'file handle from before the server restarted' : 'file handle no longer known');
   }
 
   /**
@@ -86,13 +103,16 @@ export class HandleTable {
    * not one this table knows (pathOf says why); for the synchronous paths, which never throw.
    */
   pathAt(buf: Buffer, at: number): string | undefined {
-    if (buf.readUInt32BE(at) !== MAGIC_WORD || buf.readUInt32BE(at + 4) !== this.w1 || buf.readUInt32BE(at + 8) !== this.w2) return undefined;
-    return this.known(buf.readUInt32BE(at + 12) * 0x1_0000_0000 + buf.readUInt32BE(at + 16));
+    if (buf.readUInt32BE(at) !== MAGIC_WORD || buf.readUInt32BE(at + 4) !== this.e1 || buf.readUInt32BE(at + 8) !== this.e2) return undefined;
+    const run = buf.readUInt32BE(at + 12);
+    const id = buf.readUInt32BE(at + 16) * 0x1_0000_0000 + buf.readUInt32BE(at + 20);
+    if (run === 0) return id === 0 ? '/' : undefined;
+    return run === this.run && id !== 0 ? this.known(id) : undefined;
   }
 
   /** The path of handle `id`, marked as just used; undefined when not known. */
   private known(id: number): string | undefined {
-    return id === 0 ? '/' : this.byId.get(id);
+    return this.byId.get(id);
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Vfs } from '../../vfs/types.ts';
 import type { NfsAuthPolicy } from './credentials.ts';
@@ -24,6 +24,12 @@ export interface NfsServerOptions {
   onError?: (err: Error, remote: string) => void;
   /** Credential rules besides `writable` (credentials.ts); default: root squash, any port, the server's own uid. */
   auth?: Partial<Omit<NfsAuthPolicy, 'writable'>>;
+  /**
+   * What the export serves, in words that stay the same when the server restarts (the
+   * guest's description). The export's bytes in every handle and its fsid derive from it,
+   * so a client keeps a working root handle over a restart (HandleTable). Random when not given.
+   */
+  exportKey?: string;
 }
 
 /** MOUNT v3 and NFSv3 for one guest on one TCP port (no portmapper). */
@@ -35,6 +41,7 @@ export class NfsServer {
   constructor(vfs: Vfs, opts: NfsServerOptions = {}) {
     const maxIo = opts.maxIo ?? 1024 * 1024;
     const readOnly = opts.readOnly ?? vfs.readOnly;
+    const key = opts.exportKey === undefined ? randomBytes(16) : createHash('sha256').update(`berth nfs export\0${opts.exportKey}`).digest();
     this.ctx = {
       vfs,
       readOnly,
@@ -45,10 +52,10 @@ export class NfsServer {
         serverUid: opts.auth?.serverUid ?? process.getuid?.(),
         allowUids: opts.auth?.allowUids ?? [],
       },
-      handles: new HandleTable(),
+      handles: new HandleTable(undefined, key.subarray(0, 8)),
       dirs: new DirListingCache(vfs),
       files: new OpenFileCache(vfs, maxIo),
-      fsid: randomBytes(8).readBigUInt64BE(0),
+      fsid: key.readBigUInt64BE(8),
       writeVerf: randomBytes(8),
       maxIo,
       exclusive: new Map(),

@@ -73,3 +73,32 @@ describe('HandleTable bounds (issue 8)', () => {
     expect(t.size).toBeLessThanOrEqual(4);
   });
 });
+
+describe('HandleTable across runs of one export', () => {
+  const exportId = Buffer.from('0123456789abcdef', 'hex');
+
+  it("keeps the root's handle; a handle of an earlier run is STALE though the new run gave its id to another path", () => {
+    const before = new HandleTable(undefined, exportId);
+    const root = before.handleFor('/');
+    const a = before.handleFor('/a');
+    const after = new HandleTable(undefined, exportId);
+    const b = after.handleFor('/b');
+    // The same id, handed out again: only the run's bytes tell them apart.
+    expect(b.subarray(16).equals(a.subarray(16))).toBe(true);
+    expect(after.handleFor('/').equals(root)).toBe(true);
+    expect(after.pathOf(root)).toBe('/');
+    expect(after.pathAt(root, 0)).toBe('/');
+    expect(() => after.pathOf(a)).toThrow(expect.objectContaining({ status: 70, message: expect.stringMatching(/before the server restarted/) }));
+    expect(after.pathAt(a, 0)).toBeUndefined();
+    expect(after.pathOf(b)).toBe('/b');
+  });
+
+  it("refuses another export's root (STALE) and a root-run handle that is not the root's", () => {
+    const t = new HandleTable(undefined, exportId);
+    expect(() => t.pathOf(new HandleTable().handleFor('/'))).toThrow(expect.objectContaining({ status: 70 }));
+    const forged = Buffer.from(t.handleFor('/'));
+    forged.writeUInt32BE(7, 20);
+    expect(() => t.pathOf(forged)).toThrow(expect.objectContaining({ status: 70 }));
+    expect(t.pathAt(forged, 0)).toBeUndefined();
+  });
+});

@@ -1,0 +1,108 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MountInput } from '../../src-shared/mountSpec.ts';
+import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
+import { NfsProc, Nfsstat3 } from '../../src-main/nfs/nfs3/constants.ts';
+import { berthSandbox, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
+import { unusedPort } from '../helpers/ports.ts';
+import { callBody, RawRpc } from '../helpers/rawRpc.ts';
+
+// An NFS client that mounted an export of Berth's keeps it when Berth restarts (a daemon
+// restarted, a login that restores the mount table): the export's root handle and fsid
+// stay the same, so the client still reaches the root without mounting again and finds
+// every path from there. A handle of another file taken before the restart answers
+// NFS3ERR_STALE (the client looks the name up again), never with another file's
+// attributes, though the new run hands out the same ids again. Through the daemon, the
+// way a mount comes back at login; read with the client a kernel NFS client would be.
+
+const skip = missingLauncher();
+const cred = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+/** The fsid and fileid of `fh`, from a raw GETATTR (Berth's client does not keep the fsid). */
+async function ids(port: number, fh: Buffer): Promise<{ fsid: bigint; fileid: bigint }> {
+  const rpc = new RawRpc(port);
+  try {
+    await rpc.ready();
+    rpc.send(callBody(1, 100003, 3, NfsProc.GETATTR, (w) => w.opaque(fh)));
+    const { stat, r } = await rpc.accepted(1);
+    expect(stat).toBe(0);
+    expect(r.uint32()).toBe(Nfsstat3.OK);
+    r.skip(4 * 5 + 8 * 3); // type, mode, nlink, uid, gid; size, used, rdev
+    return { fsid: r.uint64(), fileid: r.uint64() };
+  } finally {
+    rpc.close();
+  }
+}
+
+describe.skipIf(skip)('NFS handles over a restart of Berth', () => {
+  let sb: BerthSandbox;
+  const clients: NfsClient[] = [];
+  beforeEach(async () => {
+    sb = await berthSandbox();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close().catch(() => {});
+    await sb.cleanup();
+  });
+
+  const client = (port: number): NfsClient => {
+    const c = new NfsClient({ host: '127.0.0.1', port, cred });
+    clients.push(c);
+    return c;
+  };
+
+  async function restart(first: Awaited<ReturnType<BerthSandbox['startDaemon']>>, id: string): Promise<void> {
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await sb.startDaemon();
+    await waitFor(async () => (await sb.client.get(id)).state === 'mounted', 20_000, 'the NFS export to come back by itself');
+  }
+
+  it('keeps the root handle and fsid; a file handle from before answers STALE, not another file', async () => {
+    const src = await sb.dir('src');
+    await writeFile(join(src, 'a.txt'), 'alpha\n');
+    await writeFile(join(src, 'b.txt'), 'beta\n');
+    const port = await unusedPort();
+    const spec: MountInput = { name: 'share', host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: src } };
+    const first = await sb.startDaemon();
+    const added = await sb.client.add(spec);
+    expect(added.state).toBe('mounted');
+
+    const before = client(port);
+    const root = await before.mount('/');
+    // a.txt is the first name this run hands out a handle for.
+    const a = await before.lookup(root, 'a.txt');
+    const rootIds = await ids(port, root);
+
+    await restart(first, added.id);
+
+    const after = client(port);
+    // The handle from before the restart, with no MNT in between.
+    expect((await after.getattr(root)).type).toBe('dir');
+    expect(await ids(port, root)).toEqual(rootIds);
+    // b.txt is the first name of the new run: it gets the id a.txt had.
+    const b = await after.lookup(root, 'b.txt');
+    const got = await after.read(b.fh, 0, 100);
+    expect(got.data.toString()).toBe('beta\n');
+    got.release();
+    await expect(after.getattr(a.fh)).rejects.toMatchObject({ status: Nfsstat3.STALE });
+    // Looked up again, as a client does on STALE, a.txt is there.
+    const again = await after.lookup(root, 'a.txt');
+    expect((await after.getattr(again.fh)).size).toBe('alpha\n'.length);
+  });
+
+  it('a root handle of another export is STALE on a port that now serves something else', async () => {
+    const port = await unusedPort();
+    await sb.startDaemon();
+    const spec: MountInput = { name: 'share', host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: await sb.dir('one') } };
+    const added = await sb.client.add(spec);
+    const root = await client(port).mount('/');
+
+    // Edited while mounted: served again, on the same port, from another folder.
+    await sb.client.update(added.id, { ...spec, guest: { kind: 'local', path: await sb.dir('two') } });
+    await waitFor(async () => (await sb.client.get(added.id)).state === 'mounted', 20_000, 'the edited export to be served');
+
+    await expect(client(port).getattr(root)).rejects.toMatchObject({ status: Nfsstat3.STALE });
+  });
+});
