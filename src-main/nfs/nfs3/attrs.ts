@@ -3,7 +3,7 @@ import { XdrError } from '../xdr/XdrError.ts';
 import type { XdrReader } from '../xdr/XdrReader.ts';
 import type { XdrWriter } from '../xdr/XdrWriter.ts';
 import { Ftype3, TimeHow } from './constants.ts';
-import { joinNs, splitNs } from '../../vfs/times.ts';
+import { joinNs, secNsecOf } from '../../vfs/times.ts';
 
 // Attribute structures of RFC 1813 §2.6 shared by our server (encode) and client (decode).
 
@@ -22,20 +22,14 @@ const TYPE_OF_FTYPE: Partial<Record<number, NodeType>> = Object.fromEntries(Obje
 /**
  * Writes nfstime3: from the exact nanoseconds when given (a double in ms is only ~0.25 µs
  * exact at today's dates, and a client that sees a time move drops what it cached), else
- * from milliseconds since the epoch. Times before the epoch are written as the epoch.
+ * from milliseconds since the epoch, rounded to whole microseconds as everywhere in Berth
+ * (vfs/times.ts). nfstime3's seconds are unsigned: a time before the epoch is written as
+ * the epoch, one past 2106 as its last second.
  */
 export function writeTime(w: XdrWriter, ms: number, ns?: bigint): void {
-  if (ns !== undefined) {
-    if (ns <= 0n) w.uint32(0).uint32(0);
-    else {
-      const [sec, nsec] = splitNs(ns);
-      w.uint32(Math.min(Number(sec), 0xffff_ffff)).uint32(Number(nsec));
-    }
-    return;
-  }
-  const t = Number.isFinite(ms) && ms > 0 ? ms : 0;
-  const sec = Math.floor(t / 1000);
-  w.uint32(Math.min(sec, 0xffff_ffff)).uint32(Math.round((t - sec * 1000) * 1_000_000) % 1_000_000_000);
+  const [sec, nsec] = ns !== undefined || (Number.isFinite(ms) && ms > 0) ? secNsecOf(ms, ns) : [0, 0];
+  if (sec < 0) w.uint32(0).uint32(0);
+  else w.uint32(Math.min(sec, 0xffff_ffff)).uint32(nsec);
 }
 
 /** Reads nfstime3 as milliseconds since the epoch. */

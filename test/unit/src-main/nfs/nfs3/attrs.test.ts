@@ -36,6 +36,13 @@ describe('fattr3 (RFC 1813 §2.6)', () => {
     expect(early.toBuffer().readBigUInt64BE(68)).toBe(0n);
   });
 
+  it('writes a time in ms rounded to whole microseconds, carrying into the next second', () => {
+    const w = new XdrWriter();
+    writeFattr3(w, { ...attr, atime: 1_999.999_999_9, mtime: 86_400_123.456_7, ctime: Number.NaN }, 1n);
+    const b = w.toBuffer();
+    expect([b.readUInt32BE(60), b.readUInt32BE(64), b.readUInt32BE(68), b.readUInt32BE(72), b.readUInt32BE(76), b.readUInt32BE(80)]).toEqual([2, 0, 86_400, 123_457_000, 0, 0]);
+  });
+
   it('writes names as XDR strings straight into the buffer, multi-byte and long ones too', () => {
     for (const name of ['', 'a', 'abcd', 'ünïcødé-名前', 'x'.repeat(5000)]) {
       const b = new XdrWriter(8).string(name).uint32(7).toBuffer();
