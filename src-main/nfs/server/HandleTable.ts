@@ -107,12 +107,8 @@ export class HandleTable {
     const run = buf.readUInt32BE(at + 12);
     const id = buf.readUInt32BE(at + 16) * 0x1_0000_0000 + buf.readUInt32BE(at + 20);
     if (run === 0) return id === 0 ? '/' : undefined;
-    return run === this.run && id !== 0 ? this.known(id) : undefined;
-  }
-
-  /** The path of handle `id`, marked as just used; undefined when not known. */
-  private known(id: number): string | undefined {
-    return this.byId.get(id);
+    // Looking it up marks it as just used.
+    return run === this.run && id !== 0 ? this.byId.get(id) : undefined;
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */
