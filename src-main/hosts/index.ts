@@ -20,6 +20,8 @@ export interface HostContext {
    * still works after Berth restarts.
    */
   exportKey?: string;
+  /** Folder where NFS exports on fixed ports leave their handle tables for their next run (NfsHostOptions.handlesDir). */
+  handlesDir?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function mountHost(host: HostSpec, vfs: Vfs, ctx: HostContext = {})
         reservedPort: host.reservedPort,
         allowUids: host.allowUids,
         ...(ctx.exportKey !== undefined ? { exportKey: ctx.exportKey } : {}),
+        ...(ctx.handlesDir !== undefined ? { handlesDir: ctx.handlesDir } : {}),
       });
     default: {
       const never: never = host;

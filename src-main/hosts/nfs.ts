@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { join } from 'node:path';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
 import { FsError } from '../vfs/FsError.ts';
 import type { Vfs } from '../vfs/types.ts';
@@ -28,6 +30,19 @@ export interface NfsHostOptions {
   onError?: (err: Error, remote: string) => void;
   /** What is served, the same across restarts (NfsServerOptions.exportKey). */
   exportKey?: string;
+  /**
+   * Folder where an export on a fixed port leaves its handle table for its next run
+   * (NfsServerOptions.handlesFile), one file per export and address.
+   */
+  handlesDir?: string;
+}
+
+/**
+ * The file an export leaves its handles in for its next run. Only on a fixed port: a
+ * client of an export on port 0 cannot find it again after a restart.
+ */
+function handlesFile(dir: string, exportKey: string, listen: string): string {
+  return join(dir, `${createHash('sha256').update(`${exportKey}\0${listen}`).digest('hex').slice(0, 32)}.handles`);
 }
 
 /** True for 127.0.0.0/8 and ::1 (and their IPv4-mapped forms). */
@@ -120,6 +135,7 @@ export const nfsHost: Host<NfsHostOptions> = {
       allow: clientAllowList(clients),
       ...(opts.maxIo ? { maxIo: opts.maxIo } : {}),
       ...(opts.exportKey !== undefined ? { exportKey: opts.exportKey } : {}),
+      ...(opts.handlesDir && opts.exportKey !== undefined && addr.port !== 0 ? { handlesFile: handlesFile(opts.handlesDir, opts.exportKey, listen) } : {}),
       onError: opts.onError ?? logRefusals(),
     });
     let bound;

@@ -5,6 +5,7 @@ import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
 import type { OpenedMount } from './MountEntry.ts';
 import { prepareMountPoint } from './mountFolder.ts';
+import { nfsHandlesDir } from './paths.ts';
 
 /** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */
 export async function openMount(spec: MountSpec, settings: Settings): Promise<OpenedMount> {
@@ -16,7 +17,7 @@ export async function openMount(spec: MountSpec, settings: Settings): Promise<Op
     ...(cacheExpiryMs !== undefined ? { cacheExpiryMs } : {}),
   });
   try {
-    const host = await mountHost(spec.host, vfs, { exportKey: describeGuest(spec.guest), ...(cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {}) });
+    const host = await mountHost(spec.host, vfs, { exportKey: describeGuest(spec.guest), handlesDir: nfsHandlesDir(), ...(cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {}) });
     return { vfs, host };
   } catch (err) {
     await vfs.close().catch(() => undefined);

@@ -17,6 +17,11 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'berth');
 }
 
+/** Folder where NFS exports on fixed ports leave their handle tables for their next run. */
+export function nfsHandlesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'nfs-handles');
+}
+
 /**
  * Folder of the control socket (also the one-daemon lock): $XDG_RUNTIME_DIR/berth, else
  * /tmp/berth-<uid> (created 0700 by the daemon, which checks its owner).

@@ -9,12 +9,14 @@ import { unusedPort } from '../helpers/ports.ts';
 import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 
 // An NFS client that mounted an export of Berth's keeps it when Berth restarts (a daemon
-// restarted, a login that restores the mount table): the export's root handle and fsid
-// stay the same, so the client still reaches the root without mounting again and finds
-// every path from there. A handle of another file taken before the restart answers
+// restarted, a login that restores the mount table). The export's root handle and fsid
+// stay the same in every run, so the client still reaches the root without mounting again.
+// A daemon that stops cleanly hands each export's handle table (on a fixed port) to the
+// next run, so every handle a client holds still works, a shell's folder or an open file
+// too. After a crash only the root's does: any other handle from before answers
 // NFS3ERR_STALE (the client looks the name up again), never with another file's
-// attributes, though the new run hands out the same ids again. Through the daemon, the
-// way a mount comes back at login; read with the client a kernel NFS client would be.
+// attributes, though the new run hands out the same ids again. Through the daemon, the way
+// a mount comes back at login.
 
 const skip = missingLauncher();
 const cred = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -52,33 +54,53 @@ describe.skipIf(skip)('NFS handles over a restart of Berth', () => {
     return c;
   };
 
-  async function restart(first: Awaited<ReturnType<BerthSandbox['startDaemon']>>, id: string): Promise<void> {
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+  /** Stops the daemon (SIGTERM: cleanly; SIGKILL: a crash), starts another and waits until mount `id` is served again. */
+  async function restart(first: Awaited<ReturnType<BerthSandbox['startDaemon']>>, id: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    first.child.kill(signal);
+    const code = await first.exited;
+    if (signal === 'SIGTERM') expect(code).toBe(0);
     await sb.startDaemon();
     await waitFor(async () => (await sb.client.get(id)).state === 'mounted', 20_000, 'the NFS export to come back by itself');
   }
 
-  it('keeps the root handle and fsid; a file handle from before answers STALE, not another file', async () => {
+  /** A local folder with a.txt and b.txt served on a fixed port by a daemon; a client's root and a.txt handles. */
+  async function served(): Promise<{ port: number; id: string; daemon: Awaited<ReturnType<BerthSandbox['startDaemon']>>; root: Buffer; a: Buffer; rootIds: { fsid: bigint; fileid: bigint } }> {
     const src = await sb.dir('src');
     await writeFile(join(src, 'a.txt'), 'alpha\n');
     await writeFile(join(src, 'b.txt'), 'beta\n');
     const port = await unusedPort();
-    const spec: MountInput = { name: 'share', host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: src } };
-    const first = await sb.startDaemon();
-    const added = await sb.client.add(spec);
+    const daemon = await sb.startDaemon();
+    const added = await sb.client.add({ name: 'share', host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: src } });
     expect(added.state).toBe('mounted');
-
     const before = client(port);
     const root = await before.mount('/');
     // a.txt is the first name this run hands out a handle for.
-    const a = await before.lookup(root, 'a.txt');
-    const rootIds = await ids(port, root);
+    const a = (await before.lookup(root, 'a.txt')).fh;
+    return { port, id: added.id, daemon, root, a, rootIds: await ids(port, root) };
+  }
 
-    await restart(first, added.id);
+  it('keeps every handle over a clean restart: the root, its fsid, and a file looked up before', async () => {
+    const { port, id, daemon, root, a, rootIds } = await served();
+    await restart(daemon, id, 'SIGTERM');
 
     const after = client(port);
-    // The handle from before the restart, with no MNT in between.
+    // The handles from before the restart, with no MNT and no LOOKUP in between.
+    expect(await ids(port, root)).toEqual(rootIds);
+    expect((await after.getattr(a)).size).toBe('alpha\n'.length);
+    const got = await after.read(a, 0, 100);
+    expect(got.data.toString()).toBe('alpha\n');
+    got.release();
+    // A name looked up for the first time gets an id of its own, not one handed out before.
+    const b = await after.lookup(root, 'b.txt');
+    expect(b.fh.equals(a)).toBe(false);
+    expect((await after.getattr(b.fh)).size).toBe('beta\n'.length);
+  });
+
+  it('after a crash keeps the root and fsid; a file handle from before answers STALE, not another file', async () => {
+    const { port, id, daemon, root, a, rootIds } = await served();
+    await restart(daemon, id, 'SIGKILL');
+
+    const after = client(port);
     expect((await after.getattr(root)).type).toBe('dir');
     expect(await ids(port, root)).toEqual(rootIds);
     // b.txt is the first name of the new run: it gets the id a.txt had.
@@ -86,7 +108,7 @@ describe.skipIf(skip)('NFS handles over a restart of Berth', () => {
     const got = await after.read(b.fh, 0, 100);
     expect(got.data.toString()).toBe('beta\n');
     got.release();
-    await expect(after.getattr(a.fh)).rejects.toMatchObject({ status: Nfsstat3.STALE });
+    await expect(after.getattr(a)).rejects.toMatchObject({ status: Nfsstat3.STALE });
     // Looked up again, as a client does on STALE, a.txt is there.
     const again = await after.lookup(root, 'a.txt');
     expect((await after.getattr(again.fh)).size).toBe('alpha\n'.length);

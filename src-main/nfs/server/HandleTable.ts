@@ -14,7 +14,9 @@ import { NfsStatusError } from './NfsStatusError.ts';
 // renames move them. The table is bounded: the least recently used handle is dropped past
 // `max`, and a client that still holds it gets NFS3ERR_STALE, which clients answer by
 // looking the name up again (§2.6). A child index per folder makes removing or renaming a
-// subtree cost its size, not the table's.
+// subtree cost its size, not the table's. A server that stops cleanly may hand its table to
+// its next run (snapshot, fromSnapshot): that run goes on with the same run bytes and ids,
+// so every handle a client holds still works.
 
 const MAGIC = Buffer.from('BRT2');
 const MAGIC_WORD = MAGIC.readUInt32BE(0);
@@ -22,6 +24,19 @@ const MAGIC_WORD = MAGIC.readUInt32BE(0);
 export const HANDLE_BYTES = 24;
 /** Handles kept by default (about 100 bytes each). */
 const DEFAULT_MAX = 200_000;
+/** The first 4 bytes of a snapshot. */
+const SNAPSHOT_MAGIC = Buffer.from('BRTS');
+
+/** Writes id (below 2^53) as 8 bytes at `at`; returns the offset after it. */
+function writeId(buf: Buffer, at: number, id: number): number {
+  const hi = Math.floor(id / 0x1_0000_0000);
+  buf.writeUInt32BE(hi, at);
+  return buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 4);
+}
+
+function readId(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
+}
 
 function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
@@ -31,7 +46,9 @@ function parentOf(path: string): string {
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
   /** This run's 4 bytes (never 0: run 0 is the root's). */
-  private readonly run = randomBytes(4).readUInt32BE(0) || 1;
+  private readonly run: number;
+  /** The export's 8 bytes. */
+  private readonly exportId: Buffer;
   /** The first 16 bytes of every handle but the root's (magic, export, run). */
   private readonly prefix: Buffer;
   /** The root's whole handle (run 0, id 0). */
@@ -47,12 +64,18 @@ export class HandleTable {
   private readonly byPath = new Map<string, number>();
   /** Paths in the table by their parent folder's path. */
   private readonly children = new Map<string, Set<string>>();
-  private next = 1;
+  private next: number;
   private removals = 0;
 
-  /** `exportId`: 8 bytes naming the export, the same across restarts (random when not given). */
-  constructor(max = DEFAULT_MAX, exportId: Buffer = randomBytes(8)) {
+  /**
+   * `exportId`: 8 bytes naming the export, the same across restarts (random when not given).
+   * `resume`: the run and next id of an earlier run whose handles this table takes over.
+   */
+  constructor(max = DEFAULT_MAX, exportId: Buffer = randomBytes(8), resume?: { run: number; next: number }) {
     if (exportId.length !== 8) throw new RangeError(`an export id is 8 bytes, got ${exportId.length}`);
+    this.exportId = exportId;
+    this.run = resume?.run ?? (randomBytes(4).readUInt32BE(0) || 1);
+    this.next = resume?.next ?? 1;
     // The children of a dropped folder stay: their own handles still name their paths.
     this.byId = new Lru(Math.max(1, max - 1), (_id, path) => this.unindex(path));
     this.byPath.set('/', 0);
@@ -82,9 +105,7 @@ export class HandleTable {
       return;
     } else this.byId.get(id);
     this.prefix.copy(buf, at);
-    const hi = Math.floor(id / 0x1_0000_0000);
-    buf.writeUInt32BE(hi, at + 16);
-    buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 20);
+    writeId(buf, at + 16, id);
   }
 
   /** The guest path of a handle; BADHANDLE when it is not ours, STALE when it is no longer known. */
@@ -105,7 +126,7 @@ export class HandleTable {
   pathAt(buf: Buffer, at: number): string | undefined {
     if (buf.readUInt32BE(at) !== MAGIC_WORD || buf.readUInt32BE(at + 4) !== this.e1 || buf.readUInt32BE(at + 8) !== this.e2) return undefined;
     const run = buf.readUInt32BE(at + 12);
-    const id = buf.readUInt32BE(at + 16) * 0x1_0000_0000 + buf.readUInt32BE(at + 20);
+    const id = readId(buf, at + 16);
     if (run === 0) return id === 0 ? '/' : undefined;
     // Looking it up marks it as just used.
     return run === this.run && id !== 0 ? this.byId.get(id) : undefined;
@@ -136,6 +157,55 @@ export class HandleTable {
    */
   get generation(): number {
     return this.removals;
+  }
+
+  /**
+   * The table as bytes, for the next run of its server: "BRTS", the export's 8 bytes, the
+   * run, the next id, then each handle's id and path, least recently used first.
+   */
+  snapshot(): Buffer {
+    const paths = [...this.byId.oldestFirst()].map(([id, path]) => [id, Buffer.from(path)] as const);
+    const out = Buffer.allocUnsafe(4 + 8 + 4 + 8 + 4 + paths.reduce((n, [, p]) => n + 12 + p.length, 0));
+    SNAPSHOT_MAGIC.copy(out, 0);
+    this.exportId.copy(out, 4);
+    out.writeUInt32BE(this.run, 12);
+    let at = writeId(out, 16, this.next);
+    at = out.writeUInt32BE(paths.length, at);
+    for (const [id, path] of paths) {
+      at = out.writeUInt32BE(path.length, writeId(out, at, id));
+      at += path.copy(out, at);
+    }
+    return out;
+  }
+
+  /**
+   * A table that goes on from `bytes` (a snapshot of an earlier run of export `exportId`),
+   * or undefined when they are not one: another export's, or cut short.
+   */
+  static fromSnapshot(bytes: Buffer, exportId: Buffer, max = DEFAULT_MAX): HandleTable | undefined {
+    if (bytes.length < 28 || !bytes.subarray(0, 4).equals(SNAPSHOT_MAGIC) || !bytes.subarray(4, 12).equals(exportId)) return undefined;
+    const run = bytes.readUInt32BE(12);
+    const next = readId(bytes, 16);
+    const count = bytes.readUInt32BE(24);
+    const entries = new Map<string, number>();
+    const ids = new Set<number>();
+    let at = 28;
+    for (let i = 0; i < count; i++) {
+      if (at + 12 > bytes.length) return undefined;
+      const id = readId(bytes, at);
+      const len = bytes.readUInt32BE(at + 8);
+      at += 12;
+      if (at + len > bytes.length || id === 0 || id >= next) return undefined;
+      const path = bytes.toString('utf8', at, at + len);
+      at += len;
+      if (!path.startsWith('/') || path === '/' || entries.has(path) || ids.has(id)) return undefined;
+      entries.set(path, id);
+      ids.add(id);
+    }
+    if (run === 0 || at !== bytes.length || !Number.isSafeInteger(next)) return undefined;
+    const table = new HandleTable(max, exportId, { run, next });
+    for (const [path, id] of entries) table.add(path, id);
+    return table;
   }
 
   /** Handles issued and still known (tests check it stays bounded). */

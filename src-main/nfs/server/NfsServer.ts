@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { Vfs } from '../../vfs/types.ts';
 import type { NfsAuthPolicy } from './credentials.ts';
 import { mountProgram } from '../mount3/mountProgram.ts';
@@ -30,11 +33,19 @@ export interface NfsServerOptions {
    * so a client keeps a working root handle over a restart (HandleTable). Random when not given.
    */
   exportKey?: string;
+  /**
+   * Where the handle table goes from one run to the next (with exportKey): read and removed
+   * at start, written when the server closes. A run that ends otherwise (a crash) leaves
+   * none, and the next run's handles but the root's are new: the old ones answer STALE.
+   */
+  handlesFile?: string;
 }
 
 /** MOUNT v3 and NFSv3 for one guest on one TCP port (no portmapper). */
 export class NfsServer {
   private readonly rpc: RpcServer;
+  /** Where the handle table goes at close (NfsServerOptions.handlesFile); cleared once written. */
+  private handlesFile: string | undefined;
   /** The per-server state every procedure gets. */
   readonly ctx: NfsContext;
 
@@ -42,6 +53,8 @@ export class NfsServer {
     const maxIo = opts.maxIo ?? 1024 * 1024;
     const readOnly = opts.readOnly ?? vfs.readOnly;
     const key = opts.exportKey === undefined ? randomBytes(16) : createHash('sha256').update(`berth nfs export\0${opts.exportKey}`).digest();
+    const exportId = key.subarray(0, 8);
+    this.handlesFile = opts.exportKey === undefined ? undefined : opts.handlesFile;
     this.ctx = {
       vfs,
       readOnly,
@@ -52,7 +65,7 @@ export class NfsServer {
         serverUid: opts.auth?.serverUid ?? process.getuid?.(),
         allowUids: opts.auth?.allowUids ?? [],
       },
-      handles: new HandleTable(undefined, key.subarray(0, 8)),
+      handles: (this.handlesFile && takeSnapshot(this.handlesFile, exportId)) || new HandleTable(undefined, exportId),
       dirs: new DirListingCache(vfs),
       files: new OpenFileCache(vfs, maxIo),
       fsid: key.readBigUInt64BE(8),
@@ -79,9 +92,37 @@ export class NfsServer {
     return this.rpc.connectionCount;
   }
 
-  /** Stops serving and releases open guest handles (the guest itself stays open). */
+  /** Stops serving and releases open guest handles (the guest itself stays open); leaves the handle table for the next run (handlesFile). */
   async close(): Promise<void> {
     await this.rpc.close();
     await this.ctx.files.closeAll();
+    if (this.handlesFile) {
+      const file = this.handlesFile;
+      this.handlesFile = undefined;
+      await keepSnapshot(file, this.ctx.handles.snapshot()).catch((err: unknown) => {
+        console.error(`berth: the NFS handles could not be kept for the next run (${(err as Error).message}); its clients' handles but the root's will be stale`);
+      });
+    }
   }
+}
+
+/** The table an earlier run left in `file` for this export, taking the file away; undefined when there is none (or it is not one). */
+function takeSnapshot(file: string, exportId: Buffer): HandleTable | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  // Taken once: a run that ends without writing it again must not hand out these ids twice.
+  rmSync(file, { force: true });
+  return HandleTable.fromSnapshot(bytes, exportId);
+}
+
+/** Writes a table for the next run: only the user may read it (it names paths), and it appears whole or not at all. */
+async function keepSnapshot(file: string, bytes: Buffer): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes, { mode: 0o600 });
+  await rename(tmp, file);
 }

@@ -102,3 +102,33 @@ describe('HandleTable across runs of one export', () => {
     expect(t.pathAt(forged, 0)).toBeUndefined();
   });
 });
+
+describe('HandleTable snapshots (a clean stop hands the table to the next run)', () => {
+  const exportId = Buffer.from('00112233445566778899aabbccddeeff', 'hex').subarray(0, 8);
+
+  it('goes on with the same handles, the least recently used first out, and new ids past the old', () => {
+    const before = new HandleTable(4, exportId);
+    const [a, b, c] = ['/a', '/d/b', '/d/ünï c'].map((p) => before.handleFor(p)) as [Buffer, Buffer, Buffer];
+    before.pathOf(a); // /a is now the most recently used: /d/b is the least
+    const after = HandleTable.fromSnapshot(before.snapshot(), exportId, 4)!;
+    // Full (4 with the root): the first new path drops the least recently used, /d/b.
+    const d = after.handleFor('/new');
+    expect([a, b, c].some((h) => h.equals(d))).toBe(false);
+    expect(() => after.pathOf(b)).toThrow(expect.objectContaining({ status: 70 }));
+    expect([after.pathOf(a), after.pathOf(c), after.pathOf(d)]).toEqual(['/a', '/d/ünï c', '/new']);
+    expect(after.handleFor('/a').equals(a)).toBe(true);
+    // Renames work on the restored child index.
+    after.rename('/d', '/e');
+    expect(after.pathOf(c)).toBe('/e/ünï c');
+  });
+
+  it("refuses another export's snapshot and bytes that are not a whole one", () => {
+    const t = new HandleTable(undefined, exportId);
+    t.handleFor('/x');
+    const bytes = t.snapshot();
+    expect(HandleTable.fromSnapshot(bytes, Buffer.alloc(8))).toBeUndefined();
+    expect(HandleTable.fromSnapshot(bytes.subarray(0, bytes.length - 1), exportId)).toBeUndefined();
+    expect(HandleTable.fromSnapshot(Buffer.concat([bytes, Buffer.alloc(1)]), exportId)).toBeUndefined();
+    expect(HandleTable.fromSnapshot(Buffer.from('not a snapshot at all, but long enough'), exportId)).toBeUndefined();
+  });
+});
