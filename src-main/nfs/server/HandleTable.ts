@@ -38,6 +38,11 @@ function readId(buf: Buffer, at: number): number {
   return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
 }
 
+/** A path as the table keeps them: "/" and names, none of them empty, "." or "..", no NUL; not the root. */
+function isGuestPath(path: string): boolean {
+  return path.length > 1 && path.startsWith('/') && !path.includes('\0') && path.slice(1).split('/').every((n) => n !== '' && n !== '.' && n !== '..');
+}
+
 function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i <= 0 ? '/' : path.slice(0, i);
@@ -198,7 +203,7 @@ export class HandleTable {
       if (at + len > bytes.length || id === 0 || id >= next) return undefined;
       const path = bytes.toString('utf8', at, at + len);
       at += len;
-      if (!path.startsWith('/') || path === '/' || entries.has(path) || ids.has(id)) return undefined;
+      if (!isGuestPath(path) || entries.has(path) || ids.has(id)) return undefined;
       entries.set(path, id);
       ids.add(id);
     }

@@ -130,5 +130,18 @@ describe('HandleTable snapshots (a clean stop hands the table to the next run)',
     expect(HandleTable.fromSnapshot(bytes.subarray(0, bytes.length - 1), exportId)).toBeUndefined();
     expect(HandleTable.fromSnapshot(Buffer.concat([bytes, Buffer.alloc(1)]), exportId)).toBeUndefined();
     expect(HandleTable.fromSnapshot(Buffer.from('not a snapshot at all, but long enough'), exportId)).toBeUndefined();
+    // Only paths the table itself could hold: nothing that climbs out of the export.
+    for (const bad of ['/../etc/passwd', '/a/./b', '/a//b', 'a', '/a/']) {
+      const forged = Buffer.from(bytes);
+      const path = Buffer.from(bad);
+      // The snapshot ends with /x's length (4 bytes) and its 2 bytes: another path in its place.
+      const head = forged.subarray(0, forged.length - 2);
+      head.writeUInt32BE(path.length, head.length - 4);
+      expect(HandleTable.fromSnapshot(Buffer.concat([head, path]), exportId)).toBeUndefined();
+    }
+    // The same bytes with the path they held are taken.
+    const path = Buffer.from('/x');
+    const head = Buffer.from(bytes).subarray(0, bytes.length - 2);
+    expect(HandleTable.fromSnapshot(Buffer.concat([head, path]), exportId)?.size).toBe(2);
   });
 });
