@@ -3,7 +3,7 @@ import { describeGuest, type MountInputSchema } from '../../src-shared/mountSpec
 import { openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
-import { nfsHandlesDir } from '../service/paths.ts';
+import { hostContext } from '../service/openMount.ts';
 import { selfOverlap } from '../service/selfOverlap.ts';
 import { EXIT, UsageError } from './command.ts';
 
@@ -64,7 +64,7 @@ async function serve(
   }
   let mounted;
   try {
-    mounted = await mountHost(host, vfs, { exportKey: describeGuest(guest), handlesDir: nfsHandlesDir(), ...(guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {}) });
+    mounted = await mountHost(host, vfs, hostContext(guest));
   } catch (e) {
     await vfs.close().catch(() => {});
     throw e;

@@ -1,7 +1,7 @@
 import type { Settings } from '../../src-shared/api.ts';
-import { describeGuest, type MountSpec } from '../../src-shared/mountSpec.ts';
+import { describeGuest, type GuestSpec, type MountSpec } from '../../src-shared/mountSpec.ts';
 import { type GuestContext, openGuest } from '../guests/index.ts';
-import { mountHost } from '../hosts/index.ts';
+import { type HostContext, mountHost } from '../hosts/index.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
 import type { OpenedMount } from './MountEntry.ts';
 import { prepareMountPoint } from './mountFolder.ts';
@@ -17,12 +17,25 @@ export async function openMount(spec: MountSpec, settings: Settings): Promise<Op
     ...(cacheExpiryMs !== undefined ? { cacheExpiryMs } : {}),
   });
   try {
-    const host = await mountHost(spec.host, vfs, { exportKey: describeGuest(spec.guest), handlesDir: nfsHandlesDir(), ...(cacheExpiryMs !== undefined ? { attrTimeoutMs: cacheExpiryMs } : {}) });
+    const host = await mountHost(spec.host, vfs, hostContext(spec.guest));
     return { vfs, host };
   } catch (err) {
     await vfs.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * What the host of a mount of `guest` is given besides its spec, in the service and in the
+ * CLI's foreground mounts alike: the kernel's attribute cache, and what the NFS host keeps
+ * its handles by across restarts (HandleTable).
+ */
+export function hostContext(guest: GuestSpec): HostContext {
+  return {
+    exportKey: describeGuest(guest),
+    handlesDir: nfsHandlesDir(),
+    ...(guest.cacheExpiryMs !== undefined ? { attrTimeoutMs: guest.cacheExpiryMs } : {}),
+  };
 }
 
 /** The node settings a guest is opened with (discover.ts), from the app settings. */
