@@ -118,10 +118,16 @@ export class HandleTable {
     if (fh.length !== HANDLE_BYTES || fh.readUInt32BE(0) !== MAGIC_WORD) {
       throw new NfsStatusError(Nfsstat3.BADHANDLE, 'not a file handle of this server');
     }
-    if (fh.readUInt32BE(4) !== this.e1 || fh.readUInt32BE(8) !== this.e2) throw new NfsStatusError(Nfsstat3.STALE, 'file handle of another export');
     const path = this.pathAt(fh, 0);
     if (path !== undefined) return path;
-    throw new NfsStatusError(Nfsstat3.STALE, fh.readUInt32BE(12) !== this.run ? 'file handle from before the server restarted' : 'file handle no longer known');
+    // Not known: only now is it worth saying why.
+    const why =
+      fh.readUInt32BE(4) !== this.e1 || fh.readUInt32BE(8) !== this.e2
+        ? 'file handle of another export'
+        : fh.readUInt32BE(12) !== this.run
+          ? 'file handle from before the server restarted'
+          : 'file handle no longer known';
+    throw new NfsStatusError(Nfsstat3.STALE, why);
   }
 
   /**
@@ -133,8 +139,8 @@ export class HandleTable {
     const run = buf.readUInt32BE(at + 12);
     const id = readId(buf, at + 16);
     if (run === 0) return id === 0 ? '/' : undefined;
-    // Looking it up marks it as just used.
-    return run === this.run && id !== 0 ? this.byId.get(id) : undefined;
+    // Looking it up marks it as just used (id 0 is never there: the root's is matched above).
+    return run === this.run ? this.byId.get(id) : undefined;
   }
 
   /** Forgets a removed path and everything under it (their handles become STALE). */
