@@ -150,8 +150,9 @@ LOG { Default_Log_Level=EVENT; }
   };
   /**
    * Throws at once when ganesha is gone (a port it could not bind is FATAL to it) or says it
-   * could not create the export (it then refuses every MNT, for good). The latter was seen
-   * in CI with FUSE mounts coming and going around it.
+   * could not create the export (it then refuses every MNT, for good). The latter leaves the
+   * log CI showed once (ganesha up, `recv errno 104` for every probe); why its export could
+   * not be made there is not known.
    */
   const alive = (): void => {
     if (ganesha.exitCode !== null || ganesha.signalCode !== null) throw new Error(`ganesha exited (${ganesha.signalCode ?? `exit ${String(ganesha.exitCode)}`}) before it served\n${readLog()}`);
