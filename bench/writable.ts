@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
-import { run, summarize, timePair } from './lib/measure.ts';
+import { perRound, run, summarize, timePair, type Sample } from './lib/measure.ts';
 import { scratchExt4, type ScratchDir } from './lib/scratchFs.ts';
 import { cpuMs, foregroundMount, foregroundNfsHost, type ForegroundMount, type ForegroundNfsHost, listenerPid } from './lib/proc.ts';
 import type { Row } from './lib/report.ts';
@@ -62,6 +62,9 @@ const tarOf = async (work: string): Promise<{ tar: string; entries: number }> =>
  */
 const CACHE_SETTLE_MS = 1_100;
 
+/** A per-round ratio as the notes print it: median (min–max). */
+const ratioText = (r: Sample): string => `${r.median.toFixed(2)}×, ${r.min.toFixed(2)}–${r.max.toFixed(2)}`;
+
 /** The workloads of issue 9's table, each timed on two sides alternately; `settleMs`: a wait before each run of find and du -s. */
 async function workloads(a: Side, b: Side, tar: string, runs: number, names: { berth: string; peer: string }, goal: { tree: string; writes: string }, settleMs: number): Promise<Row[]> {
   const rows: Row[] = [];
@@ -81,7 +84,7 @@ async function workloads(a: Side, b: Side, tar: string, runs: number, names: { b
     const used = cpu[0].length && cpu[1].length ? `; serving process CPU per run (median) ${summarize(cpu[0]).median.toFixed(0)} ms vs the peer's ${summarize(cpu[1]).median.toFixed(0)} ms` : '';
     return {
       what, berth: names.berth, peer: names.peer, berthMs: x, peerMs: y, ratio: y.median / x.median,
-      goal: g, extra: `${extra}${extra ? '; ' : ''}Berth ${(x.median / y.median).toFixed(2)}× the peer's time${used}`,
+      goal: g, extra: `${extra}${extra ? '; ' : ''}Berth ${(x.median / y.median).toFixed(2)}× the peer's time (per round ${ratioText(perRound(x, y))})${used}`,
     };
   };
   rows.push(row('untar /usr/share/doc', goal.tree, await pair(untar(a), untar(b), { runs, warmup: 0, before: async () => Promise.all([clear(a), clear(b)]).then(() => {}) })));
@@ -164,6 +167,7 @@ export async function benchWritable(runs: number): Promise<{ rows: Row[]; notes:
     notes.push(`Each find and du -s starts ${CACHE_SETTLE_MS} ms after the run before it, when what the kernel (and the FUSE NFS client) keep for 1 s has expired on both sides alike.`);
     if (scratches[0]) notes.push(`Each half on ${scratches[0].what}.`);
     notes.push('"vs peer" is the peer\'s time ÷ Berth\'s (above 1×: Berth is faster); the notes give Berth\'s time as a multiple of the peer\'s, the form of issue 9\'s goals.');
+    notes.push('"per round": Berth\'s time ÷ the peer\'s within each round (the two runs of a round follow each other, so a change of the machine\'s speed between rounds cancels), median (min–max) of the rounds.');
     return { rows, notes };
   } finally {
     for (const s of sides.splice(0)) await s.stop().catch(() => {});

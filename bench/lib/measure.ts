@@ -22,6 +22,15 @@ export function summarize(runs: number[]): Sample {
 }
 
 /**
+ * Each round's A ÷ B, summarized, from timePair's samples. The two runs of a round follow each
+ * other, so a change of the machine's speed between rounds, which moves both medians, mostly
+ * cancels here; the spread says how far one round's ratio can be from another's.
+ */
+export function perRound(a: Sample, b: Sample): Sample {
+  return summarize(a.runs.map((x, i) => x / (b.runs[i] ?? Number.NaN)).filter((r) => Number.isFinite(r)));
+}
+
+/**
  * Which side goes first in round `i`: A, B, B, A, A, B, … (ABBA). Strict alternation
  * (A, B, A, B) puts A first every round, and what a run leaves behind (freed inodes, a
  * warm cache, dirty pages still being written) then always lands on B.
