@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Vfs } from '../../vfs/types.ts';
 import type { NfsAuthPolicy } from './credentials.ts';
 import { mountProgram } from '../mount3/mountProgram.ts';
@@ -119,10 +119,30 @@ function takeSnapshot(file: string, exportId: Buffer): HandleTable | undefined {
   return HandleTable.fromSnapshot(bytes, exportId);
 }
 
+/**
+ * How long a table is kept for a next run that does not come: past it, the export was
+ * removed or changed (its file is named by what it served and where) or its clients have
+ * long given up on it. A big table is ~10 MB, and nothing else would ever remove it.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 30 * 24 * 3600_000;
+/** A temporary file older than this was left by a run that stopped while writing it. */
+const TMP_MAX_AGE_MS = 3600_000;
+
 /** Writes a table for the next run: only the user may read it (it names paths), and it appears whole or not at all. */
 async function keepSnapshot(file: string, bytes: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, bytes, { mode: 0o600 });
   await rename(tmp, file);
+  await pruneSnapshots(dirname(file), basename(file), Date.now());
+}
+
+/** Removes the tables in `dir` no run has taken for SNAPSHOT_MAX_AGE_MS (but `keep`), and temporary files left behind. */
+export async function pruneSnapshots(dir: string, keep: string, now: number): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [])) {
+    const maxAge = name.endsWith('.handles') ? SNAPSHOT_MAX_AGE_MS : name.endsWith('.tmp') ? TMP_MAX_AGE_MS : undefined;
+    if (maxAge === undefined || name === keep) continue;
+    const st = await lstat(join(dir, name)).catch(() => undefined);
+    if (st?.isFile() && now - st.mtimeMs > maxAge) await rm(join(dir, name), { force: true }).catch(() => {});
+  }
 }
