@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { describeGuest, type MountInputSchema } from '../../src-shared/mountSpec.ts';
 import { openGuest } from '../guests/index.ts';
 import { mountHost } from '../hosts/index.ts';
-import { wrapGuest } from '../vfs/wrapGuest.ts';
-import { hostContext } from '../service/openMount.ts';
+import { hostContext, wrapOpened } from '../service/openMount.ts';
 import { selfOverlap } from '../service/selfOverlap.ts';
 import { EXIT, UsageError } from './command.ts';
 
@@ -51,11 +50,7 @@ async function serve(
   const { guest, host } = input;
   const overlap = selfOverlap(input, []);
   if (overlap) throw new UsageError(overlap);
-  const raw = await openGuest(guest, {});
-  const vfs = wrapGuest(raw, {
-    ...(guest.timeoutMs !== undefined ? { timeoutMs: guest.timeoutMs } : {}),
-    ...(guest.cacheExpiryMs !== undefined ? { cacheExpiryMs: guest.cacheExpiryMs } : {}),
-  });
+  const vfs = wrapOpened(await openGuest(guest, {}), guest);
   const early = caught();
   if (early) {
     out.write(`${early} before mounting: not mounted\n`);

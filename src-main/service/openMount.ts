@@ -2,6 +2,7 @@ import type { Settings } from '../../src-shared/api.ts';
 import { describeGuest, type GuestSpec, type MountSpec } from '../../src-shared/mountSpec.ts';
 import { type GuestContext, openGuest } from '../guests/index.ts';
 import { type HostContext, mountHost } from '../hosts/index.ts';
+import type { Vfs } from '../vfs/types.ts';
 import { wrapGuest } from '../vfs/wrapGuest.ts';
 import type { OpenedMount } from './MountEntry.ts';
 import { prepareMountPoint } from './mountFolder.ts';
@@ -10,12 +11,7 @@ import { nfsHandlesDir } from './paths.ts';
 /** Brings a spec up: openGuest → wrapGuest → mountHost; closes the guest again when the host fails. */
 export async function openMount(spec: MountSpec, settings: Settings): Promise<OpenedMount> {
   await prepareMountPoint(spec, settings);
-  const raw = await openGuest(spec.guest, nodeContext(settings));
-  const { timeoutMs, cacheExpiryMs } = spec.guest;
-  const vfs = wrapGuest(raw, {
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(cacheExpiryMs !== undefined ? { cacheExpiryMs } : {}),
-  });
+  const vfs = wrapOpened(await openGuest(spec.guest, nodeContext(settings)), spec.guest);
   try {
     const host = await mountHost(spec.host, vfs, hostContext(spec.guest));
     return { vfs, host };
@@ -23,6 +19,17 @@ export async function openMount(spec: MountSpec, settings: Settings): Promise<Op
     await vfs.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The guest opened for `guest`, wrapped with the deadline and the cache expiry its spec asks
+ * for (wrapGuest), in the service and in the CLI's foreground mounts alike.
+ */
+export function wrapOpened(raw: Vfs, guest: GuestSpec): Vfs {
+  return wrapGuest(raw, {
+    ...(guest.timeoutMs !== undefined ? { timeoutMs: guest.timeoutMs } : {}),
+    ...(guest.cacheExpiryMs !== undefined ? { cacheExpiryMs: guest.cacheExpiryMs } : {}),
+  });
 }
 
 /**
