@@ -23,7 +23,9 @@ import { cpuMs, foregroundNfsHost, listenerPid, type ForegroundNfsHost } from '.
 // more handles, as one serving a big tree for a while does.
 // With NULL among the calls, a row "NULL, bare Node server" follows it: the same call
 // answered by a Node process that only parses the record mark and writes a fixed reply
-// (FLOOR_SERVER), the least any Node server pays per call where it is placed.
+// (FLOOR_SERVER), the least any Node server pays per call where it is placed, and a row
+// "NULL, blocking worker": the same answers from a worker thread that blocks in read()
+// on the connection (FLOOR_BLOCKING_SERVER), the least a Node server pays without its event loop.
 
 interface Server {
   name: string;
@@ -88,9 +90,56 @@ net.createServer({ noDelay: true }, (s) => {
 // Gone with the benchmark, however it ends: its stdin closes then.
 process.stdin.on('end', () => process.exit(0)).resume();`;
 
-/** Starts FLOOR_SERVER; its pid, its port and how to stop it. */
-async function floorServer(): Promise<{ pid: number; port: number; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * FLOOR_SERVER's answers given another way: each connection is handed to a worker thread
+ * that reads and writes it with blocking system calls (libc's read and write through koffi),
+ * never through Node's event loop, as a server with a thread per connection does (ganesha's
+ * threads block on their own). The thread is then woken by the client's write itself, and
+ * shows what Node's event loop adds to every call of a server that runs on it.
+ */
+const FLOOR_BLOCKING_SERVER = `
+const net = require('node:net');
+const { Worker } = require('node:worker_threads');
+const serve = \`
+const koffi = require('koffi');
+const { workerData } = require('node:worker_threads');
+const lib = koffi.load('libc.so.6');
+const read = lib.func('long read(int fd, _Out_ uint8_t *buf, size_t n)');
+const write = lib.func('long write(int fd, const uint8_t *buf, size_t n)');
+const fcntl = lib.func('int fcntl(int fd, int cmd, int arg)');
+const fd = workerData.fd;
+fcntl(fd, 4, fcntl(fd, 3, 0) & ~0o4000); // F_SETFL without O_NONBLOCK: reads wait
+const buf = Buffer.alloc(1 << 16);
+const reply = Buffer.alloc(28);
+reply.writeUInt32BE(0x80000018, 0);
+reply.writeUInt32BE(1, 8);
+let have = 0;
+for (;;) {
+  const n = Number(read(fd, buf.subarray(have), buf.length - have));
+  if (n <= 0) break;
+  have += n;
+  let at = 0;
+  while (have - at >= 8) {
+    const len = buf.readUInt32BE(at) & 0x7fffffff;
+    if (have - at < 4 + len) break;
+    buf.copy(reply, 4, at + 4, at + 8);
+    write(fd, reply, 28);
+    at += 4 + len;
+  }
+  buf.copy(buf, 0, at, have);
+  have -= at;
+}
+\`;
+// pauseOnConnect: the event loop never reads the socket; the worker owns its descriptor.
+net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => {
+  s.on('error', () => {});
+  new Worker(serve, { eval: true, workerData: { fd: s._handle.fd } });
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });
+process.stdin.on('end', () => process.exit(0)).resume();`;
+
+/** Starts a floor server (FLOOR_SERVER or FLOOR_BLOCKING_SERVER); its pid, its port and how to stop it. */
+async function floorServer(script: string): Promise<{ pid: number; port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   return { pid: child.pid!, port: Number(line.toString().trim()), stop: () => child.kill() };
 }
@@ -171,8 +220,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'berth-nfsrtt-'));
   let host: ForegroundNfsHost | undefined;
   let ganesha: Ganesha | undefined;
-  let floor: Awaited<ReturnType<typeof floorServer>> | undefined;
-  let floorClient: NfsClient | undefined;
+  const floors: { name: string; server: Awaited<ReturnType<typeof floorServer>>; client: NfsClient }[] = [];
   const servers: Server[] = [];
   try {
     await mkdir(join(work, 'b'));
@@ -205,8 +253,10 @@ async function main(): Promise<void> {
       s.link = (await s.client.lookup(s.root, 'l')).fh;
     }
     if (names.includes('NULL')) {
-      floor = await floorServer();
-      floorClient = new NfsClient({ host: '127.0.0.1', port: floor.port, cred: { uid: 0, gid: 0 } });
+      for (const [name, script] of [['NULL, bare Node server', FLOOR_SERVER], ['NULL, blocking worker', FLOOR_BLOCKING_SERVER]] as const) {
+        const server = await floorServer(script);
+        floors.push({ name, server, client: new NfsClient({ host: '127.0.0.1', port: server.port, cred: { uid: 0, gid: 0 } }) });
+      }
     }
     console.log(`${n} calls one at a time per figure, µs per call (mean)${handles > 0 ? `, after ${handles} files made through each server` : ''}`);
     console.log(`${'placement'.padEnd(14)} ${'call'.padEnd(22)}  berth  ganesha  berth ÷ ganesha  CPU µs: berth ganesha   moves: client with berth, berth, client with ganesha, ganesha`);
@@ -228,17 +278,19 @@ async function main(): Promise<void> {
         const [b, g] = [await measure(servers[0]!.pid, p, CALLS[proc]!(servers[0]!)), await measure(servers[1]!.pid, p, CALLS[proc]!(servers[1]!))];
         const moves = movesText([...b.moves, ...g.moves]);
         console.log(`${p.name.padEnd(14)} ${proc.padEnd(22)} ${b.us.toFixed(1).padStart(6)}  ${g.us.toFixed(1).padStart(7)}  ${(b.us / g.us).toFixed(2).padStart(8)}×  ${b.cpu.toFixed(0).padStart(5)} ${g.cpu.toFixed(0).padStart(5)}   ${moves}`);
-        if (proc === 'NULL' && floor && floorClient) {
-          const f = await measure(floor.pid, p, () => floorClient!.ping());
-          console.log(`${p.name.padEnd(14)} ${'NULL, bare Node server'.padEnd(22)} ${f.us.toFixed(1).padStart(6)}  ${''.padStart(7)}  ${''.padStart(9)}  ${f.cpu.toFixed(0).padStart(5)}         ${movesText(f.moves)}`);
+        for (const floor of proc === 'NULL' ? floors : []) {
+          const f = await measure(floor.server.pid, p, () => floor.client.ping());
+          console.log(`${p.name.padEnd(14)} ${floor.name.padEnd(22)} ${f.us.toFixed(1).padStart(6)}  ${''.padStart(7)}  ${''.padStart(9)}  ${f.cpu.toFixed(0).padStart(5)}         ${movesText(f.moves)}`);
         }
       }
     }
   } finally {
     await pin(process.pid, all).catch(() => {});
     for (const s of servers) await s.client.close().catch(() => {});
-    await floorClient?.close().catch(() => {});
-    floor?.stop();
+    for (const floor of floors) {
+      await floor.client.close().catch(() => {});
+      floor.server.stop();
+    }
     await host?.stop().catch(() => {});
     await ganesha?.stop().catch(() => {});
     await rm(work, { recursive: true, force: true }).catch(() => {});
