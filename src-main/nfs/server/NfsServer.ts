@@ -138,7 +138,7 @@ async function keepSnapshot(file: string, bytes: Buffer): Promise<void> {
 }
 
 /** Removes the tables in `dir` no run has taken for SNAPSHOT_MAX_AGE_MS (but `keep`), and temporary files left behind. */
-export async function pruneSnapshots(dir: string, keep: string, now: number): Promise<void> {
+async function pruneSnapshots(dir: string, keep: string, now: number): Promise<void> {
   for (const name of await readdir(dir).catch(() => [])) {
     const maxAge = name.endsWith('.handles') ? SNAPSHOT_MAX_AGE_MS : name.endsWith('.tmp') ? TMP_MAX_AGE_MS : undefined;
     if (maxAge === undefined || name === keep) continue;
