@@ -172,7 +172,7 @@ export function loadLibFuse3(): LibFuse3 {
     const self = koffi.load(null);
     const argsType = koffi.struct('berth_fuse_args', { argc: 'int', argv: 'char **', allocated: 'int' });
     const ctxType = koffi.struct('berth_fuse_ctx', { uid: 'uint32_t', gid: 'uint32_t', pid: 'int32_t', umask: 'uint32_t' });
-    const pollCb = koffi.proto('void berth_uv_poll_cb(void *handle, int status, int events)');
+    const pollCb = koffi.proto('void berth_uv_poll_cb(uintptr_t handle, int status, int events)');
     const protos = new Map<string, unknown>();
     for (const [name, proto] of Object.entries(OP_PROTOS)) protos.set(name, koffi.proto(proto));
     const f = (sig: string): CFn => lib.func(sig) as CFn;
