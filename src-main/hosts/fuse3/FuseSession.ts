@@ -114,7 +114,10 @@ export class FuseSession {
       const r = this.lib.receiveBuf(this.se, this.fbuf) as number;
       if (r === -EAGAIN) return;
       if (r === -EINTR) continue;
-      if (r <= 0 || this.lib.sessionExited(this.se)) {
+      // Not fuse_session_exited per request: Berth never calls fuse_session_exit, and
+      // libfuse does on ENODEV (then this read returns 0) and on an INIT it refuses (then
+      // the kernel sends no more requests).
+      if (r <= 0) {
         // 0: the kernel said ENODEV (unmounted or aborted); negative: a read error.
         this.finish(r < 0 ? new FsError('IO', `reading /dev/fuse failed (errno ${-r})`) : undefined);
         return;

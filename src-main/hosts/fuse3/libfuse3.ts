@@ -122,8 +122,6 @@ export interface LibFuse3 {
   sessionUnmount: CFn;
   sessionDestroy: CFn;
   sessionFd: CFn;
-  sessionExit: CFn;
-  sessionExited: CFn;
   receiveBuf: CFn;
   processBuf: CFn;
   reqCtx: CFn;
@@ -186,8 +184,6 @@ export function loadLibFuse3(): LibFuse3 {
       sessionUnmount: f('void fuse_session_unmount(void *se)'),
       sessionDestroy: f('void fuse_session_destroy(void *se)'),
       sessionFd: f('int fuse_session_fd(void *se)'),
-      sessionExit: f('void fuse_session_exit(void *se)'),
-      sessionExited: f('int fuse_session_exited(void *se)'),
       receiveBuf: f('int fuse_session_receive_buf(void *se, void *buf)'),
       processBuf: f('void fuse_session_process_buf(void *se, const void *buf)'),
       reqCtx: f('berth_fuse_ctx *fuse_req_ctx(uintptr_t req)'),
