@@ -68,18 +68,36 @@ function port(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** The flag each guest takes what it serves by (`berth mount fuse ipfs <cid> /mnt/x` is a natural first guess). */
+const WHAT_FLAG: Partial<Record<string, string>> = { ipfs: '--root', ipns: '--name', local: '--path', mfs: '--path', nfs: '--nfs-server' };
+
+/** For <host> <guest> <what> <target>: the same command, its other flags kept, with <what> given by its flag. */
+function flagHint(args: readonly string[], tokens: readonly { kind: string; index: number }[]): string {
+  const at = tokens.filter((t) => t.kind === 'positional').map((t) => t.index);
+  const guest = args[at[1] ?? -1] ?? '';
+  const flag = WHAT_FLAG[guest];
+  if (at.length !== 4 || !flag) return '';
+  const fixed = args.flatMap((a, i) => (i === at[2] ? [flag, a] : [a]));
+  return `; ${guest} takes that by a flag: berth mount ${fixed.map(shellWord).join(' ')}`;
+}
+
+/** `s` as one word for a shell (quoted when it needs to be). */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Parses the arguments after `mount`; throws UsageError with what was expected. */
 export function parseMountArgs(args: string[]): ParsedMount {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: MOUNT_FLAGS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: MOUNT_FLAGS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values: v, positionals } = parsed;
   if (positionals.length !== 3) {
     throw new UsageError(
-      `expected <host> <guest> <target>, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}${positionals.length ? `: ${positionals.map((p) => JSON.stringify(p)).join(' ')}` : ''}`,
+      `expected <host> <guest> <target>, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}${positionals.length ? `: ${positionals.map((p) => JSON.stringify(p)).join(' ')}` : ''}${flagHint(args, parsed.tokens)}`,
     );
   }
   const [host, guest, target] = positionals as [string, string, string];

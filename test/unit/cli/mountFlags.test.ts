@@ -43,6 +43,17 @@ describe('parseMountArgs', () => {
     expect(parseMountArgs(['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '/m']).input.guest).not.toHaveProperty('mountPort');
   });
 
+  it('says which flag takes what a guest serves when it is given as a fourth word', () => {
+    const cid = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+    expect(() => parseMountArgs(['fuse', 'ipfs', cid, '/mnt/x'])).toThrow(`ipfs takes that by a flag: berth mount fuse ipfs --root ${cid} /mnt/x`);
+    expect(() => parseMountArgs(['fuse', 'local', '--rw', '/srv/my files', '/mnt/x'])).toThrow("berth mount fuse local --rw --path '/srv/my files' /mnt/x");
+    expect(() => parseMountArgs(['nfs', 'mfs', '/docs', '/ip4/127.0.0.1/tcp/0'])).toThrow('berth mount nfs mfs --path /docs /ip4/127.0.0.1/tcp/0');
+    expect(() => parseMountArgs(['fuse', 'nfs', '/ip4/10.0.0.2/tcp/2049', '/m'])).toThrow('--nfs-server /ip4/10.0.0.2/tcp/2049 /m');
+    // Nothing to suggest: pinfs serves the node's pins, and five words are not four.
+    expect(() => parseMountArgs(['fuse', 'pinfs', 'x', '/m'])).toThrow(/got 4 arguments: "fuse" "pinfs" "x" "\/m"$/);
+    expect(() => parseMountArgs(['fuse', 'ipfs', 'a', 'b', '/m'])).toThrow(/got 5 arguments: [^;]*$/);
+  });
+
   it.each([
     [['fuse', 'ipfs'], /expected <host> <guest> <target>/],
     [['smb', 'ipfs', '/m'], /unknown host "smb"/],
