@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Lru } from '../../vfs/cache/Lru.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
+import { parentOf } from './names.ts';
 
 // File handles (RFC 1813 §2.4: opaque, at most 64 bytes) mapped to guest paths. A
 // handle is: "BRT2" + 8 bytes naming the export + 4 bytes naming this table's run + an
@@ -41,11 +42,6 @@ function readId(buf: Buffer, at: number): number {
 /** A path as the table keeps them: "/" and names, none of them empty, "." or "..", no NUL; not the root. */
 function isGuestPath(path: string): boolean {
   return path.length > 1 && path.startsWith('/') && !path.includes('\0') && path.slice(1).split('/').every((n) => n !== '' && n !== '.' && n !== '..');
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
