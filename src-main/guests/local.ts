@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { fromNode } from './localErrors.ts';
 import { InlinePolicy } from './localInline.ts';
 import { flatten } from '../vfs/listing.ts';
+import { isPathName } from '../vfs/pathNames.ts';
 import { needsFolderOwner, ownerFor } from './localOwner.ts';
 import { type DirRef, type LocalPaths, type LocalPathsNow, type PathsKind, pathsKind } from './localPaths.ts';
 import { libc } from './localLibc.ts';
@@ -59,7 +60,7 @@ export function splitGuestPath(path: string): string[] {
   if (path === '/') return [];
   const parts = path.slice(1).split('/');
   for (const p of parts) {
-    if (p === '' || p === '.' || p === '..' || p.includes('\0')) {
+    if (!isPathName(p)) {
       throw new FsError('InvalidItem', `bad path component ${JSON.stringify(p)} in ${JSON.stringify(path.slice(0, 200))}`);
     }
   }

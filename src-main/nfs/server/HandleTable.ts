@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Lru } from '../../vfs/cache/Lru.ts';
+import { isPathName } from '../../vfs/pathNames.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
 import { parentOf } from './names.ts';
@@ -39,9 +40,9 @@ function readId(buf: Buffer, at: number): number {
   return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
 }
 
-/** A path as the table keeps them: "/" and names, none of them empty, "." or "..", no NUL; not the root. */
+/** A path as the table keeps them: "/" and names (isPathName); not the root. */
 function isGuestPath(path: string): boolean {
-  return path.length > 1 && path.startsWith('/') && !path.includes('\0') && path.slice(1).split('/').every((n) => n !== '' && n !== '.' && n !== '..');
+  return path.length > 1 && path.startsWith('/') && path.slice(1).split('/').every(isPathName);
 }
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
