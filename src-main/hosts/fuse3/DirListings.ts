@@ -3,8 +3,8 @@ import { Lru } from '../../vfs/cache/Lru.ts';
 import { readdirBatches } from '../../vfs/listing.ts';
 import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
-import { type OwnerOverride, typeBits, u64 } from './structs.ts';
-import { secNsecOf } from '../../vfs/times.ts';
+import { TYPE_BITS } from '../../vfs/modeType.ts';
+import { ENTRY_OUT, type OwnerOverride, u64, validOf, writeFuseAttr } from './wire.ts';
 
 // Listings of one mount: a snapshot of a folder's entries (with attributes) that READDIR /
 // READDIRPLUS page through by offset. The offset handed to the kernel is the snapshot's id
@@ -26,8 +26,6 @@ import { secNsecOf } from '../../vfs/times.ts';
 
 /** sizeof(struct fuse_dirent) before the name. */
 const DIRENT_NAME = 24;
-/** sizeof(struct fuse_entry_out): nodeid, generation, valid times, struct fuse_attr (88). */
-const ENTRY_OUT = 128;
 
 interface Listed {
   name: string;
@@ -59,41 +57,12 @@ const PER_LISTING = 0x100_0000;
 /** Snapshots kept when no RELEASEDIR says when to drop them. */
 const LISTINGS_KEPT = 256;
 
-/** Writes struct fuse_attr (88 bytes). */
-function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverride): void {
-  u64(b, off, a.ino);
-  u64(b, off + 8, a.size);
-  u64(b, off + 16, Math.ceil(a.size / 512));
-  const [as, an] = secNsecOf(a.atime, a.atimeNs);
-  const [ms, mn] = secNsecOf(a.mtime, a.mtimeNs);
-  const [cs, cn] = secNsecOf(a.ctime, a.ctimeNs);
-  u64(b, off + 24, as);
-  u64(b, off + 32, ms);
-  u64(b, off + 40, cs);
-  b.writeUInt32LE(an, off + 48);
-  b.writeUInt32LE(mn, off + 52);
-  b.writeUInt32LE(cn, off + 56);
-  b.writeUInt32LE((typeBits(a.type) | (a.mode & 0o7777)) >>> 0, off + 60);
-  b.writeUInt32LE(a.nlink || 1, off + 64);
-  b.writeUInt32LE((own.uid ?? a.uid) >>> 0, off + 68);
-  b.writeUInt32LE((own.gid ?? a.gid) >>> 0, off + 72);
-  b.writeUInt32LE((a.rdev ?? 0) >>> 0, off + 76);
-  b.writeUInt32LE(4096, off + 80);
-  b.writeUInt32LE(0, off + 84);
-}
-
 /** A listing's first two entries. */
 function dots(): Listed[] {
   return [
     { name: '.', len: 1, attr: undefined },
     { name: '..', len: 2, attr: undefined },
   ];
-}
-
-/** Splits a timeout in seconds into the kernel's (seconds, nanoseconds). */
-function valid(s: number): [number, number] {
-  const whole = Math.floor(s);
-  return [whole, Math.round((s - whole) * 1e9)];
 }
 
 /** The listings of one mount (owned by its ops), in least-recently-used order. */
@@ -223,8 +192,8 @@ export class DirListings {
     // page: off-heap bytes that made V8 run a full collection every ~150 ms during rm -rf.
     const b = scratch && scratch.length >= size ? scratch : Buffer.alloc(size);
     let pos = 0;
-    const [ev, evn] = valid(ctx.entryTimeoutS);
-    const [av, avn] = valid(ctx.attrTimeoutS);
+    const [ev, evn] = validOf(ctx.entryTimeoutS);
+    const [av, avn] = validOf(ctx.attrTimeoutS);
     for (let i = index; i < list.length; i++) {
       const e = list[i]!;
       const len = e.len;
@@ -233,7 +202,7 @@ export class DirListings {
       if (b === scratch) b.fill(0, pos, pos + rec);
       let d = pos;
       let ino = e.attr?.ino ?? 0;
-      const type = e.attr ? typeBits(e.attr.type) >>> 12 : 4; // DT_DIR for "." and ".."
+      const type = e.attr ? TYPE_BITS[e.attr.type] >>> 12 : 4; // DT_DIR for "." and ".."
       if (plus) {
         // "." and ".." (and entries without attributes) carry node id 0: no lookup is counted.
         if (e.attr) {

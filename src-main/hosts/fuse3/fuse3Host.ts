@@ -12,9 +12,9 @@ import { FuseSession } from './FuseSession.ts';
 import { loadLibFuse3 } from './libfuse3.ts';
 import { makeLowLevelOps } from './lowLevelOps.ts';
 
-// The FUSE host on libfuse 3's low-level API (through koffi), the default on Linux: the
-// caller of every request (fuse_req_ctx), nanosecond and omitted times, READDIRPLUS, 1 MiB
-// writes, and answers sent whenever the vfs settles, from the JavaScript thread
+// The FUSE host that speaks the kernel's protocol itself (libfuse 3 only mounts), the
+// default on Linux: the caller of every request, nanosecond and omitted times, READDIRPLUS,
+// 1 MiB writes, and answers sent whenever the vfs settles, from the JavaScript thread
 // (FuseSession.ts). mount() resolves once the kernel's INIT reached us and the mount table
 // lists the mount; `done` settles however it ends (our unmount, an external
 // `fusermount -u`, the kernel aborting the connection).
@@ -89,9 +89,8 @@ export const fuse3Host: Host<FuseMountOptions> = {
     const init = new Promise<void>((r) => {
       initDone = r;
     });
-    // The ops ask the session whether it still takes replies; it is made right after them.
-    const holder: { session?: FuseSession } = {};
-    const ops = makeLowLevelOps(vfs, lib, {
+    const s = new FuseSession(lib, mountpoint, caching.mountOptions);
+    const ops = makeLowLevelOps(vfs, s, {
       signal: ac.signal,
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
@@ -100,12 +99,10 @@ export const fuse3Host: Host<FuseMountOptions> = {
       attrTimeoutS: caching.attrTimeoutS,
       entryTimeoutS: caching.entryTimeoutS,
       allowOther: opts.allowOther === true,
-      alive: () => holder.session?.alive === true,
-      invalidateAttrs: (ino) => holder.session?.invalidateAttrs(ino),
+      alive: () => s.alive,
+      invalidateAttrs: (ino) => s.invalidateAttrs(ino),
       onInit: () => initDone(),
     });
-    const s = new FuseSession(lib, mountpoint, caching.mountOptions, ops);
-    holder.session = s;
 
     let timer: NodeJS.Timeout | undefined;
     let mountId: number;
@@ -116,7 +113,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
         timer = setTimeout(() => reject(new FsError('Timeout', `the kernel's FUSE INIT did not come within ${SERVE_TIMEOUT_MS} ms`)), SERVE_TIMEOUT_MS);
       });
       const started = Date.now();
-      await Promise.race([s.mount().then(() => init), late, s.ended.then((e) => Promise.reject(e ?? new FsError('IO', 'the kernel ended the session during mount')))]);
+      await Promise.race([s.mount(ops).then(() => init), late, s.ended.then((e) => Promise.reject(e ?? new FsError('IO', 'the kernel ended the session during mount')))]);
       mountId = await waitListed(mountpoint, Math.max(1_000, SERVE_TIMEOUT_MS - (Date.now() - started)));
     } catch (err) {
       if (await isMounted(mountpoint)) await lazyUnmount(mountpoint).catch(() => {});

@@ -1,8 +1,7 @@
 import type { Attr, FileHandle, SetAttr, Vfs, VfsNow } from '../../vfs/types.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
-import { type LibFuse3, SET } from './libfuse3.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
-import { readStat, STAT_SIZE, writeEntry, writeStat } from './structs.ts';
+import { FATTR } from './wire.ts';
 import { specialOfMode } from '../../vfs/modeType.ts';
 
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
@@ -14,8 +13,8 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 // opKit.ts's nowOf).
 
 /** The writer ops of one mount. */
-export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { koffi, nodes, handles, own, entryBuf, statBuf, base, opts, fail, serve, node, childPath, okErr, replyEntry, keep, nowOf, fhOf, handle, fillFi, readOnly, cannotHold } = kit;
+export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHandlers {
+  const { r, nodes, handles, own, base, opts, fail, serve, node, childPath, okErr, replyEntry, replyAttr, keep, nowOf, handle, opened, readOnly, cannotHold } = kit;
   /**
    * A change (unlink, rmdir, rename) made and answered at once where the guest can (Vfs.now),
    * then `after` (the nodes' bookkeeping); false when it was not done: ask the usual way.
@@ -30,11 +29,11 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       return true;
     }
     after();
-    lib.replyErr(req, 0);
+    r.replyErr(req, 0);
     return true;
   };
   const ops: OpHandlers = {
-    create: ((req: Req, parent: number, name: string, mode: number, _fi: unknown) => {
+    create: (req, parent, name, mode) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -57,8 +56,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
             throw err;
           }
           const n = nodes.remember(path);
-          writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-          return void lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
+          return r.replyCreate(req, n.id, a, own, ctx, opened(keep(h, n.id)));
         }
       } catch (err) {
         return fail(req, err);
@@ -74,65 +72,62 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         }
       }, ({ h, a }) => {
         const n = nodes.remember(path);
-        writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-        lib.replyCreate(req, entryBuf, fillFi(keep(h, n.id)));
+        r.replyCreate(req, n.id, a, own, ctx, opened(keep(h, n.id)));
       });
-    }) as never,
-    write: ((req: Req, _ino: number, buf: unknown, size: number, off: number, fi: unknown) => {
-      const now = handles.get(fhOf(fi))?.now;
+    },
+    write: (req, _ino, fh, off, data) => {
+      const now = handles.get(fh)?.now;
       if (now) {
-        // Written before this returns: straight from libfuse's buffer, no copy, no promise.
+        // Written before this returns: straight from the session's buffer, no copy, no promise.
         let n: number;
         try {
-          n = now.write(off, new Uint8Array(koffi.view(buf, size) as ArrayBuffer));
+          n = now.write(off, data);
         } catch (err) {
           return fail(req, err);
         }
-        return void lib.replyWrite(req, n);
+        return r.replyWrite(req, n);
       }
-      // Copied now: libfuse reuses its buffer for the next request once this returns.
-      const data = Buffer.from(koffi.view(buf, size) as ArrayBuffer);
-      const copy = Buffer.allocUnsafe(size);
-      data.copy(copy);
+      // Copied now: the session reads the next request into its buffer once this returns.
+      const copy = Buffer.from(data);
       serve(req, () => {
-        const h = handle(fi);
+        const h = handle(fh);
         if (!h.write) readOnly();
         return h.write!(off, copy, base);
-      }, (n) => lib.replyWrite(req, n));
-    }) as never,
+      }, (n) => r.replyWrite(req, n));
+    },
     // No flush handler: libfuse answers ENOSYS and the kernel stops sending one per close
     // (nothing is buffered above the guest; a handle's own buffers are flushed at release).
-    fsync: ((req: Req, _ino: number, _datasync: number, fi: unknown) => {
+    fsync: (req, _ino, fh) => {
       serve(req, async () => {
-        await handles.get(fhOf(fi))?.flush?.(base);
+        await handles.get(fh)?.flush?.(base);
       }, okErr(req));
-    }) as never,
-    setattr: ((req: Req, ino: number, attr: unknown, toSet: number, fi: unknown) => {
-      const st = readStat(new DataView(koffi.view(attr, STAT_SIZE) as ArrayBuffer));
+    },
+    setattr: (req, ino, st) => {
+      const toSet = st.valid;
       const set: SetAttr = {};
-      if (toSet & SET.mode) set.mode = st.mode & 0o7777;
-      if (toSet & SET.uid) set.uid = st.uid;
-      if (toSet & SET.gid) set.gid = st.gid;
-      if (toSet & SET.size) set.size = st.size;
+      if (toSet & FATTR.MODE) set.mode = st.mode & 0o7777;
+      if (toSet & FATTR.UID) set.uid = st.uid;
+      if (toSet & FATTR.GID) set.gid = st.gid;
+      if (toSet & FATTR.SIZE) set.size = st.size;
       const nowMs = Date.now();
-      if (toSet & SET.atimeNow) set.atime = nowMs;
-      else if (toSet & SET.atime) {
+      if (toSet & FATTR.ATIME_NOW) set.atime = nowMs;
+      else if (toSet & FATTR.ATIME) {
         set.atime = Number(st.atimeNs) / 1e6;
         set.atimeNs = st.atimeNs;
       }
-      if (toSet & SET.mtimeNow) set.mtime = nowMs;
-      else if (toSet & SET.mtime) {
+      if (toSet & FATTR.MTIME_NOW) set.mtime = nowMs;
+      else if (toSet & FATTR.MTIME) {
         set.mtime = Number(st.mtimeNs) / 1e6;
         set.mtimeNs = st.mtimeNs;
       }
       // UTIME_NOW needs only write access; an explicit time beside it needs ownership.
-      const explicit = ((toSet & SET.atime) !== 0 && (toSet & SET.atimeNow) === 0) || ((toSet & SET.mtime) !== 0 && (toSet & SET.mtimeNow) === 0);
-      if ((toSet & (SET.atimeNow | SET.mtimeNow)) !== 0 && !explicit) set.timesNow = true;
-      const fh = fi ? fhOf(fi) : 0;
+      const explicit = ((toSet & FATTR.ATIME) !== 0 && (toSet & FATTR.ATIME_NOW) === 0) || ((toSet & FATTR.MTIME) !== 0 && (toSet & FATTR.MTIME_NOW) === 0);
+      if ((toSet & (FATTR.ATIME_NOW | FATTR.MTIME_NOW)) !== 0 && !explicit) set.timesNow = true;
+      const fh = st.fh;
       // On a file open here (tar's fchown, fchmod, futimens after writing it): by its
       // descriptor, answered at once with its fstat. A size keeps the path below (the guest
       // opens the file for writing itself; this descriptor may be read-only).
-      const now = set.size === undefined ? nowOf(ino, fi) : undefined;
+      const now = set.size === undefined ? nowOf(ino, fh) : undefined;
       if (now) {
         let a: Attr;
         try {
@@ -141,8 +136,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         } catch (err) {
           return fail(req, err);
         }
-        writeStat(statBuf, 0, a, own);
-        return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
+        return replyAttr(req, a);
       }
       const o = opts(req);
       const h = fh ? handles.get(fh) : undefined;
@@ -156,10 +150,7 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         } catch (err) {
           return fail(req, err);
         }
-        if (a) {
-          writeStat(statBuf, 0, a, own);
-          return void lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
-        }
+        if (a) return replyAttr(req, a);
       }
       serve(req, async () => {
         const path = node(ino).path;
@@ -167,12 +158,9 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         else if (vfs.setattr) await vfs.setattr(path, set, o);
         else readOnly();
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
-      }, (a) => {
-        writeStat(statBuf, 0, a, own);
-        lib.replyAttr(req, statBuf, ctx.attrTimeoutS);
-      });
-    }) as never,
-    mkdir: ((req: Req, parent: number, name: string, mode: number) => {
+      }, (a) => replyAttr(req, a));
+    },
+    mkdir: (req, parent, name, mode) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -193,8 +181,8 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         if (!made) await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
-    }) as never,
-    mknod: ((req: Req, parent: number, name: string, mode: number, rdev: number) => {
+    },
+    mknod: (req, parent, name, mode, rdev) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -209,8 +197,8 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         else await vfs.mknod(path, type, mode & 0o7777, rdev, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
-    }) as never,
-    symlink: ((req: Req, target: string, parent: number, name: string) => {
+    },
+    symlink: (req, target, parent, name) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -222,8 +210,8 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         await (vfs.symlink ?? readOnly).call(vfs, target, path, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
-    }) as never,
-    link: ((req: Req, ino: number, newparent: number, newname: string) => {
+    },
+    link: (req, ino, newparent, newname) => {
       let from: string;
       let path: string;
       try {
@@ -238,8 +226,8 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         await vfs.link!(from, path, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
-    }) as never,
-    unlink: ((req: Req, parent: number, name: string) => {
+    },
+    unlink: (req, parent, name) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -249,10 +237,10 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       if (changedNow(req, (now) => now.unlink(path), () => nodes.unlinked(path))) return;
       serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
-        lib.replyErr(req, 0);
+        r.replyErr(req, 0);
       });
-    }) as never,
-    rmdir: ((req: Req, parent: number, name: string) => {
+    },
+    rmdir: (req, parent, name) => {
       let path: string;
       try {
         path = childPath(parent, name);
@@ -262,10 +250,10 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
       if (changedNow(req, (now) => now.rmdir(path), () => nodes.unlinked(path))) return;
       serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
         nodes.unlinked(path);
-        lib.replyErr(req, 0);
+        r.replyErr(req, 0);
       });
-    }) as never,
-    rename: ((req: Req, parent: number, name: string, newparent: number, newname: string, flags: number) => {
+    },
+    rename: (req, parent, name, newparent, newname, flags) => {
       let from: string;
       let to: string;
       try {
@@ -275,13 +263,13 @@ export function makeWriterOps(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext, kit
         return fail(req, err);
       }
       // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
-      if (flags !== 0) return lib.replyErr(req, E.EINVAL);
+      if (flags !== 0) return r.replyErr(req, E.EINVAL);
       if (changedNow(req, (now) => now.rename(from, to), () => nodes.renamed(from, to))) return;
       serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
         nodes.renamed(from, to);
-        lib.replyErr(req, 0);
+        r.replyErr(req, 0);
       });
-    }) as never,
+    },
   };
   return ops;
 }

@@ -3,15 +3,18 @@ import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { errnoFor } from '../../vfs/errno.ts';
 import type { Attr, CallOpts, Caller, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
 import { DirListings } from './DirListings.ts';
-import type { Req } from './FuseSession.ts';
-import { FI, FI_BIT, type LibFuse3 } from './libfuse3.ts';
+import type { FuseSession, Req } from './FuseSession.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
-import { ENTRY_SIZE, STAT_SIZE, writeEntry } from './structs.ts';
+import { FOPEN, type OpenReply } from './wire.ts';
 import { closeOnEnd } from '../openFiles.ts';
 
 // What every low-level op of one mount shares: its node table, open files and folders, the
 // caller of a request, and the one way a request is answered (serve: the vfs call's value
 // to a reply, its error to the errno of vfs/errno.ts, nothing once the session is gone).
+// Replies go through the session (`r`: FuseSession's reply* calls).
+
+/** The replies of a session. */
+export type Replies = Pick<FuseSession, 'replyErr' | 'replyEntry' | 'replyCreate' | 'replyAttr' | 'replyOpen' | 'replyWrite' | 'replyStatfs' | 'replyXattrSize' | 'replyData'>;
 
 /** The calls on an open file that answer a SETATTR or GETATTR by its descriptor. */
 export type DescriptorCalls = Required<Pick<FileHandleNow, 'stat' | 'setattr'>>;
@@ -49,21 +52,18 @@ export interface LowLevelContext {
   onInit: () => void;
 }
 
+
 /** The shared state and helpers of one mount's ops (owned by them). */
 export type OpKit = ReturnType<typeof makeOpKit>;
 
 /** Builds the kit of one mount. */
-export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
-  const { koffi } = lib;
+export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
   const nodes = new NodeTable();
   const handles = new Map<number, FileHandle>();
   const dirs = new DirListings();
   closeOnEnd(ctx.signal, handles);
   let nextFh = 1;
   const own = { ...(ctx.uid !== undefined ? { uid: ctx.uid } : {}), ...(ctx.gid !== undefined ? { gid: ctx.gid } : {}) };
-  const entryBuf = Buffer.alloc(ENTRY_SIZE);
-  const statBuf = Buffer.alloc(STAT_SIZE);
-  const fiBuf = Buffer.alloc(FI.size);
   const log = ctx.log ?? ((m: string) => console.error(m));
   const told = new Set<string>();
   const base: CallOpts = { signal: ctx.signal };
@@ -71,12 +71,11 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
   /** CallOpts of a request: with its caller when other users can reach the mount. */
   const opts = (req: Req): CallOpts => {
     if (!ctx.allowOther) return base;
-    const c = koffi.decode(lib.reqCtx(req), lib.ctxType) as { uid: number; gid: number };
-    const caller: Caller = { uid: c.uid, gid: c.gid };
+    const caller: Caller = { uid: req.uid, gid: req.gid };
     return { signal: ctx.signal, caller };
   };
   const fail = (req: Req, err: unknown): void => {
-    if (ctx.alive()) lib.replyErr(req, errnoFor(toFsError(err).kind));
+    if (ctx.alive()) r.replyErr(req, errnoFor(toFsError(err).kind));
   };
   /** Runs one request's promise; its value goes to `ok`, its error to fuse_reply_err. */
   const serve = <T>(req: Req, p: () => Promise<T>, ok: (v: T) => void): void => {
@@ -107,7 +106,7 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
       } catch (err) {
         return fail(req, err);
       }
-      if (v === null) return lib.replyErr(req, E.ENOENT);
+      if (v === null) return r.replyErr(req, E.ENOENT);
       if (v !== undefined) return ok(v);
     }
     serve(req, later, ok);
@@ -118,13 +117,14 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     return n;
   };
   const childPath = (parent: number, name: string): string => NodeTable.child(node(parent), name);
-  const okErr = (req: Req) => () => lib.replyErr(req, 0);
+  const okErr = (req: Req) => () => r.replyErr(req, 0);
   /** Replies with a new entry for `path` (counted as one lookup the kernel holds). */
   const replyEntry = (req: Req, path: string, a: Attr): void => {
     const n = nodes.remember(path);
-    writeEntry(entryBuf, n.id, a, own, ctx.attrTimeoutS, ctx.entryTimeoutS);
-    lib.replyEntry(req, entryBuf);
+    r.replyEntry(req, n.id, a, own, ctx);
   };
+  /** Replies with a node's attributes. */
+  const replyAttr = (req: Req, a: Attr): void => r.replyAttr(req, a, own, ctx.attrTimeoutS);
   /**
    * Node -> the latest file open on it whose handle has blocking calls (FileHandle.now).
    * fchmod, fchown and futimens reach FUSE as a SETATTR of the node with no file handle
@@ -148,13 +148,13 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
    * node while that file still has a name (a file replaced or removed in the backing folder
    * meanwhile is no longer what the node's path names: the path is asked then).
    */
-  const nowOf = (ino: number, fi: unknown): DescriptorCalls | undefined => {
-    if (fi) {
-      const h = handles.get(fhOf(fi));
+  const nowOf = (ino: number, fh: number | undefined): DescriptorCalls | undefined => {
+    if (fh) {
+      const h = handles.get(fh);
       if (h) return byDescriptor(h.now);
     }
-    const fh = openNow.get(ino);
-    const now = fh === undefined ? undefined : byDescriptor(handles.get(fh)?.now);
+    const last = openNow.get(ino);
+    const now = last === undefined ? undefined : byDescriptor(handles.get(last)?.now);
     if (!now) return undefined;
     try {
       return now.stat().nlink > 0 ? now : undefined;
@@ -162,24 +162,17 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
       return undefined;
     }
   };
-  const fhOf = (fi: unknown): number => Number(koffi.decode(fi, FI.fh, 'uint64_t'));
-  const handle = (fi: unknown): FileHandle => {
-    const h = handles.get(fhOf(fi));
+  const handle = (fh: number): FileHandle => {
+    const h = handles.get(fh);
     if (!h) throw new FsError('Closed', 'no such open file');
     return h;
   };
-  /**
-   * A fuse_file_info for fuse_reply_open/create/opendir: ours, zeroed, with fh and the cache
-   * flags. Never the kernel's: the one libfuse passed lives on its stack only while the
-   * handler runs, and replies come later. libfuse reads no other field of a reply's.
-   */
-  const fillFi = (fh: number, file = true): Buffer => {
-    fiBuf.fill(0);
-    fiBuf.writeBigUInt64LE(BigInt(fh), FI.fh);
+  /** What an OPEN or CREATE of a file answers: its handle, and whether its pages outlive the open. */
+  const opened = (fh: number): OpenReply => ({
+    fh,
     // Immutable content keeps its pages across opens (libfuse 2's kernel_cache); mutable drops them.
-    if (file && ctx.immutable) fiBuf.writeUInt32LE(FI_BIT.keepCache, FI.bits);
-    return fiBuf;
-  };
+    flags: ctx.immutable ? FOPEN.KEEP_CACHE : 0,
+  });
   const readOnly = (): never => {
     throw new FsError('ReadOnly', `${vfs.name} is read-only`);
   };
@@ -192,5 +185,5 @@ export function makeOpKit(vfs: Vfs, lib: LibFuse3, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { koffi, nodes, handles, dirs, own, entryBuf, statBuf, fiBuf, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, keep, drop, nowOf, fhOf, handle, fillFi, readOnly, cannotHold };
+  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, opened, readOnly, cannotHold };
 }
