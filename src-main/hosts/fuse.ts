@@ -44,6 +44,11 @@ export interface FuseMountOptions {
   immutable?: boolean;
   /** How long a `short` unmount waits for busy files before it detaches lazily (ms, default 10 s). */
   shortGraceMs?: number;
+  /**
+   * Let the kernel read and write files of a local folder itself (FUSE passthrough, Linux
+   * 6.9+, as root); default on, unless BERTH_FUSE_PASSTHROUGH=0. The libfuse 3 host only.
+   */
+  passthrough?: boolean;
 }
 
 /** How long a mount may take to be served (fuse_mount, the kernel's INIT, the mount table listing it). */

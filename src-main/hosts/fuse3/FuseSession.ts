@@ -4,7 +4,7 @@ import type { Attr } from '../../vfs/types.ts';
 import { FsError } from '../../vfs/FsError.ts';
 import type { LibFuse3 } from './libfuse3.ts';
 import {
-  ATTR_OUT, ENTRY_OUT, type FsStats, GETATTR_FH, IN_HEADER, INIT, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
+  ATTR_OUT, ENTRY_OUT, type FsStats, GETATTR_FH, IN_HEADER, INIT, INIT2, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
   type OpenReply, OUT_HEADER, type OwnerOverride, readInitIn, readSetattrIn, readU64, type SetattrIn, STATFS_OUT, u64, type Validity, WRITE_IN,
   writeAttrOut, writeEntryOut, writeInitOut, writeOpenOut, writeStatfsOut,
 } from './wire.ts';
@@ -36,6 +36,14 @@ export const MAX_WRITE = 1 << 20;
 const MAX_PAGES = MAX_WRITE / 4096;
 /** A read of /dev/fuse must have room for the largest request: a full WRITE and its header. */
 const IN_BUFFER = MAX_WRITE + 4096;
+/** FUSE_DEV_IOC_BACKING_OPEN (_IOW(229, 1, struct fuse_backing_map)) and FUSE_DEV_IOC_BACKING_CLOSE (_IOW(229, 2, uint32_t)). */
+const BACKING_OPEN = 0x4010e501;
+const BACKING_CLOSE = 0x4004e502;
+/**
+ * How deep the file systems under a backing file may stack: 2 lets backing files sit on
+ * overlayfs (a container's root); the mount itself then cannot be a layer of another.
+ */
+const MAX_STACK_DEPTH = 2;
 
 /** One request: who sent it, and the id its reply must carry. */
 export interface Req {
@@ -114,12 +122,21 @@ export class FuseSession {
   /** The kernel's protocol minor version (known once INIT came). */
   minor = 0;
   private ops: OpHandlers = {};
+  /** Whether opens may hand the kernel a backing file (asked for, and granted at INIT). */
+  private passthrough = false;
+  private readonly backingMap = Buffer.alloc(16);
+  private readonly backingId = Buffer.alloc(4);
 
   constructor(
     private readonly lib: LibFuse3,
     private readonly mountpoint: string,
     /** -o options for fuse_session_new (mount options only: libfuse 3 refuses others). */
     private readonly options: string[],
+    /**
+     * Ask the kernel for passthrough (Linux 6.9+, CAP_SYS_ADMIN): an open file may then be
+     * read and written by the kernel straight from a backing file this process opened.
+     */
+    private readonly wantPassthrough = false,
   ) {
     this.ended = new Promise((resolve) => {
       this.settleEnded = (err) => resolve(err);
@@ -129,6 +146,11 @@ export class FuseSession {
     const args = { argc: 3, argv: ['berth', '-o', options.join(',')], allocated: 0 };
     this.se = lib.sessionNew(args, table, table.length, null);
     if (!this.se) throw new FsError('InvalidItem', `libfuse refused the options ${options.join(',')} (see the lines above from fuse)`);
+  }
+
+  /** Whether opens may be passed through to backing files (granted at INIT, not refused since). */
+  get passthroughOn(): boolean {
+    return this.passthrough;
   }
 
   /** Whether replies may still be sent (false once the session is torn down). */
@@ -318,14 +340,17 @@ export class FuseSession {
     }
     const want = INIT.ASYNC_READ | INIT.ATOMIC_O_TRUNC | INIT.BIG_WRITES | INIT.AUTO_INVAL_DATA | INIT.DO_READDIRPLUS | INIT.READDIRPLUS_AUTO | INIT.ASYNC_DIO | INIT.PARALLEL_DIROPS | INIT.MAX_PAGES;
     const flags = (k.flags & want) | (k.flags & INIT.INIT_EXT);
+    // Passthrough: offered by the kernel (flags2, behind INIT_EXT), and only root may
+    // register backing files (the kernel checks CAP_SYS_ADMIN; a refusal turns it off).
+    this.passthrough = this.wantPassthrough && (k.flags2 & INIT2.PASSTHROUGH) !== 0 && process.geteuid?.() === 0;
     const out: InitOut = {
       minor: Math.min(k.minor, MAX_MINOR),
       maxReadahead: k.maxReadahead,
       flags,
-      flags2: 0,
+      flags2: this.passthrough ? INIT2.PASSTHROUGH : 0,
       maxWrite: MAX_WRITE,
       maxPages: flags & INIT.MAX_PAGES ? MAX_PAGES : 0,
-      maxStackDepth: 0,
+      maxStackDepth: this.passthrough ? MAX_STACK_DEPTH : 0,
     };
     this.minor = out.minor;
     this.ops.init?.(k);
@@ -412,6 +437,34 @@ export class FuseSession {
     } catch (err) {
       this.sendFailed(err);
     }
+  }
+
+  /**
+   * Registers `fd` (a file this process opened) as a backing file: its id goes in an open's
+   * reply with FOPEN.PASSTHROUGH, and the kernel then reads and writes that open itself.
+   * Undefined where that cannot be (no passthrough on this session, or the kernel refused
+   * this file: a file system stacked too deep, say). A refusal of the rights turns
+   * passthrough off for the session, with one line in the log.
+   */
+  backingOpen(fd: number): number | undefined {
+    if (!this.passthrough || this.closed) return undefined;
+    const m = this.backingMap;
+    m.writeInt32LE(fd, 0);
+    const id = this.lib.ioctl(this.fd, BACKING_OPEN, 'void *', m) as number;
+    if (id > 0) return id;
+    const e = this.lib.koffi.errno() as number;
+    if (e === constants.errno.EPERM || e === constants.errno.EOPNOTSUPP || e === ENOSYS) {
+      this.passthrough = false;
+      console.error(`berth: FUSE passthrough at ${this.mountpoint} is off: the kernel refused a backing file (errno ${e}); files are read and written through Berth`);
+    }
+    return undefined;
+  }
+
+  /** Drops a backing file id once no open uses it (the kernel keeps what open files hold). */
+  backingClose(id: number): void {
+    if (this.closed) return;
+    this.backingId.writeUInt32LE(id, 0);
+    this.lib.ioctl(this.fd, BACKING_CLOSE, 'void *', this.backingId);
   }
 
   /**

@@ -42,6 +42,11 @@ export class NodeTable {
     return parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
   }
 
+  /** The node at `path`, if the kernel holds one. */
+  at(path: string): FuseNode | undefined {
+    return this.byPath.get(path);
+  }
+
   /** The node at `path`, made if new, with one more lookup counted: call once per reply that hands it to the kernel. */
   remember(path: string): FuseNode {
     let n = this.byPath.get(path);

@@ -89,7 +89,10 @@ export const fuse3Host: Host<FuseMountOptions> = {
     const init = new Promise<void>((r) => {
       initDone = r;
     });
-    const s = new FuseSession(lib, mountpoint, caching.mountOptions);
+    // Passthrough where the guest opens files on this machine's disks (Vfs.now: a local
+    // folder) and they can change: the kernel then reads and writes them itself.
+    const passthrough = vfs.now !== undefined && !immutable && (opts.passthrough ?? process.env.BERTH_FUSE_PASSTHROUGH !== '0');
+    const s = new FuseSession(lib, mountpoint, caching.mountOptions, passthrough);
     const ops = makeLowLevelOps(vfs, s, {
       signal: ac.signal,
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
@@ -102,6 +105,7 @@ export const fuse3Host: Host<FuseMountOptions> = {
       alive: () => s.alive,
       invalidateAttrs: (ino) => s.invalidateAttrs(ino),
       onInit: () => initDone(),
+      ...(passthrough ? { backing: { open: (fd: number) => s.backingOpen(fd), close: (id: number) => s.backingClose(id) } } : {}),
     });
 
     let timer: NodeJS.Timeout | undefined;
@@ -160,7 +164,13 @@ export const fuse3Host: Host<FuseMountOptions> = {
     };
     return {
       target: mountpoint,
-      info: { options: caching.mountOptions.join(','), cache: immutable ? 'immutable' : 'mutable', fuse: `libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}` },
+      info: {
+        options: caching.mountOptions.join(','),
+        cache: immutable ? 'immutable' : 'mutable',
+        fuse: `libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}`,
+        // Whether the kernel reads and writes open files of the folder itself.
+        ...(passthrough ? { passthrough: s.passthroughOn ? 'on' : 'off (needs Linux 6.9+ and root)' } : {}),
+      },
       done,
       unmount: unmountByLevel(take),
     };

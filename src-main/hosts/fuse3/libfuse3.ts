@@ -4,7 +4,7 @@ import { FsError } from '../../vfs/FsError.ts';
 
 // What the FUSE host calls through koffi (an FFI with prebuilt binaries: no compiler at
 // install): libfuse 3 to mount and unmount (mount(2) as root, fusermount3 otherwise),
-// libuv's poll handle to hear /dev/fuse, and read(2). The protocol itself is spoken in
+// libuv's poll handle to hear /dev/fuse, read(2), and ioctl(2) to register backing files. The protocol itself is spoken in
 // JavaScript (wire.ts, FuseSession.ts).
 
 /** The koffi module's surface Berth uses (typed loosely: koffi's own .d.ts is wide). */
@@ -26,6 +26,8 @@ export interface LibFuse3 {
   sessionFd: CFn;
   /** libc's read(2) (errno by koffi.errno()). */
   read: CFn;
+  /** libc's ioctl(2), variadic: (fd, request, 'void *', arg). */
+  ioctl: CFn;
   uvDefaultLoop: CFn;
   uvPollInit: CFn;
   uvPollStart: CFn;
@@ -52,6 +54,7 @@ export function loadLibFuse3(): LibFuse3 {
     const lib = koffi.load('libfuse3.so.3');
     // Node (and Electron) export libuv to native addons: the process itself is the library.
     const self = koffi.load(null);
+    const libc = koffi.load('libc.so.6');
     const argsType = koffi.struct('berth_fuse_args', { argc: 'int', argv: 'char **', allocated: 'int' });
     const pollCb = koffi.proto('void berth_uv_poll_cb(uintptr_t handle, int status, int events)');
     const f = (sig: string): CFn => lib.func(sig) as CFn;
@@ -65,7 +68,8 @@ export function loadLibFuse3(): LibFuse3 {
       sessionUnmount: f('void fuse_session_unmount(void *se)'),
       sessionDestroy: f('void fuse_session_destroy(void *se)'),
       sessionFd: f('int fuse_session_fd(void *se)'),
-      read: koffi.load('libc.so.6').func('long read(int fd, void *buf, size_t count)') as CFn,
+      read: libc.func('long read(int fd, void *buf, size_t count)') as CFn,
+      ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)') as CFn,
       uvDefaultLoop: u('void *uv_default_loop()'),
       uvPollInit: u('int uv_poll_init(void *loop, void *handle, int fd)'),
       uvPollStart: u('int uv_poll_start(void *handle, int events, berth_uv_poll_cb *cb)'),

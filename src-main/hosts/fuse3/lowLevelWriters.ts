@@ -14,7 +14,7 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { r, nodes, handles, own, base, opts, fail, serve, node, childPath, okErr, replyEntry, replyAttr, keep, nowOf, handle, opened, readOnly, cannotHold } = kit;
+  const { r, nodes, handles, own, base, opts, fail, serve, node, childPath, okErr, replyEntry, replyAttr, nowOf, handle, openedFile, readOnly, cannotHold } = kit;
   /**
    * A change (unlink, rmdir, rename) made and answered at once where the guest can (Vfs.now),
    * then `after` (the nodes' bookkeeping); false when it was not done: ask the usual way.
@@ -31,6 +31,13 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
     after();
     r.replyErr(req, 0);
     return true;
+  };
+  /** Answers a CREATE of `path`: its node (counted as a lookup the kernel holds) and the open file. */
+  const replyCreate = (req: Req, path: string, a: Attr, h: FileHandle): void => {
+    const n = nodes.remember(path);
+    const o = openedFile(h, n.id);
+    if (o) r.replyCreate(req, n.id, a, own, ctx, o);
+    else r.replyErr(req, E.ESTALE);
   };
   const ops: OpHandlers = {
     create: (req, parent, name, mode) => {
@@ -55,8 +62,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
             void h.close().catch(() => {});
             throw err;
           }
-          const n = nodes.remember(path);
-          return r.replyCreate(req, n.id, a, own, ctx, opened(keep(h, n.id)));
+          return replyCreate(req, path, a, h);
         }
       } catch (err) {
         return fail(req, err);
@@ -70,10 +76,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
           await h.close().catch(() => {});
           throw err;
         }
-      }, ({ h, a }) => {
-        const n = nodes.remember(path);
-        r.replyCreate(req, n.id, a, own, ctx, opened(keep(h, n.id)));
-      });
+      }, ({ h, a }) => replyCreate(req, path, a, h));
     },
     write: (req, _ino, fh, off, data) => {
       const now = handles.get(fh)?.now;
