@@ -78,8 +78,9 @@ describe.skipIf(skip)('FUSE passthrough of a local folder (libfuse 3 host)', () 
       const fs = require('node:fs');
       const w = fs.openSync(${JSON.stringify(join(mnt, 'new'))}, 'w+');
       const r = fs.openSync(${JSON.stringify(join(mnt, 'old'))}, 'r');
-      // A file's first write makes the kernel ask once whether it carries file capabilities
-      // (security.capability, to drop them): answered here, while Berth is free.
+      // The mount's first write makes the kernel ask whether files carry capabilities
+      // (security.capability, to drop them); the local guest's ENOSYS ends that for good.
+      // Answered here, while Berth is free.
       fs.writeSync(w, 'x', 0);
       fs.writeFileSync(${JSON.stringify(join(flags, 'ready'))}, '');
       while (!fs.existsSync(${JSON.stringify(join(flags, 'go'))})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
