@@ -6,7 +6,7 @@ import type { LibFuse3 } from './libfuse3.ts';
 import {
   ATTR_OUT, ENTRY_OUT, type FsStats, GETATTR_FH, IN_HEADER, INIT, INIT2, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
   type OpenReply, OUT_HEADER, type OwnerOverride, readInitIn, readSetattrIn, readU64, type SetattrIn, STATFS_OUT, u64, type Validity, WRITE_IN,
-  writeAttrOut, writeEntryOut, writeInitOut, writeOpenOut, writeStatfsOut,
+  writeAttrOut, writeEntryOut, writeInitOut, writeOpenOut, writeOutHeader, writeStatfsOut,
 } from './wire.ts';
 
 // One FUSE session, spoken from the JavaScript thread. libfuse mounts (mount(2) as root,
@@ -363,9 +363,7 @@ export class FuseSession {
   /** Writes the header for `req` and sends the first `len` bytes of `b`. */
   private send(req: Req, b: Buffer, len: number, error = 0): void {
     if (this.closed) return;
-    b.writeUInt32LE(len, 0);
-    b.writeInt32LE(-error, 4);
-    u64(b, 8, req.unique);
+    writeOutHeader(b, len, -error, req.unique);
     try {
       writeSync(this.fd, b, 0, len);
     } catch (err) {
@@ -407,10 +405,9 @@ export class FuseSession {
     this.send(req, this.outBuf, OUT_HEADER + OPEN_OUT);
   }
 
+  /** Bytes written (struct fuse_write_out). */
   replyWrite(req: Req, count: number): void {
-    this.outBuf.writeUInt32LE(count >>> 0, OUT_HEADER);
-    this.outBuf.writeUInt32LE(0, OUT_HEADER + 4);
-    this.send(req, this.outBuf, OUT_HEADER + 8);
+    this.replyCount(req, count);
   }
 
   replyStatfs(req: Req, s: FsStats): void {
@@ -420,7 +417,12 @@ export class FuseSession {
 
   /** The size an extended attribute's value (or the list of names) would take. */
   replyXattrSize(req: Req, size: number): void {
-    this.outBuf.writeUInt32LE(size >>> 0, OUT_HEADER);
+    this.replyCount(req, size);
+  }
+
+  /** A count and 4 bytes of padding: struct fuse_write_out and fuse_getxattr_out alike. */
+  private replyCount(req: Req, n: number): void {
+    this.outBuf.writeUInt32LE(n >>> 0, OUT_HEADER);
     this.outBuf.writeUInt32LE(0, OUT_HEADER + 4);
     this.send(req, this.outBuf, OUT_HEADER + 8);
   }
@@ -429,9 +431,7 @@ export class FuseSession {
   replyData(req: Req, data: Uint8Array, n: number): void {
     if (this.closed) return;
     const h = this.outBuf;
-    h.writeUInt32LE(OUT_HEADER + n, 0);
-    h.writeInt32LE(0, 4);
-    u64(h, 8, req.unique);
+    writeOutHeader(h, OUT_HEADER + n, 0, req.unique);
     try {
       writevSync(this.fd, [h.subarray(0, OUT_HEADER), n === data.length ? data : data.subarray(0, n)]);
     } catch (err) {
@@ -475,9 +475,7 @@ export class FuseSession {
   invalidateAttrs(ino: number): void {
     if (this.closed || !this.initDone) return;
     const b = this.notifyBuf;
-    b.writeUInt32LE(b.length, 0);
-    b.writeInt32LE(NOTIFY_INVAL_INODE, 4);
-    u64(b, 8, 0);
+    writeOutHeader(b, b.length, NOTIFY_INVAL_INODE, 0);
     u64(b, OUT_HEADER, ino);
     u64(b, OUT_HEADER + 8, -1);
     u64(b, OUT_HEADER + 16, 0);

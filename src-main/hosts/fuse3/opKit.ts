@@ -1,8 +1,8 @@
-import { fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import { FsError, toFsError } from '../../vfs/FsError.ts';
 import { errnoFor } from '../../vfs/errno.ts';
 import type { Attr, CallOpts, Caller, FileHandle, FileHandleNow, Vfs } from '../../vfs/types.ts';
+import { type BackingRegistry, BackingFiles } from './BackingFiles.ts';
 import { DirListings } from './DirListings.ts';
 import type { FuseSession, Req } from './FuseSession.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
@@ -51,21 +51,9 @@ export interface LowLevelContext {
   invalidateAttrs: (ino: number) => void;
   /** Called once the kernel's INIT came (the mount is served). */
   onInit: () => void;
-  /** Backing files for passthrough opens (FuseSession.backingOpen/backingClose), where the mount asked for them. */
-  backing?: {
-    open(fd: number): number | undefined;
-    close(id: number): void;
-  };
+  /** Backing files for passthrough opens, where the mount asked for them. */
+  backing?: BackingRegistry;
 }
-
-/** A node's backing file while opens of it are passed through: its id, which file it is, and how many opens use it. */
-interface Backing {
-  id: number;
-  dev: number;
-  ino: number;
-  opens: number;
-}
-
 
 /** The shared state and helpers of one mount's ops (owned by them). */
 export type OpKit = ReturnType<typeof makeOpKit>;
@@ -88,8 +76,7 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     const caller: Caller = { uid: req.uid, gid: req.gid };
     return { signal: ctx.signal, caller };
   };
-  /** Node -> its backing file while opens of it are passed through (see openedFile). */
-  const backings = new Map<number, Backing>();
+  const backing = new BackingFiles(ctx.backing);
   const fail = (req: Req, err: unknown): void => {
     if (ctx.alive()) r.replyErr(req, errnoFor(toFsError(err).kind));
   };
@@ -136,14 +123,11 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
   const okErr = (req: Req) => () => r.replyErr(req, 0);
   /** Replies with a new entry for `path` (counted as one lookup the kernel holds). */
   const replyEntry = (req: Req, path: string, a: Attr): void => {
-    if (backings.size > 0) {
-      // The path names another file than the one its node's opens pass through to (replaced
-      // in the backing folder): a new node, so the kernel's next open reaches that file. An
-      // open of the old node answered ESTALE, and the kernel looks the name up again then.
-      const old = nodes.at(path);
-      const b = old && backings.get(old.id);
-      if (b && b.ino !== a.ino) nodes.unlinked(path);
-    }
+    // The path names another file than the one its node's opens pass through to (replaced
+    // in the backing folder): a new node, so the kernel's next open reaches that file. An
+    // open of the old node answered ESTALE, and the kernel looks the name up again then.
+    const old = nodes.at(path);
+    if (old && backing.replaced(old.id, a.ino)) nodes.unlinked(path);
     const n = nodes.remember(path);
     r.replyEntry(req, n.id, a, own, ctx);
   };
@@ -163,76 +147,20 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     return fh;
   };
   /**
-   * Passthrough (Linux 6.9+, as root). While one open of a node is passed through, the
-   * kernel wants every other open of it passed through to the same backing file, and none
-   * while the node has opens served here (its page cache in use): a wrong answer fails the
-   * caller's open() with EIO. So each node has at most one backing file, shared by its
-   * opens and dropped at the last release, and a node with opens served here gets no new
-   * passthrough open until they are released. (A release reaches us after the kernel let
-   * go, so these counts are never below the kernel's.)
-   */
-  /** Node -> opens of it served here (not passed through). */
-  const servedOpens = new Map<number, number>();
-  /** Handles of passthrough opens. */
-  const passedThrough = new Set<number>();
-  /** The backing file an open of node `ino` through `h` shares; undefined: serve it here; 'stale': neither can be. */
-  const backingFor = (h: FileHandle, ino: number): Backing | 'stale' | undefined => {
-    const b = backings.get(ino);
-    const fd = h.now?.fd?.();
-    if (b) {
-      if (fd === undefined) return b;
-      const st = fstatSync(fd);
-      // The node's path names another file now (replaced in the backing folder while open).
-      return st.ino === b.ino && st.dev === b.dev ? b : 'stale';
-    }
-    if (fd === undefined || !ctx.backing || servedOpens.has(ino)) return undefined;
-    const st = fstatSync(fd);
-    if (!st.isFile()) return undefined;
-    const id = ctx.backing.open(fd);
-    if (id === undefined) return undefined;
-    const fresh = { id, dev: st.dev, ino: st.ino, opens: 0 };
-    backings.set(ino, fresh);
-    return fresh;
-  };
-  /**
-   * Keeps an opened file of node `ino` and says how the kernel is to use it: passed through
-   * to its backing file where it can be, else served here. Undefined when the open must
-   * fail with ESTALE: the node's file was replaced in the backing folder while other opens
-   * pass through to the old one. The kernel then looks the name up again and opens once
-   * more, and that lookup gives the new file a node of its own (replyEntry).
+   * Keeps an opened file of node `ino` and says how the kernel is to use it: pages kept
+   * across opens where the content never changes, else passed through or served here
+   * (BackingFiles.ts). Undefined when the open must answer ESTALE.
    */
   const openedFile = (h: FileHandle, ino: number): OpenReply | undefined => {
     // Immutable content keeps its pages across opens (libfuse 2's kernel_cache); mutable drops them.
     if (ctx.immutable) return { fh: keep(h, ino), flags: FOPEN.KEEP_CACHE };
-    const b = ctx.backing ? backingFor(h, ino) : undefined;
-    if (b === 'stale') {
-      void h.close().catch(() => {});
-      return undefined;
-    }
-    const fh = keep(h, ino);
-    if (!b) {
-      servedOpens.set(ino, (servedOpens.get(ino) ?? 0) + 1);
-      return { fh };
-    }
-    b.opens++;
-    passedThrough.add(fh);
-    return { fh, flags: FOPEN.PASSTHROUGH, backingId: b.id };
+    return backing.open(h, ino, () => keep(h, ino));
   };
   /** The handle `fh` of node `ino` was released. */
   const drop = (ino: number, fh: number): void => {
     if (!handles.delete(fh)) return;
     if (openNow.get(ino) === fh) openNow.delete(ino);
-    if (passedThrough.delete(fh)) {
-      const b = backings.get(ino);
-      if (b && --b.opens === 0) {
-        backings.delete(ino);
-        ctx.backing?.close(b.id);
-      }
-      return;
-    }
-    const n = (servedOpens.get(ino) ?? 1) - 1;
-    if (n > 0) servedOpens.set(ino, n);
-    else servedOpens.delete(ino);
+    backing.released(ino, fh);
   };
   /**
    * Blocking calls on node `ino`: of the file the request names, else of one open on the

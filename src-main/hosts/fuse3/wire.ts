@@ -76,6 +76,13 @@ export function u64(b: Buffer, off: number, n: number): void {
   b.writeUInt32LE(Math.floor(n / 0x1_0000_0000) >>> 0, off + 4);
 }
 
+/** Writes struct fuse_out_header at the start of `b`: the reply's length, its error (a negative errno, or a notification's code) and the request it answers (0: a notification). */
+export function writeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
+  b.writeUInt32LE(len, 0);
+  b.writeInt32LE(error, 4);
+  u64(b, 8, unique);
+}
+
 /** A timeout in seconds as the kernel's (seconds, nanoseconds). */
 export function validOf(s: number): [number, number] {
   if (!(s > 0)) return [0, 0];
