@@ -46,6 +46,12 @@ function split(path: string): { parent: string; name: string } {
 /** An NFSv3 export as a guest. */
 export class NfsGuest implements Vfs {
   readonly readOnly = false;
+  /**
+   * NFSv3 has no extended attributes. Said once, the FUSE host answers ENOSYS and the kernel
+   * stops asking `security.capability` before every write (9,780 of the ~41,000 requests
+   * of an untar of 2,619 entries through `berth mount fuse nfs`).
+   */
+  readonly noXattrs = true;
   private readonly handles = new Map<string, Buffer>();
   private rsize = 128 * 1024;
   private wsize = 128 * 1024;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +100,17 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     expect(await mtime(`${rwSrc}/f`)).toBe('1600000000.987654321');
     expect(await mtime(`${rwSrc}/sub`)).toBe('1600000001.000000001');
     expect(await mtime(`${rwMnt}/f`)).toBe('1600000000.987654321');
+  });
+
+  it('says extended attributes are not supported, as the kernel\'s NFSv3 client does, and writes go on (writable)', async () => {
+    const rwSrc = join(base, 'xattr-src');
+    const rwMnt = join(base, 'xattr-mnt');
+    mkdirSync(rwSrc);
+    mkdirSync(rwMnt);
+    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    const r = await sh(`printf one > '${rwMnt}/x' && printf two >> '${rwMnt}/x' && getfattr -n user.a '${rwMnt}/x'`);
+    expect(r.err).toMatch(/Operation not supported/);
+    expect(readFileSync(join(rwSrc, 'x'), 'utf8')).toBe('onetwo');
   });
 });
