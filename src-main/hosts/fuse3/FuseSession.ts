@@ -1,10 +1,10 @@
 import { writeSync, writevSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { Attr } from '../../vfs/types.ts';
+import type { Attr, StatFs } from '../../vfs/types.ts';
 import { FsError } from '../../vfs/FsError.ts';
 import type { LibFuse3 } from './libfuse3.ts';
 import {
-  ATTR_OUT, ENTRY_OUT, type FsStats, GETATTR_FH, IN_HEADER, INIT, INIT2, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
+  ATTR_OUT, ENTRY_OUT, GETATTR_FH, IN_HEADER, INIT, INIT2, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
   type OpenReply, OUT_HEADER, type OwnerOverride, readInitIn, readSetattrIn, readU64, type SetattrIn, STATFS_OUT, u64, type Validity, WRITE_IN,
   writeAttrOut, writeEntryOut, writeInitOut, writeOpenOut, writeOutHeader, writeStatfsOut,
 } from './wire.ts';
@@ -410,7 +410,7 @@ export class FuseSession {
     this.replyCount(req, count);
   }
 
-  replyStatfs(req: Req, s: FsStats): void {
+  replyStatfs(req: Req, s: StatFs): void {
     writeStatfsOut(this.outBuf, OUT_HEADER, s);
     this.send(req, this.outBuf, OUT_HEADER + STATFS_OUT);
   }

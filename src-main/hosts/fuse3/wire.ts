@@ -1,4 +1,4 @@
-import type { Attr } from '../../vfs/types.ts';
+import type { Attr, StatFs } from '../../vfs/types.ts';
 import { TYPE_BITS } from '../../vfs/modeType.ts';
 import { secNsecOf } from '../../vfs/times.ts';
 
@@ -158,19 +158,8 @@ export function writeOpenOut(b: Buffer, off: number, o: OpenReply): void {
   b.writeInt32LE(o.backingId ?? 0, off + 12);
 }
 
-/** A file system's statistics, as Vfs.statfs gives them. */
-export interface FsStats {
-  blockSize: number;
-  blocks: number;
-  blocksFree: number;
-  blocksAvail: number;
-  files: number;
-  filesFree: number;
-  nameMax: number;
-}
-
 /** Writes struct fuse_statfs_out (struct fuse_kstatfs, 80 bytes) at `off`. */
-export function writeStatfsOut(b: Buffer, off: number, s: FsStats): void {
+export function writeStatfsOut(b: Buffer, off: number, s: StatFs): void {
   b.fill(0, off, off + STATFS_OUT);
   const bs = s.blockSize || 4096;
   u64(b, off, s.blocks);
