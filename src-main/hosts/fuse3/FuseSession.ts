@@ -36,6 +36,8 @@ export const MAX_WRITE = 1 << 20;
 const MAX_PAGES = MAX_WRITE / 4096;
 /** A read of /dev/fuse must have room for the largest request: a full WRITE and its header. */
 const IN_BUFFER = MAX_WRITE + 4096;
+/** Slots of libfuse 3's struct fuse_lowlevel_ops (3.x): its table is handed over empty. */
+const LIBFUSE_OP_SLOTS = 42;
 /** FUSE_DEV_IOC_BACKING_OPEN (_IOW(229, 1, struct fuse_backing_map)) and FUSE_DEV_IOC_BACKING_CLOSE (_IOW(229, 2, uint32_t)). */
 const BACKING_OPEN = 0x4010e501;
 const BACKING_CLOSE = 0x4004e502;
@@ -142,7 +144,7 @@ export class FuseSession {
       this.settleEnded = (err) => resolve(err);
     });
     // libfuse only mounts: its table of ops stays empty (it never sees a request).
-    const table = Buffer.alloc(42 * 8);
+    const table = Buffer.alloc(LIBFUSE_OP_SLOTS * 8);
     const args = { argc: 3, argv: ['berth', '-o', options.join(',')], allocated: 0 };
     this.se = lib.sessionNew(args, table, table.length, null);
     if (!this.se) throw new FsError('InvalidItem', `libfuse refused the options ${options.join(',')} (see the lines above from fuse)`);

@@ -3,9 +3,9 @@ import { endianness } from 'node:os';
 import { FsError } from '../../vfs/FsError.ts';
 
 // What the FUSE host calls through koffi (an FFI with prebuilt binaries: no compiler at
-// install): libfuse 3 to mount and unmount (mount(2) as root, fusermount3 otherwise),
-// libuv's poll handle to hear /dev/fuse, read(2), and ioctl(2) to register backing files. The protocol itself is spoken in
-// JavaScript (wire.ts, FuseSession.ts).
+// install): libfuse 3 to mount (mount(2) as root, fusermount3 otherwise), libuv's poll
+// handle to hear /dev/fuse, read(2), and ioctl(2) to register backing files. The protocol
+// itself is spoken in JavaScript (wire.ts, FuseSession.ts).
 
 /** The koffi module's surface Berth uses (typed loosely: koffi's own .d.ts is wide). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,7 +21,6 @@ export interface LibFuse3 {
   version: number;
   sessionNew: CFn;
   sessionMount: CFn;
-  sessionUnmount: CFn;
   sessionDestroy: CFn;
   sessionFd: CFn;
   /** libc's read(2) (errno by koffi.errno()). */
@@ -36,7 +35,6 @@ export interface LibFuse3 {
   uvPollSize: number;
   /** Registers the uv poll callback. */
   registerPoll(fn: (handle: unknown, status: number, events: number) => void): unknown;
-  argsType: unknown;
 }
 
 let loaded: LibFuse3 | undefined;
@@ -55,7 +53,8 @@ export function loadLibFuse3(): LibFuse3 {
     // Node (and Electron) export libuv to native addons: the process itself is the library.
     const self = koffi.load(null);
     const libc = koffi.load('libc.so.6');
-    const argsType = koffi.struct('berth_fuse_args', { argc: 'int', argv: 'char **', allocated: 'int' });
+    // Registered by name: fuse_session_new's prototype below takes it.
+    koffi.struct('berth_fuse_args', { argc: 'int', argv: 'char **', allocated: 'int' });
     const pollCb = koffi.proto('void berth_uv_poll_cb(uintptr_t handle, int status, int events)');
     const f = (sig: string): CFn => lib.func(sig) as CFn;
     const u = (sig: string): CFn => self.func(sig) as CFn;
@@ -65,7 +64,6 @@ export function loadLibFuse3(): LibFuse3 {
       version: (f('int fuse_version()') as () => number)(),
       sessionNew: f('void *fuse_session_new(_Inout_ berth_fuse_args *args, const void *op, size_t op_size, void *userdata)'),
       sessionMount: f('int fuse_session_mount(void *se, const char *mountpoint)'),
-      sessionUnmount: f('void fuse_session_unmount(void *se)'),
       sessionDestroy: f('void fuse_session_destroy(void *se)'),
       sessionFd: f('int fuse_session_fd(void *se)'),
       read: libc.func('long read(int fd, void *buf, size_t count)') as CFn,
@@ -78,7 +76,6 @@ export function loadLibFuse3(): LibFuse3 {
       // UV_POLL is 8 in libuv's uv_handle_type.
       uvPollSize: Number((uvHandleSize as (t: number) => number | bigint)(8)),
       registerPoll: (fn) => koffi.register(fn, koffi.pointer(pollCb)),
-      argsType,
     };
     return loaded;
   } catch (err) {
