@@ -10,9 +10,9 @@ import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 const LAUNCHER = join(import.meta.dirname, '../../src-main/cli/berth.cjs');
 
 /** Runs `berth args` to completion. */
-function berth(args: string[]): Promise<{ code: number; out: string; err: string }> {
+function berth(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [LAUNCHER, ...args], { timeout: 110_000 }, (e, out, err) =>
+    execFile(process.execPath, [LAUNCHER, ...args], { timeout: 110_000, env }, (e, out, err) =>
       resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
     );
   });
@@ -153,6 +153,13 @@ describe.skipIf(skip)('berth mount (foreground) with a real FUSE mount', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/mount point .*missing does not exist/);
     expect(fuseMounts().filter((p) => p.startsWith(base))).toEqual([]);
+  });
+
+  it('fails with exit 1, saying what it expected, when BERTH_FUSE_SPIN_US is not a number of microseconds', async () => {
+    const r = await berth(['mount', 'fuse', 'local', '--foreground', '--path', src, mnt], { ...process.env, BERTH_FUSE_SPIN_US: 'fast' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('BERTH_FUSE_SPIN_US: expected a whole number of microseconds from 0 to 10000, got "fast"');
+    expect(fuseMounts()).not.toContain(mnt);
   });
 
   it('ends with exit 0 when unmounted from outside', async () => {

@@ -1,8 +1,9 @@
 import { writeSync, writevSync } from 'node:fs';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import type { Attr, StatFs } from '../../vfs/types.ts';
 import { FsError } from '../../vfs/FsError.ts';
 import type { LibFuse3 } from './libfuse3.ts';
+import { ReadSpin, spinMicros } from './ReadSpin.ts';
 import {
   ATTR_OUT, ENTRY_OUT, GETATTR_FH, IN_HEADER, INIT, INIT2, INIT_OUT, type InitIn, type InitOut, MAJOR, MAX_MINOR, NOTIFY_INVAL_INODE, OP, OPEN_OUT,
   type OpenReply, OUT_HEADER, type OwnerOverride, readInitIn, readSetattrIn, readU64, type SetattrIn, STATFS_OUT, u64, type Validity, WRITE_IN,
@@ -20,6 +21,14 @@ import {
 // The poll callback comes from libuv outside any JavaScript frame, where promise jobs would
 // not run until some unrelated callback; so it only schedules the reading in setImmediate,
 // which runs in the same loop turn inside Node's own callback scope.
+//
+// A program that makes one system call after another (rm -rf, du, tar) sends its next
+// request a few microseconds after it got the last reply, and going back to libuv in between
+// costs more than that: epoll_wait sleeps, the kernel wakes the thread, libuv calls the poll
+// callback, setImmediate runs the reading. So while requests come back to back, the reading
+// keeps trying for a while after a reply (ReadSpin.ts: 100 µs, BERTH_FUSE_SPIN_US) before it
+// returns to libuv. Measured on a RAM-backed ext4 (five rounds, medians): du -s of
+// /usr/share/doc 437 against 546 ms, rm -rf 1.30 against 1.89 s; bindfs 415 ms and 1.07 s.
 
 const EAGAIN = constants.errno.EAGAIN;
 const EINTR = constants.errno.EINTR;
@@ -114,6 +123,10 @@ export class FuseSession {
   private poll: Buffer | undefined;
   private pollCb: unknown;
   private scheduled = false;
+  /** Requests read that want a reply, and replies sent: equal when nothing is pending. */
+  private asked = 0;
+  private answered = 0;
+  private readonly spin = new ReadSpin(spinMicros(process.env.BERTH_FUSE_SPIN_US, availableParallelism()) / 1000);
   /** Requests per FUSE opcode (only with BERTH_FUSE_STATS=1). */
   private readonly counts = new Map<number, number>();
   private closed = false;
@@ -197,11 +210,17 @@ export class FuseSession {
   private readonly drain = (): void => {
     this.scheduled = false;
     const b = this.inBuf;
+    const spin = this.spin;
+    spin.begin(performance.now());
     for (let i = 0; i < BATCH && !this.closed; i++) {
       const n = this.lib.read(this.fd, b, IN_BUFFER) as number;
       if (n < 0) {
         const e = this.lib.koffi.errno() as number;
-        if (e === EAGAIN) return;
+        if (e === EAGAIN) {
+          if (!spin.empty(performance.now(), i > 0 && this.asked === this.answered)) return;
+          i--;
+          continue;
+        }
         if (e === EINTR) continue;
         // ENODEV: the kernel ended the connection (unmounted or aborted), the normal end.
         this.finish(e === ENODEV ? undefined : new FsError('IO', `reading /dev/fuse failed (errno ${e})`));
@@ -211,6 +230,7 @@ export class FuseSession {
         this.finish(new FsError('IO', `short read from /dev/fuse (${n} bytes)`));
         return;
       }
+      spin.got();
       this.dispatch(b, Math.min(n, b.readUInt32LE(0)));
     }
   };
@@ -219,6 +239,7 @@ export class FuseSession {
   private dispatch(b: Buffer, len: number): void {
     const opcode = b.readUInt32LE(4);
     if (COUNT_OPS) this.counts.set(opcode, (this.counts.get(opcode) ?? 0) + 1);
+    if (opcode !== OP.FORGET && opcode !== OP.BATCH_FORGET && opcode !== OP.INTERRUPT) this.asked++;
     const req: Req = { unique: readU64(b, 8), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32) };
     const ino = readU64(b, 16);
     // Extensions (security context, groups) sit at the end; none is asked for.
@@ -365,6 +386,7 @@ export class FuseSession {
   /** Writes the header for `req` and sends the first `len` bytes of `b`. */
   private send(req: Req, b: Buffer, len: number, error = 0): void {
     if (this.closed) return;
+    this.answered++;
     writeOutHeader(b, len, -error, req.unique);
     try {
       writeSync(this.fd, b, 0, len);
@@ -432,6 +454,7 @@ export class FuseSession {
   /** Data: the first `n` bytes of `data` (read, readdir pages, readlink, xattr values), sent from where they are. */
   replyData(req: Req, data: Uint8Array, n: number): void {
     if (this.closed) return;
+    this.answered++;
     const h = this.outBuf;
     writeOutHeader(h, OUT_HEADER + n, 0, req.unique);
     try {
