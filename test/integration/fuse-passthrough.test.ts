@@ -69,6 +69,8 @@ describe.skipIf(skip)('FUSE passthrough of a local folder (libfuse 3 host)', () 
 
   it('says so, and an open file is read and written (after its first write) while Berth cannot answer anything', async () => {
     expect(m!.info?.passthrough).toBe('on');
+    // What speaks to the kernel is Berth itself; libfuse only mounted.
+    expect(m!.info?.fuse).toMatch(/^kernel protocol 7\.\d+, mounted by libfuse 3\.\d+$/);
     const bytes = Buffer.alloc(1 << 20, 'abcdefgh');
     writeFileSync(join(src, 'old'), bytes);
     // The child opens both files through the mount (Berth answers), then waits for "go".

@@ -167,7 +167,8 @@ export const fuse3Host: Host<FuseMountOptions> = {
       info: {
         options: caching.mountOptions.join(','),
         cache: immutable ? 'immutable' : 'mutable',
-        fuse: `libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}`,
+        // The protocol is Berth's own (FuseSession.ts); libfuse only mounted.
+        fuse: `kernel protocol 7.${s.minor}, mounted by libfuse ${Math.floor(lib.version / 100)}.${lib.version % 100}`,
         // Whether the kernel reads and writes open files of the folder itself.
         ...(passthrough ? { passthrough: s.passthroughOn ? 'on' : 'off (needs Linux 6.9+ and root)' } : {}),
       },
