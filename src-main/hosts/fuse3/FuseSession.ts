@@ -123,9 +123,8 @@ export class FuseSession {
   private poll: Buffer | undefined;
   private pollCb: unknown;
   private scheduled = false;
-  /** Requests read that want a reply, and replies sent: equal when nothing is pending. */
-  private asked = 0;
-  private answered = 0;
+  /** Requests read that want a reply and have none yet. */
+  private unanswered = 0;
   private readonly spin = new ReadSpin(spinMicros(process.env.BERTH_FUSE_SPIN_US, availableParallelism()) / 1000);
   /** Requests per FUSE opcode (only with BERTH_FUSE_STATS=1). */
   private readonly counts = new Map<number, number>();
@@ -217,7 +216,7 @@ export class FuseSession {
       if (n < 0) {
         const e = this.lib.koffi.errno() as number;
         if (e === EAGAIN) {
-          if (!spin.empty(performance.now(), i > 0 && this.asked === this.answered)) return;
+          if (!spin.empty(performance.now(), i > 0 && this.unanswered === 0)) return;
           i--;
           continue;
         }
@@ -239,7 +238,7 @@ export class FuseSession {
   private dispatch(b: Buffer, len: number): void {
     const opcode = b.readUInt32LE(4);
     if (COUNT_OPS) this.counts.set(opcode, (this.counts.get(opcode) ?? 0) + 1);
-    if (opcode !== OP.FORGET && opcode !== OP.BATCH_FORGET && opcode !== OP.INTERRUPT) this.asked++;
+    if (opcode !== OP.FORGET && opcode !== OP.BATCH_FORGET && opcode !== OP.INTERRUPT) this.unanswered++;
     const req: Req = { unique: readU64(b, 8), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32) };
     const ino = readU64(b, 16);
     // Extensions (security context, groups) sit at the end; none is asked for.
@@ -386,7 +385,7 @@ export class FuseSession {
   /** Writes the header for `req` and sends the first `len` bytes of `b`. */
   private send(req: Req, b: Buffer, len: number, error = 0): void {
     if (this.closed) return;
-    this.answered++;
+    this.unanswered--;
     writeOutHeader(b, len, -error, req.unique);
     try {
       writeSync(this.fd, b, 0, len);
@@ -454,7 +453,7 @@ export class FuseSession {
   /** Data: the first `n` bytes of `data` (read, readdir pages, readlink, xattr values), sent from where they are. */
   replyData(req: Req, data: Uint8Array, n: number): void {
     if (this.closed) return;
-    this.answered++;
+    this.unanswered--;
     const h = this.outBuf;
     writeOutHeader(h, OUT_HEADER + n, 0, req.unique);
     try {
