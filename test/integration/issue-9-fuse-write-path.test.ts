@@ -169,6 +169,58 @@ describe.skipIf(skipHost)(`issue 9: the write path through FUSE (${hostName})`, 
   });
 });
 
+// A node is one file (NodeTable.ts): a name replaced in the backing folder (as editors save)
+// while a file is open through the mount must not give the new file the open one's node,
+// whose pages and size the kernel keeps. Served opens share a node's page cache; passthrough
+// opens read the backing file itself.
+for (const passthrough of [false, true])
+describe.skipIf(HOSTS[0]![2])(`issue 9: a name replaced in the backing folder while open through libfuse 3 (passthrough ${passthrough ? 'on' : 'off'})`, () => {
+  let dir: string;
+  let m: MountedHost | undefined;
+  let vfs: Vfs | undefined;
+
+  afterEach(async () => {
+    await m?.unmount('short').catch(() => {});
+    await vfs?.close().catch(() => {});
+    m = undefined;
+    vfs = undefined;
+    for (const p of fuseMounts().filter((p) => p.startsWith(dir))) await unmountFuse(p, 'immediate', { graceMs: 0 }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // How the second open finds the name: a listing of its folder just before (READDIRPLUS),
+  // a lookup once the kernel's entry expired, or neither (the kernel's entry still fresh).
+  const ways: [string, (mnt: string) => string][] = [
+    ['a listing', (mnt) => `ls '${mnt}/d' > /dev/null`],
+    ['a lookup', () => 'sleep 1.3'],
+    ['the kernel\'s entry', () => ':'],
+  ];
+  for (const [way, find] of ways)
+  it(`a new open found by ${way} reads the new file; the file held open reads its own bytes`, async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-issue9-replaced-'));
+    const src = join(dir, 'src');
+    const mnt = join(dir, 'mnt');
+    mkdirSync(join(src, 'd'), { recursive: true });
+    mkdirSync(mnt);
+    writeFileSync(join(src, 'd', 'f'), 'old-old-old-old!');
+    vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly: false }), { timeoutMs: 10_000 });
+    m = await fuse3Host.mount(vfs, mnt, { passthrough });
+    const r = await sh([
+      `exec 3< '${mnt}/d/f'`,
+      `printf NEW-NEW-NEW-NEW-NEW! > '${src}/d/f.tmp'`,
+      `mv '${src}/d/f.tmp' '${src}/d/f'`,
+      find(mnt),
+      `exec 4< '${mnt}/d/f'`,
+      // The held file read after the new open, then the new one: each its own bytes and size.
+      'head -c 100 <&3; echo',
+      'head -c 100 <&4; echo',
+      `stat -c %s '${mnt}/d/f'`,
+    ].join(' && '));
+    expect(r.err).toBe('');
+    expect(r.out).toBe('old-old-old-old!\nNEW-NEW-NEW-NEW-NEW!\n20\n');
+  });
+});
+
 describe.skipIf(HOSTS[0]![2])('issue 9: rename and readlink through libfuse 3 answered at once (Vfs.now)', () => {
   it('mv (within a folder, across folders, over a file, a folder) and readlink work with the guest\'s async rename and readlink failing', async () => {
     const dir = mkdtempSync(join(base, 'now-'));

@@ -44,7 +44,8 @@ export class BackingFiles {
    * (the file closed, nothing kept) when the open must fail with ESTALE: the node's file was
    * replaced in the backing folder while other opens pass through to the old one. The kernel
    * then looks the name up again and opens once more, and that lookup gives the new file a
-   * node of its own (replaced()).
+   * node of its own (NodeTable.remember). The ops' open makes that check first for every
+   * open (`opKit.sameFile`); this one also compares the device.
    */
   open(h: FileHandle, ino: number, keep: () => number): OpenReply | undefined {
     const b = this.registry && this.backingFor(h, ino);
@@ -75,12 +76,6 @@ export class BackingFiles {
     const n = (this.served.get(ino) ?? 1) - 1;
     if (n > 0) this.served.set(ino, n);
     else this.served.delete(ino);
-  }
-
-  /** Whether node `id`'s opens pass through to another file than inode `ino`, the one its path names now. */
-  replaced(id: number, ino: number): boolean {
-    const b = this.byNode.get(id);
-    return b !== undefined && b.ino !== ino;
   }
 
   /** The backing file an open of node `ino` through `h` shares; undefined: serve it here; 'stale': neither can be. */

@@ -206,7 +206,7 @@ export class DirListings {
       if (plus) {
         // "." and ".." (and entries without attributes) carry node id 0: no lookup is counted.
         if (e.attr) {
-          const n = nodes.remember(NodeTable.child(dir, e.name));
+          const n = nodes.remember(NodeTable.child(dir, e.name), e.attr.ino);
           u64(b, pos, n.id);
           u64(b, pos + 16, ev);
           u64(b, pos + 24, av);

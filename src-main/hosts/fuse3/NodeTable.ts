@@ -3,6 +3,12 @@
 // READDIRPLUS entry, or create) that hands its number to the kernel until the kernel
 // FORGETs as many lookups as it was given. Numbers are never reused, so a stale number
 // can never name another file. Renames move a node and everything under it.
+//
+// A node is one file, not one name: it keeps the inode number of the file it was handed
+// out for. When the name comes to name another file (replaced in the backing folder, where
+// editors save by rename), the next entry handed out for it is a new node. The kernel then
+// keeps the two apart, their attributes and their page caches, and the old node stays valid
+// for the files still open on it.
 
 /** The root's node id (FUSE_ROOT_ID). */
 export const ROOT_ID = 1;
@@ -13,6 +19,8 @@ export interface FuseNode {
   path: string;
   /** Lookups handed to the kernel and not yet forgotten. */
   lookups: number;
+  /** The inode number of the file it was handed out for; 0 where the guest gives none. */
+  ino: number;
 }
 
 /** The node table of one mount (owned by its session). */
@@ -22,7 +30,7 @@ export class NodeTable {
   private next = ROOT_ID + 1;
 
   constructor() {
-    const root: FuseNode = { id: ROOT_ID, path: '/', lookups: 1 };
+    const root: FuseNode = { id: ROOT_ID, path: '/', lookups: 1, ino: 0 };
     this.byId.set(ROOT_ID, root);
     this.byPath.set('/', root);
   }
@@ -42,18 +50,32 @@ export class NodeTable {
     return parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
   }
 
+  /** Whether node `n` is the file `ino` (as far as either number says: 0 says nothing). */
+  static holds(n: FuseNode, ino: number): boolean {
+    return n.ino === ino || n.ino === 0 || ino === 0;
+  }
+
   /** The node at `path`, if the kernel holds one. */
   at(path: string): FuseNode | undefined {
     return this.byPath.get(path);
   }
 
-  /** The node at `path`, made if new, with one more lookup counted: call once per reply that hands it to the kernel. */
-  remember(path: string): FuseNode {
+  /**
+   * The node of the file `ino` at `path`, made if new (or if the node there was another
+   * file's), with one more lookup counted: call once per reply that hands it to the kernel.
+   */
+  remember(path: string, ino: number): FuseNode {
     let n = this.byPath.get(path);
+    if (n && !NodeTable.holds(n, ino)) {
+      this.byPath.delete(path);
+      n = undefined;
+    }
     if (!n) {
-      n = { id: this.next++, path, lookups: 0 };
+      n = { id: this.next++, path, lookups: 0, ino };
       this.byId.set(n.id, n);
       this.byPath.set(path, n);
+    } else if (n.ino === 0) {
+      n.ino = ino;
     }
     n.lookups++;
     return n;

@@ -68,7 +68,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       return await dirs.pageWhenReady(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => r.replyData(req, buf, buf.length));
   };
-  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile } = kit;
+  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile, sameFile } = kit;
   const ops: OpHandlers = {
     // The kernel clears set-id bits on write/chown/truncate itself (the session never asks
     // for HANDLE_KILLPRIV): the guest writes as root and would keep them.
@@ -120,6 +120,10 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       serve(req, () => vfs.open(node(ino).path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => {
         // Close-to-open: a mutable file's size is asked afresh after every open (fuse3Host.ts).
         if (!ctx.immutable) ctx.invalidateAttrs(ino);
+        if (!sameFile(h, ino)) {
+          void h.close().catch(() => {});
+          return r.replyErr(req, E.ESTALE);
+        }
         const o = openedFile(h, ino);
         if (o) r.replyOpen(req, o);
         else r.replyErr(req, E.ESTALE);

@@ -34,7 +34,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
   };
   /** Answers a CREATE of `path`: its node (counted as a lookup the kernel holds) and the open file. */
   const replyCreate = (req: Req, path: string, a: Attr, h: FileHandle): void => {
-    const n = nodes.remember(path);
+    const n = nodes.remember(path, a.ino);
     const o = openedFile(h, n.id);
     if (o) r.replyCreate(req, n.id, a, own, ctx, o);
     else r.replyErr(req, E.ESTALE);

@@ -123,12 +123,8 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
   const okErr = (req: Req) => () => r.replyErr(req, 0);
   /** Replies with a new entry for `path` (counted as one lookup the kernel holds). */
   const replyEntry = (req: Req, path: string, a: Attr): void => {
-    // The path names another file than the one its node's opens pass through to (replaced
-    // in the backing folder): a new node, so the kernel's next open reaches that file. An
-    // open of the old node answered ESTALE, and the kernel looks the name up again then.
-    const old = nodes.at(path);
-    if (old && backing.replaced(old.id, a.ino)) nodes.unlinked(path);
-    const n = nodes.remember(path);
+    // A path that names another file than its node's (replaced in the backing folder) gets a new node (NodeTable.ts).
+    const n = nodes.remember(path, a.ino);
     r.replyEntry(req, n.id, a, own, ctx);
   };
   /** Replies with a node's attributes. */
@@ -155,6 +151,22 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     // Immutable content keeps its pages across opens (libfuse 2's kernel_cache); mutable drops them.
     if (ctx.immutable) return { fh: keep(h, ino), flags: FOPEN.KEEP_CACHE };
     return backing.open(h, ino, () => keep(h, ino));
+  };
+  /**
+   * Whether `h`, just opened by node `ino`'s path, is the node's file. Not when the path was
+   * replaced in the backing folder since the kernel looked it up: the open then answers
+   * ESTALE, the kernel looks the name up once more and opens the new node that lookup gives
+   * (two files on one node would share its attributes and pages). True where either side
+   * has no inode number to say.
+   */
+  const sameFile = (h: FileHandle, ino: number): boolean => {
+    const n = nodes.get(ino);
+    if (!n || n.ino === 0 || !h.now?.stat) return true;
+    try {
+      return NodeTable.holds(n, h.now.stat().ino);
+    } catch {
+      return true;
+    }
   };
   /** The handle `fh` of node `ino` was released. */
   const drop = (ino: number, fh: number): void => {
@@ -198,5 +210,5 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, readOnly, cannotHold };
+  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, sameFile, readOnly, cannotHold };
 }

@@ -6,15 +6,15 @@ import { NodeTable, ROOT_ID } from '../../../../../src-main/hosts/fuse3/NodeTabl
 describe('NodeTable', () => {
   it('gives one number per path, counts lookups and drops a node at zero', () => {
     const t = new NodeTable();
-    const a = t.remember('/a');
-    expect(t.remember('/a')).toBe(a);
+    const a = t.remember('/a', 0);
+    expect(t.remember('/a', 0)).toBe(a);
     expect(a.id).not.toBe(ROOT_ID);
     t.forget(a.id, 1);
     expect(t.get(a.id)).toBe(a);
     t.forget(a.id, 1);
     expect(t.get(a.id)).toBeUndefined();
     // A path looked up again gets a new number: an old one never names another node.
-    expect(t.remember('/a').id).not.toBe(a.id);
+    expect(t.remember('/a', 0).id).not.toBe(a.id);
   });
 
   it('never forgets the root', () => {
@@ -25,25 +25,44 @@ describe('NodeTable', () => {
 
   it('moves a renamed folder with everything below it, and replaces the target', () => {
     const t = new NodeTable();
-    const d = t.remember('/d');
-    const f = t.remember('/d/f');
-    const g = t.remember('/d/sub/g');
-    const other = t.remember('/dx');
-    const old = t.remember('/e');
+    const d = t.remember('/d', 0);
+    const f = t.remember('/d/f', 0);
+    const g = t.remember('/d/sub/g', 0);
+    const other = t.remember('/dx', 0);
+    const old = t.remember('/e', 0);
     t.renamed('/d', '/e');
     expect([d.path, f.path, g.path, other.path]).toEqual(['/e', '/e/f', '/e/sub/g', '/dx']);
-    expect(t.remember('/e')).toBe(d);
+    expect(t.remember('/e', 0)).toBe(d);
     // The node that had the target's name keeps its number for open files, not the name.
     expect(t.get(old.id)?.path).toBe('/e');
     expect(NodeTable.child(t.get(ROOT_ID)!, 'x')).toBe('/x');
     expect(NodeTable.child(d, 'x')).toBe('/e/x');
   });
 
+  it('a name that comes to name another file gets a new node; the old one keeps its number for open files', () => {
+    const t = new NodeTable();
+    const a = t.remember('/a', 7);
+    expect(t.remember('/a', 7)).toBe(a);
+    // Replaced in the backing folder (another inode at the name): a node of its own.
+    const b = t.remember('/a', 8);
+    expect(b.id).not.toBe(a.id);
+    expect([b.ino, b.lookups]).toEqual([8, 1]);
+    expect(t.at('/a')).toBe(b);
+    expect(t.get(a.id)).toBe(a);
+    expect(a.lookups).toBe(2);
+    // A side without a number says nothing: the node stays, and learns one it lacked.
+    expect(t.remember('/a', 0)).toBe(b);
+    const c = t.remember('/c', 0);
+    expect(t.remember('/c', 9)).toBe(c);
+    expect(c.ino).toBe(9);
+    expect(t.remember('/c', 10)).not.toBe(c);
+  });
+
   it('an unlinked name can be made again as a new node', () => {
     const t = new NodeTable();
-    const a = t.remember('/a');
+    const a = t.remember('/a', 0);
     t.unlinked('/a');
-    const b = t.remember('/a');
+    const b = t.remember('/a', 0);
     expect(b.id).not.toBe(a.id);
     expect(t.get(a.id)).toBe(a);
   });

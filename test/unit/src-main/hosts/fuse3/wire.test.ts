@@ -126,7 +126,7 @@ describe('FUSE wire structs', () => {
     expect(nodes.size).toBe(1);
     const plus = await page(2, true);
     expect(plus.length).toBe(160 + 168);
-    const aNode = nodes.remember('/a');
+    const aNode = nodes.remember('/a', 11);
     expect(aNode.lookups).toBe(2);
     expect(plus.readBigUInt64LE(0)).toBe(BigInt(aNode.id));
     expect(plus.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
