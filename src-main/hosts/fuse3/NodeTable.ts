@@ -55,11 +55,6 @@ export class NodeTable {
     return n.ino === ino || n.ino === 0 || ino === 0;
   }
 
-  /** The node at `path`, if the kernel holds one. */
-  at(path: string): FuseNode | undefined {
-    return this.byPath.get(path);
-  }
-
   /**
    * The node of the file `ino` at `path`, made if new (or if the node there was another
    * file's), with one more lookup counted: call once per reply that hands it to the kernel.
