@@ -237,6 +237,11 @@ export interface Vfs {
    * (`ls -l` of 5,000 entries is 5,000 lookups after one listing).
    */
   cachedAttr?(path: string): Attr | undefined;
+  /**
+   * Optional: drops what a cache layer keeps of the attributes of `path`, for a host that
+   * learned they changed by a call on another path (a hard link of the file made or removed).
+   */
+  forgetAttr?(path: string): void;
   /** Streams a directory's entries with their attributes, in a stable order. */
   readdir(path: string, opts: CallOpts): AsyncIterable<DirEntry>;
   /**

@@ -113,4 +113,23 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     expect(r.err).toMatch(/Operation not supported/);
     expect(readFileSync(join(rwSrc, 'x'), 'utf8')).toBe('onetwo');
   });
+
+  it('shows a hard link\'s new count on every name at once, through the client\'s attribute cache too (writable)', async () => {
+    const rwSrc = join(base, 'link-src');
+    const rwMnt = join(base, 'link-mnt');
+    mkdirSync(rwSrc);
+    mkdirSync(rwMnt);
+    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    const r = await sh([
+      `cd '${rwMnt}'`,
+      'printf x > a', 'stat -c %h a',
+      'ln a b', 'stat -c %h a b',
+      'ln b c', 'stat -c %h a b',
+      'rm c', 'stat -c %h a b',
+      'printf y > z', 'mv z b', 'stat -c %h a',
+    ].join(' && '));
+    expect(r.err).toBe('');
+    expect(r.out.trim().split('\n')).toEqual(['1', '2', '2', '3', '3', '2', '2', '1']);
+  });
 });

@@ -9,6 +9,10 @@
 // editors save by rename), the next entry handed out for it is a new node. The kernel then
 // keeps the two apart, their attributes and their page caches, and the old node stays valid
 // for the files still open on it.
+//
+// Several nodes can be one file: its hard links, each found by its own name. The kernel
+// keeps each node's attributes apart, so when a link is made or dropped, the table names
+// the other nodes of that file (otherNodes), whose cached link counts the session then drops.
 
 /** The root's node id (FUSE_ROOT_ID). */
 export const ROOT_ID = 1;
@@ -27,6 +31,8 @@ export interface FuseNode {
 export class NodeTable {
   private readonly byId = new Map<number, FuseNode>();
   private readonly byPath = new Map<string, FuseNode>();
+  /** The nodes of each file (by its nonzero inode number): one node, or several (hard links, a replaced name). */
+  private readonly byIno = new Map<number, FuseNode | FuseNode[]>();
   private next = ROOT_ID + 1;
 
   constructor() {
@@ -66,11 +72,13 @@ export class NodeTable {
       n = undefined;
     }
     if (!n) {
-      n = { id: this.next++, path, lookups: 0, ino };
+      n = { id: this.next++, path, lookups: 0, ino: 0 };
       this.byId.set(n.id, n);
       this.byPath.set(path, n);
-    } else if (n.ino === 0) {
+    }
+    if (n.ino === 0 && ino !== 0) {
       n.ino = ino;
+      this.addIno(n);
     }
     n.lookups++;
     return n;
@@ -85,19 +93,35 @@ export class NodeTable {
     if (n.lookups > 0) return;
     this.byId.delete(id);
     if (this.byPath.get(n.path) === n) this.byPath.delete(n.path);
+    if (n.ino !== 0) this.dropIno(n);
   }
 
-  /** The node at `path` no longer has that name (unlink, rmdir): its number stays valid for open files. */
-  unlinked(path: string): void {
+  /** The other nodes the kernel holds for the file of node `n` (its hard links): empty when none or unknown. */
+  otherNodes(n: FuseNode): readonly FuseNode[] {
+    const all = n.ino === 0 ? undefined : this.byIno.get(n.ino);
+    if (all === undefined || all === n) return [];
+    return Array.isArray(all) ? all.filter((o) => o !== n) : [all];
+  }
+
+  /**
+   * The node at `path` no longer has that name (unlink, rmdir): its number stays valid for
+   * open files. Returns that node, if the table had one there.
+   */
+  unlinked(path: string): FuseNode | undefined {
     const n = this.byPath.get(path);
-    if (n && n.id !== ROOT_ID) this.byPath.delete(path);
+    if (!n || n.id === ROOT_ID) return undefined;
+    this.byPath.delete(path);
+    return n;
   }
 
-  /** `from` was renamed to `to`: the node and every node below it take their new paths. */
-  renamed(from: string, to: string): void {
-    this.unlinked(to);
+  /**
+   * `from` was renamed to `to`: the node and every node below it take their new paths.
+   * Returns the node `to` named before (replaced), if the table had one there.
+   */
+  renamed(from: string, to: string): FuseNode | undefined {
+    const replaced = this.unlinked(to);
     const n = this.byPath.get(from);
-    if (!n) return;
+    if (!n) return replaced;
     const prefix = `${from}/`;
     // Children of a renamed folder: rare and bounded by what the kernel holds.
     const moved: FuseNode[] = [n];
@@ -108,6 +132,23 @@ export class NodeTable {
     for (const c of moved) {
       c.path = to + c.path.slice(from.length);
       this.byPath.set(c.path, c);
+    }
+    return replaced;
+  }
+
+  private addIno(n: FuseNode): void {
+    const all = this.byIno.get(n.ino);
+    if (all === undefined) this.byIno.set(n.ino, n);
+    else if (Array.isArray(all)) all.push(n);
+    else this.byIno.set(n.ino, [all, n]);
+  }
+
+  private dropIno(n: FuseNode): void {
+    const all = this.byIno.get(n.ino);
+    if (all === n) this.byIno.delete(n.ino);
+    else if (Array.isArray(all)) {
+      const rest = all.filter((o) => o !== n);
+      this.byIno.set(n.ino, rest.length === 1 ? rest[0]! : rest);
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Attr, FileHandle, SetAttr, Vfs, VfsNow } from '../../vfs/types.ts'
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
 import { FATTR } from './wire.ts';
+import type { FuseNode } from './NodeTable.ts';
 import { specialOfMode } from '../../vfs/modeType.ts';
 
 // The writing low-level FUSE operations (writable mounts only): create, write, setattr with
@@ -31,6 +32,18 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
     after();
     r.replyErr(req, 0);
     return true;
+  };
+  /** Drops node `o`'s attributes where they are kept: in the kernel, and in a cache layer of the vfs. */
+  const dropAttrs = (o: FuseNode): void => {
+    vfs.forgetAttr?.(o.path);
+    ctx.invalidateAttrs(o.id);
+  };
+  /**
+   * A link of node `n`'s file was made or dropped: the attributes kept for its other nodes
+   * (its other names) hold the old link count, so they are dropped, before the reply.
+   */
+  const linksChanged = (n: FuseNode | undefined): void => {
+    if (n) for (const o of nodes.otherNodes(n)) dropAttrs(o);
   };
   /** Answers a CREATE of `path`: its node (counted as a lookup the kernel holds) and the open file. */
   const replyCreate = (req: Req, path: string, a: Attr, h: FileHandle): void => {
@@ -228,7 +241,15 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
         if (!vfs.link) cannotHold('hard links');
         await vfs.link!(from, path, o);
         return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
-      }, (a) => replyEntry(req, path, a));
+      }, (a) => {
+        // The source's node keeps its old count too (the kernel makes the new name a node of its own).
+        const source = nodes.get(ino);
+        if (source) {
+          dropAttrs(source);
+          linksChanged(source);
+        }
+        replyEntry(req, path, a);
+      });
     },
     unlink: (req, parent, name) => {
       let path: string;
@@ -237,9 +258,9 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       } catch (err) {
         return fail(req, err);
       }
-      if (changedNow(req, (now) => now.unlink(path), () => nodes.unlinked(path))) return;
+      if (changedNow(req, (now) => now.unlink(path), () => linksChanged(nodes.unlinked(path)))) return;
       serve(req, () => (vfs.unlink ?? readOnly).call(vfs, path, opts(req)), () => {
-        nodes.unlinked(path);
+        linksChanged(nodes.unlinked(path));
         r.replyErr(req, 0);
       });
     },
@@ -267,9 +288,9 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       }
       // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
       if (flags !== 0) return r.replyErr(req, E.EINVAL);
-      if (changedNow(req, (now) => now.rename(from, to), () => nodes.renamed(from, to))) return;
+      if (changedNow(req, (now) => now.rename(from, to), () => linksChanged(nodes.renamed(from, to)))) return;
       serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
-        nodes.renamed(from, to);
+        linksChanged(nodes.renamed(from, to));
         r.replyErr(req, 0);
       });
     },

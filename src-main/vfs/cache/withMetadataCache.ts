@@ -238,6 +238,11 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     ...(vfs.health ? { health: vfs.health } : {}),
     getattr,
     cachedAttr: known,
+    forgetAttr: (path) => {
+      generation++;
+      attrs.delete(path);
+      unlist(path);
+    },
     readdir,
     readdirBatches,
     open: async (path, flags, opts) => {

@@ -146,6 +146,24 @@ describe('metadata cache: lookups after a listing (issue 11)', () => {
     expect(guest.getattrs).toBe(before);
   });
 
+  it('forgets one path\'s attributes when told (forgetAttr), kept or answered from its folder\'s listing', async () => {
+    const guest = counting(10);
+    const v = withMetadataCache(guest, { policy: 'metadata', expiryMs: 60_000 });
+    expect((await v.getattr('/d/f3', o)).size).toBe(3);
+    for await (const _ of v.readdir('/d', o));
+    const before = guest.getattrs;
+    await v.getattr('/d/f3', o);
+    await v.getattr('/d/f4', o);
+    expect(guest.getattrs).toBe(before);
+    v.forgetAttr!('/d/f3');
+    v.forgetAttr!('/d/f4');
+    expect(v.cachedAttr!('/d/f3')).toBeUndefined();
+    expect(v.cachedAttr!('/d/f4')).toBeUndefined();
+    expect((await v.getattr('/d/f4', o)).size).toBe(4);
+    expect(guest.getattrs).toBe(before + 1);
+    expect(v.cachedAttr!('/d/f5')?.size).toBe(5);
+  });
+
   it('keeps the entries of a listing too big to keep whole one by one', async () => {
     const guest = counting(500);
     const v = withMetadataCache(guest, { policy: 'metadata', expiryMs: 1_000, maxListing: 100 });

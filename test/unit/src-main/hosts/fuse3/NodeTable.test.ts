@@ -66,4 +66,27 @@ describe('NodeTable', () => {
     expect(b.id).not.toBe(a.id);
     expect(t.get(a.id)).toBe(a);
   });
+
+  it('names the other nodes of a file (its hard links) until the kernel forgets them', () => {
+    const t = new NodeTable();
+    const a = t.remember('/a', 7);
+    expect(t.otherNodes(a)).toEqual([]);
+    const b = t.remember('/b', 7);
+    const c = t.remember('/d/c', 7);
+    t.remember('/other', 8);
+    expect(t.otherNodes(a)).toEqual([b, c]);
+    expect(t.otherNodes(c)).toEqual([a, b]);
+    // Removing a name gives its node (still valid for open files, still one of the file's nodes).
+    expect(t.unlinked('/d/c')).toBe(c);
+    expect(t.unlinked('/d/c')).toBeUndefined();
+    t.forget(c.id, 1);
+    expect(t.otherNodes(a)).toEqual([b]);
+    // A rename over a name gives the node it replaced.
+    expect(t.renamed('/other', '/b')).toBe(b);
+    t.forget(b.id, 1);
+    expect(t.otherNodes(a)).toEqual([]);
+    // A node without a number has no links it could name.
+    const z = t.remember('/z', 0);
+    expect(t.otherNodes(z)).toEqual([]);
+  });
 });
