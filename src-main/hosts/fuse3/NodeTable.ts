@@ -68,7 +68,7 @@ export class NodeTable {
   remember(path: string, ino: number): FuseNode {
     let n = this.byPath.get(path);
     if (n && !NodeTable.holds(n, ino)) {
-      this.byPath.delete(path);
+      this.unlinked(path);
       n = undefined;
     }
     if (!n) {
