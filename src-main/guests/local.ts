@@ -191,14 +191,26 @@ export class LocalGuest implements Vfs {
     };
     /** A call that changes nothing, with the cache's queue drained once for all of it (LocalAttrCache.settled). */
     const settled = <R>(fn: () => R): R => (cache ? cache.settled(fn) : fn());
+    /**
+     * The attributes kept for `path`, looked up before any work on the path: a kept path was
+     * checked when it was read, and answering it makes no system call; but only while its
+     * node may be reached inline, as for a read (a mount may have come over it since).
+     */
+    const keptAt = (path: string): Attr | undefined => {
+      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+      const hit = synced()?.attr(path);
+      return hit && this.policy.inline(path === '/' ? this.root : `${this.root}${path}`) ? hit : undefined;
+    };
     const now: VfsNow = {
       getattr: (path) => settled(() => {
+        const hit = keptAt(path);
+        if (hit) return hit;
         if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
         if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
         return keptNow(path, [], (d) => p.stat(d, undefined));
       }),
-      lookup: (path) => (path === '/' ? now.getattr(path) : settled(() => attrNow(path, (d, name) => p.lookup(d, name)))),
+      lookup: (path) => (path === '/' ? now.getattr(path) : settled(() => keptAt(path) ?? attrNow(path, (d, name) => p.lookup(d, name)))),
       create: (path, mode, caller) => {
         this.writable(path);
         return inParentNow(path, (d, name) => {
