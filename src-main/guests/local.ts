@@ -206,7 +206,6 @@ export class LocalGuest implements Vfs {
         const hit = keptAt(path);
         if (hit) return hit;
         if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
-        if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
         if (!this.policy.inline(this.root)) return undefined;
         return keptNow(path, [], (d) => p.stat(d, undefined));
       }),
