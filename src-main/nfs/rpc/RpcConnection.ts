@@ -53,8 +53,9 @@ export class RpcConnection {
     }
     // Replies answered synchronously from one batch of records leave in one writev (a
     // client that pipelines, as the kernel's does, gets them with one system call). A lone
-    // record's reply is written straight: corked, the stream would queue it and build a
-    // writev for it (~300 bytes of garbage per call in clearBuffer alone, V8's sampling heap profiler).
+    // record's reply is not corked (the stream would queue it and build a writev for it: ~300
+    // bytes of garbage per call in clearBuffer alone, V8's sampling heap profiler), and goes to
+    // the socket with one send(2) when nothing waits before it (send()).
     const batch = records.length > 1;
     if (batch) this.socket.cork();
     try {
@@ -190,6 +191,17 @@ export class RpcConnection {
   /** Writes one reply's chunks as one writev; `done` runs once they are handed to the kernel. */
   private send(chunks: Buffer[], done: (() => void) | undefined): void {
     if (chunks.length === 1) {
+      // A reply on its own (not corked with others of its batch) goes straight to the socket
+      // when its stream holds nothing; what the kernel does not take goes through the stream.
+      const fd = this.socket.writableCorked === 0 ? this.directFd() : undefined;
+      if (fd !== undefined) {
+        const head = chunks[0]!;
+        const n = sendHead(fd, head, false);
+        if (n === 'failed') return this.broken(done);
+        if (n === head.length) return done?.();
+        this.socket.write(n ? head.subarray(n) : head, done);
+        return;
+      }
       this.socket.write(chunks[0]!, done);
       return;
     }

@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 
 /** send(2) flags: more follows (no segment for the head alone), never block, no SIGPIPE. */
 const MSG_MORE_NOWAIT = 0x8000 | 0x40 | 0x4000;
+/** send(2) flags: never block, no SIGPIPE. */
+const MSG_NOWAIT = 0x40 | 0x4000;
 /** errno values that mean "the socket buffer is full": the rest goes through the stream. */
 const EAGAIN = 11;
 const EINTR = 4;
@@ -50,13 +52,13 @@ export function canSendDirect(): boolean {
 export type Sent = number | 'failed';
 
 /**
- * Writes as much of `buf` to socket `fd` as the kernel takes now (MSG_MORE: the file's
- * bytes follow in the same segments); 'failed' on any error other than a full buffer.
+ * Writes as much of `buf` to socket `fd` as the kernel takes now (with `more`, MSG_MORE: the
+ * file's bytes follow in the same segments); 'failed' on any error other than a full buffer.
  */
-export function sendHead(fd: number, buf: Buffer): Sent {
+export function sendHead(fd: number, buf: Buffer, more = true): Sent {
   const c = calls()!;
   for (;;) {
-    const n = c.send(fd, buf, buf.length, MSG_MORE_NOWAIT);
+    const n = c.send(fd, buf, buf.length, more ? MSG_MORE_NOWAIT : MSG_NOWAIT);
     if (n >= 0) return n;
     const e = c.errno();
     if (e === EINTR) continue;
