@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MountInput } from '../../src-shared/mountSpec.ts';
 import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
-import { NfsProc, Nfsstat3 } from '../../src-main/nfs/nfs3/constants.ts';
+import { NfsProc, Nfsstat3, StableHow } from '../../src-main/nfs/nfs3/constants.ts';
 import { berthSandbox, missingLauncher, waitFor, type BerthSandbox } from '../helpers/berthDaemon.ts';
 import { unusedPort } from '../helpers/ports.ts';
 import { callBody, RawRpc } from '../helpers/rawRpc.ts';
@@ -13,10 +13,10 @@ import { callBody, RawRpc } from '../helpers/rawRpc.ts';
 // stay the same in every run, so the client still reaches the root without mounting again.
 // A daemon that stops cleanly hands each export's handle table (on a fixed port) to the
 // next run, so every handle a client holds still works, a shell's folder or an open file
-// too. After a crash only the root's does: any other handle from before answers
-// NFS3ERR_STALE (the client looks the name up again), never with another file's
-// attributes, though the new run hands out the same ids again. Through the daemon, the way
-// a mount comes back at login.
+// too. So does one that crashes (killed), through the journal it keeps of its table as it
+// changes: a handle follows the renames made through it before the crash, and one of a
+// file removed then answers NFS3ERR_STALE, never with another file's attributes. Through
+// the daemon, the way a mount comes back at login.
 
 const skip = missingLauncher();
 const cred = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -63,14 +63,15 @@ describe.skipIf(skip)('NFS handles over a restart of Berth', () => {
     await waitFor(async () => (await sb.client.get(id)).state === 'mounted', 20_000, 'the NFS export to come back by itself');
   }
 
-  /** A local folder with a.txt and b.txt served on a fixed port by a daemon; a client's root and a.txt handles. */
-  async function served(): Promise<{ port: number; id: string; daemon: Awaited<ReturnType<BerthSandbox['startDaemon']>>; root: Buffer; a: Buffer; rootIds: { fsid: bigint; fileid: bigint } }> {
+  /** A local folder with a.txt and b.txt served on a fixed port by a daemon (read-only unless `writable`); a client's root and a.txt handles. */
+  async function served(writable = false): Promise<{ port: number; id: string; daemon: Awaited<ReturnType<BerthSandbox['startDaemon']>>; root: Buffer; a: Buffer; rootIds: { fsid: bigint; fileid: bigint } }> {
     const src = await sb.dir('src');
     await writeFile(join(src, 'a.txt'), 'alpha\n');
     await writeFile(join(src, 'b.txt'), 'beta\n');
     const port = await unusedPort();
     const daemon = await sb.startDaemon();
-    const added = await sb.client.add({ name: 'share', host: { kind: 'nfs', listen: `/ip4/127.0.0.1/tcp/${port}` }, guest: { kind: 'local', path: src } });
+    const host = { kind: 'nfs' as const, listen: `/ip4/127.0.0.1/tcp/${port}`, ...(writable ? { readOnly: false, rootSquash: false } : {}) };
+    const added = await sb.client.add({ name: 'share', host, guest: { kind: 'local', path: src } });
     expect(added.state).toBe('mounted');
     const before = client(port);
     const root = await before.mount('/');
@@ -96,22 +97,39 @@ describe.skipIf(skip)('NFS handles over a restart of Berth', () => {
     expect((await after.getattr(b.fh)).size).toBe('beta\n'.length);
   });
 
-  it('after a crash keeps the root and fsid; a file handle from before answers STALE, not another file', async () => {
-    const { port, id, daemon, root, a, rootIds } = await served();
+  it('after a crash keeps every handle: renamed ones follow, removed ones are STALE, new names get new ids', async () => {
+    const { port, id, daemon, root, a, rootIds } = await served(true);
+    const before = client(port);
+    const b = (await before.lookup(root, 'b.txt')).fh;
+    const sub = await before.mkdir(root, 'sub', 0o755);
+    const c = await before.create(sub!.fh, 'c.txt', 0o644);
+    await before.write(c!.fh, 0, Buffer.from('gamma\n'), StableHow.FILE_SYNC);
+    await before.rename(root, 'b.txt', sub!.fh, 'moved.txt');
+    const gone = await before.create(root, 'gone.txt', 0o644);
+    await before.remove(root, 'gone.txt');
+    // Killed, the way a crash ends it: no snapshot is written.
     await restart(daemon, id, 'SIGKILL');
 
     const after = client(port);
-    expect((await after.getattr(root)).type).toBe('dir');
     expect(await ids(port, root)).toEqual(rootIds);
-    // b.txt is the first name of the new run: it gets the id a.txt had.
-    const b = await after.lookup(root, 'b.txt');
-    const got = await after.read(b.fh, 0, 100);
-    expect(got.data.toString()).toBe('beta\n');
-    got.release();
-    await expect(after.getattr(a)).rejects.toMatchObject({ status: Nfsstat3.STALE });
-    // Looked up again, as a client does on STALE, a.txt is there.
-    const again = await after.lookup(root, 'a.txt');
-    expect((await after.getattr(again.fh)).size).toBe('alpha\n'.length);
+    // Every handle from before, with no MNT and no LOOKUP in between.
+    const read = async (fh: Buffer): Promise<string> => {
+      const got = await after.read(fh, 0, 100);
+      try {
+        return got.data.toString();
+      } finally {
+        got.release();
+      }
+    };
+    expect(await read(a)).toBe('alpha\n');
+    expect(await read(b)).toBe('beta\n'); // renamed to sub/moved.txt before the crash
+    expect(await read(c!.fh)).toBe('gamma\n');
+    expect((await after.getattr(sub!.fh)).type).toBe('dir');
+    await expect(after.getattr(gone!.fh)).rejects.toMatchObject({ status: Nfsstat3.STALE });
+    // A name made after the restart in the removed one's place is another file, with a handle of its own.
+    const again = await after.create(root, 'gone.txt', 0o644);
+    for (const old of [a, b, c!.fh, sub!.fh, gone!.fh]) expect(again!.fh.equals(old)).toBe(false);
+    await expect(after.getattr(gone!.fh)).rejects.toMatchObject({ status: Nfsstat3.STALE });
   });
 
   it('a root handle of another export is STALE on a port that now serves something else', async () => {

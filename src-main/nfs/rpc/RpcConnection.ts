@@ -119,8 +119,11 @@ export class RpcConnection {
   /** Writes a synchronous path's reply (or releases it when the connection is gone). */
   private deliver(reply: FastReply): void {
     if (this.socket.destroyed) reply.sent?.();
-    else if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
-    else this.send(reply.chunks, reply.sent);
+    else {
+      this.server.beforeReply?.();
+      if (reply.file) this.sendWithFile(reply.chunks, reply.file, reply.sent);
+      else this.send(reply.chunks, reply.sent);
+    }
     reply.after?.();
   }
 
@@ -239,6 +242,7 @@ export class RpcConnection {
         this.socket.destroy();
         return;
       }
+      this.server.beforeReply?.();
       this.send(reply.chunks, reply.sent.length ? (): void => runAll(reply.sent) : undefined);
     } catch (err) {
       this.server.report(err instanceof Error ? err : new Error(String(err)), this.remote);

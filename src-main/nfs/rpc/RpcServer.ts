@@ -171,6 +171,11 @@ export interface RpcServerOptions {
   allow?: (remoteAddress: string) => boolean;
   /** Told about connection-level failures (bad framing, refused clients); never throws. */
   onError?: (err: Error, remote: string) => void;
+  /**
+   * Runs before any reply is written: what a reply may rely on is made lasting first (the
+   * NFS server's handle journal). Must not throw.
+   */
+  beforeReply?: () => void;
 }
 
 /** Serves RPC programs on a TCP port. */
@@ -178,12 +183,15 @@ export class RpcServer {
   private readonly server: Server;
   private readonly programs = new Map<number, Map<number, RpcProgram>>();
   private readonly connections = new Set<RpcConnection>();
-  private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError'>> & RpcServerOptions;
+  private readonly opts: Required<Omit<RpcServerOptions, 'allow' | 'onError' | 'beforeReply'>> & RpcServerOptions;
+  /** RpcServerOptions.beforeReply. */
+  readonly beforeReply: (() => void) | undefined;
   /** Per-procedure counts and time when BERTH_RPC_STATS names a file (RpcStats.ts). */
   readonly stats = RpcStats.fromEnv();
 
   constructor(opts: RpcServerOptions) {
     this.opts = { maxRecord: DEFAULT_MAX_RECORD, maxInFlight: 32, ...opts };
+    this.beforeReply = opts.beforeReply;
     for (const p of opts.programs) {
       let byVers = this.programs.get(p.prog);
       if (!byVers) this.programs.set(p.prog, (byVers = new Map()));

@@ -18,7 +18,8 @@ import { parentOf } from './names.ts';
 // looking the name up again (§2.6). A child index per folder makes removing or renaming a
 // subtree cost its size, not the table's. A server that stops cleanly may hand its table to
 // its next run (snapshot, fromSnapshot): that run goes on with the same run bytes and ids,
-// so every handle a client holds still works.
+// so every handle a client holds still works. So may one that crashes, through a journal
+// of every id handed out, rename and removal (HandleJournal.ts, told through `journal`).
 
 const MAGIC = Buffer.from('BRT2');
 const MAGIC_WORD = MAGIC.readUInt32BE(0);
@@ -41,12 +42,21 @@ function readId(buf: Buffer, at: number): number {
 }
 
 /** A path as the table keeps them: "/" and names (isPathName); not the root. */
-function isGuestPath(path: string): boolean {
+export function isGuestPath(path: string): boolean {
   return path.length > 1 && path.startsWith('/') && path.slice(1).split('/').every(isPathName);
+}
+
+/** Told of every change to which path an id names, as it is made (HandleJournal). */
+export interface HandleTableJournal {
+  issued(id: number, path: string): void;
+  renamed(from: string, to: string): void;
+  forgot(path: string): void;
 }
 
 /** Maps file handles to guest paths and back. Owned by one NFS server. */
 export class HandleTable {
+  /** Told of each change as it is made; none by default. */
+  journal: HandleTableJournal | undefined;
   /** This run's 4 bytes (never 0: run 0 is the root's). */
   private readonly run: number;
   /** The export's 8 bytes. */
@@ -102,6 +112,7 @@ export class HandleTable {
     if (id === undefined) {
       id = this.next++;
       this.add(path, id);
+      this.journal?.issued(id, path);
     } else if (id === 0) {
       this.rootHandle.copy(buf, at);
       return;
@@ -143,13 +154,24 @@ export class HandleTable {
   /** Forgets a removed path and everything under it (their handles become STALE). */
   forget(path: string): void {
     if (path === '/') return;
-    for (const p of this.subtree(path)) this.remove(p);
+    const gone = this.subtree(path);
+    if (gone.length === 0) return;
+    this.journal?.forgot(path);
+    for (const p of gone) this.remove(p);
   }
 
   /** Moves handles of `from` (and everything under it) to `to`, replacing whatever `to` had. */
   rename(from: string, to: string): void {
     if (from === '/' || from === to) return;
-    this.forget(to);
+    const journal = this.journal;
+    journal?.renamed(from, to);
+    // The rename's record covers the replaced name: `to` is not told as forgotten too.
+    this.journal = undefined;
+    try {
+      this.forget(to);
+    } finally {
+      this.journal = journal;
+    }
     const moved: [string, number][] = [];
     for (const p of this.subtree(from)) {
       const id = this.byPath.get(p)!;
@@ -214,6 +236,22 @@ export class HandleTable {
     const table = new HandleTable(max, exportId, { run, next });
     for (const [path, id] of entries) table.add(path, id);
     return table;
+  }
+
+  /**
+   * Gives `path` the id `id` again, as an earlier run of this table had it (a journal read
+   * back); false when either is not one this table could have issued (the journal is then
+   * not to be trusted past it).
+   */
+  restore(path: string, id: number): boolean {
+    if (id === 0 || !Number.isSafeInteger(id) || !isGuestPath(path)) return false;
+    if (this.byPath.get(path) === id) return true;
+    this.remove(path);
+    const had = this.byId.peek(id);
+    if (had !== undefined) this.remove(had);
+    this.add(path, id);
+    if (id >= this.next) this.next = id + 1;
+    return true;
   }
 
   /** Handles issued and still known (tests check it stays bounded). */
