@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliMount, type CliMount } from '../conformance/cliMount.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import { sh } from '../helpers/shell.ts';
+import { LINK_COUNTS, linkCountScript } from '../helpers/linkCounts.ts';
 
 // The reference tool's demo chain, through the CLI: a FUSE mount of an NFS guest whose
 // server is Berth's own NFS host serving a local folder. sha256sum must agree end to end.
@@ -121,15 +122,8 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     mkdirSync(rwMnt);
     const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
     children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
-    const r = await sh([
-      `cd '${rwMnt}'`,
-      'printf x > a', 'stat -c %h a',
-      'ln a b', 'stat -c %h a b',
-      'ln b c', 'stat -c %h a b',
-      'rm c', 'stat -c %h a b',
-      'printf y > z', 'mv z b', 'stat -c %h a',
-    ].join(' && '));
+    const r = await sh(linkCountScript(rwMnt));
     expect(r.err).toBe('');
-    expect(r.out.trim().split('\n')).toEqual(['1', '2', '2', '3', '3', '2', '2', '1']);
+    expect(r.out.trim().split('\n')).toEqual(LINK_COUNTS);
   });
 });
