@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HandleTable, isGuestPath, type HandleTableJournal } from './HandleTable.ts';
 
@@ -21,6 +21,12 @@ const RENAMED = 2;
 const FORGOT = 3;
 /** Record bytes past which the journal is compacted, at least (else twice its base's). */
 const COMPACT_MIN = 4 * 1024 * 1024;
+/**
+ * How often a journal's modification time is set to now, whatever changed: the clean stop
+ * of any export removes the files no run took for 30 days (NfsServer's pruneSnapshots), and
+ * a journal is in use for as long as its export runs, changed or not.
+ */
+const TOUCH_MS = 24 * 3600_000;
 
 /** This boot of the machine (empty where Linux does not say). */
 function bootId(): string {
@@ -69,6 +75,8 @@ export class HandleJournal implements HandleTableJournal {
   private used = 0;
   /** Record bytes in the file after its base. */
   private appended = 0;
+  /** Keeps the file's modification time recent (TOUCH_MS). */
+  private readonly toucher: NodeJS.Timeout;
 
   private constructor(
     private readonly file: string,
@@ -77,7 +85,9 @@ export class HandleJournal implements HandleTableJournal {
     private baseBytes: number,
     private readonly onError: (err: Error) => void,
     private readonly compactAt: number,
-  ) {}
+  ) {
+    this.toucher = setInterval(() => this.touch(), TOUCH_MS).unref();
+  }
 
   /**
    * Starts a journal of `table` in `file` (replacing any there) and tells the table to
@@ -203,6 +213,7 @@ export class HandleJournal implements HandleTableJournal {
    * run reads this, as after a crash).
    */
   close({ keepFile = false }: { keepFile?: boolean } = {}): void {
+    clearInterval(this.toucher);
     if (this.table.journal === this) this.table.journal = undefined;
     if (keepFile) this.flush();
     this.used = 0;
@@ -212,6 +223,16 @@ export class HandleJournal implements HandleTableJournal {
       // already closed after a failure
     }
     if (!keepFile) rmSync(this.file, { force: true });
+  }
+
+  /** Sets the file's modification time to now (a journal that cannot be touched is still read back). */
+  private touch(): void {
+    const now = new Date();
+    try {
+      futimesSync(this.fd, now, now);
+    } catch {
+      // closed meanwhile, or a file system that refuses: the next clean stop may prune it after 30 days
+    }
   }
 
   /** The offset of `n` bytes made free at the end of the pending records. */

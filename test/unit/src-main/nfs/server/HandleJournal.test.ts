@@ -1,7 +1,7 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HandleJournal } from '../../../../../src-main/nfs/server/HandleJournal.ts';
 import { HandleTable } from '../../../../../src-main/nfs/server/HandleTable.ts';
 
@@ -149,6 +149,20 @@ describe('HandleJournal', () => {
     const next = HandleJournal.recover(file, EXPORT)!;
     expect(next.pathOf(a)).toBe('/a');
     expect(next.pathOf(c)).toBe('/c');
+  });
+
+  it('keeps its file recent while the export runs, changed or not (30-day pruning spares it)', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const j = start(new HandleTable(undefined, EXPORT));
+      const day = 24 * 3600_000;
+      vi.setSystemTime(Date.now() + 40 * day);
+      vi.advanceTimersByTime(day);
+      expect(Math.abs(statSync(file).mtimeMs - Date.now())).toBeLessThan(5_000);
+      j.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says why and leaves no file when it cannot write, and the table goes on without it', () => {
