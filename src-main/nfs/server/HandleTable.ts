@@ -48,8 +48,11 @@ export function isGuestPath(path: string): boolean {
 
 /** Told of every change to which path an id names, as it is made (HandleJournal). */
 export interface HandleTableJournal {
+  /** A new id now names `path`. */
   issued(id: number, path: string): void;
+  /** `from` and everything under it now have the paths under `to` (what `to` named is gone). */
   renamed(from: string, to: string): void;
+  /** `path` and everything under it are gone. */
   forgot(path: string): void;
 }
 
