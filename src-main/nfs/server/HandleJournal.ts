@@ -1,11 +1,12 @@
 import { closeSync, ftruncateSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { HandleTable, isGuestPath, type HandleTableJournal } from './HandleTable.ts';
+import { HandleTable, isGuestPath, readId, writeId, type HandleTableJournal } from './HandleTable.ts';
 
 // The handle table of a running export, kept on disk as it changes, so that a run that ends
 // without a clean stop (a crash, a kill) hands the next one every handle its clients hold,
-// as a clean stop does with a snapshot (NfsServer's handlesFile). The file is a snapshot of the table when the run began (its
-// base) followed by a record per change: an id handed out for a path, a rename, a removal.
+// as a clean stop does with a snapshot (NfsServer's handlesFile). The file is a snapshot of
+// the table when the run began (its base) followed by a record per change: an id handed out
+// for a path, a rename, a removal.
 // Records are kept in memory until a reply is about to leave (flush(), called by the RPC
 // connection before it writes one): no client can hold a handle, or rely on a rename, that
 // the file does not have yet. One write(2) per reply that changed the table, none otherwise.
@@ -143,7 +144,7 @@ export class HandleJournal implements HandleTableJournal {
       const kind = bytes[at++];
       if (kind === ISSUED) {
         if (at + 8 > bytes.length) break;
-        const id = bytes.readUInt32BE(at) * 0x1_0000_0000 + bytes.readUInt32BE(at + 4);
+        const id = readId(bytes, at);
         at += 8;
         const path = str();
         if (path === undefined || !table.restore(path, id)) break;
@@ -166,10 +167,7 @@ export class HandleJournal implements HandleTableJournal {
     const at = this.room(1 + 8 + 4 + len);
     const b = this.pending;
     b[at] = ISSUED;
-    const hi = Math.floor(id / 0x1_0000_0000);
-    b.writeUInt32BE(hi, at + 1);
-    b.writeUInt32BE(id - hi * 0x1_0000_0000, at + 5);
-    b.writeUInt32BE(len, at + 9);
+    b.writeUInt32BE(len, writeId(b, at + 1, id));
     b.write(path, at + 13, len, 'utf8');
   }
 
@@ -263,8 +261,6 @@ export class HandleJournal implements HandleTableJournal {
    */
   private fail(err: Error): void {
     this.onError(err);
-    if (this.table.journal === this) this.table.journal = undefined;
-    this.used = 0;
     try {
       ftruncateSync(this.fd, 0);
     } catch {

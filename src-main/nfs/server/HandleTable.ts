@@ -31,13 +31,14 @@ const DEFAULT_MAX = 200_000;
 const SNAPSHOT_MAGIC = Buffer.from('BRTS');
 
 /** Writes id (below 2^53) as 8 bytes at `at`; returns the offset after it. */
-function writeId(buf: Buffer, at: number, id: number): number {
+export function writeId(buf: Buffer, at: number, id: number): number {
   const hi = Math.floor(id / 0x1_0000_0000);
   buf.writeUInt32BE(hi, at);
   return buf.writeUInt32BE(id - hi * 0x1_0000_0000, at + 4);
 }
 
-function readId(buf: Buffer, at: number): number {
+/** The id (below 2^53) written as 8 bytes at `at` (writeId). */
+export function readId(buf: Buffer, at: number): number {
   return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
 }
 
@@ -166,15 +167,9 @@ export class HandleTable {
   /** Moves handles of `from` (and everything under it) to `to`, replacing whatever `to` had. */
   rename(from: string, to: string): void {
     if (from === '/' || from === to) return;
-    const journal = this.journal;
-    journal?.renamed(from, to);
-    // The rename's record covers the replaced name: `to` is not told as forgotten too.
-    this.journal = undefined;
-    try {
-      this.forget(to);
-    } finally {
-      this.journal = journal;
-    }
+    this.journal?.renamed(from, to);
+    // What `to` named goes, as forget() would drop it; the rename's record covers it.
+    for (const p of this.subtree(to)) this.remove(p);
     const moved: [string, number][] = [];
     for (const p of this.subtree(from)) {
       const id = this.byPath.get(p)!;
