@@ -3,6 +3,7 @@ import type { CredCache } from './messages.ts';
 import { RecordDecoder, RecordError } from './RecordDecoder.ts';
 import type { FastReply, FileBody, RpcServer } from './RpcServer.ts';
 import type { RpcStats } from './RpcStats.ts';
+import { canWaitInline, InlineStay } from './inlineWait.ts';
 import { canSendDirect, sendFileRange, sendHead } from './sendFile.ts';
 
 // One TCP connection of the RPC server (RpcServer.ts): records decoded as they arrive, calls
@@ -10,6 +11,8 @@ import { canSendDirect, sendFileRange, sendHead } from './sendFile.ts';
 // their one system call off this thread is done) or queued and run concurrently up to the
 // server's bound, replies written as each finishes, tagged with its xid, and reading paused
 // while too many calls or unsent reply bytes are waiting (a client that stops reading).
+// A connection that answered all its calls at once waits for its next ones on the spot
+// while nothing else needs the event loop (inlineWait.ts).
 
 /** Records decoded but not yet started, past which the socket stops being read. */
 const MAX_QUEUED = 64;
@@ -25,6 +28,8 @@ export class RpcConnection {
   private paused = false;
   /** The client's credentials as last decoded (messages.ts: decoded once per connection). */
   private readonly creds: { last?: CredCache } = {};
+  /** Whether this connection is waiting for its next call on the spot (inlineWait.ts). */
+  private staying = false;
 
   constructor(
     private readonly socket: Socket,
@@ -43,6 +48,30 @@ export class RpcConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.take(chunk);
+    if (this.staying || !canWaitInline()) return;
+    // Every call answered, nothing in flight, nothing queued or unsent: the next call is
+    // waited for here, for as long as nothing else needs the loop (InlineStay.next).
+    let stay: InlineStay | undefined;
+    this.staying = true;
+    try {
+      for (;;) {
+        // Bytes still in the stream's buffer (read before a pause) come first: never overtaken.
+        if (this.inFlight > 0 || this.queue.length > 0 || this.paused || this.socket.destroyed || this.socket.readableLength > 0) return;
+        const fd = this.directFd();
+        if (fd === undefined) return;
+        stay ??= new InlineStay();
+        const next = stay.next(fd);
+        if (!next) return;
+        this.take(next);
+      }
+    } finally {
+      this.staying = false;
+    }
+  }
+
+  /** Decodes a chunk's records and answers or queues each. */
+  private take(chunk: Buffer): void {
     let records: Buffer[];
     try {
       records = this.decoder.push(chunk);
