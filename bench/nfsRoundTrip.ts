@@ -152,6 +152,9 @@ async function perCall(n: number, call: () => Promise<unknown>): Promise<number>
   return ((performance.now() - t0) * 1000) / n;
 }
 
+/** Untimed calls of each kind made before any is timed (see main). */
+const WARM_CALLS = 4000;
+
 /** Each measured call, made on a server; the READs and WRITEs step through the 1 MiB file. */
 const CALLS: Record<string, (s: Server) => () => Promise<unknown>> = {
   NULL: (s) => () => s.client.ping(),
@@ -273,6 +276,17 @@ async function main(): Promise<void> {
     };
     /** Migration counts as printed: a thread that ended took its count with it ('?'). */
     const movesText = (moves: number[]): string => moves.map((m) => (m < 0 ? '?' : m)).join(', ');
+    // Every call first runs untimed on each server, as many times as it will be timed and at
+    // least WARM_CALLS: the host's JavaScript is then compiled by V8's optimizing tiers before the
+    // first figure. With only perCall's n/10 calls, the first placement's figures for the host
+    // included that compilation (its CPU on V8's threads and slower code): 2026-12-03, LOOKUP
+    // 136 µs of host CPU a call in the first figure and 41 µs when repeated, ganesha 36 µs both times.
+    const warm = 2 * Math.ceil(Math.max(n, WARM_CALLS) / 2); // even: RENAME moves f0 and back
+    for (const proc of names) for (const s of servers) {
+      const call = CALLS[proc]!(s);
+      for (let i = 0; i < warm; i++) await call();
+    }
+    for (const floor of floors) for (let i = 0; i < warm; i++) await floor.client.ping();
     for (const p of placements) {
       for (const proc of names) {
         const [b, g] = [await measure(servers[0]!.pid, p, CALLS[proc]!(servers[0]!)), await measure(servers[1]!.pid, p, CALLS[proc]!(servers[1]!))];
