@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 
 // Waiting for a connection's next call on the spot, instead of in the event loop. A client
@@ -36,7 +37,8 @@ let bound: Calls | null | undefined;
 function calls(): Calls | null {
   if (bound !== undefined) return bound;
   bound = null;
-  if (process.platform !== 'linux' || !isMainThread || process.versions.electron || process.env.BERTH_NFS_INLINE === '0') return bound;
+  // Little-endian only: struct pollfd's events and revents are read as halves of one Int32 below.
+  if (process.platform !== 'linux' || endianness() !== 'LE' || !isMainThread || process.versions.electron || process.env.BERTH_NFS_INLINE === '0') return bound;
   try {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const koffi = createRequire(import.meta.url)('koffi') as any;
