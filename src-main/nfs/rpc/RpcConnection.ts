@@ -28,8 +28,6 @@ export class RpcConnection {
   private paused = false;
   /** The client's credentials as last decoded (messages.ts: decoded once per connection). */
   private readonly creds: { last?: CredCache } = {};
-  /** Whether this connection is waiting for its next call on the spot (inlineWait.ts). */
-  private staying = false;
 
   constructor(
     private readonly socket: Socket,
@@ -49,24 +47,20 @@ export class RpcConnection {
 
   private onData(chunk: Buffer): void {
     this.take(chunk);
-    if (this.staying || !canWaitInline()) return;
+    if (!canWaitInline()) return;
     // Every call answered, nothing in flight, nothing queued or unsent: the next call is
-    // waited for here, for as long as nothing else needs the loop (InlineStay.next).
+    // waited for here, for as long as nothing else needs the loop (InlineStay.next). No
+    // 'data' event comes while it waits (a resume() emits on a later tick), so none nests.
     let stay: InlineStay | undefined;
-    this.staying = true;
-    try {
-      for (;;) {
-        // Bytes still in the stream's buffer (read before a pause) come first: never overtaken.
-        if (this.inFlight > 0 || this.queue.length > 0 || this.paused || this.socket.destroyed || this.socket.readableLength > 0) return;
-        const fd = this.directFd();
-        if (fd === undefined) return;
-        stay ??= new InlineStay();
-        const next = stay.next(fd);
-        if (!next) return;
-        this.take(next);
-      }
-    } finally {
-      this.staying = false;
+    for (;;) {
+      // Bytes still in the stream's buffer (read before a pause) come first: never overtaken.
+      if (this.inFlight > 0 || this.queue.length > 0 || this.paused || this.socket.destroyed || this.socket.readableLength > 0) return;
+      const fd = this.directFd();
+      if (fd === undefined) return;
+      stay ??= new InlineStay();
+      const next = stay.next(fd);
+      if (!next) return;
+      this.take(next);
     }
   }
 

@@ -30,6 +30,8 @@ interface Calls {
   backendTimeout: (loop: unknown) => number;
   loop: unknown;
   backendFd: number;
+  /** Where a wait's bytes are read into (copied out: the decoder keeps what it is given). */
+  inbox: Buffer;
 }
 
 let bound: Calls | null | undefined;
@@ -55,6 +57,7 @@ function calls(): Calls | null {
       backendTimeout: self.func('int uv_backend_timeout(const void *loop)'),
       loop,
       backendFd,
+      inbox: Buffer.allocUnsafe(256 * 1024),
     };
   } catch {
     bound = null; // no koffi, or a runtime that does not export libuv: calls come through the loop
@@ -69,8 +72,6 @@ export function canWaitInline(): boolean {
 
 /** struct pollfd ×2: the connection, then the loop's epoll descriptor (events in the low half of the second int). */
 const fds = new Int32Array(4);
-/** Where a wait's bytes are read into (copied out: the decoder keeps what it is given). */
-const inbox = Buffer.allocUnsafe(256 * 1024);
 
 /** One stay on the spot, begun when a connection has answered its calls; next() waits for its next bytes. */
 export class InlineStay {
@@ -103,7 +104,7 @@ export class InlineStay {
     if (c.poll(fds, 2, Math.ceil(left)) <= 0) return undefined;
     // Only POLLIN on the socket: an error or hang-up alone is the loop's to see.
     if (((fds[1]! >>> 16) & POLLIN) === 0) return undefined;
-    const n = c.recv(fd, inbox, inbox.length, MSG_DONTWAIT);
-    return n > 0 ? Buffer.from(inbox.subarray(0, n)) : undefined;
+    const n = c.recv(fd, c.inbox, c.inbox.length, MSG_DONTWAIT);
+    return n > 0 ? Buffer.from(c.inbox.subarray(0, n)) : undefined;
   }
 }
