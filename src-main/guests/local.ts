@@ -167,30 +167,44 @@ export class LocalGuest implements Vfs {
         return false;
       }
     };
+    // keptNow, attrNow and the getattr, lookup and readdir below make no closure per call:
+    // they run for every GETATTR and LOOKUP, and V8 optimized such per-call closures again and
+    // again on a long-running host (each of those sites 3-7 times in one untar of a warm
+    // host, seen with --trace-opt and --perf-basic-prof, with no deoptimization between).
     /**
      * The attributes of `path`, read by `read` in the folder `parts` held open: from the
      * cache when kept there, else read after that folder is watched (so a change made after
      * the read is reported), and kept.
      */
-    const keptNow = <A extends Attr | null>(path: string, parts: string[], read: (d: DirRef) => A): A => {
+    const keptNow = <A extends Attr | null>(path: string, parts: string[], read: (d: DirRef, name: string | undefined) => A, name: string | undefined): A => {
       const c = synced();
       const hit = c?.attr(path);
       if (hit) return hit as A;
-      return inDirNow(parts, path, (d) => {
+      let d: DirRef;
+      try {
+        d = p.dir(parts, path);
+      } catch (err) {
+        throw fromNode(err, path);
+      }
+      try {
         const keep = c !== undefined && watchNow(c, parts, path, d);
         const selfWatched = keep && c.watched(path);
-        const a = read(d);
+        const a = read(d, name);
         if (keep && a) c.keep(path, a, selfWatched);
         return a;
-      });
+      } catch (err) {
+        throw fromNode(err, path);
+      } finally {
+        d.release();
+      }
     };
     /** The attributes of `path` (not the root) read by `read` in its folder, through keptNow; undefined when not inline. */
     const attrNow = <A extends Attr | null>(path: string, read: (d: DirRef, name: string) => A): A | undefined => {
       const at = parentOf(path);
-      return at && keptNow(path, at.parts, (d) => read(d, at.name));
+      return at && keptNow(path, at.parts, read as (d: DirRef, name: string | undefined) => A, at.name);
     };
-    /** A call that changes nothing, with the cache's queue drained once for all of it (LocalAttrCache.settled). */
-    const settled = <R>(fn: () => R): R => (cache ? cache.settled(fn) : fn());
+    const statIn = (d: DirRef, name: string | undefined): Attr => p.stat(d, name);
+    const lookupIn = (d: DirRef, name: string): Attr | null => p.lookup(d, name);
     /**
      * The attributes kept for `path`, looked up before any work on the path: a kept path was
      * checked when it was read, and answering it makes no system call; but only while its
@@ -201,15 +215,32 @@ export class LocalGuest implements Vfs {
       const hit = synced()?.attr(path);
       return hit && this.policy.inline(path === '/' ? this.root : `${this.root}${path}`) ? hit : undefined;
     };
+    const getattrNow = (path: string): Attr | undefined => {
+      const hit = keptAt(path);
+      if (hit) return hit;
+      if (path !== '/') return attrNow(path, statIn);
+      if (!this.policy.inline(this.root)) return undefined;
+      return keptNow(path, [], statIn, undefined);
+    };
+    const lookupNow = (path: string): Attr | null | undefined => keptAt(path) ?? attrNow(path, lookupIn);
+    const readdirNow = (path: string): readonly DirEntry[] | undefined => {
+      if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
+      const parts = splitGuestPath(path);
+      if (!this.policy.inline(this.lexical(parts))) return undefined;
+      const c = synced();
+      const hit = c?.listing(path);
+      if (hit) return hit;
+      return inDirNow(parts, path, (d) => {
+        const keep = c !== undefined && watchNow(c, parts, path, d);
+        const got = p.list(d, NOW_LIST_MAX);
+        if (keep && got) c.keepListing(path, got);
+        return got;
+      });
+    };
     const now: VfsNow = {
-      getattr: (path) => settled(() => {
-        const hit = keptAt(path);
-        if (hit) return hit;
-        if (path !== '/') return attrNow(path, (d, name) => p.stat(d, name));
-        if (!this.policy.inline(this.root)) return undefined;
-        return keptNow(path, [], (d) => p.stat(d, undefined));
-      }),
-      lookup: (path) => (path === '/' ? now.getattr(path) : settled(() => keptAt(path) ?? attrNow(path, (d, name) => p.lookup(d, name)))),
+      // A call that changes nothing, with the cache's queue drained once for all of it (LocalAttrCache.settled).
+      getattr: (path) => (cache ? cache.settled(getattrNow, path) : getattrNow(path)),
+      lookup: (path) => (path === '/' ? now.getattr(path) : cache ? cache.settled(lookupNow, path) : lookupNow(path)),
       create: (path, mode, caller) => {
         this.writable(path);
         return inParentNow(path, (d, name) => {
@@ -242,20 +273,7 @@ export class LocalGuest implements Vfs {
         if (done) this.paths.forget(splitGuestPath(path));
         return done;
       },
-      readdir: (path) => settled(() => {
-        if (this.closed) throw new FsError('Closed', `${this.name} is closed`);
-        const parts = splitGuestPath(path);
-        if (!this.policy.inline(this.lexical(parts))) return undefined;
-        const c = synced();
-        const hit = c?.listing(path);
-        if (hit) return hit;
-        return inDirNow(parts, path, (d) => {
-          const keep = c !== undefined && watchNow(c, parts, path, d);
-          const got = p.list(d, NOW_LIST_MAX);
-          if (keep && got) c.keepListing(path, got);
-          return got;
-        });
-      }),
+      readdir: (path) => (cache ? cache.settled(readdirNow, path) : readdirNow(path)),
       setattr: (path, attr) => {
         this.writable(path);
         if (path === '/') throw new FsError('NotPermitted', `/: the root's attributes are not changed through ${this.name}`);

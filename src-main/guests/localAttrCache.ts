@@ -156,18 +156,18 @@ export class LocalAttrCache {
   }
 
   /**
-   * Runs `fn`, a call that changes nothing, after one sync(); the syncs inside it read
+   * Runs `fn(arg)`, a call that changes nothing, after one sync(); the syncs inside it read
    * nothing more. A change finished before the call began is reported by that first drain;
    * one made while it runs is concurrent with it, so answering as before that change is
    * right, as it is when the change lands just after any drain. A LOOKUP of a name not kept
    * drained three times (the cache, the folder's proof, its watch), ~1 µs each.
    */
-  settled<T>(fn: () => T): T {
-    if (this.quiet) return fn();
+  settled<A, T>(fn: (arg: A) => T, arg: A): T {
+    if (this.quiet) return fn(arg);
     this.sync();
     this.quiet = true;
     try {
-      return fn();
+      return fn(arg);
     } finally {
       this.quiet = false;
     }
