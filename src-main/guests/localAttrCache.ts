@@ -195,23 +195,26 @@ export class LocalAttrCache {
   /** The attributes of `path` kept in memory, after sync(); undefined when not kept. */
   attr(path: string): Attr | undefined {
     const t = this.now() - MAX_AGE_MS;
-    if (path === '/') return this.hit(this.byPath.peek('/'), (w) => (w.self && (w.seen || w.selfAt > t) ? w.self : undefined));
+    if (path === '/') {
+      const root = this.byPath.peek('/');
+      return this.hit(root, root?.self && (root.seen || root.selfAt > t) ? root.self : undefined);
+    }
     const i = path.lastIndexOf('/');
     const dir = i === 0 ? '/' : path.slice(0, i);
     const name = path.slice(i + 1);
     const w = this.byPath.peek(dir);
     if (!w) return this.miss();
     const c = w.children.get(name);
-    if (c && c.at > t) return this.hit(w, () => c.a);
+    if (c && c.at > t) return this.hit(w, c.a);
     const sub = w.subs.get(name);
-    if (sub?.self && (sub.seen || sub.selfAt > t)) return this.hit(sub, () => sub.self);
+    if (sub?.self && (sub.seen || sub.selfAt > t)) return this.hit(sub, sub.self);
     if (w.listing && w.listingAt > t) {
       if (!w.byName) {
         w.byName = new Map();
         for (const e of w.listing) w.byName.set(e.name, e.attr);
       }
       const a = w.byName.get(name);
-      if (a) return this.hit(w, () => a);
+      if (a) return this.hit(w, a);
     }
     return this.miss();
   }
@@ -219,7 +222,7 @@ export class LocalAttrCache {
   /** The listing of the folder `path` kept in memory, after sync(); undefined when not kept. */
   listing(path: string): readonly DirEntry[] | undefined {
     const w = this.byPath.peek(path);
-    return this.hit(w, (x) => (x.listing && x.listingAt > this.now() - MAX_AGE_MS ? x.listing : undefined));
+    return this.hit(w, w?.listing && w.listingAt > this.now() - MAX_AGE_MS ? w.listing : undefined);
   }
 
   /**
@@ -384,11 +387,11 @@ export class LocalAttrCache {
     this.stats.watches = 0;
   }
 
-  private hit<T>(w: Watch | undefined, get: (w: Watch) => T | undefined): T | undefined {
-    const v = w && get(w);
-    if (v === undefined) return this.miss();
+  /** `v`, found with the watch `w`, counted as a hit and `w` marked used; undefined (nothing found) counted as a miss. */
+  private hit<T>(w: Watch | undefined, v: T | undefined): T | undefined {
+    if (!w || v === undefined) return this.miss();
     this.stats.hits++;
-    this.byPath.get(w!.path);
+    this.byPath.get(w.path);
     return v;
   }
 
