@@ -109,14 +109,17 @@ export class LocalGuest implements Vfs {
   readonly now?: VfsNow;
 
   private nowFace(p: LocalPathsNow): VfsNow {
-    /** Runs `fn` on the folder `parts` held open, system errors as FsErrors naming `path`. */
-    const inDirNow = <T>(parts: string[], path: string, fn: (d: DirRef) => T): T => {
-      let d: DirRef;
+    /** The folder `parts` held open (release() it), system errors as FsErrors naming `path`. */
+    const dirNow = (parts: string[], path: string): DirRef => {
       try {
-        d = p.dir(parts, path);
+        return p.dir(parts, path);
       } catch (err) {
         throw fromNode(err, path);
       }
+    };
+    /** Runs `fn` on the folder `parts` held open, system errors as FsErrors naming `path`. */
+    const inDirNow = <T>(parts: string[], path: string, fn: (d: DirRef) => T): T => {
+      const d = dirNow(parts, path);
       try {
         return fn(d);
       } catch (err) {
@@ -180,12 +183,7 @@ export class LocalGuest implements Vfs {
       const c = synced();
       const hit = c?.attr(path);
       if (hit) return hit as A;
-      let d: DirRef;
-      try {
-        d = p.dir(parts, path);
-      } catch (err) {
-        throw fromNode(err, path);
-      }
+      const d = dirNow(parts, path);
       try {
         const keep = c !== undefined && watchNow(c, parts, path, d);
         const selfWatched = keep && c.watched(path);
