@@ -170,10 +170,11 @@ export class LocalGuest implements Vfs {
         return false;
       }
     };
-    // keptNow, attrNow and the getattr, lookup and readdir below make no closure per call:
-    // they run for every GETATTR and LOOKUP, and V8 optimized such per-call closures again and
-    // again on a long-running host (each of those sites 3-7 times in one untar of a warm
-    // host, seen with --trace-opt and --perf-basic-prof, with no deoptimization between).
+    // keptNow, attrNow and the getattr and lookup below make no closure per call: they run
+    // for every GETATTR and LOOKUP, and V8 optimized such per-call closures again and again
+    // on a long-running host (each of those sites 3-7 times in one untar of a warm host, seen
+    // with --trace-opt and --perf-basic-prof, with no deoptimization between). readdir's
+    // only closure is made when a folder is listed afresh.
     /**
      * The attributes of `path`, read by `read` in the folder `parts` held open: from the
      * cache when kept there, else read after that folder is watched (so a change made after
