@@ -180,7 +180,7 @@ export class LocalGuest implements Vfs {
      * cache when kept there, else read after that folder is watched (so a change made after
      * the read is reported), and kept.
      */
-    const keptNow = <A extends Attr | null>(path: string, parts: string[], read: (d: DirRef, name: string | undefined) => A, name: string | undefined): A => {
+    const keptNow = <A extends Attr | null, N extends string | undefined>(path: string, parts: string[], read: (d: DirRef, name: N) => A, name: N): A => {
       const c = synced();
       const hit = c?.attr(path);
       if (hit) return hit as A;
@@ -200,7 +200,7 @@ export class LocalGuest implements Vfs {
     /** The attributes of `path` (not the root) read by `read` in its folder, through keptNow; undefined when not inline. */
     const attrNow = <A extends Attr | null>(path: string, read: (d: DirRef, name: string) => A): A | undefined => {
       const at = parentOf(path);
-      return at && keptNow(path, at.parts, read as (d: DirRef, name: string | undefined) => A, at.name);
+      return at && keptNow(path, at.parts, read, at.name);
     };
     const statIn = (d: DirRef, name: string | undefined): Attr => p.stat(d, name);
     const lookupIn = (d: DirRef, name: string): Attr | null => p.lookup(d, name);
