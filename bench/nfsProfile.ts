@@ -18,6 +18,10 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
 // the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts);
 // NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`);
+// NFS_PROFILE_PERF=<dir> samples each server's on-CPU stacks per workload there (`perf record -g`;
+// read with `perf report -i <dir>/du-berth.data`; with --perf-basic-prof in NFS_PROFILE_NODE_ARGS for JS names;
+// NFS_PROFILE_PERF_ARGS replaces `-F 4999 -g`, e.g. `-e raw_syscalls:sys_enter,raw_syscalls:sys_exit` for each system call's times);
+// bench/serverTurns.ts reads the latter: how long the server held each call;
 // NFS_PROFILE_STRACE=<dir> counts each server's system calls per workload there (`strace -c -f`);
 // NFS_PROFILE_PIN=<cpu list> keeps every thread of both servers on those CPUs (taskset), so
 // neither gains from where the scheduler puts it (bench/nfsRoundTrip.ts shows why it matters),
@@ -101,10 +105,12 @@ async function main(): Promise<void> {
         t.counter?.reset();
         const [s0, k0] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
         const strace = process.env.NFS_PROFILE_STRACE ? await attachStrace(t.pid, join(process.env.NFS_PROFILE_STRACE, `${what}-${t.name}.txt`)) : undefined;
+        const perf = process.env.NFS_PROFILE_PERF ? await attachPerf(t.pid, join(process.env.NFS_PROFILE_PERF, `${what}-${t.name}.data`)) : undefined;
         const t0 = performance.now();
         await fn(t.mnt);
         const ms = performance.now() - t0;
         await strace?.();
+        await perf?.();
         const [s1, k1] = [await cpuSplitMs(t.pid), await cpuSplitMs(t.client)];
         const used = (a: { user: number; sys: number }, b: { user: number; sys: number }): string =>
           `${(b.user - a.user + b.sys - a.sys).toFixed(0).padStart(5)} ms (user ${(b.user - a.user).toFixed(0)}, sys ${(b.sys - a.sys).toFixed(0)})`;
@@ -122,7 +128,11 @@ async function main(): Promise<void> {
     // NFS_PROFILE_FIND_RUNS=n: find n times in a row (what the client's cache keeps between runs).
     const finds = Number(process.env.NFS_PROFILE_FIND_RUNS ?? 1);
     if (want.has('find')) for (let k = 0; k < finds; k++) await step('find', (m) => run('find', [tree(m)]), true);
-    if (want.has('du')) await step('du', (m) => run('du', ['-s', tree(m)]), true);
+    // NFS_PROFILE_DU_RUNS=n: du -s n times in a row, the later ones named du-2, du-3, … (with
+    // NFS_PROFILE_SIDES=berth, within the local guest's 5 s bound on what inotify cannot see:
+    // its attributes answered from memory).
+    const dus = Number(process.env.NFS_PROFILE_DU_RUNS ?? 1);
+    if (want.has('du')) for (let k = 0; k < dus; k++) await step(k ? `du-${k + 1}` : 'du', (m) => run('du', ['-s', tree(m)]), true);
     if (want.has('rm')) await step('rm', (m) => run('rm', ['-rf', tree(m)]));
     if (want.has('fio')) {
       await step('fio', (m) => run('fio', ['--name=rand', `--filename=${join(m, 'rand.bin')}`, '--rw=randrw', '--bs=4k', '--size=8m', '--number_ios=20000', '--ioengine=psync', '--randrepeat=1', '--output=/dev/null']));
@@ -157,6 +167,22 @@ async function attachStrace(pid: number, out: string): Promise<() => Promise<voi
   return async () => {
     const exited = new Promise((r) => s.once('exit', r));
     s.kill('SIGINT');
+    await exited;
+  };
+}
+
+/** Attaches `perf record -g` to `pid`, writing its samples to `out`; resolves with a function that stops it. */
+async function attachPerf(pid: number, out: string): Promise<() => Promise<void>> {
+  const args = (process.env.NFS_PROFILE_PERF_ARGS ?? '-F 4999 -g').split(' ').filter(Boolean);
+  const p = spawn('perf', ['record', ...args, '-p', String(pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  p.stderr!.on('data', (b: Buffer) => (said += b.toString()));
+  // perf says nothing once attached; give it a moment, and fail loudly when it ended already.
+  await sleep(300);
+  if (p.exitCode !== null) throw new Error(`perf did not attach to ${pid}: ${said.trim()}`);
+  return async () => {
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGINT');
     await exited;
   };
 }
