@@ -176,11 +176,14 @@ async function attachPerf(pid: number, out: string): Promise<() => Promise<void>
   const args = (process.env.NFS_PROFILE_PERF_ARGS ?? '-F 4999 -g').split(' ').filter(Boolean);
   const p = spawn('perf', ['record', ...args, '-p', String(pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let said = '';
+  let failed: Error | undefined;
   p.stderr!.on('data', (b: Buffer) => (said += b.toString()));
+  p.once('error', (e) => (failed = e)); // no perf installed (linux-perf)
   // perf says nothing once attached; give it a moment, and fail loudly when it ended already.
   await sleep(300);
-  if (p.exitCode !== null) throw new Error(`perf did not attach to ${pid}: ${said.trim()}`);
+  if (failed || p.exitCode !== null) throw new Error(`perf did not attach to ${pid}: ${failed?.message ?? said.trim()}`);
   return async () => {
+    if (p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGINT');
     await exited;
