@@ -49,6 +49,11 @@ export const MAX_AGE_MS = 5_000;
 /** Files indexed by inode (to notice new links to them) before everything kept is dropped and the index with it. */
 const MAX_INDEXED = 500_000;
 
+/** The folder's own attributes kept by `w`, when still fresh: on a local disk (`seen`), or read after `t`. */
+function selfKept(w: Watch | undefined, t: number): Attr | undefined {
+  return w?.self && (w.seen || w.selfAt > t) ? w.self : undefined;
+}
+
 /** One watched folder and what is kept about it (owned by the LocalAttrCache). */
 interface Watch {
   wd: number;
@@ -197,7 +202,7 @@ export class LocalAttrCache {
     const t = this.now() - MAX_AGE_MS;
     if (path === '/') {
       const root = this.byPath.peek('/');
-      return this.hit(root, root?.self && (root.seen || root.selfAt > t) ? root.self : undefined);
+      return this.hit(root, selfKept(root, t));
     }
     const i = path.lastIndexOf('/');
     const dir = i === 0 ? '/' : path.slice(0, i);
@@ -207,7 +212,8 @@ export class LocalAttrCache {
     const c = w.children.get(name);
     if (c && c.at > t) return this.hit(w, c.a);
     const sub = w.subs.get(name);
-    if (sub?.self && (sub.seen || sub.selfAt > t)) return this.hit(sub, sub.self);
+    const own = selfKept(sub, t);
+    if (own) return this.hit(sub, own);
     if (w.listing && w.listingAt > t) {
       if (!w.byName) {
         w.byName = new Map();
