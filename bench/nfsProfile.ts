@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
 import { cpuSplitMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
@@ -141,11 +141,7 @@ async function main(): Promise<void> {
   } finally {
     for (const m of mounts) await m.stop().catch(() => {});
     for (const c of counters) await c.close();
-    if (host && host.exitCode === null) {
-      const exited = new Promise((r) => host!.once('exit', r));
-      host.kill('SIGINT');
-      await exited;
-    }
+    if (host) await interrupt(host);
     await ganesha?.stop().catch(() => {});
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
@@ -164,11 +160,7 @@ async function attachStrace(pid: number, out: string): Promise<() => Promise<voi
     });
     s.once('exit', () => reject(new Error(`strace did not attach to ${pid}: ${said.trim()}`)));
   });
-  return async () => {
-    const exited = new Promise((r) => s.once('exit', r));
-    s.kill('SIGINT');
-    await exited;
-  };
+  return () => interrupt(s);
 }
 
 /** Attaches `perf record -g` to `pid`, writing its samples to `out`; resolves with a function that stops it. */
@@ -182,12 +174,15 @@ async function attachPerf(pid: number, out: string): Promise<() => Promise<void>
   // perf says nothing once attached; give it a moment, and fail loudly when it ended already.
   await sleep(300);
   if (failed || p.exitCode !== null) throw new Error(`perf did not attach to ${pid}: ${failed?.message ?? said.trim()}`);
-  return async () => {
-    if (p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGINT');
-    await exited;
-  };
+  return () => interrupt(p);
+}
+
+/** Sends SIGINT to `child` and waits until it has ended (at once when it has already). */
+async function interrupt(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await exited;
 }
 
 await main();
