@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
+import { scratchExt4, type ScratchDir } from './lib/scratchFs.ts';
 import { cpuSplitMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
 import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 
@@ -29,7 +30,9 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // NFS_PROFILE_TIMELINE=<dir> (with NFS_PROFILE_COUNT=1) writes every call as `name start-µs end-µs` there, per workload and side;
 // NFS_PROFILE_SIDES=ganesha,berth runs ganesha first (default berth,ganesha);
 // NFS_PROFILE_SETTLE_MS=1100 waits that long before each side's find and du (the client's cache expired, as bench/writable.ts does);
-// NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc).
+// NFS_PROFILE_HOST_LOG=<file> keeps the host's output there (e.g. with NFS_PROFILE_NODE_ARGS=--trace-gc);
+// NFS_PROFILE_SCRATCH=1 puts both exported folders on a fresh journaled ext4, as `npm run bench` does
+// (lib/scratchFs.ts: on this machine's `/`, creates right after removals are several times slower).
 // Usage: npx tsx bench/nfsProfile.ts [workload ...]   (untar find du rm fio; default all)
 
 const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
@@ -37,7 +40,9 @@ const LAUNCHER = resolve(import.meta.dirname, '../src-main/cli/berth.cjs');
 async function main(): Promise<void> {
   const want = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['untar', 'find', 'du', 'rm', 'fio']);
   const sides = (process.env.NFS_PROFILE_SIDES ?? 'berth,ganesha').split(',');
-  const work = await mkdtemp(join(tmpdir(), 'berth-nfsprof-'));
+  const scratch: ScratchDir | undefined = process.env.NFS_PROFILE_SCRATCH === '1' ? await scratchExt4(4) : undefined;
+  if (scratch) console.log(`exports on ${scratch.what}`);
+  const work = await mkdtemp(join(scratch?.dir ?? tmpdir(), 'berth-nfsprof-'));
   const tar = join(work, 'doc.tar');
   await run('tar', ['cf', tar, '-C', '/usr/share', 'doc']);
   const mounts: ForegroundMount[] = [];
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
     if (host) await interrupt(host);
     await ganesha?.stop().catch(() => {});
     await rm(work, { recursive: true, force: true }).catch(() => {});
+    await scratch?.dispose().catch((err: unknown) => console.error(`could not remove the scratch file system ${scratch.dir}: ${String(err)}`));
   }
   if (process.env.BERTH_RPC_STATS) console.log(await readFile(process.env.BERTH_RPC_STATS, 'utf8').catch(() => ''));
 }
