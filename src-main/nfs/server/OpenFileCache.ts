@@ -272,9 +272,19 @@ export class OpenFileCache {
     e.flushed = Math.max(e.flushed, upTo);
   }
 
-  /** Closes handles of `path` and everything under it (after remove or rename). */
+  /**
+   * Closes the handle of the file `path`, if one is open (before REMOVE, or a truncate). A
+   * file has nothing under it, so no other entry is looked at: this runs per REMOVE of an
+   * `rm -rf`, and walking up to MAX_OPEN entries there cost ~12 µs of the host's ~100 µs per
+   * REMOVE, measured right after an untar had filled this cache.
+   */
   invalidate(path: string): void {
-    // Called per REMOVE of an `rm -rf` with up to MAX_OPEN entries here: no string built per entry.
+    const e = this.entries.peek(path);
+    if (e) this.evict(path, e);
+  }
+
+  /** Closes handles of `path` and everything under it (before a rename of a file or a folder). */
+  invalidateTree(path: string): void {
     const n = path.length;
     for (const [p, e] of this.entries.oldestFirst()) if (p.startsWith(path) && (p.length === n || p.charCodeAt(n) === 47)) this.evict(p, e);
   }

@@ -50,8 +50,8 @@ export const rename: NfsProcedure = async (ctx, call) => {
       if (replaced && from !== to) requireMayDelete(td, replaced, call.caller, to);
     }
     if (from !== to) {
-      ctx.files.invalidate(from);
-      ctx.files.invalidate(to);
+      ctx.files.invalidateTree(from);
+      ctx.files.invalidateTree(to);
       await mv(from, to, call);
       ctx.handles.rename(from, to);
     }
@@ -91,8 +91,8 @@ export function renameNow(ctx: NfsContext, call: FastCall, caller: Caller | unde
     }
     if (from !== to) {
       // Caches only: harmless when the async path runs instead.
-      ctx.files.invalidate(from);
-      ctx.files.invalidate(to);
+      ctx.files.invalidateTree(from);
+      ctx.files.invalidateTree(to);
       if (!now.rename(from, to)) return undefined;
       ctx.handles.rename(from, to);
     }

@@ -66,7 +66,7 @@ describe('OpenFileCache', () => {
     await files.closeAll();
   });
 
-  it('invalidate() closes the file and everything under a folder of that name, not a sibling sharing its first letters', async () => {
+  it('invalidateTree() closes the file and everything under a folder of that name, not a sibling sharing its first letters', async () => {
     const files = new OpenFileCache(guest, 1 << 20);
     guest.now!.mkdir('/d', 0o755, undefined);
     const adopt = (path: string): void => {
@@ -75,11 +75,28 @@ describe('OpenFileCache', () => {
       files.adopt(path, h);
     };
     for (const p of ['/d/x', '/dd', '/d2', '/e']) adopt(p);
-    files.invalidate('/d');
+    files.invalidateTree('/d');
     expect(['/d/x', '/dd', '/d2', '/e'].map((p) => files.writerNow(p) !== undefined)).toEqual([false, true, true, true]);
-    files.invalidate('/e');
+    files.invalidateTree('/e');
     expect(files.writerNow('/e')).toBeUndefined();
     expect(files.writerNow('/dd')).toBeDefined();
+    await files.closeAll();
+  });
+
+  it('invalidate() closes the one file named, and nothing whose path only begins with its name', async () => {
+    const files = new OpenFileCache(guest, 1 << 20);
+    guest.now!.mkdir('/f', 0o755, undefined);
+    const adopt = (path: string): void => {
+      const h = guest.now!.create(path, 0o644, undefined);
+      if (!h) throw new Error('the local guest did not create inline');
+      files.adopt(path, h);
+    };
+    for (const p of ['/f/y', '/g', '/gg', '/g2']) adopt(p);
+    files.invalidate('/g');
+    expect(['/f/y', '/g', '/gg', '/g2'].map((p) => files.writerNow(p) !== undefined)).toEqual([true, false, true, true]);
+    // A name with nothing open (here a folder) closes nothing.
+    files.invalidate('/f');
+    expect(files.writerNow('/f/y')).toBeDefined();
     await files.closeAll();
   });
 });
