@@ -23,14 +23,15 @@ describe('OpenFileCache', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  /** Creates `/f<i>` through the guest's synchronous face and hands its handle to the cache, as CREATE does. */
-  const created = (files: OpenFileCache, i: number): string => {
-    const path = `/f${i}`;
+  /** Creates `path` through the guest's synchronous face and hands its handle to the cache, as CREATE does. */
+  const adopted = (files: OpenFileCache, path: string): string => {
     const h = guest.now!.create(path, 0o644, undefined);
     if (!h) throw new Error('the local guest did not create inline');
     files.adopt(path, h);
     return path;
   };
+  /** adopted() of `/f<i>`. */
+  const created = (files: OpenFileCache, i: number): string => adopted(files, `/f${i}`);
 
   it('keeps 128 files open, closing the least recently used, not the busy ones', async () => {
     const files = new OpenFileCache(guest, 1 << 20);
@@ -66,37 +67,18 @@ describe('OpenFileCache', () => {
     await files.closeAll();
   });
 
-  it('invalidateTree() closes the file and everything under a folder of that name, not a sibling sharing its first letters', async () => {
+  it('invalidate() closes the one file named; invalidateTree() also what is under a folder of that name; neither a sibling sharing its first letters', async () => {
     const files = new OpenFileCache(guest, 1 << 20);
     guest.now!.mkdir('/d', 0o755, undefined);
-    const adopt = (path: string): void => {
-      const h = guest.now!.create(path, 0o644, undefined);
-      if (!h) throw new Error('the local guest did not create inline');
-      files.adopt(path, h);
-    };
-    for (const p of ['/d/x', '/dd', '/d2', '/e']) adopt(p);
+    const paths = ['/d/x', '/dd', '/d2', '/e', '/ee'].map((p) => adopted(files, p));
+    const open = (): boolean[] => paths.map((p) => files.writerNow(p) !== undefined);
+    // A folder has no open file of its own: invalidate() of it closes nothing.
+    files.invalidate('/d');
+    expect(open()).toEqual([true, true, true, true, true]);
+    files.invalidate('/e');
+    expect(open()).toEqual([true, true, true, false, true]);
     files.invalidateTree('/d');
-    expect(['/d/x', '/dd', '/d2', '/e'].map((p) => files.writerNow(p) !== undefined)).toEqual([false, true, true, true]);
-    files.invalidateTree('/e');
-    expect(files.writerNow('/e')).toBeUndefined();
-    expect(files.writerNow('/dd')).toBeDefined();
-    await files.closeAll();
-  });
-
-  it('invalidate() closes the one file named, and nothing whose path only begins with its name', async () => {
-    const files = new OpenFileCache(guest, 1 << 20);
-    guest.now!.mkdir('/f', 0o755, undefined);
-    const adopt = (path: string): void => {
-      const h = guest.now!.create(path, 0o644, undefined);
-      if (!h) throw new Error('the local guest did not create inline');
-      files.adopt(path, h);
-    };
-    for (const p of ['/f/y', '/g', '/gg', '/g2']) adopt(p);
-    files.invalidate('/g');
-    expect(['/f/y', '/g', '/gg', '/g2'].map((p) => files.writerNow(p) !== undefined)).toEqual([true, false, true, true]);
-    // A name with nothing open (here a folder) closes nothing.
-    files.invalidate('/f');
-    expect(files.writerNow('/f/y')).toBeDefined();
+    expect(open()).toEqual([false, true, true, false, true]);
     await files.closeAll();
   });
 });
