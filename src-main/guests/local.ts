@@ -176,14 +176,13 @@ export class LocalGuest implements Vfs {
     // with --trace-opt and --perf-basic-prof, with no deoptimization between). readdir's
     // only closure is made when a folder is listed afresh.
     /**
-     * The attributes of `path`, read by `read` in the folder `parts` held open: from the
-     * cache when kept there, else read after that folder is watched (so a change made after
-     * the read is reported), and kept.
+     * The attributes of `path`, read by `read` in the folder `parts` held open, after that
+     * folder is watched (so a change made after the read is reported), and kept. Its callers
+     * have looked in the cache already (keptAt), in the same settled call: no second look,
+     * which would cost a miss's work twice and count it twice in attrCacheStats.
      */
     const keptNow = <A extends Attr | null, N extends string | undefined>(path: string, parts: string[], read: (d: DirRef, name: N) => A, name: N): A => {
       const c = synced();
-      const hit = c?.attr(path);
-      if (hit) return hit as A;
       const d = dirNow(parts, path);
       try {
         const keep = c !== undefined && watchNow(c, parts, path, d);

@@ -217,6 +217,19 @@ describe.skipIf(skipNfs)('issue 11: the local guest attribute cache through the 
     expect(after).toMatch(/\s28 \S*file7\b/);
   });
 
+  it('counts each getattr once: a miss when the cache cannot answer it, a hit when asked again', () => {
+    const d = join(src, 'counted');
+    mkdirSync(d);
+    for (let i = 0; i < 10; i++) writeFileSync(join(d, `f${i}`), 'x'.repeat(i));
+    const stats = guest.attrCacheStats!;
+    const now = guest.now!;
+    const [m0, h0] = [stats.misses, stats.hits];
+    for (let i = 0; i < 10; i++) expect(now.getattr(`/counted/f${i}`)?.size).toBe(i);
+    expect([stats.misses - m0, stats.hits - h0], 'ten files not kept: ten misses').toEqual([10, 0]);
+    for (let i = 0; i < 10; i++) expect(now.getattr(`/counted/f${i}`)?.size).toBe(i);
+    expect([stats.misses - m0, stats.hits - h0], 'the same ten again: ten hits').toEqual([10, 10]);
+  });
+
   it('an inotify queue overflow drops everything kept, and the next answers are fresh', async () => {
     const f = join(src, 'of');
     writeFileSync(f, 'short');
