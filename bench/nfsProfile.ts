@@ -42,9 +42,12 @@ async function main(): Promise<void> {
   const sides = (process.env.NFS_PROFILE_SIDES ?? 'berth,ganesha').split(',');
   const scratch: ScratchDir | undefined = process.env.NFS_PROFILE_SCRATCH === '1' ? await scratchExt4(4) : undefined;
   if (scratch) console.log(`exports on ${scratch.what}`);
-  const work = await mkdtemp(join(scratch?.dir ?? tmpdir(), 'berth-nfsprof-'));
+  // From here on every way out removes the scratch file system (and its loop mount).
+  const work = await mkdtemp(join(scratch?.dir ?? tmpdir(), 'berth-nfsprof-')).catch(async (err: unknown) => {
+    await scratch?.dispose().catch(() => {});
+    throw err;
+  });
   const tar = join(work, 'doc.tar');
-  await run('tar', ['cf', tar, '-C', '/usr/share', 'doc']);
   const mounts: ForegroundMount[] = [];
   let ganesha: Ganesha | undefined;
   let host: ReturnType<typeof spawn> | undefined;
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     return { port: counter.port, counter };
   };
   try {
+    await run('tar', ['cf', tar, '-C', '/usr/share', 'doc']);
     const targets: { name: string; mnt: string; pid: number; client: number; counter?: RpcCounter }[] = [];
     if (sides.includes('berth')) {
       const src = join(work, 'b-src');
