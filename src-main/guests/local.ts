@@ -290,8 +290,8 @@ export class LocalGuest implements Vfs {
         if (a.parts.join('/') === b.parts.join('/')) inDirNow(b.parts, to, (d) => p.rename(d, a.name, d, b.name));
         else inDirNow(a.parts, from, (fd) => inDirNow(b.parts, to, (td) => p.rename(fd, a.name, td, b.name)));
         // As the async rename: folders kept under either name now name other paths.
-        this.paths.forget([...a.parts, a.name]);
-        this.paths.forget([...b.parts, b.name]);
+        this.paths.forgetTree([...a.parts, a.name]);
+        this.paths.forgetTree([...b.parts, b.name]);
         return true;
       },
       readlink: (path) => inParentNow(path, (d, name) => p.readlink(d, name))?.v,
@@ -506,8 +506,8 @@ export class LocalGuest implements Vfs {
     this.writable(to);
     await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => this.paths.rename(fd, fromName, td, toName)));
     // Folders kept under either name now name other paths (they would be re-proven anyway).
-    this.paths.forget(splitGuestPath(from));
-    this.paths.forget(splitGuestPath(to));
+    this.paths.forgetTree(splitGuestPath(from));
+    this.paths.forgetTree(splitGuestPath(to));
   }
 
   async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {

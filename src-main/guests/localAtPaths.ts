@@ -116,6 +116,10 @@ export class AtPaths implements LocalPaths<AtDir> {
     // Nothing kept: every call walks afresh.
   }
 
+  forgetTree(): void {
+    // Nothing kept.
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -64,8 +64,10 @@ export interface LocalPaths<D extends DirRef = DirRef> {
   readonly now?: LocalPathsNow<D>;
   /** Opens the folder at `parts`; `inline` says whether its nodes' calls may block this thread. */
   dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<D>;
-  /** Forgets folders kept at and under `parts` (after rmdir or rename). */
+  /** Forgets the folder kept at `parts` (after rmdir: it was empty, nothing under it is kept as still there). */
   forget(parts: readonly string[]): void;
+  /** Forgets the folders kept at and under `parts` (after a rename, which moves what lies under it). */
+  forgetTree(parts: readonly string[]): void;
   /** Closes every descriptor the strategy keeps. */
   close(): void;
   /** Attributes with exact ns times of `name` in `d` (never followed), or of `d` itself. */

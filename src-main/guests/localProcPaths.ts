@@ -176,6 +176,10 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     this.dirs.forget(parts);
   }
 
+  forgetTree(parts: readonly string[]): void {
+    this.dirs.forgetTree(parts);
+  }
+
   close(): void {
     this.dirs.closeAll();
   }

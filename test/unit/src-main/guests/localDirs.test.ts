@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { fstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,5 +44,37 @@ describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
     // closeAll closes on the threadpool
     for (let i = 0; i < 200 && openUnder(root) > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(openUnder(root)).toBe(0);
+  });
+
+  it('after rmdir, a folder kept under the removed one (moved away by others) is not taken for the new one of that name', async () => {
+    const dirs = new LocalDirs(root);
+    mkdirSync(join(root, 'a/b'), { recursive: true });
+    for (const parts of [['a'], ['a', 'b']]) dirs.openNow(parts, `/${parts.join('/')}`).release();
+    // Another program moves a/b out; the guest removes a (empty now), and a new a/b is made.
+    renameSync(join(root, 'a/b'), join(root, 'moved'));
+    rmdirSync(join(root, 'a'));
+    dirs.forget(['a']);
+    mkdirSync(join(root, 'a/b'), { recursive: true });
+    const d = dirs.openNow(['a', 'b'], '/a/b');
+    expect(readlinkSync(d.ref)).toBe(join(root, 'a/b'));
+    expect(fstatSync(d.fd).ino).toBe(statSync(join(root, 'a/b')).ino);
+    d.release();
+  });
+
+  it('forgetTree (a rename) closes the folders kept under the name; forget (rmdir) only its own', async () => {
+    const dirs = new LocalDirs(root);
+    mkdirSync(join(root, 'a/b/c'), { recursive: true });
+    mkdirSync(join(root, 'ab'));
+    for (const parts of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['ab']]) dirs.openNow(parts, `/${parts.join('/')}`).release();
+    const settled = async (n: number): Promise<void> => {
+      for (let i = 0; i < 200 && openUnder(root) > n; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(openUnder(root)).toBe(n);
+    };
+    await settled(4);
+    dirs.forget(['a', 'b']);
+    await settled(3); // a/b/c still kept
+    renameSync(join(root, 'a'), join(root, 'z'));
+    dirs.forgetTree(['a']);
+    await settled(1); // ab stays: not under a/
   });
 });
