@@ -10,6 +10,19 @@ import type { Attr } from '../../../../src-main/vfs/types.ts';
 
 const linux = process.platform === 'linux';
 
+/** inotify watches this process holds now, in every instance (/proc/self/fdinfo). */
+function kernelWatches(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
 function attrOf(p: string): Attr {
   const s = lstatSync(p);
   return { type: s.isDirectory() ? 'dir' : 'file', mode: s.mode & 0o7777, size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid, ino: s.ino, mtime: s.mtimeMs, atime: s.atimeMs, ctime: s.ctimeMs };
@@ -183,6 +196,25 @@ describe.skipIf(!linux)('LocalAttrCache', () => {
     expect(attr('/a/b/h')).toBeUndefined();
     clock += MAX_AGE_MS + 1;
     expect(attr('/a/b/g')).toBeUndefined();
+  });
+
+  it("a removed folder's watch goes with the folder, and a renamed one's is removed", () => {
+    for (let k = 0; k < 6; k++) {
+      mkdirSync(join(root, `a/s${k}`));
+      expect(watch(['a', `s${k}`])).toBe(true);
+    }
+    const watched = cache.stats.watches;
+    const held = kernelWatches();
+    // Three removed (the kernel drops their watches itself), three renamed away (still there: removed here).
+    for (let k = 0; k < 3; k++) rmSync(join(root, `a/s${k}`), { recursive: true });
+    for (let k = 3; k < 6; k++) renameSync(join(root, `a/s${k}`), join(root, `moved${k}`));
+    cache.sync();
+    expect(cache.stats.watches).toBe(watched - 6);
+    expect(kernelWatches()).toBe(held - 6);
+    // Their IN_IGNORED events, for watches no longer known, are passed over.
+    cache.sync();
+    expect(cache.stats.watches).toBe(watched - 6);
+    expect(watch(['a', 'b'])).toBe(true);
   });
 
   it('stays under its bound by dropping the least recently used folders', () => {
