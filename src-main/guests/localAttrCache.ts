@@ -457,8 +457,9 @@ export class LocalAttrCache {
       w.self = undefined;
       if (w.parent) this.unlist(w.parent);
       // A removed folder's watch goes by itself with its inode (the kernel then queues
-      // IN_IGNORED for a watch no longer known here: passed over); removing it here would
-      // cost an inotify_rm_watch per RMDIR. A renamed one is removed: its folder lives on.
+      // IN_IGNORED for a watch no longer known here: passed over; watch numbers are given
+      // cyclically, so it is not reused meanwhile); removing it here would cost an
+      // inotify_rm_watch per RMDIR. A renamed one is removed: its folder lives on.
       if (sub) this.drop(sub, (mask & IN.DELETE) === 0);
       // A folder cannot be a new link, nor can the file this guest just made with O_EXCL.
       else if (mask & IN.CREATE && !(mask & IN.ISDIR)) {
