@@ -268,7 +268,7 @@ export class LocalGuest implements Vfs {
       rmdir: (path) => {
         this.writable(path);
         const done = inParentNow(path, (d, name) => p.rmdir(d, name)) !== undefined;
-        if (done) this.paths.forget(splitGuestPath(path));
+        if (done) this.removedDir(path, splitGuestPath(path));
         return done;
       },
       readdir: (path) => (cache ? cache.settled(readdirNow, path) : readdirNow(path)),
@@ -498,6 +498,12 @@ export class LocalGuest implements Vfs {
     this.writable(path);
     const parts = splitGuestPath(path);
     await this.inParent(path, (d, name) => this.paths.rmdir(d, name));
+    this.removedDir(path, parts);
+  }
+
+  /** After this guest removed the folder `path`: its kept descriptor closed, its watch left to go with it. */
+  private removedDir(path: string, parts: readonly string[]): void {
+    this.cache?.removedHere(path);
     this.paths.forget(parts);
   }
 

@@ -77,6 +77,8 @@ interface Watch {
   byName?: Map<string, Attr>;
   /** Names made, removed or renamed in it since it was watched (NamesToken). */
   renames: number;
+  /** Removed by this guest (removedHere): its watch goes with it, not by inotify_rm_watch. */
+  removedHere: boolean;
 }
 
 /**
@@ -263,7 +265,7 @@ export class LocalAttrCache {
       }
       // The same folder under another path (a bind mount inside the root): kept under the first only.
       if (this.byWd.has(wd)) return false;
-      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, seen: this.onLocalDisk(path), children: new Map(), listingAt: 0, renames: 0 };
+      const w: Watch = { wd, path, parent, name: i === 0 ? '' : parts[i - 1]!, subs: new Map(), selfAt: 0, seen: this.onLocalDisk(path), children: new Map(), listingAt: 0, renames: 0, removedHere: false };
       this.byPath.set(path, w);
       this.byWd.set(wd, w);
       parent?.subs.set(w.name, w);
@@ -362,6 +364,20 @@ export class LocalAttrCache {
     }
   }
 
+  /**
+   * This guest removed the folder `path` (rmdir), and closes its descriptors of it: when the
+   * IN_DELETE that reports it is read, its watch is dropped here without inotify_rm_watch
+   * (~50 µs of an RMDIR's reply). The kernel removes the watch with the folder once the last
+   * descriptor of it is closed, and queues IN_IGNORED for a watch no longer known here
+   * (passed over; watch numbers are given cyclically, so it is not reused meanwhile). A
+   * folder removed by others is removed here as before: a descriptor of it this guest may
+   * still keep (LocalDirs, until its next use) would hold it, and its watch, for long.
+   */
+  removedHere(path: string): void {
+    const w = this.byPath.peek(path);
+    if (w) w.removedHere = true;
+  }
+
   /** Forgets the kept attributes of `path` (an open: a shared mmap's writes give no event). */
   forget(path: string): void {
     const i = path.lastIndexOf('/');
@@ -456,11 +472,8 @@ export class LocalAttrCache {
       // The folder's own times changed, and its parent's listing holds them.
       w.self = undefined;
       if (w.parent) this.unlist(w.parent);
-      // A removed folder's watch goes by itself with its inode (the kernel then queues
-      // IN_IGNORED for a watch no longer known here: passed over; watch numbers are given
-      // cyclically, so it is not reused meanwhile); removing it here would cost an
-      // inotify_rm_watch per RMDIR. A renamed one is removed: its folder lives on.
-      if (sub) this.drop(sub, (mask & IN.DELETE) === 0);
+      // A folder this guest removed takes its watch with it (removedHere); others' are removed.
+      if (sub) this.drop(sub, !(mask & IN.DELETE && sub.removedHere));
       // A folder cannot be a new link, nor can the file this guest just made with O_EXCL.
       else if (mask & IN.CREATE && !(mask & IN.ISDIR)) {
         if (this.made?.name === name && this.made.dir === w.path) this.made = undefined;

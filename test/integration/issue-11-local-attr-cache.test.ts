@@ -14,6 +14,7 @@ import type { Fattr3 } from '../../src-main/nfs/nfs3/attrs.ts';
 import { runCommand } from '../../src-main/sys/runCommand.ts';
 import type { Attr, Vfs } from '../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../src-main/vfs/wrapGuest.ts';
+import { inotifyWatches } from '../helpers/heldFds.ts';
 import { hasCommand, missingFuse, missingPeer } from '../helpers/peers.ts';
 
 // Issue 11 row 5 / issue 9: the local guest keeps attributes and listings in memory,
@@ -258,6 +259,52 @@ describe.skipIf(skipNfs)('issue 11: the local guest attribute cache through the 
 function readdirFresh(d: string): string[] {
   return readdirSync(d).sort();
 }
+
+describe.skipIf(skipNfs)('issue 9: rm -rf through the NFS host, with the attribute cache', () => {
+  it('leaves no inotify watch behind, and a folder made again under a removed name is listed fresh (libnfs)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'berth-attrcache-rm-'));
+    const guest = await openLocalGuest({ kind: 'local', path: base, readOnly: false }, { attrCache: true });
+    const vfs = wrapGuest(guest);
+    const host = await nfsHost.mount(vfs, '/ip4/127.0.0.1/tcp/0', { readOnly: false, rootSquash: false });
+    const client = new NfsClient({ host: '127.0.0.1', port: Number(host.info!.port), cred: { uid: 0, gid: 0 } });
+    try {
+      const root = await client.mount('/');
+      const before = inotifyWatches();
+      // A tree of folders each listed (so watched) and each holding a folder and files, as an untar leaves it.
+      const made: { fh: Buffer; sub: Buffer }[] = [];
+      for (let k = 0; k < 12; k++) {
+        const d = (await client.mkdir(root, `d${k}`, 0o755))!.fh;
+        const sub = (await client.mkdir(d, 'sub', 0o755))!.fh;
+        for (const f of ['a', 'b']) await client.create(sub, f, 0o644);
+        for (const dir of [d, sub]) for await (const e of client.readdirplus(dir)) void e;
+        made.push({ fh: d, sub });
+      }
+      expect(inotifyWatches(), 'every folder listed is watched').toBeGreaterThanOrEqual(before + 24);
+      // rm -rf's order: the files, each folder once empty.
+      for (const [k, { fh, sub }] of made.entries()) {
+        for (const f of ['a', 'b']) await client.remove(sub, f);
+        await client.rmdir(fh, 'sub');
+        await client.rmdir(root, `d${k}`);
+      }
+      // The watches go with the folders (the kernel's, once the host's last descriptor of each is closed).
+      for (let i = 0; i < 100 && inotifyWatches() > before; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(inotifyWatches()).toBe(before);
+      expect(guest.attrCacheStats!.watches).toBeLessThanOrEqual(1);
+      // The same names made again, by another program: the host lists what is there now.
+      mkdirSync(join(base, 'd3', 'sub'), { recursive: true });
+      writeFileSync(join(base, 'd3', 'sub', 'new'), 'x');
+      const port = host.info!.port;
+      const r = await exec('nfs-ls', [`nfs://127.0.0.1//d3/sub?version=3&nfsport=${port}&mountport=${port}`]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.toString().trim().split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['new']);
+    } finally {
+      await client.close();
+      await host.unmount();
+      await vfs.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(skipNfs)('issue 11: the attribute cache under a bound on watches', () => {
   it('evicts the least recently used folders past its bound and answers the same', async () => {
