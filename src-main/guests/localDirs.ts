@@ -28,6 +28,8 @@ export interface OpenDir {
   readonly lexical: string;
   /** The folder's descriptor (O_PATH): the *at calls' dirfd, and its /proc link is `ref`. */
   readonly fd: number;
+  /** Whether calls on nodes in it may block this thread (localInline.ts): as open() was asked. */
+  readonly inline: boolean;
   release(): void;
 }
 
@@ -78,7 +80,7 @@ export class LocalDirs {
   async open(parts: readonly string[], guestPath: string, inline = false): Promise<OpenDir> {
     if (inline) return this.openNow(parts, guestPath);
     const lexical = this.lexical(parts);
-    const k = this.reuse(lexical, parts);
+    const k = this.reuse(lexical, parts, false);
     if (k) return k;
     let fh: fsp.FileHandle | number;
     try {
@@ -86,13 +88,13 @@ export class LocalDirs {
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(fh, lexical, guestPath, parts);
+    return this.keep(fh, lexical, guestPath, parts, false);
   }
 
-  /** open() by blocking calls only (inline folders, and the guest's synchronous face). */
+  /** open() by blocking calls only (inline folders, and the guest's synchronous face): `inline` is true. */
   openNow(parts: readonly string[], guestPath: string): OpenDir {
     const lexical = this.lexical(parts);
-    const k = this.reuse(lexical, parts);
+    const k = this.reuse(lexical, parts, true);
     if (k) return k;
     let fh: number;
     try {
@@ -100,22 +102,22 @@ export class LocalDirs {
     } catch (err) {
       throw openError(err, guestPath);
     }
-    return this.keep(fh, lexical, guestPath, parts);
+    return this.keep(fh, lexical, guestPath, parts, true);
   }
 
   /** The kept folder at `lexical` when it is still there, in use; drops it when it moved. */
-  private reuse(lexical: string, parts: readonly string[]): OpenDir | undefined {
+  private reuse(lexical: string, parts: readonly string[], inline: boolean): OpenDir | undefined {
     const k = this.kept.peek(lexical);
     if (k && ((k.vouched !== undefined && this.witness?.holds(k.vouched)) || this.prove(k, parts))) {
       this.kept.get(lexical); // marks it used
-      return this.use(k);
+      return this.use(k, inline);
     }
     if (k) this.drop(k);
     return undefined;
   }
 
   /** Proves a freshly opened folder descriptor inside the root and keeps it. */
-  private keep(fh: fsp.FileHandle | number, lexical: string, guestPath: string, parts: readonly string[]): OpenDir {
+  private keep(fh: fsp.FileHandle | number, lexical: string, guestPath: string, parts: readonly string[], inline: boolean): OpenDir {
     const fresh: Kept = { fh, ref: `/proc/self/fd/${fdOf(fh)}`, lexical, users: 0, dropped: false };
     // An intermediate symlink (even one pointing back inside) shows up as a different path.
     if (!this.prove(fresh, parts)) {
@@ -132,7 +134,7 @@ export class LocalDirs {
         if (old !== fresh) this.drop(old, true);
       }
     }
-    return this.use(fresh);
+    return this.use(fresh, inline);
   }
 
   /**
@@ -187,13 +189,15 @@ export class LocalDirs {
     }
   }
 
-  private use(k: Kept): OpenDir {
+  /** `k` in use; one object shape for every folder (the /proc strategy passes it on as is: a copy with `inline` added cost a slow property definition per use). */
+  private use(k: Kept, inline: boolean): OpenDir {
     k.users++;
     let released = false;
     return {
       ref: k.ref,
       lexical: k.lexical,
       fd: fdOf(k.fh),
+      inline,
       release: () => {
         if (released) return;
         released = true;

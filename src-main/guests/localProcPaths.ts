@@ -80,12 +80,12 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
-    return { ...(await this.dirs.open(parts, guestPath, inline)), inline };
+    return this.dirs.open(parts, guestPath, inline);
   }
 
   /** The blocking forms (the guest's synchronous face): the same calls as the inline branches below. */
   readonly now: LocalPathsNow<ProcDir> = {
-    dir: (parts, guestPath) => ({ ...this.dirs.openNow(parts, guestPath), inline: true }),
+    dir: (parts, guestPath) => this.dirs.openNow(parts, guestPath),
     stat: (d, name) => {
       // The folder itself by its descriptor (fstat works on an O_PATH one).
       if (name === undefined) return attrOfNs(fstatSync(d.fd, { bigint: true }), this.shown);
