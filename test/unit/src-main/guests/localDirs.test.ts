@@ -21,6 +21,12 @@ function openUnder(root: string): number {
   return n;
 }
 
+/** Waits until at most `n` descriptors under `root` are open (dropped ones close on the threadpool), then checks exactly `n` are. */
+async function settlesAt(root: string, n: number): Promise<void> {
+  for (let i = 0; i < 200 && openUnder(root) > n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(openUnder(root)).toBe(n);
+}
+
 describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
   let root: string;
   beforeEach(() => {
@@ -42,11 +48,10 @@ describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
     again.release();
     dirs.closeAll();
     // closeAll closes on the threadpool
-    for (let i = 0; i < 200 && openUnder(root) > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(openUnder(root)).toBe(0);
+    await settlesAt(root, 0);
   });
 
-  it('after rmdir, a folder kept under the removed one (moved away by others) is not taken for the new one of that name', async () => {
+  it('after rmdir, a folder kept under the removed one (moved away by others) is not taken for the new one of that name', () => {
     const dirs = new LocalDirs(root);
     mkdirSync(join(root, 'a/b'), { recursive: true });
     for (const parts of [['a'], ['a', 'b']]) dirs.openNow(parts, `/${parts.join('/')}`).release();
@@ -66,15 +71,11 @@ describe.skipIf(!HAS_PROC_FD)('LocalDirs', () => {
     mkdirSync(join(root, 'a/b/c'), { recursive: true });
     mkdirSync(join(root, 'ab'));
     for (const parts of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['ab']]) dirs.openNow(parts, `/${parts.join('/')}`).release();
-    const settled = async (n: number): Promise<void> => {
-      for (let i = 0; i < 200 && openUnder(root) > n; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(openUnder(root)).toBe(n);
-    };
-    await settled(4);
+    await settlesAt(root, 4);
     dirs.forget(['a', 'b']);
-    await settled(3); // a/b/c still kept
+    await settlesAt(root, 3); // a/b/c still kept
     renameSync(join(root, 'a'), join(root, 'z'));
     dirs.forgetTree(['a']);
-    await settled(1); // ab stays: not under a/
+    await settlesAt(root, 1); // ab stays: not under a/
   });
 });
