@@ -8,6 +8,7 @@ import { Ftype3 } from '../nfs/nfs3/constants.ts';
 import { NfsClient, type PlusEntry } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 import { flatten } from '../vfs/listing.ts';
+import { PathHandles } from './nfsHandles.ts';
 
 // The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
 // connection (NfsClient), handles are looked up once per path and cached, and a handle
@@ -52,7 +53,7 @@ export class NfsGuest implements Vfs {
    * of an untar of 2,619 entries through `berth mount fuse nfs`).
    */
   readonly noXattrs = true;
-  private readonly handles = new Map<string, Buffer>();
+  private readonly handles = new PathHandles(MAX_CACHED_HANDLES);
   private rsize = 128 * 1024;
   private wsize = 128 * 1024;
 
@@ -84,7 +85,7 @@ export class NfsGuest implements Vfs {
     const guest = new NfsGuest(`nfs ${spec.server}${exportPath}`, client, exportPath, spec.linkSeparator || '/');
     try {
       const root = await client.mount(exportPath, signal);
-      guest.handles.set('/', root);
+      guest.handles.setRoot(root);
       const info = await client.fsinfo(root, signal);
       guest.rsize = Math.max(4096, Math.min(info.rtpref || info.rtmax, info.rtmax || MAX_IO, MAX_IO));
       guest.wsize = Math.max(4096, Math.min(info.wtpref || info.wtmax, info.wtmax || MAX_IO, MAX_IO));
@@ -107,27 +108,13 @@ export class NfsGuest implements Vfs {
     const { parent, name } = split(path);
     const dir = await this.resolve(parent, signal);
     const { fh } = await this.client.lookup(dir, name, signal);
-    this.remember(path, fh);
-    return fh;
-  }
-
-  private remember(path: string, fh: Buffer): void {
-    if (this.handles.size >= MAX_CACHED_HANDLES) {
-      const root = this.handles.get('/')!;
-      this.handles.clear();
-      this.handles.set('/', root);
-    }
     this.handles.set(path, fh);
-  }
-
-  private forget(path: string): void {
-    for (const p of [...this.handles.keys()]) if (p !== '/' && (p === path || p.startsWith(path + '/'))) this.handles.delete(p);
+    return fh;
   }
 
   /** Drops every cached handle and mounts again (the server restarted and forgot them all). */
   private async remount(signal: AbortSignal): Promise<void> {
-    this.handles.clear();
-    this.handles.set('/', await this.client.mount(this.exportPath, signal));
+    this.handles.setRoot(await this.client.mount(this.exportPath, signal));
   }
 
   /** Runs `fn` on the handle of `path`; on a stale handle, looks the path up afresh and retries once. */
@@ -176,7 +163,7 @@ export class NfsGuest implements Vfs {
       for (const e of page) {
         if (e.name === '.' || e.name === '..') continue;
         const child = base + e.name;
-        if (e.fh) this.remember(child, e.fh);
+        if (e.fh) this.handles.set(child, e.fh);
         e.attr ??= await this.client.getattr(e.fh ?? (await this.resolve(child, opts.signal)), opts.signal);
         // The decoded entry is the DirEntry (its extra fields are harmless): copies per entry showed in the GC.
         out.push(e as DirEntry);
@@ -242,46 +229,46 @@ export class NfsGuest implements Vfs {
 
   async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {
     const made = await this.inParent(path, opts, (dir, name) => this.client.create(dir, name, mode & 0o7777, opts.signal));
-    this.forget(path);
+    this.handles.forget(path);
     const fh = made?.fh ?? (await this.resolve(path, opts.signal));
-    this.remember(path, fh);
+    this.handles.set(path, fh);
     return this.file(path, fh);
   }
 
   async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
     const made = await this.inParent(path, opts, (dir, name) => this.client.mkdir(dir, name, mode & 0o7777, opts.signal));
-    this.forget(path);
-    if (made) this.remember(path, made.fh);
+    this.handles.forget(path);
+    if (made) this.handles.set(path, made.fh);
   }
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     const wire = this.linkSeparator === '/' ? target : target.split('/').join(this.linkSeparator);
     await this.inParent(path, opts, (dir, name) => this.client.symlink(dir, name, wire, opts.signal));
-    this.forget(path);
+    this.handles.forget(path);
   }
 
   async link(target: string, path: string, opts: CallOpts): Promise<void> {
     const file = await this.resolve(target, opts.signal);
     await this.inParent(path, opts, (dir, name) => this.client.link(file, dir, name, opts.signal));
-    this.forget(path);
-    this.forget(target);
+    this.handles.forget(path);
+    this.handles.forget(target);
   }
 
   async mknod(path: string, type: SpecialType, mode: number, rdev: number, opts: CallOpts): Promise<void> {
     const ftype = { fifo: Ftype3.FIFO, socket: Ftype3.SOCK, char: Ftype3.CHR, block: Ftype3.BLK }[type];
     const dev = type === 'char' || type === 'block' ? { major: (rdev & 0xfff00) >>> 8, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) } : undefined;
     await this.inParent(path, opts, (dir, name) => this.client.mknod(dir, name, ftype, mode & 0o7777, dev, opts.signal));
-    this.forget(path);
+    this.handles.forget(path);
   }
 
   async unlink(path: string, opts: CallOpts): Promise<void> {
     await this.inParent(path, opts, (dir, name) => this.client.remove(dir, name, opts.signal));
-    this.forget(path);
+    this.handles.forget(path);
   }
 
   async rmdir(path: string, opts: CallOpts): Promise<void> {
     await this.inParent(path, opts, (dir, name) => this.client.rmdir(dir, name, opts.signal));
-    this.forget(path);
+    this.handles.forget(path);
   }
 
   async rename(from: string, to: string, opts: CallOpts): Promise<void> {
@@ -298,8 +285,8 @@ export class NfsGuest implements Vfs {
       await this.remount(opts.signal);
       await run();
     }
-    this.forget(from);
-    this.forget(to);
+    this.handles.forget(from);
+    this.handles.forget(to);
   }
 
   async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {

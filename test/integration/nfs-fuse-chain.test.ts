@@ -126,4 +126,31 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     expect(r.err).toBe('');
     expect(r.out.trim().split('\n')).toEqual(LINK_COUNTS);
   });
+
+  it('a name made again after its folder moved away names the new file, through a tree of many (writable)', async () => {
+    const rwSrc = join(base, 'move-src');
+    const rwMnt = join(base, 'move-mnt');
+    mkdirSync(rwSrc);
+    mkdirSync(rwMnt);
+    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    // Enough names that the client keeps many handles; 'a' and 'ab' share a prefix.
+    const made = await sh(
+      `cd '${rwMnt}' && mkdir -p a/deep ab && for i in $(seq 1 300); do echo "old $i" > a/f$i; done && echo old > a/deep/x && echo ab > ab/x && cat a/f7 a/deep/x`,
+    );
+    expect(made.code, made.err).toBe(0);
+    expect(made.out).toBe('old 7\nold\n');
+    // The folder moves away; its names are made again: each must name the new file, not the
+    // moved one the client knew by that path.
+    const again = await sh(
+      `cd '${rwMnt}' && mv a moved && mkdir -p a/deep && echo new > a/f7 && echo new > a/deep/x && cat a/f7 a/deep/x moved/f7 moved/deep/x ab/x && if [ -e a/f8 ]; then echo 'a/f8 is there'; else echo 'no a/f8'; fi`,
+    );
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toBe('new\nnew\nold 7\nold\nab\nno a/f8\n');
+    expect(readFileSync(join(rwSrc, 'a/f7'), 'utf8')).toBe('new\n');
+    expect(readFileSync(join(rwSrc, 'moved/f7'), 'utf8')).toBe('old 7\n');
+    // Removing the moved tree leaves the new one and the sibling whose name begins the same.
+    const rm = await sh(`cd '${rwMnt}' && rm -r moved && cat a/f7 a/deep/x ab/x && ls moved 2>&1`);
+    expect(rm.out).toMatch(/^new\nnew\nab\n.*No such file or directory/);
+  });
 });
