@@ -54,6 +54,17 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     return { server, listen: listen! };
   };
 
+  /** A writable chain over a new folder `name`-src of `base`, through the FUSE NFS client at `name`-mnt. */
+  const writableChain = async (name: string): Promise<{ src: string; mnt: string }> => {
+    const src = join(base, `${name}-src`);
+    const mnt = join(base, `${name}-mnt`);
+    mkdirSync(src);
+    mkdirSync(mnt);
+    const { listen } = await serveNfs(['--path', src, '--rw', '--nfs-no-root-squash']);
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', mnt]));
+    return { src, mnt };
+  };
+
   it('serves the same bytes end to end', async () => {
     const { server, listen } = await serveNfs(['--path', src]);
     // The mount commands follow the "mounted" line; give them a moment to arrive.
@@ -104,36 +115,21 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
   });
 
   it('says extended attributes are not supported, as the kernel\'s NFSv3 client does, and writes go on (writable)', async () => {
-    const rwSrc = join(base, 'xattr-src');
-    const rwMnt = join(base, 'xattr-mnt');
-    mkdirSync(rwSrc);
-    mkdirSync(rwMnt);
-    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
-    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    const { src: rwSrc, mnt: rwMnt } = await writableChain('xattr');
     const r = await sh(`printf one > '${rwMnt}/x' && printf two >> '${rwMnt}/x' && getfattr -n user.a '${rwMnt}/x'`);
     expect(r.err).toMatch(/Operation not supported/);
     expect(readFileSync(join(rwSrc, 'x'), 'utf8')).toBe('onetwo');
   });
 
   it('shows a hard link\'s new count on every name at once, through the client\'s attribute cache too (writable)', async () => {
-    const rwSrc = join(base, 'link-src');
-    const rwMnt = join(base, 'link-mnt');
-    mkdirSync(rwSrc);
-    mkdirSync(rwMnt);
-    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
-    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    const { mnt: rwMnt } = await writableChain('link');
     const r = await sh(linkCountScript(rwMnt));
     expect(r.err).toBe('');
     expect(r.out.trim().split('\n')).toEqual(LINK_COUNTS);
   });
 
   it('a name made again after its folder moved away names the new file, through a tree of many (writable)', async () => {
-    const rwSrc = join(base, 'move-src');
-    const rwMnt = join(base, 'move-mnt');
-    mkdirSync(rwSrc);
-    mkdirSync(rwMnt);
-    const { listen } = await serveNfs(['--path', rwSrc, '--rw', '--nfs-no-root-squash']);
-    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', rwMnt]));
+    const { src: rwSrc, mnt: rwMnt } = await writableChain('move');
     // Enough names that the client keeps many handles; 'a' and 'ab' share a prefix.
     const made = await sh(
       `cd '${rwMnt}' && mkdir -p a/deep ab && for i in $(seq 1 300); do echo "old $i" > a/f$i; done && echo old > a/deep/x && echo ab > ab/x && cat a/f7 a/deep/x`,
