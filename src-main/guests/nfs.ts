@@ -8,7 +8,7 @@ import { Ftype3 } from '../nfs/nfs3/constants.ts';
 import { NfsClient, type PlusEntry } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 import { flatten } from '../vfs/listing.ts';
-import { PathHandles } from './nfsHandles.ts';
+import { folderOf, PathHandles } from './nfsHandles.ts';
 
 // The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
 // connection (NfsClient), handles are looked up once per path and cached, and a handle
@@ -41,7 +41,7 @@ function split(path: string): { parent: string; name: string } {
   const i = path.lastIndexOf('/');
   const name = path.slice(i + 1);
   if (!name) throw new FsError('InvalidItem', `${path}: expected a path below the root`);
-  return { parent: i <= 0 ? '/' : path.slice(0, i), name };
+  return { parent: folderOf(path, i), name };
 }
 
 /** An NFSv3 export as a guest. */

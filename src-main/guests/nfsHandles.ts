@@ -13,8 +13,12 @@ interface Node {
 /** The folder holding `path` ("/" for a child of the root); undefined for the root itself. */
 function parentOf(path: string): string | undefined {
   if (path === '/') return undefined;
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
+  return folderOf(path, path.lastIndexOf('/'));
+}
+
+/** The folder part of `path`, whose last "/" is at `slash`. */
+export function folderOf(path: string, slash: number): string {
+  return slash <= 0 ? '/' : path.slice(0, slash);
 }
 
 /** File handles by guest path, the root always among them once set. */
@@ -57,8 +61,8 @@ export class PathHandles {
     }
     if (this.byPath.size >= this.max) {
       const root = this.byPath.get('/');
-      this.byPath.clear();
-      if (root) this.byPath.set('/', { fh: root.fh });
+      if (root) this.setRoot(root.fh);
+      else this.byPath.clear();
     }
     const parent = this.byPath.get(up);
     if (!parent) return;

@@ -72,11 +72,6 @@ export class Lru<K, V> {
     if (s !== undefined) this.remove(s);
   }
 
-  /** Forgets every key the predicate accepts (used for subtrees after a rename). */
-  deleteWhere(pred: (key: K) => boolean): void {
-    for (const s of [...this.map.values()]) if (pred(s.key)) this.remove(s);
-  }
-
   /** Forgets everything. */
   clear(): void {
     this.map.clear();
