@@ -25,6 +25,8 @@ export interface FuseNode {
   lookups: number;
   /** The inode number of the file it was handed out for; 0 where the guest gives none. */
   ino: number;
+  /** Set once a node was made (or moved) below its path: only such a node's rename looks for nodes to move along. */
+  folder?: true;
 }
 
 /** The node table of one mount (owned by its session). */
@@ -67,14 +69,19 @@ export class NodeTable {
    */
   remember(path: string, ino: number): FuseNode {
     let n = this.byPath.get(path);
+    let folder: true | undefined;
     if (n && !NodeTable.holds(n, ino)) {
+      // Nodes below the name stay where they were: the new node moves them on a rename.
+      folder = n.folder;
       this.unlinked(path);
       n = undefined;
     }
     if (!n) {
       n = { id: this.next++, path, lookups: 0, ino: 0 };
+      if (folder) n.folder = folder;
       this.byId.set(n.id, n);
       this.byPath.set(path, n);
+      this.markAbove(path);
     }
     if (n.ino === 0 && ino !== 0) {
       n.ino = ino;
@@ -123,9 +130,10 @@ export class NodeTable {
     const n = this.byPath.get(from);
     if (!n) return replaced;
     const prefix = `${from}/`;
-    // Children of a renamed folder: rare and bounded by what the kernel holds.
+    // Nodes below a renamed folder: a walk of every node, so only for a node that had any
+    // made below it (never a file's: an rsync renames each file it writes).
     const moved: FuseNode[] = [n];
-    if (n.path !== '/') {
+    if (n.folder && n.path !== '/') {
       for (const [p, c] of this.byPath) if (p.startsWith(prefix)) moved.push(c);
     }
     for (const c of moved) this.byPath.delete(c.path);
@@ -133,7 +141,21 @@ export class NodeTable {
       c.path = to + c.path.slice(from.length);
       this.byPath.set(c.path, c);
     }
+    this.markAbove(to);
     return replaced;
+  }
+
+  /** Marks the nearest node above `path` as having nodes below it (FuseNode.folder). */
+  private markAbove(path: string): void {
+    for (let p = path; p !== '/'; ) {
+      const slash = p.lastIndexOf('/');
+      p = slash <= 0 ? '/' : p.slice(0, slash);
+      const up = this.byPath.get(p);
+      if (up) {
+        up.folder = true;
+        return;
+      }
+    }
   }
 
   private addIno(n: FuseNode): void {

@@ -39,6 +39,27 @@ describe('NodeTable', () => {
     expect(NodeTable.child(d, 'x')).toBe('/e/x');
   });
 
+  it('a renamed folder takes along nodes moved into it and those of the folder it replaced at its name', () => {
+    const t = new NodeTable();
+    t.remember('/d', 0);
+    const f = t.remember('/f', 0);
+    t.renamed('/f', '/d/f');
+    t.renamed('/d', '/e');
+    expect(f.path).toBe('/e/f');
+    // The folder's name comes to name another folder (replaced in the backing folder): the
+    // nodes the kernel still holds below the name move with the name.
+    t.remember('/g', 1);
+    const x = t.remember('/g/x', 2);
+    const g2 = t.remember('/g', 3);
+    t.renamed('/g', '/h');
+    expect([g2.path, x.path]).toEqual(['/h', '/h/x']);
+    // A renamed file takes nothing along: a sibling sharing its name's start stays.
+    const a = t.remember('/e/a', 0);
+    const ab = t.remember('/e/ab', 0);
+    t.renamed('/e/a', '/e/b');
+    expect([a.path, ab.path, f.path]).toEqual(['/e/b', '/e/ab', '/e/f']);
+  });
+
   it('a name that comes to name another file gets a new node; the old one keeps its number for open files', () => {
     const t = new NodeTable();
     const a = t.remember('/a', 7);
