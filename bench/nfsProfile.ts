@@ -8,7 +8,7 @@ import { startGanesha, type Ganesha } from '../test/helpers/ganesha.ts';
 import { run } from './lib/measure.ts';
 import { scratchExt4, type ScratchDir } from './lib/scratchFs.ts';
 import { cpuSplitMs, foregroundMount, listenerPid, type ForegroundMount } from './lib/proc.ts';
-import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
+import { startRpcCounter, type RpcCounter } from '../test/helpers/rpcCount.ts';
 
 // Profiling aid for the NFS host (not part of `npm run bench`): runs issue 9's workloads
 // through Berth's FUSE NFS client against Berth's NFS host and nfs-ganesha, one after the
@@ -17,7 +17,7 @@ import { startRpcCounter, type RpcCounter } from './lib/rpcCount.ts';
 // BERTH_RPC_STATS=<file> the host appends per-procedure counts and time per workload
 // (RpcStats.ts); NFS_PROFILE_CPUPROF=<dir> runs the host under `node --cpu-prof`;
 // NFS_PROFILE_COUNT=1 puts a counting proxy between the client and each server and prints
-// the calls the client sent per workload, with the time each waited (bench/lib/rpcCount.ts);
+// the calls the client sent per workload, with the time each waited (test/helpers/rpcCount.ts);
 // NFS_PROFILE_NODE_ARGS="..." adds node options to the host (e.g. --perf-basic-prof for `perf record -p`);
 // NFS_PROFILE_PERF=<dir> samples each server's on-CPU stacks per workload there (`perf record -g`;
 // read with `perf report -i <dir>/du-berth.data`; with --perf-basic-prof in NFS_PROFILE_NODE_ARGS for JS names;

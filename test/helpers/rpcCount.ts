@@ -13,6 +13,8 @@ export interface RpcCounter {
   readonly port: number;
   /** `NAME count avg-µs` lines, most called first, and a total. */
   report(): string;
+  /** Calls answered per procedure name (GETATTR, SETATTR, …). */
+  counts(): Record<string, number>;
   reset(): void;
   /** Every call since start or the last reset, as `name start-µs end-µs` lines (times from the first call). */
   timeline(): string;
@@ -91,6 +93,9 @@ export async function startRpcCounter(target: number): Promise<RpcCounter> {
       return [...rows, ['total', total] as const]
         .map(([name, s]) => `  ${name.padEnd(12)} ${String(s.n).padStart(7)}  ${(s.us / Math.max(1, s.n)).toFixed(0).padStart(6)} µs avg  ${(s.us / 1000).toFixed(0).padStart(7)} ms`)
         .join('\n');
+    },
+    counts() {
+      return Object.fromEntries([...stats].map(([name, s]) => [name, s.n]));
     },
     reset() {
       stats.clear();
