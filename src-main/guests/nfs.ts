@@ -232,13 +232,16 @@ export class NfsGuest implements Vfs {
     this.handles.forget(path);
     const fh = made?.fh ?? (await this.resolve(path, opts.signal));
     this.handles.set(path, fh);
-    return this.file(path, fh);
+    const f = this.file(path, fh);
+    if (made?.attr) f.madeAttr = toAttr(made.attr);
+    return f;
   }
 
-  async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {
+  async mkdir(path: string, mode: number, opts: CallOpts): Promise<Attr | undefined> {
     const made = await this.inParent(path, opts, (dir, name) => this.client.mkdir(dir, name, mode & 0o7777, opts.signal));
     this.handles.forget(path);
     if (made) this.handles.set(path, made.fh);
+    return made?.attr && toAttr(made.attr);
   }
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
@@ -289,8 +292,9 @@ export class NfsGuest implements Vfs {
     this.handles.forget(to);
   }
 
-  async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<void> {
-    await this.on(path, opts, (fh) => this.client.setattr(fh, attr, opts.signal));
+  async setattr(path: string, attr: SetAttr, opts: CallOpts): Promise<Attr | undefined> {
+    const after = await this.on(path, opts, (fh) => this.client.setattr(fh, attr, opts.signal));
+    return after && toAttr(after);
   }
 
   async close(): Promise<void> {

@@ -154,9 +154,9 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
     }
     return Promise.reject(new FsError('NotPermitted', reason));
   };
-  const setattr = (path: string, attr: SetAttr): Promise<void> => {
-    if (!vfs.setattr) return Promise.reject(new FsError('ReadOnly', `${vfs.name} is read-only`));
-    return vfs.setattr(path, attr, opts);
+  const setattr = async (path: string, attr: SetAttr): Promise<void> => {
+    if (!vfs.setattr) throw new FsError('ReadOnly', `${vfs.name} is read-only`);
+    await vfs.setattr(path, attr, opts);
   };
 
   const ops: Record<string, unknown> = {

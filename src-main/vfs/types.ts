@@ -133,6 +133,11 @@ export interface FileHandleNow {
 export interface FileHandle {
   /** Optional synchronous reads and writes (FileHandleNow); wrappers pass it on as they pass the async calls. */
   now?: FileHandleNow;
+  /**
+   * A file just made by Vfs.create: its attributes then, where the guest had them without
+   * another call (NFS: CREATE's reply holds them). Wrappers pass it on.
+   */
+  madeAttr?: Attr;
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number, opts: CallOpts): Promise<Uint8Array>;
   /**
@@ -259,7 +264,11 @@ export interface Vfs {
   listxattr(path: string, opts: CallOpts): Promise<string[]>;
 
   create?(path: string, mode: number, opts: CallOpts): Promise<FileHandle>;
-  mkdir?(path: string, mode: number, opts: CallOpts): Promise<void>;
+  /**
+   * Makes a folder; resolves with its attributes where the guest has them without another
+   * call (NFS: MKDIR's reply holds them), else with nothing (the host then reads them).
+   */
+  mkdir?(path: string, mode: number, opts: CallOpts): Promise<Attr | void>;
   symlink?(target: string, path: string, opts: CallOpts): Promise<void>;
   /** Makes `path` a new hard link to the existing non-folder `target` (both guest paths). */
   link?(target: string, path: string, opts: CallOpts): Promise<void>;
@@ -269,7 +278,8 @@ export interface Vfs {
   unlink?(path: string, opts: CallOpts): Promise<void>;
   rmdir?(path: string, opts: CallOpts): Promise<void>;
   rename?(from: string, to: string, opts: CallOpts): Promise<void>;
-  setattr?(path: string, attr: SetAttr, opts: CallOpts): Promise<void>;
+  /** Changes attributes; resolves with those after the change where the guest has them without another call (NFS: SETATTR's wcc_data), else with nothing. */
+  setattr?(path: string, attr: SetAttr, opts: CallOpts): Promise<Attr | void>;
 
   /** Releases connections and caches; the vfs is unusable afterwards. */
   close(): Promise<void>;

@@ -105,6 +105,7 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
       close: () => h.close(),
       // As the guest's synchronous face (wrapped below): a blocking call cannot be bounded.
       ...(h.now ? { now: h.now } : {}),
+      ...(h.madeAttr ? { madeAttr: h.madeAttr } : {}),
     };
     if (h.readInto) {
       const ri = h.readInto.bind(h);

@@ -36,7 +36,7 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
     }
   };
   const w: TreeWriter = {
-    mkdir: (p, mode) => need(vfs.mkdir, 'mkdir').call(vfs, p, mode, o()),
+    mkdir: async (p, mode) => void (await need(vfs.mkdir, 'mkdir').call(vfs, p, mode, o())),
     async create(p, mode, text) {
       const h = await need(vfs.create, 'create').call(vfs, p, mode, o());
       try {
@@ -60,9 +60,9 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
       const ns = (t: number): bigint => BigInt(Math.round(t * 1e6));
       return { type: a.type, mode: a.mode, uid: a.uid, gid: a.gid, size: a.size, nlink: a.nlink, atimeNs: ns(a.atime), mtimeNs: ns(a.mtime) };
     },
-    chmod: (p, mode) => need(vfs.setattr, 'setattr').call(vfs, p, { mode }, o()),
-    chown: (p, uid, gid) => need(vfs.setattr, 'setattr').call(vfs, p, { uid, gid }, o()),
-    truncate: (p, size) => need(vfs.setattr, 'setattr').call(vfs, p, { size }, o()),
+    chmod: async (p, mode) => void (await need(vfs.setattr, 'setattr').call(vfs, p, { mode }, o())),
+    chown: async (p, uid, gid) => void (await need(vfs.setattr, 'setattr').call(vfs, p, { uid, gid }, o())),
+    truncate: async (p, size) => void (await need(vfs.setattr, 'setattr').call(vfs, p, { size }, o())),
     async utimes(p, a: TimeArg, m: TimeArg) {
       const now = Date.now();
       const pick = (t: TimeArg): number | undefined => (t === 'omit' ? undefined : t === 'now' ? now : ms(t));

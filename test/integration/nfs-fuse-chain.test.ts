@@ -7,6 +7,7 @@ import { cliMount, type CliMount } from '../conformance/cliMount.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import { sh } from '../helpers/shell.ts';
 import { LINK_COUNTS, linkCountScript } from '../helpers/linkCounts.ts';
+import { startRpcCounter, type RpcCounter } from '../helpers/rpcCount.ts';
 
 // The reference tool's demo chain, through the CLI: a FUSE mount of an NFS guest whose
 // server is Berth's own NFS host serving a local folder. sha256sum must agree end to end.
@@ -18,6 +19,7 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
   let src: string;
   let mnt: string;
   const children: CliMount[] = [];
+  const counters: RpcCounter[] = [];
   const sums = new Map<string, string>();
 
   beforeAll(async () => {
@@ -41,6 +43,7 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
 
   afterAll(async () => {
     for (const c of children.reverse()) await c.stop();
+    for (const c of counters) await c.close();
     expect(fuseMounts().filter((p) => p.startsWith(base ?? '/nonexistent'))).toEqual([]);
     if (base) rmSync(base, { recursive: true, force: true });
   });
@@ -54,15 +57,25 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     return { server, listen: listen! };
   };
 
-  /** A writable chain over a new folder `name`-src of `base`, through the FUSE NFS client at `name`-mnt. */
-  const writableChain = async (name: string): Promise<{ src: string; mnt: string }> => {
+  /**
+   * A writable chain over a new folder `name`-src of `base`, through the FUSE NFS client at
+   * `name`-mnt; with `count`, through a proxy counting the client's calls.
+   */
+  const writableChain = async (name: string, count = false): Promise<{ src: string; mnt: string; counter?: RpcCounter }> => {
     const src = join(base, `${name}-src`);
     const mnt = join(base, `${name}-mnt`);
     mkdirSync(src);
     mkdirSync(mnt);
     const { listen } = await serveNfs(['--path', src, '--rw', '--nfs-no-root-squash']);
-    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', listen, '--rw', '--timeout', '20s', mnt]));
-    return { src, mnt };
+    let via = listen;
+    let counter: RpcCounter | undefined;
+    if (count) {
+      counter = await startRpcCounter(Number(/\/tcp\/(\d+)$/.exec(listen)![1]));
+      counters.push(counter);
+      via = `/ip4/127.0.0.1/tcp/${counter.port}`;
+    }
+    children.push(await cliMount(['fuse', 'nfs', '--nfs-server', via, '--rw', '--timeout', '20s', mnt]));
+    return { src, mnt, ...(counter ? { counter } : {}) };
   };
 
   it('serves the same bytes end to end', async () => {
@@ -148,5 +161,24 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     // Removing the moved tree leaves the new one and the sibling whose name begins the same.
     const rm = await sh(`cd '${rwMnt}' && rm -r moved && cat a/f7 a/deep/x ab/x && ls moved 2>&1`);
     expect(rm.out).toMatch(/^new\nnew\nab\n.*No such file or directory/);
+  });
+
+  it('makes a file or a folder, or changes its mode, without asking for its attributes again: the reply holds them (writable)', async () => {
+    // Each call is a network round trip: asking GETATTR after each MKDIR, CREATE and SETATTR
+    // (whose replies hold the attributes) made an untar through the client a third slower.
+    const { src: rwSrc, mnt: rwMnt, counter } = await writableChain('calls', true);
+    counter!.reset();
+    const made = await sh(`cd '${rwMnt}' && umask 022 && mkdir -m 0750 d1 d2 && touch f1 f2`);
+    expect(made.code, made.err).toBe(0);
+    const calls = counter!.counts();
+    expect([calls.MKDIR, calls.CREATE], counter!.timeline()).toEqual([2, 2]);
+    // At most the folder's own, read again for the kernel's permission check after it changed
+    // (each node made or changed would add one).
+    expect(calls.GETATTR ?? 0, counter!.timeline()).toBeLessThanOrEqual(1);
+    const changed = await sh(`cd '${rwMnt}' && chmod 0640 f1 && chmod 0711 d2 && stat -c '%n %a %F' d1 d2 f1 f2`);
+    expect(changed.code, changed.err).toBe(0);
+    expect(changed.out).toBe('d1 750 directory\nd2 711 directory\nf1 640 regular empty file\nf2 644 regular empty file\n');
+    expect(counter!.counts().SETATTR).toBeGreaterThanOrEqual(4); // touch's two (times) and the two chmods
+    expect((await sh(`stat -c '%a' '${rwSrc}/f1' '${rwSrc}/d2'`)).out).toBe('640\n711\n');
   });
 });

@@ -83,8 +83,9 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       serve(req, async () => {
         const h = made ?? (await (vfs.create ?? readOnly).call(vfs, path, mode & 0o7777, o));
         try {
-          // The new file's attributes from its descriptor where it has one (no second lookup).
-          return { h, a: h.now?.stat ? h.now.stat() : await vfs.getattr(path, o) };
+          // The new file's attributes from its descriptor, or as the guest made it (an NFS
+          // guest's CREATE reply), where it has them: no second call.
+          return { h, a: h.now?.stat ? h.now.stat() : (h.madeAttr ?? (await vfs.getattr(path, o))) };
         } catch (err) {
           await h.close().catch(() => {});
           throw err;
@@ -170,10 +171,12 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       }
       serve(req, async () => {
         const path = node(ino).path;
+        let after: Attr | undefined;
         if (truncate) await h!.truncate!(set.size!, o);
-        else if (vfs.setattr) await vfs.setattr(path, set, o);
+        else if (vfs.setattr) after = (await vfs.setattr(path, set, o)) || undefined;
         else readOnly();
-        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
+        // The guest's own answer where it gave one (an NFS guest's SETATTR reply): no second call.
+        return after ?? vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyAttr(req, a));
     },
     mkdir: (req, parent, name, mode) => {
@@ -194,8 +197,8 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
         return fail(req, err);
       }
       serve(req, async () => {
-        if (!made) await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o);
-        return vfs.now?.getattr(path) ?? vfs.getattr(path, o);
+        const a = made ? undefined : (await (vfs.mkdir ?? readOnly).call(vfs, path, mode & 0o7777, o)) || undefined;
+        return a ?? vfs.now?.getattr(path) ?? vfs.getattr(path, o);
       }, (a) => replyEntry(req, path, a));
     },
     mknod: (req, parent, name, mode, rdev) => {

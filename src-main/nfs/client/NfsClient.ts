@@ -128,13 +128,13 @@ export class NfsClient {
     return readFattr3(check(await this.nfs(NfsProc.GETATTR, (w) => w.opaque(fh), signal), 'getattr'));
   }
 
-  /** SETATTR (§3.3.2) without a guard. */
-  async setattr(fh: Buffer, attrs: Sattr3, signal?: AbortSignal): Promise<void> {
-    check(await this.nfs(NfsProc.SETATTR, (w) => {
+  /** SETATTR (§3.3.2) without a guard: the attributes after it, when the server sent them (its wcc_data). */
+  async setattr(fh: Buffer, attrs: Sattr3, signal?: AbortSignal): Promise<Fattr3 | undefined> {
+    return readWcc(check(await this.nfs(NfsProc.SETATTR, (w) => {
       w.opaque(fh);
       writeSattr3(w, attrs);
       w.bool(false);
-    }, signal), 'setattr');
+    }, signal), 'setattr'));
   }
 
   /** LOOKUP (§3.3.3). */

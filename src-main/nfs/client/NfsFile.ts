@@ -1,4 +1,4 @@
-import type { CallOpts, FileHandle } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle } from '../../vfs/types.ts';
 import { StableHow } from '../nfs3/constants.ts';
 import type { NfsClient } from './NfsClient.ts';
 
@@ -24,6 +24,8 @@ interface Chunk {
 
 /** A FileHandle over NFS READ/WRITE/COMMIT/SETATTR. */
 export class NfsFile implements FileHandle {
+  /** FileHandle.madeAttr: set by the guest on a file it just made. */
+  madeAttr?: Attr;
   private readonly ahead = new Map<number, Chunk>();
   private nextSequential = -1;
   /** Signal of read-aheads; aborted when the handle closes. */

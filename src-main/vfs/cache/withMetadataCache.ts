@@ -170,6 +170,7 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
     if (!h.write && !h.truncate) return h;
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
+    if (h.madeAttr) out.madeAttr = h.madeAttr;
     if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
     if (h.now) {

@@ -28,17 +28,19 @@ export const setattr: NfsProcedure = async (ctx, call) => {
   const { fh, attrs, guard } = readArgs(call.args);
   let path: string | undefined;
   let status: number = Nfsstat3.OK;
+  let after: Attr | undefined;
   try {
     path = ctx.handles.pathOf(fh);
     const set = requireWritable(ctx, 'setattr');
     if (guard !== undefined) checkGuard(await ctx.vfs.getattr(path, call), guard);
     if (call.caller) requireMaySetattr(await ctx.vfs.getattr(path, call), attrs, call.caller, path);
     if (attrs.size !== undefined) ctx.files.invalidate(path);
-    if (Object.keys(attrs).length > 0) await set(path, attrs, call);
+    if (Object.keys(attrs).length > 0) after = (await set(path, attrs, call)) || undefined;
   } catch (err) {
     status = statusOf(err);
   }
-  const after = path === undefined ? undefined : await attrOf(ctx, path, call.signal);
+  // The guest's own answer where it gave one (an NFS guest's SETATTR reply): no second call.
+  after ??= path === undefined ? undefined : await attrOf(ctx, path, call.signal);
   call.reply.uint32(status);
   writeWcc(call.reply, after, ctx.fsid);
 };
