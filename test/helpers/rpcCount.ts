@@ -2,9 +2,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 // A loopback TCP proxy in front of an ONC RPC server (our NFS host or ganesha) that counts
 // the calls a client sends, by program and procedure, and the time each waited for its
-// reply as the client saw it. Profiling aid: the same client against two servers shows
-// whether one of them makes the client ask more (a reply missing attributes, say) or
-// answers slower per call.
+// reply as the client saw it. Profiling aid (bench/nfsProfile.ts): the same client against
+// two servers shows whether one of them makes the client ask more (a reply missing
+// attributes, say) or answers slower per call. Tests count a client's calls with it.
 
 const NFS3_PROCS = ['NULL', 'GETATTR', 'SETATTR', 'LOOKUP', 'ACCESS', 'READLINK', 'READ', 'WRITE', 'CREATE', 'MKDIR', 'SYMLINK', 'MKNOD', 'REMOVE', 'RMDIR', 'RENAME', 'LINK', 'READDIR', 'READDIRPLUS', 'FSSTAT', 'FSINFO', 'PATHCONF', 'COMMIT'];
 

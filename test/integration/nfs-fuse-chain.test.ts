@@ -165,7 +165,7 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
 
   it('makes a file or a folder, or changes its mode, without asking for its attributes again: the reply holds them (writable)', async () => {
     // Each call is a network round trip: asking GETATTR after each MKDIR, CREATE and SETATTR
-    // (whose replies hold the attributes) made an untar through the client a third slower.
+    // (whose replies hold the attributes) made an untar of /usr/share/doc send 84.8k calls, not 66.7k.
     const { src: rwSrc, mnt: rwMnt, counter } = await writableChain('calls', true);
     counter!.reset();
     const made = await sh(`cd '${rwMnt}' && umask 022 && mkdir -m 0750 d1 d2 && touch f1 f2`);
