@@ -8,7 +8,8 @@ import { Ftype3 } from '../nfs/nfs3/constants.ts';
 import { NfsClient, type PlusEntry } from '../nfs/client/NfsClient.ts';
 import { isStale, NfsFile } from '../nfs/client/NfsFile.ts';
 import { flatten } from '../vfs/listing.ts';
-import { folderOf, PathHandles } from './nfsHandles.ts';
+import { PathHandles } from './nfsHandles.ts';
+import { parentOf } from '../vfs/pathNames.ts';
 
 // The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
 // connection (NfsClient), handles are looked up once per path and cached, and a handle
@@ -41,7 +42,7 @@ function split(path: string): { parent: string; name: string } {
   const i = path.lastIndexOf('/');
   const name = path.slice(i + 1);
   if (!name) throw new FsError('InvalidItem', `${path}: expected a path below the root`);
-  return { parent: folderOf(path, i), name };
+  return { parent: parentOf(path), name };
 }
 
 /** An NFSv3 export as a guest. */

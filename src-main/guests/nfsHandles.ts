@@ -1,3 +1,5 @@
+import { parentOf } from '../vfs/pathNames.ts';
+
 // The NFS guest's file handles by path (nfs.ts). A path is kept only under its kept parent,
 // and each kept folder knows its kept children, so forgetting a path and everything under
 // it (after a create, remove or rename there) costs what it forgets, not a scan of every
@@ -11,14 +13,8 @@ interface Node {
 }
 
 /** The folder holding `path` ("/" for a child of the root); undefined for the root itself. */
-function parentOf(path: string): string | undefined {
-  if (path === '/') return undefined;
-  return folderOf(path, path.lastIndexOf('/'));
-}
-
-/** The folder part of `path`, whose last "/" is at `slash`. */
-export function folderOf(path: string, slash: number): string {
-  return slash <= 0 ? '/' : path.slice(0, slash);
+function folderAbove(path: string): string | undefined {
+  return path === '/' ? undefined : parentOf(path);
 }
 
 /** File handles by guest path, the root always among them once set. */
@@ -48,7 +44,7 @@ export class PathHandles {
    * was kept under the old one.
    */
   set(path: string, fh: Buffer): void {
-    const up = parentOf(path);
+    const up = folderAbove(path);
     if (up === undefined) {
       const root = this.byPath.get('/');
       if (root && root.fh.equals(fh)) return;
@@ -75,7 +71,7 @@ export class PathHandles {
     const node = this.byPath.get(path);
     if (!node) return;
     this.dropKids(node);
-    const up = parentOf(path);
+    const up = folderAbove(path);
     if (up === undefined) return;
     this.byPath.delete(path);
     const parent = this.byPath.get(up);

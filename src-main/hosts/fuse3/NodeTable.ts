@@ -1,3 +1,5 @@
+import { parentOf } from '../../vfs/pathNames.ts';
+
 // The kernel names nodes by number (the low-level API's fuse_ino_t) and the vfs by path:
 // this table maps one to the other for one mount. A node lives from the first LOOKUP (or
 // READDIRPLUS entry, or create) that hands its number to the kernel until the kernel
@@ -148,8 +150,7 @@ export class NodeTable {
   /** Marks the nearest node above `path` as having nodes below it (FuseNode.folder). */
   private markAbove(path: string): void {
     for (let p = path; p !== '/'; ) {
-      const slash = p.lastIndexOf('/');
-      p = slash <= 0 ? '/' : p.slice(0, slash);
+      p = parentOf(p);
       const up = this.byPath.get(p);
       if (up) {
         up.folder = true;

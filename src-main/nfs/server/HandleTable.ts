@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Lru } from '../../vfs/cache/Lru.ts';
-import { isPathName } from '../../vfs/pathNames.ts';
+import { isPathName, parentOf } from '../../vfs/pathNames.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
-import { parentOf } from './names.ts';
 
 // File handles (RFC 1813 §2.4: opaque, at most 64 bytes) mapped to guest paths. A
 // handle is: "BRT2" + 8 bytes naming the export + 4 bytes naming this table's run + an

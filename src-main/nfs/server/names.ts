@@ -1,15 +1,9 @@
 import { NAME_MAX, Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
+import { parentOf } from '../../vfs/pathNames.ts';
 
 // Guest paths are built here only, so no name from the wire can leave the export:
 // names with "/" or NUL, and "." / ".." where an entry is created, are refused.
-
-/** The parent of a guest path ("/" for "/"). */
-export function parentOf(path: string): string {
-  if (path === '/') return '/';
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
 
 /** Checks a filename3 from the wire (RFC 1813 §2.5) that must name a real entry. */
 export function checkName(name: string): void {

@@ -4,12 +4,7 @@
 // folder tree a million string compares and an array of all keys per folder (issue 9).
 
 import { Lru } from './Lru.ts';
-
-/** The parent of an absolute path ("/" for top-level names and for "/" itself). */
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
+import { parentOf } from '../pathNames.ts';
 
 /** A size-bounded map of path → value, least recently used first out, with subtree deletion. */
 export class PathLru<V> {

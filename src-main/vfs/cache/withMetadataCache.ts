@@ -1,6 +1,7 @@
 import type { Attr, CallOpts, DirEntry, FileHandle, Vfs } from '../types.ts';
 import { flatten, readdirBatches as listBatches } from '../listing.ts';
 import { PathLru } from './PathLru.ts';
+import { parentOf } from '../pathNames.ts';
 
 // Attribute and directory caches as one wrapper around any vfs, with a named policy
 // (like rclone's vfs cache modes). Mutable entries live `expiryMs`; entries the guest marks
@@ -29,11 +30,6 @@ interface Fresh<V> {
   value: V;
   /** Epoch ms after which the value is stale; Infinity for immutable nodes. */
   until: number;
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }
 
 function childOf(dir: string, name: string): string {
