@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { quantile } from './lib/measure.ts';
 
 // Profiling aid (not part of `npm run bench`): how long a server holds each call, from the
 // end of the system call that received it to the start of the one that sends its reply, per
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   }
   if (held.length === 0) throw new Error(`no call received and answered on descriptor ${fd}`);
   held.sort((a, b) => a - b);
-  const at = (q: number): string => held[Math.min(held.length - 1, Math.floor(q * held.length))]!.toFixed(0);
+  const at = (q: number): string => quantile(held, q).toFixed(0);
   const mean = held.reduce((a, b) => a + b, 0) / held.length;
   console.log(`socket fd 0x${fd}: ${held.length} calls held from receive to reply: median ${at(0.5)} µs (p25 ${at(0.25)}, p75 ${at(0.75)}, p90 ${at(0.9)}), mean ${mean.toFixed(0)} µs`);
   const per = [...between].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${(c / held.length).toFixed(2)}`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { quantile } from './lib/measure.ts';
 
 // Profiling aid (not part of `npm run bench`): how each server's calls were spread in time,
 // from the timelines bench/nfsProfile.ts writes with NFS_PROFILE_COUNT=1 NFS_PROFILE_TIMELINE=<dir>
@@ -73,7 +74,7 @@ function spans(calls: Call[]): { none: number; commitOnly: number; other: number
 function row(xs: number[] | undefined): string {
   if (!xs?.length) return ' '.repeat(34);
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): string => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(0).padStart(6);
+  const q = (p: number): string => quantile(s, p).toFixed(0).padStart(6);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return `${String(s.length).padStart(6)} ${q(0.5)} ${q(0.9)} ${q(0.99)} ${mean.toFixed(0).padStart(6)}`;
 }

@@ -21,6 +21,11 @@ export function summarize(runs: number[]): Sample {
   return { runs, median, min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
 }
 
+/** The value at quantile `q` (0–1) of an ascending list: the element at floor(q × n), the last for q = 1. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
 /**
  * Each round's A ÷ B, summarized, from timePair's samples. The two runs of a round follow each
  * other, so a change of the machine's speed between rounds, which moves both medians, mostly
