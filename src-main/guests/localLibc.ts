@@ -136,6 +136,16 @@ export function bindOps(koffi: any, P: Platform): Ops {
     const nr = P.fchmodat2;
     fns.fchmodat2 = (dirfd: number, path: string, mode: number, flags: number) => syscall(nr, 'int', dirfd, 'const char *', path, 'uint32_t', mode, 'int', flags);
   }
+  // Linux's getdents64 (glibc 2.30+): a folder's entries in one call per buffer, where
+  // readdir(3) is one koffi call per entry; elsewhere (macOS) readdir.
+  let getdents64: ((fd: number, buf: Buffer, n: number) => unknown) | undefined;
+  try {
+    getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
+  } catch {
+    getdents64 = undefined;
+  }
+  // One buffer per binding (per thread), reused by every listing: read out before names() returns.
+  const dents = Buffer.alloc(getdents64 ? 32768 : 0);
   const fdopendir = lib.func('fdopendir' + P.inode64, 'void *', ['int']);
   const readdir = lib.func('readdir' + P.inode64, 'void *', ['void *']);
   const closedir = lib.func('int closedir(void *d)');
@@ -158,6 +168,28 @@ export function bindOps(koffi: any, P: Platform): Ops {
       return [fd, 0];
     },
     names(fd) {
+      if (getdents64) {
+        const out: string[] = [];
+        try {
+          for (;;) {
+            const n = Number(getdents64(fd, dents, dents.length));
+            if (n < 0) return [null, koffi.errno() as number];
+            if (n === 0) return [out, 0];
+            // struct linux_dirent64: d_ino, d_off, d_reclen (u16 at 16), d_type, d_name (NUL-ended).
+            for (let off = 0; off < n; ) {
+              const reclen = dents.readUInt16LE(off + 16);
+              const start = off + P.direntName;
+              const nul = dents.indexOf(0, start);
+              const end = nul < 0 || nul > off + reclen ? off + reclen : nul;
+              // "." and "..": 46, and 46 46.
+              if (!(dents[start] === 46 && (end === start + 1 || (end === start + 2 && dents[start + 1] === 46)))) out.push(dents.toString('utf8', start, end));
+              off += reclen;
+            }
+          }
+        } finally {
+          close(fd);
+        }
+      }
       const dir = fdopendir(fd);
       if (dir === null) {
         const errno = koffi.errno() as number;

@@ -102,7 +102,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, () => this.renameIn(from, fromName, to, toName), true),
     readlink: (d, name) => this.readlinkIn(d, name),
     list: (d, max) => {
-      const names = readdirSync(d.ref);
+      const names = this.namesIn(d);
       if (names.length > max) return undefined;
       names.sort();
       const out: DirEntry[] = [];
@@ -135,6 +135,19 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     if (ret >= 0) return attrOfRaw(parseStat(out!), this.shown);
     if (missingOk && (errno === constants.errno.ENOENT || errno === constants.errno.ENOTDIR)) return null;
     throw errnoError(errno, 'fstatat');
+  }
+
+  /**
+   * The names in `d`, inline: where libc loads, by getdents64 on a descriptor opened from the
+   * folder's own (localLibc.ts names; Node's readdirSync walks /proc/self/fd to the folder,
+   * and libuv's scandir sorts what is sorted again here), else through its link.
+   */
+  private namesIn(d: ProcDir): string[] {
+    if (!this.at) return readdirSync(d.ref);
+    const [fd] = callOrThrow(this.at, 'openat', [d.fd, '.', C.O_RDONLY | C.O_DIRECTORY | PLATFORM!.O_CLOEXEC, 'uint32_t', 0]);
+    const [names, errno] = this.at.names(fd);
+    if (!names) throw errnoError(errno, 'readdir');
+    return names;
   }
 
   /** open(2) of `name` in `d` (close-on-exec), inline: by openat on the folder's descriptor where libc loads, else through its link. */
@@ -196,7 +209,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async *list(d: ProcDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
-    const names = d.inline ? readdirSync(d.ref) : await fsp.readdir(d.ref);
+    const names = d.inline ? this.namesIn(d) : await fsp.readdir(d.ref);
     names.sort();
     if (d.inline) {
       for (let i = 0; i < names.length; i += READDIR_BATCH) {

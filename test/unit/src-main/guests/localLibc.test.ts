@@ -1,4 +1,4 @@
-import { closeSync, constants as C, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,34 @@ describe.runIf(process.platform === 'linux' && ops !== null)('libc *at calls on 
       expect(lstatSync(f).mode & 0o7777).toBe(0o604);
       expect(asked).toEqual(['fchmodat2', 'fchmodat', 'fchmodat']);
     });
+  });
+
+  it("lists a folder's names as Node does, past one buffer of entries, without . and ..", () => {
+    const d = join(dir, 'many');
+    mkdirSync(d);
+    // 400 names of ~200 bytes: ~85 KiB of entries, more than one read of them.
+    const names = ['a', '.hidden', '..x', '...', 'é-ünïcødé ☂', 'n'.repeat(255), ...Array.from({ length: 400 }, (_, i) => `${i}-${'long'.repeat(50)}`)];
+    for (const n of names) writeFileSync(join(d, n), '');
+    mkdirSync(join(d, 'sub'));
+    symlinkSync('a', join(d, 'link'));
+    // A name that is not UTF-8 reads as Node reads it (U+FFFD for the bad byte).
+    writeFileSync(Buffer.from([...Buffer.from(d + '/bad-'), 0xff]), '');
+    const fd = openSync(d, C.O_RDONLY | C.O_DIRECTORY);
+    const [got, errno] = ops!.names(fd);
+    expect(errno).toBe(0);
+    expect(got!.sort()).toEqual(readdirSync(d).sort());
+    expect(got).toHaveLength(names.length + 3);
+    expect(got).toContain('bad-\ufffd');
+    // The descriptor was consumed.
+    expect(() => fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('answers the errno of a descriptor that is not a folder, and closes it', () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    const fd = openSync(join(dir, 'plain'), C.O_RDONLY);
+    const [got, errno] = ops!.names(fd);
+    expect(got).toBeNull();
+    expect(errno).toBe(constants.errno.ENOTDIR);
+    expect(() => fstatSync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 });
