@@ -178,6 +178,8 @@ export function bindOps(koffi: any, P: Platform): Ops {
             // struct linux_dirent64: d_ino, d_off, d_reclen (u16 at 16), d_type, d_name (NUL-ended).
             for (let off = 0; off < n; ) {
               const reclen = dents.readUInt16LE(off + 16);
+              // Never from a kernel; a misread layout must fail, not spin on this thread (EIO).
+              if (reclen === 0) return [null, 5];
               const start = off + P.direntName;
               const nul = dents.indexOf(0, start);
               const end = nul < 0 || nul > off + reclen ? off + reclen : nul;
