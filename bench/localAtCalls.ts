@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as C, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants as C, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attrOfNs, attrOfRaw } from '../src-main/guests/localAttrs.ts';
@@ -7,7 +7,9 @@ import { callOrThrow, fchmodatNoFollow, libc, linkText, parseStat, PATH_MAX, PLA
 // Profiling aid (not part of `npm run bench`): what one inline call of the local guest's
 // /proc strategy costs on this thread, made the two ways localProcPaths.ts can make it —
 // by a path through the folder descriptor's /proc/self/fd link (Node's fs), or by libc's
-// *at call on the descriptor itself (koffi) — on 100 files of a folder under $TMPDIR.
+// *at call on the descriptor itself (koffi) — on 100 files of a folder under $TMPDIR; a
+// listing by Node's readdirSync through the link, or by getdents64 on a descriptor opened at
+// "." of the folder's (localLibc.ts names).
 // Rounds alternate the forms; the median of the rounds is printed, µs per call.
 // Usage: npx tsx bench/localAtCalls.ts [calls per round, default 20000] [rounds, default 7]
 
@@ -25,6 +27,10 @@ try {
   symlinkSync('f0', join(work, 'd', 'ln'));
   const fd = openSync(join(work, 'd'), O_PATH | C.O_DIRECTORY);
   const link = `/proc/self/fd/${fd}`;
+  // A folder of 6 entries, as most of an untarred tree's are, for the listing row.
+  mkdirSync(join(work, 's'));
+  for (let i = 0; i < 6; i++) writeFileSync(join(work, 's', `some-file-${i}.txt`), 'x');
+  const small = openSync(join(work, 's'), O_PATH | C.O_DIRECTORY);
   const nofollow = P.AT_SYMLINK_NOFOLLOW;
   let k = 0;
   const name = (): string => `f${k++ % 100}`;
@@ -40,6 +46,11 @@ try {
         closeSync(f);
       },
       () => fchmodatNoFollow(ops, fd, name(), k & 1 ? 0o644 : 0o640),
+    ],
+    [
+      'names, 6-entry folder',
+      () => readdirSync(`/proc/self/fd/${small}`),
+      () => ops.names(callOrThrow(ops, 'openat', [small, '.', C.O_RDONLY | C.O_DIRECTORY | P.O_CLOEXEC, 'uint32_t', 0])[0])[0],
     ],
     ['readlink', () => readlinkSync(`${link}/ln`), () => linkText(callOrThrow(ops, 'readlinkat', [fd, 'ln', null, PATH_MAX], PATH_MAX))],
     [
@@ -79,6 +90,7 @@ try {
     });
   }
   closeSync(fd);
+  closeSync(small);
   const median = (v: number[]): number => v.sort((a, b) => a - b)[v.length >> 1]!;
   console.log(`${n} calls per round, ${rounds} rounds, median µs per call`);
   console.log(`${'call'.padEnd(24)} ${'by /proc link'.padStart(14)} ${'by *at call'.padStart(12)}`);
