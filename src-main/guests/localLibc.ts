@@ -44,6 +44,8 @@ interface StatLayout {
   gid: [number, number];
   rdev: [number, number];
   bytes: [number, number];
+  /** st_blocks: 512-byte blocks allocated. */
+  blocks: [number, number];
   /** Seconds at this offset, nanoseconds 8 bytes later (struct timespec). */
   atim: number;
   mtim: number;
@@ -51,11 +53,11 @@ interface StatLayout {
 }
 
 /** Linux x86_64 (verified here: Debian 12, glibc 2.36). */
-const LINUX_X64: StatLayout = { size: 144, dev: [0, 8], ino: [8, 8], nlink: [16, 8], mode: [24, 4], uid: [28, 4], gid: [32, 4], rdev: [40, 8], bytes: [48, 8], atim: 72, mtim: 88, ctim: 104 };
+const LINUX_X64: StatLayout = { size: 144, dev: [0, 8], ino: [8, 8], nlink: [16, 8], mode: [24, 4], uid: [28, 4], gid: [32, 4], rdev: [40, 8], bytes: [48, 8], blocks: [64, 8], atim: 72, mtim: 88, ctim: 104 };
 /** Linux aarch64 and the other asm-generic layouts (unverified here). */
-const LINUX_GENERIC: StatLayout = { size: 128, dev: [0, 8], ino: [8, 8], mode: [16, 4], nlink: [20, 4], uid: [24, 4], gid: [28, 4], rdev: [32, 8], bytes: [48, 8], atim: 72, mtim: 88, ctim: 104 };
+const LINUX_GENERIC: StatLayout = { size: 128, dev: [0, 8], ino: [8, 8], mode: [16, 4], nlink: [20, 4], uid: [24, 4], gid: [28, 4], rdev: [32, 8], bytes: [48, 8], blocks: [64, 8], atim: 72, mtim: 88, ctim: 104 };
 /** macOS, 64-bit inodes, arm64 and x86_64 alike (unverified here). */
-const DARWIN_STAT: StatLayout = { size: 144, dev: [0, 4], mode: [4, 2], nlink: [6, 2], ino: [8, 8], uid: [16, 4], gid: [20, 4], rdev: [24, 4], atim: 32, mtim: 48, ctim: 64, bytes: [96, 8] };
+const DARWIN_STAT: StatLayout = { size: 144, dev: [0, 4], mode: [4, 2], nlink: [6, 2], ino: [8, 8], uid: [16, 4], gid: [20, 4], rdev: [24, 4], atim: 32, mtim: 48, ctim: 64, bytes: [96, 8], blocks: [104, 8] };
 
 /** Linux (glibc): fcntl.h, linux/stat.h. */
 const LINUX: Omit<Platform, 'stat'> = {
@@ -276,6 +278,8 @@ export interface RawStat {
   gid: number;
   rdev: number;
   size: number;
+  /** st_blocks. */
+  blocks: number;
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
@@ -316,6 +320,7 @@ export function parseStat(u: Uint8Array): RawStat {
     gid: field(b, L.gid),
     rdev: field(b, L.rdev),
     size: field(b, L.bytes),
+    blocks: field(b, L.blocks),
     atimeNs: ns(b, L.atim),
     mtimeNs: ns(b, L.mtim),
     ctimeNs: ns(b, L.ctim),

@@ -10,13 +10,13 @@ import { Worker } from 'node:worker_threads';
 // network mount below the folder); the caller then falls back to threadpool lstat.
 
 /** Numbers per name in a batch's answer. */
-export const STAT_FIELDS = 13;
+export const STAT_FIELDS = 14;
 /**
  * Field offsets in a row (mode is -1 for a name that could not be lstat-ed: it vanished).
  * Each time is two numbers, whole seconds and the nanoseconds past them, so that it stays
  * exact (a lookup of the same node gives exact nanoseconds: the two must agree).
  */
-export const F = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, ino: 5, mtimeS: 6, mtimeNsec: 7, atimeS: 8, atimeNsec: 9, ctimeS: 10, ctimeNsec: 11, rdev: 12 } as const;
+export const F = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, ino: 5, mtimeS: 6, mtimeNsec: 7, atimeS: 8, atimeNsec: 9, ctimeS: 10, ctimeNsec: 11, rdev: 12, blocks: 13 } as const;
 
 /**
  * Fewer names than this go through the threadpool (undefined is answered): a message each
@@ -46,6 +46,7 @@ parentPort.on('message', (m) => {
     out[o + 8] = Number(st.atimeNs / NS); out[o + 9] = Number(st.atimeNs % NS);
     out[o + 10] = Number(st.ctimeNs / NS); out[o + 11] = Number(st.ctimeNs % NS);
     out[o + 12] = Number(st.rdev);
+    out[o + 13] = Number(st.blocks);
   }
   parentPort.postMessage({ id: m.id, buf: out.buffer }, [out.buffer]);
 });

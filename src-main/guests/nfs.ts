@@ -33,7 +33,7 @@ const MAX_CACHED_HANDLES = 50_000;
 const MAX_IO = 1024 * 1024;
 
 function toAttr(a: Fattr3): Attr {
-  const out: Attr = { type: a.type, mode: a.mode, size: a.size, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime, atimeNs: a.atimeNs, mtimeNs: a.mtimeNs, ctimeNs: a.ctimeNs };
+  const out: Attr = { type: a.type, mode: a.mode, size: a.size, blocks: a.blocks, nlink: a.nlink, uid: a.uid, gid: a.gid, ino: a.ino, mtime: a.mtime, atime: a.atime, ctime: a.ctime, atimeNs: a.atimeNs, mtimeNs: a.mtimeNs, ctimeNs: a.ctimeNs };
   if (a.rdev !== undefined) out.rdev = a.rdev;
   return out;
 }

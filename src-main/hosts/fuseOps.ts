@@ -5,7 +5,7 @@ import { errnoFor } from '../vfs/errno.ts';
 import { readdirBatches } from '../vfs/listing.ts';
 import type { Attr, CallOpts, FileHandle, SetAttr, Vfs } from '../vfs/types.ts';
 import { closeOnEnd } from './openFiles.ts';
-import { specialOfMode, TYPE_BITS } from '../vfs/modeType.ts';
+import { blocksOf, specialOfMode, TYPE_BITS } from '../vfs/modeType.ts';
 
 // The fuse-native operation table for one vfs: each FUSE request becomes one vfs call,
 // answered through a callback with 0 / a value or a negative errno from vfs/errno.ts (the
@@ -98,7 +98,7 @@ export function makeFuseOps(vfs: Vfs, ctx: FuseOpsContext, writable: boolean): R
     ino: a.ino >>> 0,
     rdev: a.rdev ?? 0,
     blksize: 4096,
-    blocks: Math.ceil(a.size / 512),
+    blocks: blocksOf(a),
     // Whole milliseconds, rounded: fuse-native truncates, and a time read back as a float
     // (100 ms is 99.99999… after the seconds) must not lose one (issue 9).
     atime: Math.round(a.atime),
@@ -359,7 +359,7 @@ export function fastAnswers(vfs: Vfs, ctx: FuseOpsContext): FastAnswers {
       out[7] = a.ino >>> 0;
       out[8] = a.rdev ?? 0;
       out[9] = 4096;
-      words(out, 10, Math.ceil(a.size / 512));
+      words(out, 10, blocksOf(a));
       words(out, 12, Math.round(a.atime));
       words(out, 14, Math.round(a.mtime));
       words(out, 16, Math.round(a.ctime));

@@ -1,5 +1,5 @@
 import { constants as C } from 'node:fs';
-import type { NodeType, SpecialType } from './types.ts';
+import type { Attr, NodeType, SpecialType } from './types.ts';
 
 // The S_IFMT bits of a mode as the Vfs's node types: read from a guest's stat, and from
 // the mode a FUSE mknod carries.
@@ -46,4 +46,9 @@ export function specialOfMode(mode: number): SpecialType | undefined {
     default:
       return undefined;
   }
+}
+
+/** st_blocks of a node: the guest's count where it has one, else its size in 512-byte blocks. */
+export function blocksOf(a: Attr): number {
+  return a.blocks ?? Math.ceil(a.size / 512);
 }

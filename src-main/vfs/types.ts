@@ -42,6 +42,12 @@ export interface Attr {
   ctimeNs?: bigint;
   /** Device number of a char or block device (major << 8 | minor as Linux encodes it); 0 otherwise. */
   rdev?: number;
+  /**
+   * 512-byte blocks the node takes on its disk (st_blocks), where the guest knows them (a
+   * local folder, an NFS share): a sparse file takes fewer than its size, a small one a
+   * whole block. Hosts derive them from the size otherwise (blocksOf).
+   */
+  blocks?: number;
   /** True when the bytes under this node never change (IPFS content): hosts may cache forever. */
   immutable?: boolean;
 }

@@ -38,7 +38,7 @@ const ops = {
   async stat(p) {
     const s = await fsp.lstat(at(p), { bigint: true });
     const type = s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFIFO() ? 'fifo' : 'other';
-    return { type, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), nlink: Number(s.nlink), atimeNs: String(s.atimeNs), mtimeNs: String(s.mtimeNs) };
+    return { type, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), blocks: Number(s.blocks), nlink: Number(s.nlink), atimeNs: String(s.atimeNs), mtimeNs: String(s.mtimeNs) };
   },
   async chmod(p, mode) { await fsp.chmod(at(p), mode); },
   async chown(p, uid, gid) { await fsp.lchown(at(p), uid, gid); },

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindOf } from './suite.ts';
@@ -14,6 +14,8 @@ export interface WStat {
   uid: number;
   gid: number;
   size: number;
+  /** 512-byte blocks the node holds (st_blocks). */
+  blocks: number;
   nlink: number;
   atimeNs: bigint;
   mtimeNs: bigint;
@@ -264,6 +266,20 @@ export function writableConformance(name: string, make: WritableFactory, opts: {
       await w.truncate(`${A}/t`, 8);
       expect(await w.read(`${A}/t`)).toEqual(Buffer.from('0123\0\0\0\0'));
       expect((await w.stat(`${A}/t`)).size).toBe(8);
+    });
+
+    it('counts the blocks a file holds on its disk, as the backing folder does: a sparse file fewer than its size (du)', async () => {
+      if (!has('backing')) return;
+      const p = `${A}/sparse`;
+      await w.create(p, 0o644, 'x');
+      await w.truncate(p, 64 * 1024 * 1024);
+      const s = await w.stat(p);
+      expect(s.size).toBe(64 * 1024 * 1024);
+      // One block of the disk (4 KiB on ext4 and tmpfs), not the 131,072 its size would take.
+      expect(s.blocks).toBe(lstatSync(join(folder, p)).blocks);
+      expect(s.blocks).toBeLessThan(1024);
+      await w.create(`${A}/tiny`, 0o644, 'x');
+      expect((await w.stat(`${A}/tiny`)).blocks).toBe(lstatSync(join(folder, `${A}/tiny`)).blocks);
     });
 
     it('sees a change made in the backing folder at once: never an old size with new bytes', async () => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Caller, FileHandle, Vfs } from '../../src-main/vfs/types.ts';
+import { blocksOf } from '../../src-main/vfs/modeType.ts';
 import type { TimeArg, TreeWriter, WStat } from './writable.ts';
 
 // The two ways the writable suite changes a tree: calls on a vfs (with a caller), or file
@@ -58,7 +59,7 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
     async stat(p): Promise<WStat> {
       const a = await vfs.getattr(p, o());
       const ns = (t: number): bigint => BigInt(Math.round(t * 1e6));
-      return { type: a.type, mode: a.mode, uid: a.uid, gid: a.gid, size: a.size, nlink: a.nlink, atimeNs: ns(a.atime), mtimeNs: ns(a.mtime) };
+      return { type: a.type, mode: a.mode, uid: a.uid, gid: a.gid, size: a.size, blocks: blocksOf(a), nlink: a.nlink, atimeNs: ns(a.atime), mtimeNs: ns(a.mtime) };
     },
     chmod: async (p, mode) => void (await need(vfs.setattr, 'setattr').call(vfs, p, { mode }, o())),
     chown: async (p, uid, gid) => void (await need(vfs.setattr, 'setattr').call(vfs, p, { uid, gid }, o())),

@@ -1,5 +1,5 @@
 import type { Attr, StatFs } from '../../vfs/types.ts';
-import { TYPE_BITS } from '../../vfs/modeType.ts';
+import { blocksOf, TYPE_BITS } from '../../vfs/modeType.ts';
 import { secNsecOf } from '../../vfs/times.ts';
 
 // The kernel's FUSE protocol as <linux/fuse.h> lays it out (a stable ABI: fields are only
@@ -94,7 +94,7 @@ export function validOf(s: number): [number, number] {
 export function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverride): void {
   u64(b, off, a.ino);
   u64(b, off + 8, a.size);
-  u64(b, off + 16, Math.ceil(a.size / 512));
+  u64(b, off + 16, blocksOf(a));
   const [as, an] = secNsecOf(a.atime, a.atimeNs);
   const [ms, mn] = secNsecOf(a.mtime, a.mtimeNs);
   const [cs, cn] = secNsecOf(a.ctime, a.ctimeNs);

@@ -65,7 +65,8 @@ export function writeFattr3(w: XdrWriter, a: Attr, fsid: bigint): void {
   w.uint32(a.uid);
   w.uint32(a.gid);
   w.uint64(a.size);
-  w.uint64(Math.ceil(a.size / 4096) * 4096);
+  // used: the guest's blocks where it counts them (a sparse file uses less than its size), else the size in 4 KiB blocks.
+  w.uint64(a.blocks !== undefined ? a.blocks * 512 : Math.ceil(a.size / 4096) * 4096);
   // rdev as specdata3 (major, minor) from Linux's dev_t encoding.
   const rdev = a.rdev ?? 0;
   w.uint32((rdev & 0xfff00) >>> 8).uint32((rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
@@ -106,7 +107,10 @@ export function readFattr3(r: XdrReader): Fattr3 {
   const uid = r.uint32();
   const gid = r.uint32();
   const size = r.uint64Number();
-  r.skip(8); // used
+  // used, as 512-byte blocks (a server's nonsense past 2^53 read as the size's).
+  const usedHi = r.uint32();
+  const usedLo = r.uint32();
+  const blocks = usedHi > 0x1f_ffff ? Math.ceil(size / 512) : Math.ceil((usedHi * 0x1_0000_0000 + usedLo) / 512);
   const major = r.uint32();
   const minor = r.uint32(); // rdev (specdata3)
   r.skip(8); // fsid
@@ -114,7 +118,7 @@ export function readFattr3(r: XdrReader): Fattr3 {
   const [atime, atimeNs] = readTimeNs(r);
   const [mtime, mtimeNs] = readTimeNs(r);
   const [ctime, ctimeNs] = readTimeNs(r);
-  const out: Fattr3 = { type, ftype, mode, nlink, uid, gid, size, ino, atime, mtime, ctime, atimeNs, mtimeNs, ctimeNs };
+  const out: Fattr3 = { type, ftype, mode, nlink, uid, gid, size, blocks, ino, atime, mtime, ctime, atimeNs, mtimeNs, ctimeNs };
   if (type === 'char' || type === 'block') out.rdev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
   return out;
 }

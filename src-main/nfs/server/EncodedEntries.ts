@@ -145,6 +145,7 @@ function sameEntry(a: DirEntry, b: DirEntry): boolean {
     a.name === b.name &&
     x.ino === y.ino &&
     x.size === y.size &&
+    x.blocks === y.blocks &&
     x.mtime === y.mtime &&
     x.ctime === y.ctime &&
     x.atime === y.atime &&

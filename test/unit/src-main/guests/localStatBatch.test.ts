@@ -30,6 +30,7 @@ describe('lstatBatch: one worker batch of lstat calls', () => {
       expect(rows![o + F.nlink]).toBe(Number(st.nlink));
       expect(rows![o + F.uid]).toBe(Number(st.uid));
       const a = attrOfRow(rows!, o, { uid: undefined, gid: undefined });
+      expect(a.blocks, name).toBe(Number(st.blocks));
       expect({ a: a.atimeNs, m: a.mtimeNs, c: a.ctimeNs }, name).toEqual({ a: st.atimeNs, m: st.mtimeNs, c: st.ctimeNs });
       expect(a.mtime, name).toBe(Number(st.mtimeNs) / 1e6);
     }

@@ -36,6 +36,25 @@ describe('fattr3 (RFC 1813 §2.6)', () => {
     expect(early.toBuffer().readBigUInt64BE(68)).toBe(0n);
   });
 
+  it("writes `used` from the guest's blocks (a sparse file uses less than its size), else from the size, and reads it back as blocks", () => {
+    const used = (a: Attr): bigint => {
+      const w = new XdrWriter();
+      writeFattr3(w, a, 1n);
+      return w.toBuffer().readBigUInt64BE(28); // after type, mode, nlink, uid, gid, size
+    };
+    expect(used({ ...attr, size: 5 * 2 ** 30, blocks: 8 })).toBe(4096n);
+    expect(used({ ...attr, size: 10, blocks: 8 })).toBe(4096n);
+    expect(used({ ...attr, size: 10 })).toBe(4096n);
+    expect(used({ ...attr, size: 5 * 2 ** 30 })).toBe(5n * 2n ** 30n);
+    const w = new XdrWriter();
+    writeFattr3(w, { ...attr, size: 5 * 2 ** 30, blocks: 24 }, 1n);
+    expect(readFattr3(new XdrReader(w.toBuffer())).blocks).toBe(24);
+    // A server's `used` past 2^53 (nonsense) reads as the size's blocks, not as an error.
+    const b = w.toBuffer();
+    b.writeBigUInt64BE(2n ** 63n, 28);
+    expect(readFattr3(new XdrReader(b)).blocks).toBe((5 * 2 ** 30) / 512);
+  });
+
   it('writes a time in ms rounded to whole microseconds, carrying into the next second', () => {
     const w = new XdrWriter();
     writeFattr3(w, { ...attr, atime: 1_999.999_999_9, mtime: 86_400_123.456_7, ctime: Number.NaN }, 1n);
