@@ -142,6 +142,40 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(existsSync(join(src, 'dir'))).toBe(false);
   });
 
+  // POSIX: a file keeps working through its descriptors after its last name goes. The
+  // libfuse 3 host names nodes by path; a node unlinked through the mount is served by its
+  // open descriptor from then on, never by whatever the old path names next.
+  it('a file unlinked while open stays usable through its descriptor: fstat, ftruncate, fchmod, futimens, read, write', async () => {
+    await mount(false);
+    const script = [
+      "const fs = require('node:fs');",
+      'const p = process.argv[1];',
+      "const fd = fs.openSync(p + '/held', 'w+', 0o644);",
+      "fs.writeSync(fd, 'data');",
+      "fs.unlinkSync(p + '/held');",
+      "fs.writeSync(fd, 'more');",
+      'const out = { size: fs.fstatSync(fd).size };',
+      'fs.ftruncateSync(fd, 2);',
+      'out.truncated = fs.fstatSync(fd).size;',
+      'fs.fchmodSync(fd, 0o600);',
+      'fs.futimesSync(fd, 1000, 2000);',
+      'const s = fs.fstatSync(fd);',
+      'out.mode = (s.mode & 0o7777).toString(8);',
+      'out.mtime = s.mtimeMs;',
+      'const b = Buffer.alloc(10);',
+      'out.read = b.subarray(0, fs.readSync(fd, b, 0, 10, 0)).toString();',
+      "fs.writeFileSync(p + '/held', 'a new file');",
+      "out.newSize = fs.statSync(p + '/held').size;",
+      'out.oldSize = fs.fstatSync(fd).size;',
+      'fs.closeSync(fd);',
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    const r = await runCommand(process.execPath, ['-e', script, mnt]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ size: 8, truncated: 2, mode: '600', mtime: 2_000_000, read: 'da', newSize: 10, oldSize: 2 });
+    expect(readFileSync(join(src, 'held'), 'utf8')).toBe('a new file');
+  });
+
   // Issue 9: libfuse 2's high-level layer drops a utimensat that omits one time, and
   // fuse-native carries whole milliseconds; the libfuse 3 host passes both exactly.
   it.skipIf(hostName === 'fuse-native')('touch -a and touch -m keep the other time; nanoseconds survive', async () => {

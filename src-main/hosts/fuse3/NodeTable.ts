@@ -29,6 +29,12 @@ export interface FuseNode {
   ino: number;
   /** Set once a node was made (or moved) below its path: only such a node's rename looks for nodes to move along. */
   folder?: true;
+  /**
+   * Set once the node lost its name (unlinked, removed, renamed over, or replaced in the
+   * backing folder): `path` names something else now, or nothing, and only the node's open
+   * files reach its file (fstat, fchmod, ftruncate after an unlink, as on any file system).
+   */
+  detached?: true;
 }
 
 /** The node table of one mount (owned by its session). */
@@ -120,6 +126,7 @@ export class NodeTable {
     const n = this.byPath.get(path);
     if (!n || n.id === ROOT_ID) return undefined;
     this.byPath.delete(path);
+    n.detached = true;
     return n;
   }
 

@@ -49,7 +49,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       const scratch = pool.take(size);
       try {
         const dir = node(ino);
-        const at = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.atNow(vfs, dir.path, off);
+        const at = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.atNow(vfs, pathOf(ino), off);
         if (at) page = dirs.page(at.id, dir, size, at.index, plus, nodes, own, ctx, scratch);
       } catch (err) {
         pool.give(scratch);
@@ -64,11 +64,11 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
     }
     serve(req, async () => {
       const dir = node(ino);
-      const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.at(vfs, dir.path, off, opts(req));
+      const { id, index } = fh !== 0 && off === 0 ? { id: fh, index: 0 } : dirs.at(vfs, pathOf(ino), off, opts(req));
       return await dirs.pageWhenReady(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => r.replyData(req, buf, buf.length));
   };
-  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile, sameFile } = kit;
+  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile, sameFile } = kit;
   const ops: OpHandlers = {
     // The kernel clears set-id bits on write/chown/truncate itself (the session never asks
     // for HANDLE_KILLPRIV): the guest writes as root and would keep them.
@@ -105,19 +105,19 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
         return replyAttr(req, a);
       }
       const vnow = vfs.now;
-      serveNow(req, vnow && (() => vnow.getattr(node(ino).path)), () => vfs.getattr(node(ino).path, opts(req)), (a) => replyAttr(req, a));
+      serveNow(req, vnow && (() => vnow.getattr(pathOf(ino))), () => vfs.getattr(pathOf(ino), opts(req)), (a) => replyAttr(req, a));
     },
     readlink: (req, ino) => {
       // Read at once where the guest can (Vfs.now: a local disk).
       const now = vfs.now;
-      serveNow(req, now && (() => now.readlink(node(ino).path)), () => vfs.readlink(node(ino).path, opts(req)), (t) => {
+      serveNow(req, now && (() => now.readlink(pathOf(ino))), () => vfs.readlink(pathOf(ino), opts(req)), (t) => {
         const b = Buffer.from(t);
         r.replyData(req, b, b.length);
       });
     },
     open: (req, ino, flags) => {
       const write = (flags & O_ACCMODE) !== C.O_RDONLY;
-      serve(req, () => vfs.open(node(ino).path, { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => {
+      serve(req, () => vfs.open(pathOf(ino), { write, truncate: (flags & C.O_TRUNC) !== 0 }, opts(req)), (h) => {
         // Close-to-open: a mutable file's size is asked afresh after every open (fuse3Host.ts).
         if (!ctx.immutable) ctx.invalidateAttrs(ino);
         if (!sameFile(h, ino)) {
@@ -176,7 +176,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       // and RELEASEDIR (DirListings.ts); the listing is taken by the first read.
       if (zeroOpendir) return r.replyErr(req, E.ENOSYS);
       serve(req, async () => {
-        const id = dirs.open(vfs, node(ino).path, opts(req));
+        const id = dirs.open(vfs, pathOf(ino), opts(req));
         await dirs.ready(id);
         return id;
       }, (id) => r.replyOpen(req, { fh: id }));
@@ -197,7 +197,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       // (10,000 round trips fewer for a 5,000-entry folder, issue 11). Never ENOSYS: that
       // would stop the kernel sending any GETXATTR, user.ipfs.cid too.
       if (!name.startsWith('user.')) return r.replyErr(req, E.EOPNOTSUPP);
-      serve(req, () => vfs.getxattr(node(ino).path, name, opts(req)), (v) => {
+      serve(req, () => vfs.getxattr(pathOf(ino), name, opts(req)), (v) => {
         if (v === undefined) return r.replyErr(req, E.ENODATA);
         if (size === 0) return r.replyXattrSize(req, v.length);
         if (v.length > size) return r.replyErr(req, E.ERANGE);
@@ -206,7 +206,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
     },
     listxattr: (req, ino, size) => {
       if (vfs.noXattrs) return r.replyErr(req, E.ENOSYS);
-      serve(req, () => vfs.listxattr(node(ino).path, opts(req)), (names) => {
+      serve(req, () => vfs.listxattr(pathOf(ino), opts(req)), (names) => {
         const b = Buffer.from(names.map((n) => `${n}\0`).join(''));
         if (size === 0) return r.replyXattrSize(req, b.length);
         if (b.length > size) return r.replyErr(req, E.ERANGE);

@@ -15,7 +15,7 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { r, nodes, handles, own, base, opts, fail, serve, node, childPath, okErr, replyEntry, replyAttr, nowOf, handle, openedFile, readOnly, cannotHold } = kit;
+  const { r, nodes, handles, own, base, opts, fail, serve, pathOf, childPath, okErr, replyEntry, replyAttr, nowOf, handle, openedFile, readOnly, cannotHold } = kit;
   /**
    * A change (unlink, rmdir, rename) made and answered at once where the guest can (Vfs.now),
    * then `after` (the nodes' bookkeeping); false when it was not done: ask the usual way.
@@ -143,8 +143,9 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       const fh = st.fh;
       // On a file open here (tar's fchown, fchmod, futimens after writing it): by its
       // descriptor, answered at once with its fstat. A size keeps the path below (the guest
-      // opens the file for writing itself; this descriptor may be read-only).
-      const now = set.size === undefined ? nowOf(ino, fh) : undefined;
+      // opens the file for writing itself; this descriptor may be read-only), except on a
+      // file that lost its name (unlinked while open): its ftruncate's own descriptor then.
+      const now = set.size === undefined || nodes.get(ino)?.detached ? nowOf(ino, fh) : undefined;
       if (now) {
         let a: Attr;
         try {
@@ -162,7 +163,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       if (!truncate && vfs.now) {
         let a: Attr | undefined;
         try {
-          const path = node(ino).path;
+          const path = pathOf(ino);
           a = vfs.now.setattr(path, set);
         } catch (err) {
           return fail(req, err);
@@ -170,7 +171,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
         if (a) return replyAttr(req, a);
       }
       serve(req, async () => {
-        const path = node(ino).path;
+        const path = pathOf(ino);
         let after: Attr | undefined;
         if (truncate) await h!.truncate!(set.size!, o);
         else if (vfs.setattr) after = (await vfs.setattr(path, set, o)) || undefined;
@@ -234,7 +235,7 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       let from: string;
       let path: string;
       try {
-        from = node(ino).path;
+        from = pathOf(ino);
         path = childPath(newparent, newname);
       } catch (err) {
         return fail(req, err);

@@ -119,7 +119,18 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     if (!n) throw new FsError('Closed', `no node ${id} (forgotten)`);
     return n;
   };
-  const childPath = (parent: number, name: string): string => NodeTable.child(node(parent), name);
+  /**
+   * The path of node `id`, for a call by path; NotExist (ENOENT) once the node lost its name
+   * (FuseNode.detached): the path may name another file by now, and nothing is made in a
+   * folder that was removed.
+   */
+  const named = (id: number): FuseNode => {
+    const n = node(id);
+    if (n.detached) throw new FsError('NotExist', `node ${id} no longer has a name`);
+    return n;
+  };
+  const pathOf = (id: number): string => named(id).path;
+  const childPath = (parent: number, name: string): string => NodeTable.child(named(parent), name);
   const okErr = (req: Req) => () => r.replyErr(req, 0);
   /** Replies with a new entry for `path` (counted as one lookup the kernel holds). */
   const replyEntry = (req: Req, path: string, a: Attr): void => {
@@ -136,10 +147,15 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
    * through this they still act on the open descriptor, not on a path resolved anew.
    */
   const openNow = new Map<number, number>();
+  /** The node of each handle in openNow's reach (fh -> node), so another can take over when the latest closes. */
+  const nodeOfFh = new Map<number, number>();
   const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
-    if (ino !== undefined && byDescriptor(h.now)) openNow.set(ino, fh);
+    if (ino !== undefined && byDescriptor(h.now)) {
+      openNow.set(ino, fh);
+      nodeOfFh.set(fh, ino);
+    }
     return fh;
   };
   /**
@@ -171,13 +187,20 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
   /** The handle `fh` of node `ino` was released. */
   const drop = (ino: number, fh: number): void => {
     if (!handles.delete(fh)) return;
-    if (openNow.get(ino) === fh) openNow.delete(ino);
+    nodeOfFh.delete(fh);
+    if (openNow.get(ino) === fh) {
+      openNow.delete(ino);
+      // Another file still open on the node takes over (a walk of the open files, only here).
+      for (const [other, n] of nodeOfFh) if (n === ino) openNow.set(ino, other);
+    }
     backing.released(ino, fh);
   };
   /**
    * Blocking calls on node `ino`: of the file the request names, else of one open on the
    * node while that file still has a name (a file replaced or removed in the backing folder
-   * meanwhile is no longer what the node's path names: the path is asked then).
+   * meanwhile is no longer what the node's path names: the path is asked then), or at all
+   * once the node lost its name (FuseNode.detached: its open files are
+   * all that reach it).
    */
   const nowOf = (ino: number, fh: number | undefined): DescriptorCalls | undefined => {
     if (fh) {
@@ -187,6 +210,7 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     const last = openNow.get(ino);
     const now = last === undefined ? undefined : byDescriptor(handles.get(last)?.now);
     if (!now) return undefined;
+    if (nodes.get(ino)?.detached) return now;
     try {
       return now.stat().nlink > 0 ? now : undefined;
     } catch {
@@ -210,5 +234,5 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, sameFile, readOnly, cannotHold };
+  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, sameFile, readOnly, cannotHold };
 }

@@ -86,6 +86,14 @@ describe('NodeTable', () => {
     const b = t.remember('/a', 0);
     expect(b.id).not.toBe(a.id);
     expect(t.get(a.id)).toBe(a);
+    // The old node has no name any more (only its open files reach it); the new one has.
+    expect([a.detached, b.detached]).toEqual([true, undefined]);
+    // So does a node renamed over, and one whose name came to name another file.
+    const c = t.remember('/c', 0);
+    t.renamed('/a', '/c');
+    const d = t.remember('/d', 4);
+    t.remember('/d', 5);
+    expect([c.detached, b.detached, d.detached]).toEqual([true, undefined, true]);
   });
 
   it('names the other nodes of a file (its hard links) until the kernel forgets them', () => {
