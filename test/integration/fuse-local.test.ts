@@ -145,14 +145,17 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
   // POSIX: a file keeps working through its descriptors after its last name goes. The
   // libfuse 3 host names nodes by path; a node unlinked through the mount is served by its
   // open descriptor from then on, never by whatever the old path names next.
-  it('a file unlinked while open stays usable through its descriptor: fstat, ftruncate, fchmod, futimens, read, write', async () => {
+  it('a file unlinked while open stays usable through its descriptors: fstat, ftruncate, fchmod, futimens, read, write', async () => {
     await mount(false);
     const script = [
       "const fs = require('node:fs');",
       'const p = process.argv[1];',
       "const fd = fs.openSync(p + '/held', 'w+', 0o644);",
       "fs.writeSync(fd, 'data');",
+      // A second descriptor, opened later and closed after the unlink: the first takes over.
+      "const later = fs.openSync(p + '/held', 'r');",
       "fs.unlinkSync(p + '/held');",
+      'fs.closeSync(later);',
       "fs.writeSync(fd, 'more');",
       'const out = { size: fs.fstatSync(fd).size };',
       'fs.ftruncateSync(fd, 2);',
