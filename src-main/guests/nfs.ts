@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { NfsGuestSchema } from '../../src-shared/mountSpec.ts';
 import { MultiaddrError, parseMultiaddr } from '../../src-shared/multiaddr.ts';
@@ -14,7 +15,10 @@ import { parentOf } from '../vfs/pathNames.ts';
 // The NFS guest: an NFSv3 server's export as a Vfs. Calls go out pipelined on one
 // connection (NfsClient), handles are looked up once per path and cached, and a handle
 // the server calls stale (it restarted, or the node was replaced) is looked up again
-// from the export root and the call retried once.
+// from the export root and the call retried once. A file open here whose name is removed
+// (unlink, or a rename over it) is renamed to a hidden name instead and removed at its last
+// close, as the kernel's NFS client does ("silly rename"): NFSv3 has no open state, so a
+// server frees a removed file at once, and the open file's reads, writes and fstat would fail.
 
 /** The nfs guest spec (src-shared/mountSpec.ts). */
 export type NfsGuestSpec = z.infer<typeof NfsGuestSchema>;
@@ -45,6 +49,13 @@ function split(path: string): { parent: string; name: string } {
   return { parent: parentOf(path), name };
 }
 
+/** A file open through the guest: the name it is reached by now (a hidden one once removed while open). */
+interface OpenName {
+  path: string;
+  /** Renamed away from its name by an unlink or a rename over it: removed at the last close. */
+  hidden: boolean;
+}
+
 /** An NFSv3 export as a guest. */
 export class NfsGuest implements Vfs {
   readonly readOnly = false;
@@ -55,6 +66,8 @@ export class NfsGuest implements Vfs {
    */
   readonly noXattrs = true;
   private readonly handles = new PathHandles(MAX_CACHED_HANDLES);
+  /** Files open through this guest, by the path they are reached by (OpenName). */
+  private readonly opened = new Map<string, Set<OpenName>>();
   private rsize = 128 * 1024;
   private wsize = 128 * 1024;
 
@@ -175,11 +188,56 @@ export class NfsGuest implements Vfs {
 
 
   private file(path: string, fh: Buffer): NfsFile {
+    const name: OpenName = { path, hidden: false };
     const reopen = async (signal: AbortSignal): Promise<Buffer> => {
       await this.remount(signal);
-      return this.resolve(path, signal);
+      return this.resolve(name.path, signal);
     };
-    return new NfsFile(this.client, fh, reopen, this.rsize, this.wsize);
+    this.opened.set(path, (this.opened.get(path) ?? new Set()).add(name));
+    let closed = false;
+    const onClose = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      const all = this.opened.get(name.path);
+      all?.delete(name);
+      if (all?.size) return;
+      this.opened.delete(name.path);
+      // The last close of a file removed while open: its hidden name goes now.
+      if (name.hidden) {
+        await this.inParent(name.path, { signal: AbortSignal.timeout(60_000) }, (dir, n) => this.client.remove(dir, n, undefined)).catch(() => {});
+        this.handles.forget(name.path);
+      }
+    };
+    return new NfsFile(this.client, fh, reopen, this.rsize, this.wsize, onClose);
+  }
+
+  /**
+   * Renames the open file at `path` to a hidden name beside it (".berth-removed-<hex>"),
+   * where it stays until its last close: what an unlink or a rename over it does instead.
+   */
+  private async hide(path: string, open: Set<OpenName>, opts: CallOpts): Promise<void> {
+    const { parent } = split(path);
+    const hidden = `${parent === '/' ? '' : parent}/.berth-removed-${randomBytes(6).toString('hex')}`;
+    await this.renameOnServer(path, hidden, opts);
+    for (const n of open) {
+      n.path = hidden;
+      n.hidden = true;
+    }
+    this.opened.delete(path);
+    this.opened.set(hidden, open);
+  }
+
+  /** Open files' new names after a rename of them or of a folder above them (an unlink, and a reopen after a stale handle, go by them). */
+  private moved(from: string, to: string): void {
+    if (this.opened.size === 0) return;
+    const prefix = `${from}/`;
+    const moving = [...this.opened].filter(([p]) => p === from || p.startsWith(prefix));
+    for (const [p] of moving) this.opened.delete(p);
+    for (const [p, open] of moving) {
+      const now = to + p.slice(from.length);
+      for (const n of open) n.path = now;
+      this.opened.set(now, open);
+    }
   }
 
   async open(path: string, flags: OpenFlags, opts: CallOpts): Promise<FileHandle> {
@@ -266,6 +324,8 @@ export class NfsGuest implements Vfs {
   }
 
   async unlink(path: string, opts: CallOpts): Promise<void> {
+    const open = this.opened.get(path);
+    if (open?.size) return this.hide(path, open, opts);
     await this.inParent(path, opts, (dir, name) => this.client.remove(dir, name, opts.signal));
     this.handles.forget(path);
   }
@@ -276,6 +336,15 @@ export class NfsGuest implements Vfs {
   }
 
   async rename(from: string, to: string, opts: CallOpts): Promise<void> {
+    // A file open at the target is hidden first: the rename would remove it.
+    const replaced = from === to ? undefined : this.opened.get(to);
+    if (replaced?.size) await this.hide(to, replaced, opts);
+    await this.renameOnServer(from, to, opts);
+    this.moved(from, to);
+  }
+
+  /** RENAME on the server, retried once after a stale handle, and the cached handles of both names forgotten. */
+  private async renameOnServer(from: string, to: string, opts: CallOpts): Promise<void> {
     const a = split(from);
     const b = split(to);
     const run = async (): Promise<void> => {

@@ -155,6 +155,13 @@ export interface FileHandle {
   write?(position: number, data: Uint8Array, opts: CallOpts): Promise<number>;
   truncate?(size: number, opts: CallOpts): Promise<void>;
   flush?(opts: CallOpts): Promise<void>;
+  /**
+   * Optional: the open file's attributes, asked through the handle itself, not its path
+   * (NFS GETATTR on its file handle): what a host answers for a file unlinked while open.
+   */
+  getattr?(opts: CallOpts): Promise<Attr>;
+  /** Optional: applies `attr` to the open file itself, as getattr (NFS SETATTR on its file handle); resolves with the attributes after it where known. */
+  setattr?(attr: SetAttr, opts: CallOpts): Promise<Attr | undefined>;
   close(): Promise<void>;
 }
 

@@ -123,6 +123,14 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
       const f = h.flush.bind(h);
       out.flush = (opts) => call(opts, () => `${vfs.name}: flush ${path}`, (o) => f(o));
     }
+    if (h.getattr) {
+      const g = h.getattr.bind(h);
+      out.getattr = (opts) => call(opts, () => `${vfs.name}: getattr of open ${path}`, (o) => g(o));
+    }
+    if (h.setattr) {
+      const s = h.setattr.bind(h);
+      out.setattr = (attr, opts) => call(opts, () => `${vfs.name}: setattr of open ${path}`, (o) => s(attr, o));
+    }
     return out;
   };
 

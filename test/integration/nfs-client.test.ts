@@ -10,7 +10,7 @@ import { NfsGuest } from '../../src-main/guests/nfs.ts';
 import { NfsClient } from '../../src-main/nfs/client/NfsClient.ts';
 import { FsfProps } from '../../src-main/nfs/nfs3/constants.ts';
 import { NfsServer } from '../../src-main/nfs/server/NfsServer.ts';
-import type { Attr, Vfs } from '../../src-main/vfs/types.ts';
+import type { Attr, FileHandle, Vfs } from '../../src-main/vfs/types.ts';
 import { missingGanesha, startGanesha, type Ganesha } from '../helpers/ganesha.ts';
 
 // Our NFS client (the nfs guest) against two servers: nfs-ganesha and our own server.
@@ -195,6 +195,41 @@ function exerciseAgainstDisk(name: string, setup: () => Promise<{ vfs: Vfs; dir:
       expect(existsSync(join(dir, 'made2'))).toBe(false);
       expect(existsSync(join(dir, 'moved'))).toBe(false);
       await expect(vfs.unlink!('/moved', opts())).rejects.toMatchObject({ kind: 'NotExist' });
+    });
+
+    it('keeps a file open through an unlink or a rename over it, under a hidden name removed at the last close', async () => {
+      const text = async (h: FileHandle): Promise<string> => Buffer.from(await h.read(0, 100, opts())).toString();
+      const hidden = (sub: string): string[] => readdirSync(join(dir, sub)).filter((n) => n.startsWith('.berth-removed-'));
+      await vfs.mkdir!('/silly', 0o755, opts());
+      const a = await vfs.create!('/silly/a', 0o644, opts());
+      await a.write!(0, Buffer.from('first'), opts());
+      await vfs.unlink!('/silly/a', opts());
+      expect(existsSync(join(dir, 'silly/a'))).toBe(false);
+      expect(hidden('silly')).toHaveLength(1);
+      await a.write!(5, Buffer.from('+more'), opts());
+      expect(await text(a)).toBe('first+more');
+      expect((await a.getattr!(opts())).size).toBe(10);
+      // Renamed over: the open file keeps its bytes, the name those of the file renamed there.
+      const b = await vfs.create!('/silly/b', 0o644, opts());
+      await b.write!(0, Buffer.from('bee'), opts());
+      const c = await vfs.create!('/silly/c', 0o644, opts());
+      await c.write!(0, Buffer.from('sea'), opts());
+      await c.close();
+      await vfs.rename!('/silly/c', '/silly/b', opts());
+      expect(readFileSync(join(dir, 'silly/b'), 'utf8')).toBe('sea');
+      expect(await text(b)).toBe('bee');
+      // Open in a folder renamed since, then unlinked by its new name.
+      await vfs.mkdir!('/silly/d', 0o755, opts());
+      const f = await vfs.create!('/silly/d/f', 0o644, opts());
+      await f.write!(0, Buffer.from('dee'), opts());
+      await vfs.rename!('/silly/d', '/silly/e', opts());
+      await vfs.unlink!('/silly/e/f', opts());
+      expect(await text(f)).toBe('dee');
+      expect(hidden('silly')).toHaveLength(2);
+      expect(hidden('silly/e')).toHaveLength(1);
+      for (const h of [a, b, f]) await h.close();
+      expect(readdirSync(join(dir, 'silly')).sort()).toEqual(['b', 'e']);
+      expect(readdirSync(join(dir, 'silly/e'))).toEqual([]);
     });
 
     it('reports file-system figures', async () => {

@@ -1,4 +1,4 @@
-import type { Attr, CallOpts, FileHandle } from '../../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, SetAttr } from '../../vfs/types.ts';
 import { StableHow } from '../nfs3/constants.ts';
 import type { NfsClient } from './NfsClient.ts';
 
@@ -38,6 +38,8 @@ export class NfsFile implements FileHandle {
     private readonly reopen: Reopen,
     private readonly rsize: number,
     private readonly wsize: number,
+    /** Called once the handle is closed (its last COMMIT done or failed). */
+    private readonly onClose?: () => Promise<void>,
   ) {}
 
   /** Runs a call with the current handle, once more with a fresh one when it was stale. */
@@ -173,6 +175,17 @@ export class NfsFile implements FileHandle {
     await this.withFh(opts.signal, (fh) => this.client.setattr(fh, { size }, opts.signal));
   }
 
+  /** GETATTR of the file's own handle (FileHandle.getattr): a file unlinked while open too. */
+  async getattr(opts: CallOpts): Promise<Attr> {
+    return this.withFh(opts.signal, (fh) => this.client.getattr(fh, opts.signal));
+  }
+
+  /** SETATTR of the file's own handle (FileHandle.setattr). */
+  async setattr(attr: SetAttr, opts: CallOpts): Promise<Attr | undefined> {
+    if (attr.size !== undefined) this.dropAll();
+    return this.withFh(opts.signal, (fh) => this.client.setattr(fh, attr, opts.signal));
+  }
+
   async flush(opts: CallOpts): Promise<void> {
     if (!this.dirty) return;
     await this.withFh(opts.signal, (fh) => this.client.commit(fh, opts.signal));
@@ -182,7 +195,11 @@ export class NfsFile implements FileHandle {
   async close(): Promise<void> {
     this.dropAll();
     this.aheadAbort.abort(new Error('file handle closed'));
-    await this.flush({ signal: AbortSignal.timeout(60_000) });
+    try {
+      await this.flush({ signal: AbortSignal.timeout(60_000) });
+    } finally {
+      await this.onClose?.();
+    }
   }
 }
 

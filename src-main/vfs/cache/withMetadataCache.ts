@@ -164,11 +164,22 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
 
   /** Wraps a writable handle so writes invalidate the file's cached size and times. */
   const watchHandle = (h: FileHandle, path: string): FileHandle => {
-    if (!h.write && !h.truncate) return h;
+    if (!h.write && !h.truncate && !h.setattr) return h;
     const out: FileHandle = { read: h.read.bind(h), close: h.close.bind(h) };
     if (h.madeAttr) out.madeAttr = h.madeAttr;
     if (h.readInto) out.readInto = h.readInto.bind(h);
     if (h.flush) out.flush = h.flush.bind(h);
+    if (h.getattr) out.getattr = h.getattr.bind(h);
+    if (h.setattr) {
+      const s = h.setattr.bind(h);
+      out.setattr = async (attr, opts) => {
+        try {
+          return await s(attr, opts);
+        } finally {
+          forget(path);
+        }
+      };
+    }
     if (h.now) {
       const now = h.now;
       out.now = {
@@ -251,8 +262,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       }
       const h = await vfs.open(path, flags, opts);
       if (flags.truncate) forget(path);
-      // A handle that can change attributes by descriptor (FileHandleNow.setattr) is watched too.
-      return flags.write || flags.truncate || h.now?.setattr ? watchHandle(h, path) : h;
+      // A handle that can change attributes itself (FileHandleNow.setattr, FileHandle.setattr) is watched too.
+      return flags.write || flags.truncate || h.now?.setattr || h.setattr ? watchHandle(h, path) : h;
     },
     readlink: (path, opts) => vfs.readlink(path, opts),
     statfs: (opts) => vfs.statfs(opts),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Attr, CallOpts, Caller, DirEntry, FileHandle, SpecialType, StatFs, Vfs } from '../../../src-main/vfs/types.ts';
+import type { Attr, CallOpts, Caller, DirEntry, FileHandle, SetAttr, SpecialType, StatFs, Vfs } from '../../../src-main/vfs/types.ts';
 import { wrapGuest } from '../../../src-main/vfs/wrapGuest.ts';
 
 // The wrappers every host serves (deadlines, metadata cache) must hand the caller's
@@ -17,7 +17,15 @@ class Recorder implements Vfs {
   }
   async getattr(p: string, o: CallOpts): Promise<Attr> { this.rec('getattr', o, p); return attr(); }
   async *readdir(p: string, o: CallOpts): AsyncIterable<DirEntry> { this.rec('readdir', o, p); yield { name: 'x', attr: attr() }; }
-  async open(p: string, _f: object, o: CallOpts): Promise<FileHandle> { this.rec('open', o, p); return { read: async () => new Uint8Array(0), close: async () => {} }; }
+  async open(p: string, _f: object, o: CallOpts): Promise<FileHandle> {
+    this.rec('open', o, p);
+    return {
+      read: async () => new Uint8Array(0),
+      getattr: async (ho: CallOpts) => (this.rec('handle getattr', ho, p), attr()),
+      setattr: async (a: SetAttr, ho: CallOpts) => (this.rec('handle setattr', ho, p, a), { ...attr(), mode: a.mode ?? 0o644 }),
+      close: async () => {},
+    };
+  }
   async readlink(p: string, o: CallOpts): Promise<string> { this.rec('readlink', o, p); return 't'; }
   async statfs(o: CallOpts): Promise<StatFs> { this.rec('statfs', o); return { blockSize: 1, blocks: 1, blocksFree: 1, blocksAvail: 1, files: 1, filesFree: 1, nameMax: 255 }; }
   async getxattr(_p: string, _n: string): Promise<Uint8Array | undefined> { return undefined; }
@@ -65,5 +73,23 @@ describe('wrapGuest', () => {
     await v.link!('/a', '/b', opts);
     await v.getattr('/a', opts);
     expect(g.calls.filter((c) => c.op === 'getattr')).toHaveLength(2);
+  });
+
+  it("hands an open file's own getattr and setattr on, with the caller, and forgets the path's cached attributes after a setattr", async () => {
+    const g = new Recorder();
+    const v = wrapGuest(g, { cacheExpiryMs: 60_000 });
+    const h = await v.open('/a', {}, opts);
+    await v.getattr('/a', opts);
+    await v.getattr('/a', opts); // kept: not asked
+    expect((await h.getattr!(opts)).size).toBe(0);
+    expect((await h.setattr!({ mode: 0o600 }, opts))?.mode).toBe(0o600);
+    await v.getattr('/a', opts); // forgotten by the setattr: asked again
+    expect(g.calls.map((c) => [c.op, c.caller])).toEqual([
+      ['open', caller],
+      ['getattr', caller],
+      ['handle getattr', caller],
+      ['handle setattr', caller],
+      ['getattr', caller],
+    ]);
   });
 });
