@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalGuest } from '../../src-main/guests/local.ts';
 import { runCommand } from '../../src-main/sys/runCommand.ts';
+import { UNLINKED_OPEN, UNLINKED_OPEN_SCRIPT } from '../helpers/unlinkedOpen.ts';
 import { type FuseMountOptions, fuseHost } from '../../src-main/hosts/fuse.ts';
 import { fuse3Host } from '../../src-main/hosts/fuse3/fuse3Host.ts';
 import { hasLibFuse3 } from '../../src-main/hosts/fuse3/libfuse3.ts';
@@ -147,35 +148,9 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
   // open descriptor from then on, never by whatever the old path names next.
   it('a file unlinked while open stays usable through its descriptors: fstat, ftruncate, fchmod, futimens, read, write', async () => {
     await mount(false);
-    const script = [
-      "const fs = require('node:fs');",
-      'const p = process.argv[1];',
-      "const fd = fs.openSync(p + '/held', 'w+', 0o644);",
-      "fs.writeSync(fd, 'data');",
-      // A second descriptor, opened later and closed after the unlink: the first takes over.
-      "const later = fs.openSync(p + '/held', 'r');",
-      "fs.unlinkSync(p + '/held');",
-      'fs.closeSync(later);',
-      "fs.writeSync(fd, 'more');",
-      'const out = { size: fs.fstatSync(fd).size };',
-      'fs.ftruncateSync(fd, 2);',
-      'out.truncated = fs.fstatSync(fd).size;',
-      'fs.fchmodSync(fd, 0o600);',
-      'fs.futimesSync(fd, 1000, 2000);',
-      'const s = fs.fstatSync(fd);',
-      'out.mode = (s.mode & 0o7777).toString(8);',
-      'out.mtime = s.mtimeMs;',
-      'const b = Buffer.alloc(10);',
-      'out.read = b.subarray(0, fs.readSync(fd, b, 0, 10, 0)).toString();',
-      "fs.writeFileSync(p + '/held', 'a new file');",
-      "out.newSize = fs.statSync(p + '/held').size;",
-      'out.oldSize = fs.fstatSync(fd).size;',
-      'fs.closeSync(fd);',
-      'console.log(JSON.stringify(out));',
-    ].join('\n');
-    const r = await runCommand(process.execPath, ['-e', script, mnt]);
+    const r = await runCommand(process.execPath, ['-e', UNLINKED_OPEN_SCRIPT, mnt]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ size: 8, truncated: 2, mode: '600', mtime: 2_000_000, read: 'da', newSize: 10, oldSize: 2 });
+    expect(JSON.parse(r.stdout)).toEqual(UNLINKED_OPEN);
     expect(readFileSync(join(src, 'held'), 'utf8')).toBe('a new file');
   });
 

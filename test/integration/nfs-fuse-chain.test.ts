@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliMount, type CliMount } from '../conformance/cliMount.ts';
 import { fuseMounts, missingFuse } from '../helpers/peers.ts';
 import { sh } from '../helpers/shell.ts';
+import { runCommand } from '../../src-main/sys/runCommand.ts';
+import { UNLINKED_OPEN, UNLINKED_OPEN_SCRIPT } from '../helpers/unlinkedOpen.ts';
 import { LINK_COUNTS, linkCountScript } from '../helpers/linkCounts.ts';
 import { startRpcCounter, type RpcCounter } from '../helpers/rpcCount.ts';
 
@@ -125,6 +127,16 @@ describe.skipIf(skip)('FUSE ← NFS guest ← NFS host ← local guest', () => {
     expect(await mtime(`${rwSrc}/f`)).toBe('1600000000.987654321');
     expect(await mtime(`${rwSrc}/sub`)).toBe('1600000001.000000001');
     expect(await mtime(`${rwMnt}/f`)).toBe('1600000000.987654321');
+  });
+
+  it('a file unlinked while open stays usable through its descriptors; its hidden name goes at the last close (writable)', async () => {
+    const { src: rwSrc, mnt: rwMnt } = await writableChain('unlinked');
+    const r = await runCommand(process.execPath, ['-e', UNLINKED_OPEN_SCRIPT, rwMnt]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(UNLINKED_OPEN);
+    // Renamed away while open (as the kernel's NFS client does), removed at the last close.
+    expect(readdirSync(rwSrc)).toEqual(['held']);
+    expect(readFileSync(join(rwSrc, 'held'), 'utf8')).toBe('a new file');
   });
 
   it('says extended attributes are not supported, as the kernel\'s NFSv3 client does, and writes go on (writable)', async () => {

@@ -68,7 +68,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       return await dirs.pageWhenReady(id, dir, size, index, plus, nodes, own, ctx);
     }, (buf) => r.replyData(req, buf, buf.length));
   };
-  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile, sameFile } = kit;
+  const { nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, heldOpen, childPath, okErr, replyEntry, replyAttr, drop, nowOf, handle, openedFile, sameFile } = kit;
   const ops: OpHandlers = {
     // The kernel clears set-id bits on write/chown/truncate itself (the session never asks
     // for HANDLE_KILLPRIV): the guest writes as root and would keep them.
@@ -104,6 +104,9 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
         }
         return replyAttr(req, a);
       }
+      // A file that lost its name, open through a guest that reaches it by handle (NFS): asked through it.
+      const held = heldOpen(ino, fh);
+      if (held?.getattr) return serve(req, () => held.getattr!(opts(req)), (a) => replyAttr(req, a));
       const vnow = vfs.now;
       serveNow(req, vnow && (() => vnow.getattr(pathOf(ino))), () => vfs.getattr(pathOf(ino), opts(req)), (a) => replyAttr(req, a));
     },

@@ -1,4 +1,5 @@
 import type { Attr, FileHandle, SetAttr, Vfs, VfsNow } from '../../vfs/types.ts';
+import { FsError } from '../../vfs/FsError.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { E, type LowLevelContext, type OpKit } from './opKit.ts';
 import { FATTR } from './wire.ts';
@@ -15,7 +16,7 @@ import { specialOfMode } from '../../vfs/modeType.ts';
 
 /** The writer ops of one mount. */
 export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHandlers {
-  const { r, nodes, handles, own, base, opts, fail, serve, pathOf, childPath, okErr, replyEntry, replyAttr, nowOf, handle, openedFile, readOnly, cannotHold } = kit;
+  const { r, nodes, handles, own, base, opts, fail, serve, pathOf, heldOpen, childPath, okErr, replyEntry, replyAttr, nowOf, handle, openedFile, readOnly, cannotHold } = kit;
   /**
    * A change (unlink, rmdir, rename) made and answered at once where the guest can (Vfs.now),
    * then `after` (the nodes' bookkeeping); false when it was not done: ask the usual way.
@@ -157,6 +158,15 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
         return replyAttr(req, a);
       }
       const o = opts(req);
+      // A file that lost its name, open through a guest that reaches it by handle (NFS): changed through it.
+      const held = heldOpen(ino, fh);
+      if (held?.setattr) {
+        return serve(req, async () => {
+          const after = (await held.setattr!(set, o)) ?? (await held.getattr?.(o));
+          if (!after) throw new FsError('IO', 'the open file did not say its attributes');
+          return after;
+        }, (a) => replyAttr(req, a));
+      }
       const h = fh ? handles.get(fh) : undefined;
       const truncate = set.size !== undefined && h?.truncate !== undefined && Object.keys(set).length === 1;
       // By path at once where the guest can (a folder's chmod, chown and utimensat in an untar).

@@ -147,14 +147,14 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
    * through this they still act on the open descriptor, not on a path resolved anew.
    */
   const openNow = new Map<number, number>();
-  /** The node of each handle in openNow's reach (fh -> node), so another can take over when the latest closes. */
+  /** The node of each open file (fh -> node): another takes over openNow when the latest closes, and heldOpen finds them. */
   const nodeOfFh = new Map<number, number>();
   const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
-    if (ino !== undefined && byDescriptor(h.now)) {
-      openNow.set(ino, fh);
+    if (ino !== undefined) {
       nodeOfFh.set(fh, ino);
+      if (byDescriptor(h.now)) openNow.set(ino, fh);
     }
     return fh;
   };
@@ -191,7 +191,7 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     if (openNow.get(ino) === fh) {
       openNow.delete(ino);
       // Another file still open on the node takes over (a walk of the open files, only here).
-      for (const [other, n] of nodeOfFh) if (n === ino) openNow.set(ino, other);
+      for (const [other, n] of nodeOfFh) if (n === ino && byDescriptor(handles.get(other)?.now)) openNow.set(ino, other);
     }
     backing.released(ino, fh);
   };
@@ -217,6 +217,18 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
       return undefined;
     }
   };
+  /**
+   * An open file of node `ino` that lost its name, for a guest that reaches it by handle
+   * rather than by descriptor (the nfs guest: FileHandle.getattr and setattr): the one the
+   * request names, else the latest open on the node. Undefined for a node that still has a name.
+   */
+  const heldOpen = (ino: number, fh: number | undefined): FileHandle | undefined => {
+    if (!nodes.get(ino)?.detached) return undefined;
+    if (fh) return handles.get(fh);
+    let latest: FileHandle | undefined;
+    for (const [other, n] of nodeOfFh) if (n === ino) latest = handles.get(other);
+    return latest;
+  };
   const handle = (fh: number): FileHandle => {
     const h = handles.get(fh);
     if (!h) throw new FsError('Closed', 'no such open file');
@@ -234,5 +246,5 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     throw new FsError('NotPermitted', reason);
   };
 
-  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, sameFile, readOnly, cannotHold };
+  return { r, nodes, handles, dirs, own, base, opts, fail, serve, serveNow, node, pathOf, heldOpen, childPath, okErr, replyEntry, replyAttr, keep, drop, nowOf, handle, openedFile, sameFile, readOnly, cannotHold };
 }
