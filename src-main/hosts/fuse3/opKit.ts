@@ -147,13 +147,15 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
    * through this they still act on the open descriptor, not on a path resolved anew.
    */
   const openNow = new Map<number, number>();
-  /** The node of each open file (fh -> node): another takes over openNow when the latest closes, and heldOpen finds them. */
-  const nodeOfFh = new Map<number, number>();
+  /** The open files of each node (node -> fhs, oldest first): another takes over openNow when the latest closes, and heldOpen finds them. */
+  const openOf = new Map<number, Set<number>>();
   const keep = (h: FileHandle, ino?: number): number => {
     const fh = nextFh++;
     handles.set(fh, h);
     if (ino !== undefined) {
-      nodeOfFh.set(fh, ino);
+      const all = openOf.get(ino);
+      if (all) all.add(fh);
+      else openOf.set(ino, new Set([fh]));
       if (byDescriptor(h.now)) openNow.set(ino, fh);
     }
     return fh;
@@ -187,11 +189,13 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
   /** The handle `fh` of node `ino` was released. */
   const drop = (ino: number, fh: number): void => {
     if (!handles.delete(fh)) return;
-    nodeOfFh.delete(fh);
+    const all = openOf.get(ino);
+    all?.delete(fh);
+    if (all?.size === 0) openOf.delete(ino);
     if (openNow.get(ino) === fh) {
       openNow.delete(ino);
-      // Another file still open on the node takes over (a walk of the open files, only here).
-      for (const [other, n] of nodeOfFh) if (n === ino && byDescriptor(handles.get(other)?.now)) openNow.set(ino, other);
+      // Another file still open on the node takes over, the latest one that can.
+      for (const other of all ?? []) if (byDescriptor(handles.get(other)?.now)) openNow.set(ino, other);
     }
     backing.released(ino, fh);
   };
@@ -226,7 +230,7 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
     if (!nodes.get(ino)?.detached) return undefined;
     if (fh) return handles.get(fh);
     let latest: FileHandle | undefined;
-    for (const [other, n] of nodeOfFh) if (n === ino) latest = handles.get(other);
+    for (const other of openOf.get(ino) ?? []) latest = handles.get(other);
     return latest;
   };
   const handle = (fh: number): FileHandle => {
