@@ -203,8 +203,7 @@ export function makeOpKit(vfs: Vfs, r: Replies, ctx: LowLevelContext) {
    * Blocking calls on node `ino`: of the file the request names, else of one open on the
    * node while that file still has a name (a file replaced or removed in the backing folder
    * meanwhile is no longer what the node's path names: the path is asked then), or at all
-   * once the node lost its name (FuseNode.detached: its open files are
-   * all that reach it).
+   * once the node lost its name (FuseNode.detached: its open files are all that reach it).
    */
   const nowOf = (ino: number, fh: number | undefined): DescriptorCalls | undefined => {
     if (fh) {

@@ -171,8 +171,7 @@ export class NfsFile implements FileHandle {
   }
 
   async truncate(size: number, opts: CallOpts): Promise<void> {
-    this.dropAll();
-    await this.withFh(opts.signal, (fh) => this.client.setattr(fh, { size }, opts.signal));
+    await this.setattr({ size }, opts);
   }
 
   /** GETATTR of the file's own handle (FileHandle.getattr): a file unlinked while open too. */
