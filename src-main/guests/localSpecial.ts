@@ -8,15 +8,18 @@ import { needsChmod } from './localOwner.ts';
 import type { NewOwner } from './localPaths.ts';
 
 // Special nodes and mode changes of the local guest that Node's fs cannot make safely.
-// Node has no mknod: fifos and devices are made by libc's mknodat on the folder's descriptor
-// (mknodAt, both strategies; symlinkAt makes their symlinks the same way). Where libc does not load (localLibc.ts), the /proc strategy
-// falls back to coreutils' mknod in a child process (makeSpecial), which creates
-// "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the very folder
-// this process holds open, so the containment proof of the folder holds there too. The
-// child is started by the command helper (sys/runCommand.ts; a FUSE-serving process must
-// have no child of its own), which is why the folder is reached through /proc/<pid> rather
-// than handed over as fd 3. Sockets are not made: a socket file only means something to
-// the process that binds it, and binding one has no mknod equivalent here.
+// Node has no mknod: fifos, sockets and devices are made by libc's mknodat on the folder's
+// descriptor (mknodAt, both strategies; symlinkAt makes their symlinks the same way). A
+// socket node is what a bind(2) through a mount asks for (FUSE MKNOD, NFS MKNOD of NF3SOCK):
+// the kernel ties the bound socket to the mount's own inode, so clients that connect
+// through the mount reach it, as on bindfs. Where libc does not load (localLibc.ts), the
+// /proc strategy falls back to coreutils' mknod in a child process (makeSpecial), which
+// creates "/proc/<this pid>/fd/<folder's descriptor>/name": the name resolves in the very
+// folder this process holds open, so the containment proof of the folder holds there too.
+// The child is started by the command helper (sys/runCommand.ts; a FUSE-serving process
+// must have no child of its own), which is why the folder is reached through /proc/<pid>
+// rather than handed over as fd 3. coreutils' mknod makes no sockets: there a bind answers
+// EPERM, as mknod(2) does where a file system cannot hold the type asked for.
 
 /** Linux's O_PATH (see localDirs.ts). */
 const O_PATH = 0o10000000;
@@ -30,11 +33,11 @@ export function splitDev(rdev: number): { major: number; minor: number } {
 type AtCall = (name: CallName, args: unknown[]) => Promise<unknown>;
 
 /**
- * Makes the fifo or device `name` in the folder open as `dirFd` by mknodat, given to `owner`
- * and with exactly `mode`, never following a symlink.
+ * Makes the fifo, socket or device `name` in the folder open as `dirFd` by mknodat, given to
+ * `owner` and with exactly `mode`, never following a symlink.
  */
 export async function mknodAt(call: AtCall, dirFd: number, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
-  await call('mknodat', [dirFd, name, ...mknodArgs(name, type, mode, rdev)]);
+  await call('mknodat', [dirFd, name, ...mknodArgs(type, mode, rdev)]);
   await ownAt(call, dirFd, name, owner);
   if (needsChmod(mode, owner !== undefined)) await call('fchmodat', [dirFd, name, mode & 0o7777, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
 }
@@ -50,15 +53,12 @@ async function ownAt(call: AtCall, dirFd: number, name: string, owner: NewOwner)
   if (owner) await call('fchownat', [dirFd, name, owner.uid, owner.gid, PLATFORM!.AT_SYMLINK_NOFOLLOW]);
 }
 
-/** mknodat's mode (type bits and `mode`) and dev arguments for a fifo or device; a socket is refused. */
-function mknodArgs(name: string, type: SpecialType, mode: number, rdev: number): [mode: number, dev: number | bigint] {
-  const ifmt = type === 'fifo' ? C.S_IFIFO : type === 'char' ? C.S_IFCHR : type === 'block' ? C.S_IFBLK : undefined;
-  if (ifmt === undefined) throw socketRefused(name);
-  return [ifmt | (mode & 0o7777), type === 'fifo' ? 0 : devOf(rdev)];
-}
+/** The file type bits mknod makes for each special type. */
+const IFMT: Record<SpecialType, number> = { fifo: C.S_IFIFO, socket: C.S_IFSOCK, char: C.S_IFCHR, block: C.S_IFBLK };
 
-function socketRefused(name: string): FsError {
-  return new FsError('InvalidOperation', `${name}: socket files cannot be made here (bind one instead)`);
+/** mknodat's mode (type bits and `mode`) and dev arguments (a device's number; 0 for a fifo or socket). */
+function mknodArgs(type: SpecialType, mode: number, rdev: number): [mode: number, dev: number | bigint] {
+  return [IFMT[type] | (mode & 0o7777), type === 'char' || type === 'block' ? devOf(rdev) : 0];
 }
 
 /** dev_t of a FUSE/NFS rdev (Linux's encoding) for this platform's mknod. */
@@ -71,10 +71,10 @@ function devOf(rdev: number): number | bigint {
   return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
 }
 
-/** Creates a fifo or device `name` inside the folder open as `dirFd` (Linux: through /proc). */
+/** Creates a fifo or device `name` inside the folder open as `dirFd` (Linux: through /proc); a socket is refused (EPERM). */
 export async function makeSpecial(dirFd: number, name: string, type: SpecialType, mode: number, rdev: number): Promise<void> {
   const kind = type === 'fifo' ? ['p'] : type === 'char' || type === 'block' ? [type === 'char' ? 'c' : 'b', String(splitDev(rdev).major), String(splitDev(rdev).minor)] : undefined;
-  if (!kind) throw socketRefused(name);
+  if (!kind) throw new FsError('NotPermitted', `${name}: a socket is made with libc's mknodat, which did not load here`);
   const target = `/proc/${process.pid}/fd/${dirFd}/${name}`;
   const args = ['-m', (mode & 0o777).toString(8), '--', target, ...kind];
   const r = await runCommand('mknod', args, { timeoutMs: 10_000 });

@@ -5,12 +5,15 @@
 // run it with the system node; no import from the project.
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
 import { createInterface } from 'node:readline';
 
 process.umask(0);
 const root = process.argv[2];
 const at = (p) => root + p;
 const fds = new Map();
+/** Unix socket servers bound by bindSocket, listening until the worker ends. */
+const servers = [];
 let nextFd = 1;
 
 function run(cmd, args) {
@@ -37,7 +40,7 @@ const ops = {
   async read(p) { return (await fsp.readFile(at(p))).toString('base64'); },
   async stat(p) {
     const s = await fsp.lstat(at(p), { bigint: true });
-    const type = s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFIFO() ? 'fifo' : 'other';
+    const type = s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFIFO() ? 'fifo' : s.isSocket() ? 'socket' : 'other';
     return { type, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), blocks: Number(s.blocks), nlink: Number(s.nlink), atimeNs: String(s.atimeNs), mtimeNs: String(s.mtimeNs) };
   },
   async chmod(p, mode) { await fsp.chmod(at(p), mode); },
@@ -60,6 +63,23 @@ const ops = {
   async unlink(p) { await fsp.unlink(at(p)); },
   async rmdir(p) { await fsp.rmdir(at(p)); },
   async mkfifo(p, mode) { await run('mkfifo', ['-m', mode.toString(8), at(p)]); },
+  // bind(2) makes the node (MKNOD through a mount); a client connects by the name and gets its bytes back.
+  async bindSocket(p) {
+    const server = net.createServer((s) => s.pipe(s));
+    await new Promise((resolve, reject) => server.once('error', reject).listen(at(p), resolve));
+    servers.push(server);
+    return new Promise((resolve, reject) => {
+      let got = '';
+      const c = net.connect(at(p), () => c.write('ping')).once('error', reject);
+      c.on('data', (d) => {
+        got += d;
+        if (got.length >= 4) {
+          c.end();
+          resolve(got);
+        }
+      });
+    });
+  },
   async symlink(t, p) { await fsp.symlink(t, at(p)); },
   async readlink(p) { return fsp.readlink(at(p)); },
   async writeBig(p, bytes) { await fsp.writeFile(at(p), Buffer.alloc(bytes, 7)); },

@@ -74,7 +74,8 @@ writableConformance(
     const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false }, { paths: 'proc', libc: false }));
     return {
       w: vfsWriter(vfs, NOBODY),
-      caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true },
+      // coreutils' mknod, the fallback for fifos and devices, makes no sockets.
+      caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true, features: { sockets: false } },
       close: () => vfs.close(),
     };
   },

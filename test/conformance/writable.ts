@@ -40,6 +40,12 @@ export interface TreeWriter {
   unlink(p: string): Promise<void>;
   rmdir(p: string): Promise<void>;
   mkfifo(p: string, mode: number): Promise<void>;
+  /**
+   * Makes the unix socket `p` as bind(2) does (mode 0777 under umask 0). Where a process
+   * binds it, it also listens, a client connects by the name and sends "ping", and what
+   * comes back is returned; a guest called directly only makes the node (undefined).
+   */
+  bindSocket(p: string): Promise<string | undefined>;
   writeBig(p: string, bytes: number): Promise<void>;
   fdOpen(p: string): Promise<number>;
   fdWrite(fd: number, pos: number, data: Uint8Array): Promise<void>;
@@ -67,9 +73,10 @@ export interface WritableCaps {
   /**
    * What the guest can hold at all (absent = everything, like a local folder): an MFS
    * folder has no owners, hard links, fifos or atime, no size limits of its own, and no
-   * backing folder to change underneath.
+   * backing folder to change underneath; sockets go with fifos, and are refused (EPERM)
+   * where `sockets` is false.
    */
-  features?: Partial<Record<'links' | 'fifos' | 'limits' | 'atime' | 'backing', boolean>>;
+  features?: Partial<Record<'links' | 'fifos' | 'sockets' | 'limits' | 'atime' | 'backing', boolean>>;
 }
 
 /** A writable tree under test. */
@@ -244,6 +251,21 @@ export function writableConformance(name: string, make: WritableFactory, opts: {
       const st = await w.stat(`${A}/fifo`);
       expect({ type: st.type, mode: st.mode }).toEqual({ type: 'fifo', mode: 0o640 });
       await w.unlink(`${A}/fifo`);
+    });
+
+    it('makes unix sockets where a process binds one, reached by their name', async () => {
+      if (!has('fifos')) return;
+      if (!has('sockets')) {
+        expect(await failure(w.bindSocket(`${A}/sock`))).toBe('NotPermitted');
+        return;
+      }
+      const echo = await w.bindSocket(`${A}/sock`);
+      const st = await w.stat(`${A}/sock`);
+      expect({ type: st.type, mode: st.mode }).toEqual({ type: 'socket', mode: 0o777 });
+      if (caps.ownsAsCaller) expect({ uid: st.uid, gid: st.gid }).toEqual(caps.who);
+      if (echo !== undefined) expect(echo).toBe('ping');
+      await w.unlink(`${A}/sock`);
+      expect(await failure(w.stat(`${A}/sock`))).toBe('NotExist');
     });
 
     it('reports ENOSPC, ENAMETOOLONG, EXDEV and EFBIG as themselves', async () => {

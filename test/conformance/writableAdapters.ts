@@ -78,6 +78,7 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
     unlink: (p) => need(vfs.unlink, 'unlink').call(vfs, p, o()),
     rmdir: (p) => need(vfs.rmdir, 'rmdir').call(vfs, p, o()),
     mkfifo: (p, mode) => need(vfs.mknod, 'mknod').call(vfs, p, 'fifo', mode, 0, o()),
+    bindSocket: async (p) => void (await need(vfs.mknod, 'mknod').call(vfs, p, 'socket', 0o777, 0, o())),
     async writeBig(p, bytes) {
       const h = await need(vfs.create, 'create').call(vfs, p, 0o644, o());
       try {
@@ -152,6 +153,7 @@ export function processWriter(root: string, user: 'root' | 'nobody'): TreeWriter
     unlink: (p) => ask('unlink', p),
     rmdir: (p) => ask('rmdir', p),
     mkfifo: (p, mode) => ask('mkfifo', p, mode),
+    bindSocket: (p) => ask<string>('bindSocket', p),
     writeBig: (p, bytes) => ask('writeBig', p, bytes),
     fdOpen: (p) => ask<number>('fdOpen', p),
     fdWrite: (id, pos, data) => ask('fdWrite', id, pos, Buffer.from(data).toString('base64')),
