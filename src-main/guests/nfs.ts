@@ -208,7 +208,7 @@ export class NfsGuest implements Vfs {
         this.handles.forget(name.path);
       }
     };
-    return new NfsFile(this.client, fh, reopen, this.rsize, this.wsize, onClose);
+    return new NfsFile(this.client, fh, reopen, this.rsize, this.wsize, onClose, () => name.hidden);
   }
 
   /**

@@ -1,5 +1,5 @@
-// A file unlinked while open, used through its descriptors as POSIX allows: write, fstat,
-// ftruncate, fchmod, futimens and pread after the unlink, a second descriptor closed first
+// A file unlinked while open, used through its descriptors as POSIX allows: write, fstat
+// (with no links left), ftruncate, fchmod, futimens and pread after the unlink, a second descriptor closed first
 // (the first must carry on alone), then a new file made at the old name, which must be
 // another file. Run by a Node child process in a folder of a writable mount (the test's
 // own process may be the one serving it).
@@ -14,7 +14,7 @@ export const UNLINKED_OPEN_SCRIPT = [
   "fs.unlinkSync(p + '/held');",
   'fs.closeSync(later);',
   "fs.writeSync(fd, 'more');",
-  'const out = { size: fs.fstatSync(fd).size };',
+  'const out = { size: fs.fstatSync(fd).size, links: fs.fstatSync(fd).nlink };',
   'fs.ftruncateSync(fd, 2);',
   'out.truncated = fs.fstatSync(fd).size;',
   'fs.fchmodSync(fd, 0o600);',
@@ -33,4 +33,4 @@ export const UNLINKED_OPEN_SCRIPT = [
 ].join('\n');
 
 /** What the script prints where the file stays usable. */
-export const UNLINKED_OPEN = { size: 8, truncated: 2, mode: '600', mtime: 2_000_000, read: 'da', gone: true, newSize: 10, oldSize: 2 };
+export const UNLINKED_OPEN = { size: 8, links: 0, truncated: 2, mode: '600', mtime: 2_000_000, read: 'da', gone: true, newSize: 10, oldSize: 2 };

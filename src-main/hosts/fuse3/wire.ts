@@ -105,7 +105,8 @@ export function writeFuseAttr(b: Buffer, off: number, a: Attr, own: OwnerOverrid
   b.writeUInt32LE(mn, off + 52);
   b.writeUInt32LE(cn, off + 56);
   b.writeUInt32LE((TYPE_BITS[a.type] | (a.mode & 0o7777)) >>> 0, off + 60);
-  b.writeUInt32LE(a.nlink || 1, off + 64);
+  // As the guest says: 0 for a file unlinked while open (its fstat through the mount), as on a disk.
+  b.writeUInt32LE(a.nlink >>> 0, off + 64);
   b.writeUInt32LE((own.uid ?? a.uid) >>> 0, off + 68);
   b.writeUInt32LE((own.gid ?? a.gid) >>> 0, off + 72);
   b.writeUInt32LE((a.rdev ?? 0) >>> 0, off + 76);

@@ -40,6 +40,8 @@ export class NfsFile implements FileHandle {
     private readonly wsize: number,
     /** Called once the handle is closed (its last COMMIT done or failed). */
     private readonly onClose?: () => Promise<void>,
+    /** Whether the file's one name now is a hidden one its guest gave it when it was removed while open (a "silly rename"). */
+    private readonly hidden?: () => boolean,
   ) {}
 
   /** Runs a call with the current handle, once more with a fresh one when it was stale. */
@@ -174,15 +176,24 @@ export class NfsFile implements FileHandle {
     await this.setattr({ size }, opts);
   }
 
-  /** GETATTR of the file's own handle (FileHandle.getattr): a file unlinked while open too. */
+  /**
+   * GETATTR of the file's own handle (FileHandle.getattr): a file unlinked while open too,
+   * whose hidden name is not counted among its links (it has 0 once its last name the user
+   * knew is gone, as fstat of a file unlinked while open says on a local disk).
+   */
   async getattr(opts: CallOpts): Promise<Attr> {
-    return this.withFh(opts.signal, (fh) => this.client.getattr(fh, opts.signal));
+    return this.asSeen(await this.withFh(opts.signal, (fh) => this.client.getattr(fh, opts.signal)));
+  }
+
+  /** `a` without the hidden name's link, while the file has one (see getattr). */
+  private asSeen<A extends Attr | undefined>(a: A): A {
+    return a && this.hidden?.() && a.nlink > 0 ? { ...a, nlink: a.nlink - 1 } : a;
   }
 
   /** SETATTR of the file's own handle (FileHandle.setattr). */
   async setattr(attr: SetAttr, opts: CallOpts): Promise<Attr | undefined> {
     if (attr.size !== undefined) this.dropAll();
-    return this.withFh(opts.signal, (fh) => this.client.setattr(fh, attr, opts.signal));
+    return this.asSeen(await this.withFh(opts.signal, (fh) => this.client.setattr(fh, attr, opts.signal)));
   }
 
   async flush(opts: CallOpts): Promise<void> {
