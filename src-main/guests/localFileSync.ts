@@ -3,6 +3,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, FileHandle, FileHandleNow, SetAttr } from '../vfs/types.ts';
 import { attrOfNs, type OwnerShown } from './localAttrs.ts';
 import { fromNode } from './localErrors.ts';
+import { canSeekDataHole, seekIn } from './localSeek.ts';
 import { hasUtimensat, setTimesFdSync } from './localTimes.ts';
 
 // An open local file on a local disk, read and written by blocking calls on the JavaScript
@@ -47,6 +48,7 @@ export class LocalFileSync implements FileHandle {
         return this.fd;
       },
       ...(canWrite ? { setattr: (attr: SetAttr) => this.setattrNow(attr) } : {}),
+      ...(canSeekDataHole() ? { seek: (offset: number, what: 'data' | 'hole') => this.seekNow(offset, what) } : {}),
       named: () => !this.closed && this.proof !== undefined && this.proof(),
     };
   }
@@ -57,6 +59,15 @@ export class LocalFileSync implements FileHandle {
   /** Sets what proves the file's path still names it (the guest's inotify watch of its folder). */
   provenBy(proof: () => boolean): void {
     this.proof = proof;
+  }
+
+  private seekNow(offset: number, what: 'data' | 'hole'): number | null {
+    this.live();
+    try {
+      return seekIn(this.fd, offset, what, this.path);
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
   }
 
   private statNow(): Attr {

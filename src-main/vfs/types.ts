@@ -128,6 +128,12 @@ export interface FileHandleNow {
    */
   setattr?(attr: SetAttr): void;
   /**
+   * Optional: where the next data (`data`) or hole (`hole`) at or after `offset` begins
+   * (lseek's SEEK_DATA and SEEK_HOLE on the open file; its end counts as a hole); null
+   * where there is none (`offset` at or past the end, or only a hole after it: ENXIO).
+   */
+  seek?(offset: number, what: 'data' | 'hole'): number | null;
+  /**
    * Optional: whether the path the file was opened by still names this very file, proven
    * without a system call (the local guest: inotify saw no name made, removed or renamed in
    * its folder since). False when that cannot be said; a host then goes by the path.

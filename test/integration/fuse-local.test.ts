@@ -154,6 +154,37 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(readFileSync(join(src, 'held'), 'utf8')).toBe('a new file');
   });
 
+  // A sparse file's holes are seen through the mount (lseek SEEK_DATA / SEEK_HOLE), so cp,
+  // tar --sparse and qemu-img skip them instead of reading gigabytes of zeros. Asked from a
+  // child Node process through koffi (Node has no lseek), the answers must be the disk's.
+  it.skipIf(hostName === 'fuse-native')('shows where a sparse file holds data and holes (SEEK_DATA, SEEK_HOLE)', async () => {
+    await mount(false);
+    const MiB = 1 << 20;
+    const script = [
+      "const koffi = require(require.resolve('koffi', { paths: [process.argv[3]] }));",
+      "const lseek = koffi.load('libc.so.6').func('int64_t lseek64(int fd, int64_t off, int whence)');",
+      "const fs = require('node:fs');",
+      // Data at 1 MiB and 8 MiB, a hole before, between and after (written through the mount, or on the disk).
+      "const fd = fs.openSync(process.argv[1] + '/' + process.argv[2], 'w+');",
+      `fs.writeSync(fd, 'a', ${MiB}); fs.writeSync(fd, 'b', ${8 * MiB}); fs.ftruncateSync(fd, ${12 * MiB});`,
+      'const at = (off, whence) => { const r = Number(lseek(fd, off, whence)); return r < 0 ? -koffi.errno() : r; };',
+      `console.log(JSON.stringify([at(0, 3), at(0, 4), at(${MiB + 4096}, 3), at(${8 * MiB}, 4), at(${9 * MiB}, 3), at(${12 * MiB}, 4)]));`,
+      'fs.closeSync(fd);',
+    ].join('\n');
+    const ask = async (dir: string, name: string): Promise<number[]> => {
+      const r = await runCommand(process.execPath, ['-e', script, dir, name, process.cwd()]);
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as number[];
+    };
+    const disk = await ask(src, 'on-disk');
+    // The disk keeps the holes (data first at 1 MiB): else this case could not tell.
+    expect(disk.slice(0, 2)).toEqual([MiB, 0]);
+    // Through the mount, what the disk says: data from 1 MiB, a hole from 0, data again at
+    // 8 MiB, a hole after its block, no data after 9 MiB, nothing at the end (ENXIO).
+    expect(await ask(mnt, 'sparse')).toEqual(disk);
+    expect(disk.slice(4)).toEqual([-6, -6]);
+  });
+
   // Issue 9: libfuse 2's high-level layer drops a utimensat that omits one time, and
   // fuse-native carries whole milliseconds; the libfuse 3 host passes both exactly.
   it.skipIf(hostName === 'fuse-native')('touch -a and touch -m keep the other time; nanoseconds survive', async () => {

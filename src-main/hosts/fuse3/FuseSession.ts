@@ -97,6 +97,8 @@ export interface OpHandlers {
   getxattr?(req: Req, ino: number, name: string, size: number): void;
   listxattr?(req: Req, ino: number, size: number): void;
   create?(req: Req, parent: number, name: string, mode: number, flags: number): void;
+  /** SEEK_DATA or SEEK_HOLE (the kernel answers the other whences itself). */
+  lseek?(req: Req, ino: number, fh: number, offset: number, whence: number): void;
 }
 
 /** FUSE opcodes counted per session when BERTH_FUSE_STATS=1 (printed to stderr at teardown). */
@@ -338,6 +340,10 @@ export class FuseSession {
         case OP.CREATE:
           if (!ops.create) break;
           return ops.create(req, ino, cstring(b, at + 16, end)[0], b.readUInt32LE(at + 4), b.readUInt32LE(at));
+        case OP.LSEEK:
+          // struct fuse_lseek_in: fh, offset, whence.
+          if (!ops.lseek) break;
+          return ops.lseek(req, ino, readU64(b, at), readU64(b, at + 8), b.readUInt32LE(at + 16));
         case OP.INTERRUPT:
           // Requests finish on their own (a guest call has its deadline): nothing to answer.
           return;
@@ -436,6 +442,12 @@ export class FuseSession {
   replyStatfs(req: Req, s: StatFs): void {
     writeStatfsOut(this.outBuf, OUT_HEADER, s);
     this.send(req, this.outBuf, OUT_HEADER + STATFS_OUT);
+  }
+
+  /** Where a SEEK_DATA or SEEK_HOLE lands (struct fuse_lseek_out). */
+  replyLseek(req: Req, offset: number): void {
+    u64(this.outBuf, OUT_HEADER, offset);
+    this.send(req, this.outBuf, OUT_HEADER + 8);
   }
 
   /** The size an extended attribute's value (or the list of names) would take. */

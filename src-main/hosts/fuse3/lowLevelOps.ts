@@ -163,6 +163,21 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
         pool.give(b);
       });
     },
+    lseek: (req, _ino, fh, offset, whence) => {
+      // SEEK_DATA (3) or SEEK_HOLE (4), where the guest can tell (FileHandleNow.seek: a local
+      // file's own lseek). ENOSYS elsewhere: the kernel then answers every file itself, as if
+      // all of it were data, which is true of every other guest's files.
+      const now = handles.get(fh)?.now;
+      if (!now?.seek || (whence !== 3 && whence !== 4)) return r.replyErr(req, E.ENOSYS);
+      let at: number | null;
+      try {
+        at = now.seek(offset, whence === 3 ? 'data' : 'hole');
+      } catch (err) {
+        return fail(req, err);
+      }
+      if (at === null) r.replyErr(req, E.ENXIO);
+      else r.replyLseek(req, at);
+    },
     release: (req, ino, fh) => {
       const h = handles.get(fh);
       drop(ino, fh);

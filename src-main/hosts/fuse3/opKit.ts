@@ -15,7 +15,7 @@ import { closeOnEnd } from '../openFiles.ts';
 // Replies go through the session (`r`: FuseSession's reply* calls).
 
 /** The replies of a session. */
-export type Replies = Pick<FuseSession, 'replyErr' | 'replyEntry' | 'replyCreate' | 'replyAttr' | 'replyOpen' | 'replyWrite' | 'replyStatfs' | 'replyXattrSize' | 'replyData'>;
+export type Replies = Pick<FuseSession, 'replyErr' | 'replyEntry' | 'replyCreate' | 'replyAttr' | 'replyOpen' | 'replyWrite' | 'replyStatfs' | 'replyXattrSize' | 'replyLseek' | 'replyData'>;
 
 /** The calls on an open file that answer a SETATTR or GETATTR by its descriptor. */
 export type DescriptorCalls = Required<Pick<FileHandleNow, 'stat' | 'setattr'>>;

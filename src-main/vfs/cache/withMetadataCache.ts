@@ -196,6 +196,8 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       // Only read through (sendfile): nothing written by it for the cache to forget.
       if (now.fd) out.now.fd = now.fd.bind(now);
       if (now.named) out.now.named = now.named.bind(now);
+      // Only reads where data lies: nothing for the cache to forget.
+      if (now.seek) out.now.seek = now.seek.bind(now);
       if (now.setattr) {
         const set = now.setattr.bind(now);
         out.now.setattr = (attr) => {
