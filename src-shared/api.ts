@@ -384,6 +384,7 @@ export const ERROR_STATUS: Record<ErrorInfo['kind'], number> = {
   TooBig: 413,
   CrossDevice: 400,
   TooManyLinks: 409,
+  NoAttribute: 404,
   Unavailable: 503,
   Internal: 500,
 };

@@ -27,6 +27,8 @@ export const FS_ERROR_KINDS = [
   'CrossDevice',
   /** A node has as many hard links as it may (EMLINK). */
   'TooManyLinks',
+  /** A node has no extended attribute of that name (ENODATA). */
+  'NoAttribute',
 ] as const;
 
 /** A neutral error kind; each host translates it once, in one exhaustive table. */

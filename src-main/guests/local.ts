@@ -15,6 +15,7 @@ import { ProcPaths } from './localProcPaths.ts';
 import { AtPaths } from './localAtPaths.ts';
 import { type AttrCacheStats, DEFAULT_MAX_WATCHES, LocalAttrCache } from './localAttrCache.ts';
 import { LocalFileSync } from './localFileSync.ts';
+import { getXattr, listXattrs, removeXattr, setXattr, type XattrRun } from './localXattrs.ts';
 
 // A folder on this machine as a guest. The one promise it keeps: nothing reached through
 // it lies outside the folder. Paths are checked component by component (no "..", ".",
@@ -76,8 +77,8 @@ export class LocalGuest implements Vfs {
    * beside new bytes). What is kept is kept by this guest, proven fresh by inotify (localAttrCache.ts).
    */
   readonly cacheExpiryMs = 0;
-  /** Node has no xattr API: a local folder presents none. */
-  readonly noXattrs = true;
+  /** Where libc's xattr calls do not load (localXattrs.ts: Linux only), a local folder presents none. */
+  readonly noXattrs: boolean;
   private closed = false;
 
   private constructor(
@@ -93,6 +94,7 @@ export class LocalGuest implements Vfs {
   ) {
     this.name = `local ${root}`;
     this.readOnly = readOnly;
+    this.noXattrs = paths.xattr === undefined;
     if (paths.now) this.now = this.nowFace(paths.now);
   }
 
@@ -443,15 +445,44 @@ export class LocalGuest implements Vfs {
     };
   }
 
-  async getxattr(path: string, _name: string, opts: CallOpts): Promise<Uint8Array | undefined> {
-    // Node has no xattr API; a local folder presents none (still proves the node exists).
-    await this.getattr(path, opts);
-    return undefined;
+  async getxattr(path: string, name: string, opts: CallOpts): Promise<Uint8Array | undefined> {
+    if (this.noXattrs) {
+      // A folder without xattrs presents none (still proves the node exists).
+      await this.getattr(path, opts);
+      return undefined;
+    }
+    this.check(opts);
+    return this.inNode(path, (run) => getXattr(run, name));
   }
 
   async listxattr(path: string, opts: CallOpts): Promise<string[]> {
-    await this.getattr(path, opts);
-    return [];
+    if (this.noXattrs) {
+      await this.getattr(path, opts);
+      return [];
+    }
+    this.check(opts);
+    return this.inNode(path, listXattrs);
+  }
+
+  async setxattr(path: string, name: string, value: Uint8Array, how: 'create' | 'replace' | undefined, opts: CallOpts): Promise<void> {
+    this.check(opts);
+    this.writable(path);
+    if (this.noXattrs) throw new FsError('InvalidOperation', `${this.name} keeps no extended attributes here`);
+    await this.inNode(path, (run) => setXattr(run, name, value, how));
+  }
+
+  async removexattr(path: string, name: string, opts: CallOpts): Promise<void> {
+    this.check(opts);
+    this.writable(path);
+    if (this.noXattrs) throw new FsError('InvalidOperation', `${this.name} keeps no extended attributes here`);
+    await this.inNode(path, (run) => removeXattr(run, name));
+  }
+
+  /** Runs fn with the l*xattr calls of the node `path` (the root too), in its folder (localXattrs.ts). */
+  private inNode<T>(path: string, fn: (run: XattrRun) => Promise<T>): Promise<T> {
+    const x = this.paths.xattr!.bind(this.paths);
+    if (path === '/') return this.inDir([], this.root, path, (d) => fn((call, args, outSize) => x(d, undefined, call, args, outSize)));
+    return this.inParent(path, (d, name) => fn((call, args, outSize) => x(d, name, call, args, outSize)));
   }
 
   async create(path: string, mode: number, opts: CallOpts): Promise<FileHandle> {

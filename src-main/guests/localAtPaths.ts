@@ -4,7 +4,7 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
 import { callAt, inWorker } from './localAtWorker.ts';
-import { type Answer, type CallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { type Answer, type CallName, type XattrCallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
@@ -13,6 +13,8 @@ import type { DirRef, FolderOwner, LocalPaths, NewOwner } from './localPaths.ts'
 import { READDIR_BATCH, regularOnly } from './localProcPaths.ts';
 import { mknodAt, symlinkAt } from './localSpecial.ts';
 import { timespecs } from './localTimes.ts';
+import { xattrPath } from './localXattrs.ts';
+import { HAS_PROC_FD } from './localDirs.ts';
 
 // The local guest's nodes reached without /proc: every call walks from the root's
 // descriptor to the parent folder, one component at a time, with
@@ -75,7 +77,10 @@ export class AtPaths implements LocalPaths<AtDir> {
     if (!ops) throw new FsError('InvalidOperation', 'the openat walk needs koffi and libc, which could not be loaded');
     this.ops = ops;
     this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
+    if (PLATFORM!.xattrs && HAS_PROC_FD) this.xattr = (d, name, call, args, outSize) => this.call(d, call, [xattrPath(d.fd, name), ...args], outSize);
   }
+
+  readonly xattr?: (d: AtDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
 
   /** One op of bindOps: on this thread when inline, else in the worker. */
   private run<K extends keyof Ops>(inline: boolean, op: K, ...args: Parameters<Ops[K]>): Promise<ReturnType<Ops[K]>> | ReturnType<Ops[K]> {

@@ -22,6 +22,7 @@ const NODE_CODE_KIND: Record<string, FsErrorKind> = {
   EDQUOT: 'QuotaExceeded',
   EFBIG: 'TooBig',
   EMLINK: 'TooManyLinks',
+  ENODATA: 'NoAttribute',
   ENOSYS: 'InvalidOperation',
   ENOTSUP: 'InvalidOperation',
   EOPNOTSUPP: 'InvalidOperation',

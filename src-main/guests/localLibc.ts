@@ -29,6 +29,8 @@ export interface Platform {
   direntName: number;
   /** The fchmodat2 system call's number (Linux 6.6+: a chmod that never follows a symlink, in one call); none on macOS. */
   fchmodat2?: number;
+  /** Linux's l*xattr calls are bound, used on a folder descriptor's /proc link (localXattrs.ts); macOS's differ and are not. */
+  xattrs?: true;
   /** struct stat: its size and the offset and width of each field used. */
   stat: StatLayout;
 }
@@ -73,6 +75,7 @@ const LINUX: Omit<Platform, 'stat'> = {
   direntName: 19,
   // The same number on every architecture (added after the system call tables were unified).
   fchmodat2: 452,
+  xattrs: true,
 };
 
 /** macOS: sys/fcntl.h, sys/stat.h (UTIME_NOW is -1 there, not Linux's value). */
@@ -108,7 +111,12 @@ export interface Ops {
 }
 
 /** The calls bound (their C prototypes are in bindOps). */
-export type CallName = 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'fchmodat2' | 'utimensat';
+export type CallName =
+  | 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'fchmodat2' | 'utimensat'
+  | XattrCallName;
+
+/** Linux's extended attribute calls on a path, never following its last component (localXattrs.ts). */
+export type XattrCallName = 'lgetxattr' | 'lsetxattr' | 'llistxattr' | 'lremovexattr';
 
 /**
  * Binds libc's *at calls through koffi. Self-contained on purpose: its source is also run
@@ -133,6 +141,12 @@ export function bindOps(koffi: any, P: Platform): Ops {
     fchmodat: lib.func('int fchmodat(int dirfd, const char *path, ' + P.modeT + ' mode, int flags)'),
     utimensat: lib.func('int utimensat(int dirfd, const char *path, const void *times, int flags)'),
   };
+  if (P.xattrs) {
+    fns.lgetxattr = lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)');
+    fns.lsetxattr = lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
+    fns.llistxattr = lib.func('long llistxattr(const char *path, void *list, size_t size)');
+    fns.lremovexattr = lib.func('int lremovexattr(const char *path, const char *name)');
+  }
   if (P.fchmodat2 !== undefined) {
     const syscall = lib.func('long syscall(long nr, ...)');
     const nr = P.fchmodat2;

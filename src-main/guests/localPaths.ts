@@ -1,6 +1,7 @@
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { FsError } from '../vfs/FsError.ts';
 import { type FolderWitness, HAS_PROC_FD } from './localDirs.ts';
+import type { Answer, XattrCallName } from './localLibc.ts';
 
 // How the local guest reaches the nodes of its folder without ever leaving it, behind one
 // interface so that local.ts (paths checked, read-only refused, owners decided) does not
@@ -89,6 +90,11 @@ export interface LocalPaths<D extends DirRef = DirRef> {
   rmdir(d: D, name: string): Promise<void>;
   readlink(d: D, name: string): Promise<string>;
   setattr(d: D, name: string, guestPath: string, attr: SetAttr): Promise<void>;
+  /**
+   * Where extended attributes can be kept (Linux, libc loaded): one l*xattr call on `name`
+   * in `d`, or on `d` itself (localXattrs.ts), with the node's path put first in `args`.
+   */
+  xattr?(d: D, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number): Promise<Answer>;
 }
 
 const KINDS: readonly PathsKind[] = ['proc', 'openat'];

@@ -5,7 +5,7 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
 import { callAt } from './localAtWorker.ts';
-import { type Answer, callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
+import { type Answer, callOrThrow, type CallName, type XattrCallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -16,6 +16,7 @@ import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKin
 import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
 import { chmodNoFollow, makeSpecial, mknodAt, symlinkAt } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
+import { xattrPath } from './localXattrs.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
 // descriptor's /proc/self/fd link ("/proc/self/fd/N/name" acts like openat: localDirs.ts
@@ -77,7 +78,10 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   ) {
     this.dirs = new LocalDirs(root);
     this.freeLater = new FreeLater(undefined, at);
+    if (at && PLATFORM!.xattrs) this.xattr = (d, name, call, args, outSize) => callAt(at, d.inline, call, [xattrPath(d.fd, name), ...args], outSize);
   }
+
+  readonly xattr?: (d: ProcDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
 
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
     return this.dirs.open(parts, guestPath, inline);

@@ -26,6 +26,7 @@ export const ERRNO: Record<FsErrorKind, number> = {
   // mv and cp fall back to copy-and-delete on EXDEV only (issue 9).
   CrossDevice: E.EXDEV,
   TooManyLinks: E.EMLINK,
+  NoAttribute: E.ENODATA,
 };
 
 /** The errno for an error kind; anything unknown is EIO. */

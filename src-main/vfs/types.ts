@@ -243,9 +243,9 @@ export interface Vfs {
    */
   readonly cacheExpiryMs?: number;
   /**
-   * True when no node ever has an extended attribute (a local folder as Berth presents it).
-   * The FUSE host then answers ENOSYS, after which the kernel stops asking: it otherwise asks
-   * security.capability before every single write.
+   * True when no node ever has an extended attribute (an NFS share; a local folder where
+   * libc's xattr calls do not load). The FUSE host then answers ENOSYS, after which the
+   * kernel stops asking: it otherwise asks security.capability before every single write.
    */
   readonly noXattrs?: boolean;
   /**
@@ -281,6 +281,13 @@ export interface Vfs {
   /** Extended attribute value, or undefined when the node has none by that name. */
   getxattr(path: string, name: string, opts: CallOpts): Promise<Uint8Array | undefined>;
   listxattr(path: string, opts: CallOpts): Promise<string[]>;
+  /**
+   * Optional: sets the extended attribute `name` of `path` (never following a symlink);
+   * `how` 'create' fails where it exists (Exist), 'replace' where it does not (NoAttribute).
+   */
+  setxattr?(path: string, name: string, value: Uint8Array, how: 'create' | 'replace' | undefined, opts: CallOpts): Promise<void>;
+  /** Optional: removes the extended attribute `name` of `path` (NoAttribute where it has none). */
+  removexattr?(path: string, name: string, opts: CallOpts): Promise<void>;
 
   create?(path: string, mode: number, opts: CallOpts): Promise<FileHandle>;
   /**

@@ -191,6 +191,14 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     const f = vfs.mknod.bind(vfs);
     wrapped.mknod = (path, type, mode, rdev, opts) => call(opts, () => `${vfs.name}: mknod ${path}`, (o) => f(path, type, mode, rdev, o));
   }
+  if (vfs.setxattr) {
+    const f = vfs.setxattr.bind(vfs);
+    wrapped.setxattr = (path, name, value, how, opts) => call(opts, () => `${vfs.name}: setxattr ${path} ${name}`, (o) => f(path, name, value, how, o));
+  }
+  if (vfs.removexattr) {
+    const f = vfs.removexattr.bind(vfs);
+    wrapped.removexattr = (path, name, opts) => call(opts, () => `${vfs.name}: removexattr ${path} ${name}`, (o) => f(path, name, o));
+  }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);
     wrapped.unlink = (path, opts) => call(opts, () => `${vfs.name}: unlink ${path}`, (o) => f(path, o));

@@ -16,12 +16,13 @@ const fds = new Map();
 const servers = [];
 let nextFd = 1;
 
+/** Runs a command; its stdout, or its failure with the errno its words name. */
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 20_000 }, (err, _out, stderr) => {
-      if (!err) return resolve(undefined);
+    execFile(cmd, args, { timeout: 20_000 }, (err, out, stderr) => {
+      if (!err) return resolve(String(out));
       const text = String(stderr);
-      const code = /No space/.test(text) ? 'ENOSPC' : /Operation not permitted/.test(text) ? 'EPERM' : /Permission denied/.test(text) ? 'EACCES' : /No such file/.test(text) ? 'ENOENT' : /File exists/.test(text) ? 'EEXIST' : 'EIO';
+      const code = /No space/.test(text) ? 'ENOSPC' : /Operation not permitted/.test(text) ? 'EPERM' : /Permission denied/.test(text) ? 'EACCES' : /No such file/.test(text) ? 'ENOENT' : /File exists/.test(text) ? 'EEXIST' : /No such attribute/.test(text) ? 'ENODATA' : /Operation not supported/.test(text) ? 'ENOTSUP' : 'EIO';
       reject(Object.assign(new Error(text), { code }));
     });
   });
@@ -63,6 +64,21 @@ const ops = {
   async unlink(p) { await fsp.unlink(at(p)); },
   async rmdir(p) { await fsp.rmdir(at(p)); },
   async mkfifo(p, mode) { await run('mkfifo', ['-m', mode.toString(8), at(p)]); },
+  // Extended attributes through the attr package's tools (Node has no xattr API).
+  async setxattr(p, name, value) { await run('setfattr', ['-n', name, '-v', value, at(p)]); },
+  async getxattr(p, name) {
+    try {
+      return await run('getfattr', ['--absolute-names', '--only-values', '-n', name, at(p)]);
+    } catch (err) {
+      if (err.code === 'ENODATA') return undefined;
+      throw err;
+    }
+  },
+  async listxattr(p) {
+    const out = await run('getfattr', ['--absolute-names', '-m', '^user\\.', at(p)]);
+    return out.split('\n').filter((l) => l.startsWith('user.')).sort();
+  },
+  async removexattr(p, name) { await run('setfattr', ['-x', name, at(p)]); },
   // bind(2) makes the node (MKNOD through a mount); a client connects by the name and gets its bytes back.
   async bindSocket(p) {
     const server = net.createServer((s) => s.pipe(s));

@@ -74,8 +74,8 @@ writableConformance(
     const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false }, { paths: 'proc', libc: false }));
     return {
       w: vfsWriter(vfs, NOBODY),
-      // coreutils' mknod, the fallback for fifos and devices, makes no sockets.
-      caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true, features: { sockets: false } },
+      // coreutils' mknod, the fallback for fifos and devices, makes no sockets; extended attributes need libc's calls.
+      caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true, features: { sockets: false, xattrs: false } },
       close: () => vfs.close(),
     };
   },
@@ -129,7 +129,8 @@ writableConformance(
     const nfs = await NfsGuest.open({ kind: 'nfs', server: host.target, export: '/', ...NOBODY });
     return {
       w: vfsWriter(nfs),
-      caps: { who: NOBODY, ownsAsCaller: true, enforces: true, timePrecisionNs: 2_000, singleTimes: true },
+      // NFSv3 has no extended attributes.
+      caps: { who: NOBODY, ownsAsCaller: true, enforces: true, timePrecisionNs: 2_000, singleTimes: true, features: { xattrs: false } },
       close: async () => {
         await nfs.close();
         await host.unmount();

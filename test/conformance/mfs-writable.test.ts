@@ -20,14 +20,14 @@ import { processWriter, vfsWriter } from './writableAdapters.ts';
 // Issue 10 part 3: the writable conformance suite against the mfs guest, on the js-ipfs
 // peer (Kubo's files API) and on the embedded node: directly, through FUSE, and through
 // our NFS host (by our NFS client, and by libnfs' nfs-cp both ways). MFS has no owners,
-// hard links, fifos, atime or size limits of its own (caps.features).
+// hard links, fifos, extended attributes, atime or size limits of its own (caps.features).
 
 const run = promisify(execFile);
 const base = mkdtempSync(join(tmpdir(), 'berth-mfsconf-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const ROOT = { uid: 0, gid: 0 };
-const FEATURES: WritableCaps['features'] = { links: false, fifos: false, limits: false, atime: false, backing: false };
+const FEATURES: WritableCaps['features'] = { links: false, fifos: false, xattrs: false, limits: false, atime: false, backing: false };
 const skipPeer = missingIpfsPeer();
 let peer: SharedIpfsPeer | undefined;
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,13 @@ export interface TreeWriter {
    * comes back is returned; a guest called directly only makes the node (undefined).
    */
   bindSocket(p: string): Promise<string | undefined>;
+  /** Extended attributes (text values), as setfattr and getfattr see them. */
+  setxattr(p: string, name: string, value: string): Promise<void>;
+  /** The value of `name`, or undefined where the node has none. */
+  getxattr(p: string, name: string): Promise<string | undefined>;
+  /** The node's user.* attribute names, sorted. */
+  listxattr(p: string): Promise<string[]>;
+  removexattr(p: string, name: string): Promise<void>;
   writeBig(p: string, bytes: number): Promise<void>;
   fdOpen(p: string): Promise<number>;
   fdWrite(fd: number, pos: number, data: Uint8Array): Promise<void>;
@@ -74,9 +82,9 @@ export interface WritableCaps {
    * What the guest can hold at all (absent = everything, like a local folder): an MFS
    * folder has no owners, hard links, fifos or atime, no size limits of its own, and no
    * backing folder to change underneath; sockets go with fifos, and are refused (EPERM)
-   * where `sockets` is false.
+   * where `sockets` is false; `xattrs`: user.* extended attributes (NFSv3 has none).
    */
-  features?: Partial<Record<'links' | 'fifos' | 'sockets' | 'limits' | 'atime' | 'backing', boolean>>;
+  features?: Partial<Record<'links' | 'fifos' | 'sockets' | 'xattrs' | 'limits' | 'atime' | 'backing', boolean>>;
 }
 
 /** A writable tree under test. */
@@ -266,6 +274,35 @@ export function writableConformance(name: string, make: WritableFactory, opts: {
       if (echo !== undefined) expect(echo).toBe('ping');
       await w.unlink(`${A}/sock`);
       expect(await failure(w.stat(`${A}/sock`))).toBe('NotExist');
+    });
+
+    it('keeps user extended attributes: set, read, listed, replaced, removed, refused to others', async () => {
+      if (!has('xattrs')) return;
+      await w.create(`${A}/xa`, 0o644, 'x');
+      await w.setxattr(`${A}/xa`, 'user.color', 'blue');
+      expect(await w.getxattr(`${A}/xa`, 'user.color')).toBe('blue');
+      await w.setxattr(`${A}/xa`, 'user.color', 'green');
+      await w.setxattr(`${A}/xa`, 'user.shape', 'round');
+      expect(await w.listxattr(`${A}/xa`)).toEqual(['user.color', 'user.shape']);
+      expect(await w.getxattr(`${A}/xa`, 'user.color')).toBe('green');
+      await w.removexattr(`${A}/xa`, 'user.color');
+      expect(await w.getxattr(`${A}/xa`, 'user.color')).toBeUndefined();
+      expect(await failure(w.removexattr(`${A}/xa`, 'user.color'))).toBe('NoAttribute');
+      // On the disk, as set through this way in (getfattr on the backing folder, no mount between).
+      if (has('backing')) {
+        const onDisk = execFileSync('getfattr', ['--absolute-names', '-d', join(folder, A, 'xa')], { encoding: 'utf8' });
+        expect(onDisk.split('\n').filter((l) => l.startsWith('user.'))).toEqual(['user.shape="round"']);
+      }
+      // Folders hold them too, and only user.* names are kept.
+      await w.mkdir(`${A}/xd`, 0o755);
+      await w.setxattr(`${A}/xd`, 'user.tag', 'folder');
+      expect(await w.getxattr(`${A}/xd`, 'user.tag')).toBe('folder');
+      expect(await failure(w.setxattr(`${A}/xa`, 'trusted.secret', '1'))).not.toBe('no error');
+      // Another's file, 0644: its attributes are read by anyone, changed only by its owner (or root).
+      expect(await w.getxattr('/rootfile', 'user.none')).toBeUndefined();
+      if (caps.enforces && caps.who.uid !== 0) expect(await failure(w.setxattr('/rootfile', 'user.mine', '1'))).toBe('Permission');
+      await w.unlink(`${A}/xa`);
+      await w.rmdir(`${A}/xd`);
     });
 
     it('reports ENOSPC, ENAMETOOLONG, EXDEV and EFBIG as themselves', async () => {

@@ -79,6 +79,13 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
     rmdir: (p) => need(vfs.rmdir, 'rmdir').call(vfs, p, o()),
     mkfifo: (p, mode) => need(vfs.mknod, 'mknod').call(vfs, p, 'fifo', mode, 0, o()),
     bindSocket: async (p) => void (await need(vfs.mknod, 'mknod').call(vfs, p, 'socket', 0o777, 0, o())),
+    setxattr: (p, name, value) => need(vfs.setxattr, 'setxattr').call(vfs, p, name, Buffer.from(value), undefined, o()),
+    getxattr: async (p, name) => {
+      const v = await vfs.getxattr(p, name, o());
+      return v === undefined ? undefined : Buffer.from(v).toString();
+    },
+    listxattr: async (p) => (await vfs.listxattr(p, o())).sort(),
+    removexattr: (p, name) => need(vfs.removexattr, 'removexattr').call(vfs, p, name, o()),
     async writeBig(p, bytes) {
       const h = await need(vfs.create, 'create').call(vfs, p, 0o644, o());
       try {
@@ -154,6 +161,10 @@ export function processWriter(root: string, user: 'root' | 'nobody'): TreeWriter
     rmdir: (p) => ask('rmdir', p),
     mkfifo: (p, mode) => ask('mkfifo', p, mode),
     bindSocket: (p) => ask<string>('bindSocket', p),
+    setxattr: (p, name, value) => ask('setxattr', p, name, value),
+    getxattr: (p, name) => ask<string | undefined>('getxattr', p, name),
+    listxattr: (p) => ask<string[]>('listxattr', p),
+    removexattr: (p, name) => ask('removexattr', p, name),
     writeBig: (p, bytes) => ask('writeBig', p, bytes),
     fdOpen: (p) => ask<number>('fdOpen', p),
     fdWrite: (id, pos, data) => ask('fdWrite', id, pos, Buffer.from(data).toString('base64')),

@@ -146,6 +146,49 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     await t.close();
   });
 
+  it('keeps user extended attributes of files, folders and the root, never through a symlink', async () => {
+    const v = (s: string): Buffer => Buffer.from(s);
+    const text = async (p: string, name: string): Promise<string | undefined> => {
+      const got = await rw.getxattr(p, name, o());
+      return got && Buffer.from(got).toString();
+    };
+    if (!libc) {
+      // Without libc's calls there are none, and none can be set.
+      expect(rw.noXattrs).toBe(true);
+      expect(await kindOf(rw.setxattr('/hello.txt', 'user.a', v('1'), undefined, o()))).toBe('InvalidOperation');
+      return;
+    }
+    expect(rw.noXattrs).toBe(false);
+    await rw.setxattr('/hello.txt', 'user.a', v('1'), 'create', o());
+    expect(await kindOf(rw.setxattr('/hello.txt', 'user.a', v('2'), 'create', o()))).toBe('Exist');
+    await rw.setxattr('/hello.txt', 'user.a', v('2'), 'replace', o());
+    expect(await kindOf(rw.setxattr('/hello.txt', 'user.b', v('2'), 'replace', o()))).toBe('NoAttribute');
+    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 256));
+    await rw.setxattr('/dir/spaced näme', 'user.bin', bytes, undefined, o());
+    expect(Buffer.from((await rw.getxattr('/dir/spaced näme', 'user.bin', o()))!).equals(bytes)).toBe(true);
+    await rw.setxattr('/', 'user.top', v('root'), undefined, o());
+    expect(await text('/', 'user.top')).toBe('root');
+    expect(await text('/hello.txt', 'user.a')).toBe('2');
+    expect(await text('/hello.txt', 'user.missing')).toBeUndefined();
+    expect(await rw.listxattr('/hello.txt', o())).toEqual(['user.a']);
+    expect(await rw.listxattr('/dir', o())).toEqual([]);
+    // A symlink holds no user attributes (EPERM), and the file it names, inside or out, is left alone.
+    expect(await kindOf(rw.setxattr('/rel-link', 'user.a', v('via link'), undefined, o()))).toBe('NotPermitted');
+    expect(await kindOf(rw.setxattr('/abs-out', 'user.a', v('via link'), undefined, o()))).toBe('NotPermitted');
+    expect(await text('/hello.txt', 'user.a')).toBe('2');
+    expect(await text('/rel-link', 'user.a')).toBeUndefined();
+    // Other namespaces belong to the machine: never set, never shown.
+    expect(await kindOf(rw.setxattr('/hello.txt', 'trusted.a', v('1'), undefined, o()))).toBe('NotPermitted');
+    expect(await text('/hello.txt', 'trusted.a')).toBeUndefined();
+    expect(await kindOf(ro.setxattr('/hello.txt', 'user.a', v('1'), undefined, o()))).toBe('ReadOnly');
+    expect(await kindOf(rw.getxattr('/nope', 'user.a', o()))).toBe('NotExist');
+    await rw.removexattr('/hello.txt', 'user.a', o());
+    expect(await kindOf(rw.removexattr('/hello.txt', 'user.a', o()))).toBe('NoAttribute');
+    await rw.removexattr('/dir/spaced näme', 'user.bin', o());
+    await rw.removexattr('/', 'user.top', o());
+    expect(await rw.listxattr('/', o())).toEqual([]);
+  });
+
   it('makes hard links, fifos, sockets and (as root) devices with the mode asked', async () => {
     await rw.link('/hello.txt', '/dir/hard', o());
     expect(readFileSync(join(root, 'dir/hard'), 'utf8')).toBe('hello world\n');

@@ -96,6 +96,9 @@ export interface OpHandlers {
   statfs?(req: Req, ino: number): void;
   getxattr?(req: Req, ino: number, name: string, size: number): void;
   listxattr?(req: Req, ino: number, size: number): void;
+  /** `value` is the session's read buffer: valid only until this returns; `flags`: XATTR_CREATE (1), XATTR_REPLACE (2). */
+  setxattr?(req: Req, ino: number, name: string, value: Buffer, flags: number): void;
+  removexattr?(req: Req, ino: number, name: string): void;
   create?(req: Req, parent: number, name: string, mode: number, flags: number): void;
   /** SEEK_DATA or SEEK_HOLE (the kernel answers the other whences itself). */
   lseek?(req: Req, ino: number, fh: number, offset: number, whence: number): void;
@@ -337,6 +340,17 @@ export class FuseSession {
         case OP.LISTXATTR:
           if (!ops.listxattr) break;
           return ops.listxattr(req, ino, b.readUInt32LE(at));
+        case OP.SETXATTR: {
+          // struct fuse_setxattr_in (size, flags: 8 bytes without FUSE_SETXATTR_EXT, never asked for), the name, the value.
+          if (!ops.setxattr) break;
+          const size = b.readUInt32LE(at);
+          const [name, value] = cstring(b, at + 8, end);
+          if (value + size > end) return this.replyErr(req, EPROTO);
+          return ops.setxattr(req, ino, name, b.subarray(value, value + size), b.readUInt32LE(at + 4));
+        }
+        case OP.REMOVEXATTR:
+          if (!ops.removexattr) break;
+          return ops.removexattr(req, ino, cstring(b, at, end)[0]);
         case OP.CREATE:
           if (!ops.create) break;
           return ops.create(req, ino, cstring(b, at + 16, end)[0], b.readUInt32LE(at + 4), b.readUInt32LE(at));

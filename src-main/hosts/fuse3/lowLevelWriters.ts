@@ -291,6 +291,22 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
         r.replyErr(req, 0);
       });
     },
+    setxattr: (req, ino, name, value, flags) => {
+      // user.* only, as getxattr (lowLevelOps.ts); a guest that keeps none: ENOSYS, and the kernel answers EOPNOTSUPP from then on.
+      if (!vfs.setxattr) return r.replyErr(req, E.ENOSYS);
+      if (!name.startsWith('user.')) return r.replyErr(req, E.EOPNOTSUPP);
+      if (flags & ~3 || flags === 3) return r.replyErr(req, E.EINVAL);
+      // A copy: the value lies in the session's read buffer, reused by the next request.
+      const v = Buffer.from(value);
+      const set = vfs.setxattr.bind(vfs);
+      serve(req, () => set(pathOf(ino), name, v, flags === 1 ? 'create' : flags === 2 ? 'replace' : undefined, opts(req)), okErr(req));
+    },
+    removexattr: (req, ino, name) => {
+      if (!vfs.removexattr) return r.replyErr(req, E.ENOSYS);
+      if (!name.startsWith('user.')) return r.replyErr(req, E.EOPNOTSUPP);
+      const remove = vfs.removexattr.bind(vfs);
+      serve(req, () => remove(pathOf(ino), name, opts(req)), okErr(req));
+    },
     rename: (req, parent, name, newparent, newname, flags) => {
       let from: string;
       let to: string;

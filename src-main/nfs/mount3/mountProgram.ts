@@ -39,6 +39,7 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   TooBig: Mountstat3.IO,
   CrossDevice: Mountstat3.IO,
   TooManyLinks: Mountstat3.IO,
+  NoAttribute: Mountstat3.IO,
 };
 
 /** Normalises a dirpath to a guest path, or undefined when it is not one we export. */

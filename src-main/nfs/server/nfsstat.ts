@@ -27,6 +27,8 @@ export const NFSSTAT: Record<FsErrorKind, Nfsstat3> = {
   TooBig: Nfsstat3.FBIG,
   CrossDevice: Nfsstat3.XDEV,
   TooManyLinks: Nfsstat3.MLINK,
+  // NFSv3 has no extended attributes: never answered by a procedure of its own.
+  NoAttribute: Nfsstat3.IO,
 };
 
 /** The nfsstat3 for anything a procedure caught. */

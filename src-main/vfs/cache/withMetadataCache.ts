@@ -353,6 +353,15 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     const f = vfs.mknod.bind(vfs);
     wrapped.mknod = (path, type, mode, rdev, opts) => change([path], false, () => f(path, type, mode, rdev, opts));
   }
+  // A node's extended attributes are never kept; its ctime changes with them.
+  if (vfs.setxattr) {
+    const f = vfs.setxattr.bind(vfs);
+    wrapped.setxattr = (path, name, value, how, opts) => change([path], false, () => f(path, name, value, how, opts));
+  }
+  if (vfs.removexattr) {
+    const f = vfs.removexattr.bind(vfs);
+    wrapped.removexattr = (path, name, opts) => change([path], false, () => f(path, name, opts));
+  }
   if (vfs.unlink) {
     const f = vfs.unlink.bind(vfs);
     wrapped.unlink = (path, opts) => change([path], false, () => f(path, opts));
