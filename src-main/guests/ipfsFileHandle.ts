@@ -1,5 +1,5 @@
 import { FsError } from '../vfs/FsError.ts';
-import type { CallOpts, FileHandle } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle } from '../vfs/types.ts';
 import type { BlockCache, Leaf } from './ipfsBlockCache.ts';
 
 // An open IPFS file, read a block at a time through the guest's BlockCache. Bytes are
@@ -20,6 +20,11 @@ export class IpfsFileHandle implements FileHandle {
   /** Where the last read ended. */
   private lastEnd = 0;
   private closed = false;
+  /**
+   * Optional: the file's attributes from what the handle holds (FileHandle.getattr), set by
+   * a guest whose names can go while the file is open (mfs): content by CID never changes.
+   */
+  getattr?: (opts: CallOpts) => Promise<Attr>;
 
   constructor(
     private readonly cid: string,

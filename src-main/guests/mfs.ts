@@ -180,7 +180,7 @@ export class MfsGuest implements Vfs {
     if (!f) await this.pending.settled(mp);
     f = this.pending.writing.get(mp);
     if (f) {
-      const h = f.handle();
+      const h = f.handle(this.describe(mp));
       if (flags.truncate) await h.truncate!(0, opts);
       return h;
     }
@@ -189,9 +189,18 @@ export class MfsGuest implements Vfs {
     if (!flags.write && !flags.truncate) {
       const h: IpfsFileHandle = new IpfsFileHandle(s.cid, s.size, this.blocks, () => this.readers.delete(h));
       this.readers.add(h);
+      // Its bytes are the CID's whatever happens to the name: a reader keeps them (and its
+      // fstat) after an unlink, as on a disk; no links once the name is known gone.
+      const a = this.attrOf(s, mp);
+      h.getattr = async () => ({ ...a, nlink: this.fresh.absent(mp) ? 0 : 1 });
       return h;
     }
-    return (await this.openForWrite(mp, s, !flags.truncate, opts)).handle();
+    return (await this.openForWrite(mp, s, !flags.truncate, opts)).handle(this.describe(mp));
+  }
+
+  /** An open file's attributes from what it holds (its handle's getattr), numbered as the path it was opened by. */
+  private describe(mp: string): (f: OpenFile) => Attr {
+    return (f) => this.openAttr(f, mp);
   }
 
   /** Starts buffering `mp`: empty, or (`keep`) with the bytes of `current`, what MFS holds there now. */
@@ -213,7 +222,7 @@ export class MfsGuest implements Vfs {
     const raced = this.pending.writing.get(mp);
     if (raced) {
       // another open won meanwhile: use its buffer (one per path)
-      void f.handle().close();
+      void f.handle(this.describe(mp)).close();
       return raced;
     }
     this.pending.writing.set(mp, f);
@@ -271,7 +280,7 @@ export class MfsGuest implements Vfs {
       f.mode = mode & 0o7777;
       this.fresh.added(mp);
     }
-    return f.handle();
+    return f.handle(this.describe(mp));
   }
 
   async mkdir(path: string, mode: number, opts: CallOpts): Promise<void> {

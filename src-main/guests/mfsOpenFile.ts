@@ -2,7 +2,7 @@ import { open, type FileHandle as NodeFileHandle, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PutItem } from '../ipfs/mfs/MfsBackend.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
-import type { CallOpts, FileHandle } from '../vfs/types.ts';
+import type { Attr, CallOpts, FileHandle, SetAttr } from '../vfs/types.ts';
 
 // Write-back for one MFS file that is open for writing: every write goes to a local cache
 // file (so cp, editors and git run at local speed), and the whole file is put into MFS
@@ -84,8 +84,11 @@ export class OpenFile {
     return f;
   }
 
-  /** A handle on this file; each must be closed. */
-  handle(): FileHandle {
+  /**
+   * A handle on this file; each must be closed. `describe` gives the file's attributes from
+   * what it holds (FileHandle.getattr: what a host answers for it once its name is gone).
+   */
+  handle(describe: (f: OpenFile) => Attr): FileHandle {
     this.refs++;
     let closed = false;
     const live = (): void => {
@@ -107,6 +110,17 @@ export class OpenFile {
       flush: async (opts) => {
         live();
         await this.flush(opts);
+      },
+      // The open file itself, by name or not (unlinked while open: its bytes and attributes
+      // stay with its descriptors, as on a disk, and go nowhere at the last close).
+      getattr: async () => {
+        live();
+        return { ...describe(this), nlink: this.orphaned ? 0 : 1 };
+      },
+      setattr: async (attr) => {
+        live();
+        await this.setattr(attr);
+        return { ...describe(this), nlink: this.orphaned ? 0 : 1 };
       },
       close: async () => {
         if (closed) return;
@@ -139,9 +153,29 @@ export class OpenFile {
     this.touched();
   }
 
+  /**
+   * Size, mode and mtime set on the open file (owners: MFS keeps none). A file still named
+   * puts them with its bytes at the next flush; an orphaned one keeps them until it closes.
+   */
+  private async setattr(attr: SetAttr): Promise<void> {
+    if (attr.size !== undefined) await this.truncate(attr.size);
+    if (attr.mode !== undefined) this.mode = attr.mode & 0o7777;
+    if (attr.mtime !== undefined) {
+      this.mtime = attr.mtime;
+      this.keepMtime = true;
+    }
+    if (attr.mode !== undefined || attr.mtime !== undefined) this.changed();
+  }
+
+  /** Bytes changed now: the mtime moves on, and a flush follows. */
   private touched(): void {
-    this.dirty = true;
     this.mtime = Date.now();
+    this.changed();
+  }
+
+  /** Something to put: flushed after IDLE_FLUSH_MS without another change. */
+  private changed(): void {
+    this.dirty = true;
     clearTimeout(this.idle);
     this.idle = setTimeout(() => {
       this.flush(undefined, false).catch((err: unknown) => (this.failed = toFsError(err)));

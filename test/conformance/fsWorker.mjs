@@ -99,7 +99,7 @@ const ops = {
   async symlink(t, p) { await fsp.symlink(t, at(p)); },
   async readlink(p) { return fsp.readlink(at(p)); },
   async writeBig(p, bytes) { await fsp.writeFile(at(p), Buffer.alloc(bytes, 7)); },
-  async fdOpen(p) { const fh = await fsp.open(at(p), 'r+'); const id = nextFd++; fds.set(id, fh); return id; },
+  async fdOpen(p, readOnly) { const fh = await fsp.open(at(p), readOnly ? 'r' : 'r+'); const id = nextFd++; fds.set(id, fh); return id; },
   async fdWrite(id, pos, b64) { await fds.get(id).write(Buffer.from(b64, 'base64'), 0, undefined, pos); },
   async fdRead(id, pos, len) { const b = Buffer.alloc(len); const { bytesRead } = await fds.get(id).read(b, 0, len, pos); return b.subarray(0, bytesRead).toString('base64'); },
   async fdTruncate(id, size) { await fds.get(id).truncate(size); },

@@ -55,7 +55,8 @@ export interface TreeWriter {
   listxattr(p: string): Promise<string[]>;
   removexattr(p: string, name: string): Promise<void>;
   writeBig(p: string, bytes: number): Promise<void>;
-  fdOpen(p: string): Promise<number>;
+  /** Opens `p` for reading and writing, or (`readOnly`) for reading only. */
+  fdOpen(p: string, readOnly?: boolean): Promise<number>;
   fdWrite(fd: number, pos: number, data: Uint8Array): Promise<void>;
   fdRead(fd: number, pos: number, len: number): Promise<Buffer>;
   fdTruncate(fd: number, size: number): Promise<void>;
@@ -303,6 +304,27 @@ export function writableConformance(name: string, make: WritableFactory, opts: {
       if (caps.enforces && caps.who.uid !== 0) expect(await failure(w.setxattr('/rootfile', 'user.mine', '1'))).toBe('Permission');
       await w.unlink(`${A}/xa`);
       await w.rmdir(`${A}/xd`);
+    });
+
+    it('a file unlinked while open keeps its bytes for its descriptor, and is gone by its name', async () => {
+      const p = `${A}/held`;
+      await w.create(p, 0o644, 'data');
+      const fd = await w.fdOpen(p);
+      const reader = await w.fdOpen(p, true);
+      await w.unlink(p);
+      expect(await failure(w.stat(p))).toBe('NotExist');
+      await w.fdWrite(fd, 4, Buffer.from('more'));
+      expect((await w.fdRead(fd, 0, 20)).toString()).toBe('datamore');
+      // A reader opened before the unlink reads on too (what it sees of the writes after
+      // it opened is the guest's: MFS readers hold the bytes they opened).
+      expect((await w.fdRead(reader, 0, 4)).toString()).toBe('data');
+      await w.fdClose(reader);
+      await w.fdClose(fd);
+      expect(await failure(w.stat(p))).toBe('NotExist');
+      // A new file at the name is another file.
+      await w.create(p, 0o644, 'new');
+      expect((await w.read(p)).toString()).toBe('new');
+      await w.unlink(p);
     });
 
     it('reports ENOSPC, ENAMETOOLONG, EXDEV and EFBIG as themselves', async () => {

@@ -94,9 +94,9 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
         await h.close();
       }
     },
-    async fdOpen(p) {
+    async fdOpen(p, readOnly) {
       const id = next++;
-      handles.set(id, await vfs.open(p, { write: true }, o()));
+      handles.set(id, await vfs.open(p, { write: !readOnly }, o()));
       return id;
     },
     async fdWrite(id, pos, data) {
@@ -166,7 +166,7 @@ export function processWriter(root: string, user: 'root' | 'nobody'): TreeWriter
     listxattr: (p) => ask<string[]>('listxattr', p),
     removexattr: (p, name) => ask('removexattr', p, name),
     writeBig: (p, bytes) => ask('writeBig', p, bytes),
-    fdOpen: (p) => ask<number>('fdOpen', p),
+    fdOpen: (p, readOnly) => ask<number>('fdOpen', p, readOnly === true),
     fdWrite: (id, pos, data) => ask('fdWrite', id, pos, Buffer.from(data).toString('base64')),
     fdRead: async (id, pos, len) => Buffer.from(await ask<string>('fdRead', id, pos, len), 'base64'),
     fdTruncate: (id, size) => ask('fdTruncate', id, size),
