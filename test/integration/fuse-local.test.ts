@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +153,22 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(UNLINKED_OPEN);
     expect(readFileSync(join(src, 'held'), 'utf8')).toBe('a new file');
+  });
+
+  // Names are kept as UTF-8 strings: two Latin-1 names ("caf\xe9", "caf\xe8") would both
+  // decode to "caf\ufffd" and make, open and overwrite one file. Refused, as a disk that
+  // holds UTF-8 only refuses them (EILSEQ); nothing is made.
+  it.skipIf(hostName === 'fuse-native')('refuses names that are not UTF-8 (EILSEQ) and makes nothing', async () => {
+    await mount(false);
+    const before = readdirSync(src).length;
+    for (const last of [0xe9, 0xe8]) {
+      const name = Buffer.concat([Buffer.from(`${mnt}/caf`), Buffer.from([last])]);
+      await expect(writeFile(name, 'latin-1')).rejects.toMatchObject({ code: 'EILSEQ' });
+      await expect(mkdir(name)).rejects.toMatchObject({ code: 'EILSEQ' });
+    }
+    expect(readdirSync(src).length).toBe(before);
+    await writeFile(join(mnt, 'caf\ufffd'), 'a name like any other');
+    expect(readFileSync(join(src, 'caf\ufffd'), 'utf8')).toBe('a name like any other');
   });
 
   // A sparse file's holes are seen through the mount (lseek SEEK_DATA / SEEK_HOLE), so cp,

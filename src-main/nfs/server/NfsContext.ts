@@ -1,5 +1,6 @@
 import { XdrError } from '../xdr/XdrError.ts';
 import type { XdrReader } from '../xdr/XdrReader.ts';
+import { isUtf8 } from 'node:buffer';
 import type { Attr, Vfs } from '../../vfs/types.ts';
 import type { RpcCall } from '../rpc/RpcServer.ts';
 import { FHSIZE3, Nfsstat3 } from '../nfs3/constants.ts';
@@ -7,6 +8,7 @@ import type { NfsAuthPolicy } from './credentials.ts';
 import type { DirListingCache } from './DirListingCache.ts';
 import type { HandleTable } from './HandleTable.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
+import { NOT_UTF8 } from './names.ts';
 import type { OpenFileCache } from './OpenFileCache.ts';
 
 /** Everything a procedure needs; one per NFS server, passed explicitly (no globals). */
@@ -42,7 +44,9 @@ export function readFh(r: XdrReader): Buffer {
 export function readName(r: XdrReader): string {
   const raw = r.opaque(1024);
   if (raw.length > 255) return 'x'.repeat(256); // becomes NAMETOOLONG in checkName
-  return raw.toString('utf8');
+  const name = raw.toString('utf8');
+  // Bytes that are not UTF-8 would decode to U+FFFD, and two such names to one file: INVAL in checkName.
+  return name.includes('\ufffd') && !isUtf8(raw) ? NOT_UTF8 : name;
 }
 
 /**

@@ -5,8 +5,12 @@ import { parentOf } from '../../vfs/pathNames.ts';
 // Guest paths are built here only, so no name from the wire can leave the export:
 // names with "/" or NUL, and "." / ".." where an entry is created, are refused.
 
+/** What readName gives for a name whose bytes are not UTF-8 (NUL: no real name holds it). */
+export const NOT_UTF8 = '\0not UTF-8';
+
 /** Checks a filename3 from the wire (RFC 1813 §2.5) that must name a real entry. */
 export function checkName(name: string): void {
+  if (name === NOT_UTF8) throw new NfsStatusError(Nfsstat3.INVAL, 'file name is not UTF-8 (Berth keeps names as UTF-8)');
   if (name.length === 0) throw new NfsStatusError(Nfsstat3.INVAL, 'empty file name');
   if (Buffer.byteLength(name) > NAME_MAX) throw new NfsStatusError(Nfsstat3.NAMETOOLONG, `file name longer than ${NAME_MAX} bytes`);
   if (name.includes('/') || name.includes('\0')) throw new NfsStatusError(Nfsstat3.INVAL, 'file name contains "/" or NUL');
