@@ -3,7 +3,7 @@ import { FsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, FileHandle, FileHandleNow, SetAttr } from '../vfs/types.ts';
 import { attrOfNs, type OwnerShown } from './localAttrs.ts';
 import { fromNode } from './localErrors.ts';
-import { canSeekDataHole, seekIn } from './localSeek.ts';
+import { canFallocate, canSeekDataHole, fallocateIn, seekIn } from './localFdCalls.ts';
 import { hasUtimensat, setTimesFdSync } from './localTimes.ts';
 
 // An open local file on a local disk, read and written by blocking calls on the JavaScript
@@ -49,6 +49,7 @@ export class LocalFileSync implements FileHandle {
       },
       ...(canWrite ? { setattr: (attr: SetAttr) => this.setattrNow(attr) } : {}),
       ...(canSeekDataHole() ? { seek: (offset: number, what: 'data' | 'hole') => this.seekNow(offset, what) } : {}),
+      ...(canWrite && canFallocate() ? { fallocate: (mode: number, offset: number, length: number) => this.fallocateNow(mode, offset, length) } : {}),
       named: () => !this.closed && this.proof !== undefined && this.proof(),
     };
   }
@@ -59,6 +60,16 @@ export class LocalFileSync implements FileHandle {
   /** Sets what proves the file's path still names it (the guest's inotify watch of its folder). */
   provenBy(proof: () => boolean): void {
     this.proof = proof;
+  }
+
+  private fallocateNow(mode: number, offset: number, length: number): void {
+    this.live();
+    this.writable();
+    try {
+      fallocateIn(this.fd, mode, offset, length, this.path);
+    } catch (err) {
+      throw fromNode(err, this.path);
+    }
   }
 
   private seekNow(offset: number, what: 'data' | 'hole'): number | null {

@@ -134,6 +134,12 @@ export interface FileHandleNow {
    */
   seek?(offset: number, what: 'data' | 'hole'): number | null;
   /**
+   * Optional: fallocate(2) on the open file: `mode` 0 reserves room (growing the file),
+   * else Linux's FALLOC_FL_* bits as the caller gave them (keep size, punch a hole, zero a
+   * range); what the disk cannot do fails as it says (EOPNOTSUPP).
+   */
+  fallocate?(mode: number, offset: number, length: number): void;
+  /**
    * Optional: whether the path the file was opened by still names this very file, proven
    * without a system call (the local guest: inotify saw no name made, removed or renamed in
    * its folder since). False when that cannot be said; a host then goes by the path.

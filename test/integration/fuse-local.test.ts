@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,34 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(readdirSync(src).length).toBe(before);
     await writeFile(join(mnt, 'caf\ufffd'), 'a name like any other');
     expect(readFileSync(join(src, 'caf\ufffd'), 'utf8')).toBe('a name like any other');
+  });
+
+  // fallocate(1) through the mount is the file's own fallocate(2): it failed with EOPNOTSUPP.
+  it.skipIf(hostName === 'fuse-native')('fallocate reserves room, punches holes and zeroes ranges', async () => {
+    await mount(false);
+    const MiB = 1 << 20;
+    const fallocate = async (...args: string[]): Promise<void> => {
+      const r = await runCommand('fallocate', args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    };
+    await fallocate('-l', '1M', join(mnt, 'reserved'));
+    const reserved = statSync(join(src, 'reserved'));
+    expect({ size: reserved.size, held: reserved.blocks >= MiB / 512 }).toEqual({ size: MiB, held: true });
+    writeFileSync(join(src, 'data'), Buffer.alloc(MiB, 0x61));
+    await fallocate('-p', '-o', '4096', '-l', '8192', join(mnt, 'data'));
+    // Zeroing a range where the disk can (ext4, xfs; tmpfs cannot: there EOPNOTSUPP, as on the disk).
+    writeFileSync(join(src, 'probe'), 'x');
+    const diskZeroes = (await runCommand('fallocate', ['-z', '-l', '4096', join(src, 'probe')])).code === 0;
+    const z = await runCommand('fallocate', ['-z', '-o', String(MiB - 4096), '-l', '4096', join(mnt, 'data')]);
+    expect(z.code === 0 ? 'zeroed' : z.stderr.trim()).toBe(diskZeroes ? 'zeroed' : 'fallocate: fallocate failed: Operation not supported');
+    const d = readFileSync(join(src, 'data'));
+    expect(d.length).toBe(MiB);
+    const tail = diskZeroes ? 0 : 0x61;
+    expect([d[4095], d[4096], d[12287], d[12288], d[MiB - 4097], d[MiB - 4096], d[MiB - 1]]).toEqual([0x61, 0, 0, 0x61, 0x61, tail, tail]);
+    // The punched hole holds no blocks on the disk; through the mount the same bytes read.
+    expect(statSync(join(src, 'data')).blocks).toBeLessThan(MiB / 512);
+    expect((await readFile(join(mnt, 'data'))).equals(d)).toBe(true);
   });
 
   // A sparse file's holes are seen through the mount (lseek SEEK_DATA / SEEK_HOLE), so cp,

@@ -102,6 +102,8 @@ export interface OpHandlers {
   setxattr?(req: Req, ino: number, name: string, value: Buffer, flags: number): void;
   removexattr?(req: Req, ino: number, name: string): void;
   create?(req: Req, parent: number, name: string, mode: number, flags: number): void;
+  /** fallocate(2) on an open file: `mode` as the caller gave it. */
+  fallocate?(req: Req, ino: number, fh: number, offset: number, length: number, mode: number): void;
   /** SEEK_DATA or SEEK_HOLE (the kernel answers the other whences itself). */
   lseek?(req: Req, ino: number, fh: number, offset: number, whence: number): void;
 }
@@ -367,6 +369,10 @@ export class FuseSession {
         case OP.CREATE:
           if (!ops.create) break;
           return ops.create(req, ino, cstring(b, at + 16, end)[0], b.readUInt32LE(at + 4), b.readUInt32LE(at));
+        case OP.FALLOCATE:
+          // struct fuse_fallocate_in: fh, offset, length, mode.
+          if (!ops.fallocate) break;
+          return ops.fallocate(req, ino, readU64(b, at), readU64(b, at + 8), readU64(b, at + 16), b.readUInt32LE(at + 24));
         case OP.LSEEK:
           // struct fuse_lseek_in: fh, offset, whence.
           if (!ops.lseek) break;

@@ -307,6 +307,21 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       const remove = vfs.removexattr.bind(vfs);
       serve(req, () => remove(pathOf(ino), name, opts(req)), okErr(req));
     },
+    fallocate: (req, _ino, fh, offset, length, mode) => {
+      // The open file's own fallocate where the guest offers it (a local file), at once;
+      // elsewhere ENOSYS, and the kernel answers EOPNOTSUPP for the mount from then on.
+      const now = handles.get(fh)?.now;
+      if (!now?.fallocate) return r.replyErr(req, E.ENOSYS);
+      try {
+        now.fallocate(mode, offset, length);
+      } catch (err) {
+        // A mode this disk cannot do (EOPNOTSUPP, read as InvalidOperation) must not answer
+        // ENOSYS: the kernel would stop sending any FALLOCATE.
+        if (err instanceof FsError && err.kind === 'InvalidOperation') return r.replyErr(req, E.EOPNOTSUPP);
+        return fail(req, err);
+      }
+      r.replyErr(req, 0);
+    },
     rename: (req, parent, name, newparent, newname, flags) => {
       let from: string;
       let to: string;

@@ -198,6 +198,16 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
       if (now.named) out.now.named = now.named.bind(now);
       // Only reads where data lies: nothing for the cache to forget.
       if (now.seek) out.now.seek = now.seek.bind(now);
+      if (now.fallocate) {
+        const allocate = now.fallocate.bind(now);
+        out.now.fallocate = (mode, offset, length) => {
+          try {
+            allocate(mode, offset, length);
+          } finally {
+            forget(path);
+          }
+        };
+      }
       if (now.setattr) {
         const set = now.setattr.bind(now);
         out.now.setattr = (attr) => {
