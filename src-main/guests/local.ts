@@ -68,6 +68,10 @@ export function splitGuestPath(path: string): string[] {
   return parts;
 }
 
+/** renameat2's flags (linux/fs.h). */
+const RENAME_NOREPLACE = 1;
+const RENAME_EXCHANGE = 2;
+
 /** Read-write (or read-only) view of one local folder. */
 export class LocalGuest implements Vfs {
   readonly name: string;
@@ -543,6 +547,19 @@ export class LocalGuest implements Vfs {
     this.writable(to);
     await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => this.paths.rename(fd, fromName, td, toName)));
     // Folders kept under either name now name other paths (they would be re-proven anyway).
+    this.paths.forgetTree(splitGuestPath(from));
+    this.paths.forgetTree(splitGuestPath(to));
+  }
+
+  async rename2(from: string, to: string, how: 'noreplace' | 'exchange', opts: CallOpts): Promise<void> {
+    this.check(opts);
+    this.writable(to);
+    if (how === 'exchange') this.writable(from);
+    const rename2 = this.paths.rename2?.bind(this.paths);
+    if (!rename2) throw new FsError('InvalidItem', `${this.name}: renames with flags need renameat2, which did not load here`);
+    const flags = how === 'noreplace' ? RENAME_NOREPLACE : RENAME_EXCHANGE;
+    await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => rename2(fd, fromName, td, toName, flags)));
+    // As rename: folders kept under either name now name other paths.
     this.paths.forgetTree(splitGuestPath(from));
     this.paths.forgetTree(splitGuestPath(to));
   }

@@ -77,8 +77,13 @@ export class AtPaths implements LocalPaths<AtDir> {
     if (!ops) throw new FsError('InvalidOperation', 'the openat walk needs koffi and libc, which could not be loaded');
     this.ops = ops;
     this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
+    if (ops.has('renameat2')) {
+      this.rename2 = async (from, fromName, to, toName, flags) => void (await this.call({ inline: from.inline && to.inline }, 'renameat2', [from.fd, fromName, to.fd, toName, flags]));
+    }
     if (PLATFORM!.xattrs && HAS_PROC_FD) this.xattr = (d, name, call, args, outSize) => this.call(d, call, [xattrPath(d.fd, name), ...args], outSize);
   }
+
+  readonly rename2?: (from: AtDir, fromName: string, to: AtDir, toName: string, flags: number) => Promise<void>;
 
   readonly xattr?: (d: AtDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
 

@@ -103,6 +103,8 @@ export type Answer = [ret: number, errno: number, out?: Uint8Array];
 /** The ops both threads run (see bindOps). `null` in `args` stands for the out buffer. */
 export interface Ops {
   call(name: CallName, args: unknown[], outSize: number): Answer;
+  /** Whether `name` is bound here (renameat2 needs glibc 2.28; the xattr calls Linux). */
+  has(name: CallName): boolean;
   /** Opens each of `parts` in turn from `rootFd` with `flags`; the fd, or -1, errno and the index that failed. */
   walk(rootFd: number, parts: readonly string[], flags: number): [fd: number, errno: number];
   /** The names in the folder open as `fd` (consumed), without "." and ".."; errno on failure. */
@@ -112,7 +114,7 @@ export interface Ops {
 
 /** The calls bound (their C prototypes are in bindOps). */
 export type CallName =
-  | 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'fchmodat2' | 'utimensat'
+  | 'openat' | 'fstatat' | 'mkdirat' | 'mknodat' | 'unlinkat' | 'renameat' | 'renameat2' | 'linkat' | 'symlinkat' | 'readlinkat' | 'fchownat' | 'fchmodat' | 'fchmodat2' | 'utimensat'
   | XattrCallName;
 
 /** Linux's extended attribute calls on a path, never following its last component (localXattrs.ts). */
@@ -152,6 +154,12 @@ export function bindOps(koffi: any, P: Platform): Ops {
     const nr = P.fchmodat2;
     fns.fchmodat2 = (dirfd: number, path: string, mode: number, flags: number) => syscall(nr, 'int', dirfd, 'const char *', path, 'uint32_t', mode, 'int', flags);
   }
+  // renameat2 (glibc 2.28+; not on macOS): RENAME_NOREPLACE and RENAME_EXCHANGE (localPaths.ts rename2).
+  try {
+    fns.renameat2 = lib.func('int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)');
+  } catch {
+    // none here: a rename with flags answers EINVAL, and callers fall back
+  }
   // Linux's getdents64 (glibc 2.30+): a folder's entries in one call per buffer, where
   // readdir(3) is one koffi call per entry; elsewhere (macOS) readdir.
   let getdents64: ((fd: number, buf: Buffer, n: number) => unknown) | undefined;
@@ -167,6 +175,7 @@ export function bindOps(koffi: any, P: Platform): Ops {
   const closedir = lib.func('int closedir(void *d)');
   const close = lib.func('int close(int fd)');
   return {
+    has: (name) => fns[name] !== undefined,
     call(name, args, outSize) {
       const out = outSize > 0 ? Buffer.alloc(outSize) : undefined;
       const ret = Number(fns[name]!(...args.map((a) => (a === null ? out : a))));

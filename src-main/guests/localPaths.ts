@@ -95,6 +95,8 @@ export interface LocalPaths<D extends DirRef = DirRef> {
    * in `d`, or on `d` itself (localXattrs.ts), with the node's path put first in `args`.
    */
   xattr?(d: D, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number): Promise<Answer>;
+  /** Where renameat2 is bound: a rename with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). */
+  rename2?(from: D, fromName: string, to: D, toName: string, flags: number): Promise<void>;
 }
 
 const KINDS: readonly PathsKind[] = ['proc', 'openat'];

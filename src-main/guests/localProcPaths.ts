@@ -78,8 +78,13 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   ) {
     this.dirs = new LocalDirs(root);
     this.freeLater = new FreeLater(undefined, at);
+    if (at?.has('renameat2')) {
+      this.rename2 = async (from, fromName, to, toName, flags) => void (await callAt(at, from.inline && to.inline, 'renameat2', [from.fd, fromName, to.fd, toName, flags]));
+    }
     if (at && PLATFORM!.xattrs) this.xattr = (d, name, call, args, outSize) => callAt(at, d.inline, call, [xattrPath(d.fd, name), ...args], outSize);
   }
+
+  readonly rename2?: (from: ProcDir, fromName: string, to: ProcDir, toName: string, flags: number) => Promise<void>;
 
   readonly xattr?: (d: ProcDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
 

@@ -310,6 +310,11 @@ export interface Vfs {
   unlink?(path: string, opts: CallOpts): Promise<void>;
   rmdir?(path: string, opts: CallOpts): Promise<void>;
   rename?(from: string, to: string, opts: CallOpts): Promise<void>;
+  /**
+   * Optional: rename(2) with a flag: 'noreplace' fails where `to` exists (Exist), 'exchange'
+   * swaps the two (both must exist). Guests without it leave callers to fall back (EINVAL).
+   */
+  rename2?(from: string, to: string, how: 'noreplace' | 'exchange', opts: CallOpts): Promise<void>;
   /** Changes attributes; resolves with those after the change where the guest has them without another call (NFS: SETATTR's wcc_data), else with nothing. */
   setattr?(path: string, attr: SetAttr, opts: CallOpts): Promise<Attr | void>;
 

@@ -211,6 +211,10 @@ export function withTimeouts(vfs: Vfs, ms: number): Vfs {
     const f = vfs.rename.bind(vfs);
     wrapped.rename = (from, to, opts) => call(opts, () => `${vfs.name}: rename ${from}`, (o) => f(from, to, o));
   }
+  if (vfs.rename2) {
+    const f = vfs.rename2.bind(vfs);
+    wrapped.rename2 = (from, to, how, opts) => call(opts, () => `${vfs.name}: rename (${how}) ${from}`, (o) => f(from, to, how, o));
+  }
   if (vfs.setattr) {
     const f = vfs.setattr.bind(vfs);
     wrapped.setattr = (path, attr: SetAttr, opts) => call(opts, () => `${vfs.name}: setattr ${path}`, (o) => f(path, attr, o));

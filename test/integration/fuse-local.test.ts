@@ -171,6 +171,37 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(readFileSync(join(src, 'caf\ufffd'), 'utf8')).toBe('a name like any other');
   });
 
+  // renameat2's flags: RENAME_NOREPLACE to a new name (what every `mv` tries first: it was
+  // EINVAL, then a plain rename, racy for `mv -n`) and RENAME_EXCHANGE (both names swapped at once).
+  it.skipIf(hostName === 'fuse-native')('renames with RENAME_NOREPLACE and RENAME_EXCHANGE', async () => {
+    await mount(false);
+    mkdirSync(join(src, 'swap/dir'), { recursive: true });
+    writeFileSync(join(src, 'swap/dir/inside'), 'in the folder');
+    writeFileSync(join(src, 'swap/file'), 'a file');
+    writeFileSync(join(src, 'swap/taken'), 'taken');
+    const script = [
+      "const koffi = require(require.resolve('koffi', { paths: [process.argv[2]] }));",
+      "const renameat2 = koffi.load('libc.so.6').func('int renameat2(int a, const char *f, int b, const char *t, unsigned int flags)');",
+      "const fs = require('node:fs');",
+      'const d = process.argv[1];',
+      'const r2 = (f, t, flags) => (renameat2(-100, d + f, -100, d + t, flags) === 0 ? 0 : -koffi.errno());',
+      "const out = { fresh: r2('/file', '/moved', 1), taken: r2('/moved', '/taken', 1), swap: r2('/dir', '/moved', 2) };",
+      // Read through the mount after the swap: the kernel's nodes must follow the names.
+      "out.file = fs.readFileSync(d + '/dir', 'utf8');",
+      "out.inside = fs.readFileSync(d + '/moved/inside', 'utf8');",
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    // The nodes are known to the kernel first (a lookup of each), as after an ls.
+    await sh(`ls -lR ${mnt}/swap > /dev/null`);
+    const r = await runCommand(process.execPath, ['-e', script, join(mnt, 'swap'), process.cwd()]);
+    expect(r.stderr).toBe('');
+    // 0, EEXIST (17), 0; then "dir" is the file and "moved" the folder, on the disk too.
+    expect(JSON.parse(r.stdout)).toEqual({ fresh: 0, taken: -17, swap: 0, file: 'a file', inside: 'in the folder' });
+    expect(readFileSync(join(src, 'swap/dir'), 'utf8')).toBe('a file');
+    expect(readFileSync(join(src, 'swap/moved/inside'), 'utf8')).toBe('in the folder');
+    expect(readFileSync(join(src, 'swap/taken'), 'utf8')).toBe('taken');
+  });
+
   // fallocate(1) through the mount is the file's own fallocate(2): it failed with EOPNOTSUPP.
   it.skipIf(hostName === 'fuse-native')('fallocate reserves room, punches holes and zeroes ranges', async () => {
     await mount(false);

@@ -146,6 +146,27 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     await t.close();
   });
 
+  it('renames with noreplace and exchange (renameat2), never through a symlink', async () => {
+    if (!libc) {
+      expect(await kindOf(rw.rename2('/hello.txt', '/x', 'noreplace', o()))).toBe('InvalidItem');
+      return;
+    }
+    writeFileSync(join(root, 'r2-a'), 'A');
+    writeFileSync(join(root, 'r2-b'), 'B');
+    expect(await kindOf(rw.rename2('/r2-a', '/r2-b', 'noreplace', o()))).toBe('Exist');
+    await rw.rename2('/r2-a', '/r2-c', 'noreplace', o());
+    await rw.rename2('/r2-c', '/r2-b', 'exchange', o());
+    expect([readFileSync(join(root, 'r2-c'), 'utf8'), readFileSync(join(root, 'r2-b'), 'utf8')]).toEqual(['B', 'A']);
+    // A symlink named is swapped itself, not what it points to outside.
+    await rw.rename2('/r2-c', '/abs-out', 'exchange', o());
+    expect(readFileSync(join(root, 'abs-out'), 'utf8')).toBe('B');
+    expect(readFileSync(join(outside, 'secret'), 'utf8')).toBe('top secret');
+    await rw.rename2('/r2-c', '/abs-out', 'exchange', o());
+    expect(await kindOf(rw.rename2('/r2-b', '/nope', 'exchange', o()))).toBe('NotExist');
+    expect(await kindOf(ro.rename2('/r2-b', '/r2-d', 'noreplace', o()))).toBe('ReadOnly');
+    for (const n of ['r2-b', 'r2-c']) rmSync(join(root, n));
+  });
+
   it('keeps user extended attributes of files, folders and the root, never through a symlink', async () => {
     const v = (s: string): Buffer => Buffer.from(s);
     const text = async (p: string, name: string): Promise<string | undefined> => {

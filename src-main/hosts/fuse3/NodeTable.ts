@@ -154,6 +154,25 @@ export class NodeTable {
     return replaced;
   }
 
+  /** `a` and `b` swapped names (RENAME_EXCHANGE): each node at or under one now lies at or under the other. */
+  exchanged(a: string, b: string): void {
+    const moved: [FuseNode, string][] = [];
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const n = this.byPath.get(from);
+      if (!n) continue;
+      moved.push([n, to]);
+      const prefix = `${from}/`;
+      if (n.folder && n.path !== '/') for (const [p, c] of this.byPath) if (p.startsWith(prefix)) moved.push([c, to + p.slice(from.length)]);
+    }
+    for (const [n] of moved) this.byPath.delete(n.path);
+    for (const [n, p] of moved) {
+      n.path = p;
+      this.byPath.set(p, n);
+    }
+    this.markAbove(a);
+    this.markAbove(b);
+  }
+
   /** Marks the nearest node above `path` as having nodes below it (FuseNode.folder). */
   private markAbove(path: string): void {
     for (let p = path; p !== '/'; ) {

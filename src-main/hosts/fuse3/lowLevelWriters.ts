@@ -331,8 +331,18 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       } catch (err) {
         return fail(req, err);
       }
-      // RENAME_NOREPLACE / RENAME_EXCHANGE: the vfs has neither; EINVAL makes mv fall back.
-      if (flags !== 0) return r.replyErr(req, E.EINVAL);
+      // RENAME_NOREPLACE (1) / RENAME_EXCHANGE (2) where the guest has them (a local folder:
+      // renameat2); elsewhere EINVAL, and mv falls back to a plain rename.
+      if (flags !== 0) {
+        if (!vfs.rename2 || (flags !== 1 && flags !== 2)) return r.replyErr(req, E.EINVAL);
+        const exchange = flags === 2;
+        const rename2 = vfs.rename2.bind(vfs);
+        return serve(req, () => rename2(from, to, exchange ? 'exchange' : 'noreplace', opts(req)), () => {
+          if (exchange) nodes.exchanged(from, to);
+          else linksChanged(nodes.renamed(from, to));
+          r.replyErr(req, 0);
+        });
+      }
       if (changedNow(req, (now) => now.rename(from, to), () => linksChanged(nodes.renamed(from, to)))) return;
       serve(req, () => (vfs.rename ?? readOnly).call(vfs, from, to, opts(req)), () => {
         linksChanged(nodes.renamed(from, to));

@@ -384,6 +384,10 @@ export function withMetadataCache(vfs: Vfs, options: MetadataCacheOptions): Vfs 
     const f = vfs.rename.bind(vfs);
     wrapped.rename = (from, to, opts) => change([from, to], true, () => f(from, to, opts));
   }
+  if (vfs.rename2) {
+    const f = vfs.rename2.bind(vfs);
+    wrapped.rename2 = (from, to, how, opts) => change([from, to], true, () => f(from, to, how, opts));
+  }
   if (vfs.setattr) {
     const f = vfs.setattr.bind(vfs);
     wrapped.setattr = (path, attr, opts) => change([path], false, () => f(path, attr, opts));

@@ -39,6 +39,23 @@ describe('NodeTable', () => {
     expect(NodeTable.child(d, 'x')).toBe('/e/x');
   });
 
+  it('swaps two names with everything below them (RENAME_EXCHANGE), leaving their neighbours', () => {
+    const t = new NodeTable();
+    const d = t.remember('/d', 0);
+    const below = t.remember('/d/sub/g', 0);
+    const f = t.remember('/f', 0);
+    const near = t.remember('/dx', 0);
+    t.exchanged('/d', '/f');
+    expect([d.path, below.path, f.path, near.path]).toEqual(['/f', '/f/sub/g', '/d', '/dx']);
+    expect(t.remember('/f', 0)).toBe(d);
+    expect(t.remember('/f/sub/g', 0)).toBe(below);
+    expect(t.remember('/d', 0)).toBe(f);
+    // One side unknown to the kernel: the other moves alone.
+    t.exchanged('/d', '/new');
+    expect(f.path).toBe('/new');
+    expect(t.remember('/d', 0)).not.toBe(f);
+  });
+
   it('a renamed folder takes along nodes moved into it and those of the folder it replaced at its name', () => {
     const t = new NodeTable();
     t.remember('/d', 0);
