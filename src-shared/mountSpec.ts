@@ -104,6 +104,12 @@ export const LocalGuestSchema = z.object({
   kind: z.literal('local'),
   path: absPath,
   readOnly: z.boolean().default(false),
+  /**
+   * Keep the folder's user.* extended attributes (Linux; FUSE only, NFSv3 has none). Off by
+   * default: with them the kernel asks the mount before every write whether the file
+   * carries capabilities, a round trip per write, passthrough's too (docs/architecture.md).
+   */
+  xattrs: z.boolean().optional(),
   ...guestCommon,
 });
 

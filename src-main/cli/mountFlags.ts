@@ -26,6 +26,7 @@ export const MOUNT_FLAGS = {
   uid: { type: 'string' },
   gid: { type: 'string' },
   'allow-other': { type: 'boolean' },
+  xattrs: { type: 'boolean' },
   option: { type: 'string', short: 'o', multiple: true },
   clients: { type: 'string', multiple: true },
   'nfs-no-root-squash': { type: 'boolean' },
@@ -107,6 +108,8 @@ export function parseMountArgs(args: string[]): ParsedMount {
   }
   if (v['read-only'] && v.rw) throw new UsageError('--read-only and --rw contradict each other');
   const readOnly = v.rw ? false : v['read-only'] ? true : undefined;
+  if (v.xattrs && guest !== 'local') throw new UsageError('--xattrs applies to the local guest only');
+  if (v.xattrs && host !== 'fuse') throw new UsageError('--xattrs applies to fuse hosts only (NFSv3 has no extended attributes)');
 
   const common = {
     timeoutMs: duration('timeout', v.timeout),
@@ -152,7 +155,7 @@ export function parseMountArgs(args: string[]): ParsedMount {
       break;
     case 'local':
       if (v.path === undefined) throw new UsageError('the local guest needs --path <folder>');
-      g = { kind: 'local', path: v.path, readOnly: readOnly ?? false };
+      g = { kind: 'local', path: v.path, readOnly: readOnly ?? false, xattrs: v.xattrs ? true : undefined };
       break;
     default:
       throw new UsageError(`unknown guest ${guest}`);

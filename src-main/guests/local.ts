@@ -81,7 +81,7 @@ export class LocalGuest implements Vfs {
    * beside new bytes). What is kept is kept by this guest, proven fresh by inotify (localAttrCache.ts).
    */
   readonly cacheExpiryMs = 0;
-  /** Where libc's xattr calls do not load (localXattrs.ts: Linux only), a local folder presents none. */
+  /** Unless asked for (spec.xattrs) and where libc's xattr calls load (localXattrs.ts: Linux only), a local folder presents none. */
   readonly noXattrs: boolean;
   private closed = false;
 
@@ -95,10 +95,12 @@ export class LocalGuest implements Vfs {
     private readonly paths: LocalPaths,
     /** Attributes and listings proven fresh by inotify (owned by this guest; undefined: none). */
     private readonly cache: LocalAttrCache | undefined,
+    /** Whether user.* extended attributes are kept (LocalGuestSchema.xattrs). */
+    xattrs: boolean,
   ) {
     this.name = `local ${root}`;
     this.readOnly = readOnly;
-    this.noXattrs = paths.xattr === undefined;
+    this.noXattrs = !xattrs || paths.xattr === undefined;
     if (paths.now) this.now = this.nowFace(paths.now);
   }
 
@@ -325,7 +327,7 @@ export class LocalGuest implements Vfs {
     const asked = opts.attrCache ?? process.env.BERTH_LOCAL_ATTR_CACHE !== '0';
     const hostPath = (p: string): string => (p === '/' ? real : real + p);
     const cache = asked === false ? undefined : LocalAttrCache.open(hostPath, asked === true ? DEFAULT_MAX_WATCHES : asked.maxWatches, Date.now, (p) => policy.inline(hostPath(p)));
-    return new LocalGuest(real, spec.readOnly ?? false, policy, paths, cache);
+    return new LocalGuest(real, spec.readOnly ?? false, policy, paths, cache, spec.xattrs === true);
   }
 
   /** Which strategy proves folders inside the root (localPaths.ts). */

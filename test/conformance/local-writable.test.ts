@@ -56,7 +56,7 @@ function backing(name: string): string {
 writableConformance(
   'local guest, direct, as uid 65534',
   async (folder) => {
-    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false }));
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false, xattrs: true }));
     return {
       w: vfsWriter(vfs, NOBODY),
       caps: { who: NOBODY, ownsAsCaller: true, enforces: false, timePrecisionNs: 2_000, singleTimes: true },
@@ -71,7 +71,7 @@ writableConformance(
 writableConformance(
   'local guest, direct, as uid 65534, without libc',
   async (folder) => {
-    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false }, { paths: 'proc', libc: false }));
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: folder, readOnly: false, xattrs: true }, { paths: 'proc', libc: false }));
     return {
       w: vfsWriter(vfs, NOBODY),
       // coreutils' mknod, the fallback for fifos and devices, makes no sockets; extended attributes need libc's calls.
@@ -87,7 +87,7 @@ writableConformance(
   async (folder) => {
     const mnt = join(base, 'fuse-root-mnt');
     mkdirSync(mnt);
-    const m = await cliMount(['fuse', 'local', '--path', folder, '--rw', '--timeout', '20s', mnt]);
+    const m = await cliMount(['fuse', 'local', '--path', folder, '--rw', '--xattrs', '--timeout', '20s', mnt]);
     return {
       w: processWriter(mnt, 'root'),
       caps: { who: { uid: 0, gid: 0 }, ownsAsCaller: true, enforces: true, ...FUSE_TIMES },
@@ -108,7 +108,7 @@ writableConformance(
   async (folder) => {
     const mnt = join(base, 'fuse-nobody-mnt');
     mkdirSync(mnt);
-    const m = await cliMount(['fuse', 'local', '--path', folder, '--rw', '--allow-other', '--timeout', '20s', mnt]);
+    const m = await cliMount(['fuse', 'local', '--path', folder, '--rw', '--allow-other', '--xattrs', '--timeout', '20s', mnt]);
     return {
       w: processWriter(mnt, 'nobody'),
       caps: { who: NOBODY, ownsAsCaller: true, enforces: true, ...FUSE_TIMES },

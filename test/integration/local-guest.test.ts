@@ -58,8 +58,8 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     symlinkSync(outside, join(root, 'dir-out'));
     symlinkSync('../outside', join(root, 'dotdot-out'));
     symlinkSync('dir', join(root, 'dir-in'));
-    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline, libc });
-    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true }, { paths: kind, inline, libc });
+    rw = await LocalGuest.open({ kind: 'local', path: root, readOnly: false, xattrs: true }, { paths: kind, inline, libc });
+    ro = await LocalGuest.open({ kind: 'local', path: root, readOnly: true, xattrs: true }, { paths: kind, inline, libc });
     expect(rw.pathsKind).toBe(kind);
   });
   afterAll(async () => {
@@ -180,6 +180,11 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
       return;
     }
     expect(rw.noXattrs).toBe(false);
+    // Only when asked for (LocalGuestSchema.xattrs): each write through FUSE then costs a round trip.
+    const plain = await LocalGuest.open({ kind: 'local', path: root, readOnly: false }, { paths: kind, inline, libc });
+    expect(plain.noXattrs).toBe(true);
+    expect(await kindOf(plain.setxattr('/hello.txt', 'user.a', v('1'), undefined, o()))).toBe('InvalidOperation');
+    await plain.close();
     await rw.setxattr('/hello.txt', 'user.a', v('1'), 'create', o());
     expect(await kindOf(rw.setxattr('/hello.txt', 'user.a', v('2'), 'create', o()))).toBe('Exist');
     await rw.setxattr('/hello.txt', 'user.a', v('2'), 'replace', o());

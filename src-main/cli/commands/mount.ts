@@ -26,6 +26,8 @@ flags:
   --root <content path>     ipfs/ipns: a CID, /ipfs/<cid>/path, ipfs://..., a gateway URL
   --name <ipns name>        ipns: the name to present
   --path <path>             local: the folder (absolute); mfs: the MFS path
+  --xattrs                  local, fuse: keep user.* extended attributes (each write then
+                            asks Berth first whether the file carries capabilities)
   --nfs-server <multiaddr>  nfs: the server, e.g. /ip4/127.0.0.1/tcp/2049
   --nfs-export <path>       nfs: the export (default /)
   --nfs-uid/--nfs-gid <id>  nfs: AUTH_SYS credentials sent to the server (default: yours)

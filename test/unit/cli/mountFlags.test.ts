@@ -37,6 +37,13 @@ describe('parseMountArgs', () => {
     expect(() => parseMountArgs(['fuse', 'local', '--path', '/srv', '--nfs-no-root-squash', '/mnt/x'])).toThrow(/applies to nfs hosts only/);
   });
 
+  it('--xattrs asks a local folder through FUSE to keep user.* extended attributes; elsewhere refused', () => {
+    expect(parseMountArgs(['fuse', 'local', '--path', '/srv', '--rw', '--xattrs', '/mnt/x']).input.guest).toMatchObject({ kind: 'local', xattrs: true });
+    expect(parseMountArgs(['fuse', 'local', '--path', '/srv', '/mnt/x']).input.guest).not.toHaveProperty('xattrs');
+    expect(() => parseMountArgs(['fuse', 'mfs', '--xattrs', '/mnt/x'])).toThrow(/local guest only/);
+    expect(() => parseMountArgs(['nfs', 'local', '--path', '/srv', '--xattrs', '/ip4/127.0.0.1/tcp/0'])).toThrow(/fuse hosts only/);
+  });
+
   it('nfs guests take --nfs-mount-port (no portmapper needed)', () => {
     const args = ['fuse', 'nfs', '--nfs-server', '/ip4/127.0.0.1/tcp/2049', '--nfs-mount-port', '20048', '/m'];
     expect(parseMountArgs(args).input.guest).toMatchObject({ kind: 'nfs', mountPort: 20048 });
