@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { bindLibc, errnoError } from './localLibc.ts';
 
 // Calls on a local file's open descriptor that Node lacks, through koffi:
 // - lseek(2)'s SEEK_DATA and SEEK_HOLE: where its data and holes lie. The FUSE host answers
@@ -20,23 +20,13 @@ type Fallocate = (fd: number, mode: number, offset: number, length: number) => n
 let bound: { lseek: Lseek; fallocate: Fallocate | undefined; errno: () => number } | null | undefined;
 
 function bind(): typeof bound {
-  if (bound !== undefined) return bound;
-  try {
-    if (process.platform !== 'linux' && process.platform !== 'darwin') throw new Error('unsupported');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const koffi = createRequire(import.meta.url)('koffi') as any;
-    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
-    // off_t is 64 bits on both (glibc's lseek64 whatever the build's _FILE_OFFSET_BITS).
-    const name = process.platform === 'darwin' ? 'lseek' : 'lseek64';
-    bound = {
-      lseek: libc.func(`int64_t ${name}(int fd, int64_t offset, int whence)`) as Lseek,
-      // Linux's (glibc's fallocate64 whatever _FILE_OFFSET_BITS); macOS has none.
-      fallocate: process.platform === 'linux' ? (libc.func('int fallocate64(int fd, int mode, int64_t offset, int64_t len)') as Fallocate) : undefined,
-      errno: () => koffi.errno() as number,
-    };
-  } catch {
-    bound = null;
-  }
+  // off_t is 64 bits on both (glibc's lseek64 and fallocate64 whatever _FILE_OFFSET_BITS); macOS has no fallocate.
+  // Once: null (nothing binds here) is kept too.
+  if (bound === undefined) bound = bindLibc((libc, errno) => ({
+    lseek: libc.func(`int64_t ${process.platform === 'darwin' ? 'lseek' : 'lseek64'}(int fd, int64_t offset, int whence)`) as Lseek,
+    fallocate: process.platform === 'linux' ? (libc.func('int fallocate64(int fd, int mode, int64_t offset, int64_t len)') as Fallocate) : undefined,
+    errno,
+  }));
   return bound;
 }
 
@@ -58,7 +48,7 @@ export function seekIn(fd: number, offset: number, what: 'data' | 'hole', name: 
   if (at >= 0) return at;
   const errno = b.errno();
   if (errno === ENXIO) return null;
-  throw errnoError('lseek', errno, name);
+  throw errnoError(errno, `lseek ${name}`);
 }
 
 /** Whether fallocateIn can answer here (Linux). */
@@ -73,14 +63,5 @@ export function canFallocate(): boolean {
  */
 export function fallocateIn(fd: number, mode: number, offset: number, length: number, name: string): void {
   const b = bind()!;
-  if (b.fallocate!(fd, mode, offset, length) < 0) throw errnoError('fallocate', b.errno(), name);
-}
-
-/** An error shaped like Node's fs errors (code and errno), for localErrors.ts. */
-function errnoError(call: string, errno: number, name: string): NodeJS.ErrnoException {
-  const table = constants.errno as Record<string, number>;
-  const e = new Error(`${call} ${name}: errno ${errno}`) as NodeJS.ErrnoException;
-  e.errno = -errno;
-  e.code = Object.keys(table).find((k) => table[k] === errno) ?? 'EIO';
-  return e;
+  if (b.fallocate!(fd, mode, offset, length) < 0) throw errnoError(b.errno(), `fallocate ${name}`);
 }

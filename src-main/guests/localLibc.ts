@@ -264,6 +264,22 @@ export function libc(): Ops | null {
   return bound;
 }
 
+/**
+ * Binds more of libc on this thread, for the helpers that call it on open descriptors
+ * (localTimes.ts, localFdCalls.ts): `bind` gets libc (PLATFORM.lib) and errno's reader.
+ * Null where koffi or libc does not load, or `bind` throws (a symbol this libc lacks).
+ */
+export function bindLibc<T>(bind: (lib: { func: (...decl: unknown[]) => unknown }, errno: () => number) => T): T | null {
+  try {
+    if (!PLATFORM) throw new Error('unsupported platform');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const koffi = createRequire(import.meta.url)('koffi') as any;
+    return bind(koffi.load(PLATFORM.lib), () => koffi.errno() as number);
+  } catch {
+    return null;
+  }
+}
+
 /** An error shaped like Node's fs errors (code, errno, syscall), for localErrors.ts. */
 export function errnoError(code: number, syscall: string): NodeJS.ErrnoException {
   const table = constants.errno as Record<string, number>;

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { constants } from 'node:os';
 import type { SetAttr } from '../vfs/types.ts';
 import { splitNs } from '../vfs/times.ts';
+import { bindLibc, errnoError } from './localLibc.ts';
 
 // Times of a local node set with utimensat(2) itself, through koffi: Node's utimes takes
 // double seconds (~1 µs at today's dates) and has no UTIME_OMIT / UTIME_NOW, so `touch -m`
@@ -21,21 +20,13 @@ type Futimens = (fd: number, times: Buffer) => number;
 let bound: { utimensat: Utimensat; futimens: Futimens; errno: () => number } | null | undefined;
 
 function bind(): typeof bound {
-  if (bound !== undefined) return bound;
-  try {
-    if (process.platform !== 'linux' && process.platform !== 'darwin') throw new Error('unsupported');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const koffi = createRequire(import.meta.url)('koffi') as any;
-    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
-    bound = {
-      utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)') as Utimensat,
-      // glibc's utimensat refuses a null path (EINVAL): futimens is its form for a descriptor.
-      futimens: libc.func('int futimens(int fd, const void *times)') as Futimens,
-      errno: () => koffi.errno() as number,
-    };
-  } catch {
-    bound = null;
-  }
+  // Once: null (nothing binds here) is kept too.
+  if (bound === undefined) bound = bindLibc((libc, errno) => ({
+    utimensat: libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)') as Utimensat,
+    // glibc's utimensat refuses a null path (EINVAL): futimens is its form for a descriptor.
+    futimens: libc.func('int futimens(int fd, const void *times)') as Futimens,
+    errno,
+  }));
   return bound;
 }
 
@@ -66,23 +57,14 @@ export function timespecs(attr: SetAttr): Buffer {
   return b;
 }
 
-/** An error shaped like Node's fs errors (code and errno), for localErrors.ts. */
-function errnoError(code: number, path: string): Error {
-  const table = constants.errno as Record<string, number>;
-  const e = new Error(`utimensat ${path}: errno ${code}`) as NodeJS.ErrnoException;
-  e.errno = -code;
-  e.code = Object.keys(table).find((k) => table[k] === code) ?? 'EIO';
-  return e;
-}
-
 /** Sets the times of `attr` on the open file `fd` (futimens), inline; `what` names it in errors. */
 export function setTimesFdSync(fd: number, attr: SetAttr, what: string): void {
   const b = bind()!;
-  if (b.futimens(fd, timespecs(attr)) !== 0) throw errnoError(b.errno(), what);
+  if (b.futimens(fd, timespecs(attr)) !== 0) throw errnoError(b.errno(), `futimens ${what}`);
 }
 
 /** Sets the times of `attr` on `p` without following a symlink, inline. */
 export function setTimesSync(p: string, attr: SetAttr): void {
   const b = bind()!;
-  if (b.utimensat(AT.cwd, p, timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), p);
+  if (b.utimensat(AT.cwd, p, timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), `utimensat ${p}`);
 }
