@@ -261,6 +261,27 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(disk.slice(4)).toEqual([-6, -6]);
   });
 
+  // A shell left in a folder removed by another: `ls` lists nothing (glibc's opendir fstats
+  // the folder first: that said ENOENT), and nothing can be made there, as on a disk.
+  it.skipIf(hostName === 'fuse-native')('a folder removed while a process is in it lists as empty', async () => {
+    await mount(false);
+    const script = [
+      "const fs = require('node:fs');",
+      "const d = process.argv[1] + '/gone';",
+      'fs.mkdirSync(d, 0o750);',
+      'process.chdir(d);',
+      'fs.rmdirSync(d);',
+      "const s = fs.statSync('.');",
+      "const out = { list: fs.readdirSync('.'), dir: s.isDirectory(), mode: (s.mode & 0o7777).toString(8), links: s.nlink };",
+      "try { fs.writeFileSync('new', 'x'); out.made = true; } catch (e) { out.made = e.code; }",
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    const r = await runCommand(process.execPath, ['-e', script, mnt]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ list: [], dir: true, mode: '750', links: 0, made: 'ENOENT' });
+    expect(existsSync(join(src, 'gone'))).toBe(false);
+  });
+
   // Issue 9: libfuse 2's high-level layer drops a utimensat that omits one time, and
   // fuse-native carries whole milliseconds; the libfuse 3 host passes both exactly.
   it.skipIf(hostName === 'fuse-native')('touch -a and touch -m keep the other time; nanoseconds survive', async () => {

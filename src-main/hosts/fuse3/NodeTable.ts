@@ -1,4 +1,5 @@
 import { parentOf } from '../../vfs/pathNames.ts';
+import type { Attr } from '../../vfs/types.ts';
 
 // The kernel names nodes by number (the low-level API's fuse_ino_t) and the vfs by path:
 // this table maps one to the other for one mount. A node lives from the first LOOKUP (or
@@ -35,6 +36,11 @@ export interface FuseNode {
    * files reach its file (fstat, fchmod, ftruncate after an unlink, as on any file system).
    */
   detached?: true;
+  /**
+   * A folder removed through the mount: what fstat shows to a process still in it (its
+   * cwd), as a disk shows it: its last attributes with no links and nothing in it.
+   */
+  removed?: Attr;
 }
 
 /** The node table of one mount (owned by its session). */

@@ -34,6 +34,9 @@ class BufferPool {
 }
 
 /** Builds the op handlers of one mount; writers only when the mount can write. */
+/** An empty READDIR page: the end of a folder. */
+const NO_ENTRIES = Buffer.alloc(0);
+
 export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpHandlers {
   const kit = makeOpKit(vfs, r, ctx);
   const pool = new BufferPool();
@@ -41,6 +44,9 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
   let zeroOpendir = false;
   /** A READDIR(PLUS) page: from the snapshot the offset names, or a listing started now (DirListings.ts: pages wait only for their own entries). */
   const listPage = (req: Req, ino: number, fh: number, off: number, size: number, plus: boolean): void => {
+    // A folder removed while a process is in it (its cwd) lists as empty, as on a disk; its
+    // old path may name another folder by now (FuseNode.detached).
+    if (nodes.get(ino)?.detached) return r.replyData(req, NO_ENTRIES, 0);
     if (vfs.now) {
       // A snapshot already taken, or a small folder the guest lists at once: no promise.
       let page: Buffer | undefined;
@@ -107,6 +113,9 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       // A file that lost its name, open through a guest that reaches it by handle (NFS): asked through it.
       const held = heldOpen(ino, fh);
       if (held?.getattr) return serve(req, () => held.getattr!(opts(req)), (a) => replyAttr(req, a));
+      // A folder removed through the mount, to a process still in it: what it was, with no links.
+      const removed = nodes.get(ino)?.removed;
+      if (removed) return replyAttr(req, removed);
       const vnow = vfs.now;
       serveNow(req, vnow && (() => vnow.getattr(pathOf(ino))), () => vfs.getattr(pathOf(ino), opts(req)), (a) => replyAttr(req, a));
     },

@@ -285,9 +285,21 @@ export function makeWriterOps(vfs: Vfs, ctx: LowLevelContext, kit: OpKit): OpHan
       } catch (err) {
         return fail(req, err);
       }
-      if (changedNow(req, (now) => now.rmdir(path), () => nodes.unlinked(path))) return;
+      // What the folder was, kept for a process still in it (FuseNode.removed), where known
+      // without a wait: the cache's, or the local guest's own (one fstatat at most).
+      let before: Attr | undefined;
+      try {
+        before = vfs.cachedAttr?.(path) ?? vfs.now?.getattr(path);
+      } catch {
+        before = undefined;
+      }
+      const removed = (): void => {
+        const n = nodes.unlinked(path);
+        if (n && before?.type === 'dir') n.removed = { ...before, nlink: 0, size: 0 };
+      };
+      if (changedNow(req, (now) => now.rmdir(path), removed)) return;
       serve(req, () => (vfs.rmdir ?? readOnly).call(vfs, path, opts(req)), () => {
-        nodes.unlinked(path);
+        removed();
         r.replyErr(req, 0);
       });
     },
