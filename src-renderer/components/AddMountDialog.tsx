@@ -250,6 +250,14 @@ function MountForm({ folder, editing, source }: { folder: string; editing?: Moun
                   </label>
                 </div>
               )}
+              {kind === 'local' && draft.hostKind === 'fuse' && (
+                <div className="field check wide">
+                  <label className="choice">
+                    <input type="checkbox" checked={draft.xattrs} onChange={(e) => update({ xattrs: e.target.checked })} />
+                    Extended attributes (user.*; each write then asks Berth first)
+                  </label>
+                </div>
+              )}
             </div>
           </details>
           {errors.form && (

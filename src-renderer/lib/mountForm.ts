@@ -52,6 +52,8 @@ export interface MountDraft {
   mountPort: string;
   clients: string;
   readWrite: boolean;
+  /** A local folder through FUSE keeps user.* extended attributes (LocalGuestSchema.xattrs). */
+  xattrs: boolean;
   /** The spec being edited: options the dialog does not show are kept from it. */
   base?: MountSpec;
 }
@@ -90,6 +92,7 @@ export function newDraft(folder: string, source = ''): MountDraft {
     mountPort: '',
     clients: '',
     readWrite: false,
+    xattrs: false,
   };
   return withSource(d, source, folder);
 }
@@ -141,6 +144,7 @@ export function draftFromSpec(spec: MountSpec): MountDraft {
     mountPort: g.kind === 'nfs' ? str(g.mountPort) : '',
     clients: h.kind === 'nfs' ? h.clients.join(', ') : '',
     readWrite: g.kind === 'local' ? !g.readOnly && !h.readOnly : false,
+    xattrs: g.kind === 'local' && g.xattrs === true,
     base: spec,
   };
 }
@@ -172,7 +176,7 @@ function num(text: string): number | undefined {
 }
 
 /** Keys of a guest the dialog owns; the rest of an edited guest is kept. */
-const GUEST_KEYS = ['root', 'name', 'server', 'export', 'path', 'readOnly', 'node', 'timeoutMs', 'cacheExpiryMs', 'mountPort'] as const;
+const GUEST_KEYS = ['root', 'name', 'server', 'export', 'path', 'readOnly', 'xattrs', 'node', 'timeoutMs', 'cacheExpiryMs', 'mountPort'] as const;
 
 function guestOf(d: MountDraft, guess: SourceGuess | undefined): GuestSpec | undefined {
   let g: Record<string, unknown>;
@@ -193,6 +197,8 @@ function guestOf(d: MountDraft, guess: SourceGuess | undefined): GuestSpec | und
         break;
       case 'local':
         g = { ...kept, kind: 'local', path: guess.path, readOnly: !d.readWrite };
+        // Through FUSE only: NFSv3 has no extended attributes.
+        if (d.xattrs && d.hostKind === 'fuse') g.xattrs = true;
         break;
     }
   } else return undefined;

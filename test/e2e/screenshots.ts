@@ -115,6 +115,15 @@ async function main(): Promise<void> {
     await shoot(page, 'add-dialog', failedWaiting);
     await page.keyboard.press('Escape');
 
+    // The add dialog for a local folder, its advanced options open: read-write and extended attributes.
+    await page.getByRole('button', { name: 'Add mount' }).first().click();
+    await dialog.getByRole('textbox', { name: 'Source' }).fill(notes);
+    await dialog.getByText('Advanced').click();
+    await dialog.getByRole('checkbox', { name: 'Read-write (local folders only)' }).check();
+    await dialog.getByRole('checkbox', { name: /Extended attributes/ }).check();
+    await shoot(page, 'add-dialog-local');
+    await page.keyboard.press('Escape');
+
     // Settings.
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('dialog', { name: 'Settings' }).getByText(/Connected to js-ipfs/).waitFor();

@@ -58,6 +58,25 @@ describe('the mount form', () => {
     expect(buildInput(n).input?.host).toEqual({ kind: 'nfs', listen: '/ip4/127.0.0.1/tcp/0', readOnly: true, clients: ['10.0.0.5', '10.0.0.6'] });
   });
 
+  it('extended attributes go with a local folder through FUSE only, and survive an edit', () => {
+    const d = { ...newDraft(FOLDER, '/srv/share'), readWrite: true, xattrs: true };
+    expect(buildInput(d).input?.guest).toEqual({ kind: 'local', path: '/srv/share', readOnly: false, xattrs: true });
+    expect(buildInput({ ...d, hostKind: 'nfs' as const }).input?.guest).not.toHaveProperty('xattrs');
+    expect(buildInput({ ...d, xattrs: false }).input?.guest).not.toHaveProperty('xattrs');
+    const spec: MountSpec = {
+      id: 'm_2',
+      name: 'Share',
+      host: { kind: 'fuse', mountpoint: '/mnt/share', readOnly: false, allowOther: false, options: [] },
+      guest: { kind: 'local', path: '/srv/share', readOnly: false, xattrs: true },
+      autoMount: true,
+    };
+    const e = draftFromSpec(spec);
+    expect(e.xattrs).toBe(true);
+    expect(buildInput(e).input?.guest).toEqual(spec.guest);
+    // Unticked on edit: gone from the spec.
+    expect(buildInput({ ...e, xattrs: false }).input?.guest).toEqual({ kind: 'local', path: '/srv/share', readOnly: false });
+  });
+
   it('editing keeps the options the dialog does not show, and a guest the Source field cannot spell', () => {
     const spec: MountSpec = {
       id: 'm_1',
