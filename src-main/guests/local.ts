@@ -471,17 +471,19 @@ export class LocalGuest implements Vfs {
   }
 
   async setxattr(path: string, name: string, value: Uint8Array, how: 'create' | 'replace' | undefined, opts: CallOpts): Promise<void> {
-    this.check(opts);
-    this.writable(path);
-    if (this.noXattrs) throw new FsError('InvalidOperation', `${this.name} keeps no extended attributes here`);
-    await this.inNode(path, (run) => setXattr(run, name, value, how));
+    await this.changeXattrs(path, opts, (run) => setXattr(run, name, value, how));
   }
 
   async removexattr(path: string, name: string, opts: CallOpts): Promise<void> {
+    await this.changeXattrs(path, opts, (run) => removeXattr(run, name));
+  }
+
+  /** A change of the extended attributes of `path`, where they are kept and the guest is writable. */
+  private changeXattrs(path: string, opts: CallOpts, fn: (run: XattrRun) => Promise<void>): Promise<void> {
     this.check(opts);
     this.writable(path);
     if (this.noXattrs) throw new FsError('InvalidOperation', `${this.name} keeps no extended attributes here`);
-    await this.inNode(path, (run) => removeXattr(run, name));
+    return this.inNode(path, fn);
   }
 
   /** Runs fn with the l*xattr calls of the node `path` (the root too), in its folder (localXattrs.ts). */
@@ -547,10 +549,7 @@ export class LocalGuest implements Vfs {
   async rename(from: string, to: string, opts: CallOpts): Promise<void> {
     this.check(opts);
     this.writable(to);
-    await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => this.paths.rename(fd, fromName, td, toName)));
-    // Folders kept under either name now name other paths (they would be re-proven anyway).
-    this.paths.forgetTree(splitGuestPath(from));
-    this.paths.forgetTree(splitGuestPath(to));
+    await this.renameBy(from, to, (fd, fromName, td, toName) => this.paths.rename(fd, fromName, td, toName));
   }
 
   async rename2(from: string, to: string, how: 'noreplace' | 'exchange', opts: CallOpts): Promise<void> {
@@ -560,8 +559,13 @@ export class LocalGuest implements Vfs {
     const rename2 = this.paths.rename2?.bind(this.paths);
     if (!rename2) throw new FsError('InvalidItem', `${this.name}: renames with flags need renameat2, which did not load here`);
     const flags = how === 'noreplace' ? RENAME_NOREPLACE : RENAME_EXCHANGE;
-    await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => rename2(fd, fromName, td, toName, flags)));
-    // As rename: folders kept under either name now name other paths.
+    await this.renameBy(from, to, (fd, fromName, td, toName) => rename2(fd, fromName, td, toName, flags));
+  }
+
+  /** A rename of `from` to `to` by `act` in their two folders. */
+  private async renameBy(from: string, to: string, act: (fd: DirRef, fromName: string, td: DirRef, toName: string) => Promise<void>): Promise<void> {
+    await this.inParent(from, (fd, fromName) => this.inParent(to, (td, toName) => act(fd, fromName, td, toName)));
+    // Folders kept under either name now name other paths (they would be re-proven anyway).
     this.paths.forgetTree(splitGuestPath(from));
     this.paths.forgetTree(splitGuestPath(to));
   }

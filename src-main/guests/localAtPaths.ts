@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
-import { callAt, inWorker } from './localAtWorker.ts';
-import { type Answer, type CallName, type XattrCallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { callAt, folderCalls, inWorker } from './localAtWorker.ts';
+import { type Answer, type CallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
@@ -13,8 +13,6 @@ import type { DirRef, FolderOwner, LocalPaths, NewOwner } from './localPaths.ts'
 import { READDIR_BATCH, regularOnly } from './localProcPaths.ts';
 import { mknodAt, symlinkAt } from './localSpecial.ts';
 import { timespecs } from './localTimes.ts';
-import { xattrPath } from './localXattrs.ts';
-import { HAS_PROC_FD } from './localDirs.ts';
 
 // The local guest's nodes reached without /proc: every call walks from the root's
 // descriptor to the parent folder, one component at a time, with
@@ -77,15 +75,11 @@ export class AtPaths implements LocalPaths<AtDir> {
     if (!ops) throw new FsError('InvalidOperation', 'the openat walk needs koffi and libc, which could not be loaded');
     this.ops = ops;
     this.rootFd = openSync(root, C.O_RDONLY | C.O_DIRECTORY);
-    if (ops.has('renameat2')) {
-      this.rename2 = async (from, fromName, to, toName, flags) => void (await this.call({ inline: from.inline && to.inline }, 'renameat2', [from.fd, fromName, to.fd, toName, flags]));
-    }
-    if (PLATFORM!.xattrs && HAS_PROC_FD) this.xattr = (d, name, call, args, outSize) => this.call(d, call, [xattrPath(d.fd, name), ...args], outSize);
+    ({ rename2: this.rename2, xattr: this.xattr } = folderCalls<AtDir>(ops));
   }
 
-  readonly rename2?: (from: AtDir, fromName: string, to: AtDir, toName: string, flags: number) => Promise<void>;
-
-  readonly xattr?: (d: AtDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
+  readonly rename2: LocalPaths<AtDir>['rename2'];
+  readonly xattr: LocalPaths<AtDir>['xattr'];
 
   /** One op of bindOps: on this thread when inline, else in the worker. */
   private run<K extends keyof Ops>(inline: boolean, op: K, ...args: Parameters<Ops[K]>): Promise<ReturnType<Ops[K]>> | ReturnType<Ops[K]> {

@@ -1,5 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { type Answer, bindOps, type CallName, errnoError, koffiPath, type Ops, PLATFORM } from './localLibc.ts';
+import { HAS_PROC_FD } from './localDirs.ts';
+import type { DirRef, LocalPaths } from './localPaths.ts';
+import { xattrPath } from './localXattrs.ts';
 
 // The openat walk's calls that must not block the JavaScript thread (a folder that is not
 // on a local disk, or holds a mount this process serves: localInline.ts) run here, in one
@@ -54,6 +57,20 @@ export async function callAt(ops: Ops, inline: boolean, name: CallName, args: un
   const r = inline ? ops.call(name, args, outSize) : await inWorker('call', name, args, outSize);
   if (r[0] < 0) throw errnoError(r[1], name);
   return r;
+}
+
+/**
+ * The calls on folder descriptors both strategies make alike, where `ops` has them:
+ * renameat2 (LocalPaths.rename2), and the l*xattr calls by the descriptor's /proc link
+ * (LocalPaths.xattr); each on this thread when its folders are inline, else in the worker.
+ */
+export function folderCalls<D extends DirRef & { readonly fd: number }>(ops: Ops): Pick<LocalPaths<D>, 'rename2' | 'xattr'> {
+  const calls: Pick<LocalPaths<D>, 'rename2' | 'xattr'> = {};
+  if (ops.has('renameat2')) {
+    calls.rename2 = async (from, fromName, to, toName, flags) => void (await callAt(ops, from.inline && to.inline, 'renameat2', [from.fd, fromName, to.fd, toName, flags]));
+  }
+  if (ops.has('lgetxattr') && HAS_PROC_FD) calls.xattr = (d, name, call, args, outSize) => callAt(ops, d.inline, call, [xattrPath(d.fd, name), ...args], outSize);
+  return calls;
 }
 
 /** Runs one op of bindOps in the worker. */

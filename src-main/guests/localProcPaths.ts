@@ -4,8 +4,8 @@ import { constants } from 'node:os';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
-import { callAt } from './localAtWorker.ts';
-import { type Answer, callOrThrow, type CallName, type XattrCallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
+import { callAt, folderCalls } from './localAtWorker.ts';
+import { type Answer, callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -16,7 +16,6 @@ import type { DirRef, FolderOwner, LocalPaths, LocalPathsNow, NewOwner, PathsKin
 import { setattrAt, setattrAtSync, setattrInSync } from './localSetattr.ts';
 import { chmodNoFollow, makeSpecial, mknodAt, symlinkAt } from './localSpecial.ts';
 import { lstatBatch, STAT_FIELDS } from './localStatBatch.ts';
-import { xattrPath } from './localXattrs.ts';
 
 // The local guest's nodes reached by path through Node's fs, on Linux relative to a folder
 // descriptor's /proc/self/fd link ("/proc/self/fd/N/name" acts like openat: localDirs.ts
@@ -78,15 +77,12 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   ) {
     this.dirs = new LocalDirs(root);
     this.freeLater = new FreeLater(undefined, at);
-    if (at?.has('renameat2')) {
-      this.rename2 = async (from, fromName, to, toName, flags) => void (await callAt(at, from.inline && to.inline, 'renameat2', [from.fd, fromName, to.fd, toName, flags]));
-    }
-    if (at && PLATFORM!.xattrs) this.xattr = (d, name, call, args, outSize) => callAt(at, d.inline, call, [xattrPath(d.fd, name), ...args], outSize);
+    // Without libc (at: null) neither: renames with flags answer EINVAL, and no folder keeps xattrs.
+    if (at) ({ rename2: this.rename2, xattr: this.xattr } = folderCalls<ProcDir>(at));
   }
 
-  readonly rename2?: (from: ProcDir, fromName: string, to: ProcDir, toName: string, flags: number) => Promise<void>;
-
-  readonly xattr?: (d: ProcDir, name: string | undefined, call: XattrCallName, args: unknown[], outSize: number) => Promise<Answer>;
+  readonly rename2: LocalPaths<ProcDir>['rename2'];
+  readonly xattr: LocalPaths<ProcDir>['xattr'];
 
   async dir(parts: readonly string[], guestPath: string, inline: boolean): Promise<ProcDir> {
     return this.dirs.open(parts, guestPath, inline);

@@ -94,6 +94,8 @@ export class OpenFile {
     const live = (): void => {
       if (closed) throw new FsError('Closed', `${this.path}: the file was closed`);
     };
+    /** The file as its descriptors see it: no links once removed while open. */
+    const seen = (): Attr => ({ ...describe(this), nlink: this.orphaned ? 0 : 1 });
     return {
       read: async (position, length) => {
         live();
@@ -115,12 +117,12 @@ export class OpenFile {
       // stay with its descriptors, as on a disk, and go nowhere at the last close).
       getattr: async () => {
         live();
-        return { ...describe(this), nlink: this.orphaned ? 0 : 1 };
+        return seen();
       },
       setattr: async (attr) => {
         live();
         await this.setattr(attr);
-        return { ...describe(this), nlink: this.orphaned ? 0 : 1 };
+        return seen();
       },
       close: async () => {
         if (closed) return;
