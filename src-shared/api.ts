@@ -385,6 +385,7 @@ export const ERROR_STATUS: Record<ErrorInfo['kind'], number> = {
   CrossDevice: 400,
   TooManyLinks: 409,
   NoAttribute: 404,
+  NotUtf8: 400,
   Unavailable: 503,
   Internal: 500,
 };

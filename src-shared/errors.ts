@@ -29,6 +29,8 @@ export const FS_ERROR_KINDS = [
   'TooManyLinks',
   /** A node has no extended attribute of that name (ENODATA). */
   'NoAttribute',
+  /** A name whose bytes are not UTF-8 where the guest keeps names as text: IPFS, MFS (EILSEQ). */
+  'NotUtf8',
 ] as const;
 
 /** A neutral error kind; each host translates it once, in one exhaustive table. */

@@ -4,7 +4,7 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, type OwnerShown } from './localAttrs.ts';
 import { callAt, folderCalls, inWorker } from './localAtWorker.ts';
-import { type Answer, type CallName, errnoError, libc, linkText, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
+import { type Answer, type CallName, errnoError, libc, linkText, namesOf, PATH_MAX, type Ops, parseStat, PLATFORM, type RawStat, statSize } from './localLibc.ts';
 import { type FileIo, LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
 import type { InlinePolicy } from './localInline.ts';
@@ -150,9 +150,9 @@ export class AtPaths implements LocalPaths<AtDir> {
   async *list(d: AtDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
     // A second descriptor of the same folder: fdopendir takes the one it is given.
     const [dup] = await this.call(d, 'openat', [d.fd, '.', walkFlags(), 'uint32_t', 0]);
-    const [names, errno] = await this.run(d.inline, 'names', dup);
-    if (!names) throw errnoError(errno, 'readdir');
-    names.sort();
+    const [listed, errno] = await this.run(d.inline, 'names', dup);
+    if (!listed) throw errnoError(errno, 'readdir');
+    const names = namesOf(listed).sort();
     for (let i = 0; i < names.length; i += READDIR_BATCH) {
       if (signal.aborted) throw toFsError(signal.reason);
       const out: DirEntry[] = [];

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { osArgs } from '../sys/byteNames.ts';
 import { type Answer, bindOps, type CallName, errnoError, koffiPath, type Ops, PLATFORM } from './localLibc.ts';
 import { HAS_PROC_FD } from './localDirs.ts';
 import type { DirRef, LocalPaths } from './localPaths.ts';
@@ -75,6 +76,8 @@ export function folderCalls<D extends DirRef & { readonly fd: number }>(ops: Ops
 
 /** Runs one op of bindOps in the worker. */
 export function inWorker<K extends keyof Ops>(op: K, ...args: Parameters<Ops[K]>): Promise<ReturnType<Ops[K]>> {
+  // Names that carry bytes which are not UTF-8 go as those bytes, as libc() sends them (withRawNames).
+  if (op === 'call' || op === 'walk') args[1] = osArgs(args[1] as unknown[]) as never;
   worker ??= start();
   const w = worker;
   const id = nextId++;

@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { fsPath } from '../sys/byteNames.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { type Attr, type DirEntry } from '../vfs/types.ts';
 import { ENOSPC, IN, Inotify } from '../sys/inotify.ts';
@@ -490,7 +491,7 @@ export class LocalAttrCache {
    */
   private linked(w: Watch, name: string): void {
     if (this.byIno.size === 0) return;
-    const st = lstatSync(this.hostPath(childPath(w.path, name)), { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(fsPath(this.hostPath(childPath(w.path, name))), { bigint: true, throwIfNoEntry: false });
     if (!st || st.nlink < 2n || st.isDirectory()) return;
     const owner = this.byIno.get(Number(st.ino));
     if (!owner || this.byWd.get(owner.wd) !== owner) return;

@@ -1,3 +1,4 @@
+import { fsPath, nameFromBytes } from '../sys/byteNames.ts';
 import { closeSync, constants as C, existsSync, openSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { FsError } from '../vfs/FsError.ts';
@@ -84,7 +85,7 @@ export class LocalDirs {
     if (k) return k;
     let fh: fsp.FileHandle | number;
     try {
-      fh = await fsp.open(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+      fh = await fsp.open(fsPath(lexical), O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
       throw openError(err, guestPath);
     }
@@ -98,7 +99,7 @@ export class LocalDirs {
     if (k) return k;
     let fh: number;
     try {
-      fh = openSync(lexical, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+      fh = openSync(fsPath(lexical), O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
       throw openError(err, guestPath);
     }
@@ -183,7 +184,9 @@ export class LocalDirs {
    */
   private stillThere(k: Kept): boolean {
     try {
-      return readlinkSync(k.ref) === k.lexical;
+      const link = readlinkSync(k.ref);
+      // A name that is not UTF-8 reads as U+FFFD: then the link's bytes decide (sys/byteNames.ts).
+      return link === k.lexical || (link.includes('\ufffd') && nameFromBytes(readlinkSync(k.ref, 'buffer')) === k.lexical);
     } catch {
       return false;
     }

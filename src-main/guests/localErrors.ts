@@ -23,6 +23,7 @@ const NODE_CODE_KIND: Record<string, FsErrorKind> = {
   EFBIG: 'TooBig',
   EMLINK: 'TooManyLinks',
   ENODATA: 'NoAttribute',
+  EILSEQ: 'NotUtf8',
   ENOSYS: 'InvalidOperation',
   ENOTSUP: 'InvalidOperation',
   EOPNOTSUPP: 'InvalidOperation',

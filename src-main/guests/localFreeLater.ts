@@ -1,4 +1,5 @@
 import { constants as C, lstatSync, openSync, statfsSync } from 'node:fs';
+import { fsPath } from '../sys/byteNames.ts';
 import { closeLater } from './localCloseLater.ts';
 import { libc, type Ops, PLATFORM } from './localLibc.ts';
 
@@ -84,7 +85,7 @@ export class FreeLater {
       const [fd] = this.at.call('openat', [folder.fd, name, O_PATH | C.O_NOFOLLOW | PLATFORM!.O_CLOEXEC, 'uint32_t', 0], 0);
       return fd >= 0 ? fd : undefined;
     }
-    const path = `${folder.ref}/${name}`;
+    const path = fsPath(`${folder.ref}/${name}`);
     // A rename's target is often a new name: an lstat that finds nothing costs far less than
     // the exception of an open that finds nothing (1 against 4 µs, measured).
     if (mayBeMissing && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;

@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import type { NodeType } from '../vfs/types.ts';
 import { typeOfMode } from '../vfs/modeType.ts';
 import { joinNs } from '../vfs/times.ts';
+import { nameFromBytes, osArgs } from '../sys/byteNames.ts';
 
 // libc's *at calls for the local guest's openat walk (localAtPaths.ts), through koffi: Node's
 // fs has no call relative to a folder descriptor. Every call here is blocking and made on
@@ -106,9 +107,13 @@ export interface Ops {
   /** Whether `name` is bound here (renameat2 needs glibc 2.28; the xattr calls Linux). */
   has(name: CallName): boolean;
   /** Opens each of `parts` in turn from `rootFd` with `flags`; the fd, or -1, errno and the index that failed. */
-  walk(rootFd: number, parts: readonly string[], flags: number): [fd: number, errno: number];
-  /** The names in the folder open as `fd` (consumed), without "." and ".."; errno on failure. */
-  names(fd: number): [names: string[] | null, errno: number];
+  walk(rootFd: number, parts: readonly (string | Uint8Array)[], flags: number): [fd: number, errno: number];
+  /**
+   * The names in the folder open as `fd` (consumed), without "." and ".."; errno on failure.
+   * A name that may not be UTF-8 comes as its bytes, for namesOf (this binder's source also
+   * runs in a worker, apart from byteNames.ts).
+   */
+  names(fd: number): [names: (string | Uint8Array)[] | null, errno: number];
   close(fd: number): void;
 }
 
@@ -194,7 +199,7 @@ export function bindOps(koffi: any, P: Platform): Ops {
     },
     names(fd) {
       if (getdents64) {
-        const out: string[] = [];
+        const out: (string | Uint8Array)[] = [];
         try {
           for (;;) {
             const n = Number(getdents64(fd, dents, dents.length));
@@ -209,7 +214,11 @@ export function bindOps(koffi: any, P: Platform): Ops {
               const nul = dents.indexOf(0, start);
               const end = nul < 0 || nul > off + reclen ? off + reclen : nul;
               // "." and "..": 46, and 46 46.
-              if (!(dents[start] === 46 && (end === start + 1 || (end === start + 2 && dents[start + 1] === 46)))) out.push(dents.toString('utf8', start, end));
+              if (!(dents[start] === 46 && (end === start + 1 || (end === start + 2 && dents[start + 1] === 46)))) {
+                const name = dents.toString('utf8', start, end);
+                // A byte that is not UTF-8 decodes to U+FFFD: such a name goes back as its bytes (namesOf).
+                out.push(name.includes('\ufffd') ? Buffer.from(dents.subarray(start, end)) : name);
+              }
               off += reclen;
             }
           }
@@ -247,6 +256,27 @@ export function bindOps(koffi: any, P: Platform): Ops {
 
 let bound: Ops | null | undefined;
 
+/**
+ * `ops` taking names that carry bytes which are not UTF-8 (sys/byteNames.ts) as those bytes:
+ * koffi would write a JavaScript string's lone surrogates as U+FFFD. inWorker does the same
+ * for the worker's binding.
+ */
+function withRawNames(ops: Ops): Ops {
+  const { call, walk } = ops;
+  ops.call = (name, args, outSize) => call(name, osArgs(args) as unknown[], outSize);
+  ops.walk = (rootFd, parts, flags) => walk(rootFd, osArgs(parts), flags);
+  return ops;
+}
+
+/** The names an Ops.names answered, each that came as bytes made a name (sys/byteNames.ts). */
+export function namesOf(list: (string | Uint8Array)[]): string[] {
+  for (let i = 0; i < list.length; i++) {
+    const n = list[i]!;
+    if (typeof n !== 'string') list[i] = nameFromBytes(Buffer.from(n.buffer, n.byteOffset, n.length));
+  }
+  return list as string[];
+}
+
 /** The koffi module's path (the worker loads it by path: it has no module resolution of its own). */
 export function koffiPath(): string {
   return createRequire(import.meta.url).resolve('koffi');
@@ -257,7 +287,7 @@ export function libc(): Ops | null {
   if (bound !== undefined) return bound;
   try {
     if (!PLATFORM) throw new Error('unsupported platform');
-    bound = bindOps(createRequire(import.meta.url)('koffi'), PLATFORM);
+    bound = withRawNames(bindOps(createRequire(import.meta.url)('koffi'), PLATFORM));
   } catch {
     bound = null;
   }
@@ -302,7 +332,7 @@ export const PATH_MAX = 4096;
 
 /** A symlink's text from readlinkat's answer (its length and the out buffer). */
 export function linkText([n, , out]: Answer): string {
-  return Buffer.from(out!.buffer, out!.byteOffset, n).toString('utf8');
+  return nameFromBytes(Buffer.from(out!.buffer, out!.byteOffset, n));
 }
 
 /** One node's attributes as fstatat reports them (times exact, in ns). */

@@ -56,11 +56,11 @@ export function folderMode(asked: number, created: Stats): number {
 }
 
 /** Gives a node just created by path (symlinks and special nodes) to its owner, without following it. */
-export async function lchownNew(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+export async function lchownNew(path: string | Buffer, owner: { uid: number; gid: number } | undefined): Promise<void> {
   if (owner) await fsp.lchown(path, owner.uid, owner.gid);
 }
 
 /** lchownNew, inline. */
-export function lchownNewSync(path: string, owner: { uid: number; gid: number } | undefined): void {
+export function lchownNewSync(path: string | Buffer, owner: { uid: number; gid: number } | undefined): void {
   if (owner) lchownSync(path, owner.uid, owner.gid);
 }

@@ -1,3 +1,4 @@
+import { fsPath, nameFromBytes } from '../sys/byteNames.ts';
 import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, linkSync, lstat, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, type BigIntStats, symlinkSync, unlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -5,7 +6,7 @@ import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, DirEntry, FileHandle, SetAttr, SpecialType } from '../vfs/types.ts';
 import { attrOfNs, attrOfRaw, attrOfRow, type OwnerShown } from './localAttrs.ts';
 import { callAt, folderCalls } from './localAtWorker.ts';
-import { type Answer, callOrThrow, type CallName, errnoError, libc, linkText, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
+import { type Answer, callOrThrow, type CallName, errnoError, libc, linkText, namesOf, type Ops, parseStat, PATH_MAX, PLATFORM, statSize } from './localLibc.ts';
 import { LocalDirs, type OpenDir } from './localDirs.ts';
 import { LocalFile } from './localFile.ts';
 import { LocalFileSync } from './localFileSync.ts';
@@ -34,6 +35,23 @@ const CREATE_FLAGS = C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NONBLO
 /** lstat calls kept in flight while listing. */
 const LSTAT_WINDOW = 64;
 
+/** The path of `name` in the folder `ref` names, for Node's fs: its bytes when the name is not UTF-8 (sys/byteNames.ts). */
+function under(ref: string, name: string): string | Buffer {
+  return fsPath(`${ref}/${name}`);
+}
+
+/** readdir of `ref`, each name that is not UTF-8 read again as its bytes (Node gives U+FFFD for them). */
+function readNamesSync(ref: string): string[] {
+  const names = readdirSync(ref);
+  return names.some((n) => n.includes('\ufffd')) ? readdirSync(ref, 'buffer').map((b) => nameFromBytes(b)) : names;
+}
+
+/** readNamesSync off the thread. */
+async function readNames(ref: string): Promise<string[]> {
+  const names = await fsp.readdir(ref);
+  return names.some((n) => n.includes('\ufffd')) ? (await fsp.readdir(ref, 'buffer')).map((b) => nameFromBytes(b)) : names;
+}
+
 /** A folder of this strategy: `ref` names it for path-based calls. */
 interface ProcDir extends DirRef, OpenDir {}
 
@@ -50,7 +68,7 @@ function lstatAll(dir: string, names: readonly string[]): Promise<(BigIntStats |
     let done = 0;
     const start = (): void => {
       const i = next++;
-      lstat(`${dir}/${names[i]}`, { bigint: true }, (err, st) => {
+      lstat(under(dir, names[i]!), { bigint: true }, (err, st) => {
         out[i] = err ? undefined : st;
         if (++done === names.length) resolve(out);
         else if (next < names.length) start();
@@ -102,7 +120,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     mkdir: (d, name, mode, owner) => this.mkdirInline(d, name, mode, owner),
     unlink: (d, name) => this.freeLater.remove(d, name, () => this.unlinkIn(d, name, false)),
     rmdir: (d, name) => this.freeLater.remove(d, name, () => this.unlinkIn(d, name, true)),
-    setattr: (d, name, guestPath, attr) => (this.at ? setattrInSync(this.at, d.fd, name, guestPath, attr) : setattrAtSync(`${d.ref}/${name}`, guestPath, attr)),
+    setattr: (d, name, guestPath, attr) => (this.at ? setattrInSync(this.at, d.fd, name, guestPath, attr) : setattrAtSync(under(d.ref, name), guestPath, attr)),
     // A name replaced by the rename is freed on the threadpool, as by unlink.
     rename: (from, fromName, to, toName) => this.freeLater.remove(to, toName, () => this.renameIn(from, fromName, to, toName), true),
     readlink: (d, name) => this.readlinkIn(d, name),
@@ -133,7 +151,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
    */
   private lstatIn(d: ProcDir, name: string, missingOk: boolean): Attr | null {
     if (!this.at) {
-      const st = lstatSync(`${d.ref}/${name}`, { bigint: true, throwIfNoEntry: !missingOk });
+      const st = lstatSync(under(d.ref, name), { bigint: true, throwIfNoEntry: !missingOk });
       return st ? attrOfNs(st, this.shown) : null;
     }
     const [ret, errno, out] = this.at.call('fstatat', [d.fd, name, null, PLATFORM!.AT_SYMLINK_NOFOLLOW], statSize());
@@ -148,40 +166,40 @@ export class ProcPaths implements LocalPaths<ProcDir> {
    * and libuv's scandir sorts what is sorted again here), else through its link.
    */
   private namesIn(d: ProcDir): string[] {
-    if (!this.at) return readdirSync(d.ref);
+    if (!this.at) return readNamesSync(d.ref);
     const [fd] = callOrThrow(this.at, 'openat', [d.fd, '.', C.O_RDONLY | C.O_DIRECTORY | PLATFORM!.O_CLOEXEC, 'uint32_t', 0]);
     const [names, errno] = this.at.names(fd);
     if (!names) throw errnoError(errno, 'readdir');
-    return names;
+    return namesOf(names);
   }
 
   /** open(2) of `name` in `d` (close-on-exec), inline: by openat on the folder's descriptor where libc loads, else through its link. */
   private openIn(d: ProcDir, name: string, flags: number, mode = 0): number {
-    if (!this.at) return openSync(`${d.ref}/${name}`, flags, mode);
+    if (!this.at) return openSync(under(d.ref, name), flags, mode);
     return callOrThrow(this.at, 'openat', [d.fd, name, flags | PLATFORM!.O_CLOEXEC, 'uint32_t', mode])[0];
   }
 
   /** mkdir(2) of `name` in `d`, inline, as openIn. */
   private mkdirIn(d: ProcDir, name: string, mode: number): void {
-    if (!this.at) return mkdirSync(`${d.ref}/${name}`, mode);
+    if (!this.at) return mkdirSync(under(d.ref, name), mode);
     callOrThrow(this.at, 'mkdirat', [d.fd, name, mode]);
   }
 
   /** unlink(2), or rmdir(2) when `folder`, of `name` in `d`, inline, as openIn. */
   private unlinkIn(d: ProcDir, name: string, folder: boolean): void {
-    if (!this.at) return (folder ? rmdirSync : unlinkSync)(`${d.ref}/${name}`);
+    if (!this.at) return (folder ? rmdirSync : unlinkSync)(under(d.ref, name));
     callOrThrow(this.at, 'unlinkat', [d.fd, name, folder ? PLATFORM!.AT_REMOVEDIR : 0]);
   }
 
   /** rename(2) between two folders, inline, as openIn. */
   private renameIn(from: ProcDir, fromName: string, to: ProcDir, toName: string): void {
-    if (!this.at) return renameSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    if (!this.at) return renameSync(under(from.ref, fromName), under(to.ref, toName));
     callOrThrow(this.at, 'renameat', [from.fd, fromName, to.fd, toName]);
   }
 
   /** readlink(2) of `name` in `d`, inline, as openIn. */
   private readlinkIn(d: ProcDir, name: string): string {
-    if (!this.at) return readlinkSync(`${d.ref}/${name}`);
+    if (!this.at) return nameFromBytes(readlinkSync(under(d.ref, name), 'buffer'));
     return linkText(callOrThrow(this.at, 'readlinkat', [d.fd, name, null, PATH_MAX], PATH_MAX));
   }
 
@@ -206,7 +224,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
     if (d.inline) return this.now.stat(d, name);
     // The folder itself through its descriptor's link: stat follows that link, lstat would not.
     if (name === undefined) return attrOfNs(await fsp.stat(d.ref, { bigint: true }), this.shown);
-    return attrOfNs(await fsp.lstat(`${d.ref}/${name}`, { bigint: true }), this.shown);
+    return attrOfNs(await fsp.lstat(under(d.ref, name), { bigint: true }), this.shown);
   }
 
   async folderOwner(d: ProcDir): Promise<FolderOwner> {
@@ -214,7 +232,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async *list(d: ProcDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
-    const names = d.inline ? this.namesIn(d) : await fsp.readdir(d.ref);
+    const names = d.inline ? this.namesIn(d) : await readNames(d.ref);
     names.sort();
     if (d.inline) {
       for (let i = 0; i < names.length; i += READDIR_BATCH) {
@@ -222,7 +240,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
         for (const name of names.slice(i, i + READDIR_BATCH)) {
           // Each entry may itself be a mount point of another kind: judged one by one.
           if (!this.policy.inline(`${d.lexical}/${name}`)) {
-            const st = await fsp.lstat(`${d.ref}/${name}`, { bigint: true }).catch(() => undefined);
+            const st = await fsp.lstat(under(d.ref, name), { bigint: true }).catch(() => undefined);
             if (st) out.push({ name, attr: attrOfNs(st, this.shown) });
             continue;
           }
@@ -263,7 +281,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
       }
       return new LocalFileSync(fd, guestPath, canWrite, this.shown);
     }
-    const fh = await fsp.open(`${d.ref}/${name}`, flags | C.O_NOFOLLOW | C.O_NONBLOCK);
+    const fh = await fsp.open(under(d.ref, name), flags | C.O_NOFOLLOW | C.O_NONBLOCK);
     try {
       regularOnly(await fh.stat(), guestPath);
     } catch (err) {
@@ -275,7 +293,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async create(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): Promise<FileHandle> {
     if (d.inline) return this.createInline(d, name, guestPath, mode, owner);
-    const p = `${d.ref}/${name}`;
+    const p = under(d.ref, name);
     const fh = await fsp.open(p, CREATE_FLAGS, mode & 0o7777);
     try {
       if (owner) await fh.chown(owner.uid, owner.gid);
@@ -290,7 +308,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   /** create() by blocking calls (inline folders and the synchronous face). */
   private createInline(d: ProcDir, name: string, guestPath: string, mode: number, owner: NewOwner): FileHandle {
-    const p = `${d.ref}/${name}`;
+    const p = under(d.ref, name);
     const fd = this.openIn(d, name, CREATE_FLAGS, mode & 0o7777);
     try {
       if (owner) fchownSync(fd, owner.uid, owner.gid);
@@ -309,7 +327,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async mkdir(d: ProcDir, name: string, mode: number, owner: NewOwner): Promise<void> {
     if (d.inline) return this.mkdirInline(d, name, mode, owner);
-    const p = `${d.ref}/${name}`;
+    const p = under(d.ref, name);
     await fsp.mkdir(p, mode & 0o7777);
     if (!owner && !needsChmod(mode, false)) return;
     // A folder cannot be opened O_NOFOLLOW|O_DIRECTORY and then be a symlink: safe to fix through it.
@@ -337,52 +355,52 @@ export class ProcPaths implements LocalPaths<ProcDir> {
 
   async symlink(target: string, d: ProcDir, name: string, owner: NewOwner): Promise<void> {
     if (this.at) return symlinkAt((call, args) => this.atCall(d, call, args), target, d.fd, name, owner);
-    const p = `${d.ref}/${name}`;
+    const p = under(d.ref, name);
     if (d.inline) {
-      symlinkSync(target, p);
+      symlinkSync(fsPath(target), p);
       lchownNewSync(p, owner);
       return;
     }
-    await fsp.symlink(target, p);
+    await fsp.symlink(fsPath(target), p);
     await lchownNew(p, owner);
   }
 
   async mknod(d: ProcDir, name: string, type: SpecialType, mode: number, rdev: number, owner: NewOwner): Promise<void> {
     if (this.at) return mknodAt((call, args) => this.atCall(d, call, args), d.fd, name, type, mode, rdev, owner);
     await makeSpecial(d.fd, name, type, mode, rdev);
-    await lchownNew(`${d.ref}/${name}`, owner);
-    if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(`${d.ref}/${name}`, mode & 0o7777);
+    await lchownNew(under(d.ref, name), owner);
+    if (needsChmod(mode, owner !== undefined)) await chmodNoFollow(under(d.ref, name), mode & 0o7777);
   }
 
   async link(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
     // link(2) does not follow a symlink named as its source: the new name is that symlink, still inside.
     if (this.at) await this.atCall({ inline: from.inline && to.inline }, 'linkat', [from.fd, fromName, to.fd, toName, 0]);
-    else if (from.inline && to.inline) linkSync(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
-    else await fsp.link(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    else if (from.inline && to.inline) linkSync(under(from.ref, fromName), under(to.ref, toName));
+    else await fsp.link(under(from.ref, fromName), under(to.ref, toName));
   }
 
   async rename(from: ProcDir, fromName: string, to: ProcDir, toName: string): Promise<void> {
     if (from.inline && to.inline) this.now.rename(from, fromName, to, toName);
-    else await fsp.rename(`${from.ref}/${fromName}`, `${to.ref}/${toName}`);
+    else await fsp.rename(under(from.ref, fromName), under(to.ref, toName));
   }
 
   async unlink(d: ProcDir, name: string): Promise<void> {
     if (d.inline) this.now.unlink(d, name);
-    else await fsp.unlink(`${d.ref}/${name}`);
+    else await fsp.unlink(under(d.ref, name));
   }
 
   async rmdir(d: ProcDir, name: string): Promise<void> {
     if (d.inline) this.now.rmdir(d, name);
-    else await fsp.rmdir(`${d.ref}/${name}`);
+    else await fsp.rmdir(under(d.ref, name));
   }
 
   async readlink(d: ProcDir, name: string): Promise<string> {
-    return d.inline ? this.now.readlink(d, name) : fsp.readlink(`${d.ref}/${name}`);
+    return d.inline ? this.now.readlink(d, name) : fsp.readlink(under(d.ref, name), 'buffer').then(nameFromBytes);
   }
 
   async setattr(d: ProcDir, name: string, guestPath: string, attr: SetAttr): Promise<void> {
     if (d.inline) this.now.setattr(d, name, guestPath, attr);
-    else await setattrAt(`${d.ref}/${name}`, guestPath, attr);
+    else await setattrAt(under(d.ref, name), guestPath, attr);
   }
 }
 

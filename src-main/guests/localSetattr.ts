@@ -17,7 +17,7 @@ import { hasUtimensat, setTimesSync, timespecs } from './localTimes.ts';
 // a walk through /proc for each.
 
 /** Applies `attr` to the node at `p` (an absolute host path whose folder is proven inside). */
-export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Promise<void> {
+export async function setattrAt(p: string | Buffer, guestPath: string, attr: SetAttr): Promise<void> {
   const st = await fsp.lstat(p);
   if (attr.size !== undefined) {
     if (st.isDirectory()) throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);
@@ -42,7 +42,7 @@ export async function setattrAt(p: string, guestPath: string, attr: SetAttr): Pr
 }
 
 /** setattrAt, inline (see localInline.ts). */
-export function setattrAtSync(p: string, guestPath: string, attr: SetAttr): void {
+export function setattrAtSync(p: string | Buffer, guestPath: string, attr: SetAttr): void {
   const st = lstatSync(p);
   if (attr.size !== undefined) {
     if (st.isDirectory()) throw new FsError('IsDir', `${guestPath}: a folder has no size to set`);

@@ -91,7 +91,7 @@ export async function makeSpecial(dirFd: number, name: string, type: SpecialType
  * glibc's lchmod does; a symlink answers EOPNOTSUPP). Linux only, like its callers (the
  * openat walk uses fchmodat with AT_SYMLINK_NOFOLLOW).
  */
-export async function chmodNoFollow(path: string, mode: number): Promise<void> {
+export async function chmodNoFollow(path: string | Buffer, mode: number): Promise<void> {
   const fh = await fsp.open(path, O_PATH | C.O_NOFOLLOW);
   try {
     await fsp.chmod(`/proc/self/fd/${fh.fd}`, mode);
@@ -101,7 +101,7 @@ export async function chmodNoFollow(path: string, mode: number): Promise<void> {
 }
 
 /** chmodNoFollow, inline (Linux only: callers reach it only where /proc/self/fd exists). */
-export function chmodNoFollowSync(path: string, mode: number): void {
+export function chmodNoFollowSync(path: string | Buffer, mode: number): void {
   const fd = openSync(path, O_PATH | C.O_NOFOLLOW);
   try {
     chmodSync(`/proc/self/fd/${fd}`, mode);

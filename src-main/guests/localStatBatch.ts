@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { hasRawBytes } from '../sys/byteNames.ts';
 
 // lstat of many names of one folder in one batch, done by a worker thread. A listing is
 // all lstat: through the threadpool each call cost a queue hop, a wake-up, a callback and
@@ -115,11 +116,13 @@ let failures = 0;
 
 /**
  * lstat of `dir/name` for each name, as STAT_FIELDS numbers per name (F), or undefined
- * when the batch is small or no worker can do it (the caller lstats through the threadpool).
+ * when the batch is small, holds a name that is not UTF-8, or no worker can do it (the caller
+ * lstats through the threadpool).
  */
 export async function lstatBatch(dir: string, names: readonly string[]): Promise<Float64Array | undefined> {
   if (names.length === 0) return new Float64Array(0);
-  if (names.length < MIN_BATCH || failures >= 3) return undefined;
+  // The worker joins strings; a name that is not UTF-8 (sys/byteNames.ts) needs its bytes.
+  if (names.length < MIN_BATCH || failures >= 3 || names.some(hasRawBytes)) return undefined;
   if (!shared || shared.dead) {
     try {
       shared = new StatWorker();

@@ -13,8 +13,10 @@ const UTIME_NOW = process.platform === 'darwin' ? -1 : (1 << 30) - 1;
 const UTIME_OMIT = process.platform === 'darwin' ? -2 : (1 << 30) - 2;
 /** AT_FDCWD and AT_SYMLINK_NOFOLLOW per platform. */
 const AT = process.platform === 'darwin' ? { cwd: -2, nofollow: 0x20 } : { cwd: -100, nofollow: 0x100 };
+/** The end of a C string, for a path given as bytes. */
+const NUL = Buffer.from([0]);
 
-type Utimensat = (dirfd: number, path: string, times: Buffer, flags: number) => number;
+type Utimensat = (dirfd: number, path: string | Buffer, times: Buffer, flags: number) => number;
 type Futimens = (fd: number, times: Buffer) => number;
 
 let bound: { utimensat: Utimensat; futimens: Futimens; errno: () => number } | null | undefined;
@@ -64,7 +66,8 @@ export function setTimesFdSync(fd: number, attr: SetAttr, what: string): void {
 }
 
 /** Sets the times of `attr` on `p` without following a symlink, inline. */
-export function setTimesSync(p: string, attr: SetAttr): void {
+export function setTimesSync(p: string | Buffer, attr: SetAttr): void {
   const b = bind()!;
-  if (b.utimensat(AT.cwd, p, timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), `utimensat ${p}`);
+  // A path given as bytes (a name that is not UTF-8) goes to C with its NUL.
+  if (b.utimensat(AT.cwd, typeof p === 'string' ? p : Buffer.concat([p, NUL]), timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), `utimensat ${p}`);
 }

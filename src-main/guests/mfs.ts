@@ -6,6 +6,7 @@ import type { MfsGuestSchema } from '../../src-shared/mountSpec.ts';
 import { connectNode, type NodeContext } from '../ipfs/discover.ts';
 import type { IpfsNode, IpfsStat } from '../ipfs/IpfsNode.ts';
 import type { MfsBackend } from '../ipfs/mfs/MfsBackend.ts';
+import { hasRawBytes } from '../sys/byteNames.ts';
 import { Lru } from '../vfs/cache/Lru.ts';
 import { FsError, toFsError } from '../vfs/FsError.ts';
 import type { Attr, CallOpts, DirEntry, FileHandle, HealthSource, OpenFlags, SetAttr, StatFs, Vfs } from '../vfs/types.ts';
@@ -36,6 +37,11 @@ export function mfsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Longest name in bytes (NAME_MAX). */
 const NAME_MAX = 255;
+
+/** A name (or symlink text) with bytes that are not UTF-8, refused: UnixFS keeps names as text, and these would come back changed. */
+function notText(name: string): FsError {
+  return new FsError('NotUtf8', `${JSON.stringify(name)}: its bytes are not UTF-8, and MFS keeps names as UTF-8 text`);
+}
 /** The mode MFS folders show when their UnixFS node stores none (files: DEFAULT_FILE_MODE). */
 const DEFAULT_DIR_MODE = 0o755;
 
@@ -79,11 +85,17 @@ export class MfsGuest implements Vfs {
 
   private mfsPath(p: string): string {
     if (typeof p !== 'string' || !p.startsWith('/')) throw new FsError('InvalidItem', `expected an absolute guest path, got ${JSON.stringify(p)}`);
+    // UnixFS names are text: no node has a name that is not UTF-8 (and the RPC could not carry one).
+    if (hasRawBytes(p)) throw new FsError('NotExist', `${JSON.stringify(p)}: no such file (MFS names are UTF-8)`);
     return posix.join(this.root, p);
   }
 
-  /** The MFS path of a new name: refused when longer than 255 bytes, like every Linux file system. */
+  /**
+   * The MFS path of a new name: refused when longer than 255 bytes, like every Linux file
+   * system, or when its bytes are not UTF-8 (sys/byteNames.ts): UnixFS names are text.
+   */
   private newPath(p: string): string {
+    if (hasRawBytes(p)) throw notText(posix.basename(p));
     const mp = this.mfsPath(p);
     if (Buffer.byteLength(posix.basename(mp)) > NAME_MAX) throw new FsError('NameTooLong', `${posix.basename(mp).slice(0, 40)}…: names are at most ${NAME_MAX} bytes`);
     return mp;
@@ -294,6 +306,7 @@ export class MfsGuest implements Vfs {
 
   async symlink(target: string, path: string, opts: CallOpts): Promise<void> {
     const mp = this.newPath(path);
+    if (hasRawBytes(target)) throw notText(target);
     await this.pending.afterPuts([mp], [], async () => {
       if (this.pending.writing.has(mp)) throw new FsError('Exist', `${path} exists`);
       await this.backend.symlink(target, mp, opts);

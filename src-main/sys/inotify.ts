@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { nameFromBytes } from './byteNames.ts';
 
 // Linux inotify through koffi (Node's fs.watch gives events on a later tick, too late for a
 // cache that must be proven fresh before it answers). The descriptor is non-blocking and
@@ -129,7 +130,7 @@ export class Inotify {
         let name: string | undefined;
         if (len > 0) {
           const end = buf.indexOf(0, at + HEADER);
-          name = buf.toString('utf8', at + HEADER, end < 0 || end > at + HEADER + len ? at + HEADER + len : end);
+          name = nameFromBytes(buf, at + HEADER, end < 0 || end > at + HEADER + len ? at + HEADER + len : end);
         }
         at += HEADER + len;
         n++;

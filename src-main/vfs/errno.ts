@@ -27,6 +27,7 @@ export const ERRNO: Record<FsErrorKind, number> = {
   CrossDevice: E.EXDEV,
   TooManyLinks: E.EMLINK,
   NoAttribute: E.ENODATA,
+  NotUtf8: E.EILSEQ,
 };
 
 /** The errno for an error kind; anything unknown is EIO. */

@@ -10,7 +10,10 @@ import { createInterface } from 'node:readline';
 
 process.umask(0);
 const root = process.argv[2];
-const at = (p) => root + p;
+/** A path under the root; one whose names are not UTF-8 comes as {bytes} (base64), from processWriter. */
+const at = (p) => (typeof p === 'string' ? root + p : Buffer.concat([Buffer.from(root), Buffer.from(p.bytes, 'base64')]));
+/** A symlink's target as given: text, or {bytes}. */
+const raw = (t) => (typeof t === 'string' ? t : Buffer.from(t.bytes, 'base64'));
 const fds = new Map();
 /** Unix socket servers bound by bindSocket, listening until the worker ends. */
 const servers = [];
@@ -96,8 +99,12 @@ const ops = {
       });
     });
   },
-  async symlink(t, p) { await fsp.symlink(t, at(p)); },
+  async symlink(t, p) { await fsp.symlink(raw(t), at(p)); },
   async readlink(p) { return fsp.readlink(at(p)); },
+  /** The target's bytes, base64. */
+  async readlinkBytes(p) { return (await fsp.readlink(at(p), 'buffer')).toString('base64'); },
+  /** Each name's bytes, base64. */
+  async list(p) { return (await fsp.readdir(at(p), 'buffer')).map((b) => b.toString('base64')); },
   async writeBig(p, bytes) { await fsp.writeFile(at(p), Buffer.alloc(bytes, 7)); },
   async fdOpen(p, readOnly) { const fh = await fsp.open(at(p), readOnly ? 'r' : 'r+'); const id = nextFd++; fds.set(id, fh); return id; },
   async fdWrite(id, pos, b64) { await fds.get(id).write(Buffer.from(b64, 'base64'), 0, undefined, pos); },

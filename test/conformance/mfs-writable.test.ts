@@ -27,7 +27,7 @@ const base = mkdtempSync(join(tmpdir(), 'berth-mfsconf-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const ROOT = { uid: 0, gid: 0 };
-const FEATURES: WritableCaps['features'] = { links: false, fifos: false, xattrs: false, limits: false, atime: false, backing: false };
+const FEATURES: WritableCaps['features'] = { links: false, fifos: false, xattrs: false, limits: false, atime: false, backing: false, byteNames: false };
 const skipPeer = missingIpfsPeer();
 let peer: SharedIpfsPeer | undefined;
 beforeAll(async () => {

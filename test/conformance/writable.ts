@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindOf } from './suite.ts';
@@ -41,6 +41,10 @@ export interface TreeWriter {
   unlink(p: string): Promise<void>;
   rmdir(p: string): Promise<void>;
   mkfifo(p: string, mode: number): Promise<void>;
+  symlink(target: string, p: string): Promise<void>;
+  readlink(p: string): Promise<string>;
+  /** The names in the folder `p`, sorted; a name's bytes that are not UTF-8 as sys/byteNames.ts keeps them. */
+  list(p: string): Promise<string[]>;
   /**
    * Makes the unix socket `p` as bind(2) does (mode 0777 under umask 0). Where a process
    * binds it, it also listens, a client connects by the name and sends "ping", and what
@@ -83,9 +87,11 @@ export interface WritableCaps {
    * What the guest can hold at all (absent = everything, like a local folder): an MFS
    * folder has no owners, hard links, fifos or atime, no size limits of its own, and no
    * backing folder to change underneath; sockets go with fifos, and are refused (EPERM)
-   * where `sockets` is false; `xattrs`: user.* extended attributes (NFSv3 has none).
+   * where `sockets` is false; `xattrs`: user.* extended attributes (NFSv3 has none);
+   * `byteNames`: names and symlink targets that are not UTF-8, kept as their bytes (UnixFS
+   * keeps text: refused there, NotUtf8).
    */
-  features?: Partial<Record<'links' | 'fifos' | 'sockets' | 'xattrs' | 'limits' | 'atime' | 'backing', boolean>>;
+  features?: Partial<Record<'links' | 'fifos' | 'sockets' | 'xattrs' | 'limits' | 'atime' | 'backing' | 'byteNames', boolean>>;
 }
 
 /** A writable tree under test. */
@@ -237,6 +243,44 @@ export function writableConformance(name: string, make: WritableFactory, opts: {
       expect(await failure(w.rename(`${A}/r2`, `${A}/rd3`))).toBe('IsDir');
       expect(await failure(w.rename(`${A}/rd3`, `${A}/r2`))).toBe('NotDir');
       expect(await failure(w.rename(`${A}/nope`, `${A}/r9`))).toBe('NotExist');
+    });
+
+    // A Latin-1 "caf\xe9" from an old archive is a name as good as "café": the suite spells
+    // its bytes as sys/byteNames.ts keeps them ("caf\udce9"); each way in turns them back
+    // into those bytes (a path Buffer for the OS, the bytes on the NFS wire).
+    it('keeps names and symlink targets that are not UTF-8 as their bytes: "caf\\xe9" apart from "caf\\xe8"', async () => {
+      const [e9, e8, dir, link] = [`${A}/caf\udce9`, `${A}/caf\udce8`, `${A}/d\udcfe`, `${A}/l\udce9`];
+      if (!has('byteNames')) {
+        // NFSv3 has no EILSEQ: its host answers NFS3ERR_INVAL.
+        const refused = ['NotUtf8', 'InvalidItem'];
+        expect(refused).toContain(await failure(w.create(e9, 0o644, 'e9')));
+        expect(refused).toContain(await failure(w.mkdir(dir, 0o755)));
+        expect(refused).toContain(await failure(w.symlink('caf\udce9', `${A}/plain`)));
+        expect((await w.list(A)).filter((n) => n.startsWith('caf') || n.startsWith('d\udcfe'))).toEqual([]);
+        return;
+      }
+      await w.create(e9, 0o644, 'e9');
+      await w.create(e8, 0o644, 'e8');
+      await w.mkdir(dir, 0o755);
+      await w.create(`${dir}/in\udcff`, 0o600, 'deep');
+      await w.symlink('caf\udce9', link);
+      expect((await w.read(e9)).toString()).toBe('e9');
+      expect((await w.read(e8)).toString()).toBe('e8');
+      expect((await w.read(`${dir}/in\udcff`)).toString()).toBe('deep');
+      expect(await w.readlink(link)).toBe('caf\udce9');
+      expect(await w.list(dir)).toEqual(['in\udcff']);
+      await w.rename(e8, `${A}/ren\udce4`);
+      expect((await w.list(A)).filter((n) => /^(caf|ren|l)[\udc80-\udcff]/.test(n))).toEqual(['caf\udce9', 'l\udce9', 'ren\udce4']);
+      if (has('backing')) {
+        const disk = (s: string): Buffer => Buffer.from(s, 'latin1');
+        const names = readdirSync(join(folder, 'area'), 'buffer');
+        for (const n of ['caf\xe9', 'ren\xe4', 'd\xfe', 'l\xe9']) expect(names.some((b) => b.equals(disk(n))), n).toBe(true);
+        expect(readFileSync(Buffer.concat([Buffer.from(`${folder}/area/`), disk('caf\xe9')]), 'utf8')).toBe('e9');
+        expect(readlinkSync(Buffer.concat([Buffer.from(`${folder}/area/`), disk('l\xe9')]), 'buffer').equals(disk('caf\xe9'))).toBe(true);
+      }
+      await w.unlink(`${dir}/in\udcff`);
+      await w.rmdir(dir);
+      expect(await failure(w.stat(dir))).toBe('NotExist');
     });
 
     it('hard links share content and count, unlink drops the count, folders cannot be linked', async () => {

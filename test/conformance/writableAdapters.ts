@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { hasRawBytes, nameFromBytes, nameToBytes } from '../../src-main/sys/byteNames.ts';
+import { readdirBatches } from '../../src-main/vfs/listing.ts';
 import type { Caller, FileHandle, Vfs } from '../../src-main/vfs/types.ts';
 import { blocksOf } from '../../src-main/vfs/modeType.ts';
 import type { TimeArg, TreeWriter, WStat } from './writable.ts';
@@ -78,6 +80,13 @@ export function vfsWriter(vfs: Vfs, caller?: Caller): TreeWriter {
     unlink: (p) => need(vfs.unlink, 'unlink').call(vfs, p, o()),
     rmdir: (p) => need(vfs.rmdir, 'rmdir').call(vfs, p, o()),
     mkfifo: (p, mode) => need(vfs.mknod, 'mknod').call(vfs, p, 'fifo', mode, 0, o()),
+    symlink: (target, p) => need(vfs.symlink, 'symlink').call(vfs, target, p, o()),
+    readlink: (p) => vfs.readlink(p, o()),
+    async list(p) {
+      const names: string[] = [];
+      for await (const batch of readdirBatches(vfs, p, o())) for (const e of batch) names.push(e.name);
+      return names.sort();
+    },
     bindSocket: async (p) => void (await need(vfs.mknod, 'mknod').call(vfs, p, 'socket', 0o777, 0, o())),
     setxattr: (p, name, value) => need(vfs.setxattr, 'setxattr').call(vfs, p, name, Buffer.from(value), undefined, o()),
     getxattr: async (p, name) => {
@@ -136,12 +145,15 @@ export function processWriter(root: string, user: 'root' | 'nobody'): TreeWriter
   child.once('exit', () => {
     for (const p of waiting.values()) p.reject(new Error('fs worker exited'));
   });
+  // A path or target whose names are not UTF-8 (sys/byteNames.ts) goes as its bytes.
+  const wire = (a: unknown): unknown => (typeof a === 'string' && hasRawBytes(a) ? { bytes: nameToBytes(a).toString('base64') } : a);
   const ask = <T>(op: string, ...args: unknown[]): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = next++;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.stdin!.write(`${JSON.stringify({ id, op, args })}\n`);
+      child.stdin!.write(`${JSON.stringify({ id, op, args: args.map(wire) })}\n`);
     });
+  const named = (b64: string): string => nameFromBytes(Buffer.from(b64, 'base64'));
   return {
     mkdir: (p, mode) => ask('mkdir', p, mode),
     create: (p, mode, text) => ask('create', p, mode, text),
@@ -160,6 +172,9 @@ export function processWriter(root: string, user: 'root' | 'nobody'): TreeWriter
     unlink: (p) => ask('unlink', p),
     rmdir: (p) => ask('rmdir', p),
     mkfifo: (p, mode) => ask('mkfifo', p, mode),
+    symlink: (target, p) => ask('symlink', target, p),
+    readlink: async (p) => named(await ask<string>('readlinkBytes', p)),
+    list: async (p) => (await ask<string[]>('list', p)).map(named).sort(),
     bindSocket: (p) => ask<string>('bindSocket', p),
     setxattr: (p, name, value) => ask('setxattr', p, name, value),
     getxattr: (p, name) => ask<string | undefined>('getxattr', p, name),

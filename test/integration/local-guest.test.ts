@@ -146,6 +146,41 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     await t.close();
   });
 
+  // Names from an old Latin-1 archive: each reached by its own bytes (sys/byteNames.ts), in a
+  // folder whose own name is not UTF-8 (its proof by link, the openat walk), in a listing
+  // big enough for the stat batch (which then lstats through the threadpool).
+  it('lists, reads, makes, renames and removes names that are not UTF-8 by their bytes', async () => {
+    const disk = (rel: string): Buffer => Buffer.concat([Buffer.from(`${root}/`), Buffer.from(rel, 'latin1')]);
+    mkdirSync(disk('latin\xe9'));
+    writeFileSync(disk('latin\xe9/caf\xe9'), 'e9');
+    writeFileSync(disk('latin\xe9/caf\xe8'), 'e8');
+    for (let i = 0; i < 40; i++) writeFileSync(join(root, `latin-many-${i}`), '');
+    const dir = '/latin\udce9';
+    expect((await list(rw, dir)).map((e) => `${e.name}:${e.attr.size}`)).toEqual(['caf\udce8:2', 'caf\udce9:2']);
+    expect((await rw.getattr(`${dir}/caf\udce9`, o())).type).toBe('file');
+    const h = await rw.open(`${dir}/caf\udce8`, {}, o());
+    expect(Buffer.from(await h.read(0, 10, o())).toString()).toBe('e8');
+    await h.close();
+    const made = await rw.create(`${dir}/new\udcff`, 0o644, o());
+    await made.write!(0, Buffer.from('made'), o());
+    await made.close();
+    expect(readFileSync(disk('latin\xe9/new\xff'), 'utf8')).toBe('made');
+    await rw.mkdir(`${dir}/sub\udcfe`, 0o755, o());
+    await rw.symlink('caf\udce9', `${dir}/sub\udcfe/ln\udce9`, o());
+    expect(await rw.readlink(`${dir}/sub\udcfe/ln\udce9`, o())).toBe('caf\udce9');
+    await rw.rename(`${dir}/caf\udce8`, `${dir}/sub\udcfe/ren\udce4`, o());
+    expect(readFileSync(disk('latin\xe9/sub\xfe/ren\xe4'), 'utf8')).toBe('e8');
+    const top = (await list(rw, '/')).map((e) => e.name);
+    expect(top).toContain('latin\udce9');
+    expect(top.filter((n) => n.startsWith('latin-many-'))).toHaveLength(40);
+    await rw.unlink(`${dir}/sub\udcfe/ln\udce9`, o());
+    await rw.unlink(`${dir}/sub\udcfe/ren\udce4`, o());
+    await rw.rmdir(`${dir}/sub\udcfe`, o());
+    expect(existsSync(disk('latin\xe9/sub\xfe'))).toBe(false);
+    rmSync(disk('latin\xe9'), { recursive: true });
+    for (let i = 0; i < 40; i++) rmSync(join(root, `latin-many-${i}`));
+  });
+
   it('renames with noreplace and exchange (renameat2), never through a symlink', async () => {
     if (!libc) {
       expect(await kindOf(rw.rename2('/hello.txt', '/x', 'noreplace', o()))).toBe('InvalidItem');

@@ -232,6 +232,32 @@ function exerciseAgainstDisk(name: string, setup: () => Promise<{ vfs: Vfs; dir:
       expect(readdirSync(join(dir, 'silly/e'))).toEqual([]);
     });
 
+    // A Latin-1 "caf\xe9" on the server's disk: listed as "caf\udce9" (byteNames.ts), which
+    // opens it, apart from "caf\xe8"; names and targets made here are the bytes they stand for.
+    it('lists, opens and makes names and symlink targets that are not UTF-8, by their bytes', async () => {
+      const at = (name: string): Buffer => Buffer.from(join(dir, 'bytes', name), 'latin1');
+      mkdirSync(join(dir, 'bytes'));
+      writeFileSync(at('caf\xe9'), 'e9');
+      writeFileSync(at('caf\xe8'), 'e8');
+      symlinkSync(Buffer.from('t\xe9l\xe9', 'latin1'), at('l\xe9'));
+      expect([...(await collect(vfs, '/bytes')).keys()].sort()).toEqual(['caf\udce8', 'caf\udce9', 'l\udce9']);
+      const h = await vfs.open('/bytes/caf\udce9', {}, opts());
+      expect(Buffer.from(await h.read(0, 10, opts())).toString()).toBe('e9');
+      await h.close();
+      expect(await vfs.readlink('/bytes/l\udce9', opts())).toBe('t\udce9l\udce9');
+      const made = await vfs.create!('/bytes/new\udcff', 0o644, opts());
+      await made.write!(0, Buffer.from('ff'), opts());
+      await made.close();
+      expect(readFileSync(at('new\xff'), 'utf8')).toBe('ff');
+      await vfs.symlink!('x\udce0', '/bytes/sl\udce0', opts());
+      expect(readlinkSync(at('sl\xe0'), { encoding: 'buffer' })).toEqual(Buffer.from('x\xe0', 'latin1'));
+      await vfs.rename!('/bytes/caf\udce8', '/bytes/caf\ufffd', opts());
+      expect(readFileSync(Buffer.from(join(dir, 'bytes', 'caf\ufffd')), 'utf8')).toBe('e8');
+      for (const n of ['caf\udce9', 'caf\ufffd', 'l\udce9', 'new\udcff', 'sl\udce0']) await vfs.unlink!(`/bytes/${n}`, opts());
+      await vfs.rmdir!('/bytes', opts());
+      expect(existsSync(join(dir, 'bytes'))).toBe(false);
+    });
+
     it('reports file-system figures', async () => {
       const s = await vfs.statfs(opts());
       expect(s.blocks).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
+import { hasRawBytes, nameToBytes } from '../../sys/byteNames.ts';
 import { FsError } from '../../vfs/FsError.ts';
 import { Lru } from '../../vfs/cache/Lru.ts';
 import { readdirBatches } from '../../vfs/listing.ts';
-import type { Attr, CallOpts, Vfs } from '../../vfs/types.ts';
+import type { Attr, CallOpts, DirEntry, Vfs } from '../../vfs/types.ts';
 import { type FuseNode, NodeTable } from './NodeTable.ts';
 import { TYPE_BITS } from '../../vfs/modeType.ts';
 import { ENTRY_OUT, type OwnerOverride, u64, validOf, writeFuseAttr } from './wire.ts';
@@ -29,9 +30,18 @@ const DIRENT_NAME = 24;
 
 interface Listed {
   name: string;
-  /** The name's length in UTF-8 (written into the page from the string: no Buffer per entry). */
+  /** The name's length in bytes (written into the page from the string: no Buffer per entry). */
   len: number;
   attr: Attr | undefined;
+  /** The name's bytes when they are not UTF-8 (sys/byteNames.ts); Node would write U+FFFD for them. */
+  raw: Buffer | undefined;
+}
+
+/** A guest's entry as a page lists it. */
+function listed(e: DirEntry): Listed {
+  if (!hasRawBytes(e.name)) return { name: e.name, len: Buffer.byteLength(e.name), attr: e.attr, raw: undefined };
+  const raw = nameToBytes(e.name);
+  return { name: e.name, len: raw.length, attr: e.attr, raw };
 }
 
 /** One folder's snapshot: entries so far, and how its listing ended. */
@@ -60,8 +70,8 @@ const LISTINGS_KEPT = 256;
 /** A listing's first two entries. */
 function dots(): Listed[] {
   return [
-    { name: '.', len: 1, attr: undefined },
-    { name: '..', len: 2, attr: undefined },
+    { name: '.', len: 1, attr: undefined, raw: undefined },
+    { name: '..', len: 2, attr: undefined, raw: undefined },
   ];
 }
 
@@ -87,7 +97,7 @@ export class DirListings {
   private async fill(snap: Snapshot, vfs: Vfs, path: string, opts: CallOpts): Promise<void> {
     try {
       for await (const batch of readdirBatches(vfs, path, opts)) {
-        for (const e of batch) snap.list.push({ name: e.name, len: Buffer.byteLength(e.name), attr: e.attr });
+        for (const e of batch) snap.list.push(listed(e));
         DirListings.wake(snap);
       }
       snap.end = { ok: true };
@@ -137,7 +147,7 @@ export class DirListings {
     const entries = vfs.now?.readdir(path);
     if (!entries) return undefined;
     const list = dots();
-    for (const e of entries) list.push({ name: e.name, len: Buffer.byteLength(e.name), attr: e.attr });
+    for (const e of entries) list.push(listed(e));
     return { id: this.keep({ list, end: { ok: true }, waiting: [], stop: undefined }), index };
   }
 
@@ -221,7 +231,8 @@ export class DirListings {
       u64(b, d + 8, id * PER_LISTING + i + 1);
       b.writeUInt32LE(len, d + 16);
       b.writeUInt32LE(type, d + 20);
-      b.write(e.name, d + DIRENT_NAME, len, 'utf8');
+      if (e.raw) e.raw.copy(b, d + DIRENT_NAME);
+      else b.write(e.name, d + DIRENT_NAME, len, 'utf8');
       pos += rec;
     }
     return b.subarray(0, pos);

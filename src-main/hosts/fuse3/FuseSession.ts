@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { nameFromBytes } from '../../sys/byteNames.ts';
 import { writeSync, writevSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import type { Attr, StatFs } from '../../vfs/types.ts';
@@ -37,7 +37,6 @@ const ENODEV = constants.errno.ENODEV;
 const ENOSYS = constants.errno.ENOSYS;
 const EIO = constants.errno.EIO;
 const EPROTO = constants.errno.EPROTO;
-const EILSEQ = constants.errno.EILSEQ;
 /** Requests handled per turn before other I/O gets its turn (the poll fires again). */
 const BATCH = 64;
 /** UV_READABLE. */
@@ -114,22 +113,17 @@ const COUNT_OPS = process.env.BERTH_FUSE_STATS === '1';
 /** libuv handles whose close has not been processed yet must outlive the call (kept here). */
 const closing = new Set<Buffer>();
 
-/** A name (or symlink target, attribute name) that is not UTF-8: answered EILSEQ. */
-class NotUtf8Error extends Error {}
-
 /**
  * The NUL-terminated string at `off` of `b` (before `end`), and where the next one starts.
- * Bytes that are not UTF-8 (a Latin-1 name from an old archive) throw NotUtf8Error: the
- * guests name nodes by JavaScript strings, and decoding would turn every such byte into
- * U+FFFD, so that "caf\xe9" and "caf\xe8" would make, open and overwrite one file.
+ * Bytes that are not UTF-8 (a Latin-1 name from an old archive) are kept as they are
+ * (sys/byteNames.ts): decoding would turn every such byte into U+FFFD, so that "caf\xe9"
+ * and "caf\xe8" would make, open and overwrite one file. A guest that keeps names as text
+ * refuses them (NotUtf8: EILSEQ).
  */
 function cstring(b: Buffer, off: number, end: number): [string, number] {
   const z = b.indexOf(0, off);
   const stop = z < 0 || z > end ? end : z;
-  const s = b.toString('utf8', off, stop);
-  // U+FFFD is what a bad byte decodes to; only then are the bytes themselves checked.
-  if (s.includes('\ufffd') && !isUtf8(b.subarray(off, stop))) throw new NotUtf8Error('a name that is not UTF-8');
-  return [s, stop + 1];
+  return [nameFromBytes(b, off, stop), stop + 1];
 }
 
 /** A mounted (or mounting) session; the owner calls mount() once and close() once. */
@@ -384,8 +378,6 @@ export class FuseSession {
           return this.replyErr(req, 0);
       }
     } catch (err) {
-      // Names Berth cannot hold as they are: "Invalid or incomplete multibyte or wide character", as a UTF-8-only disk says.
-      if (err instanceof NotUtf8Error) return this.replyErr(req, EILSEQ);
       // A handler throws only before it replies: answer, or the caller waits in the kernel for good.
       console.error(`berth: FUSE request ${opcode} failed: ${(err as Error).message}`);
       return this.replyErr(req, EIO);

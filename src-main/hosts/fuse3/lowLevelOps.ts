@@ -1,4 +1,5 @@
 import { constants as C } from 'node:fs';
+import { nameToBytes } from '../../sys/byteNames.ts';
 import type { OpHandlers, Req } from './FuseSession.ts';
 import { E, makeOpKit, type LowLevelContext, type Replies } from './opKit.ts';
 import { makeWriterOps } from './lowLevelWriters.ts';
@@ -123,7 +124,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
       // Read at once where the guest can (Vfs.now: a local disk).
       const now = vfs.now;
       serveNow(req, now && (() => now.readlink(pathOf(ino))), () => vfs.readlink(pathOf(ino), opts(req)), (t) => {
-        const b = Buffer.from(t);
+        const b = nameToBytes(t);
         r.replyData(req, b, b.length);
       });
     },

@@ -40,6 +40,7 @@ const MOUNTSTAT: Record<FsErrorKind, number> = {
   CrossDevice: Mountstat3.IO,
   TooManyLinks: Mountstat3.IO,
   NoAttribute: Mountstat3.IO,
+  NotUtf8: Mountstat3.INVAL,
 };
 
 /** Normalises a dirpath to a guest path, or undefined when it is not one we export. */

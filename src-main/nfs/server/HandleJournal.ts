@@ -1,5 +1,6 @@
 import { closeSync, ftruncateSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { bytesOfName, hasRawBytes, nameFromBytes } from '../../sys/byteNames.ts';
 import { HandleTable, isGuestPath, readId, writeId, type HandleTableJournal } from './HandleTable.ts';
 
 // The handle table of a running export, kept on disk as it changes, so that a run that ends
@@ -47,6 +48,17 @@ function header(base: Buffer): Buffer {
   boot.copy(head, 8);
   head.writeUInt32BE(base.length, 8 + boot.length);
   return Buffer.concat([head, base]);
+}
+
+/** The bytes a recordable path takes. */
+function lengthOf(p: string | Buffer): number {
+  return typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+}
+
+/** Writes a recordable path of `len` bytes into `b` at `at`. */
+function put(b: Buffer, p: string | Buffer, at: number, len: number): void {
+  if (typeof p === 'string') b.write(p, at, len, 'utf8');
+  else p.copy(b, at);
 }
 
 /** Writes all of `buf` to `fd`. */
@@ -136,7 +148,7 @@ export class HandleJournal implements HandleTableJournal {
       if (at + 4 > bytes.length) return undefined;
       const len = bytes.readUInt32BE(at);
       if (at + 4 + len > bytes.length) return undefined;
-      const s = bytes.toString('utf8', at + 4, at + 4 + len);
+      const s = nameFromBytes(bytes, at + 4, at + 4 + len);
       at += 4 + len;
       return isGuestPath(s) ? s : undefined;
     };
@@ -163,33 +175,52 @@ export class HandleJournal implements HandleTableJournal {
   }
 
   issued(id: number, path: string): void {
-    const len = Buffer.byteLength(path);
+    const p = this.recordable(path);
+    if (p === undefined) return;
+    const len = lengthOf(p);
     const at = this.room(1 + 8 + 4 + len);
     const b = this.pending;
     b[at] = ISSUED;
     b.writeUInt32BE(len, writeId(b, at + 1, id));
-    b.write(path, at + 13, len, 'utf8');
+    put(b, p, at + 13, len);
   }
 
   renamed(from: string, to: string): void {
-    const fl = Buffer.byteLength(from);
-    const tl = Buffer.byteLength(to);
+    const f = this.recordable(from);
+    const t = f === undefined ? undefined : this.recordable(to);
+    if (f === undefined || t === undefined) return;
+    const fl = lengthOf(f);
+    const tl = lengthOf(t);
     const at = this.room(1 + 4 + fl + 4 + tl);
     const b = this.pending;
     b[at] = RENAMED;
     b.writeUInt32BE(fl, at + 1);
-    b.write(from, at + 5, fl, 'utf8');
+    put(b, f, at + 5, fl);
     b.writeUInt32BE(tl, at + 5 + fl);
-    b.write(to, at + 9 + fl, tl, 'utf8');
+    put(b, t, at + 9 + fl, tl);
   }
 
   forgot(path: string): void {
-    const len = Buffer.byteLength(path);
+    const p = this.recordable(path);
+    if (p === undefined) return;
+    const len = lengthOf(p);
     const at = this.room(1 + 4 + len);
     const b = this.pending;
     b[at] = FORGOT;
     b.writeUInt32BE(len, at + 1);
-    b.write(path, at + 5, len, 'utf8');
+    put(b, p, at + 5, len);
+  }
+
+  /**
+   * `path` as a record holds it: itself when it is plain UTF-8 (written in place, no copy),
+   * else its bytes (byteNames.ts). A string no bytes spell cannot be recorded exactly, so
+   * the journal ends there, as after a failed write (undefined).
+   */
+  private recordable(path: string): string | Buffer | undefined {
+    if (!hasRawBytes(path)) return path;
+    const bytes = bytesOfName(path);
+    if (!bytes) this.fail(new RangeError(`handle journal: ${JSON.stringify(path)} is not a path any bytes spell`));
+    return bytes;
   }
 
   /** Writes the records kept since the last flush (before a reply leaves); compacts the file when they outgrew its base. */

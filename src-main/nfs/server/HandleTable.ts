@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { bytesOfName, nameFromBytes } from '../../sys/byteNames.ts';
 import { Lru } from '../../vfs/cache/Lru.ts';
 import { isPathName, parentOf } from '../../vfs/pathNames.ts';
 import { Nfsstat3 } from '../nfs3/constants.ts';
@@ -188,10 +189,16 @@ export class HandleTable {
 
   /**
    * The table as bytes, for the next run of its server: "BRTS", the export's 8 bytes, the
-   * run, the next id, then each handle's id and path, least recently used first.
+   * run, the next id, then each handle's id and path (its bytes: byteNames.ts), least
+   * recently used first.
    */
   snapshot(): Buffer {
-    const paths = [...this.byId.oldestFirst()].map(([id, path]) => [id, Buffer.from(path)] as const);
+    const paths: (readonly [number, Buffer])[] = [];
+    for (const [id, path] of this.byId.oldestFirst()) {
+      // A path no bytes spell (byteNames.ts) is left out: its handle answers STALE in the next run.
+      const bytes = bytesOfName(path);
+      if (bytes) paths.push([id, bytes]);
+    }
     const out = Buffer.allocUnsafe(4 + 8 + 4 + 8 + 4 + paths.reduce((n, [, p]) => n + 12 + p.length, 0));
     SNAPSHOT_MAGIC.copy(out, 0);
     this.exportId.copy(out, 4);
@@ -223,7 +230,7 @@ export class HandleTable {
       const len = bytes.readUInt32BE(at + 8);
       at += 12;
       if (at + len > bytes.length || id === 0 || id >= next) return undefined;
-      const path = bytes.toString('utf8', at, at + len);
+      const path = nameFromBytes(bytes, at, at + len);
       at += len;
       if (!isGuestPath(path) || entries.has(path) || ids.has(id)) return undefined;
       entries.set(path, id);

@@ -1,14 +1,13 @@
 import { XdrError } from '../xdr/XdrError.ts';
 import type { XdrReader } from '../xdr/XdrReader.ts';
-import { isUtf8 } from 'node:buffer';
 import type { Attr, Vfs } from '../../vfs/types.ts';
 import type { RpcCall } from '../rpc/RpcServer.ts';
 import { FHSIZE3, Nfsstat3 } from '../nfs3/constants.ts';
+import { nameFromBytes } from '../../sys/byteNames.ts';
 import type { NfsAuthPolicy } from './credentials.ts';
 import type { DirListingCache } from './DirListingCache.ts';
 import type { HandleTable } from './HandleTable.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
-import { NOT_UTF8 } from './names.ts';
 import type { OpenFileCache } from './OpenFileCache.ts';
 
 /** Everything a procedure needs; one per NFS server, passed explicitly (no globals). */
@@ -40,13 +39,15 @@ export function readFh(r: XdrReader): Buffer {
   return r.opaque(FHSIZE3);
 }
 
-/** Reads a filename3 with a generous wire bound; names.ts applies the real one. */
+/**
+ * Reads a filename3 with a generous wire bound; names.ts applies the real one. A name is
+ * bytes: those that are not UTF-8 are kept (byteNames.ts), so Latin-1 "caf\xe9" and
+ * "caf\xe8" are two files, as on the disk.
+ */
 export function readName(r: XdrReader): string {
   const raw = r.opaque(1024);
   if (raw.length > 255) return 'x'.repeat(256); // becomes NAMETOOLONG in checkName
-  const name = raw.toString('utf8');
-  // Bytes that are not UTF-8 would decode to U+FFFD, and two such names to one file: INVAL in checkName.
-  return name.includes('\ufffd') && !isUtf8(raw) ? NOT_UTF8 : name;
+  return nameFromBytes(raw);
 }
 
 /**

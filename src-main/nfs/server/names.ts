@@ -1,18 +1,15 @@
 import { NAME_MAX, Nfsstat3 } from '../nfs3/constants.ts';
 import { NfsStatusError } from './NfsStatusError.ts';
 import { parentOf } from '../../vfs/pathNames.ts';
+import { hasRawBytes, nameToBytes } from '../../sys/byteNames.ts';
 
 // Guest paths are built here only, so no name from the wire can leave the export:
 // names with "/" or NUL, and "." / ".." where an entry is created, are refused.
 
-/** What readName gives for a name whose bytes are not UTF-8 (NUL: no real name holds it). */
-export const NOT_UTF8 = '\0not UTF-8';
-
 /** Checks a filename3 from the wire (RFC 1813 §2.5) that must name a real entry. */
 export function checkName(name: string): void {
-  if (name === NOT_UTF8) throw new NfsStatusError(Nfsstat3.INVAL, 'file name is not UTF-8 (Berth keeps names as UTF-8)');
   if (name.length === 0) throw new NfsStatusError(Nfsstat3.INVAL, 'empty file name');
-  if (Buffer.byteLength(name) > NAME_MAX) throw new NfsStatusError(Nfsstat3.NAMETOOLONG, `file name longer than ${NAME_MAX} bytes`);
+  if (byteLength(name) > NAME_MAX) throw new NfsStatusError(Nfsstat3.NAMETOOLONG, `file name longer than ${NAME_MAX} bytes`);
   if (name.includes('/') || name.includes('\0')) throw new NfsStatusError(Nfsstat3.INVAL, 'file name contains "/" or NUL');
   if (name === '.' || name === '..') throw new NfsStatusError(Nfsstat3.INVAL, `"${name}" cannot be created or removed`);
 }
@@ -28,4 +25,13 @@ export function lookupPath(dir: string, name: string): string {
 /** `dir` + "/" + `name` for an already checked name. */
 export function childPath(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/**
+ * The bytes `name` stands for. Node counts a byte kept as U+DC80..U+DCFF (byteNames.ts) as
+ * the three of U+FFFD, so only a name that seems too long is counted again, byte by byte.
+ */
+function byteLength(name: string): number {
+  const n = Buffer.byteLength(name);
+  return n > NAME_MAX && hasRawBytes(name) ? nameToBytes(name).length : n;
 }

@@ -29,6 +29,7 @@ export const NFSSTAT: Record<FsErrorKind, Nfsstat3> = {
   TooManyLinks: Nfsstat3.MLINK,
   // NFSv3 has no extended attributes: never answered by a procedure of its own.
   NoAttribute: Nfsstat3.IO,
+  NotUtf8: Nfsstat3.INVAL,
 };
 
 /** The nfsstat3 for anything a procedure caught. */

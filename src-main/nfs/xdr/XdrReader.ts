@@ -1,3 +1,4 @@
+import { nameFromBytes } from '../../sys/byteNames.ts';
 import { XdrError } from './XdrError.ts';
 
 // XDR decoding, RFC 4506. Everything is big-endian and 4-byte aligned (§3). Every read
@@ -98,9 +99,13 @@ export class XdrReader {
     return this.fixedOpaque(len);
   }
 
-  /** string, §4.11, decoded as UTF-8, refusing byte lengths over `max`. */
+  /**
+   * string, §4.11, refusing byte lengths over `max`. An NFS name or path is bytes, not
+   * always UTF-8: each byte that is not UTF-8 is kept as U+DC80..U+DCFF (byteNames.ts), so
+   * "caf\xe9" and "caf\xe8" stay two names instead of both becoming "caf\uFFFD".
+   */
   string(max: number): string {
-    return this.opaque(max).toString('utf8');
+    return nameFromBytes(this.opaque(max));
   }
 
   /** An array count, §4.13, bounded both by `max` and by what the remaining bytes could hold. */

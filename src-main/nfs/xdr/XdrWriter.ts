@@ -1,3 +1,5 @@
+import { bytesOfName, hasRawBytes } from '../../sys/byteNames.ts';
+
 // XDR encoding, RFC 4506: big-endian, 4-byte aligned. The writer grows one Buffer for
 // small items and keeps large opaque payloads (READ data) as separate chunks, so a
 // reply can be written with writev straight from the guest's buffer, never copied.
@@ -99,9 +101,18 @@ export class XdrWriter {
     return this.fixedOpaque(data);
   }
 
-  /** string, §4.11, encoded as UTF-8 straight into the buffer (no Buffer per string). */
+  /**
+   * string, §4.11, encoded as UTF-8 straight into the buffer (no Buffer per string); a name
+   * carrying bytes that are not UTF-8 (XdrReader.string, byteNames.ts) as exactly those bytes.
+   */
   string(s: string): this {
     const len = Buffer.byteLength(s, 'utf8');
+    // Only a string with more bytes than characters can hold one: ASCII names skip the scan.
+    if (len !== s.length && hasRawBytes(s)) {
+      // A string no bytes spell (no guest reading names from bytes makes one) goes as Node writes it, U+FFFD.
+      const bytes = bytesOfName(s);
+      if (bytes) return this.opaque(bytes);
+    }
     if (len >= ZERO_COPY_MIN) return this.opaque(Buffer.from(s, 'utf8'));
     const pad = (4 - (len & 3)) & 3;
     this.ensure(4 + len + pad);

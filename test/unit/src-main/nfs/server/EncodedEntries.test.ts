@@ -85,6 +85,26 @@ describe('EncodedEntries: READDIR(PLUS) pages as slices of entries encoded once'
     expect(r.remaining).toBe(0);
   });
 
+  it('lists a name that is not UTF-8 as exactly its bytes, with the handle of its own path', () => {
+    const names = ['caf\udce9', 'caf\udce8', 'caf\ufffd'];
+    const list = entries(3).map((e, i) => ({ ...e, name: names[i]! }));
+    const handles = new HandleTable();
+    const page = new EncodedEntries('/d', list, true, handles, 7n).page(0, 1 << 16, 0);
+    expect(page.end).toBe(3);
+    const bytes = Buffer.concat(page.parts);
+    const r = new XdrReader(bytes);
+    for (const [i, want] of [Buffer.from('caf\xe9', 'latin1'), Buffer.from('caf\xe8', 'latin1'), Buffer.from('caf\ufffd')].entries()) {
+      r.bool();
+      r.uint64Number();
+      expect(Buffer.from(r.opaque(255))).toEqual(want);
+      r.uint64Number();
+      readPostOpAttr(r);
+      r.bool();
+      expect(handles.pathOf(r.opaque(64))).toBe(`/d/${names[i]!}`);
+    }
+    expect(r.remaining).toBe(0);
+  });
+
   it('reuses the previous snapshot\'s bytes only where its entries are the same, with the same handles', () => {
     const handles = new HandleTable();
     const first = entries(600);

@@ -165,6 +165,35 @@ describe('HandleJournal', () => {
     }
   });
 
+  it('keeps paths whose names are not UTF-8 as exactly their bytes, in its base and in its records', () => {
+    const t = new HandleTable(undefined, EXPORT);
+    const base = t.handleFor('/caf\udce9'); // in the base snapshot
+    const j = start(t);
+    const other = t.handleFor('/caf\udce8');
+    const dir = t.handleFor('/d\udcff');
+    const inDir = t.handleFor('/d\udcff/x\udc80');
+    const gone = t.handleFor('/gone\udcfe');
+    const plain = t.handleFor('/caf\ufffd');
+    t.rename('/d\udcff', '/e\udcfe');
+    t.forget('/gone\udcfe');
+    j.flush();
+    expect(readFileSync(file).includes(Buffer.from('/e\xfe', 'latin1'))).toBe(true);
+    const next = HandleJournal.recover(file, EXPORT)!;
+    expect([base, other, dir, inDir, plain].map((fh) => next.pathOf(fh))).toEqual(['/caf\udce9', '/caf\udce8', '/e\udcfe', '/e\udcfe/x\udc80', '/caf\ufffd']);
+    expect(() => next.pathOf(gone)).toThrow(STALE);
+    expect(errors).toEqual([]);
+  });
+
+  it('ends itself (says why, leaves no file) at a path no bytes spell, which it could not record exactly', () => {
+    const t = new HandleTable(undefined, EXPORT);
+    start(t);
+    t.handleFor('/odd\ud800');
+    expect(errors[0]).toBeInstanceOf(RangeError);
+    expect(t.journal).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
+    expect(t.pathOf(t.handleFor('/a'))).toBe('/a');
+  });
+
   it('says why and leaves no file when it cannot write, and the table goes on without it', () => {
     const t = new HandleTable(undefined, EXPORT);
     writeFileSync(join(dir, 'file'), '');

@@ -122,6 +122,23 @@ describe('HandleTable snapshots (a clean stop hands the table to the next run)',
     expect(after.pathOf(c)).toBe('/e/ünï c');
   });
 
+  it('keeps a path whose names are not UTF-8 as exactly its bytes, apart from its neighbours and from U+FFFD', () => {
+    const before = new HandleTable(undefined, exportId);
+    const paths = ['/caf\udce9', '/caf\udce8', '/caf\ufffd', '/d\udcff/x\udc80y'];
+    const fhs = paths.map((p) => before.handleFor(p));
+    const bytes = before.snapshot();
+    // On disk each path is its bytes: Latin-1 "caf\xe9" as 63 61 66 e9, not as U+FFFD's ef bf bd.
+    expect(bytes.includes(Buffer.from('/caf\xe9', 'latin1'))).toBe(true);
+    expect(bytes.includes(Buffer.from('/d\xff/x\x80y', 'latin1'))).toBe(true);
+    const after = HandleTable.fromSnapshot(bytes, exportId)!;
+    expect(fhs.map((fh) => after.pathOf(fh))).toEqual(paths);
+    // A string no bytes spell (a guest's, never a client's) is left out: its handle is STALE next run.
+    const odd = before.handleFor('/odd\ud800');
+    const next = HandleTable.fromSnapshot(before.snapshot(), exportId)!;
+    expect(() => next.pathOf(odd)).toThrow(expect.objectContaining({ status: 70 }));
+    expect(next.pathOf(fhs[0]!)).toBe('/caf\udce9');
+  });
+
   it("refuses another export's snapshot and bytes that are not a whole one", () => {
     const t = new HandleTable(undefined, exportId);
     t.handleFor('/x');

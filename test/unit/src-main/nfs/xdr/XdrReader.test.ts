@@ -22,6 +22,21 @@ describe('XdrReader / XdrWriter (RFC 4506)', () => {
     r.end();
   });
 
+  it('carries a string\'s bytes that are not UTF-8 both ways (names: byteNames.ts), U+FFFD and ASCII as before', () => {
+    const latin1 = Buffer.from('00000004636166e9', 'hex'); // "caf\xe9"
+    const r = new XdrReader(Buffer.concat([latin1, Buffer.from('00000004636166e8', 'hex')]));
+    const [e9, e8] = [r.string(255), r.string(255)];
+    expect([e9, e8]).toEqual(['caf\udce9', 'caf\udce8']);
+    expect(new XdrWriter().string(e9).toBuffer()).toEqual(latin1);
+    for (const s of ['caf\ufffd', 'plain', 'héllo-名前', 'x\udcff'.repeat(2000), 'a\udc80\u00e9\ud83d\ude00']) {
+      const b = new XdrWriter().string(s).toBuffer();
+      expect(new XdrReader(b).string(10_000), JSON.stringify(s.slice(0, 20))).toBe(s);
+    }
+    expect(new XdrWriter().string('caf\ufffd').toBuffer().toString('hex')).toBe('00000006636166efbfbd0000');
+    // A string no bytes spell goes as Node writes it (U+FFFD), rather than throwing mid-reply.
+    expect(new XdrWriter().string('x\ud800').toBuffer().toString('hex')).toBe('0000000478efbfbd');
+  });
+
   it('pads opaques with zero bytes', () => {
     const buf = new XdrWriter().opaque(Buffer.from([0xff])).toBuffer();
     expect(buf.toString('hex')).toBe('00000001ff000000');
