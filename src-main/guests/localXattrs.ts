@@ -1,4 +1,5 @@
 import type { Answer, XattrCallName } from './localLibc.ts';
+import { nameFromBytes } from '../sys/byteNames.ts';
 import { FsError } from '../vfs/FsError.ts';
 
 // Extended attributes of a local folder's nodes (Linux): libc's l*xattr calls on
@@ -42,7 +43,15 @@ export async function getXattr(run: XattrRun, name: string): Promise<Uint8Array 
 /** The node's user attribute names. */
 export async function listXattrs(run: XattrRun): Promise<string[]> {
   const [n, , out] = await run('llistxattr', [null, XATTR_MAX], XATTR_MAX);
-  const names = Buffer.from(out!.buffer, out!.byteOffset, n).toString('utf8').split('\0');
+  const list = Buffer.from(out!.buffer, out!.byteOffset, n);
+  const names: string[] = [];
+  // NUL-ended names, each kept by its bytes (sys/byteNames.ts), as file names are.
+  for (let at = 0; at < list.length; ) {
+    const end = list.indexOf(0, at);
+    const stop = end < 0 ? list.length : end;
+    if (stop > at) names.push(nameFromBytes(list, at, stop));
+    at = stop + 1;
+  }
   return names.filter(isUserXattr);
 }
 

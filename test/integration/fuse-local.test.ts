@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readdir, readFile } from 'node:fs/promises';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,8 +48,8 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
   /** Guests to close after their mounts (as the mount table does): their folder descriptors go with them. */
   const guests: Vfs[] = [];
 
-  const mount = async (readOnly: boolean, at = mnt): Promise<MountedHost> => {
-    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly }), { timeoutMs: 10_000 });
+  const mount = async (readOnly: boolean, at = mnt, xattrs = false): Promise<MountedHost> => {
+    const vfs = wrapGuest(await openLocalGuest({ kind: 'local', path: src, readOnly, ...(xattrs ? { xattrs } : {}) }), { timeoutMs: 10_000 });
     guests.push(vfs);
     const m = await fuseHost.mount(vfs, at, {});
     mounts.push(m);
@@ -167,7 +169,9 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     mkdirSync(under(join(src, 'latin'), 'd\xe8'));
     writeFileSync(under(join(src, 'latin'), 'd\xe8/in\xff'), 'deep');
     writeFileSync(join(src, 'latin', 'caf\ufffd'), 'a name like any other');
-    await mount(false);
+    // An extended attribute's name too (its bytes in LISTXATTR's answer).
+    await sh(`setfattr -n "$(printf 'user.caf\\351')" -v e9 ${join(src, 'latin')}`);
+    await mount(false, mnt, true);
     // The mount is served by this process: only asynchronous calls on it.
     const listed = (await readdir(join(mnt, 'latin'), 'buffer')).map((b) => b.toString('latin1')).sort();
     expect(listed).toEqual(readdirSync(join(src, 'latin'), 'buffer').map((b) => b.toString('latin1')).sort());
@@ -176,6 +180,8 @@ describe.skipIf(skipHost)(`local guest through FUSE (${hostName})`, () => {
     expect(await readFile(under(join(mnt, 'latin'), 'caf\xe8'), 'utf8')).toBe('e8');
     expect(await readFile(under(join(mnt, 'latin'), 'd\xe8/in\xff'), 'utf8')).toBe('deep');
     expect(await readFile(join(mnt, 'latin', 'caf\ufffd'), 'utf8')).toBe('a name like any other');
+    const attrs = await promisify(execFile)('getfattr', ['--absolute-names', '-d', join(mnt, 'latin')], { encoding: 'buffer' });
+    expect(attrs.stdout.includes(Buffer.from('user.caf\xe9="e9"', 'latin1'))).toBe(true);
     await sh(`rm -rf ${mnt}/latin`);
     expect(existsSync(join(src, 'latin'))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { lstatSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,6 +234,13 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     expect(await text('/hello.txt', 'user.missing')).toBeUndefined();
     expect(await rw.listxattr('/hello.txt', o())).toEqual(['user.a']);
     expect(await rw.listxattr('/dir', o())).toEqual([]);
+    // An attribute name that is not UTF-8 is kept by its bytes, as file names are (sys/byteNames.ts).
+    await rw.setxattr('/dir', 'user.caf\udce9', v('e9'), undefined, o());
+    expect(await rw.listxattr('/dir', o())).toEqual(['user.caf\udce9']);
+    expect(await text('/dir', 'user.caf\udce9')).toBe('e9');
+    expect(await text('/dir', 'user.caf\udce8')).toBeUndefined();
+    expect(execFileSync('getfattr', ['--absolute-names', '-d', join(root, 'dir')]).includes(Buffer.from('user.caf\xe9="e9"', 'latin1'))).toBe(true);
+    await rw.removexattr('/dir', 'user.caf\udce9', o());
     // A symlink holds no user attributes (EPERM), and the file it names, inside or out, is left alone.
     expect(await kindOf(rw.setxattr('/rel-link', 'user.a', v('via link'), undefined, o()))).toBe('NotPermitted');
     expect(await kindOf(rw.setxattr('/abs-out', 'user.a', v('via link'), undefined, o()))).toBe('NotPermitted');

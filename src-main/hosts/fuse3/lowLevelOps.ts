@@ -37,6 +37,8 @@ class BufferPool {
 /** Builds the op handlers of one mount; writers only when the mount can write. */
 /** An empty READDIR page: the end of a folder. */
 const NO_ENTRIES = Buffer.alloc(0);
+/** What ends each name of a LISTXATTR answer. */
+const NUL = Buffer.from([0]);
 
 export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpHandlers {
   const kit = makeOpKit(vfs, r, ctx);
@@ -235,7 +237,7 @@ export function makeLowLevelOps(vfs: Vfs, r: Replies, ctx: LowLevelContext): OpH
     listxattr: (req, ino, size) => {
       if (vfs.noXattrs) return r.replyErr(req, E.ENOSYS);
       serve(req, () => vfs.listxattr(pathOf(ino), opts(req)), (names) => {
-        const b = Buffer.from(names.map((n) => `${n}\0`).join(''));
+        const b = Buffer.concat(names.flatMap((n) => [nameToBytes(n), NUL]));
         if (size === 0) return r.replyXattrSize(req, b.length);
         if (b.length > size) return r.replyErr(req, E.ERANGE);
         r.replyData(req, b, b.length);
