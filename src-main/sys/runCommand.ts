@@ -4,6 +4,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { bytesOfName } from './byteNames.ts';
 
 // Every command a FUSE-serving process runs (fusermount, the probes of probeInChild.ts)
 // is started by one long-lived /bin/sh helper, so the commands are the helper's children
@@ -77,11 +78,14 @@ const HELPER = [
   'rm -rf "$D"',
 ].join('\n');
 
-/** "x" + printf %b escapes: every byte outside a small safe set as \0ooo, so one line holds any argument. */
+/**
+ * "x" + printf %b escapes: every byte outside a small safe set as \0ooo, so one line holds
+ * any argument; a name's bytes that are not UTF-8 (byteNames.ts) as those bytes.
+ */
 function encode(arg: string): string {
   if (arg.includes('\0')) throw new Error('a command argument cannot contain a NUL byte');
   let out = 'x';
-  for (const b of Buffer.from(arg, 'utf8')) {
+  for (const b of bytesOfName(arg) ?? Buffer.from(arg, 'utf8')) {
     const c = String.fromCharCode(b);
     out += /[A-Za-z0-9_./=,:+@-]/.test(c) ? c : `\\0${b.toString(8).padStart(3, '0')}`;
   }

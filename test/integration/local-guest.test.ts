@@ -169,6 +169,9 @@ describe.each(KINDS)('local guest (%s, inline %s, libc %s)', (kind, inline, libc
     await rw.mkdir(`${dir}/sub\udcfe`, 0o755, o());
     await rw.symlink('caf\udce9', `${dir}/sub\udcfe/ln\udce9`, o());
     expect(await rw.readlink(`${dir}/sub\udcfe/ln\udce9`, o())).toBe('caf\udce9');
+    // A fifo too (without libc made by running mknod: its argument goes as the bytes).
+    await rw.mknod(`${dir}/fifo\udcfd`, 'fifo', 0o640, 0, o());
+    expect(lstatSync(disk('latin\xe9/fifo\xfd')).isFIFO()).toBe(true);
     await rw.rename(`${dir}/caf\udce8`, `${dir}/sub\udcfe/ren\udce4`, o());
     expect(readFileSync(disk('latin\xe9/sub\xfe/ren\xe4'), 'utf8')).toBe('e8');
     const top = (await list(rw, '/')).map((e) => e.name);
