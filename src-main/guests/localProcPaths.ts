@@ -40,18 +40,6 @@ function under(ref: string, name: string): string | Buffer {
   return fsPath(`${ref}/${name}`);
 }
 
-/** readdir of `ref`, each name that is not UTF-8 read again as its bytes (Node gives U+FFFD for them). */
-function readNamesSync(ref: string): string[] {
-  const names = readdirSync(ref);
-  return names.some((n) => n.includes('\ufffd')) ? readdirSync(ref, 'buffer').map((b) => nameFromBytes(b)) : names;
-}
-
-/** readNamesSync off the thread. */
-async function readNames(ref: string): Promise<string[]> {
-  const names = await fsp.readdir(ref);
-  return names.some((n) => n.includes('\ufffd')) ? (await fsp.readdir(ref, 'buffer')).map((b) => nameFromBytes(b)) : names;
-}
-
 /** A folder of this strategy: `ref` names it for path-based calls. */
 interface ProcDir extends DirRef, OpenDir {}
 
@@ -166,7 +154,8 @@ export class ProcPaths implements LocalPaths<ProcDir> {
    * and libuv's scandir sorts what is sorted again here), else through its link.
    */
   private namesIn(d: ProcDir): string[] {
-    if (!this.at) return readNamesSync(d.ref);
+    // As bytes: Node would give U+FFFD for a name that is not UTF-8 (sys/byteNames.ts).
+    if (!this.at) return readdirSync(d.ref, 'buffer').map((b) => nameFromBytes(b));
     const [fd] = callOrThrow(this.at, 'openat', [d.fd, '.', C.O_RDONLY | C.O_DIRECTORY | PLATFORM!.O_CLOEXEC, 'uint32_t', 0]);
     const [names, errno] = this.at.names(fd);
     if (!names) throw errnoError(errno, 'readdir');
@@ -232,7 +221,7 @@ export class ProcPaths implements LocalPaths<ProcDir> {
   }
 
   async *list(d: ProcDir, signal: AbortSignal): AsyncIterable<readonly DirEntry[]> {
-    const names = d.inline ? this.namesIn(d) : await readNames(d.ref);
+    const names = d.inline ? this.namesIn(d) : (await fsp.readdir(d.ref, 'buffer')).map((b) => nameFromBytes(b));
     names.sort();
     if (d.inline) {
       for (let i = 0; i < names.length; i += READDIR_BATCH) {

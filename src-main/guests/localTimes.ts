@@ -1,6 +1,7 @@
 import type { SetAttr } from '../vfs/types.ts';
 import { splitNs } from '../vfs/times.ts';
 import { bindLibc, errnoError } from './localLibc.ts';
+import { osPath } from '../sys/byteNames.ts';
 
 // Times of a local node set with utimensat(2) itself, through koffi: Node's utimes takes
 // double seconds (~1 µs at today's dates) and has no UTIME_OMIT / UTIME_NOW, so `touch -m`
@@ -13,8 +14,6 @@ const UTIME_NOW = process.platform === 'darwin' ? -1 : (1 << 30) - 1;
 const UTIME_OMIT = process.platform === 'darwin' ? -2 : (1 << 30) - 2;
 /** AT_FDCWD and AT_SYMLINK_NOFOLLOW per platform. */
 const AT = process.platform === 'darwin' ? { cwd: -2, nofollow: 0x20 } : { cwd: -100, nofollow: 0x100 };
-/** The end of a C string, for a path given as bytes. */
-const NUL = Buffer.from([0]);
 
 type Utimensat = (dirfd: number, path: string | Buffer, times: Buffer, flags: number) => number;
 type Futimens = (fd: number, times: Buffer) => number;
@@ -68,6 +67,5 @@ export function setTimesFdSync(fd: number, attr: SetAttr, what: string): void {
 /** Sets the times of `attr` on `p` without following a symlink, inline. */
 export function setTimesSync(p: string | Buffer, attr: SetAttr): void {
   const b = bind()!;
-  // A path given as bytes (a name that is not UTF-8) goes to C with its NUL.
-  if (b.utimensat(AT.cwd, typeof p === 'string' ? p : Buffer.concat([p, NUL]), timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), `utimensat ${p}`);
+  if (b.utimensat(AT.cwd, osPath(p), timespecs(attr), AT.nofollow) !== 0) throw errnoError(b.errno(), `utimensat ${p}`);
 }

@@ -74,13 +74,13 @@ export function bytesOfName(name: string): Buffer | undefined {
 }
 
 /**
- * What to hand a system call for `path`: the string itself when it is plain UTF-8 (the
- * common case, no copy), else its bytes and a NUL, which koffi's `const char *` and Node's
- * fs both take.
+ * What to hand koffi's `const char *` for `path`: the string itself when it is plain UTF-8
+ * (the common case, no copy), else its bytes and a NUL; a path already given as bytes
+ * (fsPath's) gets its NUL.
  */
-export function osPath(path: string): string | Buffer {
-  if (!hasRawBytes(path)) return path;
-  const bytes = nameToBytes(path);
+export function osPath(path: string | Buffer): string | Buffer {
+  if (typeof path === 'string' && !hasRawBytes(path)) return path;
+  const bytes = typeof path === 'string' ? nameToBytes(path) : path;
   const z = Buffer.allocUnsafe(bytes.length + 1);
   bytes.copy(z);
   z[bytes.length] = 0;

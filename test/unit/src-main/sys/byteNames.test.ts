@@ -39,6 +39,7 @@ describe('byteNames', () => {
     expect(osPath('/a/café')).toBe('/a/café');
     expect(osPath('/a/caf\udce9')).toEqual(Buffer.from('/a/caf\xe9\0', 'latin1'));
     expect(fsPath('/a/caf\udce9')).toEqual(Buffer.from('/a/caf\xe9', 'latin1'));
+    expect(osPath(fsPath('/a/caf\udce9'))).toEqual(Buffer.from('/a/caf\xe9\0', 'latin1'));
     const plain = [3, '/a/café', null];
     expect(osArgs(plain)).toBe(plain);
     expect(osArgs([3, 'caf\udce9', 'uint32_t'])).toEqual([3, Buffer.from('caf\xe9\0', 'latin1'), 'uint32_t']);
